@@ -1,0 +1,52 @@
+# SEM developer commands. Every target starts from a bare clone: the virtualenv and packages are
+# created and installed on first use (and again when a requirements file changes).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: help run test lint typecheck unit functional e2e bench package clean
+
+help:
+	@echo "make run       - the whole platform locally (moto, API, worker, simulators, console) with demo data"
+	@echo "make test      - install what is needed, then ruff, mypy and every test"
+	@echo "make bench     - benchmarks; results in bench/results.json"
+	@echo "make package   - the Lambda artifact (python3.13, arm64) in out/package, checked and linted"
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -qq --upgrade pip
+	$(PY) -m pip install --disable-pip-version-check -qq -r requirements-dev.txt
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m devstack.run
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy app.py chalicelib devstack infra bench
+
+test: lint typecheck
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+unit: $(STAMP)
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+functional: $(STAMP)
+	$(PY) -m pytest tests/functional $(PYTEST_ARGS)
+
+e2e: $(STAMP)
+	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) -m bench.run
+
+package: $(STAMP)
+	$(PY) -m infra.package
+
+clean:
+	rm -rf $(VENV) out .local .pytest_cache .mypy_cache .ruff_cache

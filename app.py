@@ -1,0 +1,11 @@
+"""SEM's Chalice app: wiring only. Routes live in chalicelib/api, handlers in chalicelib/worker."""
+
+from chalice.app import Chalice
+
+from chalicelib.api import health, middleware
+from chalicelib.worker import receipts
+
+app = Chalice(app_name="sem")
+app.register_middleware(middleware.request_context, "http")
+app.register_blueprint(health.bp)
+app.register_blueprint(receipts.bp)

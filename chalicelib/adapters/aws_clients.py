@@ -1,0 +1,52 @@
+"""Builds boto3 clients lazily, one per service per process, pointed where the settings say.
+
+The only module that imports boto3 to build clients. Adapters receive the client in their
+constructor; this factory is what the composition root (`chalicelib/wiring.py`) uses to make
+them. Clients are created on first use, never at import time, so moto can be put in place first
+and API cold starts pay only for the clients a request needs.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from chalicelib.settings import Settings, get_settings
+
+_lock = threading.Lock()
+_clients: dict[tuple[str, str | None, str], Any] = {}
+
+
+def aws_client(service: str, settings: Settings | None = None) -> Any:
+    """A boto3 client for `service` with bounded timeouts and standard retries."""
+    settings = settings or get_settings()
+    key = (service, settings.aws_endpoint_url, settings.region)
+    client = _clients.get(key)
+    if client is not None:
+        return client
+    with _lock:
+        client = _clients.get(key)
+        if client is None:
+            import boto3
+            from botocore.config import Config
+
+            config = Config(
+                connect_timeout=settings.aws_connect_timeout_s,
+                read_timeout=settings.aws_read_timeout_s,
+                retries={"mode": "standard", "max_attempts": settings.aws_max_attempts},
+                signature_version="s3v4" if service == "s3" else None,
+            )
+            client = boto3.session.Session().client(
+                service,
+                region_name=settings.region,
+                endpoint_url=settings.aws_endpoint_url,
+                config=config,
+            )
+            _clients[key] = client
+    return client
+
+
+def forget_clients() -> None:
+    """Drop every cached client (tests switch endpoints between cases)."""
+    with _lock:
+        _clients.clear()

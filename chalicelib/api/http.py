@@ -1,0 +1,79 @@
+"""What every route shares: the error-mapping wrapper and request parsing with pydantic."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Mapping
+from typing import Any, ParamSpec, TypeVar
+
+from chalice.app import Request, Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.api.errors import error_response, internal_error_response, invalid_input_from
+from chalicelib.domain.errors import InvalidInput, SemError
+from chalicelib.observability import logger
+
+P = ParamSpec("P")
+M = TypeVar("M", bound=BaseModel)
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def api_view(func: Callable[P, Any]) -> Callable[P, Any]:
+    """Wrap a view so that every error leaves it as the envelope with its status, never a 500
+    for anything a caller sent; a bug is logged with its traceback and answered 500 in the
+    envelope."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SemError as exc:
+            return error_response(exc)
+        except ValidationError as exc:
+            return error_response(invalid_input_from(exc))
+        except Exception:
+            logger.exception("unhandled error in view")
+            return internal_error_response()
+
+    return wrapper
+
+
+def parse_body(request: Request, model: type[M]) -> M:
+    """The JSON body validated as `model`; a clear 400 for anything else."""
+    raw = request.raw_body or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise InvalidInput("El cuerpo de la solicitud es demasiado grande.", code="body_too_large")
+    if not raw.strip():
+        raise InvalidInput("Falta el cuerpo JSON de la solicitud.", code="invalid_json")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("El cuerpo de la solicitud no es JSON válido.", code="invalid_json") from exc
+    if not isinstance(data, dict):
+        raise InvalidInput("El cuerpo de la solicitud debe ser un objeto JSON.", code="invalid_json")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise invalid_input_from(exc) from exc
+
+
+def parse_query(request: Request, model: type[M]) -> M:
+    """The query string validated as `model` (each parameter given once)."""
+    params: Mapping[str, str] = request.query_params or {}
+    multi = getattr(request.query_params, "getlist", None)
+    if multi is not None:
+        for name in params:
+            if len(multi(name)) > 1:
+                raise InvalidInput("Este parámetro se repite.", code="invalid_input", field=name)
+    try:
+        return model.model_validate(dict(params))
+    except ValidationError as exc:
+        raise invalid_input_from(exc) from exc
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response."""
+    return Response(body=body, status_code=status,
+                    headers={"Content-Type": "application/json", **(headers or {})})

@@ -1,0 +1,66 @@
+"""The platform's settings: one validated model, read from the environment once, lazily.
+
+Lambda (and `chalice local`, and the Chalice test client) put the stage's environment variables
+from `.chalice/config.json` in place only when the app runs, so nothing here is read at import
+time: call `get_settings()` where a value is needed. Every variable has the `SEM_` prefix, except
+the AWS SDK's own (`AWS_ENDPOINT_URL`, `AWS_REGION` / `AWS_DEFAULT_REGION`), which are honoured as
+the SDK names them so the same code runs against moto and against AWS unchanged.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import AliasChoices, Field, HttpUrl
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything configurable, validated once per process."""
+
+    model_config = SettingsConfigDict(env_prefix="SEM_", extra="ignore", frozen=True)
+
+    stage: str = Field(default="local", pattern=r"^[a-z][a-z0-9-]{0,20}$")
+    region: str = Field(
+        default="us-east-1",
+        validation_alias=AliasChoices("SEM_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
+    )
+    aws_endpoint_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SEM_AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL"),
+        description="Where every AWS client points; unset on AWS, the moto server locally.",
+    )
+
+    # Resources created by infra/resources.yaml (names come from its outputs).
+    table_name: str = "sem-data"
+    receipts_bucket: str = "sem-receipts"
+    uploads_bucket: str = "sem-uploads"
+    assets_bucket: str = "sem-assets"
+    console_bucket: str = "sem-console"
+    receipts_queue_url: str = ""
+
+    # AWS SDK behaviour: bounded waits so a slow dependency becomes a 503, not a hung request.
+    aws_connect_timeout_s: float = Field(default=2.0, gt=0, le=30)
+    aws_read_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    aws_max_attempts: int = Field(default=3, ge=1, le=10)
+
+    # Extra HTTP dependencies the health route probes, name -> URL answering 200 when well
+    # (locally: the simulators). JSON in the environment: SEM_HEALTH_PROBES='{"tgr": "http://…"}'.
+    health_probes: dict[str, HttpUrl] = Field(default_factory=dict)
+    health_probe_timeout_s: float = Field(default=1.5, gt=0, le=10)
+
+    # Public base URL of this API (used in receipts' QR codes and links). Locally, the runner sets it.
+    public_api_url: str = "http://127.0.0.1:8000"
+
+    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process, validated on first use."""
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests and the local runner change the environment)."""
+    get_settings.cache_clear()

@@ -1,0 +1,71 @@
+"""The composition root: builds adapters from the settings, lazily, once per process.
+
+Routes and worker handlers ask here for what their service needs. Nothing is built at import
+time; `reset()` forgets everything (tests and the local runner switch environments).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from chalicelib.adapters.aws_clients import aws_client, forget_clients
+from chalicelib.adapters.dynamo import DynamoTable
+from chalicelib.adapters.http_probe import HttpProbe
+from chalicelib.adapters.job_queue import JobQueue
+from chalicelib.adapters.object_store import ObjectStore
+from chalicelib.services.health import Probe
+from chalicelib.settings import get_settings, reset_settings
+
+
+@cache
+def data_table() -> DynamoTable:
+    """The platform's DynamoDB table."""
+    return DynamoTable(aws_client("dynamodb"), get_settings().table_name)
+
+
+@cache
+def receipts_store() -> ObjectStore:
+    """The bucket of signed receipts."""
+    return ObjectStore(aws_client("s3"), get_settings().receipts_bucket)
+
+
+@cache
+def uploads_store() -> ObjectStore:
+    """The bucket where rolls and settlement files are uploaded."""
+    return ObjectStore(aws_client("s3"), get_settings().uploads_bucket)
+
+
+@cache
+def assets_store() -> ObjectStore:
+    """The bucket of municipalities' logos and templates."""
+    return ObjectStore(aws_client("s3"), get_settings().assets_bucket)
+
+
+@cache
+def receipts_queue() -> JobQueue:
+    """The queue of receipt jobs."""
+    return JobQueue(aws_client("sqs"), get_settings().receipts_queue_url)
+
+
+def health_probes() -> dict[str, Probe]:
+    """Every dependency the health route asks, by name."""
+    settings = get_settings()
+    table = data_table()
+    probes: dict[str, Probe] = {
+        "table": lambda: table.get("00000#HEALTH", "PING"),
+        "receipts_bucket": receipts_store().ping,
+        "uploads_bucket": uploads_store().ping,
+        "assets_bucket": assets_store().ping,
+        "receipts_queue": receipts_queue().depth,
+    }
+    for name, url in settings.health_probes.items():
+        probes[name] = HttpProbe(str(url), timeout_s=settings.health_probe_timeout_s).ping
+    return probes
+
+
+def reset() -> None:
+    """Forget settings, clients and adapters."""
+    for builder in (data_table, receipts_store, uploads_store, assets_store, receipts_queue):
+        builder.cache_clear()
+    forget_clients()
+    reset_settings()

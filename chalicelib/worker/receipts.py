@@ -1,0 +1,59 @@
+"""The receipts worker: the SQS-triggered function that turns a paid payment into a receipt.
+
+Lambda calls `handle_receipt_job` with one message at a time (batch size 1, so a failure returns
+exactly that message to the queue and, after the queue's maxReceiveCount, to its dead-letter
+queue). Locally, `devstack/worker_runner.py` feeds it the same events. Messages carry ids only;
+every step of the job must be idempotent, because SQS delivers at least once.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+from chalice.app import Blueprint, SQSEvent
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from chalicelib.observability import begin_request, logger
+
+RECEIPTS_QUEUE_NAME = "sem-receipts"
+
+bp = Blueprint(__name__)
+
+
+class ReceiptJob(BaseModel):
+    """The message: which payment of which municipality needs its receipt."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["receipt"] = "receipt"
+    municipality: str = Field(pattern=r"^\d{5}$")
+    payment_id: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+class PoisonMessage(Exception):
+    """A message that can never succeed (malformed); it is left to reach the dead-letter queue."""
+
+
+def parse_job(body: str) -> ReceiptJob:
+    """The job in a message body; `PoisonMessage` when it is not one."""
+    try:
+        return ReceiptJob.model_validate(json.loads(body))
+    except (ValueError, ValidationError) as exc:
+        raise PoisonMessage("malformed receipt job") from exc
+
+
+def process(job: ReceiptJob) -> None:
+    """Run one receipt job. The receipt pipeline (folio, PDF, signature, S3, e-mail) is built on
+    this entry point; until then the job is accepted and logged."""
+    logger.info("receipt job received", extra={"job_kind": job.kind})
+
+
+@bp.on_sqs_message(queue=RECEIPTS_QUEUE_NAME, batch_size=1)
+def handle_receipt_job(event: SQSEvent) -> None:
+    """Lambda entry point: one SQS record, one job. Raising returns the message to the queue."""
+    for record in event:
+        begin_request(record.to_dict().get("messageId"))
+        job = parse_job(record.body)
+        logger.append_keys(municipality=job.municipality, payment_id=job.payment_id)
+        process(job)

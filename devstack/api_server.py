@@ -1,0 +1,79 @@
+"""Serves the API locally exactly as `chalice local --stage local --no-autoreload` does, with two
+differences a local stack needs: the runner's environment (ports, resource names) is laid over
+the stage's environment from .chalice/config.json instead of under it, and unknown routes answer
+404 in the error envelope, as the gateway responses in infra/resources.yaml make API Gateway do.
+
+    python -m devstack.api_server --port 8000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+
+from chalice import local
+from chalice.cli.factory import CLIFactory
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+OVERRIDE_PREFIXES = ("SEM_", "AWS_", "POWERTOOLS_")
+
+
+def _missing_route(headers: dict[str, Any]) -> local.LocalGatewayException:
+    body = {"error": {"code": "not_found", "message": "La ruta no existe.", "field": None,
+                      "request_id": str(uuid.uuid4())}}
+    exc = local.LocalGatewayException(
+        {"Content-Type": "application/json", "X-Request-Id": body["error"]["request_id"]},
+        json.dumps(body).encode())
+    exc.CODE = 404
+    return exc
+
+
+# One request at a time, as one Lambda instance serves them: the Chalice app keeps the current
+# request on itself, which concurrent threads would otherwise overwrite.
+_one_at_a_time = threading.Lock()
+
+
+class EnvelopeGateway(local.LocalGateway):
+    """chalice's local gateway, answering unknown routes with the envelope."""
+
+    def handle_request(self, method: str, path: str, headers: dict[str, Any], body: bytes | None) -> Any:
+        with _one_at_a_time:
+            try:
+                return super().handle_request(method, path, headers, body)
+            except local.ForbiddenError as exc:
+                if b"Missing Authentication Token" in (exc.body or b""):
+                    raise _missing_route(headers) from None
+                raise
+
+
+class EnvelopeRequestHandler(local.ChaliceRequestHandler):
+    """The request handler of chalice local, with the gateway above."""
+
+    def __init__(self, request: Any, client_address: Any, server: Any, app_object: Any, config: Any) -> None:
+        self.local_gateway = EnvelopeGateway(app_object, config)
+        BaseHTTPRequestHandler.__init__(self, request, client_address, server)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("SEM_API_PORT", "8000")))
+    parser.add_argument("--stage", default="local")
+    args = parser.parse_args()
+
+    factory = CLIFactory(project_dir=str(PROJECT_DIR))
+    config = factory.create_config_obj(chalice_stage_name=args.stage)
+    overrides = {k: v for k, v in os.environ.items() if k.startswith(OVERRIDE_PREFIXES)}
+    environment = {**config.environment_variables, **overrides}
+    app = factory.load_chalice_app(environment_variables=environment)
+    server = local.LocalDevServer(app, config, "127.0.0.1", args.port, handler_cls=EnvelopeRequestHandler)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

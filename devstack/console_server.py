@@ -1,0 +1,52 @@
+"""Serves the static console locally (S3 hosts it in production), plus `/config.js` telling the
+console where this stack's API is. Dev only.
+
+    python -m devstack.console_server --port 8200
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+CONSOLE_DIR = Path(__file__).resolve().parent.parent / "console"
+
+
+class ConsoleHandler(SimpleHTTPRequestHandler):
+    def do_GET(self) -> None:
+        if self.path.split("?")[0] == "/config.js":
+            config = {"apiUrl": os.environ.get("SEM_PUBLIC_API_URL", "http://127.0.0.1:8000"),
+                      "stage": os.environ.get("SEM_STAGE", "local")}
+            body = f"window.SEM_CONFIG = {json.dumps(config)};\n".encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/javascript")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        super().do_GET()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("SEM_CONSOLE_PORT", "8200")))
+    port = parser.parse_args().port
+    server = ThreadingHTTPServer(("127.0.0.1", port), partial(ConsoleHandler, directory=str(CONSOLE_DIR)))
+    server.daemon_threads = True
+    print(f"console on http://127.0.0.1:{port}", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

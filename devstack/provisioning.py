@@ -1,0 +1,37 @@
+"""Provision a local AWS stand-in (moto) for SEM: resources, bootstrap, demo data. Dev only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.adapters.dynamo import DynamoTable
+from devstack import demo_data, seed
+from infra.bootstrap import bootstrap
+from infra.provision import create_stack, settings_env
+
+PLATFORM_SENDER = "no-responder@sem.demo"
+
+
+def clients(endpoint_url: str | None, region: str = "us-east-1") -> dict[str, Any]:
+    import boto3
+
+    session = boto3.session.Session(region_name=region)
+    return {name: session.client(name, endpoint_url=endpoint_url)
+            for name in ("cloudformation", "dynamodb", "cognito-idp", "ses", "kms", "s3", "sqs")}
+
+
+def provision(endpoint_url: str | None, *, stage: str = "local", with_demo_data: bool = True,
+              aws: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Create everything a local SEM needs; returns the app's environment and counts."""
+    aws = aws or clients(endpoint_url)
+    outputs = create_stack(aws["cloudformation"], f"sem-{stage}")
+    senders = [PLATFORM_SENDER] + [f"no-responder@{m['domain']}" for m in demo_data.MUNICIPALITIES]
+    boot = bootstrap(cognito=aws["cognito-idp"], ses=aws["ses"], kms=aws["kms"], stage=stage,
+                     sender_identities=senders)
+    env = {**settings_env(outputs), **boot.env()}
+    counts: dict[str, int] = {}
+    if with_demo_data:
+        table = DynamoTable(aws["dynamodb"], outputs["TableName"])
+        counts = seed.seed_table(table)
+        counts["cognito_users"] = seed.seed_officials_in_cognito(aws["cognito-idp"], boot.user_pool_id)
+    return {"env": env, "counts": counts, "outputs": outputs}

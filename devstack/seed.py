@@ -1,0 +1,89 @@
+"""Loads the demo data into a freshly provisioned local stack (dev only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.adapters import keys
+from chalicelib.adapters.dynamo import DynamoTable
+from devstack import demo_data
+
+
+def seed_table(table: DynamoTable) -> dict[str, int]:
+    """Write every demo record; returns how many of each kind."""
+    counts = {"municipalities": 0, "officials": 0, "vehicles": 0, "debts": 0, "reference": 0}
+    for muni in demo_data.MUNICIPALITIES:
+        config = {
+            "pk": keys.municipality(muni["code"]), "sk": "CONFIG",
+            "code": muni["code"], "name": muni["name"], "legal_name": muni["legal_name"],
+            "region": muni["region"], "address": muni["address"], "zone": muni["zone"],
+            "services": list(demo_data.SERVICES), "origins": muni["origins"],
+            "agreement": {"status": "in_force", "valid_until": "2028-12-31"},
+            "branding": {"primary_color": muni["color"], "secondary_color": "#f2f2f2"},
+            "sender_email": f"no-responder@{muni['domain']}",
+        }
+        table.put(config)
+        table.put({"pk": keys.municipality_index(), "sk": muni["code"], "code": muni["code"],
+                   "name": muni["name"], "region": muni["region"], "services": list(demo_data.SERVICES),
+                   "enabled": True})
+        counts["municipalities"] += 1
+    for person in demo_data.officials():
+        table.put({"pk": keys.officials(person["municipality"]), "sk": person["email"], **person,
+                   "status": "active"})
+        counts["officials"] += 1
+    for vehicle in demo_data.VEHICLES:
+        table.put({"pk": keys.vehicle(vehicle["municipality"], vehicle["plate"]), "sk": "DATA", **vehicle})
+        counts["vehicles"] += 1
+    for debt in demo_data.DEBTS:
+        table.put({"pk": keys.debtor(debt["municipality"], debt["rut"]), "sk": f"DEBT#{debt['debt_id']}",
+                   **debt, "status": "open"})
+        counts["debts"] += 1
+    counts["reference"] = seed_reference(table)
+    return counts
+
+
+def seed_reference(table: DynamoTable) -> int:
+    """The UTM and IPC tables by month (real published values where known, marked otherwise)."""
+    written = 0
+    for name, rows in reference_rows().items():
+        for row in rows:
+            table.put({"pk": keys.reference_table(name), "sk": row["month"], **row})
+            written += 1
+    return written
+
+
+def reference_rows() -> dict[str, list[dict[str, Any]]]:
+    """The seed rows of each reference table."""
+    from chalicelib.domain import reference_data
+
+    return {"UTM": [dict(r) for r in reference_data.UTM_RECORDS],
+            "IPC": [dict(r) for r in reference_data.IPC_RECORDS]}
+
+
+def seed_officials_in_cognito(cognito: Any, pool_id: str) -> int:
+    """Create every demo official in the user pool with the demo password (local only)."""
+    from botocore.exceptions import ClientError
+
+    created = 0
+    for person in demo_data.officials():
+        try:
+            cognito.admin_create_user(
+                UserPoolId=pool_id, Username=person["email"], MessageAction="SUPPRESS",
+                UserAttributes=[
+                    {"Name": "email", "Value": person["email"]},
+                    {"Name": "email_verified", "Value": "true"},
+                    {"Name": "name", "Value": person["name"]},
+                    {"Name": "custom:municipality", "Value": person["municipality"]},
+                    {"Name": "custom:profile", "Value": person["profile"]},
+                ],
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "UsernameExistsException":
+                raise
+            continue
+        cognito.admin_set_user_password(UserPoolId=pool_id, Username=person["email"],
+                                        Password=demo_data.DEMO_PASSWORD, Permanent=True)
+        cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=person["email"],
+                                        GroupName=person["profile"])
+        created += 1
+    return created

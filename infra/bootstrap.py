@@ -1,0 +1,144 @@
+"""Creates what SEM's CloudFormation file cannot (locally: what moto's CloudFormation skips).
+
+- the officials' Cognito user pool, its app client and one group per profile;
+- the SES sender identities of the platform and of each municipality;
+- the asymmetric KMS key of the platform's certificate authority (moto ignores KeySpec in
+  CloudFormation, so it is created by API).
+
+Every step looks first and creates only what is missing, so running it twice changes nothing.
+Used by the local stack and the functional tests; in production it is run once per account (see
+docs/deploy.md). Dev/ops tooling, never deployed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+# Profiles (Cognito groups). The permission matrix that gives them meaning lives with the admin API.
+PROFILES = (
+    "alcalde",
+    "director_finanzas",
+    "tesorero",
+    "tesorero_subrogante",
+    "operador_rentas",
+    "operador_transito",
+    "administrador_municipal",
+    "administrador_subdere",
+    "soporte",
+)
+
+CA_KEY_ALIAS = "alias/sem/platform-ca"
+
+
+@dataclass(frozen=True)
+class BootstrapResult:
+    """Identifiers the app's settings need."""
+
+    user_pool_id: str
+    user_pool_client_id: str
+    ca_key_id: str
+
+    def env(self) -> dict[str, str]:
+        return {
+            "SEM_COGNITO_USER_POOL_ID": self.user_pool_id,
+            "SEM_COGNITO_CLIENT_ID": self.user_pool_client_id,
+            "SEM_CA_KMS_KEY_ID": self.ca_key_id,
+        }
+
+
+def bootstrap(
+    *, cognito: Any, ses: Any, kms: Any, stage: str, sender_identities: Iterable[str]
+) -> BootstrapResult:
+    """Create (or find) the pool, client, groups, sender identities and CA key."""
+    pool_id = ensure_user_pool(cognito, f"sem-{stage}")
+    client_id = ensure_app_client(cognito, pool_id, f"sem-console-{stage}")
+    for profile in PROFILES:
+        ensure_group(cognito, pool_id, profile)
+    for identity in sender_identities:
+        ensure_sender_identity(ses, identity)
+    key_id = ensure_signing_key(kms, CA_KEY_ALIAS, "SEM platform certificate authority")
+    return BootstrapResult(user_pool_id=pool_id, user_pool_client_id=client_id, ca_key_id=key_id)
+
+
+def ensure_user_pool(cognito: Any, name: str) -> str:
+    for page in cognito.get_paginator("list_user_pools").paginate(MaxResults=60):
+        for pool in page["UserPools"]:
+            if pool["Name"] == name:
+                return str(pool["Id"])
+    pool = cognito.create_user_pool(
+        PoolName=name,
+        Policies={"PasswordPolicy": {"MinimumLength": 12, "RequireUppercase": True,
+                                     "RequireLowercase": True, "RequireNumbers": True,
+                                     "RequireSymbols": False, "TemporaryPasswordValidityDays": 7}},
+        AutoVerifiedAttributes=["email"],
+        UsernameAttributes=["email"],
+        MfaConfiguration="OPTIONAL",
+        AccountRecoverySetting={"RecoveryMechanisms": [{"Priority": 1, "Name": "verified_email"}]},
+        Schema=[
+            {"Name": "municipality", "AttributeDataType": "String", "Mutable": True,
+             "StringAttributeConstraints": {"MinLength": "5", "MaxLength": "5"}},
+            {"Name": "profile", "AttributeDataType": "String", "Mutable": True},
+        ],
+        AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
+    )
+    return str(pool["UserPool"]["Id"])
+
+
+def ensure_app_client(cognito: Any, pool_id: str, name: str) -> str:
+    for page in cognito.get_paginator("list_user_pool_clients").paginate(UserPoolId=pool_id, MaxResults=60):
+        for client in page["UserPoolClients"]:
+            if client["ClientName"] == name:
+                return str(client["ClientId"])
+    client = cognito.create_user_pool_client(
+        UserPoolId=pool_id,
+        ClientName=name,
+        GenerateSecret=False,
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        PreventUserExistenceErrors="ENABLED",
+        AccessTokenValidity=60,
+        IdTokenValidity=60,
+        TokenValidityUnits={"AccessToken": "minutes", "IdToken": "minutes"},
+    )
+    return str(client["UserPoolClient"]["ClientId"])
+
+
+def ensure_group(cognito: Any, pool_id: str, group: str) -> None:
+    from botocore.exceptions import ClientError
+
+    try:
+        cognito.get_group(GroupName=group, UserPoolId=pool_id)
+    except ClientError:
+        cognito.create_group(GroupName=group, UserPoolId=pool_id)
+
+
+def ensure_sender_identity(ses: Any, identity: str) -> None:
+    """Verify an e-mail address (or domain) as a sender. In AWS, an address gets a verification
+    e-mail; moto marks it verified at once."""
+    known = ses.list_identities()["Identities"]
+    if identity in known:
+        return
+    if "@" in identity:
+        ses.verify_email_identity(EmailAddress=identity)
+    else:
+        ses.verify_domain_identity(Domain=identity)
+
+
+def ensure_signing_key(kms: Any, alias: str, description: str) -> str:
+    """An asymmetric RSA signing key behind `alias` (created once; the private half never leaves KMS)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return str(kms.describe_key(KeyId=alias)["KeyMetadata"]["KeyId"])
+    except ClientError:
+        pass
+    key = kms.create_key(
+        Description=description,
+        KeyUsage="SIGN_VERIFY",
+        KeySpec="RSA_3072",
+        Tags=[{"TagKey": "sem:purpose", "TagValue": "signing"}],
+    )
+    key_id = str(key["KeyMetadata"]["KeyId"])
+    kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+    return key_id
