@@ -1,0 +1,316 @@
+"""Seed reference data: UTM, IPC, and the default permit, patente and aseo parameters.
+
+Everything here is plain data (lists and dicts of str/int/bool) so it can be written to the
+database as is, shown in the admin console and replaced by the administrator. Every value
+carries its source; ``verified`` / ``projected`` flags say how far to trust it:
+
+- UTM: past values as published (DOMAIN.md's public tables); January 2025 and 2026 derived
+  from the published permit minimums; January 2027 PROJECTED.
+- IPC monthly variations: December 2023 to November 2024 DERIVED from the published UTM series
+  (the UTM of a month is the previous month's readjusted by the IPC variation of the month
+  before that, so variation(m) = UTM(m+2) / UTM(m+1) − 1, rounded to 0,1 point — the precision
+  INE publishes); 2026–2027 are ILLUSTRATIVE PROJECTIONS that the administrator must replace
+  with INE's figures. No value here is presented as official unless it is.
+- Permit class tariffs other than taxis (1 UTM) and tractors / self-propelled machinery (½ UTM)
+  are ILLUSTRATIVE municipal data (``verified: false``): the heavy-class table of DL 3063
+  art. 12 b was not found in a public source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+from chalicelib.domain.aseo import AseoRules
+from chalicelib.domain.patentes import PatenteRules
+from chalicelib.domain.permit_rules import PermitRules, merge_rules
+from chalicelib.domain.units import ReferenceTables
+
+_UTM_PUBLISHED: Final = "SII, valor publicado (tabla pública de UTM)"
+_UTM_FROM_MINIMUM: Final = "derivado: 2 × permiso mínimo publicado (½ UTM) del año; puede diferir en $1"
+_IPC_FROM_UTM: Final = (
+    "derivado de la UTM publicada: UTM(m+2) / UTM(m+1) − 1, redondeado a 0,1 punto; "
+    "contrastar con la publicación del INE"
+)
+_IPC_PROJECTED: Final = (
+    "ilustrativo/proyectado (0,3% mensual, cerca de la meta de 3% anual del Banco Central); "
+    "NO es cifra oficial: el administrador debe ingresar el valor publicado por el INE"
+)
+
+UTM_RECORDS: Final[list[dict[str, object]]] = [
+    *(
+        {"month": f"{year}-01", "value": value, "source": _UTM_PUBLISHED, "projected": False}
+        for year, value in (
+            (2018, 47019),
+            (2019, 48353),
+            (2020, 49673),
+            (2021, 50978),
+            (2022, 54442),
+            (2023, 61769),
+        )
+    ),
+    *(
+        {"month": f"2024-{month:02d}", "value": value, "source": _UTM_PUBLISHED, "projected": False}
+        for month, value in enumerate(
+            (64666, 64343, 64793, 65182, 65443, 65770, 65967, 65901, 66362, 66561, 66628, 67294), start=1
+        )
+    ),
+    {
+        "month": "2025-01",
+        "value": 67429,
+        "source": _UTM_FROM_MINIMUM + " (mínimo 2025: $33.715)",
+        "projected": False,
+    },
+    {
+        "month": "2026-01",
+        "value": 69751,
+        "source": _UTM_FROM_MINIMUM + " (mínimo 2026: $34.876)",
+        "projected": False,
+    },
+    {
+        "month": "2027-01",
+        "value": 72153,
+        "source": (
+            "PROYECTADO: UTM enero 2026 × (UTM enero 2026 / UTM enero 2025) = 69.751 × 1,0344 = 72.152,96 "
+            "→ 72.153 (supone la misma variación anual que el año anterior); reemplazar por el valor del SII"
+        ),
+        "projected": True,
+    },
+]
+
+IPC_RECORDS: Final[list[dict[str, object]]] = [
+    *(
+        {"month": month, "variation_percent": percent, "source": _IPC_FROM_UTM, "projected": False}
+        for month, percent in (
+            ("2023-12", "-0.5"),
+            ("2024-01", "0.7"),
+            ("2024-02", "0.6"),
+            ("2024-03", "0.4"),
+            ("2024-04", "0.5"),
+            ("2024-05", "0.3"),
+            ("2024-06", "-0.1"),
+            ("2024-07", "0.7"),
+            ("2024-08", "0.3"),
+            ("2024-09", "0.1"),
+            ("2024-10", "1.0"),
+        )
+    ),
+    {
+        "month": "2024-11",
+        "variation_percent": "0.2",
+        "source": _IPC_FROM_UTM + " (usa la UTM de enero 2025, a su vez derivada)",
+        "projected": False,
+    },
+    *(
+        {
+            "month": f"{year}-{month:02d}",
+            "variation_percent": "0.3",
+            "source": _IPC_PROJECTED,
+            "projected": True,
+        }
+        for year in (2026, 2027)
+        for month in range(1, 13)
+    ),
+]
+
+_ILLUSTRATIVE_CLASS: Final = (
+    "ILUSTRATIVO: dato municipal/administrador; la tabla de vehículos pesados del DL 3063 art. 12 b "
+    "no se encontró en una fuente pública"
+)
+
+PERMIT_RULES: Final[dict[str, object]] = {
+    "light_scale": [
+        {"lower_utm": "0", "upper_utm": "60", "rate": "0.01"},
+        {"lower_utm": "60", "upper_utm": "120", "rate": "0.02"},
+        {"lower_utm": "120", "upper_utm": "250", "rate": "0.03"},
+        {"lower_utm": "250", "upper_utm": "400", "rate": "0.04"},
+        {"lower_utm": "400", "upper_utm": None, "rate": "0.045"},
+    ],
+    "minimum_utm": "0.5",
+    "classes": [
+        {
+            "vehicle_class": "light",
+            "method": "scale",
+            "deadline": "03-31",
+            "second_installment_due": "08-31",
+            "source": "DL 3063 art. 12 a; plazo 1 feb–31 mar; cuotas 31 mar / 31 ago",
+            "verified": True,
+        },
+        {
+            "vehicle_class": "motorcycle",
+            "method": "scale",
+            "deadline": "03-31",
+            "second_installment_due": "08-31",
+            "source": (
+                "plazo 1 feb–31 mar (verificado); cálculo por tasación y cuotas: supuesto, no verificado"
+            ),
+            "verified": False,
+        },
+        {
+            "vehicle_class": "taxi",
+            "method": "fixed_utm",
+            "fixed_utm": "1",
+            "deadline": "05-31",
+            "second_installment_due": None,
+            "source": "DL 3063 art. 12: taxis 1 UTM; plazo 31 may",
+            "verified": True,
+        },
+        {
+            "vehicle_class": "bus",
+            "method": "fixed_utm",
+            "fixed_utm": "1",
+            "deadline": "05-31",
+            "second_installment_due": None,
+            "source": _ILLUSTRATIVE_CLASS + "; plazo 31 may",
+            "verified": False,
+        },
+        {
+            "vehicle_class": "truck",
+            "method": "fixed_utm",
+            "deadline": "09-30",
+            "second_installment_due": None,
+            "capacity_bands": [
+                {"up_to_kg": 3500, "utm": "1"},
+                {"up_to_kg": 10000, "utm": "1.5"},
+                {"up_to_kg": None, "utm": "2"},
+            ],
+            "source": _ILLUSTRATIVE_CLASS + "; plazo 30 sep",
+            "verified": False,
+        },
+        {
+            "vehicle_class": "tractor_truck",
+            "method": "fixed_utm",
+            "fixed_utm": "2",
+            "deadline": "09-30",
+            "second_installment_due": None,
+            "source": _ILLUSTRATIVE_CLASS + "; plazo 30 sep",
+            "verified": False,
+        },
+        {
+            "vehicle_class": "trailer_light",
+            "method": "fixed_utm",
+            "fixed_utm": "0.5",
+            "deadline": "03-31",
+            "second_installment_due": "08-31",
+            "source": _ILLUSTRATIVE_CLASS + "; plazo 31 mar (≤ 1.750 kg)",
+            "verified": False,
+        },
+        {
+            "vehicle_class": "trailer_heavy",
+            "method": "fixed_utm",
+            "fixed_utm": "1",
+            "deadline": "09-30",
+            "second_installment_due": None,
+            "source": _ILLUSTRATIVE_CLASS + "; plazo 30 sep (> 1.750 kg)",
+            "verified": False,
+        },
+        {
+            "vehicle_class": "tractor",
+            "method": "fixed_utm",
+            "fixed_utm": "0.5",
+            "deadline": "09-30",
+            "second_installment_due": None,
+            "source": "DL 3063 art. 12: tractores en vías públicas ½ UTM; plazo 30 sep",
+            "verified": True,
+        },
+        {
+            "vehicle_class": "machinery",
+            "method": "fixed_utm",
+            "fixed_utm": "0.5",
+            "deadline": "09-30",
+            "second_installment_due": None,
+            "source": "DL 3063 art. 12: maquinaria automotriz en vías públicas ½ UTM; plazo 30 sep",
+            "verified": True,
+        },
+    ],
+    "ev_schedule": [
+        {"first_year": 1, "last_year": 2, "percent": "0"},
+        {"first_year": 3, "last_year": 4, "percent": "25"},
+        {"first_year": 5, "last_year": 6, "percent": "50"},
+        {"first_year": 7, "last_year": 8, "percent": "75"},
+    ],
+    "ev_min_model_year": 2021,
+    "second_installment_ipc_months": [2, 6],
+    "late_interest_monthly_rate": "0.015",
+    "fcm_share": "0.625",
+    "duplicate_utm": "0.05",
+    "tasacion_percent": "100",
+    "tasacion_percent_reason": None,
+    "notes": {
+        "second_installment_ipc_months": (
+            "interpretación: variaciones mensuales de febrero a junio inclusive "
+            "(índice de junio / índice de enero)"
+        ),
+        "ev_schedule": "Ley 21.505; año n = año del permiso − año del modelo + 1",
+    },
+}
+
+EXAMPLE_MUNICIPAL_PERMIT_OVERRIDES: Final[dict[str, dict[str, object]]] = {
+    "12101": {
+        "tasacion_percent": "50",
+        "tasacion_percent_reason": (
+            "Zona extrema (EJEMPLO NO VERIFICADO: una nota de prensa de 2010 indica que las regiones I, "
+            "parte de la II, XI y XII calculan el permiso sobre el 50% de la tasación; confirmar con la "
+            "municipalidad)"
+        ),
+    },
+}
+"""Per-municipality overrides (by CUT code) merged over PERMIT_RULES; examples, not verified."""
+
+PATENTE_RULES: Final[dict[str, object]] = {
+    "rate_per_mille": "5",
+    "zone_rates": {},
+    "fixed_tariffs": {
+        "profesional": {
+            "utm": "1",
+            "verified": False,
+            "source": "ILUSTRATIVO: tarifa municipal no verificada en fuente pública",
+        },
+        "micro_empresa_familiar": {
+            "utm": "1",
+            "verified": False,
+            "source": "ILUSTRATIVO: Ley 19.749; tarifa municipal no verificada",
+        },
+    },
+}
+"""Default patente parameters: the rate (2,5–5‰) is the municipality's; 5‰ is only a default."""
+
+ASEO_RULES: Final[dict[str, object]] = {
+    "tariffs": {
+        "vivienda": {
+            "annual": "1.2",
+            "unit": "UTM",
+            "dwelling": True,
+            "source": "ILUSTRATIVO: cada municipalidad la fija por ordenanza según el costo del servicio",
+        },
+        "local_comercial": {"annual": "2.5", "unit": "UTM", "dwelling": False, "source": "ILUSTRATIVO"},
+        "oficina": {"annual": "2", "unit": "UTM", "dwelling": False, "source": "ILUSTRATIVO"},
+    },
+    "installment_dues": ["04-30", "06-30", "09-30", "11-30"],
+}
+"""Example aseo ordinance: four installments (April, June, September, November)."""
+
+
+def reference_tables() -> ReferenceTables:
+    """The seeded UTM and IPC tables."""
+    return ReferenceTables.from_records(UTM_RECORDS, IPC_RECORDS)
+
+
+def permit_rules(overrides: Mapping[str, object] | None = None) -> PermitRules:
+    """The seeded permit rules, with a municipality's overrides merged on top."""
+    return PermitRules.from_dict(merge_rules(PERMIT_RULES, overrides or {}))
+
+
+def permit_rules_for(municipality_code: str) -> PermitRules:
+    """The seeded permit rules of a municipality (CUT code), including the example overrides."""
+    return permit_rules(EXAMPLE_MUNICIPAL_PERMIT_OVERRIDES.get(municipality_code))
+
+
+def patente_rules(overrides: Mapping[str, object] | None = None) -> PatenteRules:
+    """The seeded patente rules, with a municipality's top-level overrides."""
+    return PatenteRules.from_dict({**PATENTE_RULES, **(overrides or {})})
+
+
+def aseo_rules(overrides: Mapping[str, object] | None = None) -> AseoRules:
+    """The seeded example aseo ordinance, with a municipality's top-level overrides."""
+    return AseoRules.from_dict({**ASEO_RULES, **(overrides or {})})

@@ -1,0 +1,508 @@
+"""Permiso de circulación: worked examples by hand, invariants, and every bad input's error.
+
+UTM used (seed): January 2024 = $64.666 (published); January 2026 = $69.751 (2 × published
+minimum); January 2027 = $72.153 (projected). Bracket edges for 2024: 60 UTM = $3.879.960,
+120 UTM = $7.759.920, 250 UTM = $16.166.500, 400 UTM = $25.866.400.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chalicelib.domain import reference_data
+from chalicelib.domain.errors import InvalidInput, RuleRefused
+from chalicelib.domain.late_payment import add_months, months_late
+from chalicelib.domain.permit_rules import PermitRules, VehicleClass
+from chalicelib.domain.permits import (
+    Installment,
+    NewVehicle,
+    PermitRequest,
+    Propulsion,
+    compute_duplicate_permit,
+    compute_permit,
+)
+from chalicelib.domain.units import ReferenceTables
+
+
+@dataclass(frozen=True)
+class Worked:
+    """One hand-computed case: the request body and the expected full and charged amounts."""
+
+    body: dict[str, object]
+    full: int
+    amount: int
+
+
+WORKED: dict[str, Worked] = {
+    # 2024, tasación $10.000.000:
+    #   0–60 UTM:    3.879.960 × 1% = 38.799,6
+    #   60–120 UTM:  (7.759.920 − 3.879.960) = 3.879.960 × 2% = 77.599,2
+    #   120–250 UTM: (10.000.000 − 7.759.920) = 2.240.080 × 3% = 67.202,4
+    #   sum 183.601,2 > minimum 32.333 → $183.601
+    "light_2024_10M": Worked(
+        {"vehicle_class": "light", "tasacion": 10_000_000, "year": 2024}, 183_601, 183_601
+    ),
+    # 2024, tasación $30.000.000: 38.799,6 + 77.599,2 + 8.406.580 × 3% (252.197,4)
+    #   + 9.699.900 × 4% (387.996) + (30.000.000 − 25.866.400) = 4.133.600 × 4,5% (186.012) = 942.604,2
+    "light_2024_30M": Worked(
+        {"vehicle_class": "light", "tasacion": 30_000_000, "year": 2024}, 942_604, 942_604
+    ),
+    # Exactly at the 60 UTM edge: 3.879.960 × 1% = 38.799,6 → $38.800
+    "light_2024_edge_60": Worked(
+        {"vehicle_class": "light", "tasacion": 3_879_960, "year": 2024}, 38_800, 38_800
+    ),
+    # 2026 minimum: 2.000.000 × 1% = 20.000 < ½ × 69.751 = 34.875,5 → $34.876 (published minimum)
+    "light_2026_minimum": Worked(
+        {"vehicle_class": "light", "tasacion": 2_000_000, "year": 2026}, 34_876, 34_876
+    ),
+    # 2024 minimum with tasación 0 (vehicle assimilated with no value): ½ × 64.666 = $32.333
+    "light_2024_zero": Worked({"vehicle_class": "light", "tasacion": 0, "year": 2024}, 32_333, 32_333),
+    # First installment: 183.601 − 183.601 // 2 = 183.601 − 91.800 = $91.801
+    "first_2024": Worked(
+        {"vehicle_class": "light", "tasacion": 10_000_000, "year": 2024, "installment": "first"},
+        183_601,
+        91_801,
+    ),
+    # Second installment: 91.800 × (1 + IPC feb–jun 2024: 1,006·1,004·1,005·1,003·0,999 − 1 = 1,7%)
+    #   = 91.800 × 1,017 = 93.360,6 → $93.361
+    "second_2024": Worked(
+        {"vehicle_class": "light", "tasacion": 10_000_000, "year": 2024, "installment": "second"},
+        183_601,
+        93_361,
+    ),
+    # Taxi 2024: 1 UTM = $64.666; tractor and machinery: ½ UTM = $32.333
+    "taxi_2024": Worked({"vehicle_class": "taxi", "year": 2024}, 64_666, 64_666),
+    "tractor_2024": Worked({"vehicle_class": "tractor", "year": 2024}, 32_333, 32_333),
+    "machinery_2024": Worked({"vehicle_class": "machinery", "year": 2024}, 32_333, 32_333),
+    # Truck 8.000 kg (illustrative band ≤ 10.000 kg = 1,5 UTM): 1,5 × 64.666 = $96.999
+    "truck_2024": Worked({"vehicle_class": "truck", "year": 2024, "capacity_kg": 8000}, 96_999, 96_999),
+    # New vehicle bought in March 2024, net invoice $10.000.000: annual 183.601 (as above)
+    #   × (13 − 3)/12 = 183.601 × 10/12 = 153.000,83 → $153.001
+    "new_vehicle_march_2024": Worked(
+        {
+            "vehicle_class": "light",
+            "year": 2024,
+            "new_vehicle": {"net_invoice_value": 10_000_000, "month": 3},
+        },
+        153_001,
+        153_001,
+    ),
+    # New vehicle bought in December: 183.601 × 1/12 = 15.300,08 → $15.300
+    "new_vehicle_december_2024": Worked(
+        {
+            "vehicle_class": "light",
+            "year": 2024,
+            "new_vehicle": {"net_invoice_value": 10_000_000, "month": 12},
+        },
+        15_300,
+        15_300,
+    ),
+    # Electric, model 2021, permit 2024: year n = 2024 − 2021 + 1 = 4 → 25%:
+    #   183.601 × 0,25 = 45.900,25 → $45.900
+    "ev_year4_2024": Worked(
+        {
+            "vehicle_class": "light",
+            "tasacion": 10_000_000,
+            "year": 2024,
+            "propulsion": "electric",
+            "model_year": 2021,
+        },
+        45_900,
+        45_900,
+    ),
+    # Plug-in hybrid model 2023, permit 2024: n = 2 → exempt ($0)
+    "phev_year2_2024": Worked(
+        {
+            "vehicle_class": "light",
+            "tasacion": 10_000_000,
+            "year": 2024,
+            "propulsion": "plugin_hybrid",
+            "model_year": 2023,
+        },
+        0,
+        0,
+    ),
+    # Electric model 2019: before 2021 → pays in full, $183.601
+    "ev_model_2019": Worked(
+        {
+            "vehicle_class": "light",
+            "tasacion": 10_000_000,
+            "year": 2024,
+            "propulsion": "electric",
+            "model_year": 2019,
+        },
+        183_601,
+        183_601,
+    ),
+    # Late: due 31-03-2024, paid 15-06-2024 → 3 months or fraction (30-04, 31-05, 30-06).
+    #   IPC from end of January to end of April: feb 0,6 · mar 0,4 · abr 0,5
+    #   → 1,006·1,004·1,005 = 1,01507 → 1,5%
+    #   readjustment 183.601 × 1,5% = 2.754,015 → 2.754; interest (183.601 + 2.754) × 1,5% × 3
+    #   = 186.355 × 0,045 = 8.385,975 → 8.386; total 183.601 + 2.754 + 8.386 = $194.741
+    "late_full_2024": Worked(
+        {"vehicle_class": "light", "tasacion": 10_000_000, "year": 2024, "payment_date": "2024-06-15"},
+        183_601,
+        194_741,
+    ),
+    # Late second installment: due 31-08-2024, paid 15-10-2024 → 2 months; IPC jul 0,7 · ago 0,3 → 1,0%:
+    #   93.361 × 1% = 933,61 → 934; (93.361 + 934) × 1,5% × 2 = 94.295 × 0,03 = 2.828,85 → 2.829;
+    #   total 93.361 + 934 + 2.829 = $97.124
+    "late_second_2024": Worked(
+        {
+            "vehicle_class": "light",
+            "tasacion": 10_000_000,
+            "year": 2024,
+            "installment": "second",
+            "payment_date": "2024-10-15",
+        },
+        183_601,
+        97_124,
+    ),
+    # Paid on the deadline: no surcharge
+    "on_time_2024": Worked(
+        {"vehicle_class": "light", "tasacion": 10_000_000, "year": 2024, "payment_date": "2024-03-31"},
+        183_601,
+        183_601,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WORKED))
+def test_worked_examples(name: str, tables: ReferenceTables, rules: PermitRules) -> None:
+    case = WORKED[name]
+    result = compute_permit(PermitRequest.parse(case.body), tables, rules)
+    assert result.amounts["full"] == case.full
+    assert result.amount == case.amount
+    assert result.breakdown["total"] == case.amount
+    assert result.fcm + result.municipal == result.amount
+    assert result.estimated is False
+
+
+def test_fcm_split_of_the_late_example(tables: ReferenceTables, rules: PermitRules) -> None:
+    # 194.741 × 62,5% = 121.713,125 → 121.713; municipal 194.741 − 121.713 = 73.028
+    result = compute_permit(PermitRequest.parse(WORKED["late_full_2024"].body), tables, rules)
+    assert (result.fcm, result.municipal) == (121_713, 73_028)
+
+
+def test_zona_extrema_computes_on_half_the_tasacion(tables: ReferenceTables) -> None:
+    # Example override (unverified) for 12101: 50% of 10.000.000 = 5.000.000:
+    #   3.879.960 × 1% = 38.799,6 + (5.000.000 − 3.879.960) = 1.120.040 × 2% = 22.400,8 → 61.200,4 → $61.200
+    rules = reference_data.permit_rules_for("12101")
+    result = compute_permit(PermitRequest.parse(WORKED["light_2024_10M"].body), tables, rules)
+    assert result.amount == 61_200
+    base = result.breakdown["base"]
+    assert isinstance(base, dict)
+    assert base["taxable_base"] == "5000000"
+    assert base["tasacion_percent"] == "50"
+
+
+def test_projected_utm_marks_the_result_as_estimated(tables: ReferenceTables, rules: PermitRules) -> None:
+    # 2027 (projected UTM 72.153), electric model 2024: n = 4 → 25%.
+    #   60 UTM = 4.329.180, 120 UTM = 8.658.360: 43.291,8 + 86.583,6 + 1.341.640 × 3% (40.249,2) = 170.124,6
+    #   → 170.125 × 25% = 42.531,25 → $42.531
+    body = {
+        "vehicle_class": "light",
+        "tasacion": 10_000_000,
+        "year": 2027,
+        "propulsion": "electric",
+        "model_year": 2024,
+    }
+    result = compute_permit(PermitRequest.parse(body), tables, rules)
+    assert result.amount == 42_531
+    assert result.estimated is True
+    assert result.breakdown["utm"] == {
+        "month": "2027-01",
+        "value": 72153,
+        "source": tables.utm_months()[-1].source,
+        "projected": True,
+    }
+
+
+def test_quote_amounts_for_a_2027_permit(tables: ReferenceTables, rules: PermitRules) -> None:
+    # 170.125 (as above, combustion): first 85.063, second 85.062 × (1,003^5 − 1 = 1,5%) = 86.337,93 → 86.338
+    body = {"vehicle_class": "light", "tasacion": 10_000_000, "year": 2027}
+    result = compute_permit(PermitRequest.parse(body), tables, rules)
+    assert result.amounts == {"full": 170_125, "first": 85_063, "second": 86_338}
+    assert result.estimated_amounts == {"full": True, "first": True, "second": True}
+
+
+def test_projected_ipc_only_marks_the_second_installment() -> None:
+    # 2026 UTM is derived from the published minimum (not projected); the 2026 IPC is projected.
+    tables, rules = reference_data.reference_tables(), reference_data.permit_rules()
+    result = compute_permit(
+        PermitRequest.parse({"vehicle_class": "light", "tasacion": 5_000_000, "year": 2026}), tables, rules
+    )
+    assert result.estimated is False
+    assert result.estimated_amounts == {"full": False, "first": False, "second": True}
+
+
+def test_breakdown_lets_a_citizen_redo_the_scale(tables: ReferenceTables, rules: PermitRules) -> None:
+    result = compute_permit(PermitRequest.parse(WORKED["light_2024_10M"].body), tables, rules)
+    scale = result.breakdown["scale"]
+    assert isinstance(scale, dict)
+    brackets = scale["brackets"]
+    assert isinstance(brackets, list)
+    assert [(b["base"], b["amount"]) for b in brackets] == [
+        ("3879960", "38799.6"),
+        ("3879960", "77599.2"),
+        ("2240080", "67202.4"),
+        ("0", "0"),
+        ("0", "0"),
+    ]
+    assert result.breakdown["utm"] == {
+        "month": "2024-01",
+        "value": 64666,
+        "source": "SII, valor publicado (tabla pública de UTM)",
+    }
+    assert result.breakdown["minimum"] == {"utm": "0.5", "pesos_exact": "32333", "applied": False}
+    rounding_steps, lines = result.breakdown["rounding_steps"], result.breakdown["lines"]
+    assert isinstance(rounding_steps, list)
+    assert isinstance(lines, list)
+    assert rounding_steps[0] == {"step": "impuesto anual", "exact": "183601.2", "pesos": 183601}
+    assert lines[0] == {"label": "Impuesto anual según tasación", "amount": 183601}
+
+
+def test_breakdown_is_plain_json(tables: ReferenceTables, rules: PermitRules) -> None:
+    import json
+
+    result = compute_permit(PermitRequest.parse(WORKED["late_second_2024"].body), tables, rules)
+    assert json.loads(json.dumps(result.breakdown)) == result.breakdown
+
+
+def test_duplicate_permit(tables: ReferenceTables, rules: PermitRules) -> None:
+    # 0,05 × 64.666 = 3.233,3 → $3.233
+    assert compute_duplicate_permit(2024, tables, rules).amount == 3_233
+
+
+def test_months_late_counts_started_months() -> None:
+    due = date(2027, 3, 31)
+    assert add_months(due, 1) == date(2027, 4, 30)
+    assert [
+        months_late(due, date(2027, m, d)) for m, d in [(3, 31), (4, 1), (4, 30), (5, 1), (5, 31), (6, 1)]
+    ] == [0, 1, 1, 2, 2, 3]
+
+
+def test_second_installment_needs_the_february_june_ipc() -> None:
+    tables = reference_data.reference_tables()
+    body = {"vehicle_class": "light", "tasacion": 10_000_000, "year": 2025}
+    result = compute_permit(PermitRequest.parse(body), tables, reference_data.permit_rules())
+    assert result.amounts["second"] is None  # 2025 IPC not loaded
+    installments = result.breakdown["installments"]
+    assert isinstance(installments, dict)
+    assert "2025-02" in str(installments["second_unavailable"])
+    with pytest.raises(RuleRefused) as error:
+        compute_permit(
+            PermitRequest.parse({**body, "installment": "second"}), tables, reference_data.permit_rules()
+        )
+    assert (error.value.code, error.value.field) == ("ipc_missing", "installment")
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "field"),
+    [
+        ({"vehicle_class": "light", "tasacion": 10_000_000, "year": 2031}, "utm_missing", "year"),
+        (
+            {"vehicle_class": "taxi", "year": 2024, "installment": "first"},
+            "installments_not_available",
+            "installment",
+        ),
+        (
+            {
+                "vehicle_class": "light",
+                "year": 2024,
+                "installment": "first",
+                "new_vehicle": {"net_invoice_value": 1, "month": 5},
+            },
+            "installments_not_available",
+            "installment",
+        ),
+        (
+            {"vehicle_class": "light", "tasacion": 10_000_000, "year": 2025, "payment_date": "2025-06-01"},
+            "ipc_missing",
+            "payment_date",
+        ),
+    ],
+)
+def test_valid_input_the_rules_refuse(
+    body: dict[str, object], code: str, field: str, tables: ReferenceTables, rules: PermitRules
+) -> None:
+    with pytest.raises(RuleRefused) as error:
+        compute_permit(PermitRequest.parse(body), tables, rules)
+    assert (error.value.code, error.value.field) == (code, field)
+    if code == "utm_missing":
+        assert "No hay valor de UTM cargado para 2031-01" in error.value.message
+
+
+BASE = {"vehicle_class": "light", "tasacion": 10_000_000, "year": 2024}
+
+
+@pytest.mark.parametrize(
+    ("changes", "code", "field"),
+    [
+        ({"vehicle_class": "spaceship"}, "invalid_vehicle_class", "vehicle_class"),
+        ({"vehicle_class": None}, "invalid_vehicle_class", "vehicle_class"),
+        ({"tasacion": -1}, "invalid_tasacion", "tasacion"),
+        ({"tasacion": 10_000_000_001}, "invalid_tasacion", "tasacion"),
+        ({"tasacion": 1.5}, "invalid_tasacion", "tasacion"),
+        ({"tasacion": "1000"}, "invalid_tasacion", "tasacion"),
+        ({"tasacion": True}, "invalid_tasacion", "tasacion"),
+        ({"tasacion": None}, "tasacion_required", "tasacion"),
+        ({"year": 1989}, "invalid_year", "year"),
+        ({"year": 2101}, "invalid_year", "year"),
+        ({"year": "2024"}, "invalid_year", "year"),
+        ({"installment": "third"}, "invalid_installment", "installment"),
+        ({"propulsion": "steam"}, "invalid_propulsion", "propulsion"),
+        ({"propulsion": "electric"}, "model_year_required", "model_year"),
+        ({"propulsion": "electric", "model_year": 2026}, "invalid_model_year", "model_year"),
+        ({"model_year": 1800}, "invalid_model_year", "model_year"),
+        (
+            {"new_vehicle": {"net_invoice_value": 5_000_000, "month": 13}},
+            "invalid_month",
+            "new_vehicle.month",
+        ),
+        ({"new_vehicle": {"net_invoice_value": 5_000_000, "month": 0}}, "invalid_month", "new_vehicle.month"),
+        (
+            {"new_vehicle": {"net_invoice_value": -5, "month": 3}},
+            "invalid_net_invoice_value",
+            "new_vehicle.net_invoice_value",
+        ),
+        ({"new_vehicle": "yes"}, "invalid_new_vehicle", "new_vehicle"),
+        ({"payment_date": "31-03-2024"}, "invalid_date", "payment_date"),
+        ({"payment_date": "2024-02-30"}, "invalid_date", "payment_date"),
+        ({"capacity_kg": 0}, "invalid_capacity", "capacity_kg"),
+        ({"vehicle_class": "truck", "capacity_kg": None}, "capacity_required", "capacity_kg"),
+        ({"color": "red"}, "unknown_field", "color"),
+    ],
+)
+def test_bad_input_gets_its_specific_error(
+    changes: dict[str, object], code: str, field: str, tables: ReferenceTables, rules: PermitRules
+) -> None:
+    body = {**BASE, **changes}
+    with pytest.raises(InvalidInput) as error:
+        compute_permit(PermitRequest.parse(body), tables, rules)
+    assert (error.value.code, error.value.field) == (code, field)
+    assert error.value.message  # Spanish, for the citizen
+
+
+def test_missing_required_fields() -> None:
+    for missing, code in (("vehicle_class", "invalid_vehicle_class"), ("year", "invalid_year")):
+        body = {k: v for k, v in BASE.items() if k != missing}
+        with pytest.raises(InvalidInput) as error:
+            PermitRequest.parse(body)
+        assert (error.value.code, error.value.field) == (code, missing)
+    with pytest.raises(InvalidInput) as error:
+        PermitRequest.parse(["not", "an", "object"])
+    assert error.value.field == "body"
+
+
+def test_direct_construction_validates_too() -> None:
+    with pytest.raises(InvalidInput) as error:
+        PermitRequest(VehicleClass.LIGHT, 2024, tasacion=-5)
+    assert error.value.code == "invalid_tasacion"
+    with pytest.raises(InvalidInput):
+        PermitRequest(VehicleClass.LIGHT, 2024, new_vehicle=NewVehicle(1, 13))
+    assert PermitRequest(VehicleClass.LIGHT, 2024, 1, Installment.FULL, Propulsion.COMBUSTION).year == 2024
+    plain = PermitRequest("light", 2024, 1, "first", "combustion")  # type: ignore[arg-type]
+    assert plain.vehicle_class is VehicleClass.LIGHT
+    assert plain.installment is Installment.FIRST
+
+
+# --- properties --------------------------------------------------------------------------------
+
+tasaciones = st.integers(min_value=0, max_value=200_000_000)
+
+
+def _annual(tasacion: int, tables: ReferenceTables, rules: PermitRules, year: int = 2024) -> int:
+    return (
+        compute_permit(PermitRequest(VehicleClass.LIGHT, year, tasacion=tasacion), tables, rules).amounts[
+            "full"
+        ]
+        or 0
+    )
+
+
+def _exact_scale(tasacion: int, tables: ReferenceTables, rules: PermitRules) -> Decimal:
+    result = compute_permit(PermitRequest(VehicleClass.LIGHT, 2024, tasacion=tasacion), tables, rules)
+    scale = result.breakdown["scale"]
+    assert isinstance(scale, dict)
+    return Decimal(str(scale["total_exact"]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(a=tasaciones, b=tasaciones)
+def test_scale_is_monotonic(a: int, b: int, tables: ReferenceTables, rules: PermitRules) -> None:
+    low, high = sorted((a, b))
+    assert _annual(low, tables, rules) <= _annual(high, tables, rules)
+
+
+@settings(max_examples=100, deadline=None)
+@given(tasacion=tasaciones, year=st.sampled_from([2018, 2020, 2023, 2024, 2026]))
+def test_minimum_holds(tasacion: int, year: int, tables: ReferenceTables, rules: PermitRules) -> None:
+    from chalicelib.domain.money import to_pesos
+    from chalicelib.domain.units import YearMonth
+
+    half_utm = to_pesos(Decimal(tables.utm(YearMonth(year, 1)).value) / 2)
+    assert _annual(tasacion, tables, rules, year) >= half_utm
+
+
+@pytest.mark.parametrize("edge_utm", [60, 120, 250, 400])
+def test_scale_is_continuous_at_every_bracket_edge(
+    edge_utm: int, tables: ReferenceTables, rules: PermitRules
+) -> None:
+    edge = edge_utm * 64_666
+    below, at, above = (_exact_scale(edge + d, tables, rules) for d in (-1, 0, 1))
+    rate_below = {60: "0.01", 120: "0.02", 250: "0.03", 400: "0.04"}[edge_utm]
+    rate_above = {60: "0.02", 120: "0.03", 250: "0.04", 400: "0.045"}[edge_utm]
+    # One peso of tasación adds exactly the bracket's rate: no jump at the edge.
+    assert at - below == Decimal(rate_below)
+    assert above - at == Decimal(rate_above)
+    rounded = [_annual(edge + d, tables, rules) for d in (-1, 0, 1)]
+    assert rounded[1] - rounded[0] <= 1
+    assert rounded[2] - rounded[1] <= 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(tasacion=tasaciones)
+def test_two_installments_add_up_before_readjustment(
+    tasacion: int, tables: ReferenceTables, rules: PermitRules
+) -> None:
+    result = compute_permit(PermitRequest(VehicleClass.LIGHT, 2024, tasacion=tasacion), tables, rules)
+    installments = result.breakdown["installments"]
+    assert isinstance(installments, dict)
+    first, second_before = installments["first"], installments["second_before_readjustment"]
+    assert isinstance(first, int)
+    assert isinstance(second_before, int)
+    assert first + second_before == result.amounts["full"]
+    assert 0 <= first - second_before <= 1
+    second = result.amounts["second"]
+    assert second is not None
+    assert second >= second_before
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    year_offset=st.integers(min_value=-1, max_value=12),
+    propulsion=st.sampled_from([Propulsion.ELECTRIC, Propulsion.PLUGIN_HYBRID]),
+)
+def test_ev_schedule_never_charges_more_than_combustion(
+    year_offset: int, propulsion: Propulsion, tables: ReferenceTables, rules: PermitRules
+) -> None:
+    model_year = 2024 - year_offset
+    ev = compute_permit(
+        PermitRequest(
+            VehicleClass.LIGHT, 2024, tasacion=10_000_000, propulsion=propulsion, model_year=model_year
+        ),
+        tables,
+        rules,
+    )
+    n = max(1, year_offset + 1)
+    expected_percent = {1: 0, 2: 0, 3: 25, 4: 25, 5: 50, 6: 50, 7: 75, 8: 75}.get(n, 100)
+    if model_year < 2021:
+        expected_percent = 100
+    assert ev.amount == round(183_601 * expected_percent / 100 + 1e-9)  # 183.601 × percent, half up

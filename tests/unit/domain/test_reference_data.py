@@ -1,0 +1,118 @@
+"""The seed: it builds, every value says where it came from, projections are marked."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+import pytest
+
+from chalicelib.domain import reference_data
+from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.permit_rules import PermitRules, VehicleClass
+from chalicelib.domain.units import ReferenceTables, YearMonth
+
+
+def test_published_utm_values(tables: ReferenceTables) -> None:
+    januaries = {m.month.year: m.value for m in tables.utm_months() if m.month.month == 1}
+    assert januaries == {
+        2018: 47019,
+        2019: 48353,
+        2020: 49673,
+        2021: 50978,
+        2022: 54442,
+        2023: 61769,
+        2024: 64666,
+        2025: 67429,
+        2026: 69751,
+        2027: 72153,
+    }
+    assert [tables.utm(YearMonth(2024, m)).value for m in range(1, 13)] == [
+        64666,
+        64343,
+        64793,
+        65182,
+        65443,
+        65770,
+        65967,
+        65901,
+        66362,
+        66561,
+        66628,
+        67294,
+    ]
+
+
+def test_only_january_2027_utm_is_projected(tables: ReferenceTables) -> None:
+    assert [str(m.month) for m in tables.utm_months() if m.projected] == ["2027-01"]
+    assert all(m.source for m in tables.utm_months())
+
+
+def test_2025_and_2026_utm_match_the_published_permit_minimums(tables: ReferenceTables) -> None:
+    # ½ UTM rounded half up = published minimum: 67.429 / 2 = 33.714,5 → 33.715; 69.751 / 2 → 34.876
+    for year, minimum in ((2025, 33_715), (2026, 34_876)):
+        half = Decimal(tables.utm(YearMonth(year, 1)).value) / 2
+        assert half.quantize(Decimal(1), rounding=ROUND_HALF_UP) == minimum
+
+
+def test_derived_ipc_agrees_with_the_utm_series(tables: ReferenceTables) -> None:
+    # UTM(m+2) = UTM(m+1) × (1 + IPC(m)): each derived variation reproduces the next UTM within $35
+    # (the UTM is rounded to the peso and the variation to 0,1 point).
+    for variation in tables.ipc_months():
+        if variation.projected:
+            continue
+        previous = tables.utm(variation.month.plus(1)).value
+        following = tables.utm(variation.month.plus(2)).value
+        assert abs(previous * (1 + variation.percent / 100) - following) < 35
+
+
+def test_ipc_projections_are_marked_and_say_they_are_not_official(tables: ReferenceTables) -> None:
+    projected = [v for v in tables.ipc_months() if v.projected]
+    assert {v.month.year for v in projected} == {2026, 2027}
+    assert all("NO es cifra oficial" in v.source for v in projected)
+
+
+def test_permit_rules_seed(rules: PermitRules) -> None:
+    assert set(rules.classes) == set(VehicleClass)
+    assert rules.class_rule(VehicleClass.TAXI).fixed_utm == 1
+    assert rules.class_rule(VehicleClass.TRACTOR).fixed_utm == Decimal("0.5")
+    assert not rules.class_rule(VehicleClass.BUS).verified
+    assert str(rules.class_rule(VehicleClass.TRUCK).deadline) == "09-30"
+    assert rules.fcm_share == Decimal("0.625")
+    assert rules.duplicate_utm == Decimal("0.05")
+
+
+def test_municipal_overrides_merge_per_class() -> None:
+    rules = reference_data.permit_rules(
+        {"classes": [{"vehicle_class": "taxi", "deadline": "06-30"}], "tasacion_percent": "75"}
+    )
+    assert str(rules.class_rule(VehicleClass.TAXI).deadline) == "06-30"
+    assert rules.class_rule(VehicleClass.TAXI).fixed_utm == 1
+    assert rules.tasacion_percent == 75
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"tasacion_percent": "0"}, "tasacion_percent"),
+        ({"tasacion_percent": "120"}, "tasacion_percent"),
+        ({"fcm_share": "1.5"}, "fcm_share"),
+        ({"second_installment_ipc_months": [6, 2]}, "second_installment_ipc_months"),
+        ({"light_scale": [{"lower_utm": "0", "upper_utm": "60", "rate": "0.01"}]}, "light_scale"),
+        (
+            {
+                "light_scale": [
+                    {"lower_utm": "0", "upper_utm": "60", "rate": "0.01"},
+                    {"lower_utm": "70", "upper_utm": None, "rate": "0.02"},
+                ]
+            },
+            "light_scale",
+        ),
+        ({"classes": [{"vehicle_class": "taxi", "deadline": "02-30"}]}, "deadline"),
+        ({"classes": [{"vehicle_class": "bus", "fixed_utm": None}]}, "fixed_utm"),
+        ({"minimum_utm": 0.5}, "minimum_utm"),
+    ],
+)
+def test_malformed_rules_are_refused(overrides: dict[str, object], field: str) -> None:
+    with pytest.raises(InvalidInput) as error:
+        reference_data.permit_rules(overrides)
+    assert (error.value.code, error.value.field) == ("invalid_rules", field)
