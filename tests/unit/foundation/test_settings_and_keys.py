@@ -1,0 +1,50 @@
+"""Settings come from the environment lazily; keys always start with a municipality code."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from chalicelib.adapters import keys
+from chalicelib.settings import Settings, get_settings, reset_settings
+
+
+def test_settings_honour_the_sdk_names_and_the_prefix(monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:5999")
+    monkeypatch.setenv("AWS_REGION", "sa-east-1")
+    monkeypatch.setenv("SEM_TABLE_NAME", "t1")
+    monkeypatch.setenv("SEM_HEALTH_PROBES", '{"tgr": "http://127.0.0.1:1/health"}')
+    settings = Settings()
+    assert settings.aws_endpoint_url == "http://127.0.0.1:5999"
+    assert settings.region == "sa-east-1"
+    assert settings.table_name == "t1"
+    assert str(settings.health_probes["tgr"]) == "http://127.0.0.1:1/health"
+
+
+def test_settings_are_read_once_until_reset(monkeypatch):
+    reset_settings()
+    monkeypatch.setenv("SEM_TABLE_NAME", "first")
+    assert get_settings().table_name == "first"
+    monkeypatch.setenv("SEM_TABLE_NAME", "second")
+    assert get_settings().table_name == "first"
+    reset_settings()
+    assert get_settings().table_name == "second"
+    reset_settings()
+
+
+def test_bad_settings_are_refused(monkeypatch):
+    monkeypatch.setenv("SEM_LOG_LEVEL", "LOUD")
+    with pytest.raises(ValidationError):
+        Settings()
+
+
+def test_every_tenant_key_starts_with_the_code():
+    assert keys.municipality("13101").startswith("13101#")
+    assert keys.debtor("05101", "12345678-5") == "05101#RUT#12345678-5"
+    assert keys.reference_table("UTM").startswith("00000#")
+
+
+@pytest.mark.parametrize("bad", ["1310", "131011", "13101#X", "abcde", ""])
+def test_a_bad_municipality_code_never_makes_a_key(bad):
+    with pytest.raises(ValueError, match="municipality code"):
+        keys.municipality(bad)
