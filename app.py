@@ -2,10 +2,12 @@
 
 from chalice.app import Chalice
 
-from chalicelib.api import health, middleware
+from chalicelib.api import admin_reference, health, middleware, public
 from chalicelib.worker import receipts
 
 app = Chalice(app_name="sem")
 app.register_middleware(middleware.request_context, "http")
 app.register_blueprint(health.bp)
+app.register_blueprint(public.bp)
+app.register_blueprint(admin_reference.bp)
 app.register_blueprint(receipts.bp)

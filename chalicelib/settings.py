@@ -49,10 +49,25 @@ class Settings(BaseSettings):
     health_probes: dict[str, HttpUrl] = Field(default_factory=dict)
     health_probe_timeout_s: float = Field(default=1.5, gt=0, le=10)
 
+    # Officials' sign-in (Cognito). The issuer keeps AWS's form even locally; the JWKS address
+    # is separate because moto serves it under its own endpoint.
+    cognito_user_pool_id: str = ""
+    cognito_client_id: str = ""
+    cognito_jwks_url: str | None = None
+
     # Public base URL of this API (used in receipts' QR codes and links). Locally, the runner sets it.
     public_api_url: str = "http://127.0.0.1:8000"
 
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+
+
+    @property
+    def cognito_issuer(self) -> str:
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.cognito_user_pool_id}"
+
+    @property
+    def cognito_jwks(self) -> str:
+        return self.cognito_jwks_url or f"{self.cognito_issuer}/.well-known/jwks.json"
 
 
 @lru_cache(maxsize=1)

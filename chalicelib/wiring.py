@@ -8,11 +8,16 @@ from __future__ import annotations
 
 from functools import cache
 
+from chalicelib.adapters.audit_log import AuditLog
 from chalicelib.adapters.aws_clients import aws_client, forget_clients
+from chalicelib.adapters.cognito_tokens import CognitoTokenVerifier, JwksCache
 from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.adapters.http_probe import HttpProbe
 from chalicelib.adapters.job_queue import JobQueue
+from chalicelib.adapters.municipalities_repo import MunicipalityRepository
 from chalicelib.adapters.object_store import ObjectStore
+from chalicelib.adapters.officials_repo import OfficialRepository
+from chalicelib.adapters.reference_repo import ReferenceRepository
 from chalicelib.services.health import Probe
 from chalicelib.settings import get_settings, reset_settings
 
@@ -47,6 +52,36 @@ def receipts_queue() -> JobQueue:
     return JobQueue(aws_client("sqs"), get_settings().receipts_queue_url)
 
 
+@cache
+def municipalities() -> MunicipalityRepository:
+    """Municipalities' configuration (cached briefly per process)."""
+    return MunicipalityRepository(data_table())
+
+
+@cache
+def references() -> ReferenceRepository:
+    """The UTM and IPC tables (cached briefly per process)."""
+    return ReferenceRepository(data_table())
+
+
+@cache
+def token_verifier() -> CognitoTokenVerifier:
+    """Verifies officials' ID tokens against the user pool's keys."""
+    settings = get_settings()
+    return CognitoTokenVerifier(issuer=settings.cognito_issuer, client_id=settings.cognito_client_id,
+                                jwks=JwksCache(settings.cognito_jwks))
+
+
+@cache
+def officials() -> OfficialRepository:
+    return OfficialRepository(data_table())
+
+
+@cache
+def audit_log() -> AuditLog:
+    return AuditLog(data_table())
+
+
 def health_probes() -> dict[str, Probe]:
     """Every dependency the health route asks, by name."""
     settings = get_settings()
@@ -65,7 +100,8 @@ def health_probes() -> dict[str, Probe]:
 
 def reset() -> None:
     """Forget settings, clients and adapters."""
-    for builder in (data_table, receipts_store, uploads_store, assets_store, receipts_queue):
+    for builder in (data_table, receipts_store, uploads_store, assets_store, receipts_queue,
+                    municipalities, references, token_verifier, officials, audit_log):
         builder.cache_clear()
     forget_clients()
     reset_settings()

@@ -21,7 +21,7 @@ def clients(endpoint_url: str | None, region: str = "us-east-1") -> dict[str, An
 
 
 def provision(endpoint_url: str | None, *, stage: str = "local", with_demo_data: bool = True,
-              aws: dict[str, Any] | None = None) -> dict[str, Any]:
+              with_demo_users: bool = True, aws: dict[str, Any] | None = None) -> dict[str, Any]:
     """Create everything a local SEM needs; returns the app's environment and counts."""
     aws = aws or clients(endpoint_url)
     outputs = create_stack(aws["cloudformation"], f"sem-{stage}")
@@ -33,5 +33,6 @@ def provision(endpoint_url: str | None, *, stage: str = "local", with_demo_data:
     if with_demo_data:
         table = DynamoTable(aws["dynamodb"], outputs["TableName"])
         counts = seed.seed_table(table)
-        counts["cognito_users"] = seed.seed_officials_in_cognito(aws["cognito-idp"], boot.user_pool_id)
+        if with_demo_users:
+            counts["cognito_users"] = seed.seed_officials_in_cognito(aws["cognito-idp"], boot.user_pool_id)
     return {"env": env, "counts": counts, "outputs": outputs}

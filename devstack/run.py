@@ -95,6 +95,7 @@ class Stack:
             "SEM_HEALTH_PROBES": json.dumps(probes),
             "SEM_TGR_URL": self.ports.url("tgr"),
             "SEM_SOAP_URL": self.ports.url("soap"),
+            "SEM_COGNITO_JWKS_URL": f"{moto_url}/{facts['env']['SEM_COGNITO_USER_POOL_ID']}/.well-known/jwks.json",
         }
         self.start("api", ["-m", "devstack.api_server", "--port", str(self.ports.api)], self.env)
         self.start("worker", ["-m", "devstack.worker_runner"], self.env)

@@ -6,6 +6,7 @@ from typing import Any
 
 from chalicelib.adapters import keys
 from chalicelib.adapters.dynamo import DynamoTable
+from chalicelib.domain import reference_data
 from devstack import demo_data
 
 
@@ -21,6 +22,7 @@ def seed_table(table: DynamoTable) -> dict[str, int]:
             "agreement": {"status": "in_force", "valid_until": "2028-12-31"},
             "branding": {"primary_color": muni["color"], "secondary_color": "#f2f2f2"},
             "sender_email": f"no-responder@{muni['domain']}",
+            "permit_rules": reference_data.EXAMPLE_MUNICIPAL_PERMIT_OVERRIDES.get(muni["code"]),
         }
         table.put(config)
         table.put({"pk": keys.municipality_index(), "sk": muni["code"], "code": muni["code"],
@@ -54,8 +56,6 @@ def seed_reference(table: DynamoTable) -> int:
 
 def reference_rows() -> dict[str, list[dict[str, Any]]]:
     """The seed rows of each reference table."""
-    from chalicelib.domain import reference_data
-
     return {"UTM": [dict(r) for r in reference_data.UTM_RECORDS],
             "IPC": [dict(r) for r in reference_data.IPC_RECORDS]}
 

@@ -36,10 +36,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     wiring.reset()
 
 
-def _provision(monkeypatch: pytest.MonkeyPatch, *, demo: bool) -> dict[str, Any]:
+def _provision(monkeypatch: pytest.MonkeyPatch, *, demo: bool, users: bool = False) -> dict[str, Any]:
     from devstack.provisioning import provision
 
-    facts = provision(None, stage="test", with_demo_data=demo)
+    facts = provision(None, stage="test", with_demo_data=demo, with_demo_users=users)
     for name, value in facts["env"].items():
         monkeypatch.setenv(name, value)
     wiring.reset()
@@ -56,6 +56,33 @@ def stack(aws: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 def demo_stack(aws: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """SEM's resources in moto, with the demo data of `make run`."""
     return _provision(monkeypatch, demo=True)
+
+
+def _shared_stack(users: bool) -> Iterator[dict[str, Any]]:
+    from moto import mock_aws
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for name, value in FAKE_AWS.items():
+            monkeypatch.setenv(name, value)
+        for name in ("AWS_ENDPOINT_URL", "SEM_AWS_ENDPOINT_URL", "AWS_PROFILE"):
+            monkeypatch.delenv(name, raising=False)
+        with mock_aws():
+            wiring.reset()
+            yield _provision(monkeypatch, demo=True, users=users)
+        wiring.reset()
+
+
+@pytest.fixture(scope="module")
+def shared_demo_stack() -> Iterator[dict[str, Any]]:
+    """The demo stack shared by the tests of one module: for tests that only read it (or write
+    only what no other test of the module reads)."""
+    yield from _shared_stack(users=False)
+
+
+@pytest.fixture(scope="module")
+def shared_demo_stack_with_users() -> Iterator[dict[str, Any]]:
+    """The shared demo stack with every demo official in the Cognito pool."""
+    yield from _shared_stack(users=True)
 
 
 @pytest.fixture

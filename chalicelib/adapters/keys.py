@@ -50,6 +50,11 @@ def vehicle(code: str, plate: str) -> str:
     return f"{tenant(code)}#VEHICLE#{plate}"
 
 
+def audit(code: str, month: str) -> str:
+    """Partition of a municipality's audit log for one month `YYYY-MM` (sk = time#id)."""
+    return f"{tenant(code)}#AUDIT#{month}"
+
+
 def debtor(code: str, rut: str) -> str:
     """Partition of a RUT's open debts in a municipality (sk `DEBT#<debt_id>`)."""
     return f"{tenant(code)}#RUT#{rut}"

@@ -79,8 +79,9 @@ def test_validation_errors_name_the_field_in_spanish(data, field, fragment):
 
 
 def test_chalice_errors_are_rewritten_into_the_envelope():
-    rewritten = errors.rewrite_chalice_error(
-        Response(body={"Code": "MethodNotAllowedError", "Message": "Unsupported method: POST"}, status_code=405))
+    chalice_405 = Response(body={"Code": "MethodNotAllowedError", "Message": "Unsupported method: POST"},
+                           status_code=405)
+    rewritten = errors.rewrite_chalice_error(chalice_405)
     assert rewritten.body["error"]["code"] == "method_not_allowed"
     internal = errors.rewrite_chalice_error(
         Response(body={"Code": "InternalServerError", "Message": "boom"}, status_code=500))

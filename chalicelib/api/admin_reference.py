@@ -1,0 +1,68 @@
+"""Central administration of the UTM and IPC tables (SUBDERE)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from chalice.app import Blueprint, Response
+from pydantic import Field
+
+from chalicelib import wiring
+from chalicelib.api.admin_auth import current_official
+from chalicelib.api.http import api_view, json_response, parse_body
+from chalicelib.api.models import Strict
+from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.services import reference_admin
+from chalicelib.services.auth import require
+from chalicelib.services.permissions import Permission
+
+bp = Blueprint(__name__)
+
+TABLES = {"utm": "UTM", "ipc": "IPC"}
+
+
+class ReferenceValueIn(Strict):
+    """A month's value: `value` (UTM, whole pesos) or `variation_percent` (IPC, e.g. "0.4")."""
+
+    value: int | None = Field(default=None, description="UTM del mes, en pesos.")
+    variation_percent: str | None = Field(default=None, pattern=r"^-?\d{1,2}(\.\d{1,2})?$",
+                                          description="Variación mensual del IPC, en %, p. ej. \"0.4\".")
+    source: str = Field(min_length=3, max_length=300, description="Fuente (p. ej. SII, INE, fecha).")
+    projected: bool = False
+
+
+def _table(name: str) -> Literal["UTM", "IPC"]:
+    table = TABLES.get(name)
+    if table is None:
+        raise NotFound("Tabla desconocida; use utm o ipc.", code="unknown_table", field="table")
+    return "UTM" if table == "UTM" else "IPC"
+
+
+@bp.route("/v1/admin/reference/{table}", methods=["GET"], cors=True)
+@api_view
+def list_reference(table: str) -> Response:
+    """Every month of a table, with source and whether it is projected."""
+    official = current_official(bp.current_request)
+    require(official, Permission.REFERENCE_READ)
+    name = _table(table)
+    return json_response({"table": name, "months": wiring.references().records(name)})
+
+
+@bp.route("/v1/admin/reference/{table}/{month}", methods=["PUT"], cors=True)
+@api_view
+def put_reference(table: str, month: str) -> Response:
+    """Set a month's UTM or IPC (central administrator); the previous value is kept in history."""
+    official = current_official(bp.current_request)
+    require(official, Permission.REFERENCE_EDIT)
+    name = _table(table)
+    body = parse_body(bp.current_request, ReferenceValueIn)
+    if (name == "UTM") != (body.value is not None) or (name == "IPC") != (body.variation_percent is not None):
+        field = "value" if name == "UTM" else "variation_percent"
+        raise InvalidInput(f"Para la tabla {name} indique {field}.", code="invalid_input", field=field)
+    saved = reference_admin.set_month(
+        name, month, body.model_dump(exclude_none=True), references=wiring.references(),
+        audit=wiring.audit_log(), actor=official.email, profile=official.profile)
+    return json_response({"table": name, "month": saved}, status=200)
+
+
+
