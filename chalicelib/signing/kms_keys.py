@@ -1,0 +1,100 @@
+"""Asymmetric KMS keys used for signing: the only place that talks to KMS for signatures.
+
+Takes its boto3 KMS client in the constructor and turns provider errors into domain errors:
+throttling and outages are retryable `DependencyUnavailable`; a missing, disabled or misused key
+is a non-retryable one (a configuration problem that no retry fixes). Private keys never leave
+KMS: this class only asks for public keys and signatures.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.domain.errors import DependencyUnavailable, NotFound
+
+SIGNING_ALGORITHM = "RSASSA_PKCS1_V1_5_SHA_256"
+KEY_SPEC = "RSA_3072"
+
+_RETRYABLE = {
+    "ThrottlingException", "KMSInternalException", "DependencyTimeoutException",
+    "KeyUnavailableException", "LimitExceededException", "ServiceUnavailable", "RequestTimeout",
+}
+
+
+class KmsKeys:
+    """Sign with, read and create asymmetric RSA signing keys in KMS."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def sign(self, key_id: str, message: bytes) -> bytes:
+        """PKCS#1 v1.5 signature over SHA-256(`message`), made inside KMS.
+
+        `message` is sent whole (MessageType RAW, at most 4096 bytes): KMS hashes it. moto ignores
+        MessageType DIGEST, so pre-hashed input would be hashed twice there.
+        """
+        response = self._call("sign", KeyId=key_id, Message=message, MessageType="RAW",
+                              SigningAlgorithm=SIGNING_ALGORITHM)
+        signature: bytes = response["Signature"]
+        return signature
+
+    def public_key_der(self, key_id: str) -> bytes:
+        """The key's public half as DER SubjectPublicKeyInfo."""
+        public_key: bytes = self._call("get_public_key", KeyId=key_id)["PublicKey"]
+        return public_key
+
+    def find(self, key_id: str) -> str | None:
+        """The key id behind `key_id` (an id, ARN or `alias/…`), or ``None`` when there is none."""
+        try:
+            return str(self._call("describe_key", KeyId=key_id)["KeyMetadata"]["KeyId"])
+        except NotFound:
+            return None
+
+    def ensure_key(self, alias: str, description: str, *, tags: dict[str, str] | None = None) -> str:
+        """The key behind `alias`, created (RSA-3072, SIGN_VERIFY) when missing.
+
+        Safe under concurrency: when another process creates the alias first, the key made here
+        is scheduled for deletion and the alias's key is returned.
+        """
+        found = self.find(alias)
+        if found:
+            return found
+        created = self._call(
+            "create_key", Description=description, KeyUsage="SIGN_VERIFY", KeySpec=KEY_SPEC,
+            Tags=[{"TagKey": k, "TagValue": v} for k, v in (tags or {}).items()],
+        )
+        key_id = str(created["KeyMetadata"]["KeyId"])
+        try:
+            self._call("create_alias", AliasName=alias, TargetKeyId=key_id)
+        except _AliasTaken:
+            self._call("schedule_key_deletion", KeyId=key_id, PendingWindowInDays=7)
+            winner = self.find(alias)
+            if winner is None:  # pragma: no cover - the alias was deleted in between
+                raise DependencyUnavailable("No fue posible preparar la llave de firma.",
+                                            code="signing_key_unavailable") from None
+            return winner
+        return key_id
+
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return getattr(self._client, operation)(**kwargs)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code == "NotFoundException":
+                raise NotFound("La llave de firma no existe.", code="signing_key_not_found") from exc
+            if code == "AlreadyExistsException":
+                raise _AliasTaken(code) from exc
+            if code in _RETRYABLE:
+                raise DependencyUnavailable("El servicio de firma no está disponible.",
+                                            code="signing_unavailable") from exc
+            raise DependencyUnavailable(f"El servicio de firma rechazó la operación ({code}).",
+                                        code="signing_refused", retryable=False) from exc
+        except BotoCoreError as exc:
+            raise DependencyUnavailable("El servicio de firma no está disponible.",
+                                        code="signing_unavailable") from exc
+
+
+class _AliasTaken(Exception):
+    """create_alias lost a race (internal to `ensure_key`)."""

@@ -1,0 +1,97 @@
+"""PAdES signature of a receipt: one KMS call, no sizing pass, a visible stamp.
+
+The signature is a PAdES baseline B-B (ETSI.CAdES.detached) certification signature: the PDF is
+locked against changes (DocMDP "no changes"), the signed attributes carry the signer certificate
+reference (signing-certificate-v2), and the CMS embeds the signer certificate and the CA chain.
+The space for the CMS is reserved up front from the certificates' sizes (`bytes_reserved`), so
+pyHanko skips its dry-run sizing signature. No timestamp authority is reachable from here, so
+the signing time is the one the signer declares (the /M entry).
+
+pyHanko is imported inside the functions: importing this module costs nothing.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, tzinfo
+
+from chalicelib.signing.ca import SigningCredentials
+from chalicelib.signing.kms_keys import KmsKeys
+
+FIELD_NAME = "FirmaComprobante"
+REASON = "Comprobante de pago"
+STAMP_TEXT = "Firmado electrónicamente por:\n%(signer)s\n%(role)s\nFecha: %(when)s"
+
+# DER bytes around the certificates and the signature value: signed attributes (content type,
+# digest, signing-certificate-v2, CMS algorithm protection), SignerInfo and SignedData framing.
+_CMS_OVERHEAD = 1536
+
+
+def sign_receipt_pdf(pdf: bytes, *, credentials: SigningCredentials, kms: KmsKeys, signer_name: str,
+                     signer_role: str, location: str, box: tuple[int, int, int, int] | None = None,
+                     reason: str = REASON, local_time: tzinfo | None = None) -> bytes:
+    """Sign `pdf` and return the signed PDF.
+
+    - `signer_name`, `signer_role`: printed in the visible stamp (the certificate's CN is what
+      validators show); `location`: the municipality, recorded in the signature dictionary;
+    - `box`: (x1, y1, x2, y2) on the last page for the visible stamp (the receipt layout's
+      `SIGNATURE_BOX` by default); `local_time`: the zone the stamp's time is printed in
+      (Chile's by default).
+    """
+    from asn1crypto import x509
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter
+    from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner
+    from pyhanko.stamp.text import TextStampStyle
+
+    from chalicelib.signing.kms_signer import KmsSigner
+
+    if box is None:
+        from chalicelib.receipts.pdf import SIGNATURE_BOX
+
+        box = SIGNATURE_BOX
+    certificate = x509.Certificate.load(credentials.certificate_der)
+    chain = tuple(x509.Certificate.load(der) for der in credentials.chain_der)
+    signer = KmsSigner(kms, credentials.key_id, certificate, chain)
+
+    metadata = PdfSignatureMetadata(
+        field_name=FIELD_NAME,
+        md_algorithm="sha256",
+        reason=reason,
+        location=location,
+        name=signer_name,
+        subfilter=SigSeedSubFilter.PADES,
+        certify=True,
+        docmdp_permissions=MDPPerm.NO_CHANGES,
+    )
+    style = TextStampStyle(stamp_text=STAMP_TEXT, border_width=0, background=None)
+    pdf_signer = PdfSigner(metadata, signer=signer, stamp_style=style,
+                           new_field_spec=SigFieldSpec(sig_field_name=FIELD_NAME, on_page=-1, box=box))
+    now = datetime.now(local_time or _chile())
+    reserved = 2 * (len(credentials.certificate_der) + sum(map(len, credentials.chain_der))
+                    + signer.signature_length + _CMS_OVERHEAD)
+    output = pdf_signer.sign_pdf(
+        IncrementalPdfFileWriter(io.BytesIO(pdf)),
+        bytes_reserved=reserved,
+        appearance_text_params={
+            "signer": signer_name,
+            "role": signer_role,
+            "when": now.strftime("%d-%m-%Y %H:%M:%S ") + _offset(now),
+        },
+    )
+    signed: bytes = output.getvalue()
+    return signed
+
+
+def _chile() -> tzinfo:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo("America/Santiago")
+    except ZoneInfoNotFoundError:  # pragma: no cover - a runtime without tz data
+        return UTC
+
+
+def _offset(moment: datetime) -> str:
+    text = moment.strftime("%z")
+    return f"(UTC{text[:3]}:{text[3:]})" if text else ""
