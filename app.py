@@ -2,12 +2,15 @@
 
 from chalice.app import Chalice
 
-from chalicelib.api import admin_reference, health, middleware, public
-from chalicelib.worker import receipts
+from chalicelib.api import admin_reference, citizen, gateway, health, middleware, public
+from chalicelib.worker import receipts, schedules
 
 app = Chalice(app_name="sem")
 app.register_middleware(middleware.request_context, "http")
 app.register_blueprint(health.bp)
 app.register_blueprint(public.bp)
+app.register_blueprint(citizen.bp)
+app.register_blueprint(gateway.bp)
 app.register_blueprint(admin_reference.bp)
 app.register_blueprint(receipts.bp)
+app.register_blueprint(schedules.bp)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import AliasChoices, Field, HttpUrl
+from pydantic import AliasChoices, Field, HttpUrl, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -54,6 +54,16 @@ class Settings(BaseSettings):
     cognito_user_pool_id: str = ""
     cognito_client_id: str = ""
     cognito_jwks_url: str | None = None
+
+    # Payments and the TGR gateway. Secrets come from the environment (Secrets Manager or SSM in
+    # production, generated at start-up locally); none has a usable default.
+    tgr_url: str = "http://127.0.0.1:8101"
+    tgr_webhook_secrets: list[SecretStr] = Field(default_factory=list)
+    access_token_secret: SecretStr = SecretStr("")
+    payment_ttl_minutes: int = Field(default=90, ge=5, le=24 * 60)
+    allow_estimated_amounts: bool = Field(
+        default=False, description="Charge amounts computed from projected UTM/IPC (demo and test stages only).")
+    vehicle_registry: str = Field(default="demo", pattern=r"^(demo|soap)$")
 
     # Public base URL of this API (used in receipts' QR codes and links). Locally, the runner sets it.
     public_api_url: str = "http://127.0.0.1:8000"

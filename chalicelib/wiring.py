@@ -6,20 +6,30 @@ time; `reset()` forgets everything (tests and the local runner switch environmen
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from functools import cache
+from zoneinfo import ZoneInfo
 
 from chalicelib.adapters.audit_log import AuditLog
 from chalicelib.adapters.aws_clients import aws_client, forget_clients
 from chalicelib.adapters.cognito_tokens import CognitoTokenVerifier, JwksCache
+from chalicelib.adapters.debts_repo import DebtRepository
 from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.adapters.http_probe import HttpProbe
+from chalicelib.adapters.idempotency_repo import IdempotencyRepository
 from chalicelib.adapters.job_queue import JobQueue
-from chalicelib.adapters.municipalities_repo import MunicipalityRepository
+from chalicelib.adapters.municipalities_repo import MunicipalityRepository, PortalKeyRepository
 from chalicelib.adapters.object_store import ObjectStore
 from chalicelib.adapters.officials_repo import OfficialRepository
+from chalicelib.adapters.payments_repo import PaymentRepository
 from chalicelib.adapters.reference_repo import ReferenceRepository
+from chalicelib.adapters.tgr_client import TgrClient
 from chalicelib.services.health import Probe
+from chalicelib.services.payments import PaymentContext
+from chalicelib.services.vehicle_checks import DemoRegistryChecks, RegistryChecks
 from chalicelib.settings import get_settings, reset_settings
+
+SANTIAGO = ZoneInfo("America/Santiago")
 
 
 @cache
@@ -82,6 +92,38 @@ def audit_log() -> AuditLog:
     return AuditLog(data_table())
 
 
+@cache
+def payments_repo() -> PaymentRepository:
+    return PaymentRepository(data_table())
+
+
+@cache
+def portal_keys() -> PortalKeyRepository:
+    return PortalKeyRepository(data_table())
+
+
+@cache
+def registry() -> RegistryChecks:
+    """Vehicle data and prerequisite checks (demo table, or the SOAP services)."""
+    return DemoRegistryChecks(data_table())
+
+
+def payment_context() -> PaymentContext:
+    """What the payment use cases need, built from the settings."""
+    settings = get_settings()
+    secret = settings.access_token_secret.get_secret_value()
+    if not secret:
+        raise RuntimeError("SEM_ACCESS_TOKEN_SECRET is not set")
+    return PaymentContext(
+        payments=payments_repo(), idempotency=IdempotencyRepository(data_table()), debts=DebtRepository(data_table()),
+        references=references(), registry=registry(), gateway=TgrClient(settings.tgr_url),
+        receipts_queue=receipts_queue(), receipts_store=receipts_store(),
+        clock=lambda: datetime.now(SANTIAGO), token_secret=secret,
+        notify_url=f"{settings.public_api_url.rstrip('/')}/v1/gateways/tgr/notifications",
+        payment_ttl=timedelta(minutes=settings.payment_ttl_minutes),
+        allow_estimated=settings.allow_estimated_amounts)
+
+
 def health_probes() -> dict[str, Probe]:
     """Every dependency the health route asks, by name."""
     settings = get_settings()
@@ -101,7 +143,8 @@ def health_probes() -> dict[str, Probe]:
 def reset() -> None:
     """Forget settings, clients and adapters."""
     for builder in (data_table, receipts_store, uploads_store, assets_store, receipts_queue,
-                    municipalities, references, token_verifier, officials, audit_log):
+                    municipalities, references, token_verifier, officials, audit_log, payments_repo,
+                    portal_keys, registry):
         builder.cache_clear()
     forget_clients()
     reset_settings()

@@ -21,7 +21,8 @@ def clients(endpoint_url: str | None, region: str = "us-east-1") -> dict[str, An
 
 
 def provision(endpoint_url: str | None, *, stage: str = "local", with_demo_data: bool = True,
-              with_demo_users: bool = True, aws: dict[str, Any] | None = None) -> dict[str, Any]:
+              with_demo_users: bool = True, extra_origins: list[str] | None = None,
+              aws: dict[str, Any] | None = None) -> dict[str, Any]:
     """Create everything a local SEM needs; returns the app's environment and counts."""
     aws = aws or clients(endpoint_url)
     outputs = create_stack(aws["cloudformation"], f"sem-{stage}")
@@ -30,9 +31,22 @@ def provision(endpoint_url: str | None, *, stage: str = "local", with_demo_data:
                      sender_identities=senders)
     env = {**settings_env(outputs), **boot.env()}
     counts: dict[str, int] = {}
+    portal_keys: dict[str, str] = {}
     if with_demo_data:
         table = DynamoTable(aws["dynamodb"], outputs["TableName"])
-        counts = seed.seed_table(table)
+        counts = seed.seed_table(table, extra_origins=extra_origins)
+        portal_keys = seed.seed_portal_keys(table)
         if with_demo_users:
             counts["cognito_users"] = seed.seed_officials_in_cognito(aws["cognito-idp"], boot.user_pool_id)
-    return {"env": env, "counts": counts, "outputs": outputs}
+    env.update(local_secrets())
+    return {"env": env, "counts": counts, "outputs": outputs, "portal_keys": portal_keys}
+
+
+def local_secrets() -> dict[str, str]:
+    """Secrets of this local run, generated now (never committed, gone when the stack stops)."""
+    import json
+    import secrets
+
+    return {"SEM_ACCESS_TOKEN_SECRET": secrets.token_urlsafe(32),
+            "SEM_TGR_WEBHOOK_SECRETS": json.dumps([secrets.token_urlsafe(32)]),
+            "SEM_ALLOW_ESTIMATED_AMOUNTS": "true"}

@@ -10,7 +10,7 @@ from chalicelib.domain import reference_data
 from devstack import demo_data
 
 
-def seed_table(table: DynamoTable) -> dict[str, int]:
+def seed_table(table: DynamoTable, *, extra_origins: list[str] | None = None) -> dict[str, int]:
     """Write every demo record; returns how many of each kind."""
     counts = {"municipalities": 0, "officials": 0, "vehicles": 0, "debts": 0, "reference": 0}
     for muni in demo_data.MUNICIPALITIES:
@@ -18,7 +18,7 @@ def seed_table(table: DynamoTable) -> dict[str, int]:
             "pk": keys.municipality(muni["code"]), "sk": "CONFIG",
             "code": muni["code"], "name": muni["name"], "legal_name": muni["legal_name"],
             "region": muni["region"], "address": muni["address"], "zone": muni["zone"],
-            "services": list(demo_data.SERVICES), "origins": muni["origins"],
+            "services": list(demo_data.SERVICES), "origins": muni["origins"] + list(extra_origins or []),
             "agreement": {"status": "in_force", "valid_until": "2028-12-31"},
             "branding": {"primary_color": muni["color"], "secondary_color": "#f2f2f2"},
             "sender_email": f"no-responder@{muni['domain']}",
@@ -37,11 +37,23 @@ def seed_table(table: DynamoTable) -> dict[str, int]:
         table.put({"pk": keys.vehicle(vehicle["municipality"], vehicle["plate"]), "sk": "DATA", **vehicle})
         counts["vehicles"] += 1
     for debt in demo_data.DEBTS:
-        table.put({"pk": keys.debtor(debt["municipality"], debt["rut"]), "sk": f"DEBT#{debt['debt_id']}",
-                   **debt, "status": "open"})
+        table.put({"pk": keys.debt(debt["municipality"], debt["debt_id"]), "sk": "DEBT", **debt, "status": "open",
+                   "gsi2pk": keys.by_rut(debt["municipality"], debt["rut"]), "gsi2sk": f"DEBT#{debt['debt_id']}"})
         counts["debts"] += 1
     counts["reference"] = seed_reference(table)
     return counts
+
+
+def seed_portal_keys(table: DynamoTable) -> dict[str, str]:
+    """A fresh portal API key for each demo municipality (generated now; only hashes stored)."""
+    from datetime import UTC, datetime
+
+    from chalicelib.adapters.municipalities_repo import PortalKeyRepository
+    from chalicelib.services.portal import issue_portal_key
+
+    repo = PortalKeyRepository(table)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    return {m["code"]: issue_portal_key(m["code"], repo, created_at=now) for m in demo_data.MUNICIPALITIES}
 
 
 def seed_reference(table: DynamoTable) -> int:

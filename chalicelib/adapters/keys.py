@@ -55,6 +55,52 @@ def audit(code: str, month: str) -> str:
     return f"{tenant(code)}#AUDIT#{month}"
 
 
-def debtor(code: str, rut: str) -> str:
-    """Partition of a RUT's open debts in a municipality (sk `DEBT#<debt_id>`)."""
+def by_rut(code: str, rut: str) -> str:
+    """GSI2 partition of what a municipality has under a RUT (sk `DEBT#<id>`, `PAY#<time>`)."""
     return f"{tenant(code)}#RUT#{rut}"
+
+
+def by_plate(code: str, plate: str) -> str:
+    """GSI2 partition of a municipality's payments for a plate (sk `PAY#<time>`)."""
+    return f"{tenant(code)}#PLATE#{plate}"
+
+
+def debt(code: str, debt_id: str) -> str:
+    """Partition of one debt from a municipality's roll (sk `DEBT`)."""
+    return f"{tenant(code)}#DEBT#{debt_id}"
+
+
+def payment(code: str, payment_id: str) -> str:
+    """Partition of a payment: `META`, `EVENT#<time>#<n>`, `EMAIL#…` rows."""
+    return f"{tenant(code)}#PAY#{payment_id}"
+
+
+def payments_by_day(code: str, day: str) -> str:
+    """GSI1 partition of a municipality's payments created on a day `YYYY-MM-DD` (sk time#id)."""
+    return f"{tenant(code)}#PAYDAY#{day}"
+
+
+def pending(code: str) -> str:
+    """GSI3 (sparse) partition of a municipality's pending payments (sk = expiry time)."""
+    return f"{tenant(code)}#PENDING"
+
+
+def outbox(code: str) -> str:
+    """GSI3 (sparse) partition of paid payments whose receipt job is not yet queued."""
+    return f"{tenant(code)}#OUTBOX"
+
+
+def hold(code: str, item_key: str) -> str:
+    """Partition of the hold on one payable item. Permits are held nationally (`00000`): a
+    vehicle's permit for a year is paid once, in whichever municipality."""
+    return f"{tenant(code)}#HOLD#{item_key}"
+
+
+def idempotency(code: str, key: str) -> str:
+    """Partition of an idempotency record (municipality, Idempotency-Key)."""
+    return f"{tenant(code)}#IDEM#{key}"
+
+
+def stats(code: str, day: str) -> str:
+    """Partition of a municipality's (or, with `00000`, the platform's) counters for a day."""
+    return f"{tenant(code)}#STATS#{day}"

@@ -26,3 +26,17 @@ class MunicipalityRepository:
 
     def forget(self, code: str | None = None) -> None:
         self._cache.forget(code)
+
+
+class PortalKeyRepository:
+    """Municipal portals' API keys, stored as SHA-256 hashes (`<cut>#MUNI`, sk `PORTAL_KEY#<id>`)."""
+
+    def __init__(self, table: DynamoTable) -> None:
+        self._table = table
+
+    def get(self, code: str, key_id: str) -> dict[str, Any] | None:
+        return self._table.get(keys.municipality(code), f"PORTAL_KEY#{key_id}")
+
+    def put(self, code: str, key_id: str, secret_hash: str, *, created_at: str) -> None:
+        self._table.put_new({"pk": keys.municipality(code), "sk": f"PORTAL_KEY#{key_id}", "key_id": key_id,
+                             "hash": secret_hash, "status": "active", "created_at": created_at})

@@ -40,7 +40,8 @@ def test_bad_settings_are_refused(monkeypatch):
 
 def test_every_tenant_key_starts_with_the_code():
     assert keys.municipality("13101").startswith("13101#")
-    assert keys.debtor("05101", "12345678-5") == "05101#RUT#12345678-5"
+    assert keys.by_rut("05101", "12345678-5") == "05101#RUT#12345678-5"
+    assert keys.payment("13101", "13101-X").startswith("13101#PAY#")
     assert keys.reference_table("UTM").startswith("00000#")
 
 

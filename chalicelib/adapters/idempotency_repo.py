@@ -1,0 +1,50 @@
+"""Idempotency records by (municipality, Idempotency-Key): claimed before the work, completed
+with the response, replayed for a repeat. Kept 48 hours (DynamoDB TTL removes them after)."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from chalicelib.adapters import keys
+from chalicelib.adapters.dynamo import ConditionFailed, DynamoTable
+
+RETENTION_S = 48 * 3600
+
+
+class IdempotencyRepository:
+    """Claim / complete / release of one request's key."""
+
+    def __init__(self, table: DynamoTable) -> None:
+        self._table = table
+
+    def claim(self, code: str, key: str, request_hash: str, *, now_epoch: int,
+              lease_s: int = 60) -> dict[str, Any] | None:
+        """Claim the key for this request. Returns None when claimed (do the work), or the
+        existing record (replay it, or refuse it) when someone holds or completed it. A claim
+        whose lease ran out (a crashed request) or that was released can be taken again."""
+        item = {"pk": keys.idempotency(code, key), "sk": "IDEM", "request_hash": request_hash,
+                "state": "in_progress", "lease_until": now_epoch + lease_s, "ttl": now_epoch + RETENTION_S}
+        try:
+            self._table.put(item, condition=(
+                "attribute_not_exists(pk) OR #st = :released OR (#st = :busy AND lease_until < :now)"),
+                names={"#st": "state"},
+                values={":released": "released", ":busy": "in_progress", ":now": now_epoch})
+            return None
+        except ConditionFailed:
+            existing = self._table.get(keys.idempotency(code, key), "IDEM", consistent=True)
+            return existing or {"state": "in_progress", "request_hash": request_hash}
+
+    def complete(self, code: str, key: str, request_hash: str, response: dict[str, Any]) -> None:
+        """Store the response for replays."""
+        self._table.update(keys.idempotency(code, key), "IDEM", "SET #st = :done, #r = :r",
+                           condition="request_hash = :h", names={"#st": "state", "#r": "response"},
+                           values={":done": "done", ":r": response, ":h": request_hash}, return_new=False)
+
+    def release(self, code: str, key: str, request_hash: str) -> None:
+        """Let the key be used again (the request failed before changing anything lasting)."""
+        with contextlib.suppress(ConditionFailed):
+            self._table.update(keys.idempotency(code, key), "IDEM", "SET #st = :released",
+                               condition="request_hash = :h AND #st = :busy", names={"#st": "state"},
+                               values={":released": "released", ":h": request_hash, ":busy": "in_progress"},
+                               return_new=False)

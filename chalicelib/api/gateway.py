@@ -1,0 +1,55 @@
+"""`POST /v1/gateways/tgr/notifications`: TGR's signed result notifications."""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+from chalice.app import Blueprint, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from chalicelib import wiring
+from chalicelib.api.errors import invalid_input_from
+from chalicelib.api.http import MAX_BODY_BYTES, api_view, json_response
+from chalicelib.domain.errors import InvalidInput
+from chalicelib.services import gateway
+from chalicelib.settings import get_settings
+
+bp = Blueprint(__name__)
+
+
+class TgrNotificationIn(BaseModel):
+    """What TGR notifies (extra fields TGR may add are tolerated, not used)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    notification_id: str | None = Field(default=None, max_length=80)
+    order_id: str = Field(min_length=1, max_length=80)
+    payment_id: str = Field(min_length=1, max_length=80)
+    status: Literal["approved", "rejected"]
+    amount: int = Field(ge=0)
+    authorization_code: str | None = Field(default=None, max_length=40)
+    method: str | None = Field(default=None, max_length=40)
+    paid_at: str | None = Field(default=None, max_length=40)
+
+
+@bp.route("/v1/gateways/tgr/notifications", methods=["POST"])
+@api_view
+def tgr_notification() -> Response:
+    """Verify the signature over the raw body, then apply the notification once."""
+    request = bp.current_request
+    raw = request.raw_body or b""
+    if isinstance(raw, str):
+        raw = raw.encode()
+    if len(raw) > MAX_BODY_BYTES:
+        raise InvalidInput("El cuerpo de la solicitud es demasiado grande.", code="body_too_large")
+    ctx = wiring.payment_context()
+    secrets = [s.get_secret_value() for s in get_settings().tgr_webhook_secrets]
+    gateway.verify_signature(request.headers.get("x-tgr-signature"), raw, secrets, ctx.clock())
+    try:
+        notification = TgrNotificationIn.model_validate(json.loads(raw))
+    except ValueError as exc:
+        if isinstance(exc, ValidationError):
+            raise invalid_input_from(exc) from exc
+        raise InvalidInput("El cuerpo de la notificación no es JSON válido.", code="invalid_json") from exc
+    return json_response(gateway.handle_notification(notification.model_dump(), ctx))

@@ -1,0 +1,174 @@
+"""TGR's notifications: verified, applied once through the payment state machine, and — for an
+approved payment — the receipt job queued as part of the same step (transactional outbox)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from chalicelib.adapters import keys
+from chalicelib.adapters.dynamo import ConditionFailed
+from chalicelib.adapters.payments_repo import HoldRef, event_row
+from chalicelib.domain import webhook_signature
+from chalicelib.domain.errors import Conflict, DependencyUnavailable, NotFound
+from chalicelib.domain.payments import (
+    NotifiedStatus,
+    PaymentStatus,
+    decide_notification,
+    municipality_of,
+    utc_key,
+)
+from chalicelib.observability import logger
+from chalicelib.services.payments import PaymentContext
+from chalicelib.services.permit_items import PLATFORM
+
+
+def verify_signature(header: str | None, raw_body: bytes, secrets: Sequence[str], now: datetime) -> None:
+    webhook_signature.verify(header, raw_body, secrets, now=int(now.timestamp()))
+
+
+def handle_notification(notification: dict[str, Any], ctx: PaymentContext) -> dict[str, Any]:
+    """Apply one (verified) notification; says whether it changed the payment."""
+    payment_id = notification["payment_id"]
+    code = municipality_of(payment_id)
+    logger.append_keys(municipality=code, payment_id=payment_id)
+    payment = ctx.payments.get(code, payment_id)
+    if payment is None:
+        raise NotFound("No existe el pago notificado.", code="payment_not_found", field="payment_id")
+    if payment.get("order_id") and payment["order_id"] != notification["order_id"]:
+        raise Conflict("La orden notificada no corresponde al pago.", code="order_mismatch", field="order_id")
+    current = PaymentStatus(payment["status"])
+    notified = NotifiedStatus(notification["status"])
+    decision = decide_notification(current, notified, amount_matches=int(notification["amount"]) == payment["amount"])
+    now_iso = ctx.clock().isoformat(timespec="seconds")
+    if decision.new_status is None:
+        if current is PaymentStatus.PAID and payment.get("receipt_job") == "pending":
+            _queue_receipt(code, payment_id, ctx)  # a retried notification finishes the step
+        logger.info("notification changed nothing", extra={"outcome": decision.outcome})
+        return {"result": decision.outcome, "status": current.value, "reason": decision.reason}
+    event = event_row(code, payment_id, now_iso, f"gateway_{notified.value}", {
+        "notification_id": notification.get("notification_id"), "order_id": notification["order_id"],
+        "amount": notification["amount"], "method": notification.get("method"),
+        "authorization_code": notification.get("authorization_code"), "paid_at": notification.get("paid_at"),
+        "decision": decision.reason})
+    holds = _holds_of(payment)
+    try:
+        if decision.new_status is PaymentStatus.PAID:
+            _mark_paid(payment, notification, event, holds, ctx, now_iso)
+        elif decision.new_status is PaymentStatus.REJECTED:
+            ctx.payments.transition(code, payment_id, from_status=current.value, to_status="rejected",
+                                    set_fields={"closed_at": now_iso}, remove_fields=["gsi3pk", "gsi3sk"],
+                                    event=event, holds=holds, hold_status="released")
+        else:  # review
+            from_pending = current is PaymentStatus.PENDING
+            ctx.payments.transition(
+                code, payment_id, from_status=current.value, to_status="review",
+                set_fields={"review_reason": decision.reason, "gateway_amount": int(notification["amount"]),
+                            "method": notification.get("method"), "paid_at": notification.get("paid_at")},
+                remove_fields=["gsi3pk", "gsi3sk"], event=event,
+                holds=holds if from_pending else (), hold_status="review" if from_pending else None)
+    except ConditionFailed:
+        # Another notification (or the expiry job) moved the payment first: decide again on its state.
+        return handle_notification(notification, ctx)
+    if decision.new_status is PaymentStatus.PAID:
+        _queue_receipt(code, payment_id, ctx)
+    logger.info("notification applied", extra={"new_status": decision.new_status.value})
+    return {"result": "applied", "status": decision.new_status.value, "reason": decision.reason}
+
+
+def _holds_of(payment: dict[str, Any]) -> list[HoldRef]:
+    refs: list[HoldRef] = []
+    for item in payment["items"]:
+        owner = PLATFORM if item["type"] == "permit" else payment["municipality"]
+        refs += [(owner, key) for key in item["holds"]]
+    return refs
+
+
+def _mark_paid(payment: dict[str, Any], notification: dict[str, Any], event: dict[str, Any],
+               holds: list[HoldRef], ctx: PaymentContext, now_iso: str) -> None:
+    code, payment_id = payment["municipality"], payment["payment_id"]
+    paid_at = str(notification.get("paid_at") or now_iso)
+    method = str(notification.get("method") or "desconocido")
+    extra: list[dict[str, Any]] = []
+    for item in payment["items"]:
+        if item.get("debt_id"):
+            extra.append({"update": (keys.debt(code, item["debt_id"]), "DEBT"),
+                          "expression": "SET #s = :paid, paid_by = :pid", "condition": "#s = :open",
+                          "names": {"#s": "status"}, "values": {":paid": "paid", ":open": "open", ":pid": payment_id}})
+        if item["type"] == "permit" and item["installment"] == "first" and item.get("owner_rut"):
+            second_id = f"SEG-{item['year']}-{item['plate']}"
+            second = {"debt_id": second_id, "type": "permit_second", "rut": item["owner_rut"], "plate": item["plate"],
+                      "year": item["year"], "status": "open", "due_date": f"{item['year']}-08-31",
+                      "description": f"Permiso de circulación {item['year']}, {item['plate']}, segunda cuota",
+                      "period": f"{item['year']}-C2", "created_by_payment": payment_id}
+            from chalicelib.adapters.debts_repo import DebtRepository
+
+            extra.append({"put": DebtRepository.row(code, second), "condition": "attribute_not_exists(pk)"})
+    day = paid_at[:10]
+    totals: dict[tuple[str, str], int] = defaultdict(int)
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for item in payment["items"]:
+        totals[(item["service"], method)] += int(item["amount"])
+        counts[(item["service"], method)] += 1
+    for owner in (code, PLATFORM):
+        for (service, how), amount in totals.items():
+            extra.append({"update": (keys.stats(owner, day), f"{service}#{how}" if owner == code
+                                     else f"{code}#{service}#{how}"),
+                          "expression": "ADD #amount :a, #items :n, #payments :one",
+                          "names": {"#amount": "amount", "#items": "items", "#payments": "payments"},
+                          "values": {":a": amount, ":n": counts[(service, how)], ":one": 1}})
+    ctx.payments.transition(
+        code, payment_id, from_status="pending", to_status="paid",
+        set_fields={"paid_at": paid_at, "method": method,
+                    "authorization_code": notification.get("authorization_code"),
+                    "order_id": notification["order_id"], "receipt_job": "pending",
+                    "gsi3pk": keys.outbox(code), "gsi3sk": utc_key(now_iso)},
+        event=event, holds=holds, hold_status="paid", extra=extra)
+
+
+def _queue_receipt(code: str, payment_id: str, ctx: PaymentContext) -> None:
+    """Send the receipt job and clear the outbox mark; a failure leaves the mark for a retry."""
+    try:
+        ctx.receipts_queue.send({"kind": "receipt", "municipality": code, "payment_id": payment_id})
+    except DependencyUnavailable:
+        logger.warning("receipt job not queued yet; the outbox sweep will retry")
+        raise
+    # If someone else marked it first, fine: the worker is idempotent, a second job is harmless.
+    with contextlib.suppress(ConditionFailed):
+        ctx.payments.update_fields(code, payment_id, set_fields={"receipt_job": "queued"},
+                                   remove_fields=["gsi3pk", "gsi3sk"], condition="receipt_job = :p",
+                                   values={":p": "pending"})
+
+
+def sweep(code: str, ctx: PaymentContext) -> dict[str, int]:
+    """The scheduled step for one municipality: expire pending payments past their time, and
+    queue receipt jobs a crash left unqueued."""
+    now = ctx.clock()
+    now_iso = now.isoformat(timespec="seconds")
+    expired = 0
+    for payment_id in ctx.payments.due_pending(code, utc_key(now)):
+        payment = ctx.payments.get(code, payment_id)
+        if payment is None or payment["status"] != "pending":
+            continue
+        try:
+            ctx.payments.transition(
+                code, payment_id, from_status="pending", to_status="expired",
+                set_fields={"closed_at": now_iso}, remove_fields=["gsi3pk", "gsi3sk"],
+                event=event_row(code, payment_id, now_iso, "expired", {"expires_at": payment["expires_at"]}),
+                holds=_holds_of(payment), hold_status="released")
+            expired += 1
+        except ConditionFailed:
+            continue  # a notification moved it first
+    queued = 0
+    for payment_id in ctx.payments.unqueued_receipts(code, utc_key(now)):
+        try:
+            _queue_receipt(code, payment_id, ctx)
+            queued += 1
+        except DependencyUnavailable:
+            break
+    return {"expired": expired, "receipts_queued": queued}
+
+

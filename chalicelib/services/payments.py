@@ -1,0 +1,275 @@
+"""Citizen payments: created once per Idempotency-Key, priced by the server only, every item
+held by a conditional write while the payment is pending, handed to TGR for collection."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.adapters import keys
+from chalicelib.adapters.debts_repo import DebtRepository
+from chalicelib.adapters.idempotency_repo import IdempotencyRepository
+from chalicelib.adapters.job_queue import JobQueue
+from chalicelib.adapters.object_store import ObjectStore
+from chalicelib.adapters.payments_repo import HoldRef, PaymentRepository, event_row
+from chalicelib.adapters.reference_repo import ReferenceRepository
+from chalicelib.adapters.tgr_client import TgrClient
+from chalicelib.domain.errors import (
+    Conflict,
+    DependencyUnavailable,
+    InvalidInput,
+    NotFound,
+    RuleRefused,
+    SemError,
+    Unauthenticated,
+)
+from chalicelib.domain.payments import (
+    STATUS_TEXT,
+    PaymentStatus,
+    debt_hold_key,
+    municipality_of,
+    new_payment_id,
+    permit_hold_keys,
+    utc_key,
+)
+from chalicelib.domain.plates import parse_plate
+from chalicelib.domain.rut import parse_rut
+from chalicelib.services.permit_items import INSTALLMENT_TEXT, PLATFORM, price_permit
+from chalicelib.services.portal import Portal
+from chalicelib.services.vehicle_checks import RegistryChecks
+
+SERVICE_OF_DEBT = {"patente": "patentes", "aseo": "aseo", "permit_second": "permisos"}
+
+
+@dataclass
+class PaymentContext:
+    """Everything creating and reading payments needs."""
+
+    payments: PaymentRepository
+    idempotency: IdempotencyRepository
+    debts: DebtRepository
+    references: ReferenceRepository
+    registry: RegistryChecks
+    gateway: TgrClient
+    receipts_queue: JobQueue
+    receipts_store: ObjectStore | None
+    clock: Callable[[], datetime]
+    token_secret: str
+    notify_url: str
+    payment_ttl: timedelta
+    allow_estimated: bool
+
+
+# -- access tokens ------------------------------------------------------------------------------
+
+def access_token(secret: str, payment_id: str) -> str:
+    """The payment's bearer token: derived, so a replayed creation returns the same token while
+    only its hash is stored."""
+    digest = hmac.new(secret.encode(), f"payment-access|{payment_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# -- creation -----------------------------------------------------------------------------------
+
+def request_hash(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def create_payment(portal: Portal, idem_key: str, body: dict[str, Any], ctx: PaymentContext) -> dict[str, Any]:
+    """The 201 body of `POST …/payments` (the same one again for a repeat of the same request)."""
+    code = portal.code
+    fingerprint = request_hash(body)
+    now = ctx.clock()
+    existing = ctx.idempotency.claim(code, idem_key, fingerprint, now_epoch=int(now.timestamp()))
+    if existing is not None:
+        return _replay(existing, fingerprint, ctx)
+    try:
+        response = _create(portal, body, ctx, now)
+    except SemError:
+        ctx.idempotency.release(code, idem_key, fingerprint)
+        raise
+    stored = {k: v for k, v in response.items() if k != "access_token"}
+    ctx.idempotency.complete(code, idem_key, fingerprint, stored)
+    return response
+
+
+def _replay(existing: dict[str, Any], fingerprint: str, ctx: PaymentContext) -> dict[str, Any]:
+    if existing.get("request_hash") != fingerprint:
+        raise Conflict("Esta Idempotency-Key ya se usó con otra solicitud.", code="idempotency_key_reused",
+                       field="Idempotency-Key")
+    if existing.get("state") != "done":
+        raise Conflict("Esta solicitud ya se está procesando; reintente en unos segundos.",
+                       code="idempotency_in_progress", field="Idempotency-Key")
+    response = dict(existing["response"])
+    response["access_token"] = access_token(ctx.token_secret, response["payment_id"])
+    return response
+
+
+def _create(portal: Portal, body: dict[str, Any], ctx: PaymentContext, now: datetime) -> dict[str, Any]:
+    code = portal.code
+    now_iso = now.isoformat(timespec="seconds")
+    now_key = utc_key(now)
+    payer = body["payer"]
+    payer_rut = parse_rut(payer["rut"], field="payer.rut")
+    _check_return_url(portal, body["return_url"])
+    resolved = [_resolve_item(portal, i, item, payer_rut.compact, ctx, now) for i, item in enumerate(body["items"])]
+    seen: set[str] = set()
+    for i, item in enumerate(resolved):
+        for hold in item["holds"]:
+            if hold in seen:
+                raise InvalidInput("El carro repite un ítem.", code="duplicate_item", field=f"items[{i}]")
+            seen.add(hold)
+    amount = sum(int(item["amount"]) for item in resolved)
+    payment_id = new_payment_id(code, int(now.timestamp() * 1000), os.urandom(10))
+    token = access_token(ctx.token_secret, payment_id)
+    expires_at = (now + ctx.payment_ttl).isoformat(timespec="seconds")
+    expires_key = utc_key(now + ctx.payment_ttl)
+    summary = [{k: v for k, v in item.items() if k not in ("breakdown", "hold_owner")} for item in resolved]
+    meta = {
+        "pk": keys.payment(code, payment_id), "sk": "META", "payment_id": payment_id, "municipality": code,
+        "status": PaymentStatus.PENDING.value, "amount": amount, "items": summary,
+        "payer": {"rut": payer_rut.compact, "name": payer["name"].strip(), "email": payer["email"].strip().lower()},
+        "return_url": body["return_url"], "access_token_hash": token_hash(token), "created_at": now_iso,
+        "expires_at": expires_at, "version": 1,
+        "gsi1pk": keys.payments_by_day(code, now_iso[:10]), "gsi1sk": f"{now_key}#{payment_id}",
+        "gsi2pk": keys.by_rut(code, payer_rut.compact), "gsi2sk": f"PAY#{now_key}#{payment_id}",
+        "gsi3pk": keys.pending(code), "gsi3sk": expires_key,
+    }
+    item_rows = []
+    for i, item in enumerate(resolved):
+        row = {"pk": keys.payment(code, payment_id), "sk": f"ITEM#{i:02d}", "index": i,
+               "breakdown": item["breakdown"], "description": item["description"], "amount": item["amount"]}
+        if item.get("plate"):
+            row.update(gsi2pk=keys.by_plate(code, item["plate"]), gsi2sk=f"PAY#{now_key}#{payment_id}")
+        item_rows.append(row)
+    holds: list[HoldRef] = [(item["hold_owner"], key) for item in resolved for key in item["holds"]]
+    event = event_row(code, payment_id, now_iso, "created", {"amount": amount, "items": len(resolved)})
+    ctx.payments.create(meta, item_rows, holds, event, now_iso=now_key, hold_expires_at=expires_key)
+    try:
+        order = ctx.gateway.create_order(
+            payment_id=payment_id, municipality=code, amount=amount,
+            description=f"{portal.config.get('name', code)}: " + "; ".join(i["description"] for i in resolved),
+            return_url=body["return_url"], notify_url=ctx.notify_url)
+    except DependencyUnavailable:
+        ctx.payments.transition(
+            code, payment_id, from_status="pending", to_status=PaymentStatus.CANCELLED.value,
+            set_fields={"closed_at": now_iso}, remove_fields=["gsi3pk", "gsi3sk"],
+            event=event_row(code, payment_id, now_iso, "cancelled", {"reason": "gateway order failed"}),
+            holds=holds, hold_status="released")
+        raise
+    ctx.payments.update_fields(
+        code, payment_id, set_fields={"order_id": order.order_id, "checkout_url": order.checkout_url},
+        event=event_row(code, payment_id, now_iso, "gateway_order_created", {"order_id": order.order_id}))
+    return {"payment_id": payment_id, "status": "pending", "amount": amount, "checkout_url": order.checkout_url,
+            "access_token": token, "expires_at": expires_at}
+
+
+def _check_return_url(portal: Portal, url: str) -> None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if parts.scheme not in ("https", "http") or origin not in {o.rstrip("/") for o in portal.config.get("origins", [])}:
+        raise InvalidInput("return_url debe ser una dirección del sitio registrado de la municipalidad.",
+                           code="return_url_not_allowed", field="return_url")
+
+
+def _resolve_item(portal: Portal, index: int, item: dict[str, Any], payer_rut: str, ctx: PaymentContext,
+                  now: datetime) -> dict[str, Any]:
+    field = f"items[{index}]"
+    if item["type"] == "permit":
+        return _resolve_permit(portal, field, item["plate"], int(item["year"]), item["installment"], ctx, now)
+    debt = ctx.debts.get(portal.code, item["debt_id"])
+    if debt is None:
+        raise NotFound("La deuda indicada no existe en esta municipalidad.", code="debt_not_found", field=field)
+    if debt.get("status") != "open":
+        raise Conflict("La deuda indicada ya está pagada.", code="item_unavailable", field=field)
+    if debt["type"] == "permit_second":
+        return _resolve_permit(portal, field, debt["plate"], int(debt["year"]), "second", ctx, now,
+                               debt_id=debt["debt_id"])
+    return {"type": "debt", "debt_id": debt["debt_id"], "debt_type": debt["type"],
+            "service": SERVICE_OF_DEBT[debt["type"]], "description": debt["description"],
+            "amount": int(debt["amount"]), "holds": [debt_hold_key(debt["debt_id"])], "hold_owner": portal.code,
+            "breakdown": {"source": "rol municipal", "period": debt.get("period"), "due_date": debt.get("due_date"),
+                          "amount": int(debt["amount"])}}
+
+
+def _resolve_permit(portal: Portal, field: str, raw_plate: str, year: int, installment: str, ctx: PaymentContext,
+                    now: datetime, debt_id: str | None = None) -> dict[str, Any]:
+    if "permisos" not in portal.config.get("services", []):
+        raise RuleRefused("La municipalidad no tiene habilitado el pago de permisos de circulación.",
+                          code="service_not_enabled", field=field)
+    plate = parse_plate(raw_plate, field=f"{field}.plate").value
+    result = ctx.registry.check(portal.code, plate, year, now=now)
+    if result.vehicle is None:
+        raise RuleRefused("El vehículo no figura en el registro; verifique la patente.", code="vehicle_not_found",
+                          field=f"{field}.plate")
+    if not result.all_ok:
+        unavailable = result.any_unavailable
+        reasons = [c.get("reason") or name for name, c in result.checks.items() if c.get("status") != "ok"]
+        if unavailable:
+            raise DependencyUnavailable("No se pudieron verificar los requisitos del permiso; reintente en unos "
+                                        "minutos.", code="checks_unavailable", retry_after=60)
+        raise RuleRefused("No se puede pagar el permiso: " + " ".join(str(r) for r in reasons),
+                          code="not_payable", field=field)
+    if installment == "first" and any(d.get("status") == "open" and d.get("type") != "permit_second"
+                                      for d in ctx.debts.by_rut(portal.code, str(result.vehicle.get("owner_rut")))):
+        raise RuleRefused("Solo propietarios sin deudas con la municipalidad pueden pagar en cuotas.",
+                          code="split_not_allowed", field=f"{field}.installment")
+    price = price_permit(portal.code, portal.config, result.vehicle, year, installment, refs=ctx.references,
+                         payments=ctx.payments, today=now.date(), now_iso=utc_key(now),
+                         allow_estimated=ctx.allow_estimated)
+    if price.held:
+        raise Conflict(" ".join(price.held), code="item_unavailable", field=field)
+    if price.amount is None or price.blockers:
+        raise RuleRefused(" ".join(price.blockers) or "No se pudo calcular el permiso.", code="not_payable",
+                          field=field)
+    item = {"type": "permit", "plate": plate, "year": year, "installment": installment, "service": "permisos",
+            "description": f"Permiso de circulación {year}, {plate} ({INSTALLMENT_TEXT[installment]})",
+            "amount": price.amount, "holds": permit_hold_keys(plate, year, installment), "hold_owner": PLATFORM,
+            "owner_rut": result.vehicle.get("owner_rut"), "checked_at": result.checked_at,
+            "breakdown": {**price.breakdown, "checks": result.checks}}
+    if debt_id:
+        item["debt_id"] = debt_id
+    return item
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+def payment_status(payment_id: str, authorization: str | None, ctx: PaymentContext) -> dict[str, Any]:
+    """`GET /v1/payments/{id}` for the holder of the payment's access token."""
+    code = municipality_of(payment_id)
+    token = (authorization or "").removeprefix("Bearer ").strip()
+    if not token:
+        raise Unauthenticated("Falta el token de acceso del pago (Authorization: Bearer …).", code="missing_token")
+    payment = ctx.payments.get(code, payment_id)
+    if payment is None or not hmac.compare_digest(token_hash(token), str(payment.get("access_token_hash", ""))):
+        # The same answer for "no such payment" and "wrong token": ids are not to be probed.
+        raise NotFound("No existe un pago con ese identificador y token.", code="payment_not_found")
+    status = PaymentStatus(payment["status"])
+    body: dict[str, Any] = {
+        "payment_id": payment_id, "municipality": code, "status": status.value, "status_text": STATUS_TEXT[status],
+        "amount": payment["amount"], "created_at": payment["created_at"], "expires_at": payment["expires_at"],
+        "items": [{k: v for k, v in i.items() if k in ("type", "description", "amount", "plate", "year",
+                                                        "installment", "debt_id")} for i in payment["items"]],
+    }
+    for name in ("paid_at", "method"):
+        if payment.get(name):
+            body[name] = payment[name]
+    receipt = payment.get("receipt")
+    if receipt and ctx.receipts_store is not None:
+        body["receipt"] = {"folio": receipt["folio"], "verification_code": receipt["verification_code"],
+                           "download_url": ctx.receipts_store.presign_get(
+                               receipt["key"], expires_in=300, filename=f"comprobante-{receipt['folio']}.pdf")}
+    return body

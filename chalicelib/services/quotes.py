@@ -1,0 +1,91 @@
+"""What the citizen sees before paying: a permit quote by plate, and a RUT's debts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.adapters.payments_repo import PaymentRepository
+from chalicelib.domain.errors import DependencyUnavailable
+from chalicelib.domain.payments import debt_hold_key, mask_name, utc_key
+from chalicelib.domain.plates import parse_plate
+from chalicelib.domain.rut import parse_rut
+from chalicelib.services.payments import PaymentContext
+from chalicelib.services.permit_items import price_permit
+from chalicelib.services.portal import Portal
+
+
+def permit_quote(portal: Portal, raw_plate: str, year: int, ctx: PaymentContext) -> dict[str, Any]:
+    """Vehicle (owner masked), amounts for full / first / second, the breakdown, each check, and
+    whether it can be paid now, with the reasons when not."""
+    plate = parse_plate(raw_plate, field="plate")
+    now = ctx.clock()
+    result = ctx.registry.check(portal.code, plate.value, year, now=now)
+    if result.vehicle is None:
+        if result.any_unavailable or not result.reasons:
+            raise DependencyUnavailable("No se pudo consultar el registro de vehículos; reintente en unos minutos.",
+                                        code="registry_unavailable", retry_after=60)
+        return {"plate": plate.value, "year": year, "vehicle": None, "checks": result.checks, "amounts": None,
+                "payable": False, "reasons": result.reasons}
+    vehicle = result.vehicle
+    prices = {inst: price_permit(portal.code, portal.config, vehicle, year, inst, refs=ctx.references,
+                                 payments=ctx.payments, today=now.date(), now_iso=utc_key(now),
+                                 allow_estimated=ctx.allow_estimated)
+              for inst in ("full", "first", "second")}
+    full = prices["full"]
+    reasons = [c.get("reason") or f"{name}: {c.get('status')}" for name, c in result.checks.items()
+               if c.get("status") != "ok"]
+    reasons += full.reasons
+    return {
+        "plate": plate.value, "year": year, "municipality": portal.code,
+        "vehicle": {"plate": plate.value, "vehicle_class": vehicle.get("vehicle_class"), "make": vehicle.get("make"),
+                    "model": vehicle.get("model"), "model_year": vehicle.get("model_year"),
+                    "propulsion": vehicle.get("propulsion"),
+                    "owner": mask_name(str(vehicle.get("owner_name", "")))},
+        "tasacion": vehicle.get("tasacion"),
+        "amounts": {inst: p.amount for inst, p in prices.items()},
+        "installments": {inst: {"amount": p.amount, "payable": p.amount is not None and not p.reasons
+                                and result.all_ok, "reasons": p.reasons} for inst, p in prices.items()},
+        "estimated": full.estimated,
+        "breakdown": full.breakdown,
+        "checks": result.checks,
+        "checked_at": result.checked_at,
+        "payable": result.all_ok and full.amount is not None and not full.reasons,
+        "reasons": [str(r) for r in reasons],
+    }
+
+
+def debts_of(portal: Portal, raw_rut: str, ctx: PaymentContext) -> dict[str, Any]:
+    """A RUT's open debts in the municipality: patentes, aseo installments, second installments."""
+    rut = parse_rut(raw_rut, field="rut")
+    now = ctx.clock()
+    listed = []
+    for debt in ctx.debts.by_rut(portal.code, rut.compact):
+        if debt.get("status") != "open":
+            continue
+        entry = {k: debt.get(k) for k in ("debt_id", "type", "description", "period", "due_date")}
+        if debt["type"] == "permit_second":
+            entry["amount"] = _second_installment_amount(portal, debt, ctx)
+        else:
+            entry["amount"] = int(debt["amount"])
+        entry["in_progress"] = _held(ctx.payments, portal.code, debt, utc_key(now))
+        listed.append(entry)
+    return {"rut": rut.formatted, "municipality": portal.code, "debts": listed,
+            "total": sum(int(d["amount"] or 0) for d in listed)}
+
+
+def _second_installment_amount(portal: Portal, debt: dict[str, Any], ctx: PaymentContext) -> int | None:
+    now = ctx.clock()
+    result = ctx.registry.check(portal.code, debt["plate"], int(debt["year"]), now=now)
+    if result.vehicle is None:
+        return None
+    price = price_permit(portal.code, portal.config, result.vehicle, int(debt["year"]), "second",
+                         refs=ctx.references, payments=ctx.payments, today=now.date(),
+                         now_iso=utc_key(now), allow_estimated=ctx.allow_estimated)
+    return price.amount
+
+
+def _held(payments: PaymentRepository, code: str, debt: dict[str, Any], now_iso: str) -> bool:
+    if debt["type"] == "permit_second":
+        return False
+    hold = payments.hold((code, debt_hold_key(debt["debt_id"])))
+    return bool(hold and hold.get("status") == "pending" and str(hold.get("expires_at", "")) > now_iso)

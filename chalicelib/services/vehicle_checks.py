@@ -1,0 +1,57 @@
+"""The port through which quotes and payments learn a vehicle's data and its prerequisite
+checks (insurance, inspection, emissions, fines), and the record of the last answer.
+
+`RegistryChecks` is the port; `DemoRegistryChecks` answers from the demo vehicle table with every
+check `ok` (the stand-in until the SOAP services answer behind the same port)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from chalicelib.adapters import keys
+from chalicelib.adapters.dynamo import DynamoTable
+
+CHECK_NAMES = ("insurance", "inspection", "emissions", "fines")
+
+
+@dataclass(frozen=True)
+class VehicleCheckResult:
+    """A vehicle (None when unknown) and the four checks, each `{"status", "reason", "detail"}`."""
+
+    vehicle: dict[str, Any] | None
+    checks: dict[str, dict[str, Any]]
+    checked_at: str
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def all_ok(self) -> bool:
+        return all(self.checks.get(name, {}).get("status") == "ok" for name in CHECK_NAMES)
+
+    @property
+    def any_unavailable(self) -> bool:
+        return any(self.checks.get(name, {}).get("status") == "unavailable" for name in CHECK_NAMES)
+
+
+class RegistryChecks(Protocol):
+    def check(self, municipality: str, plate: str, year: int, *, now: datetime) -> VehicleCheckResult: ...
+
+
+class DemoRegistryChecks:
+    """Demo vehicles from the table; every check ok (dev stand-in for the SOAP services)."""
+
+    def __init__(self, table: DynamoTable) -> None:
+        self._table = table
+
+    def check(self, municipality: str, plate: str, year: int, *, now: datetime) -> VehicleCheckResult:
+        vehicle = self._table.get(keys.vehicle(municipality, plate), "DATA")
+        at = now.isoformat(timespec="seconds")
+        if vehicle is None:
+            return VehicleCheckResult(None, {}, at, ["El vehículo no figura en el registro."])
+        checks = {name: {"status": "ok", "reason": None, "detail": {"source": "demo", "checked_at": at}}
+                  for name in CHECK_NAMES}
+        fields = ("plate", "vehicle_class", "make", "model", "model_year", "propulsion", "tasacion", "owner_rut",
+                  "owner_name")
+        data: dict[str, Any] = {k: vehicle[k] for k in fields if k in vehicle}
+        return VehicleCheckResult(data, checks, at)

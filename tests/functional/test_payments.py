@@ -1,0 +1,385 @@
+"""Citizen payments end to end inside the app, against moto: quotes, debts, idempotent payments,
+TGR notifications, holds, expiry. TGR itself is a recording fake here (the e2e tests use the
+simulator over HTTP)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import timedelta
+
+import boto3
+import pytest
+
+from chalicelib import wiring
+from chalicelib.adapters.tgr_client import GatewayOrder
+from chalicelib.domain import webhook_signature
+from chalicelib.domain.errors import DependencyUnavailable
+from devstack.demo_data import DEMO_RUT
+
+ORIGIN = "http://127.0.0.1"
+RETURN_URL = "http://127.0.0.1/retorno.html"
+
+
+class FakeGateway:
+    def __init__(self):
+        self.orders = {}
+        self.fail = False
+
+    def create_order(self, *, payment_id, municipality, amount, description, return_url, notify_url):
+        if self.fail:
+            raise DependencyUnavailable("down", code="gateway_unavailable")
+        number = len(self.orders) + 1
+        return self.orders.setdefault(payment_id, GatewayOrder(f"TGR-{number}",
+                                                               f"http://127.0.0.1:9/checkout/TGR-{number}"))
+
+
+class Clock:
+    def __init__(self):
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+
+        self.now = datetime(2027, 3, 20, 10, 0, tzinfo=ZoneInfo("America/Santiago"))
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def world(shared_demo_stack):
+    from chalice.test import Client
+
+    from app import app
+
+    gateway, clock = FakeGateway(), Clock()
+    real = wiring.payment_context
+
+    def context():
+        ctx = real()
+        ctx.gateway = gateway
+        ctx.clock = clock
+        return ctx
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(wiring, "payment_context", context)
+        with Client(app, stage_name="test") as client:
+            yield {"client": client, "gateway": gateway, "clock": clock, "facts": shared_demo_stack}
+
+
+def key_of(world, code="13101"):
+    return world["facts"]["portal_keys"][code]
+
+
+def request(world, method, path, *, code="13101", body=None, headers=None, api_key=True):
+    h = {"Content-Type": "application/json", "Origin": ORIGIN}
+    if api_key:
+        h["X-Api-Key"] = key_of(world, code)
+    h.update(headers or {})
+    kwargs = {"headers": h}
+    if body is not None:
+        kwargs["body"] = body if isinstance(body, bytes) else json.dumps(body).encode()
+    response = getattr(world["client"].http, method)(path, **kwargs)
+    return response.status_code, json.loads(response.body), response.headers
+
+
+def pay(world, items, *, key, code="13101", payer=None):
+    body = {"items": items, "payer": payer or {"rut": "12.345.678-5", "name": "María Pérez", "email":
+                                               "maria@ciudadano.demo"}, "return_url": RETURN_URL}
+    return request(world, "post", f"/v1/municipalities/{code}/payments", code=code, body=body,
+                   headers={"Idempotency-Key": key})
+
+
+def notify(world, payment_id, status="approved", amount=None, *, order_id=None, secret=None, t=None, raw=None):
+    import os
+
+    payment = wiring.payments_repo().get(payment_id[:5], payment_id)
+    body = raw or json.dumps({"notification_id": f"n-{time.time_ns()}", "order_id": order_id or payment["order_id"],
+                              "payment_id": payment_id, "status": status,
+                              "amount": payment["amount"] if amount is None else amount,
+                              "authorization_code": "123456" if status == "approved" else None,
+                              "method": "debito", "paid_at": "2027-03-20T10:05:00-03:00"}).encode()
+    secret = secret or json.loads(os.environ["SEM_TGR_WEBHOOK_SECRETS"])[0]
+    stamp = int(world["clock"]().timestamp()) if t is None else t
+    header = webhook_signature.signature_header(secret, stamp, body)
+    response = world["client"].http.post("/v1/gateways/tgr/notifications", body=body,
+                                         headers={"Content-Type": "application/json", "X-TGR-Signature": header})
+    return response.status_code, json.loads(response.body)
+
+
+def status_of(world, created):
+    return request(world, "get", f"/v1/payments/{created['payment_id']}", api_key=False,
+                   headers={"Authorization": f"Bearer {created['access_token']}"})
+
+
+def queued_jobs():
+    sqs = boto3.client("sqs")
+    import os
+
+    messages = sqs.receive_message(QueueUrl=os.environ["SEM_RECEIPTS_QUEUE_URL"], MaxNumberOfMessages=10,
+                                   VisibilityTimeout=0).get("Messages", [])
+    return [json.loads(m["Body"]) for m in messages]
+
+
+def test_quote_shows_amounts_checks_and_masked_owner(world):
+    status, body, headers = request(world, "get", "/v1/municipalities/13101/permits/quote?plate=bb-bb10&year=2027")
+    assert status == 200, body
+    assert body["plate"] == "BBBB10"
+    assert body["vehicle"]["owner"] == "M*** P*** S***"
+    assert "María" not in json.dumps(body)
+    assert body["payable"] is True
+    assert body["reasons"] == []
+    assert set(body["checks"]) == {"insurance", "inspection", "emissions", "fines"}
+    amounts = body["amounts"]
+    assert amounts["full"] > 0
+    assert amounts["first"] == amounts["full"] - amounts["full"] // 2  # the odd peso goes to the first
+    assert headers["Access-Control-Allow-Origin"] == ORIGIN
+
+
+def test_a_payment_happens_once_and_a_notification_makes_it_paid(world):
+    status, created, _ = pay(world, [{"type": "permit", "plate": "BBBB10", "year": 2027, "installment": "full"}],
+                             key="k-full-1")
+    assert status == 201, created
+    assert created["status"] == "pending"
+    assert created["checkout_url"].endswith(world["gateway"].orders[created["payment_id"]].order_id)
+    again_status, again, _ = pay(world, [{"type": "permit", "plate": "BBBB10", "year": 2027,
+                                          "installment": "full"}], key="k-full-1")
+    assert (again_status, again) == (201, created)
+    other_status, other, _ = pay(world, [{"type": "permit", "plate": "CDFG23", "year": 2027}], key="k-full-1")
+    assert (other_status, other["error"]["code"]) == (409, "idempotency_key_reused")
+    held_status, held, _ = pay(world, [{"type": "permit", "plate": "BBBB10", "year": 2027, "installment": "full"}],
+                               key="k-full-2")
+    assert (held_status, held["error"]["code"], held["error"]["field"]) == (409, "item_unavailable", "items[0]")
+    # The owner of BBBB10 owes a patente and aseo in 13101: no installments for them.
+    split_status, split, _ = pay(world, [{"type": "permit", "plate": "BBBB10", "year": 2027,
+                                          "installment": "first"}], key="k-full-3")
+    assert (split_status, split["error"]["code"]) == (422, "split_not_allowed")
+
+    code, answer = notify(world, created["payment_id"])
+    assert (code, answer["result"], answer["status"]) == (200, "applied", "paid")
+    jobs = [j for j in queued_jobs() if j["payment_id"] == created["payment_id"]]
+    assert jobs == [{"kind": "receipt", "municipality": "13101", "payment_id": created["payment_id"]}]
+    dup_code, dup = notify(world, created["payment_id"])
+    assert (dup_code, dup["result"]) == (200, "duplicate")
+    late_code, late = notify(world, created["payment_id"], status="rejected")
+    assert (late_code, late["result"], late["status"]) == (200, "ignored", "paid")
+
+    st, body, _ = status_of(world, created)
+    assert (st, body["status"], body["method"]) == (200, "paid", "debito")
+    events = [e["type"] for e in wiring.payments_repo().events("13101", created["payment_id"])]
+    assert events[0] == "created"
+    assert "gateway_approved" in events
+    quote = request(world, "get", "/v1/municipalities/13101/permits/quote?plate=BBBB10&year=2027")[1]
+    assert quote["payable"] is False
+    assert any("ya está pagada" in r for r in quote["reasons"])
+
+
+def test_status_needs_the_right_token(world):
+    _, created, _ = pay(world, [{"type": "debt", "debt_id": "ASE-2027-1-004567"}], key="k-token")
+    assert status_of(world, {**created, "access_token": "wrong"})[0] == 404
+    assert request(world, "get", f"/v1/payments/{created['payment_id']}", api_key=False)[0] == 401
+    assert request(world, "get", "/v1/payments/not-an-id", api_key=False,
+                   headers={"Authorization": "Bearer x"})[1]["error"]["code"] == "invalid_payment_id"
+    notify(world, created["payment_id"], status="rejected")
+
+
+@pytest.mark.parametrize("attack", ["forged", "stale", "missing", "tampered"])
+def test_bad_signatures_change_nothing(world, attack):
+    _, created, _ = pay(world, [{"type": "permit", "plate": "CDFG23", "year": 2027}], key=f"k-sig-{attack}")
+    pid = created["payment_id"]
+    if attack == "forged":
+        code, body = notify(world, pid, secret="not-the-secret")
+    elif attack == "stale":
+        code, body = notify(world, pid, t=int(world["clock"]().timestamp()) - 301)
+    elif attack == "missing":
+        response = world["client"].http.post("/v1/gateways/tgr/notifications", body=b"{}",
+                                             headers={"Content-Type": "application/json"})
+        code, body = response.status_code, json.loads(response.body)
+    else:
+        import os
+
+        good = json.dumps({"order_id": "x", "payment_id": pid, "status": "approved", "amount": 1}).encode()
+        secret = json.loads(os.environ["SEM_TGR_WEBHOOK_SECRETS"])[0]
+        header = webhook_signature.signature_header(secret, int(world["clock"]().timestamp()), good)
+        tampered = good.replace(b'"amount": 1', b'"amount": 2')
+        response = world["client"].http.post("/v1/gateways/tgr/notifications", body=tampered,
+                                             headers={"Content-Type": "application/json", "X-TGR-Signature": header})
+        code, body = response.status_code, json.loads(response.body)
+    assert code == 401, body
+    assert body["error"]["code"].startswith("signature_")
+    assert wiring.payments_repo().get("13101", pid)["status"] == "pending"
+    notify(world, pid, status="rejected")  # release for the next case
+
+
+def test_rejection_releases_the_items(world):
+    _, first, _ = pay(world, [{"type": "permit", "plate": "CDFG23", "year": 2027}], key="k-rej-1")
+    assert notify(world, first["payment_id"], status="rejected")[1]["status"] == "rejected"
+    status, second, _ = pay(world, [{"type": "permit", "plate": "CDFG23", "year": 2027}], key="k-rej-2")
+    assert status == 201, second
+    notify(world, second["payment_id"], status="rejected")
+
+
+def test_a_wrong_amount_goes_to_review_not_paid(world):
+    _, created, _ = pay(world, [{"type": "debt", "debt_id": "PAT-2027-1-000123"}], key="k-amount")
+    code, body = notify(world, created["payment_id"], amount=1)
+    assert (code, body["status"]) == (200, "review")
+    assert status_of(world, created)[1]["status"] == "review"
+    status, again, _ = pay(world, [{"type": "debt", "debt_id": "PAT-2027-1-000123"}], key="k-amount-2")
+    assert (status, again["error"]["code"]) == (409, "item_unavailable")
+
+
+def test_expiry_releases_and_a_late_approval_goes_to_review(world):
+    from chalicelib.worker.schedules import run_sweep
+
+    _, created, _ = pay(world, [{"type": "permit", "plate": "CDFG23", "year": 2027}], key="k-exp")
+    world["clock"].now += timedelta(minutes=91)
+    try:
+        totals = run_sweep()
+        assert totals["expired"] >= 1
+        assert status_of(world, created)[1]["status"] == "expired"
+        status, again, _ = pay(world, [{"type": "permit", "plate": "CDFG23", "year": 2027}], key="k-exp-2")
+        assert status == 201, again
+        late = notify(world, created["payment_id"])[1]
+        assert late["status"] == "review"
+        notify(world, again["payment_id"], status="rejected")
+    finally:
+        world["clock"].now -= timedelta(minutes=91)
+
+
+def test_gateway_down_is_503_and_nothing_stays_held(world):
+    world["gateway"].fail = True
+    try:
+        status, body, _ = pay(world, [{"type": "debt", "debt_id": "ASE-2027-1-000871"}], code="13114", key="k-down")
+    finally:
+        world["gateway"].fail = False
+    assert (status, body["error"]["code"]) == (503, "gateway_unavailable")
+    status, created, _ = pay(world, [{"type": "debt", "debt_id": "ASE-2027-1-000871"}], code="13114", key="k-down")
+    assert status == 201, created
+    notify(world, created["payment_id"], status="rejected")
+
+
+def test_second_installment_only_after_the_first_in_the_same_municipality(world):
+    table = wiring.data_table()
+    from chalicelib.adapters import keys
+
+    table.put({"pk": keys.vehicle("13101", "GHJK12"), "sk": "DATA", "plate": "GHJK12", "vehicle_class": "light",
+               "make": "Kia", "model": "Rio", "model_year": 2018, "propulsion": "combustion", "tasacion": 5_000_000,
+               "owner_rut": "11111111-1", "owner_name": "Ana Díaz"})
+    status, body, _ = pay(world, [{"type": "permit", "plate": "GHJK12", "year": 2027, "installment": "second"}],
+                          key="k-2nd-early")
+    assert (status, body["error"]["code"]) == (422, "not_payable")
+    _, first, _ = pay(world, [{"type": "permit", "plate": "GHJK12", "year": 2027, "installment": "first"}],
+                      key="k-1st")
+    assert notify(world, first["payment_id"])[1]["status"] == "paid"
+    debts = request(world, "get", "/v1/municipalities/13101/debts?rut=11.111.111-1")[1]["debts"]
+    second = [d for d in debts if d["type"] == "permit_second"]
+    assert len(second) == 1
+    assert second[0]["amount"] > 0
+    status, created, _ = pay(world, [{"type": "debt", "debt_id": second[0]["debt_id"]}], key="k-2nd")
+    assert status == 201, created
+    assert notify(world, created["payment_id"])[1]["status"] == "paid"
+    debts = request(world, "get", "/v1/municipalities/13101/debts?rut=11.111.111-1")[1]["debts"]
+    assert [d for d in debts if d["type"] == "permit_second"] == []
+
+
+def test_a_cart_pays_several_items_for_their_sum(world):
+    debts = request(world, "get", f"/v1/municipalities/13101/debts?rut={DEMO_RUT}")[1]
+    assert {d["debt_id"] for d in debts["debts"]} >= {"ASE-2027-1-004567"}
+    table = wiring.data_table()
+    from chalicelib.adapters import keys
+
+    table.put({"pk": keys.vehicle("13101", "LPRS34"), "sk": "DATA", "plate": "LPRS34", "vehicle_class": "light",
+               "make": "Fiat", "model": "Uno", "model_year": 2015, "propulsion": "combustion", "tasacion": 3_000_000,
+               "owner_rut": DEMO_RUT, "owner_name": "María Pérez"})
+    quote = request(world, "get", "/v1/municipalities/13101/permits/quote?plate=LPRS34&year=2027")[1]
+    status, created, _ = pay(world, [{"type": "permit", "plate": "LPRS34", "year": 2027},
+                                     {"type": "debt", "debt_id": "ASE-2027-1-004567"}], key="k-cart")
+    assert status == 201, created
+    assert created["amount"] == quote["amounts"]["full"] + 21_480
+    dup = pay(world, [{"type": "debt", "debt_id": "ASE-2027-1-004567"}, {"type": "debt",
+                                                                        "debt_id": "ASE-2027-1-004567"}], key="k-dup")
+    assert (dup[0], dup[1]["error"]["code"]) == (400, "duplicate_item")
+    notify(world, created["payment_id"], status="rejected")
+
+
+def test_concurrent_duplicates_create_one_payment(world):
+    from chalicelib.services import payments, portal
+
+    ctx = wiring.payment_context()
+    gate = portal.open_portal("13114", api_key=key_of(world, "13114"), origin=None, services=(),
+                              munis=wiring.municipalities(), portal_keys=wiring.portal_keys(),
+                              today=world["clock"]().date())
+    body = {"items": [{"type": "permit", "plate": "HJKL45", "year": 2027, "installment": "full"}],
+            "payer": {"rut": "11111111-1", "name": "Ana", "email": "ana@x.demo"}, "return_url": RETURN_URL}
+    results, errors = [], []
+
+    def attempt():
+        try:
+            results.append(payments.create_payment(gate, "k-race", body, ctx)["payment_id"])
+        except Exception as exc:
+            errors.append(getattr(exc, "code", type(exc).__name__))
+
+    threads = [threading.Thread(target=attempt) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(results)) == 1, (results, errors)
+    assert set(errors) <= {"idempotency_in_progress"}
+
+
+@pytest.mark.parametrize(("headers", "code", "status"), [
+    ({"X-Api-Key": ""}, "invalid_api_key", 401),
+    ({"X-Api-Key": "sem_13114_00000000_" + "a" * 43}, "invalid_api_key", 401),
+    ({"Origin": "https://evil.example"}, "origin_not_allowed", 403),
+])
+def test_the_portal_gate(world, headers, code, status):
+    got_status, body, _ = request(world, "get", "/v1/municipalities/13101/debts?rut=12345678-5", headers=headers)
+    assert (got_status, body["error"]["code"]) == (status, code)
+
+
+def test_another_municipalitys_key_is_refused(world):
+    response = world["client"].http.get("/v1/municipalities/13101/debts?rut=12345678-5",
+                                        headers={"X-Api-Key": key_of(world, "13114")})
+    assert response.status_code == 401
+
+
+def test_agreement_and_services_are_enforced(world):
+    table = wiring.data_table()
+    from chalicelib.adapters import keys
+
+    table.update(keys.municipality("05101"), "CONFIG", "SET services = :s", values={":s": ["aseo"]})
+    wiring.municipalities().forget()
+    status, body, _ = request(world, "get", "/v1/municipalities/05101/permits/quote?plate=VWXY89&year=2027",
+                              code="05101")
+    assert (status, body["error"]["code"]) == (403, "service_not_enabled")
+    table.update(keys.municipality("05101"), "CONFIG", "SET agreement = :a",
+                 values={":a": {"status": "expired", "valid_until": "2026-01-01"}})
+    wiring.municipalities().forget()
+    status, body, _ = request(world, "get", "/v1/municipalities/05101/debts?rut=12345678-5", code="05101")
+    assert (status, body["error"]["code"]) == (403, "agreement_not_in_force")
+
+
+@pytest.mark.parametrize(("body", "headers", "code", "field"), [
+    ({"items": [], "payer": {"rut": "12345678-5", "name": "A B", "email": "a@b.cl"}, "return_url": RETURN_URL},
+     {"Idempotency-Key": "k-v1"}, "invalid_input", "items"),
+    ({"items": [{"type": "permit", "plate": "BBBB10", "year": 2027}],
+      "payer": {"rut": "12345678-9", "name": "A B", "email": "a@b.cl"}, "return_url": RETURN_URL},
+     {"Idempotency-Key": "k-v2"}, "invalid_rut", "payer.rut"),
+    ({"items": [{"type": "cheque"}], "payer": {"rut": "12345678-5", "name": "A B", "email": "a@b.cl"},
+      "return_url": RETURN_URL}, {"Idempotency-Key": "k-v3"}, "invalid_input", "items.0"),
+    ({"items": [{"type": "permit", "plate": "BBBB10", "year": 2027}],
+      "payer": {"rut": "12345678-5", "name": "A B", "email": "a@b.cl"}, "return_url": "https://evil.example/x"},
+     {"Idempotency-Key": "k-v4"}, "return_url_not_allowed", "return_url"),
+    ({"items": [{"type": "permit", "plate": "BBBB10", "year": 2027}],
+      "payer": {"rut": "12345678-5", "name": "A B", "email": "a@b.cl"}, "return_url": RETURN_URL},
+     {}, "idempotency_key_required", "Idempotency-Key"),
+    ({"items": [{"type": "permit", "plate": "BBBB10", "year": 2027}],
+      "payer": {"rut": "12345678-5", "name": "A B", "email": "a@b.cl"}, "return_url": RETURN_URL},
+     {"Idempotency-Key": "bad key!"}, "invalid_idempotency_key", "Idempotency-Key"),
+])
+def test_bad_payment_requests_get_their_error(world, body, headers, code, field):
+    status, answer, _ = request(world, "post", "/v1/municipalities/13101/payments", body=body, headers=headers)
+    assert status == 400, answer
+    assert answer["error"]["code"] == code
+    assert answer["error"]["field"].startswith(field)
