@@ -1,0 +1,156 @@
+"""`GET /v1/openapi.json`: the OpenAPI 3.1 description of the API, generated from the same
+pydantic models the routes validate with, so it cannot drift from them. A test checks that every
+route of the app is described here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from chalice.app import Blueprint, Response
+from pydantic import BaseModel
+
+from chalicelib.api import admin_reference, citizen, gateway, models
+from chalicelib.api.http import api_view, json_response
+
+bp = Blueprint(__name__)
+
+ERROR_SCHEMA = {
+    "type": "object", "required": ["error"],
+    "properties": {"error": {"type": "object", "required": ["code", "message", "request_id"], "properties": {
+        "code": {"type": "string"}, "message": {"type": "string", "description": "En español, para personas."},
+        "field": {"type": ["string", "null"]}, "request_id": {"type": "string"}}}},
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    summary: str
+    tag: str
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    success: int = 200
+    headers: tuple[tuple[str, bool, str], ...] = ()
+    security: str | None = None
+    errors: tuple[int, ...] = (400,)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+PORTAL = (("X-Api-Key", True, "Clave de portal de la municipalidad."),)
+
+OPERATIONS: dict[tuple[str, str], Operation] = {
+    ("/v1/health", "GET"): Operation("Estado de la plataforma y de cada dependencia", "plataforma", errors=(503,)),
+    ("/v1/openapi.json", "GET"): Operation("Este documento", "plataforma", errors=()),
+    ("/v1/municipalities", "GET"): Operation("Municipalidades habilitadas y sus servicios", "ciudadanía",
+                                              errors=()),
+    ("/v1/municipalities/{code}/permits/simulate", "POST"): Operation(
+        "Calculadora del permiso de circulación", "ciudadanía", body=models.PermitSimulationIn,
+        response=models.SimulationOut, errors=(400, 404, 422)),
+    ("/v1/municipalities/{code}/patentes/simulate", "POST"): Operation(
+        "Calculadora de patentes municipales", "ciudadanía", body=models.PatenteSimulationIn,
+        response=models.SimulationOut, errors=(400, 404, 422)),
+    ("/v1/municipalities/{code}/permits/quote", "GET"): Operation(
+        "Cotización del permiso por patente: montos, desglose y requisitos", "ciudadanía",
+        query=citizen.QuoteQuery, headers=PORTAL, errors=(400, 401, 403, 404, 503)),
+    ("/v1/municipalities/{code}/debts", "GET"): Operation(
+        "Deudas de un RUT en la municipalidad", "ciudadanía", query=citizen.DebtsQuery, headers=PORTAL,
+        errors=(400, 401, 403, 404)),
+    ("/v1/municipalities/{code}/payments", "POST"): Operation(
+        "Iniciar el pago de un carro", "ciudadanía", body=citizen.PaymentIn, response=citizen.PaymentCreatedOut,
+        success=201, headers=(*PORTAL, ("Idempotency-Key", True, "1–255 de [A-Za-z0-9-]; misma clave y cuerpo "
+                                        "devuelven la misma respuesta, otro cuerpo 409.")),
+        errors=(400, 401, 403, 404, 409, 422, 503)),
+    ("/v1/payments/{payment_id}", "GET"): Operation(
+        "Estado de un pago (con su token de acceso)", "ciudadanía", security="paymentToken", errors=(400, 401, 404)),
+    ("/v1/gateways/tgr/notifications", "POST"): Operation(
+        "Notificación firmada de resultado de la Tesorería (TGR)", "pasarela", body=gateway.TgrNotificationIn,
+        headers=(("X-TGR-Signature", True, "t=<unix>,v1=<hex hmac-sha256(secreto, t + '.' + cuerpo)>"),),
+        errors=(400, 401, 404, 409)),
+    ("/v1/admin/reference/{table}", "GET"): Operation(
+        "Tabla de UTM o IPC por mes", "administración", security="cognito", errors=(401, 403, 404)),
+    ("/v1/admin/reference/{table}/{month}", "PUT"): Operation(
+        "Fijar la UTM o el IPC de un mes (administrador SUBDERE)", "administración",
+        body=admin_reference.ReferenceValueIn, security="cognito", errors=(400, 401, 403, 404)),
+}
+
+# Routes described by the modules that add them (receipts, admin, …) register here too.
+EXTRA_OPERATIONS: dict[tuple[str, str], Operation] = {}
+
+
+def build_document(routes: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The OpenAPI document of `routes` (Chalice's route table)."""
+    schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
+    paths: dict[str, Any] = {}
+    catalogue = {**OPERATIONS, **EXTRA_OPERATIONS}
+    for path, methods in sorted(routes.items()):
+        for method in sorted(methods):
+            op = catalogue.get((path, method))
+            if op is None:
+                continue
+            paths.setdefault(path, {})[method.lower()] = _operation(path, method, op, schemas)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "SEM — Plataforma de Servicios Municipales", "version": "1",
+                 "description": "API pública para sitios municipales y la pasarela de pagos. Errores: "
+                                "{\"error\": {code, message, field, request_id}}."},
+        "paths": paths,
+        "components": {"schemas": schemas, "securitySchemes": {
+            "paymentToken": {"type": "http", "scheme": "bearer", "description": "access_token del pago"},
+            "cognito": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                        "description": "ID token de Cognito de un funcionario"}}},
+    }
+
+
+def _schema_ref(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, str]:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, definition in schema.pop("$defs", {}).items():
+        schemas[name] = definition
+    schemas[model.__name__] = schema
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _operation(path: str, method: str, op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
+    parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                  for name in _path_params(path)]
+    if op.query is not None:
+        for name, info in op.query.model_json_schema().get("properties", {}).items():
+            parameters.append({"name": name, "in": "query", "required": name in op.query.model_json_schema().get(
+                "required", []), "schema": info})
+    for name, required, description in op.headers:
+        parameters.append({"name": name, "in": "header", "required": required, "description": description,
+                           "schema": {"type": "string"}})
+    success: dict[str, Any] = {"description": "OK"}
+    if op.response is not None:
+        success["content"] = {"application/json": {"schema": _schema_ref(op.response, schemas)}}
+    responses: dict[str, Any] = {str(op.success): success}
+    for status in op.errors:
+        responses[str(status)] = {"description": "Error", "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Error"}}}}
+    operation: dict[str, Any] = {"summary": op.summary, "tags": [op.tag], "parameters": parameters,
+                                 "responses": responses, **op.extra}
+    if op.body is not None:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {
+            "schema": _schema_ref(op.body, schemas)}}}
+    if op.security:
+        operation["security"] = [{op.security: []}]
+    return operation
+
+
+def _path_params(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
+
+
+@cache
+def _document() -> dict[str, Any]:
+    """Built once per process: the routes do not change after the app is loaded."""
+    from app import app
+
+    return build_document(app.routes)
+
+
+@bp.route("/v1/openapi.json", methods=["GET"], cors=True)
+@api_view
+def openapi() -> Response:
+    return json_response(_document())
