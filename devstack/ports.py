@@ -14,6 +14,7 @@ DEFAULTS = {
     "tgr": ("SEM_TGR_PORT", 8101),
     "soap": ("SEM_SOAP_PORT", 8102),
     "console": ("SEM_CONSOLE_PORT", 8200),
+    "demo_site": ("SEM_DEMO_SITE_PORT", 8300),
 }
 
 
@@ -24,6 +25,7 @@ class Ports:
     tgr: int
     soap: int
     console: int
+    demo_site: int
 
     @classmethod
     def from_env(cls) -> Ports:

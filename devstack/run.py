@@ -21,6 +21,7 @@ from typing import Any
 
 import requests
 
+from devstack import demo_data
 from devstack.ports import DEFAULTS, HOST, Ports
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,7 +84,8 @@ class Stack:
 
         from devstack.provisioning import provision
 
-        facts = provision(moto_url, stage="local")
+        demo_origins = [self.ports.url("demo_site"), f"http://localhost:{self.ports.demo_site}"]
+        facts = provision(moto_url, stage="local", extra_origins=demo_origins)
         api_url = self.ports.url("api")
         probes = {"tgr_simulator": f"{self.ports.url('tgr')}/health",
                   "soap_simulator": f"{self.ports.url('soap')}/health"}
@@ -102,6 +104,10 @@ class Stack:
         self.start("tgr", ["-m", "devstack.simulators.tgr", "--port", str(self.ports.tgr)], self.env)
         self.start("soap", ["-m", "devstack.simulators.soap", "--port", str(self.ports.soap)], self.env)
         self.start("console", ["-m", "devstack.console_server", "--port", str(self.ports.console)], self.env)
+        portals = {m["code"]: {"name": m["name"], "apiKey": facts["portal_keys"][m["code"]], "color": m["color"]}
+                   for m in demo_data.MUNICIPALITIES}
+        self.start("demo_site", ["-m", "devstack.demo_site_server", "--port", str(self.ports.demo_site)],
+                   {**self.env, "SEM_DEMO_PORTALS": json.dumps(portals)})
         wait_for(f"{api_url}/v1/health", "the API (all health checks)", self)
         return facts
 
@@ -126,8 +132,6 @@ def wait_for(url: str, what: str, stack: Stack) -> None:
 
 
 def banner(ports: Ports, facts: dict[str, Any], elapsed_s: float) -> str:
-    from devstack import demo_data
-
     officials = demo_data.officials()
     sample = [o for o in officials if o["municipality"] in ("13101", "00000")]
     lines = [
@@ -136,6 +140,7 @@ def banner(ports: Ports, facts: dict[str, Any], elapsed_s: float) -> str:
         "",
         f"  API              {ports.url('api')}      (health: {ports.url('api')}/v1/health)",
         f"  Console          {ports.url('console')}",
+        f"  Demo municipal site {ports.url('demo_site')}   (pay a permit or a debt as a citizen would)",
         f"  TGR simulator    {ports.url('tgr')}",
         f"  SOAP simulator   {ports.url('soap')}",
         f"  AWS (moto)       {ports.url('moto')}      (sent e-mails: {ports.url('moto')}/moto-api/data.json)",
@@ -149,6 +154,7 @@ def banner(ports: Ports, facts: dict[str, Any], elapsed_s: float) -> str:
         " see docs/demo-data.md",
         "",
         f"  Demo citizen: RUT {demo_data.DEMO_RUT}, plate BBBB10 (municipality 13101)",
+        f"  Portal API key of 13101 (X-Api-Key, generated for this run): {facts['portal_keys'].get('13101')}",
         f"  Cognito user pool {facts['env'].get('SEM_COGNITO_USER_POOL_ID')},"
         f" client {facts['env'].get('SEM_COGNITO_CLIENT_ID')}",
         "",

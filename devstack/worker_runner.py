@@ -1,7 +1,9 @@
 """Feeds SQS messages from the local queues to the same handler function Lambda would call.
 
 `chalice local` serves HTTP only; in AWS, the event source mapping polls the queue and invokes
-`handle_receipt_job` with an SQS event of one record. This runner does the same against moto:
+`handle_receipt_job` with an SQS event of one record, and EventBridge calls `sweep_payments` on its
+schedule. This runner does both against moto (the sweep every SEM_LOCAL_SWEEP_S seconds, 5 by
+default, instead of every five minutes):
 it long-polls, builds the same event, calls the handler, and deletes the message only when the
 handler returns. When it raises, the message stays, comes back after a short backoff, and after
 the queue's maxReceiveCount moto's redrive moves it to the dead-letter queue — as in AWS.
@@ -12,6 +14,7 @@ the queue's maxReceiveCount moto's redrive moves it to the dead-letter queue —
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import time
 from typing import Any
@@ -37,6 +40,16 @@ def sqs_event(message: dict[str, Any], queue_arn: str, region: str) -> dict[str,
         "eventSourceARN": queue_arn,
         "awsRegion": region,
     }]}
+
+
+def scheduled_event() -> dict[str, Any]:
+    """The EventBridge event a schedule delivers, as Lambda receives it."""
+    import uuid
+    from datetime import UTC, datetime
+
+    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+            "account": "000000000000", "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": "us-east-1", "resources": ["arn:aws:events:us-east-1:000000000000:rule/local"], "detail": {}}
 
 
 class LambdaContext:
@@ -84,8 +97,16 @@ class WorkerRunner:
             handled += 1
         return handled
 
-    def run_forever(self) -> None:
+    def run_forever(self, scheduled: Any = None, every_s: float = 5.0) -> None:
+        """Poll until stopped; call `scheduled(event, context)` every `every_s` seconds."""
+        next_run = time.monotonic()
         while self.running:
+            if scheduled is not None and time.monotonic() >= next_run:
+                next_run = time.monotonic() + every_s
+                try:
+                    scheduled(scheduled_event(), LambdaContext())
+                except Exception:
+                    logger.exception("scheduled handler failed; it runs again next time")
             try:
                 self.run_once()
             except Exception:
@@ -96,7 +117,7 @@ class WorkerRunner:
 def main() -> None:
     argparse.ArgumentParser(description=__doc__).parse_args()
     import app  # noqa: F401  (registers the blueprints, as Lambda's import of app.py does)
-    from chalicelib.worker import receipts
+    from chalicelib.worker import receipts, schedules
 
     settings = get_settings()
     runner = WorkerRunner(aws_client("sqs"), settings.receipts_queue_url,
@@ -108,7 +129,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     print("worker runner polling the receipts queue", flush=True)
-    runner.run_forever()
+    runner.run_forever(schedules.sweep_payments, float(os.environ.get("SEM_LOCAL_SWEEP_S", "5")))
 
 
 if __name__ == "__main__":

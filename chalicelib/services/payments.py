@@ -213,6 +213,9 @@ def _resolve_permit(portal: Portal, field: str, raw_plate: str, year: int, insta
     plate = parse_plate(raw_plate, field=f"{field}.plate").value
     result = ctx.registry.check(portal.code, plate, year, now=now)
     if result.vehicle is None:
+        if result.any_unavailable:
+            raise DependencyUnavailable("No se pudo consultar el registro de vehículos; reintente en unos minutos.",
+                                        code="registry_unavailable", retry_after=60)
         raise RuleRefused("El vehículo no figura en el registro; verifique la patente.", code="vehicle_not_found",
                           field=f"{field}.plate")
     if not result.all_ok:

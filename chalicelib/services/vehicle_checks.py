@@ -31,7 +31,7 @@ class VehicleCheckResult:
 
     @property
     def any_unavailable(self) -> bool:
-        return any(self.checks.get(name, {}).get("status") == "unavailable" for name in CHECK_NAMES)
+        return any(self.checks.get(name, {}).get("status") == "unavailable" for name in (*CHECK_NAMES, "vehicle"))
 
 
 class RegistryChecks(Protocol):
@@ -55,3 +55,29 @@ class DemoRegistryChecks:
                   "owner_name")
         data: dict[str, Any] = {k: vehicle[k] for k in fields if k in vehicle}
         return VehicleCheckResult(data, checks, at)
+
+
+class SoapRegistryChecks:
+    """The SOAP services behind the port: the Registro Civil's vehicle data and the four online
+    checks, run in parallel by the `PrerequisiteChecker`."""
+
+    def __init__(self, checker: Any) -> None:
+        self._checker = checker
+
+    def check(self, municipality: str, plate: str, year: int, *, now: datetime) -> VehicleCheckResult:
+        from chalicelib.domain.errors import NotFound
+
+        report = self._checker.check(plate, year, as_of=now.date())
+        checks = {name: getattr(report.checks, name).to_json() for name in CHECK_NAMES}
+        at = now.isoformat(timespec="seconds")
+        if report.vehicle is None:
+            error = report.vehicle_error
+            if isinstance(error, NotFound):
+                return VehicleCheckResult(None, checks, at, [error.message])
+            return VehicleCheckResult(None, {**checks, "vehicle": {"status": "unavailable"}}, at)
+        vehicle = report.vehicle.to_json()
+        first = vehicle.get("first_registration")
+        if vehicle.get("invoice_net_value") and first and int(str(first)[:4]) >= year:
+            # First permit of a new vehicle: on the invoice, for the months left (DL 3063 art. 12).
+            vehicle["new_vehicle"] = {"net_invoice_value": vehicle["invoice_net_value"], "month": int(str(first)[5:7])}
+        return VehicleCheckResult(vehicle, checks, at)

@@ -116,9 +116,17 @@ def queued_jobs():
     sqs = boto3.client("sqs")
     import os
 
-    messages = sqs.receive_message(QueueUrl=os.environ["SEM_RECEIPTS_QUEUE_URL"], MaxNumberOfMessages=10,
-                                   VisibilityTimeout=0).get("Messages", [])
-    return [json.loads(m["Body"]) for m in messages]
+    bodies, seen = [], set()
+    for _ in range(20):  # SQS may answer with fewer messages than it holds: ask until it has none left
+        messages = sqs.receive_message(QueueUrl=os.environ["SEM_RECEIPTS_QUEUE_URL"], MaxNumberOfMessages=10,
+                                       VisibilityTimeout=30).get("Messages", [])
+        if not messages:
+            break
+        for m in messages:
+            if m["MessageId"] not in seen:
+                seen.add(m["MessageId"])
+                bodies.append(json.loads(m["Body"]))
+    return bodies
 
 
 def test_quote_shows_amounts_checks_and_masked_owner(world):
