@@ -63,7 +63,20 @@ class Settings(BaseSettings):
     payment_ttl_minutes: int = Field(default=90, ge=5, le=24 * 60)
     allow_estimated_amounts: bool = Field(
         default=False, description="Charge amounts computed from projected UTM/IPC (demo and test stages only).")
-    vehicle_registry: str = Field(default="demo", pattern=r"^(demo|soap)$")
+    vehicle_registry: str = Field(default="soap", pattern=r"^(demo|soap)$",
+                                  description="soap: the Registro Civil and check services; demo: the demo table")
+
+    # The prerequisite services (SOAP). Addresses of the real services go here in production.
+    soap_aach_url: str = "http://127.0.0.1:8102/aach"
+    soap_mtt_url: str = "http://127.0.0.1:8102/mtt"
+    soap_srcei_url: str = "http://127.0.0.1:8102/srcei"
+    soap_connect_timeout_s: float = Field(default=1.0, gt=0, le=10)
+    soap_read_timeout_s: float = Field(default=3.0, gt=0, le=30)
+    soap_max_attempts: int = Field(default=2, ge=1, le=5)
+    soap_retry_backoff_s: float = Field(default=0.1, ge=0, le=5)
+    soap_breaker_threshold: int = Field(default=5, ge=1, le=100)
+    soap_breaker_reset_s: float = Field(default=30.0, gt=0, le=600)
+    prerequisites_timeout_s: float = Field(default=8.0, gt=0, le=25)
 
     # Public base URL of this API (used in receipts' QR codes and links). Locally, the runner sets it.
     public_api_url: str = "http://127.0.0.1:8000"

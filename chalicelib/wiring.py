@@ -26,7 +26,7 @@ from chalicelib.adapters.reference_repo import ReferenceRepository
 from chalicelib.adapters.tgr_client import TgrClient
 from chalicelib.services.health import Probe
 from chalicelib.services.payments import PaymentContext
-from chalicelib.services.vehicle_checks import DemoRegistryChecks, RegistryChecks
+from chalicelib.services.vehicle_checks import DemoRegistryChecks, RegistryChecks, SoapRegistryChecks
 from chalicelib.settings import get_settings, reset_settings
 
 SANTIAGO = ZoneInfo("America/Santiago")
@@ -104,8 +104,23 @@ def portal_keys() -> PortalKeyRepository:
 
 @cache
 def registry() -> RegistryChecks:
-    """Vehicle data and prerequisite checks (demo table, or the SOAP services)."""
-    return DemoRegistryChecks(data_table())
+    """Vehicle data and prerequisite checks: the SOAP services (one checker, and so one circuit
+    breaker per service, per process), or the demo table."""
+    settings = get_settings()
+    if settings.vehicle_registry == "demo":
+        return DemoRegistryChecks(data_table())
+    from chalicelib.adapters.soap import AachInsuranceClient, MttInspectionClient, SoapConfig, SrceiRegistryClient
+    from chalicelib.services.prerequisites import PrerequisiteChecker
+
+    config = SoapConfig(connect_timeout_s=settings.soap_connect_timeout_s, read_timeout_s=settings.soap_read_timeout_s,
+                        max_attempts=settings.soap_max_attempts, retry_backoff_s=settings.soap_retry_backoff_s,
+                        breaker_threshold=settings.soap_breaker_threshold,
+                        breaker_reset_s=settings.soap_breaker_reset_s)
+    checker = PrerequisiteChecker(AachInsuranceClient.at(settings.soap_aach_url, config),
+                                  MttInspectionClient.at(settings.soap_mtt_url, config),
+                                  SrceiRegistryClient.at(settings.soap_srcei_url, config),
+                                  timeout_s=settings.prerequisites_timeout_s)
+    return SoapRegistryChecks(checker)
 
 
 def payment_context() -> PaymentContext:

@@ -96,7 +96,10 @@ class Stack:
             "SEM_PUBLIC_API_URL": api_url,
             "SEM_HEALTH_PROBES": json.dumps(probes),
             "SEM_TGR_URL": self.ports.url("tgr"),
-            "SEM_SOAP_URL": self.ports.url("soap"),
+            "SEM_SOAP_AACH_URL": f"{self.ports.url('soap')}/aach",
+            "SEM_SOAP_MTT_URL": f"{self.ports.url('soap')}/mtt",
+            "SEM_SOAP_SRCEI_URL": f"{self.ports.url('soap')}/srcei",
+            "SEM_VEHICLE_REGISTRY": "soap",
             "SEM_COGNITO_JWKS_URL": f"{moto_url}/{facts['env']['SEM_COGNITO_USER_POOL_ID']}/.well-known/jwks.json",
         }
         self.start("api", ["-m", "devstack.api_server", "--port", str(self.ports.api)], self.env)

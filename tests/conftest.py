@@ -18,6 +18,9 @@ FAKE_AWS = {
     "AWS_SECRET_ACCESS_KEY": "testing-not-a-secret",
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_REGION": "us-east-1",
+    # Functional tests use the demo vehicle table; the SOAP adapters have their own tests
+    # against the simulator, and the e2e tests run the whole stack with them.
+    "SEM_VEHICLE_REGISTRY": "demo",
 }
 
 

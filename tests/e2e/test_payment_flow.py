@@ -1,0 +1,132 @@
+"""The citizen's payment through the running local stack, the way a municipal site and TGR
+drive it: quote → pay → the TGR simulator approves → the payment is paid and its receipt follows;
+and every fixture plate's quote says exactly why it can or cannot be paid."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import pytest
+import requests
+
+PLATES = {
+    # plate: (payable, the code of the failed check, if any)
+    "BBBB10": (True, None),
+    "CDFG23": (True, None),
+    "VWXY89": (True, None),
+    "GHJK12": (False, "insurance_expired"),
+    "JKLP34": (False, "insurance_ends_within_period"),
+    "KLPR56": (False, "inspection_rejected"),
+    "LPRS78": (False, "inspection_expired"),
+    "RSTV32": (False, "emissions_expired"),
+    "STVW43": (False, "fines_unpaid"),
+}
+
+
+def portal_key(stack, code="13101"):
+    output = "".join(stack.output)
+    match = re.search(rf"Portal API key of {code} \(X-Api-Key, generated for this run\): (\S+)", output)
+    assert match, output
+    return match.group(1)
+
+
+def api(stack, method, path, **kwargs):
+    headers = {"Origin": stack.url("demo_site"), "X-Api-Key": portal_key(stack), **kwargs.pop("headers", {})}
+    return requests.request(method, f"{stack.url('api')}{path}", headers=headers, timeout=30, **kwargs)
+
+
+@pytest.mark.parametrize(("plate", "expected"), PLATES.items())
+def test_each_fixture_plate_says_why(running_stack, plate, expected):
+    payable, failed_code = expected
+    response = api(running_stack, "GET", f"/v1/municipalities/13101/permits/quote?plate={plate}&year=2027")
+    assert response.status_code == 200, response.text
+    quote = response.json()
+    assert quote["payable"] is payable, quote["reasons"]
+    failed = {name: c for name, c in quote["checks"].items() if c["status"] != "ok"}
+    if failed_code is None:
+        assert failed == {}
+    else:
+        assert [c["code"] for c in failed.values()] == [failed_code]
+        assert all(c["reason"] for c in failed.values())
+        assert quote["reasons"]
+
+
+def test_unknown_plate_is_not_payable_and_says_so(running_stack):
+    response = api(running_stack, "GET", "/v1/municipalities/13101/permits/quote?plate=TVWX54&year=2027")
+    assert response.status_code == 200, response.text
+    assert response.json()["payable"] is False
+    assert response.json()["vehicle"] is None
+
+
+def test_quote_pay_approve_paid(running_stack):
+    quote = api(running_stack, "GET", "/v1/municipalities/13101/permits/quote?plate=CDFG23&year=2027").json()
+    assert quote["payable"] is True
+    body = {"items": [{"type": "permit", "plate": "CDFG23", "year": 2027, "installment": "full"}],
+            "payer": {"rut": "12.678.579-8", "name": "Juan Soto Rojas", "email": "juan.soto@ciudadano.demo"},
+            "return_url": f"{running_stack.url('demo_site')}/retorno.html"}
+    key = str(uuid.uuid4())
+    created = api(running_stack, "POST", "/v1/municipalities/13101/payments", json=body,
+                  headers={"Idempotency-Key": key})
+    assert created.status_code == 201, created.text
+    payment = created.json()
+    assert payment["amount"] == quote["amounts"]["full"]
+    assert payment["checkout_url"].startswith(running_stack.url("tgr"))
+    replay = api(running_stack, "POST", "/v1/municipalities/13101/payments", json=body,
+                 headers={"Idempotency-Key": key})
+    assert replay.json() == payment
+
+    checkout = requests.get(payment["checkout_url"], timeout=10)
+    assert checkout.status_code == 200
+    order_id = payment["checkout_url"].rstrip("/").rsplit("/", 1)[-1]
+    done = requests.post(f"{running_stack.url('tgr')}/simulator/orders/{order_id}/complete",
+                         json={"outcome": "approved", "method": "debito"}, timeout=30)
+    assert done.status_code == 200, done.text
+    assert done.json()["sem_status"] == 200
+    assert done.json()["sem_body"]["status"] == "paid"
+
+    status = requests.get(f"{running_stack.url('api')}/v1/payments/{payment['payment_id']}",
+                          headers={"Authorization": f"Bearer {payment['access_token']}"}, timeout=10)
+    assert status.status_code == 200
+    assert status.json()["status"] == "paid"
+    assert status.json()["method"] == "debito"
+
+
+def test_a_rejected_payment_frees_the_item(running_stack):
+    body = {"items": [{"type": "debt", "debt_id": "PAT-2027-1-000123"}],
+            "payer": {"rut": "12345678-5", "name": "María Pérez Soto", "email": "maria.perez@ciudadano.demo"},
+            "return_url": f"{running_stack.url('demo_site')}/retorno.html"}
+    first = api(running_stack, "POST", "/v1/municipalities/13101/payments", json=body,
+                headers={"Idempotency-Key": str(uuid.uuid4())}).json()
+    order_id = first["checkout_url"].rsplit("/", 1)[-1]
+    done = requests.post(f"{running_stack.url('tgr')}/simulator/orders/{order_id}/complete",
+                         json={"outcome": "rejected"}, timeout=30).json()
+    assert done["sem_body"]["status"] == "rejected"
+    again = api(running_stack, "POST", "/v1/municipalities/13101/payments", json=body,
+                headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert again.status_code == 201, again.text
+
+
+def test_the_demo_site_is_served(running_stack):
+    page = requests.get(running_stack.url("demo_site"), timeout=10)
+    assert page.status_code == 200
+    config = requests.get(f"{running_stack.url('demo_site')}/config.js", timeout=10).text
+    assert portal_key(running_stack) in config
+
+
+def test_a_dead_soap_service_makes_quotes_unavailable_quickly(running_stack):
+    control = f"{running_stack.url('soap')}/simulator/control"
+    assert requests.post(control, json={"service": "mtt", "mode": "down"}, timeout=10).status_code == 200
+    try:
+        started = time.monotonic()
+        response = api(running_stack, "GET", "/v1/municipalities/13101/permits/quote?plate=BBBB10&year=2027")
+        elapsed = time.monotonic() - started
+        quote = response.json()
+        assert response.status_code == 200, quote
+        assert quote["payable"] is False
+        assert quote["checks"]["inspection"]["status"] == "unavailable"
+        assert quote["checks"]["emissions"]["status"] == "unavailable"
+        assert elapsed < 15  # a bound on hanging, not a performance target
+    finally:
+        requests.post(control, json={"service": "mtt", "mode": "ok"}, timeout=10)
