@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint typecheck unit functional e2e bench package clean
+.PHONY: help run test lint typecheck unit functional e2e bench package clean system-deps
 
 help:
 	@echo "make run       - the whole platform locally (moto, API, worker, simulators, console) with demo data"
@@ -21,6 +21,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --disable-pip-version-check -qq -r requirements-dev.txt
 	@touch $(STAMP)
 
+# Debian packages the tests need: chromium for the browser tests (driven by Playwright with
+# executable_path; no browser is ever downloaded). Installed only when missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests…"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
 run: $(STAMP)
 	$(PY) -m devstack.run
 
@@ -30,7 +38,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy app.py chalicelib devstack infra bench
 
-test: lint typecheck
+test: lint typecheck system-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 unit: $(STAMP)
@@ -39,7 +47,7 @@ unit: $(STAMP)
 functional: $(STAMP)
 	$(PY) -m pytest tests/functional $(PYTEST_ARGS)
 
-e2e: $(STAMP)
+e2e: $(STAMP) system-deps
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
 bench: $(STAMP)
