@@ -11,6 +11,7 @@ import uuid
 import pytest
 import requests
 
+# Quoted only, never paid, by the e2e tests (the payment tests use HJKL45, PRST67 and debts).
 PLATES = {
     # plate: (payable, the code of the failed check, if any)
     "BBBB10": (True, None),
@@ -61,10 +62,10 @@ def test_unknown_plate_is_not_payable_and_says_so(running_stack):
 
 
 def test_quote_pay_approve_paid(running_stack):
-    quote = api(running_stack, "GET", "/v1/municipalities/13101/permits/quote?plate=CDFG23&year=2027").json()
+    quote = api(running_stack, "GET", "/v1/municipalities/13101/permits/quote?plate=HJKL45&year=2027").json()
     assert quote["payable"] is True
-    body = {"items": [{"type": "permit", "plate": "CDFG23", "year": 2027, "installment": "full"}],
-            "payer": {"rut": "12.678.579-8", "name": "Juan Soto Rojas", "email": "juan.soto@ciudadano.demo"},
+    body = {"items": [{"type": "permit", "plate": "HJKL45", "year": 2027, "installment": "full"}],
+            "payer": {"rut": "11.111.111-1", "name": "Ana Díaz Fuentes", "email": "ana.diaz@ciudadano.demo"},
             "return_url": f"{running_stack.url('demo_site')}/retorno.html"}
     key = str(uuid.uuid4())
     created = api(running_stack, "POST", "/v1/municipalities/13101/payments", json=body,
