@@ -183,11 +183,17 @@ class DynamoTable:
     # -- writes --------------------------------------------------------------------------------
 
     def put(self, item: Mapping[str, Any], *, condition: str | None = None,
-            names: Mapping[str, str] | None = None, values: Mapping[str, Any] | None = None) -> None:
-        """Write an item, optionally only if `condition` holds (else `ConditionFailed`)."""
+            names: Mapping[str, str] | None = None, values: Mapping[str, Any] | None = None,
+            return_old: bool = False) -> Item | None:
+        """Write an item, optionally only if `condition` holds (else `ConditionFailed`); with
+        `return_old`, the item it replaced (None when there was none)."""
         kwargs: dict[str, Any] = {"TableName": self.name, "Item": self.to_dynamo(item)}
+        if return_old:
+            kwargs["ReturnValues"] = "ALL_OLD"
         self._add_condition(kwargs, condition, names, values)
-        self._call("put_item", **kwargs)
+        raw = self._call("put_item", **kwargs)
+        old = raw.get("Attributes") if return_old else None
+        return self.from_dynamo(old) if old else None
 
     def put_new(self, item: Mapping[str, Any]) -> None:
         """Write an item that must not exist yet (else `ConditionFailed`)."""

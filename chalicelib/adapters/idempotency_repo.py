@@ -19,21 +19,32 @@ class IdempotencyRepository:
         self._table = table
 
     def claim(self, code: str, key: str, request_hash: str, *, now_epoch: int,
-              lease_s: int = 60) -> dict[str, Any] | None:
-        """Claim the key for this request. Returns None when claimed (do the work), or the
-        existing record (replay it, or refuse it) when someone holds or completed it. A claim
-        whose lease ran out (a crashed request) or that was released can be taken again."""
+              lease_s: int = 60) -> tuple[bool, dict[str, Any] | None]:
+        """Claim the key for this request: `(True, previous)` when claimed (do the work —
+        `previous` is the record of an earlier attempt of the same request whose lease ran out,
+        whose `payment_id` says what it already created), or `(False, existing)` when another
+        attempt holds it or completed it (replay it, or refuse it)."""
         item = {"pk": keys.idempotency(code, key), "sk": "IDEM", "request_hash": request_hash,
                 "state": "in_progress", "lease_until": now_epoch + lease_s, "ttl": now_epoch + RETENTION_S}
         try:
-            self._table.put(item, condition=(
-                "attribute_not_exists(pk) OR #st = :released OR (#st = :busy AND lease_until < :now)"),
+            previous = self._table.put(item, condition=(
+                "attribute_not_exists(pk) OR #st = :released"
+                " OR (#st = :busy AND lease_until < :now AND request_hash = :h)"),
                 names={"#st": "state"},
-                values={":released": "released", ":busy": "in_progress", ":now": now_epoch})
-            return None
+                values={":released": "released", ":busy": "in_progress", ":now": now_epoch, ":h": request_hash},
+                return_old=True)
+            resumable = previous is not None and previous.get("state") == "in_progress"
+            return True, previous if resumable else None
         except ConditionFailed:
             existing = self._table.get(keys.idempotency(code, key), "IDEM", consistent=True)
-            return existing or {"state": "in_progress", "request_hash": request_hash}
+            return False, existing or {"state": "in_progress", "request_hash": request_hash}
+
+    @staticmethod
+    def link_operation(code: str, key: str, request_hash: str, payment_id: str) -> dict[str, Any]:
+        """The transaction step that ties the key to the payment it created, so a crashed
+        attempt is resumed, never repeated."""
+        return {"update": (keys.idempotency(code, key), "IDEM"), "expression": "SET payment_id = :pid",
+                "condition": "request_hash = :h", "values": {":pid": payment_id, ":h": request_hash}}
 
     def complete(self, code: str, key: str, request_hash: str, response: dict[str, Any]) -> None:
         """Store the response for replays."""

@@ -56,12 +56,13 @@ class PaymentRepository:
     # -- writes --------------------------------------------------------------------------------
 
     def create(self, meta: dict[str, Any], item_rows: Sequence[dict[str, Any]], holds: Sequence[HoldRef],
-               event: dict[str, Any], *, now_iso: str, hold_expires_at: str) -> None:
+               event: dict[str, Any], *, now_iso: str, hold_expires_at: str,
+               extra: Sequence[Mapping[str, Any]] = ()) -> None:
         """Create a pending payment and take every hold, atomically. A hold is free when it does
         not exist, was released, or belongs to a pending payment past its expiry.
         `Conflict(field="items[i]")` names the first item that is already paid or held."""
         code, payment_id = meta["municipality"], meta["payment_id"]
-        operations: list[dict[str, Any]] = []
+        operations: list[Mapping[str, Any]] = []
         for owner, item_key in holds:
             operations.append({
                 "put": {"pk": keys.hold(owner, item_key), "sk": "HOLD", "item": item_key, "status": "pending",
@@ -74,6 +75,7 @@ class PaymentRepository:
         operations.append({"put": meta, "condition": "attribute_not_exists(pk)"})
         operations += [{"put": row, "condition": "attribute_not_exists(pk)"} for row in item_rows]
         operations.append({"put": event})
+        operations.extend(extra)
         try:
             self._table.transact(operations)
         except ConditionFailed as exc:

@@ -20,7 +20,7 @@ from chalicelib.adapters.job_queue import JobQueue
 from chalicelib.adapters.object_store import ObjectStore
 from chalicelib.adapters.payments_repo import HoldRef, PaymentRepository, event_row
 from chalicelib.adapters.reference_repo import ReferenceRepository
-from chalicelib.adapters.tgr_client import TgrClient
+from chalicelib.adapters.tgr_client import GatewayOrder, TgrClient
 from chalicelib.domain.errors import (
     Conflict,
     DependencyUnavailable,
@@ -91,14 +91,22 @@ def create_payment(portal: Portal, idem_key: str, body: dict[str, Any], ctx: Pay
     code = portal.code
     fingerprint = request_hash(body)
     now = ctx.clock()
-    existing = ctx.idempotency.claim(code, idem_key, fingerprint, now_epoch=int(now.timestamp()))
-    if existing is not None:
-        return _replay(existing, fingerprint, ctx)
-    try:
-        response = _create(portal, body, ctx, now)
-    except SemError:
-        ctx.idempotency.release(code, idem_key, fingerprint)
-        raise
+    claimed, record = ctx.idempotency.claim(code, idem_key, fingerprint, now_epoch=int(now.timestamp()))
+    if not claimed:
+        return _replay(record or {}, fingerprint, ctx)
+    if record and record.get("payment_id"):
+        # An earlier attempt created the payment and then stopped (crash, timeout): finish it.
+        response = _resume(portal, str(record["payment_id"]), body, ctx)
+    else:
+        link = ctx.idempotency.link_operation(code, idem_key, fingerprint, "")
+        try:
+            response = _create(portal, body, ctx, now, link=link)
+        except PaymentCreated as stopped:
+            # The payment exists (tied to the key): a retry with the same key resumes it.
+            raise stopped.cause from None
+        except SemError:
+            ctx.idempotency.release(code, idem_key, fingerprint)
+            raise
     stored = {k: v for k, v in response.items() if k != "access_token"}
     ctx.idempotency.complete(code, idem_key, fingerprint, stored)
     return response
@@ -116,7 +124,41 @@ def _replay(existing: dict[str, Any], fingerprint: str, ctx: PaymentContext) -> 
     return response
 
 
-def _create(portal: Portal, body: dict[str, Any], ctx: PaymentContext, now: datetime) -> dict[str, Any]:
+class PaymentCreated(Exception):
+    """A failure after the payment was created (and tied to its idempotency key)."""
+
+    def __init__(self, cause: SemError) -> None:
+        super().__init__(cause.message)
+        self.cause = cause
+
+
+def _resume(portal: Portal, payment_id: str, body: dict[str, Any], ctx: PaymentContext) -> dict[str, Any]:
+    payment = ctx.payments.get(portal.code, payment_id)
+    if payment is None or payment["status"] != PaymentStatus.PENDING.value:
+        raise Conflict("El pago de esta solicitud ya no está pendiente; inicie uno nuevo con otra Idempotency-Key.",
+                       code="payment_not_pending", field="Idempotency-Key")
+    checkout_url = payment.get("checkout_url") or _attach_order(portal, payment, ctx).checkout_url
+    return {"payment_id": payment_id, "status": "pending", "amount": payment["amount"],
+            "checkout_url": checkout_url, "access_token": access_token(ctx.token_secret, payment_id),
+            "expires_at": payment["expires_at"]}
+
+
+def _attach_order(portal: Portal, payment: dict[str, Any], ctx: PaymentContext) -> GatewayOrder:
+    """TGR's order for the payment (TGR returns the same one for the same payment), recorded."""
+    code, payment_id = portal.code, payment["payment_id"]
+    now_iso = ctx.clock().isoformat(timespec="seconds")
+    order = ctx.gateway.create_order(
+        payment_id=payment_id, municipality=code, amount=payment["amount"],
+        description=f"{portal.config.get('name', code)}: " + "; ".join(i["description"] for i in payment["items"]),
+        return_url=payment["return_url"], notify_url=ctx.notify_url)
+    ctx.payments.update_fields(
+        code, payment_id, set_fields={"order_id": order.order_id, "checkout_url": order.checkout_url},
+        event=event_row(code, payment_id, now_iso, "gateway_order_created", {"order_id": order.order_id}))
+    return order
+
+
+def _create(portal: Portal, body: dict[str, Any], ctx: PaymentContext, now: datetime, *,
+            link: dict[str, Any]) -> dict[str, Any]:
     code = portal.code
     now_iso = now.isoformat(timespec="seconds")
     now_key = utc_key(now)
@@ -155,22 +197,22 @@ def _create(portal: Portal, body: dict[str, Any], ctx: PaymentContext, now: date
         item_rows.append(row)
     holds: list[HoldRef] = [(item["hold_owner"], key) for item in resolved for key in item["holds"]]
     event = event_row(code, payment_id, now_iso, "created", {"amount": amount, "items": len(resolved)})
-    ctx.payments.create(meta, item_rows, holds, event, now_iso=now_key, hold_expires_at=expires_key)
+    link = {**link, "values": {**link["values"], ":pid": payment_id}}
+    ctx.payments.create(meta, item_rows, holds, event, now_iso=now_key, hold_expires_at=expires_key, extra=[link])
     try:
-        order = ctx.gateway.create_order(
-            payment_id=payment_id, municipality=code, amount=amount,
-            description=f"{portal.config.get('name', code)}: " + "; ".join(i["description"] for i in resolved),
-            return_url=body["return_url"], notify_url=ctx.notify_url)
-    except DependencyUnavailable:
+        order = _attach_order(portal, meta, ctx)
+    except DependencyUnavailable as exc:
+        if exc.code not in ("gateway_unavailable", "gateway_refused"):
+            raise PaymentCreated(exc) from exc  # the order may exist: leave the payment for a resume
+        # TGR has no order for it: cancel, so the items are free for the citizen's next try.
         ctx.payments.transition(
             code, payment_id, from_status="pending", to_status=PaymentStatus.CANCELLED.value,
             set_fields={"closed_at": now_iso}, remove_fields=["gsi3pk", "gsi3sk"],
             event=event_row(code, payment_id, now_iso, "cancelled", {"reason": "gateway order failed"}),
             holds=holds, hold_status="released")
         raise
-    ctx.payments.update_fields(
-        code, payment_id, set_fields={"order_id": order.order_id, "checkout_url": order.checkout_url},
-        event=event_row(code, payment_id, now_iso, "gateway_order_created", {"order_id": order.order_id}))
+    except SemError as exc:
+        raise PaymentCreated(exc) from exc
     return {"payment_id": payment_id, "status": "pending", "amount": amount, "checkout_url": order.checkout_url,
             "access_token": token, "expires_at": expires_at}
 

@@ -391,3 +391,39 @@ def test_bad_payment_requests_get_their_error(world, body, headers, code, field)
     assert status == 400, answer
     assert answer["error"]["code"] == code
     assert answer["error"]["field"].startswith(field)
+
+
+def test_a_crash_after_the_payment_was_created_is_resumed_not_repeated(world, monkeypatch):
+    repo = wiring.payments_repo()
+    real_update = repo.update_fields
+    calls = {"n": 0}
+
+    def fail_once(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise DependencyUnavailable("La base de datos no está disponible.", code="database_unavailable")
+        return real_update(*args, **kwargs)
+
+    monkeypatch.setattr(repo, "update_fields", fail_once)
+    items = [{"type": "debt", "debt_id": "ASE-2027-1-000871"}]
+    status, body, _ = pay(world, items, code="13114", key="k-crash")
+    assert (status, body["error"]["code"]) == (503, "database_unavailable")
+    from chalicelib.adapters import keys
+
+    first_attempt = wiring.data_table().get(keys.idempotency("13114", "k-crash"), "IDEM")["payment_id"]
+    status, body, _ = pay(world, items, code="13114", key="k-crash")
+    assert (status, body["error"]["code"]) == (409, "idempotency_in_progress")  # the lease (60 s) still runs
+    world["clock"].now += timedelta(seconds=61)
+    try:
+        status, resumed, _ = pay(world, items, code="13114", key="k-crash")
+        assert status == 201, resumed
+        assert resumed["payment_id"] == first_attempt
+        again_status, again, _ = pay(world, items, code="13114", key="k-crash")
+        assert (again_status, again) == (201, resumed)
+        orders = [pid for pid in world["gateway"].orders if pid.startswith("13114-")]
+        assert resumed["payment_id"] in orders
+        created = [e for e in repo.events("13114", resumed["payment_id"]) if e["type"] == "created"]
+        assert len(created) == 1
+        assert notify(world, resumed["payment_id"], status="rejected")[1]["status"] == "rejected"
+    finally:
+        world["clock"].now -= timedelta(seconds=61)
