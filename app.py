@@ -3,6 +3,7 @@
 from chalice.app import Chalice
 
 from chalicelib.api import admin_reference, citizen, gateway, health, middleware, openapi, public
+from chalicelib.api import receipts as receipt_routes
 from chalicelib.worker import receipts, schedules
 
 app = Chalice(app_name="sem")
@@ -13,5 +14,6 @@ app.register_blueprint(citizen.bp)
 app.register_blueprint(gateway.bp)
 app.register_blueprint(admin_reference.bp)
 app.register_blueprint(openapi.bp)
+app.register_blueprint(receipt_routes.bp)
 app.register_blueprint(receipts.bp)
 app.register_blueprint(schedules.bp)

@@ -83,6 +83,14 @@ class Settings(BaseSettings):
 
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
 
+    # Receipts. A claim to send a receipt's e-mail holds this long: longer than the worker's
+    # Lambda timeout (60 s), so a claim that has run out belongs to a worker that is gone.
+    receipt_email_lease_s: int = Field(default=120, ge=30, le=900)
+    # RUN printed in the default signer's certificate when a municipality has not designated its
+    # receipt-signing official (`receipt_signer` in its configuration). Demo value: production
+    # municipalities must designate theirs.
+    receipt_default_signer_run: str = Field(default="12345678-5", pattern=r"^\d{7,8}-[\dkK]$")
+
 
     @property
     def cognito_issuer(self) -> str:

@@ -18,16 +18,20 @@ from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.adapters.http_probe import HttpProbe
 from chalicelib.adapters.idempotency_repo import IdempotencyRepository
 from chalicelib.adapters.job_queue import JobQueue
+from chalicelib.adapters.mailer import Mailer
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository, PortalKeyRepository
 from chalicelib.adapters.object_store import ObjectStore
 from chalicelib.adapters.officials_repo import OfficialRepository
 from chalicelib.adapters.payments_repo import PaymentRepository
+from chalicelib.adapters.receipts_repo import ReceiptRepository
 from chalicelib.adapters.reference_repo import ReferenceRepository
 from chalicelib.adapters.tgr_client import TgrClient
 from chalicelib.services.health import Probe
 from chalicelib.services.payments import PaymentContext
+from chalicelib.services.receipts import MunicipalLogos, ReceiptContext, ReceiptSigner
 from chalicelib.services.vehicle_checks import DemoRegistryChecks, RegistryChecks, SoapRegistryChecks
 from chalicelib.settings import get_settings, reset_settings
+from chalicelib.signing.kms_keys import KmsKeys
 
 SANTIAGO = ZoneInfo("America/Santiago")
 
@@ -159,7 +163,49 @@ def reset() -> None:
     """Forget settings, clients and adapters."""
     for builder in (data_table, receipts_store, uploads_store, assets_store, receipts_queue,
                     municipalities, references, token_verifier, officials, audit_log, payments_repo,
-                    portal_keys, registry):
+                    portal_keys, registry, receipts_repo, kms_keys, mailer, receipt_signer, municipal_logos):
         builder.cache_clear()
     forget_clients()
     reset_settings()
+
+
+@cache
+def receipts_repo() -> ReceiptRepository:
+    """Receipt folios and records, and the receipt pipeline's conditional writes."""
+    return ReceiptRepository(data_table())
+
+
+@cache
+def kms_keys() -> KmsKeys:
+    """The asymmetric KMS keys that sign certificates and receipts."""
+    return KmsKeys(aws_client("kms"))
+
+
+@cache
+def mailer() -> Mailer:
+    """SES, with the SDK's own retries off: a resent SendRawEmail is a second e-mail, so the
+    receipts pipeline owns retries (only the mailer builds an SES client)."""
+    settings = get_settings()
+    return Mailer(aws_client("ses", settings.model_copy(update={"aws_max_attempts": 1})))
+
+
+@cache
+def receipt_signer() -> ReceiptSigner:
+    """Signs receipts; caches each municipality's signing credentials for the process."""
+    return ReceiptSigner(kms_keys(), receipts_store(), default_run=get_settings().receipt_default_signer_run)
+
+
+@cache
+def municipal_logos() -> MunicipalLogos:
+    return MunicipalLogos(assets_store())
+
+
+def receipt_context() -> ReceiptContext:
+    """What issuing a receipt needs, built from the settings."""
+    settings = get_settings()
+    return ReceiptContext(
+        payments=payments_repo(), receipts=receipts_repo(), municipalities=municipalities(),
+        store=receipts_store(), logos=municipal_logos(), signer=receipt_signer(), mailer=mailer(),
+        clock=lambda: datetime.now(SANTIAGO), public_api_url=settings.public_api_url,
+        email_lease=timedelta(seconds=settings.receipt_email_lease_s),
+        default_signer_run=settings.receipt_default_signer_run)

@@ -104,3 +104,13 @@ def idempotency(code: str, key: str) -> str:
 def stats(code: str, day: str) -> str:
     """Partition of a municipality's (or, with `00000`, the platform's) counters for a day."""
     return f"{tenant(code)}#STATS#{day}"
+
+
+def folio_counter(code: str, year: int) -> str:
+    """Partition of a municipality's receipt folio counter for one year (sk `COUNTER`)."""
+    return f"{tenant(code)}#FOLIO#{year:04d}"
+
+
+def receipt(code: str, folio: str) -> str:
+    """Partition of one issued receipt, by folio (sk `RECEIPT`): the verify route's look-up."""
+    return f"{tenant(code)}#RECEIPT#{folio}"

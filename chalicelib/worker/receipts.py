@@ -44,9 +44,17 @@ def parse_job(body: str) -> ReceiptJob:
 
 
 def process(job: ReceiptJob) -> None:
-    """Run one receipt job. The receipt pipeline (folio, PDF, signature, S3, e-mail) is built on
-    this entry point; until then the job is accepted and logged."""
-    logger.info("receipt job received", extra={"job_kind": job.kind})
+    """Run one receipt job: folio, signed PDF in S3, e-mail (`chalicelib.services.receipts`).
+
+    A retryable failure raises (the message comes back; after the queue's maxReceiveCount it goes
+    to the dead-letter queue); a job that can never succeed on its data (unknown payment, payment
+    not paid, e-mail refused) is logged or recorded on the payment and returns.
+    """
+    from chalicelib import wiring
+    from chalicelib.services.receipts import issue_receipt
+
+    outcome = issue_receipt(job.municipality, job.payment_id, wiring.receipt_context())
+    logger.info("receipt job done", extra={"job_kind": job.kind, "outcome": outcome})
 
 
 @bp.on_sqs_message(queue=RECEIPTS_QUEUE_NAME, batch_size=1)

@@ -1,0 +1,110 @@
+"""E-mail through Amazon SES: one MIME message (text + HTML + attachments), sent raw.
+
+Takes its boto3 SES client in the constructor and turns SES's errors into the platform's:
+throttling, outages and timeouts are a retryable `DependencyUnavailable`; a rejected message, a
+malformed address or an unverified sender is a non-retryable one (`retryable=False`) — retrying
+cannot fix it, so the caller records it for officials instead.
+
+The client should be built with the SDK's own retries off (`max_attempts=1`): a retried
+`SendRawEmail` after a lost response is a second e-mail, and the receipts pipeline owns retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.domain.errors import DependencyUnavailable
+
+_RETRYABLE = {
+    "Throttling", "ThrottlingException", "ServiceUnavailable", "InternalFailure", "InternalError",
+    "RequestTimeout", "RequestTimeoutException", "TooManyRequestsException", "LimitExceededException",
+}
+# Refusals that no retry fixes: the message, an address, the sender identity or the account.
+_PERMANENT = {
+    "MessageRejected", "InvalidParameterValue", "MailFromDomainNotVerifiedException",
+    "ConfigurationSetDoesNotExist", "AccountSendingPausedException", "ConfigurationSetSendingPausedException",
+    "ValidationError",
+}
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    maintype: str = "application"
+    subtype: str = "pdf"
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    """One e-mail to one recipient."""
+
+    sender: str
+    """The verified SES identity, e.g. ``no-responder@munistgo.cl``."""
+    recipient: str
+    subject: str
+    text: str
+    html: str
+    sender_name: str = ""
+    """Display name, e.g. ``"Municipalidad de Valparaíso"`` (encoded as RFC 2047 when needed)."""
+    attachments: Sequence[Attachment] = field(default=())
+    language: str = "es-CL"
+
+
+def build_mime(message: OutgoingEmail) -> bytes:
+    """The raw message: multipart/mixed holding multipart/alternative (text, HTML) and the
+    attachments, UTF-8, with CRLF line ends as SMTP wants."""
+    from email import policy
+    from email.message import EmailMessage
+    from email.utils import formataddr, formatdate
+
+    mime = EmailMessage(policy=policy.SMTP)
+    mime["From"] = formataddr((message.sender_name, message.sender)) if message.sender_name else message.sender
+    mime["To"] = message.recipient
+    mime["Subject"] = message.subject
+    mime["Date"] = formatdate(localtime=False, usegmt=True)
+    mime["Content-Language"] = message.language
+    mime["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to a no-reply sender
+    mime.set_content(message.text, subtype="plain", charset="utf-8")
+    mime.add_alternative(message.html, subtype="html", charset="utf-8")
+    for attachment in message.attachments:
+        mime.add_attachment(attachment.content, maintype=attachment.maintype, subtype=attachment.subtype,
+                            filename=attachment.filename)
+    return mime.as_bytes()
+
+
+class Mailer:
+    """Send e-mails with SES's SendRawEmail."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def send(self, message: OutgoingEmail) -> str:
+        """Send one e-mail; returns SES's message id."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        raw = build_mime(message)
+        try:
+            response = self._client.send_raw_email(Source=message.sender, Destinations=[message.recipient],
+                                                   RawMessage={"Data": raw})
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            detail = exc.response.get("Error", {}).get("Message", "")
+            if code in _RETRYABLE or (code not in _PERMANENT and _server_side(exc)):
+                raise DependencyUnavailable("El servicio de correo no está disponible.",
+                                            code="email_unavailable") from exc
+            raise DependencyUnavailable(f"El servicio de correo rechazó el mensaje ({code}: {detail})."[:300],
+                                        code="email_rejected", retryable=False) from exc
+        except BotoCoreError as exc:  # connection errors and timeouts
+            raise DependencyUnavailable("El servicio de correo no está disponible.",
+                                        code="email_unavailable") from exc
+        message_id: str = response["MessageId"]
+        return message_id
+
+
+def _server_side(exc: Any) -> bool:
+    """An unknown error code answered with a 5xx is the service's fault: retry it."""
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return bool(status >= 500)

@@ -1,0 +1,534 @@
+"""Issue a paid payment's receipt: folio, signed PDF in S3, e-mail — each step once.
+
+`issue_receipt` is what the receipts worker runs for one job. SQS delivers at least once and a
+step can fail half-way, so every step first looks at what the payment already records and does
+only what is missing, with a conditional write that makes a concurrent twin give way:
+
+1. folio — `receipt_issue` on the payment, allocated in one transaction with the municipality's
+   yearly counter and the receipt record (`ReceiptRepository.allocate_folio`);
+2. PDF — built, signed (one KMS call) and stored at `<cut>/receipts/<year>/<folio>.pdf` unless that
+   object exists already (then the stored bytes are reused, so the e-mail carries the same file);
+3. issued — `receipt` on the payment (what `GET /v1/payments/{id}` shows) and the receipt record
+   marked issued (what `GET /v1/receipts/verify` answers), with a `receipt_issued` event;
+4. e-mail — claimed with a lease on the payment's `email` attribute, sent once through SES, settled
+   as `sent` or `failed` (permanent refusals are recorded, not retried); every attempt is kept as
+   an `EMAIL#…` row for officials.
+
+The receipt is issued (step 3) before the e-mail is tried: a citizen whose address bounces can
+still download and verify it. The residual duplicate-e-mail window is described in
+docs/receipts.md. Heavy libraries (reportlab, pyHanko, Jinja2) are imported inside functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlencode
+
+from chalicelib.adapters.mailer import Attachment, OutgoingEmail
+from chalicelib.adapters.payments_repo import PaymentRepository, event_row
+from chalicelib.adapters.receipts_repo import FolioRequest, ReceiptRepository
+from chalicelib.adapters.ttl_cache import TtlCache
+from chalicelib.domain.errors import DependencyUnavailable, InvalidInput, NotFound
+from chalicelib.domain.money import format_clp, format_date
+from chalicelib.domain.payments import utc_key
+from chalicelib.domain.rut import parse_rut
+from chalicelib.observability import logger
+
+if TYPE_CHECKING:  # the signing modules are for the worker: the API's import chain skips them
+    from chalicelib.receipts.model import Branding
+    from chalicelib.signing.ca import BlobStore, SigningCredentials
+    from chalicelib.signing.certificates import Official
+    from chalicelib.signing.kms_keys import KmsKeys
+
+EMAIL_TEMPLATES = Path(__file__).resolve().parent.parent / "assets" / "email"
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 10
+FOLIO_PATTERN = r"^\d{5}-\d{4}-\d{6,9}$"
+DEFAULT_SIGNER_NAME = "Tesorero(a) municipal"
+DEFAULT_SIGNER_ROLE = "Firmante por defecto (sin designación municipal)"
+TRUST_CHAIN_PATH = "/v1/trust/ca.pem"
+
+METHOD_TEXT = {
+    "credito": "Tarjeta de crédito",
+    "debito": "Tarjeta de débito",
+    "casas_comerciales": "Tarjeta de casa comercial",
+    "transferencia": "Transferencia bancaria",
+}
+ROLE_TEXT = {
+    "tesorero": "Tesorero(a) Municipal",
+    "tesorero_subrogante": "Tesorero(a) Municipal Subrogante",
+    "director_finanzas": "Director(a) de Administración y Finanzas",
+    "alcalde": "Alcalde(sa)",
+}
+MONTHS = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
+          "noviembre", "diciembre")
+INSTALLMENT_TEXT = {"full": "Pago total", "first": "Primera cuota", "second": "Segunda cuota"}
+CHECK_TEXT = {"insurance": "SOAP", "inspection": "revisión técnica", "emissions": "gases", "fines": "multas impagas"}
+
+
+# -- ports ----------------------------------------------------------------------------------------
+
+class Municipalities(Protocol):
+    def get(self, code: str) -> dict[str, Any] | None: ...
+
+
+class ObjectStorePort(Protocol):
+    def get(self, key: str) -> bytes: ...
+
+    def put(self, key: str, body: bytes, *, content_type: str, metadata: dict[str, str] | None = None) -> None: ...
+
+    def exists(self, key: str) -> bool: ...
+
+
+class MailerPort(Protocol):
+    def send(self, message: OutgoingEmail) -> str: ...
+
+
+class SignerPort(Protocol):
+    def sign(self, pdf: bytes, *, code: str, config: Mapping[str, Any]) -> bytes: ...
+
+
+class LogoPort(Protocol):
+    def logo(self, code: str) -> bytes | None: ...
+
+
+@dataclass
+class ReceiptContext:
+    """Everything issuing a receipt needs (built by `chalicelib.wiring.receipt_context`)."""
+
+    payments: PaymentRepository
+    receipts: ReceiptRepository
+    municipalities: Municipalities
+    store: ObjectStorePort
+    """The receipts bucket."""
+    logos: LogoPort
+    signer: SignerPort
+    mailer: MailerPort
+    clock: Callable[[], datetime]
+    """Timezone-aware now (Chile's zone): receipts print local time."""
+    public_api_url: str
+    email_lease: timedelta
+    """How long a claim to send an e-mail holds; longer than the worker's timeout."""
+    default_signer_run: str
+
+
+# -- verification codes ---------------------------------------------------------------------------
+
+def new_verification_code() -> str:
+    """10 random Crockford base-32 symbols (50 bits; no I, L, O, U), as ``XXXXX-XXXXX``."""
+    symbols = "".join(secrets.choice(CROCKFORD) for _ in range(CODE_LENGTH))
+    return f"{symbols[:5]}-{symbols[5:]}"
+
+
+def normalize_code(text: str) -> str:
+    """A code as typed (any case, spaces or hyphens, O for 0, I/L for 1) in its printed form;
+    `InvalidInput` when it cannot be one."""
+    compact = re.sub(r"[\s-]", "", text or "").upper().translate(str.maketrans("OIL", "011"))
+    if len(compact) != CODE_LENGTH or any(c not in CROCKFORD for c in compact):
+        raise InvalidInput("El código de verificación tiene 10 caracteres (p. ej. K7P39-XQ2M4).",
+                           code="invalid_verification_code", field="code")
+    return f"{compact[:5]}-{compact[5:]}"
+
+
+def code_hash(folio: str, code: str) -> str:
+    """What the receipt record keeps of the code (the code itself lives only on the payment)."""
+    return hashlib.sha256(f"{folio}|{code}".encode()).hexdigest()
+
+
+def verify_url(base: str, folio: str, code: str) -> str:
+    return f"{base.rstrip('/')}/v1/receipts/verify?{urlencode({'folio': folio, 'code': code})}"
+
+
+# -- the pipeline ---------------------------------------------------------------------------------
+
+def issue_receipt(code: str, payment_id: str, ctx: ReceiptContext) -> str:
+    """Bring the payment's receipt to completion; returns what happened (for the log).
+
+    Raises `DependencyUnavailable` (retryable) when a dependency failed or the payment is not paid
+    yet: the job is then retried. A payment that does not exist or can never have a receipt is
+    logged and the job is done.
+    """
+    payment = ctx.payments.get(code, payment_id)
+    if payment is None:
+        logger.error("receipt job for a payment that does not exist; dropped", extra={"outcome": "unknown_payment"})
+        return "unknown_payment"
+    if payment["status"] == "pending":
+        raise DependencyUnavailable("El pago aún no está confirmado; se reintentará.", code="payment_not_paid_yet")
+    if payment["status"] != "paid":
+        logger.warning("receipt job for a payment that is not paid; nothing to issue",
+                       extra={"outcome": "not_paid", "status": payment["status"]})
+        return "not_paid"
+    email_done = (payment.get("email") or {}).get("status") in ("sent", "failed")
+    if payment.get("receipt") and email_done:
+        return "already_complete"
+
+    config = ctx.municipalities.get(code)
+    if config is None:
+        raise DependencyUnavailable("La municipalidad del pago no está configurada.", code="municipality_missing",
+                                    retryable=False)
+    allocation = payment.get("receipt_issue") or _allocate(code, payment_id, payment, ctx)
+    pdf: bytes | None = None
+    if not payment.get("receipt"):
+        pdf = _stored_or_new_pdf(code, payment, allocation, config, ctx)
+        _mark_issued(code, payment_id, allocation, config, ctx)
+    if email_done:
+        return "issued"
+    if pdf is None:
+        pdf = ctx.store.get(str(allocation["key"]))
+    return _deliver(code, payment, allocation, config, pdf, ctx)
+
+
+def _allocate(code: str, payment_id: str, payment: Mapping[str, Any], ctx: ReceiptContext) -> dict[str, Any]:
+    issued_at = ctx.clock()
+    verification = new_verification_code()
+    request = FolioRequest(year=issued_at.year, verification_code=verification,
+                           issued_at=issued_at.isoformat(timespec="seconds"), amount=int(payment["amount"]))
+    allocation = ctx.receipts.allocate_folio(code, payment_id, request, hash_code=code_hash)
+    if allocation is None:  # a twin delivery allocated first: use its folio
+        again = ctx.payments.get(code, payment_id) or {}
+        if not again.get("receipt_issue"):
+            raise DependencyUnavailable("El pago cambió durante la emisión; se reintentará.", code="payment_changed")
+        return dict(again["receipt_issue"])
+    logger.info("receipt folio allocated", extra={"folio": allocation["folio"]})
+    return allocation
+
+
+def _stored_or_new_pdf(code: str, payment: Mapping[str, Any], allocation: Mapping[str, Any],
+                       config: Mapping[str, Any], ctx: ReceiptContext) -> bytes:
+    key = str(allocation["key"])
+    if ctx.store.exists(key):
+        return ctx.store.get(key)  # stored by an earlier attempt: the e-mail attaches that very file
+    from chalicelib.receipts.pdf import build_receipt_pdf
+
+    items = ctx.payments.items(code, str(payment["payment_id"]))
+    document = receipt_document(payment, items, config, allocation, ctx.logos.logo(code), ctx.public_api_url)
+    signed = ctx.signer.sign(build_receipt_pdf(document), code=code, config=config)
+    ctx.store.put(key, signed, content_type="application/pdf",
+                  metadata={"folio": str(allocation["folio"]), "payment-id": str(payment["payment_id"])})
+    logger.info("receipt stored", extra={"folio": allocation["folio"], "bytes": len(signed)})
+    return signed
+
+
+def _mark_issued(code: str, payment_id: str, allocation: Mapping[str, Any], config: Mapping[str, Any],
+                 ctx: ReceiptContext) -> None:
+    official, role = designated_official(config, ctx.default_signer_run)
+    receipt = {"folio": allocation["folio"], "verification_code": allocation["verification_code"],
+               "key": allocation["key"], "issued_at": allocation["issued_at"]}
+    now_iso = ctx.clock().isoformat(timespec="seconds")
+    event = event_row(code, payment_id, now_iso, "receipt_issued", {"folio": allocation["folio"],
+                                                                     "key": allocation["key"]})
+    signature = {"status": "signed", "format": "PAdES B-B", "signer": official.name, "role": role,
+                 "signed_at": now_iso}
+    ctx.receipts.mark_issued(code, payment_id, receipt, signature=signature, event=event)
+
+
+# -- e-mail ---------------------------------------------------------------------------------------
+
+_RECORD_RETRIES_S = (0.2, 0.5, 1.0)
+
+
+def _deliver(code: str, payment: Mapping[str, Any], allocation: Mapping[str, Any], config: Mapping[str, Any],
+             pdf: bytes, ctx: ReceiptContext) -> str:
+    payment_id = str(payment["payment_id"])
+    previous = payment.get("email") or {}
+    attempts = int(previous.get("attempts", 0)) + 1
+    attempt_id = secrets.token_hex(8)
+    now = ctx.clock()
+    now_key = utc_key(now)
+    if not ctx.receipts.claim_email(code, payment_id, attempt_id=attempt_id, now_key=now_key,
+                                    lease_until=utc_key(now + ctx.email_lease), attempts=attempts):
+        current = (ctx.payments.get(code, payment_id) or {}).get("email") or {}
+        if current.get("status") in ("sent", "failed"):
+            return "issued"
+        raise DependencyUnavailable("Otro proceso está enviando este comprobante; se reintentará.",
+                                    code="email_in_progress")
+    recipient = str((payment.get("payer") or {}).get("email") or "")
+    row = {"sk": f"EMAIL#{now_key}#{attempts:03d}#{attempt_id}", "at": now.isoformat(timespec="seconds"),
+           "attempt": attempts, "to": recipient, "kind": "receipt", "folio": allocation["folio"]}
+    try:
+        message = receipt_email(payment, allocation, config, pdf, ctx.public_api_url)
+        message_id = ctx.mailer.send(message)
+    except DependencyUnavailable as exc:
+        state = {"status": "retry" if exc.retryable else "failed", "reason": exc.message, "reason_code": exc.code,
+                 "at": now_key, "attempts": attempts}
+        outcome = "retry" if exc.retryable else "failed"
+        event = None if exc.retryable else event_row(code, payment_id, now.isoformat(timespec="seconds"),
+                                                     "receipt_email_failed", {"reason": exc.code})
+        ctx.receipts.record_email(code, payment_id, attempt_id=attempt_id, state=state,
+                                  attempt_row={**row, "outcome": outcome, "reason": exc.message,
+                                               "reason_code": exc.code}, event=event)
+        if exc.retryable:
+            raise
+        logger.warning("receipt e-mail refused; recorded for officials", extra={"reason_code": exc.code})
+        return "email_failed"
+    state = {"status": "sent", "message_id": message_id, "at": now_key, "attempts": attempts}
+    event = event_row(code, payment_id, now.isoformat(timespec="seconds"), "receipt_emailed",
+                      {"message_id": message_id})
+    _record_sent(code, payment_id, attempt_id, state, {**row, "outcome": "sent", "message_id": message_id},
+                 event, ctx)
+    logger.info("receipt e-mailed", extra={"folio": allocation["folio"]})
+    return "sent"
+
+
+def _record_sent(code: str, payment_id: str, attempt_id: str, state: dict[str, Any], row: dict[str, Any],
+                 event: dict[str, Any], ctx: ReceiptContext) -> None:
+    """SES has accepted the e-mail: record it, retrying here (not by redelivery, which would send
+    it again) through a short database hiccup."""
+    for pause in (*_RECORD_RETRIES_S, None):
+        try:
+            ctx.receipts.record_email(code, payment_id, attempt_id=attempt_id, state=state, attempt_row=row,
+                                      event=event)
+            return
+        except DependencyUnavailable:
+            if pause is None:
+                logger.error("e-mail sent but not recorded; a redelivery after the lease may send it again")
+                raise
+            time.sleep(pause)
+
+
+def receipt_email(payment: Mapping[str, Any], allocation: Mapping[str, Any], config: Mapping[str, Any],
+                  pdf: bytes, public_api_url: str) -> OutgoingEmail:
+    """The receipt e-mail (Spanish, text and HTML from the templates, the signed PDF attached)."""
+    sender = str(config.get("sender_email") or "")
+    if not sender:
+        raise DependencyUnavailable("La municipalidad no tiene configurado un remitente de correo.",
+                                    code="sender_not_configured", retryable=False)
+    payer = payment.get("payer") or {}
+    recipient = str(payer.get("email") or "")
+    if "@" not in recipient:
+        raise DependencyUnavailable("El pago no tiene una dirección de correo válida.", code="recipient_invalid",
+                                    retryable=False)
+    branding = _branding(config)
+    folio = str(allocation["folio"])
+    filename = f"comprobante-{folio}.pdf"
+    issued = datetime.fromisoformat(str(allocation["issued_at"]))
+    values = {
+        "municipality": {"name": display_name(config), "legal_name": config.get("legal_name", ""),
+                         "address": config.get("address", "")},
+        "primary_color": branding.primary_color, "secondary_color": branding.secondary_color,
+        "payer_name": payer.get("name", ""), "folio": folio, "verification_code": allocation["verification_code"],
+        "issued_on": format_date(issued.date()), "total": format_clp(int(payment["amount"])),
+        "items": [{"description": i.get("description", ""), "amount": format_clp(int(i.get("amount", 0)))}
+                  for i in payment.get("items", [])],
+        "method": METHOD_TEXT.get(str(payment.get("method")), str(payment.get("method") or "")),
+        "authorization_code": payment.get("authorization_code") or "",
+        "verify_url": verify_url(public_api_url, folio, str(allocation["verification_code"])),
+        "filename": filename,
+    }
+    env = _templates()
+    return OutgoingEmail(
+        sender=sender, sender_name=display_name(config), recipient=recipient,
+        subject=f"Comprobante de pago {folio} — {display_name(config)}",
+        text=env.get_template("receipt.txt.j2").render(values),
+        html=env.get_template("receipt.html.j2").render(values),
+        attachments=(Attachment(filename=filename, content=pdf),))
+
+
+@cache
+def _templates() -> Any:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    return Environment(loader=FileSystemLoader(EMAIL_TEMPLATES), undefined=StrictUndefined,
+                       autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=True,
+                                                    default=False),
+                       keep_trailing_newline=True)
+
+
+# -- the document ---------------------------------------------------------------------------------
+
+def display_name(config: Mapping[str, Any]) -> str:
+    """``"Municipalidad de Santiago"`` (or the configured display name)."""
+    return str(config.get("display_name") or f"Municipalidad de {config.get('name', config.get('code', ''))}")
+
+
+def _branding(config: Mapping[str, Any], logo: bytes | None = None) -> Branding:
+    from chalicelib.receipts.branding import branding_with_defaults
+
+    return branding_with_defaults(dict(config.get("branding") or {}), logo)
+
+
+def receipt_document(payment: Mapping[str, Any], item_rows: list[dict[str, Any]], config: Mapping[str, Any],
+                     allocation: Mapping[str, Any], logo: bytes | None, public_api_url: str) -> Any:
+    """The `ReceiptDocument` of a paid payment and its folio."""
+    from chalicelib.receipts.model import GatewayInfo, Municipality, ReceiptDocument, ReceiptItem
+
+    rows = {int(r.get("index", i)): r for i, r in enumerate(item_rows)}
+    items = []
+    for index, item in enumerate(payment["items"]):
+        breakdown = (rows.get(index) or {}).get("breakdown") or {}
+        items.append(ReceiptItem(description=str(item["description"]), amount=int(item["amount"]),
+                                 breakdown=tuple(breakdown_lines(item, breakdown))))
+    folio = str(allocation["folio"])
+    code = str(allocation["verification_code"])
+    return ReceiptDocument(
+        municipality=Municipality(code=str(payment["municipality"]), name=display_name(config),
+                                  legal_name=str(config.get("legal_name", "")), address=str(config.get("address", "")),
+                                  region=str(config.get("region", ""))),
+        branding=_branding(config, logo),
+        folio=folio,
+        issued_at=datetime.fromisoformat(str(allocation["issued_at"])),
+        payer_rut=parse_rut(payment["payer"]["rut"]).formatted,
+        payer_name=str(payment["payer"]["name"]),
+        items=tuple(items),
+        total=int(payment["amount"]),
+        gateway=GatewayInfo(reference=str(payment.get("order_id") or ""),
+                            authorization_code=str(payment.get("authorization_code") or ""),
+                            payment_method=METHOD_TEXT.get(str(payment.get("method")), str(payment.get("method")))),
+        verification_code=code,
+        verify_url=verify_url(public_api_url, folio, code),
+        extra_notes=tuple(_notes(payment)),
+    )
+
+
+def breakdown_lines(item: Mapping[str, Any], breakdown: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The lines printed under an item: how its amount was computed, in Spanish."""
+    lines: list[tuple[str, str]] = []
+    if item.get("type") == "permit":
+        base = breakdown.get("base") or {}
+        if base.get("kind") == "tasacion" and base.get("value") is not None:
+            lines.append(("Tasación fiscal del vehículo (SII)", format_clp(int(base["value"]))))
+        utm = breakdown.get("utm") or {}
+        if utm.get("value") is not None:
+            lines.append((f"UTM de {_month_text(str(utm.get('month', '')))}", format_clp(int(utm["value"]))))
+        for line in breakdown.get("lines") or []:
+            if line.get("amount") is not None and line.get("label") != "Total a pagar":
+                lines.append((str(line["label"]), format_clp(int(line["amount"]))))
+        lines.append(("Cuota", INSTALLMENT_TEXT.get(str(item.get("installment")), str(item.get("installment")))))
+        checks = breakdown.get("checks") or {}
+        if checks and all((c or {}).get("status") == "ok" for c in checks.values()):
+            names = ", ".join(CHECK_TEXT.get(name, name) for name in checks)
+            lines.append(("Requisitos verificados en línea", f"{names}: en regla"))
+    else:
+        if breakdown.get("period"):
+            lines.append(("Período", str(breakdown["period"])))
+        if breakdown.get("due_date"):
+            lines.append(("Vencimiento", format_date(datetime.fromisoformat(str(breakdown["due_date"])).date())))
+        if breakdown.get("source"):
+            lines.append(("Origen", str(breakdown["source"]).capitalize()))
+    return lines
+
+
+def _month_text(month: str) -> str:
+    """``"2027-01"`` → ``"enero de 2027"``."""
+    match = re.match(r"^(\d{4})-(\d{2})$", month)
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        return month
+    return f"{MONTHS[int(match.group(2)) - 1]} de {match.group(1)}"
+
+
+def _notes(payment: Mapping[str, Any]) -> list[str]:
+    notes = []
+    for item in payment.get("items", []):
+        if item.get("type") == "permit" and item.get("installment") == "first":
+            notes.append(f"Permiso {item.get('year')} {item.get('plate')}: primera cuota; la segunda cuota queda "
+                         "pendiente de pago.")
+    return notes
+
+
+# -- signing --------------------------------------------------------------------------------------
+
+def designated_official(config: Mapping[str, Any], default_run: str) -> tuple[Official, str]:
+    """The official who signs the municipality's receipts (its `receipt_signer` setting), or the
+    clearly-labelled default; with the role printed in the signature stamp."""
+    from chalicelib.signing.certificates import Official
+
+    data = config.get("receipt_signer") or {}
+    if data.get("name") and data.get("run"):
+        profile = str(data.get("profile") or "tesorero")
+        role = str(data.get("role") or ROLE_TEXT.get(profile, profile.replace("_", " ").capitalize()))
+        return Official(name=str(data["name"]), run=parse_rut(data["run"]).compact, profile=profile), role
+    return Official(name=DEFAULT_SIGNER_NAME, run=parse_rut(default_run).compact, profile="tesorero"), \
+        DEFAULT_SIGNER_ROLE
+
+
+class ReceiptSigner:
+    """Signs receipts with the municipality's designated official's certificate (KMS-held key).
+
+    The credentials are made or checked once per process and municipality (`ensure_receipt_signer`:
+    a few KMS and S3 calls) and then reused; each receipt costs one KMS `Sign`.
+    """
+
+    def __init__(self, kms: KmsKeys, store: BlobStore, *, default_run: str, cache_ttl_s: float = 3600) -> None:
+        self._kms = kms
+        self._store = store
+        self._default_run = default_run
+        self._credentials: TtlCache[SigningCredentials] = TtlCache(cache_ttl_s)
+
+    def credentials(self, code: str, config: Mapping[str, Any]) -> tuple[SigningCredentials, Official, str]:
+        from chalicelib.signing.ca import SignerMunicipality, ensure_receipt_signer
+
+        official, role = designated_official(config, self._default_run)
+        municipality = SignerMunicipality(code=code, name=str(config.get("name", code)),
+                                          legal_name=str(config.get("legal_name") or display_name(config)))
+        key = f"{code}|{official.run}|{official.name}|{official.profile}|{municipality.legal_name}"
+
+        def load() -> SigningCredentials:
+            if official.name == DEFAULT_SIGNER_NAME:
+                logger.warning("municipality has no designated receipt signer; signing as the default")
+            return ensure_receipt_signer(self._kms, self._store, municipality=municipality, official=official)
+
+        return self._credentials.get_or_load(key, load), official, role
+
+    def sign(self, pdf: bytes, *, code: str, config: Mapping[str, Any]) -> bytes:
+        from chalicelib.signing.pades import sign_receipt_pdf
+
+        credentials, official, role = self.credentials(code, config)
+        return sign_receipt_pdf(pdf, credentials=credentials, kms=self._kms, signer_name=official.name,
+                                signer_role=role, location=display_name(config))
+
+
+class MunicipalLogos:
+    """Municipalities' logos from the assets bucket (`<cut>/branding/logo.png`), cached briefly."""
+
+    def __init__(self, store: BlobStore, *, cache_ttl_s: float = 300) -> None:
+        self._store = store
+        self._cache: TtlCache[bytes | None] = TtlCache(cache_ttl_s)
+
+    def logo(self, code: str) -> bytes | None:
+        def load() -> bytes | None:
+            try:
+                return self._store.get(f"{code}/branding/logo.png")
+            except NotFound:
+                return None
+
+        return self._cache.get_or_load(code, load)
+
+
+# -- verification (the public route) --------------------------------------------------------------
+
+def verify_receipt(folio: str, code: str, receipts: ReceiptRepository, municipalities: Municipalities
+                   ) -> dict[str, Any]:
+    """What `GET /v1/receipts/verify` answers for a folio and its code: no more than the printed
+    receipt shows (no payer data). The same `NotFound` for an unknown folio, a wrong code and a
+    receipt not issued yet, so the route says nothing about folios one does not hold."""
+    normalized = normalize_code(code)
+    municipality = folio[:5]
+    record = receipts.get(municipality, folio)
+    expected = str((record or {}).get("code_hash", ""))
+    matches = hmac.compare_digest(code_hash(folio, normalized), expected)
+    if record is None or not matches or record.get("status") != "issued":
+        raise NotFound("No existe un comprobante con ese folio y código de verificación.", code="receipt_not_found")
+    config = municipalities.get(municipality) or {}
+    signature = record.get("signature") or {}
+    issued_at = str(record["issued_at"])
+    return {
+        "valid": True,
+        "folio": folio,
+        "municipality": {"code": municipality, "name": display_name(config) if config else municipality},
+        "amount": int(record["amount"]),
+        "issued_at": issued_at,
+        "issued_on": issued_at[:10],
+        "signature": {"status": signature.get("status", "signed"), "format": signature.get("format", "PAdES B-B"),
+                      "signer": signature.get("signer", ""), "role": signature.get("role", ""),
+                      "trust_chain": TRUST_CHAIN_PATH},
+    }

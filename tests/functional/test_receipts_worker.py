@@ -1,0 +1,454 @@
+"""The receipts worker end to end against moto: a paid payment gets one folio, one signed PDF in
+S3, one e-mail with that PDF, and is verifiable — however often its job is delivered and wherever
+a delivery breaks off. Payments are made and approved through the app, as in test_payments.py."""
+
+from __future__ import annotations
+
+import email
+import email.header
+import json
+import os
+from datetime import timedelta
+from email.message import Message
+from typing import Any, cast
+
+import boto3
+import pytest
+
+import tests.functional.test_payments as payments_tests
+from chalicelib import wiring
+from chalicelib.adapters import keys
+from chalicelib.adapters.debts_repo import DebtRepository
+from chalicelib.domain.errors import DependencyUnavailable, InvalidInput
+from chalicelib.domain.payments import utc_key
+from chalicelib.services import receipts as service
+from chalicelib.worker import receipts as worker
+from devstack import worker_runner
+from devstack.demo_data import DEMO_RUT
+from devstack.worker_runner import LambdaContext, WorkerRunner, sqs_event
+
+world = payments_tests.world  # the app, a fake TGR and a clock on the module's demo stack
+
+_debt_numbers = iter(range(1, 10_000))
+
+
+# -- fault injection: adapters that break once, where a real dependency could ----------------------
+
+class Faults:
+    """Steps that fail once, then work."""
+
+    def __init__(self) -> None:
+        self.armed: dict[str, Exception] = {}
+
+    def arm(self, step: str, error: Exception | None = None) -> None:
+        self.armed[step] = error or DependencyUnavailable("injected fault", code=f"fault_{step}")
+
+    def hit(self, step: str) -> None:
+        error = self.armed.pop(step, None)
+        if error is not None:
+            raise error
+
+
+class Faulty:
+    """Wraps an adapter: `before[name]` fails before the real call, `after[name]` after it."""
+
+    def __init__(self, real: Any, faults: Faults, *, before: dict[str, str] | None = None,
+                 after: dict[str, str] | None = None) -> None:
+        self._real, self._faults, self._before, self._after = real, faults, before or {}, after or {}
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._real, name)
+        if name not in self._before and name not in self._after:
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if name in self._before:
+                self._faults.hit(self._before[name])
+            result = attr(*args, **kwargs)
+            if name in self._after:
+                self._faults.hit(self._after[name])
+            return result
+
+        return call
+
+
+@pytest.fixture
+def rx(world, monkeypatch):
+    """The receipt context of the worker with the test clock and fault points."""
+    faults = Faults()
+    real = wiring.receipt_context
+
+    def context():
+        ctx = real()
+        ctx.clock = world["clock"]
+        ctx.signer = Faulty(ctx.signer, faults, before={"sign": "sign"})
+        ctx.store = Faulty(ctx.store, faults, after={"put": "after_put"})
+        ctx.receipts = cast(Any, Faulty(ctx.receipts, faults, before={"mark_issued": "mark",
+                                                                       "record_email": "record"}))
+        ctx.mailer = Faulty(ctx.mailer, faults, before={"send": "send"}, after={"send": "after_send"})
+        return ctx
+
+    monkeypatch.setattr(wiring, "receipt_context", context)
+    monkeypatch.setattr(service, "_RECORD_RETRIES_S", (0.0, 0.0, 0.0))
+    return {"world": world, "faults": faults}
+
+
+# -- helpers --------------------------------------------------------------------------------------
+
+def paid(world, tag: str, *, items: list[dict[str, Any]] | None = None, name: str = "María José Pérez"
+         ) -> dict[str, Any]:
+    """A payment made through the API and approved by (fake) TGR; its receipt job is queued."""
+    if items is None:
+        debt = {"debt_id": f"ASE-2027-9-{next(_debt_numbers):06d}", "type": "aseo", "rut": DEMO_RUT,
+                "description": "Derechos de aseo rol 900-1, cuota 2 de 4, 2027", "period": "2027-Q2",
+                "due_date": "2027-06-30", "amount": 12_345, "status": "open"}
+        wiring.data_table().put(DebtRepository.row("13101", debt))
+        items = [{"type": "debt", "debt_id": debt["debt_id"]}]
+    payer = {"rut": "12.345.678-5", "name": name, "email": f"maria.{tag}@ciudadano.demo"}
+    status, created, _ = payments_tests.pay(world, items, key=f"rx-{tag}".replace("_", "-"), payer=payer)
+    assert status == 201, created
+    code, answer = payments_tests.notify(world, created["payment_id"])
+    assert (code, answer["status"]) == (200, "paid"), answer
+    created["email"] = payer["email"]
+    created["job"] = take_job(created["payment_id"])
+    return dict(created)
+
+
+def take_job(payment_id: str) -> dict[str, Any]:
+    """The queued SQS message of a payment's receipt job (removed from the queue)."""
+    sqs, url = boto3.client("sqs"), os.environ["SEM_RECEIPTS_QUEUE_URL"]
+    for _ in range(5):
+        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"],
+                                           VisibilityTimeout=0).get("Messages", []):
+            if json.loads(message["Body"]).get("payment_id") == payment_id:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                return dict(message)
+    raise AssertionError(f"no receipt job queued for {payment_id}")
+
+
+def deliver(message: dict[str, Any]) -> None:
+    """What Lambda's event source does with one message (raising = the message comes back)."""
+    worker.handle_receipt_job(sqs_event(message, "arn:aws:sqs:us-east-1:123456789012:sem-receipts", "us-east-1"),
+                              LambdaContext())
+
+
+def meta(payment_id: str) -> dict[str, Any]:
+    found = wiring.payments_repo().get("13101", payment_id)
+    assert found is not None
+    return found
+
+
+def mails_to(address: str) -> list[Message]:
+    from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
+    from moto.ses.models import ses_backends
+
+    sent = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+    return [email.message_from_string(m.raw_data) for m in sent if any(address in d for d in m.destinations)]
+
+
+def versions(key: str) -> int:
+    s3 = boto3.client("s3")
+    listing = s3.list_object_versions(Bucket=os.environ["SEM_RECEIPTS_BUCKET"], Prefix=key)
+    return len(listing.get("Versions", []))
+
+
+def counter(year: int = 2027) -> int:
+    return wiring.receipts_repo().counter("13101", year)
+
+
+def attachment_of(message: Message) -> bytes:
+    parts = [p for p in message.walk() if p.get_content_type() == "application/pdf"]
+    assert len(parts) == 1
+    payload = parts[0].get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload
+
+
+def part_text(message: Message, content_type: str) -> str:
+    part = next(p for p in message.walk() if p.get_content_type() == content_type)
+    payload = part.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode(part.get_content_charset() or "ascii")
+
+
+def get(world, path: str, headers: dict[str, str] | None = None) -> tuple[int, Any, dict[str, str]]:
+    response = world["client"].http.get(path, headers=headers or {})
+    body = response.body
+    if response.headers.get("Content-Type", "").startswith("application/json"):
+        body = json.loads(body)
+    return response.status_code, body, response.headers
+
+
+def assert_complete_once(created: dict[str, Any], *, counter_before: int) -> dict[str, Any]:
+    """One folio (the next one), one stored object, one e-mail carrying it; returns the receipt."""
+    payment = meta(created["payment_id"])
+    receipt = payment["receipt"]
+    assert receipt["folio"] == f"13101-2027-{counter_before + 1:06d}"
+    assert counter() == counter_before + 1
+    assert versions(receipt["key"]) == 1
+    mails = mails_to(created["email"])
+    assert len(mails) == 1
+    stored = boto3.client("s3").get_object(Bucket=os.environ["SEM_RECEIPTS_BUCKET"], Key=receipt["key"])["Body"].read()
+    assert attachment_of(mails[0]) == stored
+    assert payment["email"]["status"] == "sent"
+    return dict(receipt)
+
+
+# -- the happy path -------------------------------------------------------------------------------
+
+def test_a_paid_payment_gets_one_signed_receipt_stored_mailed_and_verifiable(rx):
+    world = rx["world"]
+    before = counter()
+    created = paid(world, "happy", items=[{"type": "permit", "plate": "BBBB10", "year": 2027, "installment": "full"},
+                                          {"type": "debt", "debt_id": "ASE-2027-1-004567"}],
+                   name="María José <b>Pérez</b> & Cía")
+    deliver(created["job"])
+
+    receipt = assert_complete_once(created, counter_before=before)
+    assert receipt["key"] == f"13101/receipts/2027/{receipt['folio']}.pdf"
+    code = receipt["verification_code"]
+    assert len(code) == 11
+    assert code[5] == "-"
+    head = boto3.client("s3").head_object(Bucket=os.environ["SEM_RECEIPTS_BUCKET"], Key=receipt["key"])
+    assert head["ServerSideEncryption"] == "AES256"
+    assert head["ContentType"] == "application/pdf"
+
+    # The e-mail: from the municipality's sender, Spanish, text + HTML + the PDF.
+    mail = mails_to(created["email"])[0]
+    assert "no-responder@munistgo.demo" in mail["From"]
+    assert str(email.header.make_header(email.header.decode_header(mail["Subject"]))) == (
+        f"Comprobante de pago {receipt['folio']} — Municipalidad de Santiago")
+    assert mail.get_content_type() == "multipart/mixed"
+    kinds = [p.get_content_type() for p in mail.walk()]
+    assert kinds[:4] == ["multipart/mixed", "multipart/alternative", "text/plain", "text/html"]
+    text, html = part_text(mail, "text/plain"), part_text(mail, "text/html")
+    total = meta(created["payment_id"])["amount"]
+    expected_total = f"${total:,}".replace(",", ".")
+    for body in (text, html):
+        assert receipt["folio"] in body
+        assert code in body
+        assert expected_total in body
+        assert "20-03-2027" in body
+        assert "Tarjeta de débito" in body
+    assert "María José &lt;b&gt;Pérez&lt;/b&gt; &amp; Cía" in html  # escaped in HTML
+    assert "María José <b>Pérez</b> & Cía" in text  # as typed in plain text
+    pdf = attachment_of(mail)
+
+    # The signature validates against the chain the API publishes.
+    status, body, headers = get(world, "/v1/trust/ca.pem")
+    assert (status, headers["Content-Type"]) == (200, "application/x-pem-file")
+    ca_pem = body if isinstance(body, bytes) else body.encode()
+    assert ca_pem.startswith(b"-----BEGIN CERTIFICATE-----")
+    from chalicelib.signing.verify import verify_receipt_pdf
+
+    result = verify_receipt_pdf(pdf, ca_pem)
+    assert result.valid, result.reason
+    assert result.signer_common_name == service.DEFAULT_SIGNER_NAME
+    middle = len(pdf) // 3
+    tampered = pdf[:middle] + bytes([pdf[middle] ^ 0x01]) + pdf[middle + 1:]
+    assert not verify_receipt_pdf(tampered, ca_pem).valid
+
+    # The citizen's status route shows the receipt with a download link.
+    st, body, _ = payments_tests.status_of(world, created)
+    assert st == 200
+    assert body["receipt"]["folio"] == receipt["folio"]
+    assert body["receipt"]["verification_code"] == code
+    assert receipt["key"] in body["receipt"]["download_url"]
+
+    # The public verification route confirms it, and says nothing about the payer.
+    st, verified, headers = get(world, f"/v1/receipts/verify?folio={receipt['folio']}&code={code}")
+    assert st == 200, verified
+    assert verified["valid"] is True
+    assert verified["municipality"] == {"code": "13101", "name": "Municipalidad de Santiago"}
+    assert verified["amount"] == total
+    assert verified["issued_on"] == "2027-03-20"
+    assert verified["signature"]["status"] == "signed"
+    assert verified["signature"]["trust_chain"] == "/v1/trust/ca.pem"
+    assert headers["Cache-Control"] == "no-store"
+    dumped = json.dumps(verified)
+    assert "12345678" not in dumped
+    assert "@" not in dumped
+    assert "María" not in dumped
+    typed = code.lower().replace("-", "").replace("0", "o").replace("1", "l")  # as a person might type it
+    assert get(world, f"/v1/receipts/verify?folio={receipt['folio']}&code={typed}")[0] == 200
+
+
+def test_verification_gives_nothing_away(rx):
+    world = rx["world"]
+    created = paid(world, "verify")
+    deliver(created["job"])
+    folio = meta(created["payment_id"])["receipt"]["folio"]
+    wrong = get(world, f"/v1/receipts/verify?folio={folio}&code=ABCDE-FGHJK")
+    unknown = get(world, "/v1/receipts/verify?folio=13101-2027-999999&code=ABCDE-FGHJK")
+    other_muni = get(world, "/v1/receipts/verify?folio=13114-2027-000001&code=ABCDE-FGHJK")
+    for status, body, _ in (wrong, unknown, other_muni):
+        assert (status, body["error"]["code"]) == (404, "receipt_not_found")
+        assert body["error"]["message"] == wrong[1]["error"]["message"]
+    for query, field in (("folio=13101-27-1&code=ABCDE-FGHJK", "folio"), (f"folio={folio}&code=UUUUU-UUUUU", "code"),
+                         (f"folio={folio}", "code")):
+        status, body, _ = get(world, f"/v1/receipts/verify?{query}")
+        assert (status, body["error"]["field"]) == (400, field), body
+
+
+# -- redelivery and crashes -----------------------------------------------------------------------
+
+def test_redelivery_changes_nothing(rx):
+    before = counter()
+    created = paid(rx["world"], "redeliver")
+    deliver(created["job"])
+    first = assert_complete_once(created, counter_before=before)
+    events = [e["type"] for e in wiring.payments_repo().events("13101", created["payment_id"])]
+    deliver(created["job"])
+    deliver(created["job"])
+    assert assert_complete_once(created, counter_before=before) == first
+    assert [e["type"] for e in wiring.payments_repo().events("13101", created["payment_id"])] == events
+    assert events.count("receipt_issued") == 1
+    assert events.count("receipt_emailed") == 1
+
+
+@pytest.mark.parametrize(("step", "attempts"), [
+    ("sign", 1),        # after the folio: KMS throttled while signing
+    ("after_put", 1),   # the PDF is in S3, the worker dies before marking the payment
+    ("mark", 1),        # DynamoDB unavailable when marking the receipt issued
+    ("send", 2),        # SES throttled: the attempt is recorded as "retry", the redelivery sends
+])
+def test_a_delivery_that_breaks_off_is_completed_by_the_next_one(rx, step, attempts):
+    before = counter()
+    created = paid(rx["world"], f"crash-{step}")
+    rx["faults"].arm(step)
+    with pytest.raises(DependencyUnavailable):
+        deliver(created["job"])
+    assert mails_to(created["email"]) == []
+    deliver(created["job"])
+    assert_complete_once(created, counter_before=before)
+    rows = wiring.receipts_repo().email_attempts("13101", created["payment_id"])
+    assert [r["outcome"] for r in rows] == (["retry", "sent"] if attempts == 2 else ["sent"])
+    assert meta(created["payment_id"])["email"]["attempts"] == attempts
+
+
+def test_a_database_hiccup_after_ses_accepted_does_not_send_twice(rx):
+    before = counter()
+    created = paid(rx["world"], "record-hiccup")
+    rx["faults"].arm("record")  # recording "sent" fails once: retried in process, not by redelivery
+    deliver(created["job"])
+    deliver(created["job"])
+    assert_complete_once(created, counter_before=before)
+
+
+def test_a_twin_delivery_waits_for_the_lease_and_a_dead_senders_lease_is_taken_over(rx):
+    world = rx["world"]
+    created = paid(world, "lease")
+    pid = created["payment_id"]
+    # Another worker claimed the e-mail and died before sending (or is still sending).
+    now = world["clock"]()
+    assert wiring.receipts_repo().claim_email("13101", pid, attempt_id="other", now_key=utc_key(now),
+                                              lease_until=utc_key(now + timedelta(minutes=2)), attempts=1)
+    with pytest.raises(DependencyUnavailable) as caught:
+        deliver(created["job"])
+    assert caught.value.code == "email_in_progress"
+    assert mails_to(created["email"]) == []
+    assert "receipt" in meta(pid)  # the receipt is issued even while the e-mail waits
+    world["clock"].now += timedelta(minutes=3)
+    try:
+        deliver(created["job"])
+    finally:
+        world["clock"].now -= timedelta(minutes=3)
+    assert len(mails_to(created["email"])) == 1
+    assert meta(pid)["email"]["status"] == "sent"
+
+
+def test_a_lost_ses_response_is_resent_the_documented_residual_window(rx):
+    created = paid(rx["world"], "lost-response")
+    rx["faults"].arm("after_send")  # SES accepted, but the worker saw a timeout
+    with pytest.raises(DependencyUnavailable):
+        deliver(created["job"])
+    deliver(created["job"])
+    assert len(mails_to(created["email"])) == 2  # at least once, never lost: see docs/receipts.md
+    assert meta(created["payment_id"])["email"]["status"] == "sent"
+
+
+def test_two_payments_get_consecutive_folios_even_when_they_race(rx, monkeypatch):
+    before = counter()
+    first, second = paid(rx["world"], "seq-1"), paid(rx["world"], "seq-2")
+    repo = wiring.receipts_repo()
+    real_counter = repo.counter
+    stale = [before]  # the second allocation reads a counter value the first already used
+
+    def racing_counter(code: str, year: int) -> int:
+        return stale.pop() if stale else real_counter(code, year)
+
+    deliver(first["job"])
+    monkeypatch.setattr(repo, "counter", racing_counter)
+    deliver(second["job"])
+    folios = [meta(p["payment_id"])["receipt"]["folio"] for p in (first, second)]
+    assert folios == [f"13101-2027-{before + 1:06d}", f"13101-2027-{before + 2:06d}"]
+    assert counter() == before + 2
+
+
+# -- what is not retried --------------------------------------------------------------------------
+
+def test_a_refused_email_is_recorded_for_officials_and_not_retried(rx):
+    ses = boto3.client("ses")
+    created = paid(rx["world"], "refused")
+    ses.delete_identity(Identity="no-responder@munistgo.demo")  # the sender stops being verified
+    try:
+        deliver(created["job"])  # returns: the message is done, not retried
+        deliver(created["job"])  # a stray redelivery does not try again
+    finally:
+        ses.verify_email_identity(EmailAddress="no-responder@munistgo.demo")
+    payment = meta(created["payment_id"])
+    assert payment["receipt"]["folio"]  # issued and downloadable all the same
+    assert payment["email"]["status"] == "failed"
+    assert payment["email"]["reason_code"] == "email_rejected"
+    assert "MessageRejected" in payment["email"]["reason"]
+    rows = wiring.receipts_repo().email_attempts("13101", created["payment_id"])
+    assert [(r["outcome"], r["to"]) for r in rows] == [("failed", created["email"])]
+    assert "receipt_email_failed" in [e["type"] for e in wiring.payments_repo().events("13101",
+                                                                                      created["payment_id"])]
+    assert mails_to(created["email"]) == []
+
+
+def test_jobs_for_unknown_or_unpaid_payments(rx):
+    world = rx["world"]
+    worker.process(worker.ReceiptJob(municipality="13101", payment_id="13101-01JZZZZZZZZZZZZZZZZZZZZZZZ"))
+    status, pending, _ = payments_tests.pay(world, [{"type": "permit", "plate": "CDFG23", "year": 2027}],
+                                            key="rx-pending")
+    assert status == 201, pending
+    try:
+        with pytest.raises(DependencyUnavailable) as caught:
+            worker.process(worker.ReceiptJob(municipality="13101", payment_id=pending["payment_id"]))
+        assert caught.value.retryable
+        assert caught.value.code == "payment_not_paid_yet"
+    finally:
+        payments_tests.notify(world, pending["payment_id"], status="rejected")
+    worker.process(worker.ReceiptJob(municipality="13101", payment_id=pending["payment_id"]))  # rejected: done
+    assert "receipt_issue" not in meta(pending["payment_id"])
+
+
+def test_a_poison_message_reaches_the_dead_letter_queue(rx, monkeypatch):
+    sqs = boto3.client("sqs")
+    url, dlq = os.environ["SEM_RECEIPTS_QUEUE_URL"], rx["world"]["facts"]["env"]["SEM_RECEIPTS_DLQ_URL"]
+    monkeypatch.setattr(worker_runner, "BACKOFF_S", (0,))
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"municipality": "13101", "payment_id": "x/../y"}))
+    runner = WorkerRunner(sqs, url, worker.handle_receipt_job, "us-east-1")
+    assert sum(runner.run_once(wait_s=0) for _ in range(8)) == 0
+    moved = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=1)["Messages"]
+    assert json.loads(moved[0]["Body"])["payment_id"] == "x/../y"
+
+
+# -- small pure pieces ----------------------------------------------------------------------------
+
+def test_verification_codes_are_unambiguous_and_forgiving():
+    codes = {service.new_verification_code() for _ in range(200)}
+    assert len(codes) == 200
+    assert all(len(c) == 11 and c[5] == "-" and not set(c) & set("ILOU") for c in codes)
+    assert service.normalize_code(" k7p3o-xq2l4 ") == "K7P30-XQ214"
+    with pytest.raises(InvalidInput):
+        service.normalize_code("K7P3-XQ2")
+
+
+def test_keys_are_tenant_scoped():
+    assert keys.folio_counter("13101", 2027) == "13101#FOLIO#2027"
+    assert keys.receipt("13101", "13101-2027-000001") == "13101#RECEIPT#13101-2027-000001"
+    with pytest.raises(ValueError, match="5-digit"):
+        keys.receipt("1310#", "x")
