@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint typecheck unit functional e2e bench package clean system-deps
+.PHONY: help run test lint typecheck unit functional e2e bench package clean system-deps compat
 
 help:
 	@echo "make run       - the whole platform locally (moto, API, worker, simulators, console) with demo data"
@@ -40,6 +40,22 @@ typecheck: $(STAMP)
 
 test: lint typecheck system-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory compat
+
+# Lambda runs python3.13: the unit and functional tests run on it too, in .venv313, whenever this
+# machine has a python3.13 (pyenv's counts; Debian 12 has none to install).
+PY313 ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13; do \
+	  "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null && { echo "$$p"; break; }; done)
+VENV313 := .venv313
+compat:
+	@if [ -z "$(PY313)" ]; then echo "WARNING: no python3.13 on this machine: the 3.13 compatibility run is skipped."; \
+	else \
+	  test -x $(VENV313)/bin/python || $(PY313) -m venv $(VENV313); \
+	  test $(VENV313)/.installed -nt requirements-dev.txt -a $(VENV313)/.installed -nt requirements.txt || { \
+	    $(VENV313)/bin/python -m pip install --disable-pip-version-check -qq -r requirements-dev.txt && \
+	    touch $(VENV313)/.installed; }; \
+	  $(VENV313)/bin/python -m pytest -q -p no:cacheprovider tests/unit tests/functional $(PYTEST_ARGS); \
+	fi
 
 unit: $(STAMP)
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
@@ -57,4 +73,4 @@ package: $(STAMP)
 	$(PY) -m infra.package
 
 clean:
-	rm -rf $(VENV) out .local .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV313) out .local .pytest_cache .mypy_cache .ruff_cache

@@ -93,6 +93,38 @@ def test_quote_pay_approve_paid(running_stack):
     assert status.json()["status"] == "paid"
     assert status.json()["method"] == "debito"
 
+    # The worker issues the receipt: signed PDF in S3, e-mailed, verifiable.
+    receipt = None
+    for _ in range(60):
+        body = requests.get(f"{running_stack.url('api')}/v1/payments/{payment['payment_id']}",
+                            headers={"Authorization": f"Bearer {payment['access_token']}"}, timeout=10).json()
+        receipt = body.get("receipt")
+        if receipt:
+            break
+        time.sleep(0.5)
+    assert receipt, "no receipt within 30 s"
+    assert re.fullmatch(r"13101-20\d\d-\d{6}", receipt["folio"])  # the year the receipt is issued
+    pdf = requests.get(receipt["download_url"], timeout=10)
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
+    ca = requests.get(f"{running_stack.url('api')}/v1/trust/ca.pem", timeout=10)
+    assert ca.status_code == 200
+    from chalicelib.signing.verify import verify_receipt_pdf
+
+    verdict = verify_receipt_pdf(pdf.content, ca.content)
+    assert verdict.valid, verdict
+    tampered = bytearray(pdf.content)
+    tampered[len(tampered) // 3] ^= 0x01
+    assert not verify_receipt_pdf(bytes(tampered), ca.content).valid
+    verified = requests.get(f"{running_stack.url('api')}/v1/receipts/verify",
+                            params={"folio": receipt["folio"], "code": receipt["verification_code"]}, timeout=10)
+    assert verified.status_code == 200, verified.text
+    assert verified.json()["amount"] == payment["amount"]
+    outbox = requests.get(f"{running_stack.url('moto')}/moto-api/data.json", timeout=10).json()
+    raw = [m for m in outbox["ses"]["RawMessage"] if "ana.diaz@ciudadano.demo" in str(m.get("destinations", m))]
+    assert len(raw) == 1, "exactly one receipt e-mail"
+    assert receipt["folio"] in raw[0]["raw_data"]
+
 
 def test_a_rejected_payment_frees_the_item(running_stack):
     body = {"items": [{"type": "debt", "debt_id": "PAT-2027-1-000123"}],
