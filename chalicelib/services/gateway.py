@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.adapters import keys
+from chalicelib.adapters.debts_repo import DebtRepository
 from chalicelib.adapters.dynamo import ConditionFailed
 from chalicelib.adapters.payments_repo import HoldRef, event_row
 from chalicelib.domain import webhook_signature
@@ -104,8 +105,6 @@ def _mark_paid(payment: dict[str, Any], notification: dict[str, Any], event: dic
                       "year": item["year"], "status": "open", "due_date": f"{item['year']}-08-31",
                       "description": f"Permiso de circulación {item['year']}, {item['plate']}, segunda cuota",
                       "period": f"{item['year']}-C2", "created_by_payment": payment_id}
-            from chalicelib.adapters.debts_repo import DebtRepository
-
             extra.append({"put": DebtRepository.row(code, second), "condition": "attribute_not_exists(pk)"})
     day = paid_at[:10]
     totals: dict[tuple[str, str], int] = defaultdict(int)

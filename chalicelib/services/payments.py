@@ -42,7 +42,7 @@ from chalicelib.domain.payments import (
 from chalicelib.domain.plates import parse_plate
 from chalicelib.domain.rut import parse_rut
 from chalicelib.services.permit_items import INSTALLMENT_TEXT, PLATFORM, price_permit
-from chalicelib.services.portal import Portal
+from chalicelib.services.portal import Portal, registered_origins
 from chalicelib.services.vehicle_checks import RegistryChecks
 
 SERVICE_OF_DEBT = {"patente": "patentes", "aseo": "aseo", "permit_second": "permisos"}
@@ -222,7 +222,7 @@ def _check_return_url(portal: Portal, url: str) -> None:
 
     parts = urlsplit(url)
     origin = f"{parts.scheme}://{parts.netloc}"
-    if parts.scheme not in ("https", "http") or origin not in {o.rstrip("/") for o in portal.config.get("origins", [])}:
+    if parts.scheme not in ("https", "http") or origin not in registered_origins(portal.config):
         raise InvalidInput("return_url debe ser una dirección del sitio registrado de la municipalidad.",
                            code="return_url_not_allowed", field="return_url")
 

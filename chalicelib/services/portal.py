@@ -27,11 +27,16 @@ class Portal:
     allowed_origin: str | None
 
 
+def registered_origins(config: dict[str, Any]) -> set[str]:
+    """The municipality's web origins (scheme://host[:port]), as registered."""
+    return {str(o).rstrip("/") for o in config.get("origins", [])}
+
+
 def check_origin(config: dict[str, Any], origin: str | None) -> str | None:
     """The request's Origin when registered (None without one); 403 for any other origin."""
     if origin is None:
         return None
-    if origin.rstrip("/") in {o.rstrip("/") for o in config.get("origins", [])}:
+    if origin.rstrip("/") in registered_origins(config):
         return origin
     raise Forbidden("Este sitio no está autorizado para operar con la municipalidad.", code="origin_not_allowed")
 
