@@ -2,7 +2,22 @@
 
 from chalice.app import Chalice
 
-from chalicelib.api import admin_reference, citizen, gateway, health, middleware, openapi, public
+from chalicelib.api import (
+    admin_audit,
+    admin_central,
+    admin_me,
+    admin_officials,
+    admin_payments,
+    admin_reference,
+    admin_rolls,
+    admin_settings,
+    citizen,
+    gateway,
+    health,
+    middleware,
+    openapi,
+    public,
+)
 from chalicelib.api import receipts as receipt_routes
 from chalicelib.worker import receipts, schedules
 
@@ -13,6 +28,13 @@ app.register_blueprint(public.bp)
 app.register_blueprint(citizen.bp)
 app.register_blueprint(gateway.bp)
 app.register_blueprint(admin_reference.bp)
+app.register_blueprint(admin_me.bp)
+app.register_blueprint(admin_payments.bp)
+app.register_blueprint(admin_rolls.bp)
+app.register_blueprint(admin_settings.bp)
+app.register_blueprint(admin_officials.bp)
+app.register_blueprint(admin_audit.bp)
+app.register_blueprint(admin_central.bp)
 app.register_blueprint(openapi.bp)
 app.register_blueprint(receipt_routes.bp)
 app.register_blueprint(receipts.bp)

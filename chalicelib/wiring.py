@@ -209,3 +209,62 @@ def receipt_context() -> ReceiptContext:
         clock=lambda: datetime.now(SANTIAGO), public_api_url=settings.public_api_url,
         email_lease=timedelta(seconds=settings.receipt_email_lease_s),
         default_signer_run=settings.receipt_default_signer_run)
+
+
+# -- the officials' console (admin API) -----------------------------------------------------------
+# Appended as one block (several changes append to this file at once), so its imports sit here.
+# Nothing below is cached: each builder wraps the cached clients and table above, which `reset()`
+# already forgets.
+import time as _time  # noqa: E402
+from datetime import date  # noqa: E402
+
+from chalicelib.adapters.cognito_users import CognitoUsers  # noqa: E402
+from chalicelib.adapters.municipality_admin_repo import MunicipalityAdminRepository  # noqa: E402
+from chalicelib.adapters.officials_admin_repo import OfficialsAdminRepository  # noqa: E402
+from chalicelib.adapters.rolls_repo import RollRepository  # noqa: E402
+from chalicelib.services.admin_central import CentralAdmin  # noqa: E402
+from chalicelib.services.admin_officials import OfficialsAdmin  # noqa: E402
+from chalicelib.services.admin_payments import PaymentsAdmin  # noqa: E402
+from chalicelib.services.admin_rolls import RollsAdmin  # noqa: E402
+from chalicelib.services.admin_settings import SettingsAdmin  # noqa: E402
+
+ROLL_PROCESS_BUDGET_S = 20.0
+"""How long one `…/process` request loads debts before answering `processing` (API Gateway: 29 s)."""
+
+
+def admin_today() -> date:
+    """Today in Chile: the default day of officials' searches."""
+    return datetime.now(SANTIAGO).date()
+
+
+def cognito_users() -> CognitoUsers:
+    """Officials' accounts in the user pool."""
+    return CognitoUsers(aws_client("cognito-idp"), get_settings().cognito_user_pool_id)
+
+
+def payments_admin() -> PaymentsAdmin:
+    return PaymentsAdmin(table=data_table(), payments=payments_repo(), receipts_store=receipts_store(),
+                         receipts_queue=receipts_queue(), audit=audit_log(), today=admin_today)
+
+
+def rolls_admin() -> RollsAdmin:
+    """Built per request: the processing deadline starts now."""
+    deadline = _time.monotonic() + ROLL_PROCESS_BUDGET_S
+    return RollsAdmin(rolls=RollRepository(data_table()), uploads=uploads_store(), audit=audit_log(),
+                      clock=lambda: datetime.now(SANTIAGO), deadline=lambda: _time.monotonic() > deadline)
+
+
+def settings_admin() -> SettingsAdmin:
+    return SettingsAdmin(admin=MunicipalityAdminRepository(data_table()), municipalities=municipalities(),
+                         portal_keys=portal_keys(), table=data_table(), uploads=uploads_store(),
+                         assets=assets_store(), clock=lambda: datetime.now(SANTIAGO))
+
+
+def officials_admin() -> OfficialsAdmin:
+    return OfficialsAdmin(officials=OfficialsAdminRepository(data_table()), cognito=cognito_users(),
+                          clock=lambda: datetime.now(SANTIAGO))
+
+
+def central_admin() -> CentralAdmin:
+    return CentralAdmin(admin=MunicipalityAdminRepository(data_table()), municipalities=municipalities(),
+                        officials=officials_admin(), clock=lambda: datetime.now(SANTIAGO))

@@ -114,3 +114,18 @@ def folio_counter(code: str, year: int) -> str:
 def receipt(code: str, folio: str) -> str:
     """Partition of one issued receipt, by folio (sk `RECEIPT`): the verify route's look-up."""
     return f"{tenant(code)}#RECEIPT#{folio}"
+
+
+def roll_uploads(code: str) -> str:
+    """Partition of a municipality's roll uploads (sk `UPLOAD#<upload id>`, ids sort by time)."""
+    return f"{tenant(code)}#ROLLS"
+
+
+def roll_upload_lines(code: str, upload_id: str) -> str:
+    """Partition of one roll upload's rejected lines (sk `ERROR#<line, 7 digits>`)."""
+    return f"{tenant(code)}#ROLL#{upload_id}"
+
+
+def logo_uploads(code: str) -> str:
+    """Partition of a municipality's logo upload sessions (sk `LOGO#<upload id>`, TTL)."""
+    return f"{tenant(code)}#LOGOS"

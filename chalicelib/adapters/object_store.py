@@ -50,6 +50,22 @@ class ObjectStore:
         url: str = self._client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
         return url
 
+    def presign_put(self, key: str, *, expires_in: int, content_type: str, content_length: int) -> str:
+        """A short-lived (at most 15 min) upload link for one object. The content type and the exact
+        length are part of the signature: S3 refuses an upload that sends other values, which is
+        how an upload's size is limited without passing through the API."""
+        if not 0 < expires_in <= 900:
+            raise ValueError("a presigned upload lives at most 15 minutes")
+        params = {"Bucket": self.bucket, "Key": key, "ContentType": content_type, "ContentLength": content_length}
+        url: str = self._client.generate_presigned_url("put_object", Params=params, ExpiresIn=expires_in,
+                                                       HttpMethod="PUT")
+        return url
+
+    def size(self, key: str) -> int:
+        """The stored object's length in bytes; `NotFound` when it does not exist."""
+        response = self._call("head_object", Bucket=self.bucket, Key=key)
+        return int(response["ContentLength"])
+
     def ping(self) -> None:
         """Raise unless the bucket answers (for the health route)."""
         self._call("head_bucket", Bucket=self.bucket)

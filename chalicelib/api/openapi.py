@@ -11,7 +11,18 @@ from typing import Any
 from chalice.app import Blueprint, Response
 from pydantic import BaseModel
 
-from chalicelib.api import admin_reference, citizen, gateway, models
+from chalicelib.api import (
+    admin_audit,
+    admin_central,
+    admin_officials,
+    admin_payments,
+    admin_reference,
+    admin_rolls,
+    admin_settings,
+    citizen,
+    gateway,
+    models,
+)
 from chalicelib.api.http import api_view, json_response
 
 bp = Blueprint(__name__)
@@ -73,6 +84,74 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("/v1/admin/reference/{table}/{month}", "PUT"): Operation(
         "Fijar la UTM o el IPC de un mes (administrador SUBDERE)", "administración",
         body=admin_reference.ReferenceValueIn, security="cognito", errors=(400, 401, 403, 404)),
+    # -- officials' console (docs/admin-api.md; permissions in docs/roles.md) ----------------------
+    ("/v1/admin/me", "GET"): Operation(
+        "Funcionario con sesión: perfil, municipalidad, permisos y segundo factor", "administración",
+        security="cognito", errors=(401, 403)),
+    ("/v1/admin/municipalities/{code}/payments", "GET"): Operation(
+        "Buscar pagos por día, estado, servicio, RUT, patente o folio (paginado) — payments.read",
+        "administración", query=admin_payments.PaymentSearchIn, response=admin_payments.PaymentPage,
+        security="cognito", errors=(400, 401, 403)),
+    ("/v1/admin/municipalities/{code}/payments.csv", "GET"): Operation(
+        "Exportar la búsqueda de pagos a CSV (máx. 10.000) — payments.export", "administración",
+        query=admin_payments.PaymentFiltersIn, security="cognito", errors=(400, 401, 403, 422),
+        extra={"x-content-type": "text/csv"}),
+    ("/v1/admin/municipalities/{code}/payments/{payment_id}", "GET"): Operation(
+        "Detalle de un pago: ítems, desglose, verificaciones, eventos, comprobante, correos — payments.read",
+        "administración", security="cognito", errors=(401, 403, 404)),
+    ("/v1/admin/municipalities/{code}/payments/{payment_id}/resend-receipt", "POST"): Operation(
+        "Reenviar el comprobante de un pago — receipts.resend", "administración",
+        response=admin_payments.ResendOut, success=202, security="cognito", errors=(401, 403, 404, 409, 503)),
+    ("/v1/admin/municipalities/{code}/rolls/uploads", "POST"): Operation(
+        "Iniciar la carga de un rol (URL prefirmada para PUT del CSV) — rolls.upload", "administración",
+        body=admin_rolls.RollUploadIn, success=201, security="cognito", errors=(400, 401, 403)),
+    ("/v1/admin/municipalities/{code}/rolls/uploads", "GET"): Operation(
+        "Cargas de roles, más recientes primero — rolls.read", "administración", query=admin_rolls.PageIn,
+        security="cognito", errors=(400, 401, 403)),
+    ("/v1/admin/municipalities/{code}/rolls/uploads/{upload_id}/process", "POST"): Operation(
+        "Validar y cargar el rol subido (idempotente; repetir mientras esté en proceso) — rolls.upload",
+        "administración", security="cognito", errors=(401, 403, 404, 422)),
+    ("/v1/admin/municipalities/{code}/rolls/uploads/{upload_id}", "GET"): Operation(
+        "Estado, avance y errores por línea de una carga — rolls.read", "administración",
+        query=admin_rolls.PageIn, security="cognito", errors=(400, 401, 403, 404)),
+    ("/v1/admin/municipalities/{code}/settings", "GET"): Operation(
+        "Configuración de la municipalidad — settings.read", "administración", security="cognito",
+        errors=(401, 403, 404)),
+    ("/v1/admin/municipalities/{code}/settings", "PATCH"): Operation(
+        "Cambiar la configuración (imagen: settings.branding; lo demás: settings.edit)", "administración",
+        body=admin_settings.SettingsPatchIn, security="cognito", errors=(400, 401, 403, 404, 409)),
+    ("/v1/admin/municipalities/{code}/settings/logo-upload", "POST"): Operation(
+        "URL prefirmada para subir el logo (PNG, máx. 512 KB) — settings.branding", "administración",
+        body=admin_settings.LogoUploadIn, success=201, security="cognito", errors=(400, 401, 403)),
+    ("/v1/admin/municipalities/{code}/settings/logo", "POST"): Operation(
+        "Validar el PNG subido y usarlo como logo — settings.branding", "administración",
+        body=admin_settings.LogoApplyIn, security="cognito", errors=(400, 401, 403, 404, 409, 422)),
+    ("/v1/admin/municipalities/{code}/portal-keys", "POST"): Operation(
+        "Emitir una clave de portal (se muestra una vez) y revocar las anteriores — settings.portal_keys",
+        "administración", body=admin_settings.PortalKeyIn, success=201, security="cognito",
+        errors=(400, 401, 403, 404, 409)),
+    ("/v1/admin/municipalities/{code}/officials", "GET"): Operation(
+        "Funcionarios de la municipalidad — officials.read", "administración", query=admin_officials.PageIn,
+        security="cognito", errors=(400, 401, 403)),
+    ("/v1/admin/municipalities/{code}/officials", "POST"): Operation(
+        "Crear un funcionario y su cuenta (contraseña temporal) — officials.manage", "administración",
+        body=admin_officials.OfficialIn, success=201, security="cognito", errors=(400, 401, 403, 409, 503)),
+    ("/v1/admin/municipalities/{code}/officials/{email}", "PATCH"): Operation(
+        "Cambiar perfil o nombre, desactivar o reactivar un funcionario — officials.manage", "administración",
+        body=admin_officials.OfficialPatchIn, security="cognito", errors=(400, 401, 403, 404, 409, 503)),
+    ("/v1/admin/municipalities/{code}/audit", "GET"): Operation(
+        "Registro de auditoría por rango de días UTC (paginado) — audit.read", "administración",
+        query=admin_audit.AuditQueryIn, security="cognito", errors=(400, 401, 403)),
+    ("/v1/admin/central/municipalities", "GET"): Operation(
+        "Municipalidades de la plataforma, convenio y estado — municipalities.read", "nivel central",
+        query=admin_central.PageIn, security="cognito", errors=(400, 401, 403)),
+    ("/v1/admin/central/municipalities", "POST"): Operation(
+        "Incorporar una municipalidad (y su primer administrador) — municipalities.onboard", "nivel central",
+        body=admin_central.MunicipalityIn, success=201, security="cognito", errors=(400, 401, 403, 409)),
+    ("/v1/admin/central/municipalities/{code}", "PATCH"): Operation(
+        "Cambiar el convenio o habilitar/deshabilitar una municipalidad — municipalities.edit",
+        "nivel central", body=admin_central.MunicipalityPatchIn, security="cognito",
+        errors=(400, 401, 403, 404, 409)),
 }
 
 # Routes described by the modules that add them (receipts, admin, …) register here too.

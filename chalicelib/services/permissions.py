@@ -1,14 +1,22 @@
-"""The permission matrix: which profile may do what. One table, enforced on every admin route
-(and documented in docs/roles.md).
+"""The permission matrix: which profile may do what. One table (`RULES`), enforced on every admin
+route, and documented in docs/roles.md (a test checks that file against `matrix_markdown()`).
 
-Municipal profiles act only on their own municipality. Central profiles (SUBDERE) act on the
-platform; where a permission lets them see a municipality's data, the matrix says so
-explicitly.
+Scope. A permission is either about one municipality's data (`municipality`: the route names a
+municipality and the official must belong to it) or about the platform (`platform`: central
+routes). Municipal profiles act only on their own municipality, always. Central profiles
+(SUBDERE) hold a municipality-scoped permission only where this table says so, and then on any
+municipality: that is how support reads a municipality's payments when it reports a problem.
+`soporte` is read-only: it holds no permission that writes (a test checks it).
+
+Second factor. The profiles that authorize payments (those holding `payments.authorize`) must
+sign in with a TOTP second factor: `TOTP_PROFILES` is derived from the table, not listed twice.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
 
 MUNICIPAL_PROFILES = frozenset({
     "alcalde", "director_finanzas", "tesorero", "tesorero_subrogante",
@@ -17,18 +25,159 @@ MUNICIPAL_PROFILES = frozenset({
 CENTRAL_PROFILES = frozenset({"administrador_subdere", "soporte"})
 ALL_PROFILES = MUNICIPAL_PROFILES | CENTRAL_PROFILES
 
+# Display order and Spanish names (docs, `GET /v1/admin/me`).
+PROFILE_ORDER: tuple[str, ...] = (
+    "alcalde", "director_finanzas", "tesorero", "tesorero_subrogante", "operador_rentas",
+    "operador_transito", "administrador_municipal", "administrador_subdere", "soporte",
+)
+PROFILE_NAMES: dict[str, str] = {
+    "alcalde": "Alcalde(sa)",
+    "director_finanzas": "Director(a) de Finanzas",
+    "tesorero": "Tesorero(a)",
+    "tesorero_subrogante": "Tesorero(a) subrogante",
+    "operador_rentas": "Operador(a) de Rentas",
+    "operador_transito": "Operador(a) de Tránsito",
+    "administrador_municipal": "Administrador(a) municipal",
+    "administrador_subdere": "Administrador(a) SUBDERE",
+    "soporte": "Soporte SUBDERE (solo lectura)",
+}
+
 
 class Permission(StrEnum):
+    PAYMENTS_READ = "payments.read"
+    PAYMENTS_EXPORT = "payments.export"
+    PAYMENTS_AUTHORIZE = "payments.authorize"
+    RECEIPTS_RESEND = "receipts.resend"
+    ROLLS_READ = "rolls.read"
+    ROLLS_UPLOAD = "rolls.upload"
+    SETTINGS_READ = "settings.read"
+    BRANDING_EDIT = "settings.branding"
+    SETTINGS_EDIT = "settings.edit"
+    PORTAL_KEYS_ROTATE = "settings.portal_keys"
+    OFFICIALS_READ = "officials.read"
+    OFFICIALS_MANAGE = "officials.manage"
+    AUDIT_READ = "audit.read"
+    MUNICIPALITIES_READ = "municipalities.read"
+    MUNICIPALITIES_ONBOARD = "municipalities.onboard"
+    MUNICIPALITIES_EDIT = "municipalities.edit"
     REFERENCE_READ = "reference.read"
     REFERENCE_EDIT = "reference.edit"
+    RECONCILIATION_READ = "reconciliation.read"
+    RECONCILIATION_COMMENT = "reconciliation.comment"
+    RECONCILIATION_RESOLVE = "reconciliation.resolve"
+    REPORTS_MUNICIPAL = "reports.municipal"
+    REPORTS_CENTRAL = "reports.central"
 
 
-MATRIX: dict[Permission, frozenset[str]] = {
-    Permission.REFERENCE_READ: ALL_PROFILES,
-    Permission.REFERENCE_EDIT: frozenset({"administrador_subdere"}),
+@dataclass(frozen=True)
+class Rule:
+    """Who holds a permission, over what, whether it changes anything, and what it lets one do."""
+
+    profiles: frozenset[str]
+    scope: Literal["municipality", "platform"]
+    writes: bool
+    description: str
+
+
+_FINANCE = frozenset({"alcalde", "director_finanzas", "tesorero", "tesorero_subrogante"})
+_CENTRAL = CENTRAL_PROFILES
+_SUBDERE = frozenset({"administrador_subdere"})
+
+RULES: dict[Permission, Rule] = {
+    Permission.PAYMENTS_READ: Rule(
+        _FINANCE | {"operador_rentas", "operador_transito"} | _CENTRAL, "municipality", False,
+        "Buscar pagos y ver su detalle (ítems, desglose, verificaciones, eventos, comprobante, correos)"),
+    Permission.PAYMENTS_EXPORT: Rule(
+        _FINANCE, "municipality", False, "Exportar pagos a CSV"),
+    Permission.PAYMENTS_AUTHORIZE: Rule(
+        _FINANCE, "municipality", True,
+        "Autorizar y consolidar pagos con firma electrónica avanzada (exige segundo factor TOTP)"),
+    Permission.RECEIPTS_RESEND: Rule(
+        frozenset({"director_finanzas", "tesorero", "tesorero_subrogante", "operador_rentas",
+                   "operador_transito"}), "municipality", True, "Reenviar el comprobante de un pago"),
+    Permission.ROLLS_READ: Rule(
+        frozenset({"director_finanzas", "tesorero", "tesorero_subrogante", "operador_rentas",
+                   "administrador_municipal"}) | _CENTRAL, "municipality", False,
+        "Ver las cargas de roles (patentes, aseo) y sus errores por línea"),
+    Permission.ROLLS_UPLOAD: Rule(
+        frozenset({"operador_rentas", "administrador_municipal"}), "municipality", True,
+        "Cargar y procesar roles de patentes y aseo (CSV)"),
+    Permission.SETTINGS_READ: Rule(
+        _FINANCE | {"administrador_municipal"} | _CENTRAL, "municipality", False,
+        "Ver la configuración: imagen, servicios, descuentos, orígenes del portal, claves, remitente"),
+    Permission.BRANDING_EDIT: Rule(
+        frozenset({"administrador_municipal", "director_finanzas"}), "municipality", True,
+        "Cambiar la imagen del comprobante: logo, colores y textos"),
+    Permission.SETTINGS_EDIT: Rule(
+        frozenset({"administrador_municipal"}), "municipality", True,
+        "Cambiar servicios habilitados, descuentos del permiso, orígenes del portal y correo remitente"),
+    Permission.PORTAL_KEYS_ROTATE: Rule(
+        frozenset({"administrador_municipal"}), "municipality", True,
+        "Emitir y revocar claves de portal (X-Api-Key)"),
+    Permission.OFFICIALS_READ: Rule(
+        frozenset({"alcalde", "administrador_municipal"}) | _CENTRAL, "municipality", False,
+        "Ver los funcionarios de la municipalidad"),
+    Permission.OFFICIALS_MANAGE: Rule(
+        frozenset({"administrador_municipal"}), "municipality", True,
+        "Crear funcionarios, cambiar su perfil y desactivarlos"),
+    Permission.AUDIT_READ: Rule(
+        frozenset({"alcalde", "director_finanzas", "administrador_municipal"}) | _CENTRAL, "municipality", False,
+        "Leer el registro de auditoría"),
+    Permission.MUNICIPALITIES_READ: Rule(
+        _CENTRAL, "platform", False, "Ver todas las municipalidades, su convenio y estado"),
+    Permission.MUNICIPALITIES_ONBOARD: Rule(
+        _SUBDERE, "platform", True, "Incorporar una municipalidad"),
+    Permission.MUNICIPALITIES_EDIT: Rule(
+        _SUBDERE, "platform", True, "Cambiar el estado y vigencia del convenio; habilitar o deshabilitar"),
+    Permission.REFERENCE_READ: Rule(
+        ALL_PROFILES, "platform", False, "Ver las tablas de UTM e IPC"),
+    Permission.REFERENCE_EDIT: Rule(
+        _SUBDERE, "platform", True, "Fijar la UTM y el IPC de un mes"),
+    # As asked by the reconciliation and reports module (chalicelib/api/admin_reports.py).
+    Permission.RECONCILIATION_READ: Rule(
+        _FINANCE | {"operador_rentas"} | _CENTRAL, "municipality", False,
+        "Ver la consolidación y la conciliación diaria con la Tesorería"),
+    Permission.RECONCILIATION_COMMENT: Rule(
+        _FINANCE | {"operador_rentas"}, "municipality", True, "Comentar una diferencia de conciliación"),
+    Permission.RECONCILIATION_RESOLVE: Rule(
+        frozenset({"director_finanzas", "tesorero", "tesorero_subrogante"}), "municipality", True,
+        "Resolver una diferencia de conciliación"),
+    Permission.REPORTS_MUNICIPAL: Rule(
+        _FINANCE | {"operador_rentas", "operador_transito", "administrador_municipal"} | _CENTRAL, "municipality",
+        False, "Ver los reportes de recaudación de la municipalidad"),
+    Permission.REPORTS_CENTRAL: Rule(
+        _CENTRAL, "platform", False, "Ver las estadísticas nacionales de la plataforma"),
 }
+
+MATRIX: dict[Permission, frozenset[str]] = {permission: rule.profiles for permission, rule in RULES.items()}
+
+TOTP_PROFILES: frozenset[str] = RULES[Permission.PAYMENTS_AUTHORIZE].profiles
 
 
 def allowed(profile: str, permission: Permission) -> bool:
     """Whether `profile` holds `permission`."""
     return profile in MATRIX[permission]
+
+
+def permissions_of(profile: str) -> list[str]:
+    """Every permission `profile` holds, in the table's order."""
+    return [permission.value for permission, profiles in MATRIX.items() if profile in profiles]
+
+
+def requires_totp(profile: str) -> bool:
+    """Whether this profile must sign in with a second factor (TOTP)."""
+    return profile in TOTP_PROFILES
+
+
+def matrix_markdown() -> str:
+    """The matrix as the Markdown table of docs/roles.md (✔ = holds the permission)."""
+    header = "| permiso | alcance | " + " | ".join(f"`{p}`" for p in PROFILE_ORDER) + " | qué permite |"
+    rule_line = "| --- | --- | " + " | ".join("---" for _ in PROFILE_ORDER) + " | --- |"
+    lines = [header, rule_line]
+    for permission, rule in RULES.items():
+        marks = " | ".join("✔" if p in rule.profiles else "" for p in PROFILE_ORDER)
+        scope = "municipalidad" if rule.scope == "municipality" else "plataforma"
+        lines.append(f"| `{permission.value}` | {scope} | {marks} | {rule.description} |")
+    lines.append("| segundo factor TOTP | — | " + " | ".join(
+        "✔" if p in TOTP_PROFILES else "" for p in PROFILE_ORDER) + " | perfiles que autorizan pagos |")
+    return "\n".join(lines) + "\n"

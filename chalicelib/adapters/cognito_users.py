@@ -1,0 +1,84 @@
+"""Officials' accounts in the Cognito user pool: created with a temporary password (so the first
+sign-in must choose a new one), kept in the group of their profile, disabled when deactivated.
+
+Receives the `cognito-idp` client in its constructor (moto in tests, AWS in Lambda). Provider
+errors become platform errors here: an existing user name is a `Conflict`, anything else a
+retryable `DependencyUnavailable`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from chalicelib.domain.errors import Conflict, DependencyUnavailable
+
+
+def temporary_password() -> str:
+    """A one-time password that satisfies the pool's policy (12+ characters, upper, lower, digit)."""
+    return f"Sem-{secrets.token_urlsafe(12)}-a7K"
+
+
+class CognitoUsers:
+    def __init__(self, client: Any, user_pool_id: str) -> None:
+        self._client = client
+        self._pool = user_pool_id
+
+    def create(self, *, email: str, name: str, municipality: str, profile: str) -> None:
+        """A new user in FORCE_CHANGE_PASSWORD state (Cognito e-mails the temporary password),
+        in the group of its profile. `Conflict` when the e-mail already has an account."""
+        self._call("admin_create_user", UserPoolId=self._pool, Username=email, TemporaryPassword=temporary_password(),
+                   DesiredDeliveryMediums=["EMAIL"], UserAttributes=[
+                       {"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"},
+                       {"Name": "name", "Value": name}, {"Name": "custom:municipality", "Value": municipality},
+                       {"Name": "custom:profile", "Value": profile}])
+        self._call("admin_add_user_to_group", UserPoolId=self._pool, Username=email, GroupName=profile)
+
+    def attributes(self, email: str) -> dict[str, str] | None:
+        """The user's attributes (and `UserStatus`, `Enabled`, MFA list), or None when there is no such user."""
+        from botocore.exceptions import ClientError
+
+        try:
+            user = self._client.admin_get_user(UserPoolId=self._pool, Username=email)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "UserNotFoundException":
+                return None
+            raise DependencyUnavailable("El servicio de identidad no está disponible.", code="identity_unavailable") \
+                from exc
+        attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
+        attributes["UserStatus"] = str(user.get("UserStatus", ""))
+        attributes["Enabled"] = "true" if user.get("Enabled", True) else "false"
+        attributes["MFA"] = ",".join(user.get("UserMFASettingList", []) or [])
+        return attributes
+
+    def change_profile(self, email: str, *, old: str, new: str) -> None:
+        """Move the user to the new profile's group and claim; its sessions end (it signs in again)."""
+        self._call("admin_update_user_attributes", UserPoolId=self._pool, Username=email,
+                   UserAttributes=[{"Name": "custom:profile", "Value": new}])
+        self._call("admin_remove_user_from_group", UserPoolId=self._pool, Username=email, GroupName=old)
+        self._call("admin_add_user_to_group", UserPoolId=self._pool, Username=email, GroupName=new)
+        self._call("admin_user_global_sign_out", UserPoolId=self._pool, Username=email)
+
+    def set_enabled(self, email: str, enabled: bool) -> None:
+        """Enable or disable sign-in; disabling also ends the user's sessions."""
+        if enabled:
+            self._call("admin_enable_user", UserPoolId=self._pool, Username=email)
+            return
+        self._call("admin_disable_user", UserPoolId=self._pool, Username=email)
+        self._call("admin_user_global_sign_out", UserPoolId=self._pool, Username=email)
+
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return getattr(self._client, operation)(**kwargs)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("UsernameExistsException", "AliasExistsException"):
+                raise Conflict("Ya existe una cuenta con ese correo en la plataforma.", code="official_exists",
+                               field="email") from exc
+            raise DependencyUnavailable("El servicio de identidad no está disponible; intente nuevamente.",
+                                        code="identity_unavailable") from exc
+        except BotoCoreError as exc:
+            raise DependencyUnavailable("El servicio de identidad no está disponible; intente nuevamente.",
+                                        code="identity_unavailable") from exc

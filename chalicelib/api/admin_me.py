@@ -1,0 +1,38 @@
+"""Officials: who am I — the console shows only the modules of the official's profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Blueprint, Response
+
+from chalicelib import wiring
+from chalicelib.api.admin_auth import current_official
+from chalicelib.api.http import api_view, json_response
+from chalicelib.domain.errors import DependencyUnavailable
+from chalicelib.services.permissions import PROFILE_NAMES, permissions_of, requires_totp
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/v1/admin/me", methods=["GET"], cors=True)
+@api_view
+def me() -> Response:
+    """The signed-in official: profile, municipality, permissions, and the second factor's state."""
+    official = current_official(bp.current_request)
+    municipality: dict[str, Any] = {"code": official.municipality, "name": "SUBDERE (nivel central)"}
+    if not official.central:
+        config = wiring.municipalities().get(official.municipality) or {}
+        municipality["name"] = config.get("name")
+    enrolled: bool | None
+    try:
+        account = wiring.cognito_users().attributes(official.email)
+        enrolled = account is not None and "SOFTWARE_TOKEN_MFA" in account.get("MFA", "")
+    except DependencyUnavailable:
+        enrolled = None
+    return json_response({
+        "email": official.email, "name": official.name, "profile": official.profile,
+        "profile_name": PROFILE_NAMES.get(official.profile, official.profile), "central": official.central,
+        "municipality": municipality, "permissions": permissions_of(official.profile),
+        "totp": {"required": requires_totp(official.profile), "enrolled": enrolled},
+    })

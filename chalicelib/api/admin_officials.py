@@ -1,0 +1,77 @@
+"""Officials: the municipality's officials, managed by its administrador municipal."""
+
+from __future__ import annotations
+
+from typing import Literal
+from urllib.parse import unquote
+
+from chalice.app import Blueprint, Response
+from pydantic import Field
+
+from chalicelib import wiring
+from chalicelib.api.admin_auth import authorized
+from chalicelib.api.http import api_view, json_response, parse_body, parse_query
+from chalicelib.api.models import Strict
+from chalicelib.domain.errors import InvalidInput
+from chalicelib.services import admin_officials
+from chalicelib.services.permissions import Permission
+
+bp = Blueprint(__name__)
+
+MunicipalProfile = Literal["alcalde", "director_finanzas", "tesorero", "tesorero_subrogante", "operador_rentas",
+                           "operador_transito", "administrador_municipal"]
+EMAIL = r"^[^@\s<>\"]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"
+NAME = r"^[^\x00-\x1f<>]+$"
+
+
+class OfficialIn(Strict):
+    email: str = Field(min_length=5, max_length=254, pattern=EMAIL)
+    name: str = Field(min_length=3, max_length=120, pattern=NAME)
+    profile: MunicipalProfile
+
+
+class OfficialPatchIn(Strict):
+    name: str | None = Field(default=None, min_length=3, max_length=120, pattern=NAME)
+    profile: MunicipalProfile | None = None
+    status: Literal["active", "inactive"] | None = None
+
+
+class PageIn(Strict):
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=2000)
+
+
+@bp.route("/v1/admin/municipalities/{code}/officials", methods=["GET"], cors=True)
+@api_view
+def list_officials(code: str) -> Response:
+    """The municipality's officials, by e-mail."""
+    authorized(bp.current_request, Permission.OFFICIALS_READ, code)
+    query = parse_query(bp.current_request, PageIn)
+    return json_response(admin_officials.list_officials(code, wiring.officials_admin(), limit=query.limit,
+                                                        cursor=query.cursor))
+
+
+@bp.route("/v1/admin/municipalities/{code}/officials", methods=["POST"], cors=True)
+@api_view
+def create_official(code: str) -> Response:
+    """A new official; Cognito e-mails a temporary password that must be changed at first sign-in."""
+    actor = authorized(bp.current_request, Permission.OFFICIALS_MANAGE, code)
+    body = parse_body(bp.current_request, OfficialIn)
+    created = admin_officials.create_official(code, body.email, body.name, body.profile, actor,
+                                              wiring.officials_admin())
+    return json_response(created, status=201)
+
+
+@bp.route("/v1/admin/municipalities/{code}/officials/{email}", methods=["PATCH"], cors=True)
+@api_view
+def update_official(code: str, email: str) -> Response:
+    """Change an official's name or profile, or deactivate / reactivate it."""
+    actor = authorized(bp.current_request, Permission.OFFICIALS_MANAGE, code)
+    body = parse_body(bp.current_request, OfficialPatchIn)
+    changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
+    if not changes:
+        raise InvalidInput("Indique al menos un cambio.", code="no_changes")
+    address = unquote(email).lower()
+    if len(address) > 254 or "@" not in address:
+        raise InvalidInput("El correo del funcionario no es válido.", code="invalid_input", field="email")
+    return json_response(admin_officials.update_official(code, address, changes, actor, wiring.officials_admin()))

@@ -1,0 +1,111 @@
+"""Officials: a municipality's payments — search, detail, CSV export, resend a receipt."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from chalice.app import Blueprint, Response
+from pydantic import BaseModel, Field
+
+from chalicelib import wiring
+from chalicelib.api.admin_auth import authorized
+from chalicelib.api.http import api_view, json_response, parse_query
+from chalicelib.api.models import Strict
+from chalicelib.services import admin_payments
+from chalicelib.services.permissions import Permission
+
+bp = Blueprint(__name__)
+
+Status = Literal["pending", "paid", "rejected", "expired", "cancelled", "review"]
+Service = Literal["permisos", "patentes", "aseo"]
+
+
+class PaymentFiltersIn(Strict):
+    """Filters of the payments search and export. Without `rut`, `plate` or `folio` the search is
+    by day (Chile's calendar), `from`–`to` inclusive, today by default, at most 93 days."""
+
+    date_from: date | None = Field(default=None, alias="from", description="Primer día (AAAA-MM-DD).")
+    date_to: date | None = Field(default=None, alias="to", description="Último día (AAAA-MM-DD).")
+    status: Status | None = None
+    service: Service | None = None
+    rut: str | None = Field(default=None, min_length=3, max_length=14, description="RUT del pagador.")
+    plate: str | None = Field(default=None, min_length=4, max_length=12, description="Patente (placa).")
+    folio: str | None = Field(default=None, min_length=5, max_length=30, description="Folio del comprobante.")
+
+
+class PaymentSearchIn(PaymentFiltersIn):
+    limit: int = Field(default=50, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=2000, description="El `cursor` de la página anterior.")
+
+
+class PaymentRow(BaseModel):
+    payment_id: str
+    created_at: str | None
+    status: str
+    status_text: str
+    amount: int
+    services: list[str]
+    plates: list[str]
+    payer: dict[str, str | None]
+    folio: str | None
+    method: str | None
+    paid_at: str | None
+
+
+class PaymentPage(BaseModel):
+    items: list[PaymentRow]
+    cursor: str | None = Field(description="Para pedir la página siguiente; null al final.")
+
+
+class ResendOut(BaseModel):
+    payment_id: str
+    queued: bool
+    message_id: str
+
+
+def _filters(query: PaymentFiltersIn) -> admin_payments.PaymentFilters:
+    return admin_payments.normalize(
+        date_from=query.date_from, date_to=query.date_to, status=query.status, service=query.service,
+        rut=query.rut, plate=query.plate, folio=query.folio, today=wiring.admin_today())
+
+
+@bp.route("/v1/admin/municipalities/{code}/payments", methods=["GET"], cors=True)
+@api_view
+def search_payments(code: str) -> Response:
+    """One page of the municipality's payments, newest first."""
+    authorized(bp.current_request, Permission.PAYMENTS_READ, code)
+    query = parse_query(bp.current_request, PaymentSearchIn)
+    page = admin_payments.search_payments(code, _filters(query), wiring.payments_admin(), limit=query.limit,
+                                          cursor=query.cursor)
+    return json_response(page)
+
+
+@bp.route("/v1/admin/municipalities/{code}/payments.csv", methods=["GET"], cors=True)
+@api_view
+def export_payments(code: str) -> Response:
+    """The same search as CSV (at most 10.000 payments)."""
+    authorized(bp.current_request, Permission.PAYMENTS_EXPORT, code)
+    query = parse_query(bp.current_request, PaymentFiltersIn)
+    text, rows = admin_payments.export_csv(code, _filters(query), wiring.payments_admin())
+    stamp = datetime.now(admin_payments.SANTIAGO).strftime("%Y%m%d-%H%M")
+    return Response(body=text, status_code=200, headers={
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="pagos-{code}-{stamp}.csv"', "X-Row-Count": str(rows)})
+
+
+@bp.route("/v1/admin/municipalities/{code}/payments/{payment_id}", methods=["GET"], cors=True)
+@api_view
+def payment_detail(code: str, payment_id: str) -> Response:
+    """A payment with its items (breakdown, checks), events, receipt and e-mail deliveries."""
+    authorized(bp.current_request, Permission.PAYMENTS_READ, code)
+    return json_response(admin_payments.payment_detail(code, payment_id, wiring.payments_admin()))
+
+
+@bp.route("/v1/admin/municipalities/{code}/payments/{payment_id}/resend-receipt", methods=["POST"], cors=True)
+@api_view
+def resend_receipt(code: str, payment_id: str) -> Response:
+    """Queue the receipt e-mail again (audited)."""
+    official = authorized(bp.current_request, Permission.RECEIPTS_RESEND, code)
+    body = admin_payments.resend_receipt(code, payment_id, official, wiring.payments_admin())
+    return json_response(body, status=202)

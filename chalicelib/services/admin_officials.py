@@ -1,0 +1,117 @@
+"""Officials of a municipality, managed by its administrador municipal: list, create (with the
+Cognito account), change profile, deactivate and reactivate.
+
+The officials table decides access (every request checks the record is active and has the
+token's profile), so a change takes effect there first and at once; the Cognito account
+follows (group, claim, enabled). A change is idempotent: repeating it finishes the Cognito part
+when a previous attempt stopped half-way."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chalicelib.adapters.audit_rows import audit_row
+from chalicelib.adapters.cognito_users import CognitoUsers
+from chalicelib.adapters.dynamo import ConditionFailed
+from chalicelib.adapters.officials_admin_repo import OfficialsAdminRepository
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
+from chalicelib.services.auth import Official
+from chalicelib.services.permissions import MUNICIPAL_PROFILES, PROFILE_NAMES, requires_totp
+
+
+@dataclass
+class OfficialsAdmin:
+    officials: OfficialsAdminRepository
+    cognito: CognitoUsers
+    clock: Callable[[], datetime]
+
+
+def public(record: dict[str, Any]) -> dict[str, Any]:
+    profile = str(record.get("profile", ""))
+    return {"email": record.get("email") or record.get("sk"), "name": record.get("name"), "profile": profile,
+            "profile_name": PROFILE_NAMES.get(profile, profile), "status": record.get("status"),
+            "totp_required": requires_totp(profile), "created_at": record.get("created_at"),
+            "updated_at": record.get("updated_at")}
+
+
+def list_officials(code: str, ctx: OfficialsAdmin, *, limit: int, cursor: str | None) -> dict[str, Any]:
+    page = ctx.officials.page(code, limit=limit, cursor=cursor)
+    return {"items": [public(r) for r in page.items], "cursor": page.cursor}
+
+
+def create_official(code: str, email: str, name: str, profile: str, actor: Official, ctx: OfficialsAdmin,
+                    ) -> dict[str, Any]:
+    """A new active official of the municipality and its Cognito account (temporary password)."""
+    email = email.strip().lower()
+    _check_profile(code, profile)
+    if ctx.officials.get(code, email) is not None:
+        raise Conflict("Ya existe un funcionario con ese correo en la municipalidad.", code="official_exists",
+                       field="email")
+    existing = ctx.cognito.attributes(email)
+    if existing is None:
+        ctx.cognito.create(email=email, name=name, municipality=code, profile=profile)
+    elif existing.get("custom:municipality") != code or existing.get("custom:profile") != profile:
+        raise Conflict("Ya existe una cuenta con ese correo en la plataforma.", code="official_exists", field="email")
+    # else: an account left by an attempt that stopped before the record was written; adopt it.
+    now = ctx.clock().isoformat(timespec="seconds")
+    record = {"email": email, "name": name.strip(), "municipality": code, "profile": profile, "status": "active",
+              "created_at": now, "created_by": actor.email, "updated_at": now}
+    audit = audit_row(code, actor=actor.email, profile=actor.profile, action="official.create", target=email,
+                      before=None, after={k: record[k] for k in ("name", "profile", "status")})
+    try:
+        ctx.officials.create(code, record, audit)
+    except ConditionFailed as exc:
+        raise Conflict("Ya existe un funcionario con ese correo en la municipalidad.", code="official_exists",
+                       field="email") from exc
+    return public(record)
+
+
+def update_official(code: str, email: str, changes: dict[str, Any], actor: Official, ctx: OfficialsAdmin
+                    ) -> dict[str, Any]:
+    """Change an official's profile, name or status (`active` / `inactive`)."""
+    email = email.strip().lower()
+    if email == actor.email and actor.municipality == code and (
+            "status" in changes or "profile" in changes):
+        raise Conflict("No puede cambiar su propio perfil ni desactivar su propia cuenta.", code="cannot_change_self")
+    record = ctx.officials.get(code, email)
+    if record is None:
+        raise NotFound("No existe ese funcionario en la municipalidad.", code="official_not_found", field="email")
+    if "profile" in changes:
+        _check_profile(code, changes["profile"])
+    fields = {k: v for k, v in changes.items() if record.get(k) != v}
+    if fields:
+        before = {k: record.get(k) for k in fields}
+        fields["updated_at"] = ctx.clock().isoformat(timespec="seconds")
+        fields["updated_by"] = actor.email
+        audit = audit_row(code, actor=actor.email, profile=actor.profile, action="official.update", target=email,
+                          before=before, after={k: changes[k] for k in before})
+        try:
+            ctx.officials.update(code, email, fields, expect={k: record[k] for k in before if k in record},
+                                 audit=audit)
+        except ConditionFailed as exc:
+            raise Conflict("El funcionario cambió mientras lo editaba; recargue e intente de nuevo.",
+                           code="official_changed") from exc
+        record = {**record, **fields}
+    _sync_cognito(email, record, ctx)
+    return public(record)
+
+
+def _sync_cognito(email: str, record: dict[str, Any], ctx: OfficialsAdmin) -> None:
+    account = ctx.cognito.attributes(email)
+    if account is None:
+        return
+    profile = str(record["profile"])
+    if account.get("custom:profile") != profile:
+        ctx.cognito.change_profile(email, old=str(account.get("custom:profile", "")), new=profile)
+    active = record.get("status") == "active"
+    if (account.get("Enabled") == "true") != active:
+        ctx.cognito.set_enabled(email, active)
+
+
+def _check_profile(code: str, profile: str) -> None:
+    if profile not in MUNICIPAL_PROFILES or code == "00000":
+        raise InvalidInput("Perfil no permitido para un funcionario municipal.", code="invalid_profile",
+                           field="profile")

@@ -1,0 +1,290 @@
+"""Officials' view of a municipality's payments: search, detail, CSV export, resending a receipt.
+
+Every read is a Query or a GetItem inside the municipality's own partitions (never a Scan):
+
+- by day range: GSI1 `<cut>#PAYDAY#<day>`, one partition per Chilean calendar day, newest first;
+- by RUT: GSI2 `<cut>#RUT#<rut>` (`PAY#<utc>#<id>`), by plate: GSI2 `<cut>#PLATE#<plate>` (the
+  payment's item rows), by folio: GetItem of the receipt record `<cut>#RECEIPT#<folio>`;
+- status and service are filters applied to the payments of that bounded query.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from chalicelib.adapters import keys
+from chalicelib.adapters.audit_log import AuditLog
+from chalicelib.adapters.dynamo import DynamoTable, Item
+from chalicelib.adapters.job_queue import JobQueue
+from chalicelib.adapters.object_store import ObjectStore
+from chalicelib.adapters.paged_search import Partition, search
+from chalicelib.adapters.payments_repo import PaymentRepository
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, RuleRefused
+from chalicelib.domain.payments import PAYMENT_ID, STATUS_TEXT, PaymentStatus, utc_key
+from chalicelib.domain.plates import parse_plate
+from chalicelib.domain.rut import parse_rut
+from chalicelib.services.auth import Official
+
+SANTIAGO = ZoneInfo("America/Santiago")
+MAX_DAYS = 93
+MAX_EXAMINED_PER_PAGE = 2_000
+CSV_MAX_ROWS = 10_000
+CSV_MAX_EXAMINED = 50_000
+RECEIPT_LINK_TTL_S = 300
+_FOLIO = re.compile(r"^(\d{5})-(\d{4})-(\d{6,9})$")
+
+
+@dataclass(frozen=True)
+class PaymentFilters:
+    """A search, normalized: RUT compact, plate canonical, days in Chile's calendar."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    status: str | None = None
+    service: str | None = None
+    rut: str | None = None
+    plate: str | None = None
+    folio: str | None = None
+
+
+@dataclass
+class PaymentsAdmin:
+    """What the officials' payment use cases need."""
+
+    table: DynamoTable
+    payments: PaymentRepository
+    receipts_store: ObjectStore
+    receipts_queue: JobQueue
+    audit: AuditLog
+    today: Callable[[], date]
+
+
+def normalize(*, date_from: date | None, date_to: date | None, status: str | None, service: str | None,
+              rut: str | None, plate: str | None, folio: str | None, today: date) -> PaymentFilters:
+    """Check and normalize a search. Without RUT, plate or folio the search is by day range
+    (today when no dates are given), at most `MAX_DAYS` days."""
+    compact_rut = parse_rut(rut, field="rut").compact if rut else None
+    canonical_plate = parse_plate(plate, field="plate").value if plate else None
+    if folio is not None and not _FOLIO.match(folio.strip()):
+        raise InvalidInput("El folio debe tener la forma 13101-2027-000123.", code="invalid_folio", field="folio")
+    by_key = bool(compact_rut or canonical_plate or folio)
+    if not by_key:
+        date_to = date_to or (date_from if date_from and date_from > today else today)
+        date_from = date_from or date_to
+    if date_from and date_to and date_from > date_to:
+        raise InvalidInput("La fecha 'from' no puede ser posterior a 'to'.", code="invalid_range", field="from")
+    if not by_key and date_from and date_to and (date_to - date_from).days + 1 > MAX_DAYS:
+        raise InvalidInput(f"El rango de fechas puede abarcar como máximo {MAX_DAYS} días.",
+                           code="range_too_long", field="to")
+    return PaymentFilters(date_from=date_from, date_to=date_to, status=status, service=service, rut=compact_rut,
+                          plate=canonical_plate, folio=folio.strip() if folio else None)
+
+
+# -- search -------------------------------------------------------------------------------------
+
+def search_payments(code: str, filters: PaymentFilters, ctx: PaymentsAdmin, *, limit: int,
+                    cursor: str | None) -> dict[str, Any]:
+    """One page of the municipality's payments matching `filters`, newest first."""
+    if filters.folio:
+        meta = _by_folio(code, filters.folio, ctx)
+        found = [summary(meta)] if meta is not None and _matches(meta, filters) else []
+        return {"items": found, "cursor": None}
+    page = _search(code, filters, ctx, limit=limit, cursor=cursor, max_examined=MAX_EXAMINED_PER_PAGE)
+    return {"items": [summary(m) for m in page.items], "cursor": page.cursor}
+
+
+def _search(code: str, filters: PaymentFilters, ctx: PaymentsAdmin, *, limit: int, cursor: str | None,
+            max_examined: int) -> Any:
+    keep: Callable[[Item], Item | None] = lambda meta: meta if _matches(meta, filters) else None  # noqa: E731
+    dedupe = None
+    tag = f"{filters.status}|{filters.service}|{filters.rut}|{filters.plate}|{filters.date_from}|{filters.date_to}"
+    if filters.rut or filters.plate:
+        span = _utc_span(filters)
+        pk = keys.by_rut(code, filters.rut) if filters.rut else keys.by_plate(code, str(filters.plate))
+        partition = Partition(pk, index="GSI2", sk_prefix=None if span else "PAY#",
+                              sk_between=(f"PAY#{span[0]}", f"PAY#{span[1]}") if span else None)
+        if not filters.rut:  # plate rows are the payment's item rows: read the payment itself
+            def keep_item(row: Item) -> Item | None:
+                meta = ctx.payments.get(code, str(row["pk"]).rsplit("#", 1)[-1])
+                return meta if meta is not None and _matches(meta, filters) else None
+
+            keep = keep_item
+            dedupe = _row_payment
+        partitions = [partition]
+    else:
+        if filters.date_from is None or filters.date_to is None:
+            raise InvalidInput("Indique el rango de fechas.", code="invalid_range", field="from")
+        days = (filters.date_to - filters.date_from).days + 1
+        partitions = [Partition(keys.payments_by_day(code, (filters.date_to - timedelta(days=n)).isoformat()),
+                                index="GSI1") for n in range(days)]
+    return search(ctx.table, partitions, limit=limit, cursor=cursor, resolve=keep, max_examined=max_examined,
+                  dedupe=dedupe, tag_extra=tag)
+
+
+def _row_payment(row: Item) -> str:
+    return str(row["pk"])
+
+
+def _utc_span(filters: PaymentFilters) -> tuple[str, str] | None:
+    if not filters.date_from and not filters.date_to:
+        return None
+    low = datetime.combine(filters.date_from or date(2000, 1, 1), time(), SANTIAGO)
+    high = datetime.combine((filters.date_to or date(2999, 12, 30)) + timedelta(days=1), time(), SANTIAGO)
+    return utc_key(low), utc_key(high)
+
+
+def _by_folio(code: str, folio: str, ctx: PaymentsAdmin) -> Item | None:
+    if folio[:5] != code:
+        return None  # another municipality's folio: nothing here, and nothing said about it
+    record = ctx.table.get(keys.receipt(code, folio), "RECEIPT")
+    if record is None:
+        return None
+    return ctx.payments.get(code, str(record["payment_id"]))
+
+
+def _matches(meta: Item, f: PaymentFilters) -> bool:
+    if meta.get("sk") != "META":
+        return False
+    if f.status and meta.get("status") != f.status:
+        return False
+    items = meta.get("items", [])
+    if f.service and not any(i.get("service") == f.service for i in items):
+        return False
+    if f.rut and (meta.get("payer") or {}).get("rut") != f.rut:
+        return False
+    if f.plate and not any(i.get("plate") == f.plate for i in items):
+        return False
+    day = str(meta.get("created_at", ""))[:10]
+    if f.date_from and day < f.date_from.isoformat():
+        return False
+    return not (f.date_to and day > f.date_to.isoformat())
+
+
+def _folio_of(meta: Item) -> str | None:
+    for name in ("receipt", "receipt_issue"):
+        value = meta.get(name)
+        if isinstance(value, dict) and value.get("folio"):
+            return str(value["folio"])
+    return None
+
+
+def summary(meta: Item) -> dict[str, Any]:
+    """A payment as a row of the search."""
+    items = meta.get("items", [])
+    payer = meta.get("payer") or {}
+    status = PaymentStatus(meta["status"])
+    return {
+        "payment_id": meta["payment_id"], "created_at": meta.get("created_at"), "status": status.value,
+        "status_text": STATUS_TEXT[status], "amount": int(meta.get("amount", 0)),
+        "services": sorted({str(i.get("service")) for i in items if i.get("service")}),
+        "plates": sorted({str(i["plate"]) for i in items if i.get("plate")}),
+        "payer": {"rut": payer.get("rut"), "name": payer.get("name"), "email": payer.get("email")},
+        "folio": _folio_of(meta), "method": meta.get("method"), "paid_at": meta.get("paid_at"),
+    }
+
+
+# -- detail -------------------------------------------------------------------------------------
+
+_DETAIL_FIELDS = ("order_id", "authorization_code", "expires_at", "closed_at", "review_reason", "gateway_amount",
+                  "receipt_job", "checkout_url")
+
+
+def payment_detail(code: str, payment_id: str, ctx: PaymentsAdmin) -> dict[str, Any]:
+    """Everything about one payment of the municipality."""
+    meta = _require_payment(code, payment_id, ctx)
+    item_rows = {int(r.get("index", n)): r for n, r in enumerate(ctx.payments.items(code, payment_id))}
+    items = []
+    for n, item in enumerate(meta.get("items", [])):
+        row = item_rows.get(n, {})
+        breakdown = dict(row.get("breakdown") or {})
+        checks = breakdown.pop("checks", None)
+        items.append({**{k: item.get(k) for k in ("type", "service", "description", "plate", "year", "installment",
+                                                  "debt_id", "debt_type") if item.get(k) is not None},
+                      "index": n, "amount": int(item.get("amount", 0)), "breakdown": breakdown, "checks": checks})
+    events = [{"at": e.get("at"), "type": e.get("type"), "detail": e.get("detail") or {}}
+              for e in ctx.payments.events(code, payment_id)]
+    emails = [{k: v for k, v in row.items() if k not in ("pk", "sk")}
+              for row in ctx.table.query_all(keys.payment(code, payment_id), sk_prefix="EMAIL#", consistent=True)]
+    receipt = None
+    stored = meta.get("receipt")
+    if isinstance(stored, dict) and stored.get("key"):
+        receipt = {"folio": stored.get("folio"), "verification_code": stored.get("verification_code"),
+                   "issued_at": stored.get("issued_at"),
+                   "download_url": ctx.receipts_store.presign_get(
+                       str(stored["key"]), expires_in=RECEIPT_LINK_TTL_S,
+                       filename=f"comprobante-{stored.get('folio')}.pdf")}
+    body = summary(meta)
+    body.update({k: meta[k] for k in _DETAIL_FIELDS if meta.get(k) is not None})
+    body.update(items=items, events=events, receipt=receipt, email=meta.get("email"), emails=emails)
+    return body
+
+
+def _require_payment(code: str, payment_id: str, ctx: PaymentsAdmin) -> Item:
+    match = PAYMENT_ID.match(payment_id or "")
+    meta = ctx.payments.get(code, payment_id) if match and match.group(1) == code else None
+    if meta is None:
+        raise NotFound("No existe ese pago en esta municipalidad.", code="payment_not_found", field="payment_id")
+    return meta
+
+
+# -- CSV ----------------------------------------------------------------------------------------
+
+CSV_HEADERS = ("ID de pago", "Fecha de creación", "Estado", "Monto ($)", "Servicios", "Patentes", "RUT pagador",
+               "Nombre pagador", "Correo pagador", "Folio", "Medio de pago", "Fecha de pago")
+
+
+def export_csv(code: str, filters: PaymentFilters, ctx: PaymentsAdmin) -> tuple[str, int]:
+    """The search as CSV (UTF-8 with BOM, `;`-separated as Excel expects in es-CL) and its row count;
+    422 when more than `CSV_MAX_ROWS` payments match (narrow the search)."""
+    if filters.folio:
+        meta = _by_folio(code, filters.folio, ctx)
+        rows = [meta] if meta is not None and _matches(meta, filters) else []
+    else:
+        page = _search(code, filters, ctx, limit=CSV_MAX_ROWS + 1, cursor=None, max_examined=CSV_MAX_EXAMINED)
+        if page.cursor is not None or len(page.items) > CSV_MAX_ROWS:
+            raise RuleRefused(f"La exportación supera {CSV_MAX_ROWS:,} pagos".replace(",", ".") +
+                              "; acote el rango de fechas o agregue filtros.", code="export_too_large")
+        rows = page.items
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_HEADERS)
+    for line in _csv_lines(rows):
+        writer.writerow(line)
+    return buffer.getvalue(), len(rows)
+
+
+def _csv_lines(rows: list[Item]) -> Iterator[list[str]]:
+    for meta in rows:
+        s = summary(meta)
+        yield [_cell(v) for v in (s["payment_id"], s["created_at"], s["status_text"], str(s["amount"]),
+                                  ", ".join(s["services"]), ", ".join(s["plates"]), s["payer"]["rut"],
+                                  s["payer"]["name"], s["payer"]["email"], s["folio"], s["method"], s["paid_at"])]
+
+
+def _cell(value: Any) -> str:
+    """A cell that a spreadsheet will not run as a formula (payer names come from citizens)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+# -- resend -------------------------------------------------------------------------------------
+
+def resend_receipt(code: str, payment_id: str, official: Official, ctx: PaymentsAdmin) -> dict[str, Any]:
+    """Queue the payment's receipt to be sent again (only a paid payment has one)."""
+    meta = _require_payment(code, payment_id, ctx)
+    if meta.get("status") != PaymentStatus.PAID.value:
+        raise Conflict("Solo un pago pagado tiene comprobante para reenviar.", code="payment_not_paid")
+    message_id = ctx.receipts_queue.send({"kind": "receipt", "municipality": code, "payment_id": payment_id,
+                                          "resend": True})
+    ctx.audit.record(code, actor=official.email, profile=official.profile, action="payment.receipt.resend",
+                     target=payment_id, before=None, after={"to": (meta.get("payer") or {}).get("email"),
+                                                            "folio": _folio_of(meta)})
+    return {"payment_id": payment_id, "queued": True, "message_id": message_id}

@@ -1,0 +1,588 @@
+"""The officials' back office through the app, against moto: payments search, detail, CSV and
+receipt resend; rolls; settings, logo and portal keys; officials; central onboarding; the audit
+log — and no request path Scans the table.
+
+Payments are created and notified through the citizen and gateway routes (TGR is a recording
+fake), on days set by a fake clock, so the search reads what the real writers wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
+
+import boto3
+import pytest
+
+from chalicelib import wiring
+from chalicelib.adapters import keys
+from chalicelib.adapters.debts_repo import DebtRepository
+from chalicelib.adapters.tgr_client import GatewayOrder
+from chalicelib.domain import webhook_signature
+from devstack.demo_data import DEMO_PASSWORD, DEMO_RUT
+
+SANTIAGO = ZoneInfo("America/Santiago")
+ORIGIN = "http://127.0.0.1"
+RUT_B = "11111111-1"
+BASE = "/v1/admin/municipalities"
+
+
+class FakeGateway:
+    def __init__(self):
+        self.orders = {}
+
+    def create_order(self, *, payment_id, municipality, amount, description, return_url, notify_url):
+        number = len(self.orders) + 1
+        return self.orders.setdefault(payment_id, GatewayOrder(f"TGR-{number}", f"http://127.0.0.1:9/c/{number}"))
+
+
+class Clock:
+    def __init__(self):
+        self.now = datetime(2027, 3, 20, 10, 0, tzinfo=SANTIAGO)
+
+    def __call__(self):
+        return self.now
+
+
+class RecordingClient:
+    """The DynamoDB client, with every operation the app calls written down."""
+
+    def __init__(self, client):
+        self._client = client
+        self.calls: list[str] = []
+
+    def __getattr__(self, name):
+        self.calls.append(name)
+        return getattr(self._client, name)
+
+
+@pytest.fixture(scope="module")
+def world(shared_demo_stack_with_users):
+    from chalice.test import Client
+
+    from app import app
+
+    facts = shared_demo_stack_with_users
+    gateway, clock = FakeGateway(), Clock()
+    real = wiring.payment_context
+
+    def context():
+        ctx = real()
+        ctx.gateway, ctx.clock = gateway, clock
+        return ctx
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(wiring, "payment_context", context)
+        with Client(app, stage_name="test") as client:
+            table = wiring.data_table()
+            recorder = RecordingClient(table._client)
+            table._client = recorder
+            w = {"client": client, "clock": clock, "facts": facts, "env": facts["env"], "recorder": recorder,
+                 "tokens": {}}
+            _create_payments(w)
+            yield w
+
+
+def token(world, email):
+    if email not in world["tokens"]:
+        result = boto3.client("cognito-idp").initiate_auth(
+            ClientId=world["env"]["SEM_COGNITO_CLIENT_ID"], AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": email, "PASSWORD": DEMO_PASSWORD})
+        world["tokens"][email] = result["AuthenticationResult"]["IdToken"]
+    return world["tokens"][email]
+
+
+TESORERO, ADMIN, DIRECTOR = "tesorero@munistgo.demo", "administrador.municipal@munistgo.demo", \
+    "director.finanzas@munistgo.demo"
+OPERADOR_RENTAS, SUBDERE = "operador.rentas@munistgo.demo", "administrador.subdere@subdere.demo"
+
+
+def admin(world, method, path, email=TESORERO, body=None, raw=False):
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token(world, email)}"}
+    kwargs = {"headers": headers}
+    if body is not None:
+        kwargs["body"] = json.dumps(body).encode()
+    response = getattr(world["client"].http, method)(path, **kwargs)
+    if raw:
+        return response
+    return response.status_code, json.loads(response.body)
+
+
+# -- payments made through the real routes ------------------------------------------------------
+
+def _citizen(world, method, path, code, body=None, headers=None):
+    h = {"Content-Type": "application/json", "Origin": ORIGIN, "X-Api-Key": world["facts"]["portal_keys"][code],
+         **(headers or {})}
+    response = getattr(world["client"].http, method)(path, headers=h, body=json.dumps(body).encode() if body else b"")
+    return response.status_code, json.loads(response.body)
+
+
+def _pay(world, at, items, *, payer_rut=DEMO_RUT, code="13101"):
+    world["clock"].now = at
+    body = {"items": items, "payer": {"rut": payer_rut, "name": "María Pérez", "email": "maria@ciudadano.demo"},
+            "return_url": "http://127.0.0.1/retorno.html"}
+    status, created = _citizen(world, "post", f"/v1/municipalities/{code}/payments", code, body,
+                               {"Idempotency-Key": f"k-{time.time_ns()}"})
+    assert status == 201, created
+    return created["payment_id"]
+
+
+def _notify(world, payment_id, status):
+    payment = wiring.payments_repo().get(payment_id[:5], payment_id)
+    body = json.dumps({"notification_id": f"n-{time.time_ns()}", "order_id": payment["order_id"],
+                       "payment_id": payment_id, "status": status, "amount": payment["amount"],
+                       "authorization_code": "123456" if status == "approved" else None, "method": "debito",
+                       "paid_at": world["clock"]().isoformat(timespec="seconds")}).encode()
+    secret = json.loads(os.environ["SEM_TGR_WEBHOOK_SECRETS"])[0]
+    header = webhook_signature.signature_header(secret, int(world["clock"]().timestamp()), body)
+    response = world["client"].http.post("/v1/gateways/tgr/notifications", body=body, headers={
+        "Content-Type": "application/json", "X-TGR-Signature": header})
+    assert response.status_code == 200, response.body
+
+
+def _debt(code, debt_id, kind, rut, amount):
+    wiring.data_table().put(DebtRepository.row(code, {
+        "debt_id": debt_id, "type": kind, "rut": rut, "description": f"{kind} {debt_id}", "period": "2027-S1",
+        "due_date": "2027-04-30", "amount": amount, "status": "open"}))
+
+
+def _create_payments(world):
+    for n in range(6):
+        _debt("13101", f"PAT-T-{n}", "patente", DEMO_RUT, 10_000 + n)
+    _debt("13101", "ASE-T-B1", "aseo", RUT_B, 7_000)
+    ids = {}
+    ids["paid_patente"] = _pay(world, datetime(2027, 3, 18, 10, 0, tzinfo=SANTIAGO),
+                               [{"type": "debt", "debt_id": "PAT-2027-1-000123"}])
+    _notify(world, ids["paid_patente"], "approved")
+    ids["paid_permit"] = _pay(world, datetime(2027, 3, 19, 10, 0, tzinfo=SANTIAGO),
+                              [{"type": "permit", "plate": "BBBB10", "year": 2027, "installment": "full"}])
+    _notify(world, ids["paid_permit"], "approved")
+    ids["pending_aseo"] = _pay(world, datetime(2027, 3, 19, 11, 0, tzinfo=SANTIAGO),
+                               [{"type": "debt", "debt_id": "ASE-2027-1-004567"}])
+    ids["rejected_b"] = _pay(world, datetime(2027, 3, 20, 9, 0, tzinfo=SANTIAGO),
+                             [{"type": "debt", "debt_id": "ASE-T-B1"}], payer_rut=RUT_B)
+    _notify(world, ids["rejected_b"], "rejected")
+    ids["pending"] = [_pay(world, datetime(2027, 3, 20, 10, n, tzinfo=SANTIAGO),
+                           [{"type": "debt", "debt_id": f"PAT-T-{n}"}]) for n in range(6)]
+    ids["foreign"] = _pay(world, datetime(2027, 3, 20, 12, 0, tzinfo=SANTIAGO),
+                          [{"type": "debt", "debt_id": "ASE-2027-1-000871"}], code="13114", payer_rut="12678579-8")
+    _notify(world, ids["foreign"], "approved")
+    # A folio and an e-mail delivery row, as the receipts worker leaves them.
+    from chalicelib.adapters.receipts_repo import FolioRequest
+
+    allocation = wiring.receipts_repo().allocate_folio(
+        "13101", ids["paid_patente"], FolioRequest(year=2027, verification_code="ABCD-EFGH",
+                                                   issued_at="2027-03-18T10:06:00-03:00", amount=186_250),
+        hash_code=lambda folio, code: "not-checked-here")
+    ids["folio"] = allocation["folio"]
+    wiring.data_table().put({"pk": keys.payment("13101", ids["paid_patente"]), "sk": "EMAIL#2027-03-18T13:07:00Z#a1",
+                             "at": "2027-03-18T10:07:00-03:00", "attempt": 1, "to": "maria@ciudadano.demo",
+                             "status": "sent", "kind": "receipt", "folio": ids["folio"]})
+    world["ids"] = ids
+
+
+def _search(world, query, email=TESORERO, code="13101"):
+    status, body = admin(world, "get", f"{BASE}/{code}/payments?{query}", email)
+    assert status == 200, body
+    return body
+
+
+# -- payments -----------------------------------------------------------------------------------
+
+def test_search_by_day_range_is_newest_first_and_filters_status_and_service(world):
+    ids = world["ids"]
+    body = _search(world, "from=2027-03-18&to=2027-03-20&limit=100")
+    listed = [p["payment_id"] for p in body["items"]]
+    assert listed == [*reversed(ids["pending"]), ids["rejected_b"], ids["pending_aseo"], ids["paid_permit"],
+                      ids["paid_patente"]]
+    assert ids["foreign"] not in listed
+    assert body["cursor"] is None
+    paid = _search(world, "from=2027-03-18&to=2027-03-20&status=paid")["items"]
+    assert [p["payment_id"] for p in paid] == [ids["paid_permit"], ids["paid_patente"]]
+    aseo = _search(world, "from=2027-03-18&to=2027-03-20&service=aseo")["items"]
+    assert [p["payment_id"] for p in aseo] == [ids["rejected_b"], ids["pending_aseo"]]
+    row = next(p for p in body["items"] if p["payment_id"] == ids["paid_patente"])
+    assert row["amount"] == 186_250
+    assert isinstance(row["amount"], int)
+    assert row["folio"] == ids["folio"]
+    assert row["status_text"] == "Pagado"
+    assert _search(world, "from=2027-03-21&to=2027-03-21")["items"] == []
+
+
+def test_search_by_rut_plate_and_folio(world):
+    ids = world["ids"]
+    by_rut = _search(world, f"rut={RUT_B}")["items"]
+    assert [p["payment_id"] for p in by_rut] == [ids["rejected_b"]]
+    by_rut_dotted = _search(world, "rut=12.345.678-5&status=paid")["items"]
+    assert {p["payment_id"] for p in by_rut_dotted} == {ids["paid_permit"], ids["paid_patente"]}
+    by_plate = _search(world, "plate=bb-bb10")["items"]
+    assert [p["payment_id"] for p in by_plate] == [ids["paid_permit"]]
+    assert by_plate[0]["plates"] == ["BBBB10"]
+    by_folio = _search(world, f"folio={ids['folio']}")["items"]
+    assert [p["payment_id"] for p in by_folio] == [ids["paid_patente"]]
+    # A RUT's payments in another municipality are not found from this one.
+    assert _search(world, "rut=12678579-8")["items"] == []
+    status, body = admin(world, "get", f"{BASE}/13101/payments?rut=12345678-9")
+    assert (status, body["error"]["field"]) == (400, "rut")
+    status, body = admin(world, "get", f"{BASE}/13101/payments?from=2027-01-01&to=2027-06-30")
+    assert (status, body["error"]["code"]) == (400, "range_too_long")
+
+
+def test_pagination_walks_every_payment_once_and_refuses_foreign_cursors(world):
+    seen, cursor, pages = [], None, 0
+    while True:
+        query = "from=2027-03-18&to=2027-03-20&limit=4" + (f"&cursor={cursor}" if cursor else "")
+        body = _search(world, query)
+        seen += [p["payment_id"] for p in body["items"]]
+        pages += 1
+        cursor = body["cursor"]
+        if cursor is None:
+            break
+    full = [p["payment_id"] for p in _search(world, "from=2027-03-18&to=2027-03-20&limit=100")["items"]]
+    assert seen == full
+    assert pages >= 3
+    first = _search(world, "from=2027-03-18&to=2027-03-20&limit=2")
+    # The cursor belongs to its query: another filter, or another municipality, is a 400.
+    status, body = admin(world, "get", f"{BASE}/13101/payments?from=2027-03-18&to=2027-03-20&status=paid"
+                                       f"&cursor={first['cursor']}")
+    assert (status, body["error"]["code"]) == (400, "invalid_cursor")
+    status, body = admin(world, "get", f"{BASE}/13101/payments?cursor=bm90LWEtY3Vyc29y")
+    assert (status, body["error"]["code"]) == (400, "invalid_cursor")
+
+
+def test_detail_has_items_breakdown_checks_events_receipt_and_emails(world):
+    ids = world["ids"]
+    status, permit = admin(world, "get", f"{BASE}/13101/payments/{ids['paid_permit']}")
+    assert status == 200, permit
+    item = permit["items"][0]
+    assert item["plate"] == "BBBB10"
+    assert set(item["checks"]) == {"insurance", "inspection", "emissions", "fines"}
+    assert item["breakdown"]
+    assert [e["type"] for e in permit["events"]][:2] == ["created", "gateway_order_created"]
+    assert permit["events"][-1]["type"] == "gateway_approved"
+    status, patente = admin(world, "get", f"{BASE}/13101/payments/{ids['paid_patente']}")
+    assert patente["emails"][0]["status"] == "sent"
+    assert patente["folio"] == ids["folio"]
+    # Another municipality's payment is not reachable through this municipality's path.
+    status, body = admin(world, "get", f"{BASE}/13101/payments/{ids['foreign']}")
+    assert (status, body["error"]["code"]) == (404, "payment_not_found")
+    status, body = admin(world, "get", f"{BASE}/13114/payments/{ids['foreign']}")
+    assert (status, body["error"]["code"]) == (403, "other_municipality")
+
+
+def test_csv_export_has_spanish_headers_and_whole_pesos(world):
+    response = admin(world, "get", f"{BASE}/13101/payments.csv?from=2027-03-18&to=2027-03-20&status=paid", raw=True)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/csv")
+    assert "attachment" in response.headers["Content-Disposition"]
+    text = response.body.decode("utf-8") if isinstance(response.body, bytes) else response.body
+    assert text.startswith("\ufeff")
+    lines = text.lstrip("\ufeff").strip().split("\r\n")
+    assert lines[0].split(";")[:4] == ["ID de pago", "Fecha de creación", "Estado", "Monto ($)"]
+    assert len(lines) == 3
+    patente = next(line.split(";") for line in lines[1:] if line.startswith(world["ids"]["paid_patente"]))
+    assert patente[3] == "186250"
+    assert patente[2] == "Pagado"
+    status, body = admin(world, "get", f"{BASE}/13101/payments.csv", OPERADOR_RENTAS)
+    assert (status, body["error"]["code"]) == (403, "permission_denied")
+
+
+def _jobs():
+    sqs = boto3.client("sqs")
+    bodies = []
+    for _ in range(20):
+        messages = sqs.receive_message(QueueUrl=os.environ["SEM_RECEIPTS_QUEUE_URL"], MaxNumberOfMessages=10,
+                                       VisibilityTimeout=60).get("Messages", [])
+        if not messages:
+            break
+        bodies += [json.loads(m["Body"]) for m in messages]
+    return bodies
+
+
+def test_resend_receipt_enqueues_a_resend_job_and_is_audited(world):
+    ids = world["ids"]
+    _jobs()  # drain what the approvals queued
+    status, body = admin(world, "post", f"{BASE}/13101/payments/{ids['paid_patente']}/resend-receipt",
+                         OPERADOR_RENTAS)
+    assert status == 202, body
+    assert {"kind": "receipt", "municipality": "13101", "payment_id": ids["paid_patente"], "resend": True} in _jobs()
+    status, body = admin(world, "post", f"{BASE}/13101/payments/{ids['pending_aseo']}/resend-receipt",
+                         OPERADOR_RENTAS)
+    assert (status, body["error"]["code"]) == (409, "payment_not_paid")
+    entries = _audit(world)
+    assert any(e["action"] == "payment.receipt.resend" and e["actor"] == OPERADOR_RENTAS for e in entries)
+
+
+# -- rolls --------------------------------------------------------------------------------------
+
+ROLL = (
+    "debt_id;rut;type;description;period;due_date;amount\n"
+    "PAT-R-1;12.345.678-5;patente;Patente comercial rol 1;2027-S1;2027-07-31;120000\n"
+    "PAT-R-2;12345678-9;patente;RUT con dígito malo;2027-S1;2027-07-31;1000\n"
+    "ASE-R-1;11.111.111-1;aseo;Aseo rol 2, cuota 1;2027-Q1;30-04-2027;21.480\n"
+    "ASE-R-2;11111111-1;multa;Tipo desconocido;2027-Q1;2027-04-30;500\n"
+    "\n"
+    "ASE-R-3;11111111-1;aseo;Monto con decimales;2027-Q1;2027-04-30;100,5\n"
+    "ASE-R-4;11111111-1;aseo;Fecha imposible;2027-Q1;2027-02-30;100\n"
+    "PAT-R-1;11111111-1;patente;Repite el id;2027-S1;2027-07-31;100\n"
+    "PAT-2027-1-000123;12345678-5;patente;Ya existe en la municipalidad;2027-S1;2027-07-31;100\n"
+    "ASE-R-5;11111111-1;aseo;Línea corta\n"
+)
+
+
+def _upload(world, content, email=OPERADOR_RENTAS):
+    data = content.encode("utf-8")
+    status, started = admin(world, "post", f"{BASE}/13101/rolls/uploads", email,
+                            {"filename": "rol.csv", "content_length": len(data)})
+    assert status == 201, started
+    url = urlsplit(started["upload_url"])
+    query = parse_qs(url.query)
+    assert int(query["X-Amz-Expires"][0]) <= 900
+    assert "content-length" in query["X-Amz-SignedHeaders"][0]
+    upload_id = started["upload"]["upload_id"]
+    assert url.path.endswith(f"/13101/rolls/{upload_id}.csv")
+    boto3.client("s3").put_object(Bucket=world["env"]["SEM_UPLOADS_BUCKET"], Key=f"13101/rolls/{upload_id}.csv",
+                                  Body=data, ContentType="text/csv")
+    return upload_id
+
+
+def test_a_roll_loads_its_good_lines_and_reports_every_bad_one_by_line(world):
+    status, body = admin(world, "post", f"{BASE}/13101/rolls/uploads/20270320T130000Z-00000000/process",
+                         OPERADOR_RENTAS)
+    assert (status, body["error"]["code"]) == (404, "upload_not_found")
+    upload_id = _upload(world, ROLL)
+    path = f"{BASE}/13101/rolls/uploads/{upload_id}"
+    status, state = admin(world, "post", f"{path}/process", OPERADOR_RENTAS)
+    assert status == 200, state
+    assert state["status"] == "done"
+    assert (state["data_lines"], state["written"], state["error_count"]) == (9, 2, 7)
+    assert state["progress_percent"] == 100
+    status, report = admin(world, "get", path, OPERADOR_RENTAS)
+    errors = {e["line"]: e["field"] for e in report["errors"]}
+    assert errors == {3: "rut", 5: "type", 7: "amount", 8: "due_date", 9: "debt_id", 10: "debt_id", 11: None}
+    debts = DebtRepository(wiring.data_table())
+    assert debts.get("13101", "PAT-R-1")["amount"] == 120_000
+    assert debts.get("13101", "ASE-R-1")["amount"] == 21_480
+    assert debts.get("13101", "ASE-R-1")["due_date"] == "2027-04-30"
+    assert debts.get("13101", "PAT-R-2") is None
+    assert debts.get("13101", "PAT-2027-1-000123")["status"] == "paid"  # the existing debt is untouched
+    # Processing again changes nothing; the new debts are what citizens now see.
+    assert admin(world, "post", f"{path}/process", OPERADOR_RENTAS)[1] == state
+    status, owed = _citizen(world, "get", "/v1/municipalities/13101/debts?rut=11.111.111-1", "13101")
+    assert status == 200, owed
+    assert "ASE-R-1" in [d["debt_id"] for d in owed["debts"]]
+    listed = admin(world, "get", f"{BASE}/13101/rolls/uploads", DIRECTOR)[1]["items"]
+    assert listed[0]["upload_id"] == upload_id
+
+
+def test_a_roll_with_a_bad_header_fails_whole_and_a_big_one_is_refused_up_front(world):
+    upload_id = _upload(world, "rut;monto\n12345678-5;100\n")
+    status, state = admin(world, "post", f"{BASE}/13101/rolls/uploads/{upload_id}/process", OPERADOR_RENTAS)
+    assert (status, state["status"]) == (200, "failed")
+    assert "debt_id" in state["failure"]
+    status, body = admin(world, "post", f"{BASE}/13101/rolls/uploads", OPERADOR_RENTAS,
+                         {"filename": "rol.csv", "content_length": 50 * 1024 * 1024})
+    assert (status, body["error"]["field"]) == (400, "content_length")
+
+
+# -- settings -----------------------------------------------------------------------------------
+
+def test_settings_are_validated_with_the_field_in_the_envelope(world):
+    status, body = admin(world, "patch", f"{BASE}/13101/settings", ADMIN, {"branding": {"primary_color": "red"}})
+    assert (status, body["error"]["field"]) == (400, "branding.primary_color")
+    status, body = admin(world, "patch", f"{BASE}/13101/settings", ADMIN, {"origins": ["http://munistgo.cl"]})
+    assert (status, body["error"]["code"], body["error"]["field"]) == (400, "invalid_origin", "origins[0]")
+    status, body = admin(world, "patch", f"{BASE}/13101/settings", ADMIN,
+                         {"permit_discounts": {"tasacion_percent": "150", "tasacion_percent_reason": "Zona extrema"}})
+    assert (status, body["error"]["field"]) == (400, "permit_discounts.tasacion_percent")
+    status, body = admin(world, "patch", f"{BASE}/13101/settings", ADMIN, {"sender_email": "no es correo"})
+    assert (status, body["error"]["field"]) == (400, "sender_email")
+    assert body["error"]["request_id"]
+
+
+def test_settings_change_with_version_audit_and_branding_only_for_finance(world):
+    status, current = admin(world, "get", f"{BASE}/13101/settings", ADMIN)
+    assert status == 200
+    version = current["version"]
+    status, body = admin(world, "patch", f"{BASE}/13101/settings", DIRECTOR,
+                         {"version": version, "branding": {"primary_color": "#123456", "header_text": "Tesorería"}})
+    assert status == 200, body
+    assert body["branding"]["primary_color"] == "#123456"
+    assert body["version"] == version + 1
+    assert wiring.municipalities().get("13101")["branding"]["primary_color"] == "#123456"
+    status, body = admin(world, "patch", f"{BASE}/13101/settings", DIRECTOR, {"origins": ["https://munistgo.cl"]})
+    assert (status, body["error"]["code"]) == (403, "permission_denied")
+    status, body = admin(world, "patch", f"{BASE}/13101/settings", ADMIN, {"version": version, "services": ["aseo"]})
+    assert (status, body["error"]["code"]) == (409, "settings_version_mismatch")
+    status, body = admin(world, "patch", f"{BASE}/13101/settings", ADMIN, {
+        "origins": ["https://www.munistgo.cl", "http://localhost:8080", "http://127.0.0.1"],
+        "permit_discounts": {"tasacion_percent": "80", "tasacion_percent_reason": "Ordenanza 12/2027"}})
+    assert status == 200, body
+    assert body["permit_discounts"]["tasacion_percent"] == "80"
+    assert body["origins"][0] == "https://www.munistgo.cl"
+    status, body = admin(world, "patch", f"{BASE}/13101/settings", ADMIN, {"permit_discounts": None})
+    assert (status, body["permit_discounts"]) == (200, None)
+    entries = _audit(world)
+    change = next(e for e in entries if e["action"] == "settings.update" and e["actor"] == DIRECTOR)
+    assert change["before"]["branding"]["primary_color"] != "#123456"
+    assert change["after"]["branding"]["primary_color"] == "#123456"
+    assert change["profile"] == "director_finanzas"
+
+
+def _audit(world, email=ADMIN, query=""):
+    today = datetime.now().date().isoformat()
+    status, body = admin(world, "get", f"{BASE}/13101/audit?from={today[:8]}01&to={today}&limit=200{query}", email)
+    assert status == 200, body
+    return body["items"]
+
+
+def test_the_logo_is_checked_before_it_reaches_receipts(world):
+    png = (Path(wiring.__file__).parent / "assets" / "branding" / "default-logo.png").read_bytes()
+    s3 = boto3.client("s3")
+    for content, expected in ((b"GIF89a not a png at all", 400), (png, 200)):
+        status, started = admin(world, "post", f"{BASE}/13101/settings/logo-upload", DIRECTOR,
+                                {"content_length": len(content)})
+        assert status == 201, started
+        url_path = urlsplit(started["upload_url"]).path
+        key = url_path[url_path.index("13101/"):]
+        assert key.startswith("13101/branding/uploads/")
+        s3.put_object(Bucket=world["env"]["SEM_UPLOADS_BUCKET"], Key=key, Body=content, ContentType="image/png")
+        status, body = admin(world, "post", f"{BASE}/13101/settings/logo", DIRECTOR,
+                             {"upload_id": started["upload_id"]})
+        assert status == expected, body
+    stored = s3.get_object(Bucket=world["env"]["SEM_ASSETS_BUCKET"], Key="13101/branding/logo.png")["Body"].read()
+    assert stored == png
+    assert body["logo"]["width"] > 0
+
+
+def test_portal_key_rotation_shows_the_key_once_and_revokes_the_old_ones(world):
+    old = world["facts"]["portal_keys"]["13114"]
+    email = "administrador.municipal@lascondes.demo"
+    status, body = admin(world, "post", f"{BASE}/13114/portal-keys", email, {"revoke_others": True})
+    assert status == 201, body
+    new = body["api_key"]
+    assert new.startswith("sem_13114_")
+    path = "/v1/municipalities/13114/debts?rut=12678579-8"
+    headers = {"Origin": ORIGIN}
+    old_status = world["client"].http.get(path, headers={**headers, "X-Api-Key": old}).status_code
+    new_status = world["client"].http.get(path, headers={**headers, "X-Api-Key": new}).status_code
+    assert (old_status, new_status) == (401, 200)
+    _, settings = admin(world, "get", f"{BASE}/13114/settings", email)
+    assert {k["status"] for k in settings["portal_keys"]} == {"active", "revoked"}
+    assert new not in json.dumps(settings)
+    world["facts"]["portal_keys"]["13114"] = new
+
+
+# -- officials ----------------------------------------------------------------------------------
+
+def test_officials_are_created_with_a_cognito_account_and_deactivated(world):
+    cognito = boto3.client("cognito-idp")
+    pool = world["env"]["SEM_COGNITO_USER_POOL_ID"]
+    new = "nueva.tesorera@munistgo.demo"
+    status, body = admin(world, "post", f"{BASE}/13101/officials", ADMIN,
+                         {"email": new, "name": "Nueva Tesorera", "profile": "tesorero_subrogante"})
+    assert status == 201, body
+    assert body["totp_required"] is True
+    user = cognito.admin_get_user(UserPoolId=pool, Username=new)
+    assert user["UserStatus"] == "FORCE_CHANGE_PASSWORD"
+    groups = cognito.admin_list_groups_for_user(UserPoolId=pool, Username=new)["Groups"]
+    assert [g["GroupName"] for g in groups] == ["tesorero_subrogante"]
+    status, body = admin(world, "post", f"{BASE}/13101/officials", ADMIN,
+                         {"email": new, "name": "Otra vez", "profile": "alcalde"})
+    assert (status, body["error"]["code"]) == (409, "official_exists")
+    # The first sign-in sets a password (done here by the pool admin); then the official works.
+    cognito.admin_set_user_password(UserPoolId=pool, Username=new, Password=DEMO_PASSWORD, Permanent=True)
+    assert admin(world, "get", f"{BASE}/13101/payments", new)[0] == 200
+    status, body = admin(world, "patch", f"{BASE}/13101/officials/{new}", ADMIN, {"status": "inactive"})
+    assert (status, body["status"]) == (200, "inactive")
+    status, body = admin(world, "get", f"{BASE}/13101/payments", new)
+    assert (status, body["error"]["code"]) == (403, "official_not_active")
+    assert cognito.admin_get_user(UserPoolId=pool, Username=new)["Enabled"] is False
+    status, body = admin(world, "patch", f"{BASE}/13101/officials/{ADMIN}", ADMIN, {"status": "inactive"})
+    assert (status, body["error"]["code"]) == (409, "cannot_change_self")
+    status, body = admin(world, "post", f"{BASE}/13101/officials", ADMIN,
+                         {"email": "x@subdere.demo", "name": "Central", "profile": "administrador_subdere"})
+    assert (status, body["error"]["field"]) == (400, "profile")
+    listed = admin(world, "get", f"{BASE}/13101/officials?limit=100", ADMIN)[1]["items"]
+    assert {"email": new, "status": "inactive"}.items() <= next(o for o in listed if o["email"] == new).items()
+    actions = [(e["action"], e["target"]) for e in _audit(world)]
+    assert ("official.create", new) in actions
+    assert ("official.update", new) in actions
+
+
+def test_a_profile_change_takes_effect_on_the_next_request(world):
+    email = "operador.transito@munistgo.demo"
+    old_token = token(world, email)
+    status, body = admin(world, "patch", f"{BASE}/13101/officials/{email}", ADMIN, {"profile": "operador_rentas"})
+    assert status == 200, body
+    status, body = admin(world, "get", f"{BASE}/13101/payments", email)
+    assert (status, body["error"]["code"]) == (403, "official_not_active")
+    attributes = boto3.client("cognito-idp").admin_get_user(
+        UserPoolId=world["env"]["SEM_COGNITO_USER_POOL_ID"], Username=email)["UserAttributes"]
+    assert {"Name": "custom:profile", "Value": "operador_rentas"} in attributes
+    assert old_token
+
+
+# -- central ------------------------------------------------------------------------------------
+
+def test_subdere_onboards_a_municipality_and_keeps_the_index_in_step(world):
+    body = {"code": "02101", "name": "Antofagasta", "legal_name": "Ilustre Municipalidad de Antofagasta",
+            "region": "Región de Antofagasta", "services": ["permisos", "aseo"],
+            "agreement": {"status": "negotiating"}, "enabled": False,
+            "first_admin": {"email": "admin@antofagasta.demo", "name": "Admin Antofagasta"}}
+    status, created = admin(world, "post", "/v1/admin/central/municipalities", SUBDERE, body)
+    assert status == 201, created
+    assert created["first_admin"]["profile"] == "administrador_municipal"
+    assert admin(world, "post", "/v1/admin/central/municipalities", SUBDERE, body)[0] == 409
+    public = json.loads(world["client"].http.get("/v1/municipalities").body)
+    assert "02101" not in json.dumps(public)
+    status, changed = admin(world, "patch", "/v1/admin/central/municipalities/02101", SUBDERE,
+                            {"agreement": {"status": "in_force", "valid_until": "2029-12-31"}, "enabled": True})
+    assert status == 200, changed
+    assert changed["agreement"] == {"status": "in_force", "valid_until": "2029-12-31"}
+    wiring.municipalities().forget()
+    public = json.loads(world["client"].http.get("/v1/municipalities").body)
+    assert "02101" in json.dumps(public)
+    assert wiring.data_table().get("02101#MUNI", "CONFIG")["agreement"]["status"] == "in_force"
+    listed = admin(world, "get", "/v1/admin/central/municipalities?limit=200", "soporte@subdere.demo")[1]["items"]
+    assert next(m for m in listed if m["code"] == "02101")["enabled"] is True
+    today = datetime.now().date().isoformat()
+    entries = admin(world, "get", f"{BASE}/02101/audit?from={today}&to={today}", "soporte@subdere.demo")[1]["items"]
+    assert [e["action"] for e in entries] == ["municipality.update", "official.create", "municipality.onboard"]
+    status, _ = admin(world, "patch", "/v1/admin/central/municipalities/09999", SUBDERE, {"enabled": True})
+    assert status == 404
+
+
+# -- audit and scans ----------------------------------------------------------------------------
+
+def test_the_audit_log_pages_newest_first(world):
+    entries = _audit(world)
+    assert len(entries) >= 4
+    assert [e["at"] for e in entries] == sorted((e["at"] for e in entries), reverse=True)
+    seen, cursor = [], None
+    while True:
+        page = _audit_page(world, cursor)
+        seen += page["items"]
+        cursor = page["cursor"]
+        if cursor is None:
+            break
+    assert seen == entries
+    assert admin(world, "get", f"{BASE}/13101/audit", TESORERO)[0] == 403
+
+
+def _audit_page(world, cursor):
+    today = datetime.now().date().isoformat()
+    query = f"from={today[:8]}01&to={today}&limit=2" + (f"&cursor={cursor}" if cursor else "")
+    status, body = admin(world, "get", f"{BASE}/13101/audit?{query}", ADMIN)
+    assert status == 200, body
+    return body
+
+
+def test_zz_no_request_scanned_the_table(world):
+    calls = set(world["recorder"].calls)
+    assert "query" in calls
+    assert "scan" not in calls

@@ -1,0 +1,175 @@
+"""Every admin route × every profile × own and foreign municipality gives the answer the
+permission matrix says: a foreign municipality is always 403 for municipal officials; central
+profiles get what their permissions give them, on any municipality.
+
+Each route is probed with a request that passes the gate but changes nothing: mutations carry an
+invalid (or empty) body, so an allowed call is a 400 from validation — proof the gate let it
+through — and a refused one is a 403 before the body is read. The matrix file docs/roles.md is
+checked against the code here too."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import boto3
+import pytest
+
+from chalicelib.services.permissions import (
+    CENTRAL_PROFILES,
+    MUNICIPAL_PROFILES,
+    PROFILE_ORDER,
+    RULES,
+    TOTP_PROFILES,
+    Permission,
+    allowed,
+    matrix_markdown,
+)
+from devstack.demo_data import DEMO_PASSWORD
+
+OWN, FOREIGN = "13101", "13114"
+MISSING_PAYMENT = "{code}-01JQ0000000000000000000000"
+MISSING_UPLOAD = "20270320T130000Z-0123abcd"
+P = Permission
+
+# (method, path, permissions that open it (any of), probe body, status when allowed)
+ROUTES: list[tuple[str, str, tuple[Permission, ...], object, int]] = [
+    ("get", "/v1/admin/municipalities/{code}/payments", (P.PAYMENTS_READ,), None, 200),
+    ("get", "/v1/admin/municipalities/{code}/payments.csv", (P.PAYMENTS_EXPORT,), None, 200),
+    ("get", "/v1/admin/municipalities/{code}/payments/" + MISSING_PAYMENT, (P.PAYMENTS_READ,), None, 404),
+    ("post", "/v1/admin/municipalities/{code}/payments/" + MISSING_PAYMENT + "/resend-receipt",
+     (P.RECEIPTS_RESEND,), None, 404),
+    ("post", "/v1/admin/municipalities/{code}/rolls/uploads", (P.ROLLS_UPLOAD,), {}, 400),
+    ("get", "/v1/admin/municipalities/{code}/rolls/uploads", (P.ROLLS_READ,), None, 200),
+    ("post", "/v1/admin/municipalities/{code}/rolls/uploads/" + MISSING_UPLOAD + "/process", (P.ROLLS_UPLOAD,),
+     None, 404),
+    ("get", "/v1/admin/municipalities/{code}/rolls/uploads/" + MISSING_UPLOAD, (P.ROLLS_READ,), None, 404),
+    ("get", "/v1/admin/municipalities/{code}/settings", (P.SETTINGS_READ,), None, 200),
+    ("patch", "/v1/admin/municipalities/{code}/settings", (P.BRANDING_EDIT, P.SETTINGS_EDIT), {}, 400),
+    ("post", "/v1/admin/municipalities/{code}/settings/logo-upload", (P.BRANDING_EDIT,), {}, 400),
+    ("post", "/v1/admin/municipalities/{code}/settings/logo", (P.BRANDING_EDIT,), {}, 400),
+    ("post", "/v1/admin/municipalities/{code}/portal-keys", (P.PORTAL_KEYS_ROTATE,), {"revoke_others": "x"}, 400),
+    ("get", "/v1/admin/municipalities/{code}/officials", (P.OFFICIALS_READ,), None, 200),
+    ("post", "/v1/admin/municipalities/{code}/officials", (P.OFFICIALS_MANAGE,), {}, 400),
+    ("patch", "/v1/admin/municipalities/{code}/officials/nadie@example.cl", (P.OFFICIALS_MANAGE,), {}, 400),
+    ("get", "/v1/admin/municipalities/{code}/audit", (P.AUDIT_READ,), None, 200),
+]
+CENTRAL_ROUTES: list[tuple[str, str, tuple[Permission, ...], object, int]] = [
+    ("get", "/v1/admin/central/municipalities", (P.MUNICIPALITIES_READ,), None, 200),
+    ("post", "/v1/admin/central/municipalities", (P.MUNICIPALITIES_ONBOARD,), {}, 400),
+    ("patch", "/v1/admin/central/municipalities/13101", (P.MUNICIPALITIES_EDIT,), {}, 400),
+    ("get", "/v1/admin/reference/utm", (P.REFERENCE_READ,), None, 200),
+    ("put", "/v1/admin/reference/utm/2027-01", (P.REFERENCE_EDIT,), {}, 400),
+]
+DOMAINS = {"13101": "munistgo.demo", "13114": "lascondes.demo"}
+PROFILES = sorted(MUNICIPAL_PROFILES) + sorted(CENTRAL_PROFILES)
+
+
+def email_of(profile: str, code: str = OWN) -> str:
+    domain = "subdere.demo" if profile in CENTRAL_PROFILES else DOMAINS[code]
+    return f"{profile.replace('_', '.')}@{domain}"
+
+
+@pytest.fixture(scope="module")
+def env(shared_demo_stack_with_users):
+    from chalice.test import Client
+
+    from app import app
+
+    env_vars = shared_demo_stack_with_users["env"]
+    cognito = boto3.client("cognito-idp")
+    tokens = {}
+    for profile in PROFILES:
+        result = cognito.initiate_auth(ClientId=env_vars["SEM_COGNITO_CLIENT_ID"], AuthFlow="USER_PASSWORD_AUTH",
+                                       AuthParameters={"USERNAME": email_of(profile), "PASSWORD": DEMO_PASSWORD})
+        tokens[profile] = result["AuthenticationResult"]["IdToken"]
+    with Client(app, stage_name="test") as client:
+        yield client, tokens
+
+
+def call(client, method, path, token, body=None):
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    kwargs = {"headers": headers}
+    if body is not None:
+        kwargs["body"] = json.dumps(body).encode()
+    response = getattr(client.http, method)(path, **kwargs)
+    return response.status_code, response.body
+
+
+def expected(profile: str, permissions: tuple[Permission, ...], code: str, success: int) -> int:
+    holds = any(allowed(profile, p) for p in permissions)
+    if not holds:
+        return 403
+    if profile in MUNICIPAL_PROFILES and code != OWN:
+        return 403
+    return success
+
+
+def test_the_route_table_covers_every_admin_route():
+    from app import app
+
+    admin = {(path, method.lower()) for path, methods in app.routes.items() for method in methods
+             if path.startswith("/v1/admin/") and path != "/v1/admin/me"}
+    listed = {(path.replace(MISSING_PAYMENT, "{payment_id}").replace(MISSING_UPLOAD, "{upload_id}")
+               .replace("nadie@example.cl", "{email}"), method) for method, path, *_ in ROUTES}
+    listed |= {(path.replace("/13101", "/{code}").replace("/utm/2027-01", "/{table}/{month}")
+                .replace("/utm", "/{table}"), method) for method, path, *_ in CENTRAL_ROUTES}
+    assert admin == listed
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_every_municipality_route_answers_per_the_matrix(env, profile):
+    client, tokens = env
+    mismatches = []
+    for method, template, permissions, body, success in ROUTES:
+        for code in (OWN, FOREIGN):
+            path = template.replace("{code}", code)
+            status, answer = call(client, method, path, tokens[profile], body)
+            want = expected(profile, permissions, code, success)
+            if status != want:
+                mismatches.append((method, path, status, want, answer))
+    assert mismatches == []
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_every_central_route_answers_per_the_matrix(env, profile):
+    client, tokens = env
+    mismatches = []
+    for method, path, permissions, body, success in CENTRAL_ROUTES:
+        status, answer = call(client, method, path, tokens[profile], body)
+        want = success if any(allowed(profile, p) for p in permissions) else 403
+        if status != want:
+            mismatches.append((method, path, status, want, answer))
+    assert mismatches == []
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_me_says_who_the_official_is(env, profile):
+    client, tokens = env
+    status, body = call(client, "get", "/v1/admin/me", tokens[profile])
+    assert status == 200, body
+    me = json.loads(body)
+    assert me["profile"] == profile
+    assert me["municipality"]["code"] == ("00000" if profile in CENTRAL_PROFILES else OWN)
+    assert set(me["permissions"]) == {p.value for p in Permission if allowed(profile, p)}
+    assert me["totp"]["required"] is (profile in TOTP_PROFILES)
+
+
+def test_a_malformed_code_in_the_path_is_403_for_a_municipal_official_and_400_for_central(env):
+    client, tokens = env
+    assert call(client, "get", "/v1/admin/municipalities/1310/payments", tokens["tesorero"])[0] == 403
+    assert call(client, "get", "/v1/admin/municipalities/00000/payments", tokens["tesorero"])[0] == 403
+    assert call(client, "get", "/v1/admin/municipalities/1310x/payments", tokens["soporte"])[0] == 400
+
+
+def test_soporte_is_read_only_and_totp_is_for_those_who_authorize_payments():
+    assert not [p for p, rule in RULES.items() if rule.writes and "soporte" in rule.profiles]
+    assert {"tesorero", "tesorero_subrogante", "director_finanzas", "alcalde"} == TOTP_PROFILES
+    assert RULES[P.OFFICIALS_MANAGE].profiles == {"administrador_municipal"}
+    assert set(PROFILE_ORDER) == MUNICIPAL_PROFILES | CENTRAL_PROFILES
+
+
+def test_docs_roles_md_holds_the_matrix_of_the_code():
+    text = (Path(__file__).resolve().parents[2] / "docs" / "roles.md").read_text(encoding="utf-8")
+    assert matrix_markdown() in text, "regenerate the table: python -c 'from chalicelib.services.permissions " \
+                                      "import matrix_markdown; print(matrix_markdown())'"
