@@ -9,6 +9,7 @@ from chalicelib.api import (
     admin_officials,
     admin_payments,
     admin_reference,
+    admin_reports,
     admin_rolls,
     admin_settings,
     citizen,
@@ -20,6 +21,7 @@ from chalicelib.api import (
 )
 from chalicelib.api import receipts as receipt_routes
 from chalicelib.worker import receipts, schedules
+from chalicelib.worker import settlements as settlement_worker
 
 app = Chalice(app_name="sem")
 app.register_middleware(middleware.request_context, "http")
@@ -35,7 +37,9 @@ app.register_blueprint(admin_settings.bp)
 app.register_blueprint(admin_officials.bp)
 app.register_blueprint(admin_audit.bp)
 app.register_blueprint(admin_central.bp)
+app.register_blueprint(admin_reports.bp)
 app.register_blueprint(openapi.bp)
 app.register_blueprint(receipt_routes.bp)
 app.register_blueprint(receipts.bp)
 app.register_blueprint(schedules.bp)
+app.register_blueprint(settlement_worker.bp)

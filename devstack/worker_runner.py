@@ -117,7 +117,12 @@ class WorkerRunner:
 def main() -> None:
     argparse.ArgumentParser(description=__doc__).parse_args()
     import app  # noqa: F401  (registers the blueprints, as Lambda's import of app.py does)
-    from chalicelib.worker import receipts, schedules
+    from chalicelib.worker import receipts, schedules, settlements
+
+    def every_few_seconds(event: Any, context: Any) -> None:
+        """What EventBridge and S3 notifications would start: the sweep, and new settlement files."""
+        schedules.sweep_payments(event, context)
+        settlements.poll_settlements(event, context)
 
     settings = get_settings()
     runner = WorkerRunner(aws_client("sqs"), settings.receipts_queue_url,
@@ -129,7 +134,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     print("worker runner polling the receipts queue", flush=True)
-    runner.run_forever(schedules.sweep_payments, float(os.environ.get("SEM_LOCAL_SWEEP_S", "5")))
+    runner.run_forever(every_few_seconds, float(os.environ.get("SEM_LOCAL_SWEEP_S", "5")))
 
 
 if __name__ == "__main__":

@@ -116,6 +116,29 @@ def receipt(code: str, folio: str) -> str:
     return f"{tenant(code)}#RECEIPT#{folio}"
 
 
+def settlement(code: str, day: str) -> str:
+    """Partition of TGR's settlement files of a municipality for one day (sk `FILE#<sha256>`,
+    `HEAD` = the version counter)."""
+    return f"{tenant(code)}#SETTLE#{day}"
+
+
+def settlement_poll(code: str) -> str:
+    """Partition of the local poller's marker for a municipality's settlement files (sk `MARKER`)."""
+    return f"{tenant(code)}#SETTLEPOLL"
+
+
+def reconciliation(code: str, day: str) -> str:
+    """Partition of a municipality's reconciliation of one day: `RUN#<utc>#<n>` (append-only runs),
+    `DISC#<id>` (a discrepancy) and `DISC#<id>#EV#<utc>#<n>` (its comments and status events)."""
+    return f"{tenant(code)}#RECON#{day}"
+
+
+def stats_rollup(code: str, year: int) -> str:
+    """Partition of a municipality's (or `00000`'s) closed-month summaries of one year (sk `YYYY-MM`,
+    the month's days inside), derived once from the daily counters (`stats`) by the reports."""
+    return f"{tenant(code)}#STATSY#{year:04d}"
+
+
 def roll_uploads(code: str) -> str:
     """Partition of a municipality's roll uploads (sk `UPLOAD#<upload id>`, ids sort by time)."""
     return f"{tenant(code)}#ROLLS"

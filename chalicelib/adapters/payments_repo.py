@@ -119,6 +119,23 @@ class PaymentRepository:
         operations.extend(extra)
         self._table.transact(operations)
 
+    def reopen_email(self, code: str, payment_id: str, *, requested_by: str, at: str,
+                     event: dict[str, Any]) -> bool:
+        """Ask the receipts worker to send the receipt's e-mail again: the settled e-mail step
+        (sent or failed) goes back to `retry`. False when it is not settled (a send is under way
+        or was never tried): then there is nothing to reopen."""
+        try:
+            self._table.transact([
+                {"update": (keys.payment(code, payment_id), "META"),
+                 "expression": "SET #e.#st = :retry, #e.resend_requested_by = :who, #e.resend_requested_at = :at",
+                 "condition": "#e.#st IN (:sent, :failed)", "names": {"#e": "email", "#st": "status"},
+                 "values": {":retry": "retry", ":who": requested_by, ":at": at, ":sent": "sent", ":failed": "failed"}},
+                {"put": event},
+            ])
+        except ConditionFailed:
+            return False
+        return True
+
     def update_fields(self, code: str, payment_id: str, *, set_fields: Mapping[str, Any],
                       remove_fields: Sequence[str] = (), condition: str | None = None,
                       values: Mapping[str, Any] | None = None, event: dict[str, Any] | None = None) -> None:

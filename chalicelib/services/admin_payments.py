@@ -15,7 +15,7 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,7 +25,7 @@ from chalicelib.adapters.dynamo import DynamoTable, Item
 from chalicelib.adapters.job_queue import JobQueue
 from chalicelib.adapters.object_store import ObjectStore
 from chalicelib.adapters.paged_search import Partition, search
-from chalicelib.adapters.payments_repo import PaymentRepository
+from chalicelib.adapters.payments_repo import PaymentRepository, event_row
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, RuleRefused
 from chalicelib.domain.payments import PAYMENT_ID, STATUS_TEXT, PaymentStatus, utc_key
 from chalicelib.domain.plates import parse_plate
@@ -282,8 +282,15 @@ def resend_receipt(code: str, payment_id: str, official: Official, ctx: Payments
     meta = _require_payment(code, payment_id, ctx)
     if meta.get("status") != PaymentStatus.PAID.value:
         raise Conflict("Solo un pago pagado tiene comprobante para reenviar.", code="payment_not_paid")
-    message_id = ctx.receipts_queue.send({"kind": "receipt", "municipality": code, "payment_id": payment_id,
-                                          "resend": True})
+    if not meta.get("receipt"):
+        raise Conflict("El comprobante aún se está emitiendo; se enviará al terminar.", code="receipt_not_issued")
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    reopened = ctx.payments.reopen_email(code, payment_id, requested_by=official.email, at=now, event=event_row(
+        code, payment_id, now, "receipt_resend_requested", {"by": official.email}))
+    if not reopened:
+        raise Conflict("Ya hay un envío del comprobante en curso.", code="email_in_progress")
+    # The ordinary receipt job: its e-mail step sees `retry` and sends again, exactly once.
+    message_id = ctx.receipts_queue.send({"kind": "receipt", "municipality": code, "payment_id": payment_id})
     ctx.audit.record(code, actor=official.email, profile=official.profile, action="payment.receipt.resend",
                      target=payment_id, before=None, after={"to": (meta.get("payer") or {}).get("email"),
                                                             "folio": _folio_of(meta)})

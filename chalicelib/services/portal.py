@@ -54,6 +54,8 @@ def open_portal(code: str, *, api_key: str | None, origin: str | None, services:
     if record is None or record.get("status") != "active" or not secret_matches(parsed.secret, record["hash"]):
         raise Unauthenticated("La clave de portal (X-Api-Key) no es válida.", code="invalid_api_key",
                               field="X-Api-Key")
+    if config.get("enabled") is False:
+        raise Forbidden("La municipalidad está deshabilitada en la plataforma.", code="municipality_disabled")
     agreement = config.get("agreement") or {}
     valid_until = agreement.get("valid_until")
     if agreement.get("status") != "in_force" or (valid_until and str(valid_until) < today.isoformat()):

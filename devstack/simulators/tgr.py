@@ -20,6 +20,17 @@ Automation and switches for tests (API.md, "Local TGR simulator"):
                                                  "signature": "valid"|"stale"|"forged",
                                                  "out_of_order": true, "reset": true} (each optional)
 
+    POST /simulator/settlements                 {"municipality": "13101", "date": "2027-03-20",
+                                                 "omit": [order ids], "unknown": 1,
+                                                 "amount_delta": {"<order id>": -100},
+                                                 "duplicate": [order ids], "generated_at": "…",
+                                                 "upload": true}
+                                                the day's settlement file (rendición, docs/settlement.md)
+                                                of the approved orders, with its switches; written
+                                                to the uploads bucket (SEM_UPLOADS_BUCKET, through
+                                                AWS_ENDPOINT_URL: moto) unless "upload": false, and
+                                                returned as {"key", "csv", "lines", "total", …}
+
 Switches apply to every later completion until `{"reset": true}`. With `delay_s`, the automation
 endpoint waits before sending (and answers after), while the checkout page redirects the person at
 once and notifies in the background, so the municipal site's return page first sees "pending".
@@ -390,6 +401,70 @@ class TgrSimulator:
         with self._lock:
             return order.state()
 
+    # -- settlement files -------------------------------------------------------------------
+
+    def settlement(self, data: Any) -> dict[str, Any]:
+        """The day's settlement file for a municipality's approved orders (see `POST /simulator/settlements`)."""
+        from chalicelib.domain.reconciliation import SettlementLine, file_name, format_settlement
+
+        if not isinstance(data, dict):
+            raise InvalidRequest(None, "the body must be a JSON object")
+        unknown_fields = set(data) - {"municipality", "date", "omit", "unknown", "amount_delta", "duplicate",
+                                      "generated_at", "upload"}
+        if unknown_fields:
+            raise InvalidRequest(sorted(unknown_fields)[0], "is not a settlement switch")
+        municipality = _text(data, "municipality", 5)
+        if not _MUNICIPALITY.match(municipality):
+            raise InvalidRequest("municipality", "must be a 5-digit CUT code")
+        day = _text(data, "date", 10)
+        try:
+            datetime.strptime(day, "%Y-%m-%d")
+        except ValueError:
+            raise InvalidRequest("date", "must be YYYY-MM-DD") from None
+        omit = data.get("omit", [])
+        duplicate = data.get("duplicate", [])
+        deltas = data.get("amount_delta", {})
+        if not isinstance(omit, list) or not isinstance(duplicate, list) or not isinstance(deltas, dict):
+            raise InvalidRequest(None, "omit and duplicate must be lists of order ids; amount_delta an object")
+        unknown = _int(data.get("unknown", 0), "unknown", 0, 50)
+        for order_id, delta in deltas.items():
+            _int(delta, f"amount_delta.{order_id}", -MAX_AMOUNT, MAX_AMOUNT)
+        generated_at = data.get("generated_at") or now_santiago().isoformat(timespec="seconds")
+        try:
+            datetime.fromisoformat(str(generated_at))
+        except ValueError:
+            raise InvalidRequest("generated_at", "must be an ISO 8601 date and time with offset") from None
+        lines = []
+        with self._lock:
+            for order in self._orders.values():
+                first = next((d for d in order.deliveries if d.kind == "first"), None)
+                if order.municipality != municipality or order.status != "approved" or first is None:
+                    continue
+                note = first.notification
+                if str(note["paid_at"])[:10] != day or order.order_id in omit:
+                    continue
+                amount = int(note["amount"]) + int(deltas.get(order.order_id, 0))
+                line = SettlementLine(order.order_id, order.merchant_reference, amount, order.method or "credito",
+                                      str(note.get("authorization_code") or ""), str(note["paid_at"]))
+                lines += [line] * (2 if order.order_id in duplicate else 1)
+        for n in range(unknown):
+            lines.append(SettlementLine(f"TGR-{day.replace('-', '')}-X{secrets.token_hex(4).upper()}",
+                                        f"{municipality}-DESCONOCIDO-{n + 1}", 10_000 * (n + 1), "debito",
+                                        f"{secrets.randbelow(1_000_000):06d}", f"{day}T12:00:00-03:00"))
+        body = format_settlement(municipality, day, str(generated_at), lines)
+        key = f"{municipality}/settlements/{day}/{file_name(municipality, day, str(generated_at))}"
+        bucket = os.environ.get("SEM_UPLOADS_BUCKET")
+        upload = data.get("upload", bucket is not None)
+        if upload and not bucket:
+            raise InvalidRequest("upload", "needs SEM_UPLOADS_BUCKET in the simulator's environment")
+        if upload:
+            import boto3
+
+            boto3.client("s3", endpoint_url=os.environ.get("AWS_ENDPOINT_URL")).put_object(
+                Bucket=bucket, Key=key, Body=body, ContentType="text/csv; charset=utf-8")
+        return {"key": key, "bucket": bucket if upload else None, "uploaded": bool(upload), "lines": len(lines),
+                "total": sum(line.amount for line in lines), "generated_at": generated_at, "csv": body.decode()}
+
     # -- completion --------------------------------------------------------------------------
 
     def complete(self, order_id: str, outcome: str, method: str = "credito", *,
@@ -539,6 +614,8 @@ class TgrHandler(JsonHandler):
             if path == "/api/v1/orders":
                 order, created = self.sim.create_order(self._json())
                 self.send_json(201 if created else 200, order.public())
+            elif path == "/simulator/settlements":
+                self.send_json(201, self.sim.settlement(self._json()))
             elif path == "/simulator/control":
                 changes = self._json()
                 if not isinstance(changes, dict):

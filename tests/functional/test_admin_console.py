@@ -179,6 +179,13 @@ def _create_payments(world):
                                                    issued_at="2027-03-18T10:06:00-03:00", amount=186_250),
         hash_code=lambda folio, code: "not-checked-here")
     ids["folio"] = allocation["folio"]
+    wiring.receipts_repo().mark_issued(
+        "13101", ids["paid_patente"], {"folio": ids["folio"], "verification_code": "ABCD-EFGH",
+                                       "key": allocation["key"], "issued_at": "2027-03-18T10:06:00-03:00"},
+        signature={"status": "signed"}, event={"pk": keys.payment("13101", ids["paid_patente"]),
+                                               "sk": "EVENT#2027-03-18T13:06:00Z#000", "type": "receipt_issued"})
+    wiring.data_table().update(keys.payment("13101", ids["paid_patente"]), "META", "SET email = :e",
+                               values={":e": {"status": "sent", "attempts": 1}})
     wiring.data_table().put({"pk": keys.payment("13101", ids["paid_patente"]), "sk": "EMAIL#2027-03-18T13:07:00Z#a1",
                              "at": "2027-03-18T10:07:00-03:00", "attempt": 1, "to": "maria@ciudadano.demo",
                              "status": "sent", "kind": "receipt", "folio": ids["folio"]})
@@ -303,13 +310,18 @@ def _jobs():
     return bodies
 
 
-def test_resend_receipt_enqueues_a_resend_job_and_is_audited(world):
+def test_resend_receipt_reopens_the_email_step_queues_the_job_and_is_audited(world):
     ids = world["ids"]
     _jobs()  # drain what the approvals queued
     status, body = admin(world, "post", f"{BASE}/13101/payments/{ids['paid_patente']}/resend-receipt",
                          OPERADOR_RENTAS)
     assert status == 202, body
-    assert {"kind": "receipt", "municipality": "13101", "payment_id": ids["paid_patente"], "resend": True} in _jobs()
+    assert {"kind": "receipt", "municipality": "13101", "payment_id": ids["paid_patente"]} in _jobs()
+    email = wiring.payments_repo().get("13101", ids["paid_patente"])["email"]
+    assert (email["status"], email["resend_requested_by"]) == ("retry", OPERADOR_RENTAS)
+    status, body = admin(world, "post", f"{BASE}/13101/payments/{ids['paid_patente']}/resend-receipt",
+                         OPERADOR_RENTAS)
+    assert (status, body["error"]["code"]) == (409, "email_in_progress")  # a double click sends once
     status, body = admin(world, "post", f"{BASE}/13101/payments/{ids['pending_aseo']}/resend-receipt",
                          OPERADOR_RENTAS)
     assert (status, body["error"]["code"]) == (409, "payment_not_paid")

@@ -30,6 +30,7 @@ from devstack.demo_data import DEMO_PASSWORD
 OWN, FOREIGN = "13101", "13114"
 MISSING_PAYMENT = "{code}-01JQ0000000000000000000000"
 MISSING_UPLOAD = "20270320T130000Z-0123abcd"
+MISSING_DISCREPANCY = "d0000000000000000000000000"
 P = Permission
 
 # (method, path, permissions that open it (any of), probe body, status when allowed)
@@ -53,6 +54,16 @@ ROUTES: list[tuple[str, str, tuple[Permission, ...], object, int]] = [
     ("post", "/v1/admin/municipalities/{code}/officials", (P.OFFICIALS_MANAGE,), {}, 400),
     ("patch", "/v1/admin/municipalities/{code}/officials/nadie@example.cl", (P.OFFICIALS_MANAGE,), {}, 400),
     ("get", "/v1/admin/municipalities/{code}/audit", (P.AUDIT_READ,), None, 200),
+    ("get", "/v1/admin/municipalities/{code}/consolidation/2027-03-20", (P.RECONCILIATION_READ,), None, 200),
+    ("get", "/v1/admin/municipalities/{code}/reconciliation/2027-03-20", (P.RECONCILIATION_READ,), None, 200),
+    ("post", "/v1/admin/municipalities/{code}/reconciliation/2027-03-20/run", (P.RECONCILIATION_RESOLVE,), None,
+     200),
+    ("post", "/v1/admin/municipalities/{code}/reconciliation/2027-03-20/discrepancies/" + MISSING_DISCREPANCY
+     + "/comments", (P.RECONCILIATION_COMMENT,), {}, 400),
+    ("post", "/v1/admin/municipalities/{code}/reconciliation/2027-03-20/discrepancies/" + MISSING_DISCREPANCY
+     + "/resolve", (P.RECONCILIATION_RESOLVE,), {}, 400),
+    ("get", "/v1/admin/municipalities/{code}/reports?from=2027-03-01&to=2027-03-31", (P.REPORTS_MUNICIPAL,), None,
+     200),
 ]
 CENTRAL_ROUTES: list[tuple[str, str, tuple[Permission, ...], object, int]] = [
     ("get", "/v1/admin/central/municipalities", (P.MUNICIPALITIES_READ,), None, 200),
@@ -60,6 +71,7 @@ CENTRAL_ROUTES: list[tuple[str, str, tuple[Permission, ...], object, int]] = [
     ("patch", "/v1/admin/central/municipalities/13101", (P.MUNICIPALITIES_EDIT,), {}, 400),
     ("get", "/v1/admin/reference/utm", (P.REFERENCE_READ,), None, 200),
     ("put", "/v1/admin/reference/utm/2027-01", (P.REFERENCE_EDIT,), {}, 400),
+    ("get", "/v1/admin/central/reports?year=2026&as_of=2026-03-31", (P.REPORTS_CENTRAL,), None, 200),
 ]
 DOMAINS = {"13101": "munistgo.demo", "13114": "lascondes.demo"}
 PROFILES = sorted(MUNICIPAL_PROFILES) + sorted(CENTRAL_PROFILES)
@@ -110,9 +122,10 @@ def test_the_route_table_covers_every_admin_route():
 
     admin = {(path, method.lower()) for path, methods in app.routes.items() for method in methods
              if path.startswith("/v1/admin/") and path != "/v1/admin/me"}
-    listed = {(path.replace(MISSING_PAYMENT, "{payment_id}").replace(MISSING_UPLOAD, "{upload_id}")
+    listed = {(path.split("?")[0].replace(MISSING_PAYMENT, "{payment_id}").replace(MISSING_UPLOAD, "{upload_id}")
+               .replace(MISSING_DISCREPANCY, "{discrepancy_id}").replace("/2027-03-20", "/{day}")
                .replace("nadie@example.cl", "{email}"), method) for method, path, *_ in ROUTES}
-    listed |= {(path.replace("/13101", "/{code}").replace("/utm/2027-01", "/{table}/{month}")
+    listed |= {(path.split("?")[0].replace("/13101", "/{code}").replace("/utm/2027-01", "/{table}/{month}")
                 .replace("/utm", "/{table}"), method) for method, path, *_ in CENTRAL_ROUTES}
     assert admin == listed
 

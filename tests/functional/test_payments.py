@@ -366,6 +366,10 @@ def test_agreement_and_services_are_enforced(world):
     wiring.municipalities().forget()
     status, body, _ = request(world, "get", "/v1/municipalities/05101/debts?rut=12345678-5", code="05101")
     assert (status, body["error"]["code"]) == (403, "agreement_not_in_force")
+    table.update(keys.municipality("05101"), "CONFIG", "SET enabled = :f", values={":f": False})
+    wiring.municipalities().forget()
+    status, body, _ = request(world, "get", "/v1/municipalities/05101/debts?rut=12345678-5", code="05101")
+    assert (status, body["error"]["code"]) == (403, "municipality_disabled")
 
 
 @pytest.mark.parametrize(("body", "headers", "code", "field"), [

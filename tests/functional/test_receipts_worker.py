@@ -306,6 +306,27 @@ def test_redelivery_changes_nothing(rx):
     assert events.count("receipt_emailed") == 1
 
 
+def test_an_official_resend_sends_the_same_receipt_once_more(rx):
+    from chalicelib.services import admin_payments
+    from chalicelib.services.auth import Official
+
+    before = counter()
+    created = paid(rx["world"], "resend")
+    deliver(created["job"])
+    first = assert_complete_once(created, counter_before=before)
+    official = Official(email="operador.rentas@munistgo.demo", municipality="13101", profile="operador_rentas",
+                        name="Operador")
+    admin_payments.resend_receipt("13101", created["payment_id"], official, wiring.payments_admin())
+    resend_job = take_job(created["payment_id"])  # the job the resend queued
+    deliver(resend_job)
+    deliver(resend_job)  # a redelivery of the resend job sends nothing more
+    mails = mails_to(created["email"])
+    assert len(mails) == 2
+    assert attachment_of(mails[0]) == attachment_of(mails[1])
+    assert meta(created["payment_id"])["receipt"] == first  # the same receipt, not a new one
+    assert counter() == before + 1  # no second folio
+
+
 @pytest.mark.parametrize(("step", "attempts"), [
     ("sign", 1),        # after the folio: KMS throttled while signing
     ("after_put", 1),   # the PDF is in S3, the worker dies before marking the payment

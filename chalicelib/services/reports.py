@@ -1,0 +1,412 @@
+"""Operation reports from the pre-aggregated counters only (never from payments, never a scan).
+
+Sources (docs/reports.md):
+- `<cut>#STATS#<day>` / `00000#STATS#<day>`: the counters the gateway updates in the transaction
+  that marks a payment paid (amount, items, payments per service and method; the platform's per
+  municipality too). A day is one Query.
+- `<cut>#STATSY#<year>` / `00000#STATSY#<year>`, sk `YYYY-MM`: a closed month's summary (its days
+  inside), derived here once from its days' counters and stored (conditional put, never
+  rewritten). A month is closed when its last day is `CLOSED_AFTER_DAYS` behind: a payment is paid
+  within its time to live (≤ 24 h) of its creation, so no counter of a closed day changes any
+  more. A year is then one Query of ≤ 12 items plus a Query for each day of the open month(s).
+
+"Transacciones" are the counters' `payments`: a cart that mixes services counts once in each
+service it paid (carts are almost always one service).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, Final, Literal
+
+from chalicelib.adapters.stats_repo import StatsRepository
+from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.money import format_clp, format_date
+from chalicelib.domain.reconciliation import METHOD_TEXT, SERVICE_TEXT, average
+
+PLATFORM: Final = "00000"
+CLOSED_AFTER_DAYS: Final = 2
+MAX_RANGE_DAYS: Final = 366
+MONTHS: Final = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
+                 "octubre", "noviembre", "diciembre")
+MONTHS_SHORT: Final = ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic")
+
+Group = Literal["day", "month", "service", "method"]
+
+
+@dataclass
+class DaySummary:
+    """A day's counters, merged by service and method (and, for the platform, who had payments)."""
+
+    cells: dict[str, list[int]] = field(default_factory=dict)  # "service#method" -> [amount, items, payments]
+    municipalities: set[str] = field(default_factory=set)
+
+    def add(self, key: str, amount: int, items: int, payments: int) -> None:
+        cell = self.cells.setdefault(key, [0, 0, 0])
+        cell[0] += amount
+        cell[1] += items
+        cell[2] += payments
+
+    def stored(self) -> dict[str, Any]:
+        return {"c": self.cells, "m": sorted(self.municipalities)} if self.municipalities else {"c": self.cells}
+
+    @classmethod
+    def from_stored(cls, data: Mapping[str, Any]) -> DaySummary:
+        return cls({k: [int(x) for x in v] for k, v in dict(data.get("c", {})).items()}, set(data.get("m", [])))
+
+
+def month_summary(days: Mapping[date, DaySummary]) -> dict[str, Any]:
+    """A closed month's stored shape: its days' summaries by day of month (days without payments left
+    out), as one compact JSON string — a nested map of ~1,000 numbers costs far more to marshal."""
+    import json
+
+    return {"days": json.dumps({f"{d.day:02d}": s.stored() for d, s in sorted(days.items()) if s.cells},
+                               separators=(",", ":"), sort_keys=True)}
+
+
+def month_end(year: int, month: int) -> date:
+    return (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1))
+
+
+@dataclass
+class ReportsContext:
+    stats: StatsRepository
+    today: date
+    workers: int = 8
+    summarise: bool = True  # store closed days' summaries as they are derived
+
+    @property
+    def closed_until(self) -> date:
+        return self.today - timedelta(days=CLOSED_AFTER_DAYS)
+
+
+@dataclass
+class Figures:
+    amount: int = 0
+    items: int = 0
+    payments: int = 0
+
+    def add(self, cell: list[int]) -> None:
+        self.amount += cell[0]
+        self.items += cell[1]
+        self.payments += cell[2]
+
+    def as_dict(self) -> dict[str, int]:
+        return {"amount": self.amount, "payments": self.payments, "items": self.items,
+                "average_ticket": average(self.amount, self.payments)}
+
+
+def days_between(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+# -- reading the counters --------------------------------------------------------------------------
+
+def _from_counters(owner: str, day: str, stats: StatsRepository) -> DaySummary:
+    summary = DaySummary()
+    for item in stats.day_cells(owner, day):
+        parts = str(item["sk"]).split("#")
+        if owner == PLATFORM:
+            if len(parts) != 3:
+                continue
+            summary.municipalities.add(parts[0])
+            parts = parts[1:]
+        key = f"{parts[0]}#{parts[1] if len(parts) > 1 else 'desconocido'}"
+        summary.add(key, int(item.get("amount", 0)), int(item.get("items", 0)), int(item.get("payments", 0)))
+    return summary
+
+
+def collect(owner: str, first: date, last: date, ctx: ReportsContext) -> dict[date, DaySummary]:
+    """Every day's summary from `first` to `last` (days after today are empty): closed months from
+    their stored summaries (one Query per year; a missing one is derived from its days' counters
+    and stored), the other days from their counters (one Query each, in parallel)."""
+    last = min(last, ctx.today)
+    found: dict[date, DaySummary] = {}
+    if last < first:
+        return found
+    months = sorted({(d.year, d.month) for d in days_between(first, last)})
+    closed = [(y, m) for y, m in months if month_end(y, m) <= ctx.closed_until]
+    stored: set[tuple[int, int]] = set()
+    for year in sorted({y for y, _ in closed}):
+        in_year = [m for y, m in closed if y == year]
+        for item in ctx.stats.month_summaries(owner, year, f"{year}-{min(in_year):02d}", f"{year}-{max(in_year):02d}"):
+            month = int(str(item["sk"])[5:7])
+            stored.add((year, month))
+            for day_text, data in json.loads(str(item.get("days") or "{}")).items():
+                found[date(year, month, int(day_text))] = DaySummary.from_stored(data)
+    to_derive = [ym for ym in closed if ym not in stored]
+    wanted = [d for d in days_between(first, last) if (d.year, d.month) not in stored]
+    for y, m in to_derive:  # a month is derived whole, to be stored whole
+        wanted += [d for d in days_between(date(y, m, 1), month_end(y, m)) if d not in wanted]
+    with ThreadPoolExecutor(max_workers=max(1, min(ctx.workers, len(wanted) or 1))) as pool:
+        computed = dict(zip(wanted, pool.map(lambda d: _from_counters(owner, d.isoformat(), ctx.stats), wanted),
+                            strict=True))
+    if ctx.summarise:
+        for y, m in to_derive:
+            days = {d: s for d, s in computed.items() if (d.year, d.month) == (y, m)}
+            ctx.stats.put_month_summary(owner, f"{y}-{m:02d}", month_summary(days))
+    found.update(computed)
+    return {d: s for d, s in found.items() if first <= d <= last}
+
+
+# -- a municipality's report -------------------------------------------------------------------------
+
+def check_range(first: date, last: date) -> None:
+    if last < first:
+        raise InvalidInput("La fecha final es anterior a la inicial.", code="invalid_range", field="to")
+    if (last - first).days + 1 > MAX_RANGE_DAYS:
+        raise InvalidInput(f"El período puede tener a lo más {MAX_RANGE_DAYS} días.", code="range_too_long",
+                           field="to")
+
+
+def _label(group: Group, key: str) -> str:
+    if group == "day":
+        return format_date(date.fromisoformat(key))
+    if group == "month":
+        return f"{MONTHS[int(key[5:7]) - 1]} {key[:4]}"
+    if group == "service":
+        return SERVICE_TEXT.get(key, key)
+    return METHOD_TEXT.get(key, key)
+
+
+def _group_key(group: Group, day: date, cell_key: str) -> str:
+    if group == "day":
+        return day.isoformat()
+    if group == "month":
+        return day.isoformat()[:7]
+    service, _, method = cell_key.partition("#")
+    return service if group == "service" else method
+
+
+def municipal_report(code: str, first: date, last: date, group: Group, ctx: ReportsContext) -> dict[str, Any]:
+    """Collections, transactions, items and average ticket of a municipality, grouped by day, month,
+    service or payment method."""
+    check_range(first, last)
+    days = collect(code, first, last, ctx)
+    rows: dict[str, Figures] = {}
+    if group in ("day", "month"):  # every period of the range, zeros included, for charts
+        for day in days_between(first, last):
+            rows.setdefault(_group_key(group, day, ""), Figures())
+    totals = Figures()
+    for day, summary in sorted(days.items()):
+        for cell_key, cell in summary.cells.items():
+            rows.setdefault(_group_key(group, day, cell_key), Figures()).add(cell)
+            totals.add(cell)
+    return {
+        "municipality": code, "from": first.isoformat(), "to": last.isoformat(), "group": group,
+        "rows": [{"key": key, "label": _label(group, key), **figures.as_dict()}
+                 for key, figures in sorted(rows.items())],
+        "totals": totals.as_dict(),
+        "source": "contadores diarios de pagos (no incluye pagos en revisión)",
+    }
+
+
+# -- the central report -------------------------------------------------------------------------------
+
+def same_date_previous_year(day: date) -> date:
+    return day.replace(year=day.year - 1, day=28) if (day.month, day.day) == (2, 29) else day.replace(year=day.year - 1)
+
+
+def _period(first: date, last: date, ctx: ReportsContext) -> dict[str, Any]:
+    days = collect(PLATFORM, first, last, ctx)
+    totals = Figures()
+    by_month: defaultdict[int, Figures] = defaultdict(Figures)
+    by_service: defaultdict[str, Figures] = defaultdict(Figures)
+    municipalities: set[str] = set()
+    for day, summary in days.items():
+        municipalities |= summary.municipalities
+        for cell_key, cell in summary.cells.items():
+            totals.add(cell)
+            by_month[day.month].add(cell)
+            by_service[cell_key.partition("#")[0]].add(cell)
+    return {"from": first.isoformat(), "to": last.isoformat(), "municipalities": len(municipalities),
+            **totals.as_dict(),
+            "by_month": [{"month": m, "label": MONTHS[m - 1], **by_month[m].as_dict()} for m in range(1, 13)],
+            "by_service": [{"service": s, "label": SERVICE_TEXT.get(s, s), **f.as_dict()}
+                           for s, f in sorted(by_service.items())]}
+
+
+def change_percent(current: int, previous: int) -> int | None:
+    """Whole-percent change (half up), None when there is nothing to compare with."""
+    if previous <= 0:
+        return None
+    scaled = (current - previous) * 100
+    return (2 * scaled + previous) // (2 * previous)
+
+
+def thousands(value: int) -> str:
+    return f"{value:,}".replace(",", ".")
+
+
+def central_report(year: int, ctx: ReportsContext, as_of: date | None = None) -> dict[str, Any]:
+    """The platform's year to date and the same dates of the previous year."""
+    if not 2000 <= year <= ctx.today.year:
+        raise InvalidInput(f"El año debe estar entre 2000 y {ctx.today.year}.", code="invalid_year", field="year")
+    as_of = as_of or min(ctx.today, date(year, 12, 31))
+    current = _period(date(year, 1, 1), as_of, ctx)
+    previous = _period(date(year - 1, 1, 1), same_date_previous_year(as_of), ctx)
+    amount_change = change_percent(current["amount"], previous["amount"])
+    payments_change = change_percent(current["payments"], previous["payments"])
+    sentence = (f"{thousands(current['municipalities'])} municipios, {thousands(current['payments'])} transacciones, "
+                f"{format_clp(current['amount'])}")
+    if amount_change is not None:
+        sentence += f", {'+' if amount_change >= 0 else ''}{amount_change}% sobre la misma fecha de {year - 1}"
+    return {"year": year, "as_of": as_of.isoformat(), "current": current, "previous": previous,
+            "change": {"amount_percent": amount_change, "payments_percent": payments_change,
+                       "municipalities": current["municipalities"] - previous["municipalities"]},
+            "sentence": sentence,
+            "note": "El porcentaje de la frase es la variación de la recaudación; transacciones = pagos por servicio."}
+
+
+# -- CSV -------------------------------------------------------------------------------------------
+
+def _csv(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
+    out = io.StringIO()
+    out.write("\ufeff")  # Excel (es-CL) reads UTF-8 with a BOM and `;` as the separator
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def municipal_csv(report: Mapping[str, Any]) -> str:
+    rows = [[r["key"], r["label"], r["amount"], r["payments"], r["items"], r["average_ticket"]] for r in report["rows"]]
+    t = report["totals"]
+    rows.append(["total", "Total", t["amount"], t["payments"], t["items"], t["average_ticket"]])
+    return _csv(["grupo", "etiqueta", "recaudacion_clp", "transacciones", "items", "ticket_promedio_clp"], rows)
+
+
+def central_csv(report: Mapping[str, Any]) -> str:
+    cur, prev = report["current"], report["previous"]
+    rows: list[list[Any]] = [["total", "", cur["municipalities"], cur["payments"], cur["amount"],
+                              prev["municipalities"], prev["payments"], prev["amount"]]]
+    for c, p in zip(cur["by_month"], prev["by_month"], strict=True):
+        rows.append(["mes", c["label"], "", c["payments"], c["amount"], "", p["payments"], p["amount"]])
+    for s in cur["by_service"]:
+        rows.append(["servicio", s["label"], "", s["payments"], s["amount"], "", "", ""])
+    year = report["year"]
+    return _csv(["tipo", "etiqueta", f"municipios_{year}", f"transacciones_{year}", f"recaudacion_clp_{year}",
+                 f"municipios_{year - 1}", f"transacciones_{year - 1}", f"recaudacion_clp_{year - 1}"], rows)
+
+
+# -- PDF -------------------------------------------------------------------------------------------
+
+def central_pdf(report: Mapping[str, Any], *, generated_at: str) -> bytes:
+    """The central report as an A4 PDF with charts (reportlab, imported here only)."""
+    from reportlab.graphics.charts.barcharts import VerticalBarChart
+    from reportlab.graphics.charts.legends import Legend
+    from reportlab.graphics.charts.piecharts import Pie
+    from reportlab.graphics.shapes import Drawing, String
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import cm
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    year, cur, prev = int(report["year"]), report["current"], report["previous"]
+    as_of = date.fromisoformat(str(report["as_of"]))
+    blue, red, grey = colors.HexColor("#0a2f5c"), colors.HexColor("#d52b1e"), colors.HexColor("#9aa5b1")
+    styles = getSampleStyleSheet()
+    story: list[Any] = [
+        Paragraph(f"SEM — Estadísticas de operación {year}", styles["Title"]),
+        Paragraph(f"Pagos en línea de permisos de circulación, patentes y derechos de aseo, del 01-01-{year} al "
+                  f"{format_date(as_of)}, comparados con la misma fecha de {year - 1}.", styles["Normal"]),
+        Spacer(1, 0.4 * cm),
+        Paragraph(f"<b>{report['sentence']}</b>", styles["Heading2"]),
+        Spacer(1, 0.2 * cm),
+    ]
+
+    def pct(value: int | None) -> str:
+        return "—" if value is None else f"{'+' if value >= 0 else ''}{value}%"
+
+    table = Table([
+        ["", str(year), str(year - 1), "Variación"],
+        ["Municipios con pagos", thousands(cur["municipalities"]), thousands(prev["municipalities"]),
+         f"{report['change']['municipalities']:+d}"],
+        ["Transacciones", thousands(cur["payments"]), thousands(prev["payments"]),
+         pct(report["change"]["payments_percent"])],
+        ["Recaudación", format_clp(cur["amount"]), format_clp(prev["amount"]), pct(report["change"]["amount_percent"])],
+        ["Ticket promedio", format_clp(cur["average_ticket"]), format_clp(prev["average_ticket"]), ""],
+    ], colWidths=[5 * cm, 4 * cm, 4 * cm, 3 * cm])
+    table.setStyle(TableStyle([
+        ("BACKGROUND", (0, 0), (-1, 0), blue), ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
+        ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"), ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+        ("GRID", (0, 0), (-1, -1), 0.5, grey), ("FONTSIZE", (0, 0), (-1, -1), 9)]))
+    story += [table, Spacer(1, 0.5 * cm)]
+
+    def millions(value: int) -> float:
+        return round(value / 1_000_000, 1)
+
+    months = Drawing(16 * cm, 7 * cm)
+    months.add(String(0, 7 * cm - 12, f"Recaudación por mes (millones de pesos): {year} y {year - 1}",
+                      fontName="Helvetica-Bold", fontSize=10))
+    bars = VerticalBarChart()
+    bars.x, bars.y, bars.width, bars.height = 40, 30, 14 * cm, 5 * cm
+    bars.data = [[millions(m["amount"]) for m in cur["by_month"]], [millions(m["amount"]) for m in prev["by_month"]]]
+    bars.categoryAxis.categoryNames = list(MONTHS_SHORT)
+    bars.valueAxis.valueMin = 0
+    bars.bars[0].fillColor, bars.bars[1].fillColor = blue, grey
+    bars.categoryAxis.labels.fontSize = 7
+    bars.valueAxis.labels.fontSize = 7
+    months.add(bars)
+    legend = Legend()
+    legend.x, legend.y, legend.fontSize = 14 * cm, 7 * cm - 30, 8
+    legend.colorNamePairs = [(blue, str(year)), (grey, str(year - 1))]
+    months.add(legend)
+    story += [months, Spacer(1, 0.4 * cm)]
+
+    services = Drawing(16 * cm, 6 * cm)
+    services.add(String(0, 6 * cm - 12, f"Recaudación por servicio, {year}", fontName="Helvetica-Bold",
+                        fontSize=10))
+    shares = [s for s in cur["by_service"] if s["amount"] > 0]
+    if shares:
+        pie = Pie()
+        pie.x, pie.y, pie.width, pie.height = 20, 10, 4.5 * cm, 4.5 * cm
+        pie.data = [s["amount"] for s in shares]
+        pie.labels = [f"{round(100 * s['amount'] / max(1, cur['amount']))}%" for s in shares]
+        palette = [blue, red, grey, colors.HexColor("#1b7d3a")]
+        for i in range(len(shares)):
+            pie.slices[i].fillColor = palette[i % len(palette)]
+        services.add(pie)
+        key = Legend()
+        key.x, key.y, key.fontSize, key.alignment = 7 * cm, 4 * cm, 8, "right"
+        key.colorNamePairs = [(palette[i % len(palette)], f"{s['label']}: {format_clp(s['amount'])}")
+                              for i, s in enumerate(shares)]
+        services.add(key)
+    story += [services, Spacer(1, 0.3 * cm)]
+
+    compare = Drawing(16 * cm, 5 * cm)
+    compare.add(String(0, 5 * cm - 12, f"Transacciones acumuladas al {format_date(as_of)}: {year} frente a {year - 1}",
+                       fontName="Helvetica-Bold", fontSize=10))
+    yoy = VerticalBarChart()
+    yoy.x, yoy.y, yoy.width, yoy.height = 40, 20, 6 * cm, 3.4 * cm
+    yoy.data = [[prev["payments"], cur["payments"]]]
+    yoy.categoryAxis.categoryNames = [str(year - 1), str(year)]
+    yoy.valueAxis.valueMin = 0
+    yoy.bars[0].fillColor = blue
+    yoy.valueAxis.labels.fontSize = 7
+    compare.add(yoy)
+    story += [compare, Spacer(1, 0.3 * cm),
+              Paragraph(f"Fuente: contadores diarios de la plataforma SEM. Generado el {generated_at}. "
+                        "Montos en pesos chilenos.", styles["Italic"])]
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(buffer, pagesize=A4, title=f"SEM estadísticas {year}", author="SEM — SUBDERE",
+                            leftMargin=2 * cm, rightMargin=2 * cm, topMargin=1.6 * cm, bottomMargin=1.6 * cm)
+    doc.build(story)
+    return buffer.getvalue()
+
+
+def timed(function: Callable[[], Any]) -> tuple[Any, float]:
+    """(result, milliseconds): for the bench and the logs."""
+    import time
+
+    start = time.perf_counter()
+    result = function()
+    return result, (time.perf_counter() - start) * 1000
