@@ -1,0 +1,227 @@
+/**
+ * The console's shell: sign-in, who am I (`GET /v1/admin/me`), the navigation of the modules the
+ * profile may use, the municipality being worked on, and a hash router (#/pagos, #/pagos/<id>, …)
+ * so a static bucket can serve every page from one index.html.
+ */
+
+import { api, whenUnauthenticated } from "./api.js";
+import { currentSession, isExpired, signOut } from "./auth.js";
+import { h, clear, replace } from "./dom.js";
+import { PERFILES } from "./format.js";
+import { errorBox, loading } from "./ui.js";
+import { renderSignIn } from "./pages/signin.js";
+
+const CONFIG = window.SEM_CONFIG || {};
+
+/** The modules, in menu order; `perm` = the permission of GET /v1/admin/me that shows it. */
+const MODULES = [
+  { path: "inicio", label: "Panel", icon: "M3 13h8V3H3zm0 8h8v-6H3zm10 0h8V11h-8zm0-18v6h8V3z", load: () => import("./pages/dashboard.js") },
+  { path: "pagos", label: "Pagos", perm: "payments.read", scoped: true, icon: "M2 6h20v12H2zM2 10h20M6 15h4", load: () => import("./pages/payments.js") },
+  { path: "roles", label: "Roles de cobro", perm: "rolls.read", scoped: true, icon: "M6 2h9l5 5v15H6zM14 2v6h6M9 13h8M9 17h8", load: () => import("./pages/rolls.js") },
+  { path: "configuracion", label: "Configuración", perm: "settings.read", scoped: true, icon: "M12 8a4 4 0 100 8 4 4 0 000-8zM3 12h2m14 0h2M12 3v2m0 14v2M5.6 5.6l1.4 1.4m10 10l1.4 1.4M5.6 18.4l1.4-1.4m10-10l1.4-1.4", load: () => import("./pages/settings.js") },
+  { path: "funcionarios", label: "Funcionarios", perm: "officials.read", scoped: true, icon: "M9 11a4 4 0 100-8 4 4 0 000 8zM2 21c0-4 3-7 7-7s7 3 7 7M17 11a3 3 0 000-6M22 21c0-3-2-5-4-6", load: () => import("./pages/officials.js") },
+  { path: "auditoria", label: "Auditoría", perm: "audit.read", scoped: true, icon: "M4 4h16v16H4zM8 9h8M8 13h8M8 17h5", load: () => import("./pages/audit.js") },
+  { path: "municipalidades", label: "Municipalidades", perm: "municipalities.read", icon: "M3 21h18M5 21V10l7-5 7 5v11M9 21v-6h6v6", load: () => import("./pages/municipalities.js") },
+  { path: "referencia", label: "UTM e IPC", perm: "reference.read", icon: "M4 20V10M10 20V4M16 20v-8M22 20H2", load: () => import("./pages/reference.js") },
+];
+const HIDDEN = {
+  "segundo-factor": { path: "segundo-factor", label: "Segundo factor", load: () => import("./pages/totp.js") },
+};
+
+const state = { me: null, municipalities: null, municipality: null };
+const app = document.getElementById("app");
+let expiryTimer = null;
+
+function visibleModules(me) {
+  return MODULES.filter((m) => !m.perm || me.permissions.includes(m.perm));
+}
+
+function parseHash() {
+  const raw = window.location.hash.replace(/^#\/?/, "");
+  const [path, query] = raw.split("?");
+  const segments = path.split("/").filter(Boolean).map(decodeURIComponent);
+  return { segments, query: new URLSearchParams(query || "") };
+}
+
+export function navigate(path, query) {
+  const qs = query ? new URLSearchParams(Object.entries(query).filter(([, v]) => v !== "" && v != null)).toString() : "";
+  const target = `#/${path}${qs ? `?${qs}` : ""}`;
+  if (window.location.hash === target) route();
+  else window.location.hash = target;
+}
+
+// -- session -----------------------------------------------------------------------------------
+
+function showSignIn(message) {
+  clearTimeout(expiryTimer);
+  state.me = null;
+  document.title = "SEM · Ingreso";
+  renderSignIn(app, { message, onSignedIn: start });
+}
+
+whenUnauthenticated((message) => {
+  if (!state.me) return;
+  signOut({ everywhere: false });
+  showSignIn(message);
+});
+
+async function start() {
+  const session = currentSession();
+  if (isExpired(session)) {
+    if (session) await signOut({ everywhere: false });
+    showSignIn(session ? "Su sesión expiró. Inicie sesión nuevamente." : null);
+    return;
+  }
+  clearTimeout(expiryTimer);
+  expiryTimer = setTimeout(() => {
+    signOut({ everywhere: false });
+    showSignIn("Su sesión expiró. Inicie sesión nuevamente.");
+  }, Math.max(0, session.exp - Date.now() - 10000));
+  replace(app, loading("Verificando su perfil…"));
+  try {
+    state.me = await api.get("/v1/admin/me");
+  } catch (error) {
+    if (error.status === 401) return;
+    replace(app, h("main", { class: "signin" }, h("div", { class: "signin-card" },
+      h("h1", { text: "No se pudo abrir la consola" }), errorBox(error),
+      h("button", { class: "btn", type: "button", text: "Volver al ingreso",
+        onclick: async () => { await signOut(); showSignIn(); } }))));
+    return;
+  }
+  state.municipality = state.me.central ? sessionStorage.getItem("sem.municipality") : state.me.municipality.code;
+  if (state.me.central && state.me.permissions.includes("municipalities.read")) {
+    try {
+      state.municipalities = await allMunicipalities();
+    } catch {
+      state.municipalities = [];
+    }
+  }
+  renderShell();
+  const totp = state.me.totp || {};
+  if (totp.required && totp.enrolled === false && !sessionStorage.getItem("sem.totp.later")) navigate("segundo-factor");
+  else route();
+}
+
+async function allMunicipalities() {
+  const found = [];
+  let cursor = null;
+  do {
+    const page = await api.get("/v1/admin/central/municipalities", { limit: 200, cursor });
+    found.push(...page.items);
+    cursor = page.cursor;
+  } while (cursor && found.length < 2000);
+  return found;
+}
+
+// -- layout ------------------------------------------------------------------------------------
+
+let mainNode = null;
+let navNode = null;
+
+function icon(path) {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("class", "icon");
+  const p = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  p.setAttribute("d", path);
+  svg.append(p);
+  return svg;
+}
+
+function municipalityName() {
+  const me = state.me;
+  if (!me.central) return me.municipality.name || me.municipality.code;
+  const found = (state.municipalities || []).find((m) => m.code === state.municipality);
+  return found ? found.name : null;
+}
+
+function renderShell() {
+  const me = state.me;
+  const modules = visibleModules(me);
+  navNode = h("nav", { class: "sidenav", id: "sidenav", "aria-label": "Módulos" },
+    h("ul", {}, modules.map((m) => h("li", {},
+      h("a", { href: `#/${m.path}`, dataset: { path: m.path } }, icon(m.icon), h("span", { text: m.label }))))));
+  const menuButton = h("button", { class: "menu-toggle", type: "button", "aria-controls": "sidenav",
+    "aria-expanded": "false", "aria-label": "Abrir menú", onclick: () => {
+      const open = document.body.classList.toggle("nav-open");
+      menuButton.setAttribute("aria-expanded", String(open));
+    } }, h("span"), h("span"), h("span"));
+
+  let picker = null;
+  if (me.central && state.municipalities) {
+    picker = h("label", { class: "muni-picker" }, h("span", { text: "Municipalidad" }),
+      h("select", { id: "muni-picker", onchange: (event) => {
+        state.municipality = event.target.value || null;
+        if (state.municipality) sessionStorage.setItem("sem.municipality", state.municipality);
+        else sessionStorage.removeItem("sem.municipality");
+        route();
+      } },
+      h("option", { value: "", text: "— elegir —" }),
+      state.municipalities.map((m) => h("option", { value: m.code, selected: m.code === state.municipality,
+        text: `${m.name} (${m.code})` }))));
+  }
+  const topbar = h("header", { class: "topbar" },
+    menuButton,
+    h("a", { class: "brand", href: "#/inicio" },
+      h("span", { class: "brand-mark", "aria-hidden": "true" }, "SEM"),
+      h("span", { class: "brand-text" }, h("strong", { text: "Consola municipal" }),
+        h("small", { text: me.central ? "SUBDERE · nivel central" : `Municipalidad de ${municipalityName()}` }))),
+    picker,
+    h("div", { class: "who" },
+      h("div", { class: "who-text" }, h("strong", { id: "who-name", text: me.name || me.email }),
+        h("small", { id: "who-profile", text: me.profile_name || PERFILES[me.profile] || me.profile })),
+      h("button", { class: "btn btn-ghost btn-small", type: "button", id: "sign-out", text: "Cerrar sesión",
+        onclick: async () => { await signOut(); showSignIn("Cerró su sesión."); } })));
+  mainNode = h("main", { class: "content", id: "content", tabindex: "-1" });
+  const env = CONFIG.stage && CONFIG.stage !== "prod"
+    ? h("div", { class: "env-banner", text: `Ambiente: ${CONFIG.stage} — datos de demostración` }) : null;
+  replace(app, h("div", { class: "shell" }, topbar, env, h("div", { class: "body" }, navNode, mainNode)));
+}
+
+let routeSeq = 0;
+
+async function route() {
+  if (!state.me) return;
+  const seq = ++routeSeq;
+  const { segments, query } = parseHash();
+  const path = segments[0] || "inicio";
+  const modules = visibleModules(state.me);
+  const module = modules.find((m) => m.path === path) || HIDDEN[path];
+  document.body.classList.remove("nav-open");
+  for (const link of navNode.querySelectorAll("a")) {
+    if (link.dataset.path === path) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  if (!module) {
+    const exists = MODULES.some((m) => m.path === path);
+    replace(mainNode, errorBox({ message: exists
+      ? "Su perfil no tiene acceso a este módulo." : "La página no existe.", code: exists ? "permission_denied" : "not_found" }));
+    return;
+  }
+  document.title = `SEM · ${module.label}`;
+  if (module.scoped && !state.municipality) {
+    replace(mainNode, h("section", { class: "card" }, h("h1", { text: module.label }),
+      h("p", { text: "Elija una municipalidad en la barra superior para ver sus datos." })));
+    return;
+  }
+  replace(mainNode, loading());
+  const ctx = {
+    me: state.me, code: state.municipality, municipalityName: municipalityName(), segments, query, navigate,
+    can: (permission) => state.me.permissions.includes(permission),
+    municipalities: state.municipalities,
+    alive: () => seq === routeSeq, // false once the official moved to another page
+    refreshMe: async () => { state.me = await api.get("/v1/admin/me"); return state.me; },
+  };
+  try {
+    const page = await module.load();
+    clear(mainNode);
+    await page.render(mainNode, ctx);
+  } catch (error) {
+    replace(mainNode, errorBox(error));
+  }
+  mainNode.focus({ preventScroll: true });
+}
+
+window.addEventListener("hashchange", route);
+start();

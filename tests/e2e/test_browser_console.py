@@ -1,0 +1,248 @@
+"""The officials' console in a real browser (Debian's chromium through Playwright) against the
+running local stack:
+
+- the administrador municipal of 13101 loads a roll (CSV through the presigned URL; the bad line
+  is reported by number) and changes the receipt's primary colour (the live preview follows the
+  input; the settings are saved);
+- a citizen then pays the debt that roll created (public API + TGR simulator), and the receipt
+  PDF the worker issues is drawn in the new colour;
+- the treasurer of 13101 signs in, sees the dashboard, finds that payment, opens its detail and
+  downloads its receipt;
+- the treasurer of Las Condes finds nothing of 13101 and is refused the payment's detail URL.
+
+One chromium for the module, a fresh context (own sessionStorage) per official.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+import uuid
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import requests
+
+from devstack.demo_data import DEMO_PASSWORD
+from tests.e2e.browser import CHROMIUM, FLAGS
+
+ADMIN = "administrador.municipal@munistgo.demo"
+TREASURER = "tesorero@munistgo.demo"
+FOREIGN_TREASURER = "tesorero@lascondes.demo"
+TOTP_PROFILES = {TREASURER, FOREIGN_TREASURER}  # asked to enrol a second factor; they choose "later"
+PAYER = {"rut": "12.345.678-5", "name": "María Pérez Soto", "email": "maria.perez@ciudadano.demo"}
+LAPTOP = {"width": 1366, "height": 900}
+
+
+@dataclass
+class Scenario:
+    colour: str
+    debt_id: str
+    payment_id: str
+    folio: str
+    amount: int
+    receipt_pdf: bytes
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def new_page(browser: Any, viewport: dict[str, int] = LAPTOP) -> Any:
+    context = browser.new_context(locale="es-CL", viewport=viewport, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.js_errors = errors  # checked at the end of each test: no uncaught script error
+    return page
+
+
+def sign_in(page: Any, stack: Any, email: str) -> None:
+    page.goto(stack.url("console"))
+    page.fill("#email", email)
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("#signin-submit")
+    page.wait_for_selector("#sign-out")
+    if email in TOTP_PROFILES:
+        page.click("#totp-later")
+    page.wait_for_selector(".page-header h1")
+
+
+def portal_key(stack: Any, code: str = "13101") -> str:
+    output = "".join(stack.output)
+    match = re.search(rf"Portal API key of {code} \(X-Api-Key, generated for this run\): (\S+)", output)
+    assert match, output
+    return match.group(1)
+
+
+def pay_debt(stack: Any, debt_id: str) -> dict[str, Any]:
+    """A citizen pays the debt through the municipal site's API and TGR approves it."""
+    headers = {"Origin": stack.url("demo_site"), "X-Api-Key": portal_key(stack), "Idempotency-Key": str(uuid.uuid4())}
+    body = {"items": [{"type": "debt", "debt_id": debt_id}], "payer": PAYER,
+            "return_url": f"{stack.url('demo_site')}/retorno.html"}
+    created = requests.post(f"{stack.url('api')}/v1/municipalities/13101/payments", json=body, headers=headers,
+                            timeout=30)
+    assert created.status_code == 201, created.text
+    payment = created.json()
+    order_id = payment["checkout_url"].rstrip("/").rsplit("/", 1)[-1]
+    done = requests.post(f"{stack.url('tgr')}/simulator/orders/{order_id}/complete",
+                         json={"outcome": "approved", "method": "debito"}, timeout=30)
+    assert done.status_code == 200, done.text
+    assert done.json()["sem_body"]["status"] == "paid", done.text
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status = requests.get(f"{stack.url('api')}/v1/payments/{payment['payment_id']}",
+                              headers={"Authorization": f"Bearer {payment['access_token']}"}, timeout=10).json()
+        if status.get("receipt"):
+            return {**payment, "receipt": status["receipt"]}
+        time.sleep(0.3)
+    raise AssertionError("no receipt within 30 s")
+
+
+def fill_colours(pdf: bytes) -> set[tuple[int, int, int]]:
+    """Every RGB fill colour (`r g b rg`) in the PDF's content streams, as 0–255 triples."""
+    found: set[tuple[int, int, int]] = set()
+    for start in re.finditer(rb"stream\r?\n", pdf):
+        try:  # each Flate stream ends where its zlib data ends
+            text = zlib.decompressobj().decompress(pdf[start.end():])
+        except zlib.error:
+            continue  # not compressed (or not a stream): the signature's contents, …
+        for r, g, b in re.findall(rb"([\d.]+) ([\d.]+) ([\d.]+) rg", text):
+            found.add((round(float(r) * 255), round(float(g) * 255), round(float(b) * 255)))
+    return found
+
+
+def rgb(hex_colour: str) -> tuple[int, int, int]:
+    value = int(hex_colour[1:], 16)
+    return value >> 16, (value >> 8) & 255, value & 255
+
+
+@pytest.fixture(scope="module")
+def scenario(running_stack: Any, browser: Any) -> Scenario:
+    """The administrador municipal loads a roll and rebrands the receipt; then the new debt is paid."""
+    rng = random.Random()
+    colour = "#{:02x}{:02x}{:02x}".format(*(rng.randrange(0x30, 0x90) for _ in range(3)))
+    debt_id = f"ASE-E2E-{uuid.uuid4().hex[:10].upper()}"
+    page = new_page(browser)
+    sign_in(page, running_stack, ADMIN)
+
+    # A roll with one good line and one bad RUT: the good one is loaded, the bad one reported.
+    csv_text = ("debt_id;rut;type;description;period;due_date;amount\r\n"
+                f"{debt_id};12.345.678-5;aseo;Derechos de aseo rol 999-1, prueba de consola;2027-Q1;30-04-2027;"
+                "23.450\r\n"
+                f"{debt_id}-X;12.345.678-9;aseo;RUT con dígito verificador malo;2027-Q1;2027-04-30;21480\r\n")
+    page.click("a[data-path='roles']")
+    page.set_input_files("#roll-file", files=[{"name": "rol-aseo-prueba.csv", "mimeType": "text/csv",
+                                                "buffer": csv_text.encode()}])
+    page.click("#roll-upload")
+    page.wait_for_url(re.compile(r"#/roles/\d{8}T"))
+    page.wait_for_selector("text=Procesado")
+    errors = page.locator("table.data").last
+    assert "3" in errors.locator("tbody tr").first.inner_text()  # the file's line 3 (header = line 1)
+    assert "rut" in errors.inner_text().lower()
+
+    # The receipt's colour: the preview follows the input before anything is saved.
+    page.click("a[data-path='configuracion']")
+    page.wait_for_selector("#branding-form")
+    before = page.get_attribute("#receipt-preview", "data-primary")
+    page.fill("#branding-primary_color", colour)
+    assert page.get_attribute("#receipt-preview", "data-primary") == colour != before
+    band = page.eval_on_selector("#preview-band", "el => getComputedStyle(el).backgroundColor")
+    assert band == "rgb({}, {}, {})".format(*rgb(colour))
+    page.click("#branding-save")
+    page.wait_for_selector("text=Imagen guardada")
+    page.screenshot(path="/tmp/console-settings.png", full_page=True)
+    page.reload()
+    page.wait_for_selector("#branding-form")
+    assert page.input_value("#branding-primary_color") == colour  # stored, not only shown
+    assert not page.js_errors, page.js_errors
+    page.context.close()
+
+    paid = pay_debt(running_stack, debt_id)
+    pdf = requests.get(paid["receipt"]["download_url"], timeout=10)
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
+    return Scenario(colour=colour, debt_id=debt_id, payment_id=paid["payment_id"], folio=paid["receipt"]["folio"],
+                    amount=paid["amount"], receipt_pdf=pdf.content)
+
+
+def test_the_next_receipt_is_drawn_in_the_new_colour(scenario: Scenario) -> None:
+    assert rgb(scenario.colour) in fill_colours(scenario.receipt_pdf), (
+        f"{scenario.colour} not among the receipt's fill colours")
+
+
+def test_the_treasurer_finds_the_payment_and_opens_its_receipt(running_stack: Any, browser: Any,
+                                                                scenario: Scenario) -> None:
+    page = new_page(browser)
+    sign_in(page, running_stack, TREASURER)
+    page.wait_for_selector("#kpi-today")
+    page.wait_for_selector("#dashboard-source")
+    page.wait_for_selector(".chart-columns", timeout=30_000)  # the year, added up from the search
+    assert "Recaudado hoy" in page.inner_text("#kpi-today")
+    page.screenshot(path="/tmp/console-dashboard.png", full_page=True)
+
+    page.click("a[data-path='pagos']")
+    page.fill("#payment-filters input[name='folio']", scenario.folio)
+    page.click("#search-submit")
+    row = page.locator("table.data tbody tr", has_text=scenario.folio)
+    row.wait_for()
+    assert f"${scenario.amount:,}".replace(",", ".") in row.inner_text()
+    assert "Pagado" in row.inner_text()
+    row.get_by_role("link", name=re.compile("Detalle")).click()
+
+    page.wait_for_selector("#receipt-folio")
+    assert page.inner_text("#payment-id") == scenario.payment_id
+    assert page.inner_text("#receipt-folio") == scenario.folio
+    body = page.inner_text("main")
+    for expected in ("Derechos de aseo rol 999-1", "12.345.678-5", "TGR aprobó el pago", "Comprobante emitido",
+                     "maria.perez@ciudadano.demo", "Tarjeta de débito"):
+        assert expected in body, expected
+    page.screenshot(path="/tmp/console-payment.png", full_page=True)
+
+    href = page.get_attribute("#receipt-download", "href")
+    assert href is not None
+    assert href.startswith(running_stack.url("moto"))
+    with page.expect_download() as download_info:
+        page.click("#receipt-download")
+    download = download_info.value
+    assert download.suggested_filename == f"comprobante-{scenario.folio}.pdf"
+    with open(download.path(), "rb") as handle:
+        assert handle.read(5) == b"%PDF-"
+    assert not page.js_errors, page.js_errors
+    page.context.close()
+
+
+def test_another_municipality_cannot_see_the_payment(running_stack: Any, browser: Any, scenario: Scenario) -> None:
+    page = new_page(browser, viewport={"width": 1024, "height": 768})  # a tablet, landscape
+    sign_in(page, running_stack, FOREIGN_TREASURER)
+    assert "Las Condes" in page.inner_text(".topbar")
+
+    page.goto(f"{running_stack.url('console')}/#/pagos?folio={scenario.folio}")
+    page.wait_for_selector("text=No hay pagos con estos filtros.")
+    page.goto(f"{running_stack.url('console')}/#/pagos?rut=12.345.678-5")
+    page.wait_for_selector(".pager-info")
+    page.wait_for_function("!document.querySelector('.pager-block .loading')")
+    assert scenario.payment_id not in page.inner_text("main")
+    assert "13101-" not in page.inner_text("main")
+
+    page.goto(f"{running_stack.url('console')}/#/pagos/{scenario.payment_id}")
+    refusal = page.locator("#payment-error")
+    refusal.wait_for()
+    assert "otra municipalidad" in refusal.inner_text()
+    assert refusal.locator("code.rid").inner_text().strip()  # the request id, for support
+    assert page.locator("#receipt-folio").count() == 0
+    assert not page.js_errors, page.js_errors
+    page.context.close()
