@@ -10,6 +10,9 @@ from chalicelib.domain import reference_data
 from devstack import demo_data
 
 
+AGREEMENT = {"status": "in_force", "valid_until": "2028-12-31"}
+
+
 def seed_table(table: DynamoTable, *, extra_origins: list[str] | None = None) -> dict[str, int]:
     """Write every demo record; returns how many of each kind."""
     counts = {"municipalities": 0, "officials": 0, "vehicles": 0, "debts": 0, "reference": 0}
@@ -19,7 +22,7 @@ def seed_table(table: DynamoTable, *, extra_origins: list[str] | None = None) ->
             "code": muni["code"], "name": muni["name"], "legal_name": muni["legal_name"],
             "region": muni["region"], "address": muni["address"], "zone": muni["zone"],
             "services": list(demo_data.SERVICES), "origins": muni["origins"] + list(extra_origins or []),
-            "agreement": {"status": "in_force", "valid_until": "2028-12-31"},
+            "agreement": AGREEMENT, "enabled": True,
             "branding": {"primary_color": muni["color"], "secondary_color": "#f2f2f2"},
             "sender_email": f"no-responder@{muni['domain']}",
             "permit_rules": reference_data.EXAMPLE_MUNICIPAL_PERMIT_OVERRIDES.get(muni["code"]),
@@ -27,7 +30,7 @@ def seed_table(table: DynamoTable, *, extra_origins: list[str] | None = None) ->
         table.put(config)
         table.put({"pk": keys.municipality_index(), "sk": muni["code"], "code": muni["code"],
                    "name": muni["name"], "region": muni["region"], "services": list(demo_data.SERVICES),
-                   "enabled": True})
+                   "enabled": True, "agreement": AGREEMENT})
         counts["municipalities"] += 1
     for person in demo_data.officials():
         table.put({"pk": keys.officials(person["municipality"]), "sk": person["email"], **person,

@@ -16,6 +16,8 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
     "Referrer-Policy": "no-referrer",
+    # Lets browser callers (municipal sites, the console) read these on cross-origin answers.
+    "Access-Control-Expose-Headers": "X-Request-Id, Retry-After, X-Row-Count, Content-Disposition",
 }
 
 
