@@ -232,7 +232,7 @@ ROLL_PROCESS_BUDGET_S = 20.0
 """How long one `…/process` request loads debts before answering `processing` (API Gateway: 29 s)."""
 
 
-def admin_today() -> date:
+def today_in_chile() -> date:
     """Today in Chile: the default day of officials' searches."""
     return datetime.now(SANTIAGO).date()
 
@@ -244,7 +244,7 @@ def cognito_users() -> CognitoUsers:
 
 def payments_admin() -> PaymentsAdmin:
     return PaymentsAdmin(table=data_table(), payments=payments_repo(), receipts_store=receipts_store(),
-                         receipts_queue=receipts_queue(), audit=audit_log(), today=admin_today)
+                         receipts_queue=receipts_queue(), audit=audit_log(), today=today_in_chile)
 
 
 def rolls_admin() -> RollsAdmin:

@@ -67,7 +67,7 @@ class ResendOut(BaseModel):
 def _filters(query: PaymentFiltersIn) -> admin_payments.PaymentFilters:
     return admin_payments.normalize(
         date_from=query.date_from, date_to=query.date_to, status=query.status, service=query.service,
-        rut=query.rut, plate=query.plate, folio=query.folio, today=wiring.admin_today())
+        rut=query.rut, plate=query.plate, folio=query.folio, today=wiring.today_in_chile())
 
 
 @bp.route("/v1/admin/municipalities/{code}/payments", methods=["GET"], cors=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from chalice.app import Blueprint, CORSConfig, Response
@@ -72,7 +71,7 @@ def _portal(code: str, *services: str) -> Portal:
     request = bp.current_request
     return open_portal(municipality_code(code), api_key=request.headers.get("x-api-key"),
                        origin=request.headers.get("origin"), services=services, munis=wiring.municipalities(),
-                       portal_keys=wiring.portal_keys(), today=date.today())
+                       portal_keys=wiring.portal_keys(), today=wiring.today_in_chile())
 
 
 def _answer(portal: Portal, body: object, status: int = 200) -> Response:
