@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 
 class JsonHandler(BaseHTTPRequestHandler):
@@ -39,3 +39,53 @@ def serve(handler: type[BaseHTTPRequestHandler], port: int, name: str) -> None:
         pass
     finally:
         server.server_close()
+
+
+class BackgroundServer:
+    """The lifecycle every simulator shares: serve on loopback in a background thread (tests) or
+    in the foreground (`make run`), with a context manager that always stops it."""
+
+    def __init__(self, server: ThreadingHTTPServer, *, host: str, name: str) -> None:
+        import threading
+
+        self.host = host
+        self._server = server
+        self._name = name
+        self._thread: threading.Thread | None = None
+        self.stopping = threading.Event()
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> Self:
+        """Serve in a background thread."""
+        import threading
+
+        self._thread = threading.Thread(target=self._server.serve_forever, name=self._name, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+        self._server.server_close()
+
+    def serve_forever(self) -> None:
+        try:
+            self._server.serve_forever()
+        finally:
+            self.stopping.set()
+            self._server.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -51,7 +51,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 from lxml.builder import ElementMaker
 
-from devstack.simulators.base import JsonHandler
+from devstack.simulators.base import BackgroundServer, JsonHandler
 from devstack.simulators.soap_fixtures import FIXTURES, fixture
 
 WSDL_DIR: Final = Path(__file__).resolve().parent.parent.parent / "chalicelib" / "wsdl"
@@ -106,62 +106,24 @@ class SoapFault(Exception):
         self.actor, self.code, self.message, self.status = actor, code, message, status
 
 
-class SoapSimulator:
+class SoapSimulator(BackgroundServer):
     """The three services on one loopback port; modes settable by constructor, method or HTTP."""
 
     def __init__(self, port: int = 0, *, host: str = "127.0.0.1",
                  modes: Mapping[str, Mode | str] | None = None) -> None:
-        self.host = host
-        self._server = _Server((host, port), SoapHandler)
-        self._server.simulator = self
+        server = _Server((host, port), SoapHandler)
+        server.simulator = self
+        super().__init__(server, host=host, name="soap-simulator")
         self._lock = threading.Lock()
         self._modes = {name: Mode() for name in SERVICES}
         self._counter = itertools.count(1)
         self._requests = dict.fromkeys(SERVICES, 0)
-        self._thread: threading.Thread | None = None
-        self.stopping = threading.Event()
         for name, mode in (modes or {}).items():
             self.set_mode(name, mode if isinstance(mode, Mode) else Mode(mode))
-
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
     def url_for(self, service: str) -> str:
         """The address of one service (what SEM's settings point at)."""
         return f"{self.url}/{SERVICES[service].name}"
-
-    def start(self) -> SoapSimulator:
-        """Serve in a background thread."""
-        self._thread = threading.Thread(target=self._server.serve_forever, name="soap-simulator", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.stopping.set()
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-        self._server.server_close()
-
-    def serve_forever(self) -> None:
-        try:
-            self._server.serve_forever()
-        finally:
-            self.stopping.set()
-            self._server.server_close()
-
-    def __enter__(self) -> SoapSimulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- switches ----------------------------------------------------------------------------
 

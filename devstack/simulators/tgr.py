@@ -69,7 +69,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 
-from devstack.simulators.base import JsonHandler
+from devstack.simulators.base import BackgroundServer, JsonHandler
 
 NOTIFY_TIMEOUT_S: Final = 10.0
 MAX_REQUEST_BYTES: Final = 64 * 1024
@@ -296,7 +296,7 @@ def signature_header(secret: str, raw_body: bytes, timestamp: int) -> str:
 # -- the simulator -----------------------------------------------------------------------------
 
 
-class TgrSimulator:
+class TgrSimulator(BackgroundServer):
     """Orders, completions and switches, behind a loopback HTTP server."""
 
     def __init__(self, webhook_secrets: list[str], port: int = 0, *, host: str = "127.0.0.1",
@@ -306,51 +306,13 @@ class TgrSimulator:
         self.secrets = list(webhook_secrets)
         self.order_ttl_s = order_ttl_s
         self.notify_timeout_s = notify_timeout_s
-        self.host = host
-        self._server = _Server((host, port), TgrHandler)
-        self._server.simulator = self
+        server = _Server((host, port), TgrHandler)
+        server.simulator = self
+        super().__init__(server, host=host, name="tgr-simulator")
         self._lock = threading.Lock()
         self._orders: dict[str, Order] = {}
         self._by_reference: dict[str, str] = {}
         self._switches = Switches()
-        self._thread: threading.Thread | None = None
-        self.stopping = threading.Event()
-
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> TgrSimulator:
-        """Serve in a background thread."""
-        self._thread = threading.Thread(target=self._server.serve_forever, name="tgr-simulator", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.stopping.set()
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-        self._server.server_close()
-
-    def serve_forever(self) -> None:
-        try:
-            self._server.serve_forever()
-        finally:
-            self.stopping.set()
-            self._server.server_close()
-
-    def __enter__(self) -> TgrSimulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- switches ----------------------------------------------------------------------------
 
