@@ -1,0 +1,319 @@
+"""Issue 9 in a real browser (Debian's chromium through Playwright) against the running local stack:
+
+- a planted settlement discrepancy: the administrador municipal of 13101 loads a roll with two
+  debts (admin API), a citizen pays both (public API + TGR simulator), and the simulator writes the
+  day's settlement leaving one order out and changing the other's amount; the local worker ingests
+  it. The treasurer opens the day in "Conciliación", sees the consolidation and both discrepancies,
+  opens the missing one, comments, resolves it with a note, sees it resolved, and reconciles the
+  day again (the resolution stands);
+- the central administrator, after `devstack.history` filled two years of counters, opens
+  "Estadísticas" (the sentence with the year-over-year change, charts), downloads the CSV and the
+  PDF (a real PDF), and opens a municipality's "Informes".
+
+Screenshots go to /tmp/console-{reconciliation,discrepancy,national,reports}.png.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from devstack.demo_data import DEMO_PASSWORD
+from tests.e2e.browser import CHROMIUM, FLAGS
+
+ADMIN = "administrador.municipal@munistgo.demo"
+TREASURER = "tesorero@munistgo.demo"
+CENTRAL = "administrador.subdere@subdere.demo"
+PAYER = {"rut": "12.345.678-5", "name": "María Pérez Soto", "email": "maria.perez@ciudadano.demo"}
+LAPTOP = {"width": 1366, "height": 900}
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def new_page(browser: Any) -> Any:
+    context = browser.new_context(locale="es-CL", viewport=LAPTOP, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.js_errors = errors  # checked at the end of each test: no uncaught script error
+    return page
+
+
+def sign_in(page: Any, stack: Any, email: str, target: str = "") -> None:
+    """Sign in on the console; `target` (a hash such as "#/estadisticas") is the page it opens on."""
+    page.goto(f"{stack.url('console')}/{target}")
+    page.fill("#email", email)
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("#signin-submit")
+    page.wait_for_selector("#sign-out")
+    page.wait_for_selector(".page-header h1, #totp-later")
+    if page.locator("#totp-later").count():  # profiles that must enrol a second factor may postpone it
+        page.click("#totp-later")
+    page.wait_for_selector(".page-header h1")
+
+
+# -- the API side ------------------------------------------------------------------------------------
+
+def id_token(stack: Any, email: str) -> str:
+    """An official's Cognito ID token (moto's Cognito, USER_PASSWORD_AUTH), for the admin API."""
+    match = re.search(r"Cognito user pool (\S+), client (\S+)", "".join(stack.output))
+    assert match, "the stack did not print its Cognito client"
+    answer = requests.post(stack.url("moto") + "/", timeout=10, json={
+        "AuthFlow": "USER_PASSWORD_AUTH", "ClientId": match.group(2),
+        "AuthParameters": {"USERNAME": email, "PASSWORD": DEMO_PASSWORD}}, headers={
+        "Content-Type": "application/x-amz-json-1.1",
+        "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth"})
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["AuthenticationResult"]["IdToken"])
+
+
+def admin(stack: Any, token: str, method: str, path: str, **kwargs: Any) -> requests.Response:
+    return requests.request(method, f"{stack.url('api')}{path}", headers={"Authorization": f"Bearer {token}"},
+                            timeout=60, **kwargs)
+
+
+def portal_key(stack: Any, code: str = "13101") -> str:
+    match = re.search(rf"Portal API key of {code} \(X-Api-Key, generated for this run\): (\S+)", "".join(stack.output))
+    assert match
+    return match.group(1)
+
+
+def load_roll(stack: Any, debts: list[tuple[str, str, int]]) -> None:
+    """The administrador municipal loads a roll with these (debt_id, type, amount) through the API."""
+    token = id_token(stack, ADMIN)
+    lines = ["debt_id;rut;type;description;period;due_date;amount"]
+    for debt_id, kind, amount in debts:
+        description = f"{kind.capitalize()} de prueba {debt_id}"
+        lines.append(f"{debt_id};12.345.678-5;{kind};{description};2027-Q1;2027-04-30;{amount}")
+    body = ("\r\n".join(lines) + "\r\n").encode()
+    base = "/v1/admin/municipalities/13101/rolls/uploads"
+    created = admin(stack, token, "POST", base, json={"filename": "rol-conciliacion.csv", "content_length": len(body)})
+    assert created.status_code == 201, created.text
+    upload = created.json()
+    put = requests.put(upload["upload_url"], data=body, headers=upload.get("headers") or {}, timeout=30)
+    assert put.status_code in (200, 204), put.text
+    upload_id = upload["upload"]["upload_id"]
+    for _ in range(20):
+        state = admin(stack, token, "POST", f"{base}/{upload_id}/process").json()
+        if state.get("status") != "processing":
+            break
+    assert state["status"] == "done", state
+    assert state["written"] == len(debts), state
+
+
+def pay(stack: Any, debt_id: str, method: str) -> dict[str, Any]:
+    """A citizen pays a debt (public API) and TGR approves it; returns the payment, order and TGR's paid_at."""
+    headers = {"Origin": stack.url("demo_site"), "X-Api-Key": portal_key(stack), "Idempotency-Key": str(uuid.uuid4())}
+    body = {"items": [{"type": "debt", "debt_id": debt_id}], "payer": PAYER,
+            "return_url": f"{stack.url('demo_site')}/retorno.html"}
+    created = requests.post(f"{stack.url('api')}/v1/municipalities/13101/payments", json=body, headers=headers,
+                            timeout=30)
+    assert created.status_code == 201, created.text
+    payment = created.json()
+    order_id = payment["checkout_url"].rstrip("/").rsplit("/", 1)[-1]
+    done = requests.post(f"{stack.url('tgr')}/simulator/orders/{order_id}/complete",
+                         json={"outcome": "approved", "method": method}, timeout=30)
+    assert done.status_code == 200, done.text
+    assert done.json()["sem_body"]["status"] == "paid", done.text
+    return {**payment, "order_id": order_id, "paid_at": done.json()["notification"]["paid_at"]}
+
+
+def chile_today() -> str:
+    from chalicelib import wiring
+
+    return datetime.now(wiring.SANTIAGO).date().isoformat()
+
+
+def dmy(iso: str) -> str:
+    return f"{iso[8:10]}-{iso[5:7]}-{iso[:4]}"
+
+
+def clp(amount: int) -> str:
+    return f"${amount:,}".replace(",", ".")
+
+
+# -- the treasurer and the planted discrepancy ------------------------------------------------------
+
+def test_the_treasurer_sees_and_resolves_a_planted_discrepancy(running_stack: Any, browser: Any) -> None:
+    tag = uuid.uuid4().hex[:8].upper()
+    missing_debt, changed_debt = f"ASE-REC-{tag}", f"PAT-REC-{tag}"
+    load_roll(running_stack, [(missing_debt, "aseo", 23_450), (changed_debt, "patente", 186_250)])
+    missing = pay(running_stack, missing_debt, "debito")
+    changed = pay(running_stack, changed_debt, "credito")
+    day = missing["paid_at"][:10]  # TGR's paid day, Chile's time: the day the settlement covers
+
+    # TGR's settlement of the day leaves one order out and credits the other 1.500 less.
+    settled = requests.post(f"{running_stack.url('tgr')}/simulator/settlements", timeout=30, json={
+        "municipality": "13101", "date": day, "omit": [missing["order_id"]],
+        "amount_delta": {changed["order_id"]: -1500}})
+    assert settled.status_code == 201, settled.text
+    assert settled.json()["uploaded"] is True, settled.json()
+    assert missing["order_id"] not in settled.json()["csv"]
+
+    # The worker runner polls the uploads bucket every few seconds and reconciles the day.
+    token = id_token(running_stack, TREASURER)
+    path = f"/v1/admin/municipalities/13101/reconciliation/{day}"
+    deadline = time.monotonic() + 30
+    found: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        view = admin(running_stack, token, "GET", path).json()
+        found = {d["payment_id"]: d for d in view.get("discrepancies", [])}
+        if missing["payment_id"] in found:
+            break
+        time.sleep(0.5)
+    assert missing["payment_id"] in found, f"the settlement was not reconciled within 30 s: {view}"
+    discrepancy = found[missing["payment_id"]]
+    assert discrepancy["kind"] == "missing_in_settlement"
+    assert discrepancy["status"] == "open"
+
+    page = new_page(browser)
+    sign_in(page, running_stack, TREASURER)
+    page.click("a[data-path='conciliacion']")
+    page.wait_for_selector("#recon-status")
+    page.fill("#recon-day", day)
+    page.click("#recon-show")
+    page.wait_for_url(re.compile(rf"dia={day}"))
+    page.wait_for_selector("#recon-status[data-status='con_diferencias']")
+    assert dmy(day) in page.inner_text(".page-header")
+    assert "Con diferencias" in page.inner_text("#recon-status")
+    assert "Fondo Común Municipal" in page.inner_text("#recon-kpi-fcm")
+    assert "62,5%" in page.inner_text("#recon-kpi-fcm")
+    services = page.inner_text("#recon-services")
+    assert "Derechos de aseo" in services
+    assert "Patentes municipales" in services
+    table = page.locator("#recon-discrepancies")
+    row = table.locator("tbody tr", has_text=missing["payment_id"])
+    assert "En la plataforma, no en la rendición" in row.inner_text()
+    assert missing["order_id"] in row.inner_text()
+    assert clp(missing["amount"]) in row.inner_text()
+    assert "Abierta" in row.inner_text()
+    if changed["paid_at"][:10] == day:  # both paid the same day (not across midnight)
+        other = table.locator("tbody tr", has_text=changed["payment_id"]).inner_text()
+        assert "Monto distinto" in other
+        assert "-$1.500" in other
+    page.screenshot(path="/tmp/console-reconciliation.png", full_page=True)
+
+    # Open it: its history, a comment, the resolution with a note.
+    row.get_by_role("link").click()
+    page.wait_for_selector("#disc-history")
+    assert missing["payment_id"] in page.inner_text("#disc-detail")
+    assert "Diferencia detectada" in page.inner_text("#disc-history")
+    comment = f"Consultado a TGR el {dmy(day)}: el abono llega en la rendición siguiente ({tag})."
+    page.fill("#disc-comment", comment)
+    page.click("#disc-comment-send")
+    page.wait_for_selector("text=Comentario agregado.")
+    assert comment in page.inner_text("#disc-history")
+    note = f"TGR confirmó el abono de la orden {missing['order_id']}; se reclamó su omisión en la rendición."
+    page.select_option("#disc-outcome", "reclamo_tgr")
+    page.fill("#disc-note", note)
+    page.click("#disc-resolve")
+    page.wait_for_selector("text=Diferencia resuelta.")
+    assert "Resuelta" in page.inner_text("#disc-status")
+    history = page.inner_text("#disc-history")
+    assert "Diferencia resuelta: Reclamo a TGR" in history
+    assert note in history
+    assert comment in history
+    assert TREASURER in history
+    assert page.locator("#disc-resolve").count() == 0  # nothing left to resolve
+    page.screenshot(path="/tmp/console-discrepancy.png", full_page=True)
+
+    # Back to the day; reconciling again leaves a resolved discrepancy resolved.
+    page.click("a.back")
+    page.wait_for_selector("#recon-discrepancies")
+    page.click("#recon-run")
+    page.wait_for_selector("text=Se volvió a conciliar el día")
+    page.wait_for_selector("#recon-discrepancies")
+    row = page.locator("#recon-discrepancies tbody tr", has_text=missing["payment_id"])
+    assert "Resuelta" in row.inner_text()
+    stored = {d["payment_id"]: d for d in admin(running_stack, token, "GET", path).json()["discrepancies"]}
+    assert stored[missing["payment_id"]]["status"] == "resolved"
+    assert [e["type"] for e in stored[missing["payment_id"]]["events"]] == ["detected", "comment", "resolved"]
+    assert not page.js_errors, page.js_errors
+    page.context.close()
+
+
+# -- the central administrator's reports ------------------------------------------------------------
+
+def generate_history(stack: Any) -> None:
+    """Two years of synthetic counters up to yesterday (Chile), written into the stack's moto (~4 s)."""
+    yesterday = (datetime.fromisoformat(chile_today()) - timedelta(days=1)).date().isoformat()
+    env = {**os.environ, "AWS_ENDPOINT_URL": stack.url("moto")}
+    env.pop("SEM_TABLE_NAME", None)  # found from the stack's CloudFormation outputs
+    result = subprocess.run([sys.executable, "-m", "devstack.history", "--years", "2", "--seed", "9",
+                             "--end", yesterday], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_the_central_administrator_downloads_the_pdf_report(running_stack: Any, browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    generate_history(running_stack)
+    year = int(chile_today()[:4])
+    page = new_page(browser)
+    sign_in(page, running_stack, CENTRAL, "#/estadisticas")  # straight there: the dashboard would ask the API too
+    assert page.get_attribute("a[data-path='estadisticas']", "aria-current") == "page"
+    page.wait_for_selector("#national-sentence", timeout=40_000)
+    sentence = page.inner_text("#national-sentence .headline-text")
+    assert re.fullmatch(rf"\d+ municipios, [\d.]+ transacciones, \$[\d.]+, [+-]\d+% sobre la misma fecha de {year - 1}",
+                        sentence), sentence
+    assert "▲" in page.inner_text("#national-kpi-amount") or "▼" in page.inner_text("#national-kpi-amount")
+    assert page.locator("svg.chart-columns rect.series-b").count() == 12  # last year's months beside this year's
+    page.screenshot(path="/tmp/console-national.png", full_page=True)
+
+    with page.expect_download() as csv_info:
+        page.click("#national-csv")
+    csv_text = Path(csv_info.value.path()).read_text(encoding="utf-8")
+    assert csv_text.startswith(f"\ufefftipo;etiqueta;municipios_{year};")
+
+    with page.expect_download(timeout=40_000) as pdf_info:
+        page.click("#national-pdf")
+    download = pdf_info.value
+    assert download.suggested_filename == f"estadisticas-sem-{year}.pdf"
+    pdf = Path(download.path()).read_bytes()
+    assert pdf.startswith(b"%PDF"), pdf[:20]
+    assert len(pdf) > 2000
+    page.wait_for_selector("#national-pdf-link")
+
+    # A municipality's report of last year (closed months: the reports' stored summaries, fast on
+    # moto); the central level picks the municipality in the top bar.
+    page.goto(f"{running_stack.url('console')}/#/informes?desde={year - 1}-01-01&hasta={year - 1}-12-31")
+    page.wait_for_selector("text=Elija una municipalidad")
+    page.select_option("#muni-picker", "13101")
+    page.wait_for_selector("#report-table table", timeout=40_000)
+    page.wait_for_selector("#report-kpi-amount")
+    expect(page.locator("#report-body .loading")).to_have_count(0, timeout=40_000)
+    assert "Total" in page.inner_text("#report-table")
+    assert f"diciembre {year - 1}" in page.inner_text("#report-table")
+    assert page.locator("#report-body svg.chart-columns rect.chart-col").count() >= 1
+    page.click("button[data-metric='average_ticket']")
+    assert page.get_attribute("button[data-metric='average_ticket']", "aria-pressed") == "true"
+    page.screenshot(path="/tmp/console-reports.png", full_page=True)
+    with page.expect_download() as report_info:
+        page.click("#report-csv")
+    assert Path(report_info.value.path()).read_text(encoding="utf-8").startswith(
+        "\ufeffgrupo;etiqueta;recaudacion_clp;transacciones")
+    assert not page.js_errors, page.js_errors
+    page.context.close()
