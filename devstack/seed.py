@@ -9,7 +9,6 @@ from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.domain import reference_data
 from devstack import demo_data
 
-
 AGREEMENT = {"status": "in_force", "valid_until": "2028-12-31"}
 
 
