@@ -12,6 +12,7 @@ from chalicelib.api import (
     admin_reports,
     admin_rolls,
     admin_settings,
+    admin_signatures,
     citizen,
     gateway,
     health,
@@ -20,10 +21,12 @@ from chalicelib.api import (
     public,
 )
 from chalicelib.api import receipts as receipt_routes
+from chalicelib.api import signatures as signature_routes
 from chalicelib.worker import receipts, schedules
 from chalicelib.worker import settlements as settlement_worker
 
 app = Chalice(app_name="sem")
+app.api.binary_types.append("application/pdf")  # signed documents posted to /v1/signatures/verify
 app.register_middleware(middleware.request_context, "http")
 app.register_blueprint(health.bp)
 app.register_blueprint(public.bp)
@@ -40,6 +43,8 @@ app.register_blueprint(admin_central.bp)
 app.register_blueprint(admin_reports.bp)
 app.register_blueprint(openapi.bp)
 app.register_blueprint(receipt_routes.bp)
+app.register_blueprint(admin_signatures.bp)
+app.register_blueprint(signature_routes.bp)
 app.register_blueprint(receipts.bp)
 app.register_blueprint(schedules.bp)
 app.register_blueprint(settlement_worker.bp)

@@ -91,6 +91,22 @@ class Settings(BaseSettings):
     # municipalities must designate theirs.
     receipt_default_signer_run: str = Field(default="12345678-5", pattern=r"^\d{7,8}-[\dkK]$")
 
+    # Officials' advanced electronic signature (docs/signatures.md). `platform`: the platform CA
+    # with keys in KMS (default; local runs); `firmagob`: the government's signing service.
+    signing_backend: str = Field(default="platform", pattern=r"^(platform|firmagob)$")
+    signing_otp_key_alias: str = Field(default="alias/sem/signing-otp", pattern=r"^alias/[A-Za-z0-9/_-]{1,200}$",
+                                       description="Symmetric KMS key that encrypts officials' TOTP secrets.")
+    signing_otp_max_failures: int = Field(default=5, ge=1, le=20)
+    signing_otp_lock_s: int = Field(default=900, ge=60, le=86_400)
+    # FirmaGob (only with signing_backend=firmagob): the environment's base URL (the adapter posts
+    # to `<url>/firma/v2/files/tickets`), the institution's api token key and JWT secret, and the
+    # registered entity name of each municipality (JSON: {"13101": "Ilustre Municipalidad de …"}).
+    firmagob_url: str = ""
+    firmagob_api_token_key: SecretStr = SecretStr("")
+    firmagob_secret: SecretStr = SecretStr("")
+    firmagob_entities: dict[str, str] = Field(default_factory=dict)
+    firmagob_timeout_s: float = Field(default=20.0, gt=0, le=25)
+
 
     @property
     def cognito_issuer(self) -> str:

@@ -268,3 +268,56 @@ def officials_admin() -> OfficialsAdmin:
 def central_admin() -> CentralAdmin:
     return CentralAdmin(admin=MunicipalityAdminRepository(data_table()), municipalities=municipalities(),
                         officials=officials_admin(), clock=lambda: datetime.now(SANTIAGO))
+
+
+# -- officials' advanced electronic signature (docs/signatures.md) ---------------------------------
+# Appended as one block; nothing cached: each builder wraps the cached clients and table above.
+from chalicelib.adapters.signatures_repo import SignaturesRepository  # noqa: E402
+from chalicelib.services.agreements import AgreementsContext  # noqa: E402
+from chalicelib.services.batches import BatchesContext  # noqa: E402
+from chalicelib.services.signatures import SignaturesContext  # noqa: E402
+from chalicelib.signing.officials import KmsSecrets  # noqa: E402
+from chalicelib.signing.otp import OtpPolicy  # noqa: E402
+from chalicelib.signing.port import PlatformCaSigning, SigningPort  # noqa: E402
+
+
+def signatures_repo() -> SignaturesRepository:
+    return SignaturesRepository(data_table())
+
+
+def signing_port() -> SigningPort:
+    """The configured signing adapter: the platform CA (default) or FirmaGob."""
+    settings = get_settings()
+    clock = lambda: datetime.now(SANTIAGO)  # noqa: E731
+    if settings.signing_backend == "firmagob":
+        from chalicelib.signing.firmagob import FirmaGobConfig, FirmaGobSigning
+
+        return FirmaGobSigning(FirmaGobConfig(
+            url=settings.firmagob_url, api_token_key=settings.firmagob_api_token_key.get_secret_value(),
+            secret=settings.firmagob_secret.get_secret_value(), entities=dict(settings.firmagob_entities),
+            timeout_s=settings.firmagob_timeout_s), clock)
+    return PlatformCaSigning(KmsSecrets(aws_client("kms")), receipts_store(), signatures_repo(),
+                             KmsSecrets(aws_client("kms")), signing_otp_policy(), clock)
+
+
+def signing_otp_policy() -> OtpPolicy:
+    settings = get_settings()
+    return OtpPolicy(key_alias=settings.signing_otp_key_alias, max_failures=settings.signing_otp_max_failures,
+                     lock=timedelta(seconds=settings.signing_otp_lock_s))
+
+
+def signatures_context() -> SignaturesContext:
+    return SignaturesContext(repo=signatures_repo(), kms=KmsSecrets(aws_client("kms")), store=receipts_store(),
+                             municipalities=municipalities(), port=signing_port(), policy=signing_otp_policy(),
+                             clock=lambda: datetime.now(SANTIAGO))
+
+
+def batches_context() -> BatchesContext:
+    return BatchesContext(table=data_table(), documents=receipts_store(), drafts=uploads_store(),
+                          municipalities=municipalities(), signatures=signatures_context(),
+                          clock=lambda: datetime.now(SANTIAGO))
+
+
+def agreements_context() -> AgreementsContext:
+    return AgreementsContext(documents=receipts_store(), municipalities=municipalities(),
+                             signatures=signatures_context(), clock=lambda: datetime.now(SANTIAGO))

@@ -152,3 +152,29 @@ def roll_upload_lines(code: str, upload_id: str) -> str:
 def logo_uploads(code: str) -> str:
     """Partition of a municipality's logo upload sessions (sk `LOGO#<upload id>`, TTL)."""
     return f"{tenant(code)}#LOGOS"
+
+
+# -- electronic signatures (docs/signatures.md) -------------------------------------------------
+
+def signer(code: str, email: str) -> str:
+    """Partition of an official's signing enrollment (sk `ENROLLMENT`; `CERT#<serial>` per
+    certificate ever issued to them). Central officials use `00000`."""
+    return f"{tenant(code)}#SIGNER#{email.lower()}"
+
+
+def certificate_status(serial: str) -> str:
+    """Partition of one certificate's status (sk `STATUS`): the platform CA's revocation list,
+    platform data (`00000`) because a serial alone must answer `GET /v1/trust/certificates/{serial}`."""
+    return f"{PLATFORM}#CERT#{serial.lower()}"
+
+
+def batch(code: str, day: str) -> str:
+    """Partition of a municipality's signed payment batches (nóminas) of one day: `SIGNED#<nnn>`
+    (001 the batch, 002… its corrections), each written once."""
+    return f"{tenant(code)}#BATCH#{day}"
+
+
+def agreements(code: str) -> str:
+    """Partition of a municipality's agreements with the central level (sk = agreement id, ids
+    sort by issue time)."""
+    return f"{tenant(code)}#AGREEMENTS"

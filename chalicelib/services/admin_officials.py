@@ -95,6 +95,9 @@ def update_official(code: str, email: str, changes: dict[str, Any], actor: Offic
             raise Conflict("El funcionario cambió mientras lo editaba; recargue e intente de nuevo.",
                            code="official_changed") from exc
         record = {**record, **fields}
+    from chalicelib.services.signatures import official_changed  # left office or changed profile: revoke
+
+    official_changed(code, email, record, actor)
     _sync_cognito(email, record, ctx)
     return public(record)
 

@@ -67,6 +67,14 @@ class Permission(StrEnum):
     RECONCILIATION_RESOLVE = "reconciliation.resolve"
     REPORTS_MUNICIPAL = "reports.municipal"
     REPORTS_CENTRAL = "reports.central"
+    # Advanced electronic signature (docs/signatures.md).
+    SIGNATURE_ENROLL = "signatures.enroll"
+    BATCHES_READ = "batches.read"
+    BATCHES_SIGN = "batches.sign"
+    AGREEMENTS_READ = "agreements.read"
+    AGREEMENTS_SIGN = "agreements.sign"
+    AGREEMENTS_ISSUE = "agreements.issue"
+    AGREEMENTS_COUNTERSIGN = "agreements.countersign"
 
 
 @dataclass(frozen=True)
@@ -74,7 +82,8 @@ class Rule:
     """Who holds a permission, over what, whether it changes anything, and what it lets one do."""
 
     profiles: frozenset[str]
-    scope: Literal["municipality", "platform"]
+    scope: Literal["municipality", "platform", "own"]
+    """`own`: the official's own record (their signature enrollment), whatever the municipality."""
     writes: bool
     description: str
 
@@ -147,6 +156,26 @@ RULES: dict[Permission, Rule] = {
         False, "Ver los reportes de recaudación de la municipalidad"),
     Permission.REPORTS_CENTRAL: Rule(
         _CENTRAL, "platform", False, "Ver las estadísticas nacionales de la plataforma"),
+    # Advanced electronic signature: who holds a certificate, who signs what (docs/signatures.md).
+    Permission.SIGNATURE_ENROLL: Rule(
+        _FINANCE | _SUBDERE, "own", True,
+        "Enrolar su firma electrónica avanzada: certificado con llave en KMS y código TOTP de firma"),
+    Permission.BATCHES_READ: Rule(
+        _FINANCE | _CENTRAL, "municipality", False, "Ver la nómina diaria de pagos, sus firmas y correcciones"),
+    Permission.BATCHES_SIGN: Rule(
+        frozenset({"tesorero", "tesorero_subrogante"}), "municipality", True,
+        "Firmar la nómina diaria de pagos y sus correcciones (firma avanzada con código TOTP)"),
+    Permission.AGREEMENTS_READ: Rule(
+        frozenset({"alcalde", "director_finanzas", "administrador_municipal"}) | _CENTRAL, "municipality", False,
+        "Ver los convenios con el nivel central y descargarlos"),
+    Permission.AGREEMENTS_SIGN: Rule(
+        frozenset({"alcalde"}), "municipality", True,
+        "Firmar el convenio por la municipalidad (firma avanzada con código TOTP)"),
+    Permission.AGREEMENTS_ISSUE: Rule(
+        _SUBDERE, "platform", True, "Emitir un convenio (borrador PDF) para una municipalidad"),
+    Permission.AGREEMENTS_COUNTERSIGN: Rule(
+        _SUBDERE, "platform", True,
+        "Firmar el convenio por el nivel central, lo que lo pone en vigencia (firma avanzada con código TOTP)"),
 }
 
 MATRIX: dict[Permission, frozenset[str]] = {permission: rule.profiles for permission, rule in RULES.items()}
@@ -176,7 +205,7 @@ def matrix_markdown() -> str:
     lines = [header, rule_line]
     for permission, rule in RULES.items():
         marks = " | ".join("✔" if p in rule.profiles else "" for p in PROFILE_ORDER)
-        scope = "municipalidad" if rule.scope == "municipality" else "plataforma"
+        scope = {"municipality": "municipalidad", "platform": "plataforma", "own": "propia"}[rule.scope]
         lines.append(f"| `{permission.value}` | {scope} | {marks} | {rule.description} |")
     lines.append("| segundo factor TOTP | — | " + " | ".join(
         "✔" if p in TOTP_PROFILES else "" for p in PROFILE_ORDER) + " | perfiles que autorizan pagos |")

@@ -31,6 +31,7 @@ OWN, FOREIGN = "13101", "13114"
 MISSING_PAYMENT = "{code}-01JQ0000000000000000000000"
 MISSING_UPLOAD = "20270320T130000Z-0123abcd"
 MISSING_DISCREPANCY = "d0000000000000000000000000"
+MISSING_AGREEMENT = "CONV-13101-20270320T100000-000000"
 P = Permission
 
 # (method, path, permissions that open it (any of), probe body, status when allowed)
@@ -64,6 +65,13 @@ ROUTES: list[tuple[str, str, tuple[Permission, ...], object, int]] = [
      + "/resolve", (P.RECONCILIATION_RESOLVE,), {}, 400),
     ("get", "/v1/admin/municipalities/{code}/reports?from=2027-03-01&to=2027-03-31", (P.REPORTS_MUNICIPAL,), None,
      200),
+    ("get", "/v1/admin/municipalities/{code}/batches/2027-03-20", (P.BATCHES_READ,), None, 200),
+    ("post", "/v1/admin/municipalities/{code}/batches/2027-03-20/sign", (P.BATCHES_SIGN,), {}, 400),
+    ("post", "/v1/admin/municipalities/{code}/batches/2027-03-20/corrections/sign", (P.BATCHES_SIGN,), {}, 400),
+    ("get", "/v1/admin/municipalities/{code}/agreements", (P.AGREEMENTS_READ,), None, 200),
+    ("get", "/v1/admin/municipalities/{code}/agreements/" + MISSING_AGREEMENT, (P.AGREEMENTS_READ,), None, 404),
+    ("post", "/v1/admin/municipalities/{code}/agreements/" + MISSING_AGREEMENT + "/sign", (P.AGREEMENTS_SIGN,), {},
+     400),
 ]
 CENTRAL_ROUTES: list[tuple[str, str, tuple[Permission, ...], object, int]] = [
     ("get", "/v1/admin/central/municipalities", (P.MUNICIPALITIES_READ,), None, 200),
@@ -72,6 +80,12 @@ CENTRAL_ROUTES: list[tuple[str, str, tuple[Permission, ...], object, int]] = [
     ("get", "/v1/admin/reference/utm", (P.REFERENCE_READ,), None, 200),
     ("put", "/v1/admin/reference/utm/2027-01", (P.REFERENCE_EDIT,), {}, 400),
     ("get", "/v1/admin/central/reports?year=2026&as_of=2026-03-31", (P.REPORTS_CENTRAL,), None, 200),
+    ("post", "/v1/admin/central/municipalities/13101/agreements", (P.AGREEMENTS_ISSUE,), {}, 400),
+    ("post", "/v1/admin/central/municipalities/13101/agreements/" + MISSING_AGREEMENT + "/countersign",
+     (P.AGREEMENTS_COUNTERSIGN,), {}, 400),
+    ("get", "/v1/admin/me/signature", (P.SIGNATURE_ENROLL,), None, 200),
+    ("post", "/v1/admin/me/signature", (P.SIGNATURE_ENROLL,), {}, 400),
+    ("post", "/v1/admin/me/signature/confirm", (P.SIGNATURE_ENROLL,), {}, 400),
 ]
 DOMAINS = {"13101": "munistgo.demo", "13114": "lascondes.demo"}
 PROFILES = sorted(MUNICIPAL_PROFILES) + sorted(CENTRAL_PROFILES)
@@ -124,8 +138,10 @@ def test_the_route_table_covers_every_admin_route():
              if path.startswith("/v1/admin/") and path != "/v1/admin/me"}
     listed = {(path.split("?")[0].replace(MISSING_PAYMENT, "{payment_id}").replace(MISSING_UPLOAD, "{upload_id}")
                .replace(MISSING_DISCREPANCY, "{discrepancy_id}").replace("/2027-03-20", "/{day}")
-               .replace("nadie@example.cl", "{email}"), method) for method, path, *_ in ROUTES}
-    listed |= {(path.split("?")[0].replace("/13101", "/{code}").replace("/utm/2027-01", "/{table}/{month}")
+               .replace("nadie@example.cl", "{email}").replace(MISSING_AGREEMENT, "{agreement_id}"), method)
+              for method, path, *_ in ROUTES}
+    listed |= {(path.split("?")[0].replace("/13101", "/{code}").replace(MISSING_AGREEMENT, "{agreement_id}")
+                .replace("/utm/2027-01", "/{table}/{month}")
                 .replace("/utm", "/{table}"), method) for method, path, *_ in CENTRAL_ROUTES}
     assert admin == listed
 

@@ -1,0 +1,197 @@
+"""Officials' advanced electronic signature: their own enrollment (certificate + TOTP), the daily
+payment batch and its corrections (Tesorero), agreements (Alcalde; central administrator issues and
+countersigns). Permissions in docs/roles.md; the scheme in docs/signatures.md."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from chalice.app import Blueprint, Response
+from pydantic import Field
+
+from chalicelib import wiring
+from chalicelib.api.admin_auth import authorized
+from chalicelib.api.http import api_view, json_response, parse_body, parse_query
+from chalicelib.api.models import Strict, municipality_code
+from chalicelib.api.openapi import EXTRA_OPERATIONS, Operation
+from chalicelib.services import agreements, batches, signatures
+from chalicelib.services.permissions import Permission
+
+bp = Blueprint(__name__)
+
+TEXT = r"^[^\x00-\x1f<>]+$"
+
+
+class EnrollIn(Strict):
+    run: str = Field(min_length=3, max_length=14, description="RUN del funcionario (p. ej. 12.345.678-5).")
+    otp: str | None = Field(default=None, pattern=r"^\d{6}$",
+                            description="Código de la firma vigente: obligatorio para reemplazarla.")
+
+
+class OtpIn(Strict):
+    otp: str = Field(pattern=r"^\d{6}$", description="Código de un solo uso de 6 dígitos (aplicación TOTP).")
+
+
+class BatchQuery(Strict):
+    document: bool = Field(default=False, description="true: incluir un enlace al PDF por firmar (draft_url).")
+
+
+class AgreementIn(Strict):
+    valid_from: date = Field(description="Inicio de la vigencia (AAAA-MM-DD).")
+    valid_until: date = Field(description="Fin de la vigencia (AAAA-MM-DD).")
+    reference: str | None = Field(default=None, max_length=120, pattern=TEXT,
+                                  description="Resolución o número del convenio.")
+
+
+# -- own enrollment --------------------------------------------------------------------------------
+
+@bp.route("/v1/admin/me/signature", methods=["GET"], cors=True)
+@api_view
+def my_signature() -> Response:
+    """The official's signature: enrolled or not, certificate, lock."""
+    official = authorized(bp.current_request, Permission.SIGNATURE_ENROLL)
+    return json_response(signatures.my_signature(official, wiring.signatures_context()))
+
+
+@bp.route("/v1/admin/me/signature", methods=["POST"], cors=True)
+@api_view
+def enroll() -> Response:
+    """Issue the official's certificate and TOTP secret (the otpauth URI is shown once)."""
+    official = authorized(bp.current_request, Permission.SIGNATURE_ENROLL)
+    body = parse_body(bp.current_request, EnrollIn)
+    answer = signatures.enroll(official, body.run, wiring.signatures_context(), otp=body.otp)
+    return json_response(answer, status=201, headers={"Cache-Control": "no-store"})
+
+
+@bp.route("/v1/admin/me/signature/confirm", methods=["POST"], cors=True)
+@api_view
+def confirm() -> Response:
+    """Confirm the enrollment with a first code."""
+    official = authorized(bp.current_request, Permission.SIGNATURE_ENROLL)
+    body = parse_body(bp.current_request, OtpIn)
+    return json_response(signatures.confirm(official, body.otp, wiring.signatures_context()))
+
+
+# -- daily batch -------------------------------------------------------------------------------------
+
+@bp.route("/v1/admin/municipalities/{code}/batches/{day}", methods=["GET"], cors=True)
+@api_view
+def batch(code: str, day: str) -> Response:
+    """The day's batch: totals, payments, signed versions, pending correction."""
+    authorized(bp.current_request, Permission.BATCHES_READ, code)
+    query = parse_query(bp.current_request, BatchQuery)
+    return json_response(batches.view(code, day, wiring.batches_context(), with_document=query.document))
+
+
+@bp.route("/v1/admin/municipalities/{code}/batches/{day}/sign", methods=["POST"], cors=True)
+@api_view
+def sign_batch(code: str, day: str) -> Response:
+    """Sign the day's batch (once)."""
+    official = authorized(bp.current_request, Permission.BATCHES_SIGN, code)
+    body = parse_body(bp.current_request, OtpIn)
+    return json_response(batches.sign(code, day, body.otp, official, wiring.batches_context(), correction=False),
+                         status=201)
+
+
+@bp.route("/v1/admin/municipalities/{code}/batches/{day}/corrections/sign", methods=["POST"], cors=True)
+@api_view
+def sign_correction(code: str, day: str) -> Response:
+    """Sign a correction: what changed since the last signed version of the day."""
+    official = authorized(bp.current_request, Permission.BATCHES_SIGN, code)
+    body = parse_body(bp.current_request, OtpIn)
+    return json_response(batches.sign(code, day, body.otp, official, wiring.batches_context(), correction=True),
+                         status=201)
+
+
+# -- agreements --------------------------------------------------------------------------------------
+
+@bp.route("/v1/admin/municipalities/{code}/agreements", methods=["GET"], cors=True)
+@api_view
+def list_agreements(code: str) -> Response:
+    """The municipality's agreements, newest first, and the one in force."""
+    authorized(bp.current_request, Permission.AGREEMENTS_READ, code)
+    return json_response(agreements.list_agreements(code, wiring.agreements_context()))
+
+
+@bp.route("/v1/admin/municipalities/{code}/agreements/{agreement_id}", methods=["GET"], cors=True)
+@api_view
+def get_agreement(code: str, agreement_id: str) -> Response:
+    """One agreement with a link to its latest PDF."""
+    authorized(bp.current_request, Permission.AGREEMENTS_READ, code)
+    return json_response(agreements.get(code, agreement_id, wiring.agreements_context()))
+
+
+@bp.route("/v1/admin/municipalities/{code}/agreements/{agreement_id}/sign", methods=["POST"], cors=True)
+@api_view
+def sign_agreement(code: str, agreement_id: str) -> Response:
+    """The Alcalde signs the agreement."""
+    official = authorized(bp.current_request, Permission.AGREEMENTS_SIGN, code)
+    body = parse_body(bp.current_request, OtpIn)
+    return json_response(agreements.sign_municipality(code, agreement_id, body.otp, official,
+                                                      wiring.agreements_context()))
+
+
+@bp.route("/v1/admin/central/municipalities/{code}/agreements", methods=["POST"], cors=True)
+@api_view
+def issue_agreement(code: str) -> Response:
+    """The central administrator issues an agreement (PDF draft) for a municipality."""
+    actor = authorized(bp.current_request, Permission.AGREEMENTS_ISSUE)
+    municipality_code(code)
+    body = parse_body(bp.current_request, AgreementIn)
+    return json_response(agreements.issue(code, valid_from=body.valid_from, valid_until=body.valid_until,
+                                          reference=body.reference, actor=actor, ctx=wiring.agreements_context()),
+                         status=201)
+
+
+@bp.route("/v1/admin/central/municipalities/{code}/agreements/{agreement_id}/countersign", methods=["POST"],
+          cors=True)
+@api_view
+def countersign_agreement(code: str, agreement_id: str) -> Response:
+    """The central administrator countersigns: the agreement enters into force."""
+    actor = authorized(bp.current_request, Permission.AGREEMENTS_COUNTERSIGN)
+    municipality_code(code)
+    body = parse_body(bp.current_request, OtpIn)
+    return json_response(agreements.countersign(code, agreement_id, body.otp, actor, wiring.agreements_context()))
+
+
+# -- OpenAPI catalogue ---------------------------------------------------------------------------
+
+_MUNI = "/v1/admin/municipalities/{code}"
+_CENTRAL = "/v1/admin/central/municipalities/{code}"
+_SIGN_ERRORS = (400, 401, 403, 404, 409, 422, 429, 503)
+EXTRA_OPERATIONS.update({
+    ("/v1/admin/me/signature", "GET"): Operation(
+        "Mi firma electrónica avanzada: certificado, estado y bloqueo — signatures.enroll", "firma electrónica",
+        security="cognito", errors=(401, 403)),
+    ("/v1/admin/me/signature", "POST"): Operation(
+        "Enrolar mi firma: certificado (llave en KMS) y secreto TOTP (URI otpauth, se muestra una vez) — "
+        "signatures.enroll", "firma electrónica", body=EnrollIn, success=201, security="cognito",
+        errors=(400, 401, 403, 409, 503)),
+    ("/v1/admin/me/signature/confirm", "POST"): Operation(
+        "Confirmar el enrolamiento con un primer código — signatures.enroll", "firma electrónica", body=OtpIn,
+        security="cognito", errors=(400, 401, 403, 409, 429)),
+    (f"{_MUNI}/batches/{{day}}", "GET"): Operation(
+        "Nómina de pagos del día: totales, pagos, versiones firmadas y corrección pendiente — batches.read",
+        "firma electrónica", query=BatchQuery, security="cognito", errors=(400, 401, 403, 422)),
+    (f"{_MUNI}/batches/{{day}}/sign", "POST"): Operation(
+        "Firmar la nómina del día (una vez; inmutable) — batches.sign", "firma electrónica", body=OtpIn, success=201,
+        security="cognito", errors=_SIGN_ERRORS),
+    (f"{_MUNI}/batches/{{day}}/corrections/sign", "POST"): Operation(
+        "Firmar una corrección de la nómina (cambios posteriores a la última firma) — batches.sign",
+        "firma electrónica", body=OtpIn, success=201, security="cognito", errors=_SIGN_ERRORS),
+    (f"{_MUNI}/agreements", "GET"): Operation(
+        "Convenios de la municipalidad y el vigente — agreements.read", "firma electrónica", security="cognito",
+        errors=(401, 403, 404)),
+    (f"{_MUNI}/agreements/{{agreement_id}}", "GET"): Operation(
+        "Un convenio y el enlace a su PDF — agreements.read", "firma electrónica", security="cognito",
+        errors=(401, 403, 404)),
+    (f"{_MUNI}/agreements/{{agreement_id}}/sign", "POST"): Operation(
+        "Firma del convenio por el Alcalde(sa) — agreements.sign", "firma electrónica", body=OtpIn,
+        security="cognito", errors=_SIGN_ERRORS),
+    (f"{_CENTRAL}/agreements", "POST"): Operation(
+        "Emitir un convenio (borrador PDF) para una municipalidad — agreements.issue", "nivel central",
+        body=AgreementIn, success=201, security="cognito", errors=(400, 401, 403, 404)),
+    (f"{_CENTRAL}/agreements/{{agreement_id}}/countersign", "POST"): Operation(
+        "Firma del nivel central: el convenio entra en vigencia — agreements.countersign", "nivel central",
+        body=OtpIn, security="cognito", errors=_SIGN_ERRORS),
+})

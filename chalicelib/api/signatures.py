@@ -1,0 +1,51 @@
+"""Public signature routes: a certificate's status (the platform CA's revocation list, one serial
+at a time) and the verification of any signed PDF (receipt, batch, agreement). No credentials:
+whoever holds a signed document may check it."""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint, Response
+
+from chalicelib import wiring
+from chalicelib.api.http import api_view, json_response
+from chalicelib.api.openapi import EXTRA_OPERATIONS, Operation
+from chalicelib.domain.errors import InvalidInput
+from chalicelib.services import signatures
+
+bp = Blueprint(__name__)
+
+PDF_TYPES = ["application/pdf", "application/octet-stream"]
+
+
+@bp.route("/v1/trust/certificates/{serial}", methods=["GET"], cors=True)
+@api_view
+def certificate_status(serial: str) -> Response:
+    """good / revoked (with time and reason) for a certificate issued to an official."""
+    body = signatures.certificate_status(serial, wiring.signatures_repo())
+    return json_response(body, headers={"Cache-Control": "no-store"})
+
+
+@bp.route("/v1/signatures/verify", methods=["POST"], cors=True, content_types=PDF_TYPES)
+@api_view
+def verify() -> Response:
+    """The signatures of the PDF sent as the body (at most 5 MB): signer, profile, municipality,
+    time, integrity, trust, and whether the certificate was valid when it signed."""
+    from chalicelib.signing.ca import ca_chain_pem
+
+    raw = bp.current_request.raw_body or b""
+    if isinstance(raw, str):  # pragma: no cover - a text body is not a PDF
+        raw = raw.encode("latin-1", errors="replace")
+    if not raw:
+        raise InvalidInput("Envíe el PDF firmado como cuerpo de la solicitud.", code="not_a_pdf")
+    body = signatures.verify_pdf(raw, trust_roots_pem=ca_chain_pem(wiring.receipts_store()),
+                                 repo=wiring.signatures_repo())
+    return json_response(body, headers={"Cache-Control": "no-store"})
+
+
+EXTRA_OPERATIONS[("/v1/trust/certificates/{serial}", "GET")] = Operation(
+    "Estado de un certificado de firma emitido por la plataforma (vigente o revocado, con fecha y motivo)",
+    "firma electrónica", errors=(400, 404))
+EXTRA_OPERATIONS[("/v1/signatures/verify", "POST")] = Operation(
+    "Verificar las firmas de un PDF (comprobante, nómina o convenio; cuerpo application/pdf, máx. 5 MB)",
+    "firma electrónica", errors=(400,), extra={"requestBody": {"required": True, "content": {
+        "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
