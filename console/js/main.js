@@ -25,6 +25,9 @@ const MODULES = [
   { path: "funcionarios", label: "Funcionarios", perm: "officials.read", scoped: true, icon: "M9 11a4 4 0 100-8 4 4 0 000 8zM2 21c0-4 3-7 7-7s7 3 7 7M17 11a3 3 0 000-6M22 21c0-3-2-5-4-6", load: () => import("./pages/officials.js") },
   { path: "auditoria", label: "Auditoría", perm: "audit.read", scoped: true, icon: "M4 4h16v16H4zM8 9h8M8 13h8M8 17h5", load: () => import("./pages/audit.js") },
   { path: "municipalidades", label: "Municipalidades", perm: "municipalities.read", icon: "M3 21h18M5 21V10l7-5 7 5v11M9 21v-6h6v6", load: () => import("./pages/municipalities.js") },
+  { path: "firma", label: "Firma electrónica", perm: "signatures.enroll", icon: "M3 17c3-1 4-6 6-6s1 5 3 5 3-3 4-3 2 2 5 2M3 21h18", load: () => import("./pages/signatures.js") },
+  { path: "firmas", label: "Firmas pendientes", perm: "batches.read", scoped: true, icon: "M4 4h12l4 4v12H4zM8 12l2 2 4-4", load: () => import("./pages/signatures-pending.js") },
+  { path: "documentos-firmados", label: "Documentos firmados", perm: "batches.read", scoped: true, icon: "M6 2h9l5 5v15H6zM9 15l2 2 4-4", load: () => import("./pages/signatures-documents.js") },
   { path: "referencia", label: "UTM e IPC", perm: "reference.read", icon: "M4 20V10M10 20V4M16 20v-8M22 20H2", load: () => import("./pages/reference.js") },
 ];
 const HIDDEN = {
