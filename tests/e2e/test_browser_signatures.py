@@ -98,3 +98,52 @@ def test_the_treasurer_enrolls_and_signs_the_days_batch(running_stack: Any, brow
     assert signature["run"] == "12345678-5"
     assert signature["municipality"] == "Ilustre Municipalidad de Santiago"  # 13101's legal name (certificate O)
     assert time.monotonic() - started < 60
+
+
+def _enroll_through_the_api(stack: Any, token: str, run: str) -> str:
+    """Enroll an official's signature (the API, as the console's page does); returns the TOTP secret."""
+    answer = admin(stack, token, "POST", "/v1/admin/me/signature", json={"run": run})
+    assert answer.status_code == 201, answer.text
+    secret = parse_qs(urlsplit(answer.json()["otpauth_uri"]).query)["secret"][0]
+    confirmed = admin(stack, token, "POST", "/v1/admin/me/signature/confirm", json={"otp": pyotp.TOTP(secret).now()})
+    assert confirmed.status_code == 200, confirmed.text
+    return secret
+
+
+def test_the_alcalde_signs_an_agreement_and_subdere_countersigns(running_stack: Any, browser: Any) -> None:  # noqa: F811
+    from datetime import date, timedelta
+
+    central = id_token(running_stack, "administrador.subdere@subdere.demo")
+    alcalde = id_token(running_stack, "alcalde@munistgo.demo")
+    central_secret = _enroll_through_the_api(running_stack, central, "11.111.111-1")
+    alcalde_secret = _enroll_through_the_api(running_stack, alcalde, "22.222.222-2")
+    today = date.today()
+    issued = admin(running_stack, central, "POST", "/v1/admin/central/municipalities/13101/agreements",
+                   json={"valid_from": today.isoformat(), "valid_until": (today + timedelta(days=730)).isoformat(),
+                         "reference": "Convenio de prueba e2e"})
+    assert issued.status_code == 201, issued.text
+    agreement_id = issued.json()["agreement_id"]
+
+    # The Alcalde signs it in the console with a one-time code.
+    page = new_page(browser)
+    sign_in(page, running_stack, "alcalde@munistgo.demo")
+    page.click("a[data-path='firmas']")
+    page.click(f"button[data-open='{agreement_id}']")
+    page.fill("#agreement-sign-otp", next_code(alcalde_secret))
+    page.click("#agreement-sign")
+    page.wait_for_selector(f".agreement-status[data-id='{agreement_id}'][data-status='signed_municipality']")
+    page.screenshot(path="/tmp/console-agreement-signed.png", full_page=True)
+    assert page.js_errors == []
+
+    # SUBDERE countersigns: the agreement is in force for the municipality, and both signatures verify.
+    countersigned = admin(running_stack, central, "POST",
+                          f"/v1/admin/central/municipalities/13101/agreements/{agreement_id}/countersign",
+                          json={"otp": next_code(central_secret)})
+    assert countersigned.status_code == 200, countersigned.text
+    record = admin(running_stack, alcalde, "GET", f"/v1/admin/municipalities/13101/agreements/{agreement_id}").json()
+    assert record["status"] == "in_force", record
+    pdf = requests.get(record["download_url"], timeout=30).content
+    result = requests.post(f"{running_stack.url('api')}/v1/signatures/verify", data=pdf, timeout=60,
+                           headers={"Content-Type": "application/octet-stream"}).json()
+    assert result["valid"], result
+    assert [s["profile"] for s in result["signatures"]] == ["alcalde", "administrador_subdere"]
