@@ -20,7 +20,6 @@ import re
 import time
 import uuid
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +27,6 @@ import pytest
 import requests
 
 from devstack.demo_data import DEMO_PASSWORD
-from tests.e2e.browser import CHROMIUM, FLAGS
 
 ADMIN = "administrador.municipal@munistgo.demo"
 TREASURER = "tesorero@munistgo.demo"
@@ -46,18 +44,6 @@ class Scenario:
     folio: str
     amount: int
     receipt_pdf: bytes
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def new_page(browser: Any, viewport: dict[str, int] = LAPTOP) -> Any:

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import pyotp
 import requests
 
-from tests.e2e.test_browser_reports import admin, browser, id_token, load_roll, new_page, pay, sign_in  # noqa: F401
+from tests.e2e.test_browser_reports import admin, id_token, load_roll, new_page, pay, sign_in
 
 TREASURER = "tesorero@munistgo.demo"
 
@@ -29,7 +29,7 @@ def next_code(secret: str) -> str:
     return pyotp.TOTP(secret).at(time.time() + 30)
 
 
-def test_the_treasurer_enrolls_and_signs_the_days_batch(running_stack: Any, browser: Any) -> None:  # noqa: F811
+def test_the_treasurer_enrolls_and_signs_the_days_batch(running_stack: Any, browser: Any) -> None:
     started = time.monotonic()
     debt = f"PAT-SIGN-{uuid.uuid4().hex[:8].upper()}"
     load_roll(running_stack, [(debt, "patente", 54_320)])
@@ -110,7 +110,7 @@ def _enroll_through_the_api(stack: Any, token: str, run: str) -> str:
     return secret
 
 
-def test_the_alcalde_signs_an_agreement_and_subdere_countersigns(running_stack: Any, browser: Any) -> None:  # noqa: F811
+def test_the_alcalde_signs_an_agreement_and_subdere_countersigns(running_stack: Any, browser: Any) -> None:
     from datetime import date, timedelta
 
     central = id_token(running_stack, "administrador.subdere@subdere.demo")
