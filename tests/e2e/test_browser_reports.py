@@ -21,10 +21,12 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from devstack.demo_data import DEMO_PASSWORD
@@ -36,6 +38,17 @@ PAYER = {"rut": "12.345.678-5", "name": "María Pérez Soto", "email": "maria.pe
 LAPTOP = {"width": 1366, "height": 900}
 ROOT = Path(__file__).resolve().parents[2]
 
+
+
+@pytest.fixture(scope="module")
+def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A stack of this module's own: two years of generated history make moto slow for every test
+    that would come after it in a shared stack."""
+    from tests.e2e.conftest import start_stack
+
+    stack = start_stack(tmp_path_factory.mktemp("reports-stack-logs"))
+    yield stack
+    stack.stop()
 
 def new_page(browser: Any) -> Any:
     context = browser.new_context(locale="es-CL", viewport=LAPTOP, accept_downloads=True)
