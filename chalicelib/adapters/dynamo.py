@@ -100,6 +100,26 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     return key
 
 
+def set_remove_expression(set_fields: Mapping[str, Any], remove_fields: Sequence[str] = (), *,
+                          leading: Sequence[str] = ()) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """A `SET … REMOVE …` update expression over placeholders (`#f0 = :v0`, `#r0`), so any field
+    name, reserved word or not, can be written; `leading` assignments come first, as given.
+    Returns the expression and the names and values it uses."""
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    assignments = list(leading)
+    for i, (name, value) in enumerate(set_fields.items()):
+        names[f"#f{i}"] = name
+        values[f":v{i}"] = value
+        assignments.append(f"#f{i} = :v{i}")
+    parts = ["SET " + ", ".join(assignments)] if assignments else []
+    if remove_fields:
+        for i, name in enumerate(remove_fields):
+            names[f"#r{i}"] = name
+        parts.append("REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove_fields))))
+    return " ".join(parts), names, values
+
+
 class DynamoTable:
     """One DynamoDB table addressed by (pk, sk), with conditional writes and paginated queries."""
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from chalicelib.adapters import keys
-from chalicelib.adapters.dynamo import DynamoTable, Page
+from chalicelib.adapters.dynamo import DynamoTable, Page, set_remove_expression
 
 INDEX_FIELDS = ("name", "region", "services", "enabled", "agreement")
 
@@ -50,18 +50,9 @@ class MunicipalityAdminRepository:
                remove: Sequence[str] = (), index_fields: Mapping[str, Any] | None = None) -> None:
         """Set (and remove) configuration fields if the version is still `expect_version`; the index
         entry's fields too when given. ConditionFailed when someone changed it first."""
-        names: dict[str, str] = {"#ver": "version"}
-        values: dict[str, Any] = {":expect": expect_version, ":next": expect_version + 1}
-        parts = ["#ver = :next"]
-        for i, (name, value) in enumerate(fields.items()):
-            names[f"#f{i}"] = name
-            values[f":v{i}"] = value
-            parts.append(f"#f{i} = :v{i}")
-        expression = "SET " + ", ".join(parts)
-        if remove:
-            for i, name in enumerate(remove):
-                names[f"#r{i}"] = name
-            expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove)))
+        expression, names, values = set_remove_expression(fields, remove, leading=["#ver = :next"])
+        names["#ver"] = "version"
+        values.update({":expect": expect_version, ":next": expect_version + 1})
         condition = "attribute_exists(pk) AND " + (
             "(attribute_not_exists(#ver) OR #ver = :expect)" if expect_version <= 1 else "#ver = :expect")
         operations: list[dict[str, Any]] = [{

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from chalicelib.adapters import keys
-from chalicelib.adapters.dynamo import ConditionFailed, DynamoTable
+from chalicelib.adapters.dynamo import ConditionFailed, DynamoTable, set_remove_expression
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.payments import utc_key
 
@@ -90,18 +90,9 @@ class PaymentRepository:
                    extra: Sequence[Mapping[str, Any]] = ()) -> None:
         """Move a payment from `from_status` to `to_status` (ConditionFailed if it is not there any
         more), with the event, the holds' new status, and any extra operations, in one transaction."""
-        names = {"#s": "status"}
-        values: dict[str, Any] = {":from": from_status, ":to": to_status}
-        assignments = ["#s = :to"]
-        for i, (name, value) in enumerate(set_fields.items()):
-            names[f"#f{i}"] = name
-            values[f":v{i}"] = value
-            assignments.append(f"#f{i} = :v{i}")
-        expression = "SET " + ", ".join(assignments)
-        if remove_fields:
-            for i, name in enumerate(remove_fields):
-                names[f"#r{i}"] = name
-            expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove_fields)))
+        expression, names, values = set_remove_expression(set_fields, remove_fields, leading=["#s = :to"])
+        names["#s"] = "status"
+        values.update({":from": from_status, ":to": to_status})
         operations: list[Mapping[str, Any]] = [{
             "update": (keys.payment(code, payment_id), "META"), "expression": expression,
             "condition": "#s = :from", "names": names, "values": values,
@@ -140,18 +131,8 @@ class PaymentRepository:
                       remove_fields: Sequence[str] = (), condition: str | None = None,
                       values: Mapping[str, Any] | None = None, event: dict[str, Any] | None = None) -> None:
         """Change fields that are not the status (order id, receipt job state), conditionally."""
-        names: dict[str, str] = {}
-        vals: dict[str, Any] = dict(values or {})
-        parts = []
-        for i, (name, value) in enumerate(set_fields.items()):
-            names[f"#f{i}"] = name
-            vals[f":v{i}"] = value
-            parts.append(f"#f{i} = :v{i}")
-        expression = "SET " + ", ".join(parts) if parts else ""
-        if remove_fields:
-            for i, name in enumerate(remove_fields):
-                names[f"#r{i}"] = name
-            expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove_fields)))
+        expression, names, vals = set_remove_expression(set_fields, remove_fields)
+        vals.update(values or {})
         if condition and "#s" in condition:
             names["#s"] = "status"
         operation: dict[str, Any] = {"update": (keys.payment(code, payment_id), "META"), "expression": expression,
