@@ -27,12 +27,12 @@ import pytest
 import requests
 
 from devstack.demo_data import DEMO_PASSWORD
+from tests.e2e.test_browser_reports import pay
 
 ADMIN = "administrador.municipal@munistgo.demo"
 TREASURER = "tesorero@munistgo.demo"
 FOREIGN_TREASURER = "tesorero@lascondes.demo"
 TOTP_PROFILES = {TREASURER, FOREIGN_TREASURER}  # asked to enrol a second factor; they choose "later"
-PAYER = {"rut": "12.345.678-5", "name": "María Pérez Soto", "email": "maria.perez@ciudadano.demo"}
 LAPTOP = {"width": 1366, "height": 900}
 
 
@@ -67,27 +67,10 @@ def sign_in(page: Any, stack: Any, email: str) -> None:
     page.wait_for_selector(".page-header h1")
 
 
-def portal_key(stack: Any, code: str = "13101") -> str:
-    output = "".join(stack.output)
-    match = re.search(rf"Portal API key of {code} \(X-Api-Key, generated for this run\): (\S+)", output)
-    assert match, output
-    return match.group(1)
-
-
 def pay_debt(stack: Any, debt_id: str) -> dict[str, Any]:
-    """A citizen pays the debt through the municipal site's API and TGR approves it."""
-    headers = {"Origin": stack.url("demo_site"), "X-Api-Key": portal_key(stack), "Idempotency-Key": str(uuid.uuid4())}
-    body = {"items": [{"type": "debt", "debt_id": debt_id}], "payer": PAYER,
-            "return_url": f"{stack.url('demo_site')}/retorno.html"}
-    created = requests.post(f"{stack.url('api')}/v1/municipalities/13101/payments", json=body, headers=headers,
-                            timeout=30)
-    assert created.status_code == 201, created.text
-    payment = created.json()
-    order_id = payment["checkout_url"].rstrip("/").rsplit("/", 1)[-1]
-    done = requests.post(f"{stack.url('tgr')}/simulator/orders/{order_id}/complete",
-                         json={"outcome": "approved", "method": "debito"}, timeout=30)
-    assert done.status_code == 200, done.text
-    assert done.json()["sem_body"]["status"] == "paid", done.text
+    """A citizen pays the debt through the municipal site's API, TGR approves it, and the receipt
+    is issued."""
+    payment = pay(stack, debt_id, "debito")
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         status = requests.get(f"{stack.url('api')}/v1/payments/{payment['payment_id']}",
