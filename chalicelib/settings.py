@@ -107,6 +107,15 @@ class Settings(BaseSettings):
     firmagob_entities: dict[str, str] = Field(default_factory=dict)
     firmagob_timeout_s: float = Field(default=20.0, gt=0, le=25)
 
+    # Rate limits on guessable values (services/rate_limit.py): fixed windows counted in DynamoDB.
+    # Wrong payment access tokens per payment, and wrong tokens / receipt codes per source address
+    # and municipality, within one window; past the limit the route answers 429 with Retry-After.
+    rate_limit_window_s: int = Field(default=600, ge=10, le=86_400)
+    rate_limit_failures_per_payment: int = Field(default=10, ge=1, le=1_000)
+    rate_limit_failures_per_source: int = Field(default=50, ge=1, le=10_000)
+    # Upper bound on the life of every presigned S3 link the API hands out (ObjectStore refuses more).
+    presigned_url_max_s: int = Field(default=900, ge=60, le=3_600)
+
 
     @property
     def cognito_issuer(self) -> str:

@@ -321,3 +321,15 @@ def batches_context() -> BatchesContext:
 def agreements_context() -> AgreementsContext:
     return AgreementsContext(documents=receipts_store(), municipalities=municipalities(),
                              signatures=signatures_context(), clock=lambda: datetime.now(SANTIAGO))
+
+
+from chalicelib.adapters.rate_limit_repo import RateCounters  # noqa: E402
+from chalicelib.services.rate_limit import FailureLimits, RateLimiter  # noqa: E402
+
+
+def rate_limiter() -> RateLimiter:
+    """Failure counters for guessable values (payment tokens, receipt codes), from the settings."""
+    settings = get_settings()
+    return RateLimiter(RateCounters(data_table()), window_s=settings.rate_limit_window_s, now=_time.time,
+                       limits=FailureLimits(per_payment=settings.rate_limit_failures_per_payment,
+                                            per_source=settings.rate_limit_failures_per_source))

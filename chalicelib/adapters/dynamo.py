@@ -92,7 +92,7 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         key = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:  # RecursionError: nesting too deep
         raise InvalidInput("El cursor de paginación no es válido.", code="invalid_cursor",
                            field="cursor") from exc
     if not isinstance(key, dict) or not all(isinstance(v, dict) for v in key.values()):

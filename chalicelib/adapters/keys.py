@@ -178,3 +178,11 @@ def agreements(code: str) -> str:
     """Partition of a municipality's agreements with the central level (sk = agreement id, ids
     sort by issue time)."""
     return f"{tenant(code)}#AGREEMENTS"
+
+
+# -- rate limits (chalicelib/services/rate_limit.py) ----------------------------------------------
+
+def rate_limit(code: str, scope: str, subject: str) -> str:
+    """Partition of one fixed-window counter (sk `WINDOW#<window start, unix s>`, TTL): attempts
+    of `scope` (e.g. `payment-token`) against `subject` (a payment id, a hashed source address)."""
+    return f"{tenant(code)}#RATE#{scope}#{subject}"

@@ -43,7 +43,8 @@ class ObjectStore:
         return True
 
     def presign_get(self, key: str, *, expires_in: int, filename: str | None = None) -> str:
-        """A short-lived download link for one object."""
+        """A short-lived download link for one object (at most `presigned_url_max_s`)."""
+        _check_lifetime(expires_in)
         params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
         if filename:
             params["ResponseContentDisposition"] = f'attachment; filename="{filename}"'
@@ -56,6 +57,7 @@ class ObjectStore:
         how an upload's size is limited without passing through the API."""
         if not 0 < expires_in <= 900:
             raise ValueError("a presigned upload lives at most 15 minutes")
+        _check_lifetime(expires_in)
         params = {"Bucket": self.bucket, "Key": key, "ContentType": content_type, "ContentLength": content_length}
         url: str = self._client.generate_presigned_url("put_object", Params=params, ExpiresIn=expires_in,
                                                        HttpMethod="PUT")
@@ -86,3 +88,11 @@ class ObjectStore:
         except BotoCoreError as exc:
             raise DependencyUnavailable("El almacenamiento no está disponible.",
                                         code="storage_unavailable") from exc
+
+
+def _check_lifetime(expires_in: int) -> None:
+    """Every presigned link is short-lived: at most the `presigned_url_max_s` setting."""
+    from chalicelib.settings import get_settings
+
+    if not 0 < expires_in <= get_settings().presigned_url_max_s:
+        raise ValueError(f"a presigned link lives at most {get_settings().presigned_url_max_s} s")

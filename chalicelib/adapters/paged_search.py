@@ -72,7 +72,7 @@ def _encode(state: dict[str, Any]) -> str:
 def _decode(cursor: str, partitions: Sequence[Partition], tag: str) -> tuple[int, dict[str, Any] | None, str | None]:
     try:
         state = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:  # RecursionError: nesting too deep
         raise _invalid() from exc
     if not isinstance(state, dict) or state.get("q") != tag or not isinstance(state.get("p"), int):
         raise _invalid()

@@ -8,7 +8,7 @@ from chalice.app import Blueprint, CORSConfig, Response
 from pydantic import BaseModel, Field
 
 from chalicelib import wiring
-from chalicelib.api.http import api_view, json_response, parse_body, parse_query
+from chalicelib.api.http import api_view, json_response, parse_body, parse_query, source_address
 from chalicelib.api.models import Strict, municipality_code
 from chalicelib.domain.payments import check_idempotency_key
 from chalicelib.services import payments, quotes
@@ -114,6 +114,7 @@ def create_payment(code: str) -> Response:
 @api_view
 def payment_status(payment_id: str) -> Response:
     """A payment's status, items and, once issued, its receipt (for the access token's holder)."""
-    body = payments.payment_status(payment_id, bp.current_request.headers.get("authorization"),
-                                   wiring.payment_context())
+    request = bp.current_request
+    body = payments.payment_status(payment_id, request.headers.get("authorization"), wiring.payment_context(),
+                                   limiter=wiring.rate_limiter(), source=source_address(request))
     return json_response(body)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Literal
 
 from chalice.app import Blueprint, Response
@@ -10,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib import wiring
 from chalicelib.api.errors import invalid_input_from
-from chalicelib.api.http import MAX_BODY_BYTES, api_view, json_response
+from chalicelib.api.http import MAX_BODY_BYTES, api_view, json_response, loads_json
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.services import gateway
 from chalicelib.settings import get_settings
@@ -46,10 +45,11 @@ def tgr_notification() -> Response:
     ctx = wiring.payment_context()
     secrets = [s.get_secret_value() for s in get_settings().tgr_webhook_secrets]
     gateway.verify_signature(request.headers.get("x-tgr-signature"), raw, secrets, ctx.clock())
+    data = loads_json(raw, "El cuerpo de la notificación no es JSON válido.")
+    if not isinstance(data, dict):
+        raise InvalidInput("El cuerpo de la notificación debe ser un objeto JSON.", code="invalid_json")
     try:
-        notification = TgrNotificationIn.model_validate(json.loads(raw))
-    except ValueError as exc:
-        if isinstance(exc, ValidationError):
-            raise invalid_input_from(exc) from exc
-        raise InvalidInput("El cuerpo de la notificación no es JSON válido.", code="invalid_json") from exc
+        notification = TgrNotificationIn.model_validate(data)
+    except ValidationError as exc:
+        raise invalid_input_from(exc) from exc
     return json_response(gateway.handle_notification(notification.model_dump(), ctx))

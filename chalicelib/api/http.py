@@ -47,16 +47,22 @@ def parse_body(request: Request, model: type[M]) -> M:
         raise InvalidInput("El cuerpo de la solicitud es demasiado grande.", code="body_too_large")
     if not raw.strip():
         raise InvalidInput("Falta el cuerpo JSON de la solicitud.", code="invalid_json")
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput("El cuerpo de la solicitud no es JSON válido.", code="invalid_json") from exc
+    data = loads_json(raw, "El cuerpo de la solicitud no es JSON válido.")
     if not isinstance(data, dict):
         raise InvalidInput("El cuerpo de la solicitud debe ser un objeto JSON.", code="invalid_json")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise invalid_input_from(exc) from exc
+
+
+def loads_json(raw: bytes | str, message: str) -> Any:
+    """`raw` as JSON; a 400 `invalid_json` with `message` for anything else, including nesting
+    too deep for the parser (a RecursionError is not a ValueError)."""
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise InvalidInput(message, code="invalid_json") from exc
 
 
 def parse_query(request: Request, model: type[M]) -> M:
@@ -77,3 +83,10 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     """A JSON response."""
     return Response(body=body, status_code=status,
                     headers={"Content-Type": "application/json", **(headers or {})})
+
+
+def source_address(request: Request) -> str | None:
+    """The caller's address as API Gateway saw it (for rate limits; never logged)."""
+    identity = (request.context or {}).get("identity") or {}
+    address = identity.get("sourceIp") if isinstance(identity, dict) else None
+    return str(address) if address else None

@@ -8,7 +8,7 @@ from chalice.app import Blueprint, Response
 from pydantic import Field
 
 from chalicelib import wiring
-from chalicelib.api.http import api_view, json_response, parse_query
+from chalicelib.api.http import api_view, json_response, parse_query, source_address
 from chalicelib.api.models import Strict
 from chalicelib.api.openapi import EXTRA_OPERATIONS, Operation
 from chalicelib.services.receipts import FOLIO_PATTERN, verify_receipt
@@ -31,7 +31,8 @@ def verify() -> Response:
     """Whether a receipt with this folio and code was issued: municipality, amount, date and
     signature — nothing about the payer. Unknown folio and wrong code get the same 404."""
     query = parse_query(bp.current_request, VerifyQuery)
-    body = verify_receipt(query.folio, query.code, wiring.receipts_repo(), wiring.municipalities())
+    body = verify_receipt(query.folio, query.code, wiring.receipts_repo(), wiring.municipalities(),
+                          limiter=wiring.rate_limiter(), source=source_address(bp.current_request))
     return json_response(body, headers={"Cache-Control": "no-store"})
 
 

@@ -13,7 +13,8 @@ kind               shape       range
 =================  ==========  ===========================================================
 
 Accepted spellings: any case; separators anywhere (space, hyphen, dot, middle dot ``·``, bullet
-``•``, underscore, slash) are ignored. After removing them:
+``•``, underscore, slash) are ignored; full-width letters and digits, no-break spaces, zero-width characters and
+Unicode dashes are folded first (``domain/spelling.py``), and anything still not ASCII is refused. After removing them:
 
 - 6 characters: the plate (``bb-bb10``, ``BB BB 10``, ``bb·bb·10`` → ``BBBB10``);
 - 5 characters: a motorcycle plate as painted, without the padding 0 (``BBB10`` → ``BBB010``,
@@ -44,6 +45,7 @@ from typing import Final
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.plate_tables import CURRENT_FORMAT_LETTER_DIGITS, OLD_FORMAT_SERIES_DIGITS
 from chalicelib.domain.rut import mod11_check_digit
+from chalicelib.domain.spelling import fold
 
 _SEPARATORS: Final = re.compile(r"[\s\-.·•_/]")
 _NEW_LETTERS: Final = "BCDFGHJKLPRSTVWXYZ"
@@ -132,7 +134,9 @@ def parse_plate(text: object, *, field: str = "plate") -> Plate:
     """
     if not isinstance(text, str):
         raise InvalidInput(_FORMAT_MESSAGE, code="invalid_plate", field=field)
-    cleaned = _SEPARATORS.sub("", text).upper()
+    cleaned = _SEPARATORS.sub("", fold(text)).upper()
+    if not cleaned.isascii():  # other scripts' digits, combining accents: never stored
+        raise InvalidInput(_FORMAT_MESSAGE, code="invalid_plate", field=field)
     given: str | None = None
     if len(cleaned) == 7:
         cleaned, given = cleaned[:6], cleaned[6]

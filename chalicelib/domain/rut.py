@@ -3,6 +3,8 @@
 Accepted spellings: any case, with or without thousands dots, with or without the hyphen before
 the check digit, surrounding or inner spaces: ``12.345.678-5``, ``12345678-5``, ``123456785``,
 ``12 345 678 5``, ``12.678.579-k``. The body is 1 to 8 digits (leading zeros are ignored).
+Full-width digits, no-break spaces, zero-width characters and Unicode dashes are folded first
+(`domain/spelling.py`); other scripts' digits are refused.
 
 Check digit (mod 11): multiply the body's digits, right to left, by 2, 3, 4, 5, 6, 7, 2, 3, …;
 r = sum mod 11; dv = 11 − r, where 11 is written ``0`` and 10 is written ``K``.
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.spelling import fold
 
 MAX_BODY: Final = 99_999_999
 _SHAPE: Final = re.compile(r"^(\d{1,9})-?([0-9K])$")
@@ -71,8 +74,8 @@ def parse_rut(text: object, *, field: str = "rut") -> Rut:
     """
     if not isinstance(text, str):
         raise InvalidInput(_FORMAT_MESSAGE, code="invalid_rut", field=field)
-    cleaned = re.sub(r"[\s.]", "", text).upper()
-    match = _SHAPE.match(cleaned)
+    cleaned = re.sub(r"[\s.]", "", fold(text)).upper()
+    match = _SHAPE.match(cleaned) if cleaned.isascii() else None
     if match is None or int(match.group(1)) == 0 or int(match.group(1)) > MAX_BODY:
         raise InvalidInput(_FORMAT_MESSAGE, code="invalid_rut", field=field)
     body = int(match.group(1))

@@ -30,6 +30,7 @@ from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, RuleRefus
 from chalicelib.domain.payments import PAYMENT_ID, STATUS_TEXT, PaymentStatus, utc_key
 from chalicelib.domain.plates import parse_plate
 from chalicelib.domain.rut import parse_rut
+from chalicelib.domain.spreadsheet import safe_row
 from chalicelib.services.auth import Official
 
 SANTIAGO = ZoneInfo("America/Santiago")
@@ -257,7 +258,7 @@ def export_csv(code: str, filters: PaymentFilters, ctx: PaymentsAdmin) -> tuple[
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(CSV_HEADERS)
     for line in _csv_lines(rows):
-        writer.writerow(line)
+        writer.writerow(safe_row(line))
     return buffer.getvalue(), len(rows)
 
 

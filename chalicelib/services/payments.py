@@ -43,6 +43,7 @@ from chalicelib.domain.plates import parse_plate
 from chalicelib.domain.rut import parse_rut
 from chalicelib.services.permit_items import INSTALLMENT_TEXT, PLATFORM, price_permit
 from chalicelib.services.portal import Portal, registered_origins
+from chalicelib.services.rate_limit import RateLimiter
 from chalicelib.services.vehicle_checks import RegistryChecks
 
 SERVICE_OF_DEBT = {"patente": "patentes", "aseo": "aseo", "permit_second": "permisos"}
@@ -292,14 +293,21 @@ def _resolve_permit(portal: Portal, field: str, raw_plate: str, year: int, insta
 
 # -- reading ------------------------------------------------------------------------------------
 
-def payment_status(payment_id: str, authorization: str | None, ctx: PaymentContext) -> dict[str, Any]:
-    """`GET /v1/payments/{id}` for the holder of the payment's access token."""
+def payment_status(payment_id: str, authorization: str | None, ctx: PaymentContext, *,
+                   limiter: RateLimiter | None = None, source: str | None = None) -> dict[str, Any]:
+    """`GET /v1/payments/{id}` for the holder of the payment's access token. With a `limiter`,
+    wrong tokens are counted per payment and per source, and past the limit it is 429."""
     code = municipality_of(payment_id)
     token = (authorization or "").removeprefix("Bearer ").strip()
     if not token:
         raise Unauthenticated("Falta el token de acceso del pago (Authorization: Bearer …).", code="missing_token")
+    limits = limiter.payment_token_limits(payment_id, source) if limiter else []
+    if limiter:
+        limiter.check(code, limits)
     payment = ctx.payments.get(code, payment_id)
     if payment is None or not hmac.compare_digest(token_hash(token), str(payment.get("access_token_hash", ""))):
+        if limiter:
+            limiter.failed(code, limits)
         # The same answer for "no such payment" and "wrong token": ids are not to be probed.
         raise NotFound("No existe un pago con ese identificador y token.", code="payment_not_found")
     status = PaymentStatus(payment["status"])

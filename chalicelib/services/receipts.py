@@ -43,6 +43,7 @@ from chalicelib.domain.money import format_clp, format_date
 from chalicelib.domain.payments import utc_key
 from chalicelib.domain.rut import parse_rut
 from chalicelib.observability import logger
+from chalicelib.services.rate_limit import RateLimiter
 
 if TYPE_CHECKING:  # the signing modules are for the worker: the API's import chain skips them
     from chalicelib.receipts.model import Branding
@@ -506,17 +507,22 @@ class MunicipalLogos:
 
 # -- verification (the public route) --------------------------------------------------------------
 
-def verify_receipt(folio: str, code: str, receipts: ReceiptRepository, municipalities: Municipalities
-                   ) -> dict[str, Any]:
+def verify_receipt(folio: str, code: str, receipts: ReceiptRepository, municipalities: Municipalities,
+                   *, limiter: RateLimiter | None = None, source: str | None = None) -> dict[str, Any]:
     """What `GET /v1/receipts/verify` answers for a folio and its code: no more than the printed
     receipt shows (no payer data). The same `NotFound` for an unknown folio, a wrong code and a
     receipt not issued yet, so the route says nothing about folios one does not hold."""
     normalized = normalize_code(code)
     municipality = folio[:5]
+    limits = limiter.receipt_code_limits(source) if limiter else []
+    if limiter:
+        limiter.check(municipality, limits)
     record = receipts.get(municipality, folio)
     expected = str((record or {}).get("code_hash", ""))
     matches = hmac.compare_digest(code_hash(folio, normalized), expected)
     if record is None or not matches or record.get("status") != "issued":
+        if limiter:
+            limiter.failed(municipality, limits)
         raise NotFound("No existe un comprobante con ese folio y código de verificación.", code="receipt_not_found")
     config = municipalities.get(municipality) or {}
     signature = record.get("signature") or {}

@@ -30,6 +30,7 @@ from chalicelib.adapters.stats_repo import StatsRepository
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.money import format_clp, format_date
 from chalicelib.domain.reconciliation import METHOD_TEXT, SERVICE_TEXT, average
+from chalicelib.domain.spreadsheet import safe_row
 
 PLATFORM: Final = "00000"
 CLOSED_AFTER_DAYS: Final = 2
@@ -271,8 +272,8 @@ def _csv(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
     out = io.StringIO()
     out.write("\ufeff")  # Excel (es-CL) reads UTF-8 with a BOM and `;` as the separator
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow(safe_row(header))
+    writer.writerows(safe_row(row) for row in rows)
     return out.getvalue()
 
 
