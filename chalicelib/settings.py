@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     assets_bucket: str = "sem-assets"
     console_bucket: str = "sem-console"
     receipts_queue_url: str = ""
+    # The role the receipts worker assumes, tagged with the job's municipality, for its table access
+    # (infra/resources.yaml: TenantDataRole; dynamodb:LeadingKeys). Empty: the process's own
+    # credentials (locally, where moto enforces no IAM).
+    tenant_data_role_arn: str = ""
 
     # AWS SDK behaviour: bounded waits so a slow dependency becomes a 503, not a hung request.
     aws_connect_timeout_s: float = Field(default=2.0, gt=0, le=30)

@@ -10,6 +10,7 @@ meaning without Chalice's own resources. Dev and test tooling, never deployed.
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -33,8 +34,6 @@ def local_template(template: dict[str, Any] | None = None) -> dict[str, Any]:
                  if res.get("Type") in LOCAL_TYPES}
     outputs = {name: out for name, out in template.get("Outputs", {}).items()
                if _refers_only_to(out, set(resources))}
-    # moto has no S3 website endpoint; its GetAtt of WebsiteURL is not modelled either.
-    outputs.pop("ConsoleWebsiteUrl", None)
     return {**template, "Resources": resources, "Outputs": outputs}
 
 
@@ -45,11 +44,20 @@ def _refers_only_to(node: Any, names: set[str]) -> bool:
                 return False
             if key == "Fn::GetAtt" and value[0] not in names:
                 return False
+            if key == "Fn::Sub" and not _sub_refers_only_to(value, names):
+                return False
             if not _refers_only_to(value, names):
                 return False
     elif isinstance(node, list):
         return all(_refers_only_to(v, names) for v in node)
     return True
+
+
+def _sub_refers_only_to(value: Any, names: set[str]) -> bool:
+    """Whether an Fn::Sub string names only `names` (pseudo parameters such as AWS::Region aside)."""
+    text = value[0] if isinstance(value, list) else value
+    variables = {v.split(".")[0] for v in re.findall(r"\$\{([^}!]+)\}", str(text))}
+    return all(v.startswith("AWS::") or v in names for v in variables)
 
 
 def create_stack(cloudformation: Any, stack_name: str, *, timeout_s: float = 60) -> dict[str, str]:
@@ -63,12 +71,57 @@ def create_stack(cloudformation: Any, stack_name: str, *, timeout_s: float = 60)
         stack = _describe(cloudformation, stack_name)
         status = stack["StackStatus"] if stack else "MISSING"
         if status.endswith("_COMPLETE") and "ROLLBACK" not in status:
+            apply_what_moto_skips(cloudformation, stack_name)
             return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])} if stack else {}
         if status.endswith("FAILED") or "ROLLBACK" in status:
             raise RuntimeError(f"stack {stack_name} failed: {status}")
         if time.monotonic() > deadline:
             raise TimeoutError(f"stack {stack_name} still {status} after {timeout_s}s")
         time.sleep(0.2)
+
+
+def apply_what_moto_skips(cloudformation: Any, stack_name: str, template: dict[str, Any] | None = None) -> None:
+    """Set what moto's CloudFormation accepts but does not apply, from the same template: S3
+    versioning and lifecycle rules, DynamoDB point-in-time recovery (idempotent)."""
+    import boto3
+
+    resources = (template or load_template())["Resources"]
+    physical = {r["LogicalResourceId"]: r["PhysicalResourceId"]
+                for r in cloudformation.describe_stack_resources(StackName=stack_name)["StackResources"]}
+    endpoint = cloudformation.meta.endpoint_url
+    # a moto server's URL, or None for AWS's own (in-process moto intercepts those)
+    where = {"endpoint_url": None if endpoint.endswith(".amazonaws.com") else endpoint,
+             "region_name": cloudformation.meta.region_name}
+    s3, dynamodb = boto3.client("s3", **where), boto3.client("dynamodb", **where)
+    for name, resource in resources.items():
+        props = resource.get("Properties", {})
+        if name not in physical:
+            continue
+        if resource.get("Type") == "AWS::S3::Bucket":
+            if "VersioningConfiguration" in props:
+                s3.put_bucket_versioning(Bucket=physical[name], VersioningConfiguration={
+                    "Status": props["VersioningConfiguration"]["Status"]})
+            if "LifecycleConfiguration" in props:
+                s3.put_bucket_lifecycle_configuration(Bucket=physical[name], LifecycleConfiguration={
+                    "Rules": [_lifecycle_rule(rule) for rule in props["LifecycleConfiguration"]["Rules"]]})
+        if resource.get("Type") == "AWS::DynamoDB::Table" and props.get(
+                "PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled"):
+            dynamodb.update_continuous_backups(TableName=physical[name], PointInTimeRecoverySpecification={
+                "PointInTimeRecoveryEnabled": True})
+
+
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """A CloudFormation lifecycle rule in the S3 API's shape (the keys this template uses)."""
+    api: dict[str, Any] = {"ID": rule["Id"], "Status": rule["Status"], "Filter": {"Prefix": rule.get("Prefix", "")}}
+    if "NoncurrentVersionTransitions" in rule:
+        api["NoncurrentVersionTransitions"] = [
+            {"NoncurrentDays": t["TransitionInDays"], "StorageClass": t["StorageClass"]}
+            for t in rule["NoncurrentVersionTransitions"]]
+    if "NoncurrentVersionExpiration" in rule:
+        api["NoncurrentVersionExpiration"] = {"NoncurrentDays": rule["NoncurrentVersionExpiration"]["NoncurrentDays"]}
+    if "AbortIncompleteMultipartUpload" in rule:
+        api["AbortIncompleteMultipartUpload"] = rule["AbortIncompleteMultipartUpload"]
+    return api
 
 
 def _describe(cloudformation: Any, stack_name: str) -> dict[str, Any] | None:

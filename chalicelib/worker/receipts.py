@@ -50,10 +50,11 @@ def process(job: ReceiptJob) -> None:
     to the dead-letter queue); a job that can never succeed on its data (unknown payment, payment
     not paid, e-mail refused) is logged or recorded on the payment and returns.
     """
-    from chalicelib import wiring
+    from chalicelib import tenant_wiring
     from chalicelib.services.receipts import issue_receipt
 
-    outcome = issue_receipt(job.municipality, job.payment_id, wiring.receipt_context())
+    # The table is read and written with credentials fenced to the job's municipality (prod).
+    outcome = issue_receipt(job.municipality, job.payment_id, tenant_wiring.receipt_context(job.municipality))
     logger.info("receipt job done", extra={"job_kind": job.kind, "outcome": outcome})
 
 
