@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import AliasChoices, Field, HttpUrl, SecretStr
+from pydantic import AliasChoices, Field, HttpUrl, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -110,6 +110,19 @@ class Settings(BaseSettings):
     firmagob_secret: SecretStr = SecretStr("")
     firmagob_entities: dict[str, str] = Field(default_factory=dict)
     firmagob_timeout_s: float = Field(default=20.0, gt=0, le=25)
+
+    # Fault injection for `make chaos` and its test (chalicelib/adapters/fault_injection.py): JSON,
+    # service or "service:Operation" -> share of calls answered with throttling. Never on prod.
+    faults: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("faults")
+    @classmethod
+    def _no_faults_in_prod(cls, value: dict[str, float], info: ValidationInfo) -> dict[str, float]:
+        if value and info.data.get("stage") == "prod":
+            raise ValueError("SEM_FAULTS is for dev and test stages only; it is refused on prod")
+        if any(not 0 <= share <= 1 for share in value.values()):
+            raise ValueError("SEM_FAULTS shares must be between 0 and 1")
+        return value
 
     # Rate limits on guessable values (services/rate_limit.py): fixed windows counted in DynamoDB.
     # Wrong payment access tokens per payment, and wrong tokens / receipt codes per source address

@@ -9,15 +9,32 @@ handler returns. When it raises, the message stays, comes back after a short bac
 the queue's maxReceiveCount moto's redrive moves it to the dead-letter queue — as in AWS.
 
     python -m devstack.worker_runner
+
+Fault injection (`make chaos`, never in AWS): with SEM_CHAOS_KILL set to JSON such as
+`{"rate": 0.05, "steps": ["after_folio", "after_send"], "log": "/tmp/kills.jsonl"}` the runner
+exits hard (`os._exit`, as a Lambda timeout or out-of-memory kill would end it) right after a
+named step of a receipt job succeeded, with that probability per step, having first appended
+`{"step", "payment_id", "pid"}` to the log; with `"cover": true`, also the first time each step
+is reached at all (no kill of that step in the log yet), so that every kill point is exercised.
+The steps (`KILL_STEPS`): after_folio (folio allocated), after_pdf (signed PDF stored),
+after_issued (receipt marked issued), after_claim (e-mail claimed, not sent), after_send (SES
+accepted, not yet recorded: the documented duplicate window, docs/receipts.md), after_record (all
+done, the message not yet deleted). Whoever started the runner restarts it; SQS redelivers the
+message after its visibility timeout.
+SEM_LOCAL_RETRY_BACKOFF_S (e.g. "5,10,15,20,30") replaces the quick local retry delays.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import os
+import random
 import signal
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Final
 
 from chalicelib.adapters.aws_clients import aws_client
 from chalicelib.observability import logger
@@ -25,6 +42,112 @@ from chalicelib.settings import get_settings
 
 # Local retries come back quickly (AWS would wait the visibility timeout).
 BACKOFF_S = (1, 2, 4, 8, 15)
+
+# Kill points: step name -> (the receipt context's attribute, the method whose success ends it).
+KILL_STEPS: Final = {
+    "after_folio": ("receipts", "allocate_folio"),
+    "after_pdf": ("store", "put"),
+    "after_issued": ("receipts", "mark_issued"),
+    "after_claim": ("receipts", "claim_email"),
+    "after_send": ("mailer", "send"),
+    "after_record": ("receipts", "record_email"),
+}
+KILLED_EXIT_CODE: Final = 86
+_current_payment: str | None = None
+
+
+class KillSwitch:
+    """Exits the process hard at named steps, with a probability (fault-injection runs only)."""
+
+    def __init__(self, rate: float, steps: list[str], log_path: str, rng: random.Random | None = None, *,
+                 cover: bool = False) -> None:
+        unknown = set(steps) - set(KILL_STEPS)
+        if unknown or not 0 <= rate <= 1:
+            raise SystemExit(f"SEM_CHAOS_KILL: unknown steps {sorted(unknown)} or rate {rate} not in [0, 1]")
+        self.rate, self.steps, self.log_path, self.cover = rate, set(steps), log_path, cover
+        self._rng = rng or random.Random()  # chaos, not cryptography
+
+    @classmethod
+    def from_env(cls, raw: str | None) -> KillSwitch | None:
+        if not raw:
+            return None
+        config = json.loads(raw)
+        return cls(float(config.get("rate", 0.0)), list(config.get("steps", list(KILL_STEPS))), str(config["log"]),
+                   cover=bool(config.get("cover", False)))
+
+    def killed_steps(self) -> set[str]:
+        try:
+            with open(self.log_path, encoding="utf-8") as log:
+                return {json.loads(line)["step"] for line in log if line.strip()}
+        except FileNotFoundError:
+            return set()
+
+    def maybe_die(self, step: str) -> None:
+        if step not in self.steps:
+            return
+        first_time = self.cover and step not in self.killed_steps()
+        if not first_time and self._rng.random() >= self.rate:
+            return
+        with open(self.log_path, "a", encoding="utf-8") as log:
+            log.write(json.dumps({"step": step, "payment_id": _current_payment, "pid": os.getpid()}) + "\n")
+            log.flush()
+            os.fsync(log.fileno())
+        os._exit(KILLED_EXIT_CODE)
+
+
+class _DieAfter:
+    """A proxy that calls `hook(result)` after the named methods of `target` return."""
+
+    def __init__(self, target: Any, hooks: dict[str, Callable[[Any], None]]) -> None:
+        self._target, self._hooks = target, hooks
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._target, name)
+        hook = self._hooks.get(name)
+        if hook is None:
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            result = attr(*args, **kwargs)
+            hook(result)
+            return result
+
+        return call
+
+
+def install_kill_points(switch: KillSwitch) -> None:
+    """Wrap the adapters of every receipt context this process builds with the kill points."""
+    from chalicelib import wiring
+
+    build = wiring.receipt_context
+
+    # A folio allocation that a twin won (None), or a mark / claim / record another worker made
+    # first (False), changed nothing: only a step that changed something is followed by a crash.
+    did_nothing: dict[str, Callable[[Any], bool]] = {
+        "after_folio": lambda result: result is None, "after_issued": lambda result: result is False,
+        "after_claim": lambda result: result is False, "after_record": lambda result: result is False}
+
+    def hook(step: str) -> Callable[[Any], None]:
+        skip = did_nothing.get(step, lambda _result: False)
+        return lambda result: None if skip(result) else switch.maybe_die(step)
+
+    def receipt_context() -> Any:
+        ctx = build()
+        hooks: dict[str, dict[str, Callable[[Any], None]]] = {}
+        for step, (part, method) in KILL_STEPS.items():
+            hooks.setdefault(part, {})[method] = hook(step)
+        wrapped: dict[str, Any] = {part: _DieAfter(getattr(ctx, part), methods) for part, methods in hooks.items()}
+        return dataclasses.replace(ctx, **wrapped)
+
+    setattr(wiring, "receipt_context", receipt_context)  # noqa: B010 - patched in this dev process only
+
+
+def _payment_of(body: str) -> str | None:
+    try:
+        value = json.loads(body).get("payment_id")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 def sqs_event(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
@@ -66,8 +189,10 @@ class LambdaContext:
 class WorkerRunner:
     """Polls one queue and drives one handler, until stopped."""
 
-    def __init__(self, sqs: Any, queue_url: str, handler: Any, region: str) -> None:
+    def __init__(self, sqs: Any, queue_url: str, handler: Any, region: str,
+                 backoff_s: tuple[float, ...] = BACKOFF_S) -> None:
         self._sqs = sqs
+        self._backoff_s = backoff_s
         self._queue_url = queue_url
         self._handler = handler
         self._region = region
@@ -81,12 +206,14 @@ class WorkerRunner:
             QueueUrl=self._queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=wait_s,
             AttributeNames=["All"], MessageAttributeNames=["All"])
         handled = 0
+        global _current_payment
         for message in received.get("Messages", []):
+            _current_payment = _payment_of(message.get("Body", ""))
             try:
                 self._handler(sqs_event(message, self._arn, self._region), LambdaContext())
             except Exception as exc:  # the handler failed: leave the message for a retry or the DLQ
                 count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
-                delay = BACKOFF_S[min(count, len(BACKOFF_S)) - 1]
+                delay = round(self._backoff_s[min(count, len(self._backoff_s)) - 1])
                 logger.warning("job failed; it will be retried", extra={
                     "error": type(exc).__name__, "receive_count": count, "retry_in_s": delay})
                 self._sqs.change_message_visibility(QueueUrl=self._queue_url,
@@ -125,8 +252,14 @@ def main() -> None:
         settlements.poll_settlements(event, context)
 
     settings = get_settings()
+    switch = KillSwitch.from_env(os.environ.get("SEM_CHAOS_KILL"))
+    if switch is not None:
+        install_kill_points(switch)
+        print(f"worker runner: kill points on ({switch.rate:g} at {', '.join(sorted(switch.steps))})", flush=True)
+    raw_backoff = os.environ.get("SEM_LOCAL_RETRY_BACKOFF_S")
+    backoff = tuple(float(part) for part in raw_backoff.split(",")) if raw_backoff else BACKOFF_S
     runner = WorkerRunner(aws_client("sqs"), settings.receipts_queue_url,
-                          receipts.handle_receipt_job, settings.region)
+                          receipts.handle_receipt_job, settings.region, backoff)
 
     def stop(*_: Any) -> None:
         runner.running = False

@@ -42,6 +42,10 @@ def aws_client(service: str, settings: Settings | None = None) -> Any:
                 endpoint_url=settings.aws_endpoint_url,
                 config=config,
             )
+            if settings.faults:  # fault-injection runs only (dev/test stages; see fault_injection.py)
+                from chalicelib.adapters import fault_injection
+
+                fault_injection.install(client, service, settings.faults, stage=settings.stage)
             _clients[key] = client
     return client
 

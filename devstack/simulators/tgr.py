@@ -11,14 +11,18 @@ signed result notification on its `notify_url`, exactly as with the real portal:
 
 Automation and switches for tests (API.md, "Local TGR simulator"):
 
-    POST /simulator/orders/{order_id}/complete  {"outcome": "approved"|"rejected", "method": "credito"}
-                                                notify as a person's click would; returns what SEM answered
+    POST /simulator/orders/{order_id}/complete  {"outcome": "approved"|"rejected", "method": "credito",
+                                                 "switches": {…}}
+                                                notify as a person's click would; returns what SEM answered.
+                                                "switches" (optional, same fields as the control's) apply
+                                                to this completion only, on top of the current ones
     GET  /simulator/orders[?merchant_reference=]  every order (or the one of a payment)
     GET  /simulator/orders/{order_id}           one order with the notifications sent and SEM's answers
     GET  /simulator/control                     the current switches
     POST /simulator/control                     {"duplicates": 2, "delay_s": 1.5, "amount_delta": -100,
                                                  "signature": "valid"|"stale"|"forged",
-                                                 "out_of_order": true, "reset": true} (each optional)
+                                                 "out_of_order": true, "late_duplicate_s": 3,
+                                                 "reset": true} (each optional)
 
     POST /simulator/settlements                 {"municipality": "13101", "date": "2027-03-20",
                                                  "omit": [order ids], "unknown": 1,
@@ -35,6 +39,8 @@ Switches apply to every later completion until `{"reset": true}`. With `delay_s`
 endpoint waits before sending (and answers after), while the checkout page redirects the person at
 once and notifies in the background, so the municipal site's return page first sees "pending".
 `out_of_order` follows the chosen result with the opposite one (approved, then rejected).
+`late_duplicate_s` sends the first notification once more, that many seconds after the others,
+from a background thread (a late retry of the portal's, arriving while the receipt is being made).
 
 A notification is `POST <notify_url>` with a compact JSON body and the header
 `X-TGR-Signature: t=<unix>,v1=<hex hmac-sha256(secret, f"{t}." + body)>`, signed with the first of
@@ -149,6 +155,7 @@ class Switches:
     amount_delta: int = 0
     signature: str = "valid"
     out_of_order: bool = False
+    late_duplicate_s: float = 0.0
 
     def updated(self, changes: dict[str, Any]) -> Switches:
         """These switches with `changes` applied (`reset` first, when given); raises InvalidRequest."""
@@ -167,6 +174,11 @@ class Switches:
             if isinstance(delay, bool) or not isinstance(delay, int | float) or not 0 <= delay <= MAX_DELAY_S:
                 raise InvalidRequest("delay_s", f"must be a number of seconds between 0 and {MAX_DELAY_S:g}")
             values["delay_s"] = float(delay)
+        if "late_duplicate_s" in changes:
+            late = changes["late_duplicate_s"]
+            if isinstance(late, bool) or not isinstance(late, int | float) or not 0 <= late <= MAX_DELAY_S:
+                raise InvalidRequest("late_duplicate_s", f"must be a number of seconds between 0 and {MAX_DELAY_S:g}")
+            values["late_duplicate_s"] = float(late)
         if "amount_delta" in changes:
             values["amount_delta"] = _int(changes["amount_delta"], "amount_delta", -MAX_AMOUNT, MAX_AMOUNT)
         if "signature" in changes:
@@ -184,7 +196,7 @@ class Switches:
 class Delivery:
     """One notification sent to SEM and what SEM answered."""
 
-    kind: str  # first | duplicate | out_of_order | resend
+    kind: str  # first | duplicate | out_of_order | resend | late_duplicate
     notification: dict[str, Any]
     signature: str
     sent_at: str
@@ -430,30 +442,33 @@ class TgrSimulator(BackgroundServer):
     # -- completion --------------------------------------------------------------------------
 
     def complete(self, order_id: str, outcome: str, method: str = "credito", *,
-                 in_background: bool = False) -> dict[str, Any] | None:
+                 in_background: bool = False, switches: dict[str, Any] | None = None) -> dict[str, Any] | None:
         """Close the order as a person's click would and notify SEM; returns what SEM answered.
 
         Raises Conflict when the order is expired, or already completed and the duplicates switch
         is off; with the switch on, a completed order's first notification is sent again.
         `in_background`: claim the order now, notify from another thread (None is returned).
+        `switches`: changes to the current switches for this completion only.
         """
-        plan, switches, replayed = self._claim(order_id, outcome, method)
+        plan, chosen, replayed = self._claim(order_id, outcome, method, switches or {})
         if in_background:
-            threading.Thread(target=self._notify, args=(order_id, plan, switches, replayed), daemon=True,
+            threading.Thread(target=self._notify, args=(order_id, plan, chosen, replayed), daemon=True,
                              name=f"notify-{order_id}").start()
             return None
-        return self._notify(order_id, plan, switches, replayed)
+        return self._notify(order_id, plan, chosen, replayed)
 
-    def _claim(self, order_id: str, outcome: str, method: str) -> tuple[list[tuple[str, dict[str, Any]]], Switches,
-                                                                         bool]:
+    def _claim(self, order_id: str, outcome: str, method: str, overrides: dict[str, Any]
+               ) -> tuple[list[tuple[str, dict[str, Any]]], Switches, bool]:
         """What to send for this completion; the order is marked completed under the lock."""
         self.order(order_id)  # unknown order: 404 before anything else
         if not isinstance(outcome, str) or outcome not in OUTCOMES:
             raise InvalidRequest("outcome", "must be approved or rejected")
         if not isinstance(method, str) or method not in METHODS:
             raise InvalidRequest("method", f"must be one of {', '.join(METHODS)}")
+        if "reset" in overrides:
+            raise InvalidRequest("switches.reset", "is not a per-completion switch")
         with self._lock:
-            switches = self._switches
+            switches = self._switches.updated(overrides)
             order = self._orders[order_id]
             if order.status != "created":
                 first = next((d for d in order.deliveries if d.kind == "first"), None)
@@ -479,6 +494,9 @@ class TgrSimulator(BackgroundServer):
         deliveries = [self._deliver(order, kind, body, switches.signature) for kind, body in plan]
         with self._lock:
             order.deliveries.extend(deliveries)
+        if switches.late_duplicate_s:
+            threading.Thread(target=self._late_duplicate, args=(order, plan[0][1], switches), daemon=True,
+                             name=f"late-{order_id}").start()
         first, rest = deliveries[0], deliveries[1:]
         result: dict[str, Any] = {
             "order_id": order.order_id, "notification": first.notification, **first.answer(),
@@ -490,6 +508,13 @@ class TgrSimulator(BackgroundServer):
         if replayed:
             result["already_processed"] = True
         return result
+
+    def _late_duplicate(self, order: Order, notification: dict[str, Any], switches: Switches) -> None:
+        if self.stopping.wait(switches.late_duplicate_s):
+            return
+        delivery = self._deliver(order, "late_duplicate", notification, switches.signature)
+        with self._lock:
+            order.deliveries.append(delivery)
 
     @staticmethod
     def _notification(order: Order, outcome: str, method: str, amount_delta: int) -> dict[str, Any]:
@@ -587,8 +612,11 @@ class TgrHandler(JsonHandler):
                 body = self._json()
                 if not isinstance(body, dict):
                     raise InvalidRequest(None, "the body must be a JSON object")
+                overrides = body.get("switches") or {}
+                if not isinstance(overrides, dict):
+                    raise InvalidRequest("switches", "must be a JSON object")
                 self.send_json(200, self.sim.complete(match.group(1), body.get("outcome", ""),
-                                                      body.get("method") or "credito"))
+                                                      body.get("method") or "credito", switches=overrides))
             elif match and not match.group(2) and path.startswith("/checkout/"):
                 self._checkout_submit(match.group(1))
             else:

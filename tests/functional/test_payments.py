@@ -431,3 +431,36 @@ def test_a_crash_after_the_payment_was_created_is_resumed_not_repeated(world, mo
         assert notify(world, resumed["payment_id"], status="rejected")[1]["status"] == "rejected"
     finally:
         world["clock"].now -= timedelta(seconds=61)
+
+
+def test_a_receipt_job_the_queue_refused_is_queued_by_the_outbox_sweep(world, monkeypatch):
+    """The transactional outbox: the payment is marked paid with its job pending in one write; when
+    SQS refuses the job, the sweep queues it later (nothing approved waits forever)."""
+    from chalicelib.adapters.debts_repo import DebtRepository
+    from chalicelib.adapters.job_queue import JobQueue
+    from chalicelib.worker.schedules import run_sweep
+
+    wiring.data_table().put(DebtRepository.row("13101", {
+        "debt_id": "ASE-2027-2-OUTBOX", "type": "aseo", "rut": "12345678-5", "status": "open",
+        "description": "Derechos de aseo rol 9-9, cuota 2 de 4, 2027", "period": "2027-Q2",
+        "due_date": "2027-07-31", "amount": 21_480}))
+    status, created, _ = pay(world, [{"type": "debt", "debt_id": "ASE-2027-2-OUTBOX"}], key="k-outbox")
+    assert status == 201, created
+    real_send = JobQueue.send
+
+    def refused(self, job, *, delay_s=0):
+        raise DependencyUnavailable("cola no disponible", code="queue_unavailable")
+
+    monkeypatch.setattr(JobQueue, "send", refused)
+    code, answer = notify(world, created["payment_id"])
+    assert code == 503, answer  # TGR is told to retry; the payment is already paid
+    payment = wiring.payments_repo().get("13101", created["payment_id"])
+    assert (payment["status"], payment["receipt_job"]) == ("paid", "pending")
+    assert [j for j in queued_jobs() if j["payment_id"] == created["payment_id"]] == []
+
+    monkeypatch.setattr(JobQueue, "send", real_send)
+    assert run_sweep()["receipts_queued"] >= 1
+    jobs = [j for j in queued_jobs() if j["payment_id"] == created["payment_id"]]
+    assert jobs == [{"kind": "receipt", "municipality": "13101", "payment_id": created["payment_id"]}]
+    assert wiring.payments_repo().get("13101", created["payment_id"])["receipt_job"] == "queued"
+    assert run_sweep()["receipts_queued"] == 0  # queued once: the mark is gone

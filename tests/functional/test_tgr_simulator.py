@@ -346,7 +346,7 @@ def test_sem_unreachable_is_reported_not_raised(sim, receiver):
 def test_control_shows_sets_and_resets_switches(sim):
     defaults = requests.get(f"{sim.url}/simulator/control", timeout=5).json()
     assert defaults == {"duplicates": 0, "delay_s": 0.0, "amount_delta": 0, "signature": "valid",
-                        "out_of_order": False}
+                        "out_of_order": False, "late_duplicate_s": 0.0}
     assert control(sim, duplicates=2, signature="stale")["duplicates"] == 2
     assert control(sim, amount_delta=5) == {**defaults, "duplicates": 2, "signature": "stale", "amount_delta": 5}
     assert control(sim, reset=True) == defaults
@@ -433,6 +433,34 @@ def test_out_of_order_sends_a_rejection_after_the_approval(sim, receiver):
     state = requests.get(f"{sim.url}/simulator/orders/{order['order_id']}", timeout=5).json()
     assert state["status"] == "approved"
     assert [n["kind"] for n in state["notifications"]] == ["first", "out_of_order"]
+
+
+def test_switches_for_one_completion_apply_to_it_only(sim, receiver):
+    first, second = create(sim, receiver), create(sim, receiver)
+    result = complete(sim, first["order_id"], outcome="approved",
+                      switches={"duplicates": 1, "amount_delta": -100, "out_of_order": True}).json()
+    assert [b["status"] for b in receiver.bodies()] == ["approved", "approved", "rejected"]
+    assert result["notification"]["amount"] == 12245
+    assert requests.get(f"{sim.url}/simulator/control", timeout=5).json()["duplicates"] == 0
+    receiver.received.clear()
+    complete(sim, second["order_id"], outcome="approved")
+    assert [(b["status"], b["amount"]) for b in receiver.bodies()] == [("approved", 12345)]
+    for bad in ({"reset": True}, {"duplicates": -1}, "many"):
+        response = complete(sim, create(sim, receiver)["order_id"], outcome="approved", switches=bad)
+        assert response.status_code == 400, bad
+
+
+def test_a_late_duplicate_arrives_after_the_answer(sim, receiver):
+    order = create(sim, receiver)
+    result = complete(sim, order["order_id"], outcome="approved", switches={"late_duplicate_s": 0.3}).json()
+    assert result["sem_status"] == 200
+    deadline = time.monotonic() + 10
+    while len(receiver.received) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    first, late = receiver.received
+    assert first.raw == late.raw  # the same notification, sent again later
+    state = requests.get(f"{sim.url}/simulator/orders/{order['order_id']}", timeout=5).json()
+    assert [n["kind"] for n in state["notifications"]] == ["first", "late_duplicate"]
 
 
 def test_orders_can_be_found_by_payment_id(sim, receiver):
