@@ -163,7 +163,8 @@ def reset() -> None:
     """Forget settings, clients and adapters."""
     for builder in (data_table, receipts_store, uploads_store, assets_store, receipts_queue,
                     municipalities, references, token_verifier, officials, audit_log, payments_repo,
-                    portal_keys, registry, receipts_repo, kms_keys, mailer, receipt_signer, municipal_logos):
+                    portal_keys, registry, receipts_repo, kms_keys, mailer, receipt_signer, municipal_logos,
+                    second_factor):
         builder.cache_clear()
     forget_clients()
     reset_settings()
@@ -227,6 +228,7 @@ from chalicelib.services.admin_officials import OfficialsAdmin  # noqa: E402
 from chalicelib.services.admin_payments import PaymentsAdmin  # noqa: E402
 from chalicelib.services.admin_rolls import RollsAdmin  # noqa: E402
 from chalicelib.services.admin_settings import SettingsAdmin  # noqa: E402
+from chalicelib.services.auth import SecondFactor  # noqa: E402
 
 ROLL_PROCESS_BUDGET_S = 20.0
 """How long one `…/process` request loads debts before answering `processing` (API Gateway: 29 s)."""
@@ -240,6 +242,12 @@ def today_in_chile() -> date:
 def cognito_users() -> CognitoUsers:
     """Officials' accounts in the user pool."""
     return CognitoUsers(aws_client("cognito-idp"), get_settings().cognito_user_pool_id)
+
+
+@cache
+def second_factor() -> SecondFactor:
+    """Whether officials have a TOTP app enrolled; positive answers kept a minute per process."""
+    return SecondFactor(cognito_users())
 
 
 def payments_admin() -> PaymentsAdmin:
@@ -321,15 +329,3 @@ def batches_context() -> BatchesContext:
 def agreements_context() -> AgreementsContext:
     return AgreementsContext(documents=receipts_store(), municipalities=municipalities(),
                              signatures=signatures_context(), clock=lambda: datetime.now(SANTIAGO))
-
-
-from chalicelib.adapters.rate_limit_repo import RateCounters  # noqa: E402
-from chalicelib.services.rate_limit import FailureLimits, RateLimiter  # noqa: E402
-
-
-def rate_limiter() -> RateLimiter:
-    """Failure counters for guessable values (payment tokens, receipt codes), from the settings."""
-    settings = get_settings()
-    return RateLimiter(RateCounters(data_table()), window_s=settings.rate_limit_window_s, now=_time.time,
-                       limits=FailureLimits(per_payment=settings.rate_limit_failures_per_payment,
-                                            per_source=settings.rate_limit_failures_per_source))

@@ -32,14 +32,16 @@ def provision(endpoint_url: str | None, *, stage: str = "local", with_demo_data:
     env = {**settings_env(outputs), **boot.env()}
     counts: dict[str, int] = {}
     portal_keys: dict[str, str] = {}
+    totp_secret: str | None = None
     if with_demo_data:
         table = DynamoTable(aws["dynamodb"], outputs["TableName"])
         counts = seed.seed_table(table, extra_origins=extra_origins)
         portal_keys = seed.seed_portal_keys(table)
         if with_demo_users:
-            counts["cognito_users"] = seed.seed_officials_in_cognito(aws["cognito-idp"], boot.user_pool_id)
+            counts["cognito_users"], totp_secret = seed.seed_officials_in_cognito(
+                aws["cognito-idp"], boot.user_pool_id, boot.user_pool_client_id)
     env.update(local_secrets())
-    return {"env": env, "counts": counts, "outputs": outputs, "portal_keys": portal_keys}
+    return {"env": env, "counts": counts, "outputs": outputs, "portal_keys": portal_keys, "totp_secret": totp_secret}
 
 
 def local_secrets() -> dict[str, str]:

@@ -21,7 +21,9 @@ from typing import Any
 
 import requests
 
+from chalicelib.services.permissions import TOTP_PROFILES
 from devstack import demo_data
+from devstack.demo_totp import MOTO_CHECKS_CODES
 from devstack.ports import DEFAULTS, HOST, Ports
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,7 +81,9 @@ class Stack:
         os.environ.update(LOCAL_AWS_ENV)  # provisioning below talks to moto from this process
         base_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         moto_url = self.ports.url("moto")
-        self.start("moto", ["-m", "moto.server", "-H", HOST, "-p", str(self.ports.moto)], base_env)
+        # moto then really checks the TOTP codes of the officials who sign in with a second factor.
+        self.start("moto", ["-m", "moto.server", "-H", HOST, "-p", str(self.ports.moto)],
+                   {**base_env, **MOTO_CHECKS_CODES})
         wait_for(f"{moto_url}/moto-api/", "moto server", self)
 
         from devstack.provisioning import provision
@@ -155,6 +159,9 @@ def banner(ports: Ports, facts: dict[str, Any], elapsed_s: float) -> str:
     lines += [
         f"    … and the same profiles for 13114, 05101, 12101, 01101 ({len(officials)} in all):"
         " see docs/demo-data.md",
+        f"  TOTP key of the {', '.join(sorted(TOTP_PROFILES))} (second factor at sign-in; moto's, the",
+        f"  same for all — add it to an authenticator app): {facts.get('totp_secret')}",
+        f"    or print the current code: .venv/bin/python -m devstack.demo_totp {facts.get('totp_secret')}",
         "",
         f"  Demo citizen: RUT {demo_data.DEMO_RUT}, plate BBBB10 (municipality 13101)",
         f"  Portal API key of 13101 (X-Api-Key, generated for this run): {facts['portal_keys'].get('13101')}",

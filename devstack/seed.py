@@ -7,7 +7,8 @@ from typing import Any
 from chalicelib.adapters import keys
 from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.domain import reference_data
-from devstack import demo_data
+from chalicelib.services.permissions import requires_totp
+from devstack import demo_data, demo_totp
 
 AGREEMENT = {"status": "in_force", "valid_until": "2028-12-31"}
 
@@ -74,11 +75,14 @@ def reference_rows() -> dict[str, list[dict[str, Any]]]:
             "IPC": [dict(r) for r in reference_data.IPC_RECORDS]}
 
 
-def seed_officials_in_cognito(cognito: Any, pool_id: str) -> int:
-    """Create every demo official in the user pool with the demo password (local only)."""
+def seed_officials_in_cognito(cognito: Any, pool_id: str, client_id: str) -> tuple[int, str | None]:
+    """Create every demo official in the user pool with the demo password (local only), and
+    enrol a TOTP app for those whose profile authorizes payments. Returns how many accounts were
+    created and the TOTP key of the enrolled ones (moto's, the same for all; None if none)."""
     from botocore.exceptions import ClientError
 
     created = 0
+    totp_secret: str | None = None
     for person in demo_data.officials():
         try:
             cognito.admin_create_user(
@@ -99,5 +103,7 @@ def seed_officials_in_cognito(cognito: Any, pool_id: str) -> int:
                                         Password=demo_data.DEMO_PASSWORD, Permanent=True)
         cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=person["email"],
                                         GroupName=person["profile"])
+        if requires_totp(person["profile"]):
+            totp_secret = demo_totp.enroll(cognito, client_id, person["email"], demo_data.DEMO_PASSWORD)
         created += 1
-    return created
+    return created, totp_secret

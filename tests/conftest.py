@@ -21,6 +21,8 @@ FAKE_AWS = {
     # Functional tests use the demo vehicle table; the SOAP adapters have their own tests
     # against the simulator, and the e2e tests run the whole stack with them.
     "SEM_VEHICLE_REGISTRY": "demo",
+    # moto's Cognito then really checks the TOTP codes at sign-in (devstack/demo_totp.py).
+    "MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP": "true",
 }
 
 

@@ -7,14 +7,18 @@ from chalice.app import Request
 from chalicelib import wiring
 from chalicelib.api.models import municipality_code
 from chalicelib.observability import logger
-from chalicelib.services.auth import Official, authenticate, require
+from chalicelib.services.auth import Official, authenticate, require, require_second_factor
 from chalicelib.services.permissions import Permission, allowed
 
 
-def current_official(request: Request) -> Official:
-    """Verify the request's bearer token and find the official (401/403 otherwise)."""
+def current_official(request: Request, *, second_factor: bool = True) -> Official:
+    """Verify the request's bearer token and find the official (401/403 otherwise). An official
+    whose profile authorizes payments must have a TOTP app enrolled (403 until then), except
+    where `second_factor` is False: only `/v1/admin/me`, which the console reads to lead there."""
     official = authenticate(request.headers.get("authorization"), wiring.token_verifier(), wiring.officials())
     logger.append_keys(official_profile=official.profile, official_municipality=official.municipality)
+    if second_factor:
+        require_second_factor(official, wiring.second_factor())
     return official
 
 

@@ -19,15 +19,14 @@ bp = Blueprint(__name__)
 @api_view
 def me() -> Response:
     """The signed-in official: profile, municipality, permissions, and the second factor's state."""
-    official = current_official(bp.current_request)
+    official = current_official(bp.current_request, second_factor=False)
     municipality: dict[str, Any] = {"code": official.municipality, "name": "SUBDERE (nivel central)"}
     if not official.central:
         config = wiring.municipalities().get(official.municipality) or {}
         municipality["name"] = config.get("name")
     enrolled: bool | None
     try:
-        account = wiring.cognito_users().attributes(official.email)
-        enrolled = account is not None and "SOFTWARE_TOKEN_MFA" in account.get("MFA", "")
+        enrolled = wiring.second_factor().enrolled(official.email, fresh=True)
     except DependencyUnavailable:
         enrolled = None
     return json_response({

@@ -7,12 +7,16 @@ record (active, same profile); the path or body never decides them.
 from __future__ import annotations
 
 import re
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from chalicelib.adapters.cognito_tokens import CognitoTokenVerifier
 from chalicelib.adapters.officials_repo import OfficialRepository
 from chalicelib.domain.errors import Forbidden, Unauthenticated
-from chalicelib.services.permissions import ALL_PROFILES, CENTRAL_PROFILES, Permission, allowed
+from chalicelib.services.permissions import ALL_PROFILES, CENTRAL_PROFILES, Permission, allowed, requires_totp
 
 PLATFORM = "00000"
 _BEARER = re.compile(r"^Bearer ([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*)$")
@@ -60,3 +64,51 @@ def require(official: Official, permission: Permission, *, municipality: str | N
         raise Forbidden("Su perfil no tiene permiso para esta acción.", code="permission_denied")
     if municipality is not None and not official.central and official.municipality != municipality:
         raise Forbidden("No tiene acceso a los datos de otra municipalidad.", code="other_municipality")
+
+
+class AccountLookup(Protocol):
+    """Reads an official's account in the user pool (`CognitoUsers.attributes`)."""
+
+    def attributes(self, email: str) -> dict[str, str] | None: ...
+
+
+class SecondFactor:
+    """Whether an official's account has a TOTP app enrolled in the user pool.
+
+    Once enrolled, Cognito asks for the code at every sign-in, so an enrolled account's tokens
+    were earned with the second factor. A positive answer is remembered for `ttl_s` (sparing the
+    user pool a call per request); a negative one never is, so an official who has just enrolled
+    is let in at once, and a reset takes effect within `ttl_s`."""
+
+    def __init__(self, accounts: AccountLookup, ttl_s: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._accounts = accounts
+        self._ttl_s = ttl_s
+        self._clock = clock
+        self._enrolled_until: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def enrolled(self, email: str, *, fresh: bool = False) -> bool:
+        """True when the account has SOFTWARE_TOKEN_MFA; `fresh` skips the remembered answer.
+        A user pool that does not answer raises `DependencyUnavailable` (the caller fails closed)."""
+        now = self._clock()
+        if not fresh:
+            with self._lock:
+                if self._enrolled_until.get(email, 0.0) > now:
+                    return True
+        account = self._accounts.attributes(email)
+        enrolled = account is not None and "SOFTWARE_TOKEN_MFA" in account.get("MFA", "").split(",")
+        with self._lock:
+            if enrolled:
+                self._enrolled_until[email] = now + self._ttl_s
+            else:
+                self._enrolled_until.pop(email, None)
+        return enrolled
+
+
+def require_second_factor(official: Official, second_factor: SecondFactor) -> None:
+    """403 for an official whose profile authorizes payments and who has not enrolled a TOTP app
+    yet: until then only `/v1/admin/me` answers (the console then leads to the enrolment)."""
+    if requires_totp(official.profile) and not second_factor.enrolled(official.email):
+        raise Forbidden("Su perfil autoriza pagos y debe ingresar con segundo factor: configure su aplicación "
+                        "de códigos (TOTP) en «Segundo factor» antes de continuar.", code="second_factor_required")

@@ -103,9 +103,15 @@ async function start() {
     }
   }
   renderShell();
-  const totp = state.me.totp || {};
-  if (totp.required && totp.enrolled === false && !sessionStorage.getItem("sem.totp.later")) navigate("segundo-factor");
+  if (mustEnrolSecondFactor()) navigate("segundo-factor");
   else route();
+}
+
+/** The profiles that authorize payments work only after enrolling a TOTP app: until then the API
+ * answers nothing but /v1/admin/me, so every page leads to the enrolment. */
+function mustEnrolSecondFactor() {
+  const totp = state.me.totp || {};
+  return Boolean(totp.required) && totp.enrolled === false;
 }
 
 async function allMunicipalities() {
@@ -192,6 +198,10 @@ async function route() {
   const seq = ++routeSeq;
   const { segments, query } = parseHash();
   const path = segments[0] || "inicio";
+  if (path !== "segundo-factor" && mustEnrolSecondFactor()) {
+    navigate("segundo-factor");
+    return;
+  }
   const modules = visibleModules(state.me);
   const module = modules.find((m) => m.path === path) || HIDDEN[path];
   document.body.classList.remove("nav-open");

@@ -26,13 +26,13 @@ from typing import Any
 import pytest
 import requests
 
-from devstack.demo_data import DEMO_PASSWORD
+from devstack import demo_totp
+from tests.e2e.officials import id_token, sign_in
 from tests.e2e.test_browser_reports import pay
 
 ADMIN = "administrador.municipal@munistgo.demo"
 TREASURER = "tesorero@munistgo.demo"
 FOREIGN_TREASURER = "tesorero@lascondes.demo"
-TOTP_PROFILES = {TREASURER, FOREIGN_TREASURER}  # asked to enrol a second factor; they choose "later"
 LAPTOP = {"width": 1366, "height": 900}
 
 
@@ -54,17 +54,6 @@ def new_page(browser: Any, viewport: dict[str, int] = LAPTOP) -> Any:
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.js_errors = errors  # checked at the end of each test: no uncaught script error
     return page
-
-
-def sign_in(page: Any, stack: Any, email: str) -> None:
-    page.goto(stack.url("console"))
-    page.fill("#email", email)
-    page.fill("#password", DEMO_PASSWORD)
-    page.click("#signin-submit")
-    page.wait_for_selector("#sign-out")
-    if email in TOTP_PROFILES:
-        page.click("#totp-later")
-    page.wait_for_selector(".page-header h1")
 
 
 def pay_debt(stack: Any, debt_id: str) -> dict[str, Any]:
@@ -213,5 +202,69 @@ def test_another_municipality_cannot_see_the_payment(running_stack: Any, browser
     assert "otra municipalidad" in refusal.inner_text()
     assert refusal.locator("code.rid").inner_text().strip()  # the request id, for support
     assert page.locator("#receipt-folio").count() == 0
+    assert not page.js_errors, page.js_errors
+    page.context.close()
+
+
+def test_a_new_deputy_treasurer_must_enrol_a_totp_app_before_anything_else(running_stack: Any, browser: Any) -> None:
+    """The administrador municipal creates a tesorero subrogante; at the first sign-in the new
+    official chooses a password and is then held on the second-factor page (no way around it,
+    the API refuses everything else) until a TOTP app is enrolled; from then on Cognito asks for
+    the code at every sign-in."""
+    email = f"subrogante.{uuid.uuid4().hex[:8]}@munistgo.demo"
+    created = requests.post(f"{running_stack.url('api')}/v1/admin/municipalities/13101/officials", timeout=30,
+                            headers={"Authorization": f"Bearer {id_token(running_stack, ADMIN)}"},
+                            json={"email": email, "name": "Tesorera Subrogante Nueva",
+                                  "profile": "tesorero_subrogante"})
+    assert created.status_code == 201, created.text
+    # Cognito e-mails the temporary password; moto does not, so the test sets one it knows.
+    pool = re.search(r"Cognito user pool (\S+),", "".join(running_stack.output))
+    assert pool
+    answer = requests.post(running_stack.url("moto") + "/", timeout=10, json={
+        "UserPoolId": pool.group(1), "Username": email, "Password": "Temporal-2027-abc", "Permanent": False},
+        headers={"Content-Type": "application/x-amz-json-1.1",
+                 "X-Amz-Target": "AWSCognitoIdentityProviderService.AdminSetUserPassword"})
+    assert answer.status_code == 200, answer.text
+
+    page = new_page(browser)
+    page.goto(running_stack.url("console"))
+    page.fill("#email", email)
+    page.fill("#password", "Temporal-2027-abc")
+    page.click("#signin-submit")
+    page.fill("#new-password", "Subrogante-2027-xyz")
+    page.fill("#new-password-2", "Subrogante-2027-xyz")
+    page.click("form button[type=submit]")
+    page.wait_for_selector("#totp-start")
+    assert page.locator("#totp-later").count() == 0
+    assert "autoriza pagos" in page.inner_text("main")
+
+    page.goto(f"{running_stack.url('console')}/#/pagos")  # any other page leads back here
+    page.wait_for_function("location.hash.startsWith('#/segundo-factor')")
+    page.wait_for_selector("#totp-start")
+    token = page.evaluate("() => JSON.parse(sessionStorage.getItem('sem.session') || '{}').idToken || ''")
+    assert token
+    # And the API itself refuses, whatever the browser is made to do.
+    refused = requests.get(f"{running_stack.url('api')}/v1/admin/municipalities/13101/payments", timeout=30,
+                           headers={"Authorization": f"Bearer {token}"})
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "second_factor_required")
+
+    page.click("#totp-start")
+    secret = page.inner_text("#totp-secret").replace(" ", "")
+    page.fill("#totp-verify-code", demo_totp.code_now(secret, margin_s=8))
+    page.click("#totp-verify-code >> xpath=ancestor::form//button[@type='submit']")
+    page.click("#totp-continue")
+    page.wait_for_function("location.hash.startsWith('#/inicio')")
+    page.wait_for_selector(".page-header h1")
+    page.goto(f"{running_stack.url('console')}/#/pagos")
+    page.wait_for_selector(".pager-info")
+
+    page.click("#sign-out")
+    page.wait_for_selector("#email")
+    page.fill("#email", email)
+    page.fill("#password", "Subrogante-2027-xyz")
+    page.click("#signin-submit")
+    page.fill("#totp-code", demo_totp.code_now(secret, margin_s=8))
+    page.click("#totp-submit")
+    page.wait_for_selector("#sign-out")
     assert not page.js_errors, page.js_errors
     page.context.close()

@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 import requests
 
-from devstack.demo_data import DEMO_PASSWORD
+from tests.e2e.officials import id_token, sign_in
 
 ADMIN = "administrador.municipal@munistgo.demo"
 TREASURER = "tesorero@munistgo.demo"
@@ -60,33 +60,7 @@ def new_page(browser: Any) -> Any:
     return page
 
 
-def sign_in(page: Any, stack: Any, email: str, target: str = "") -> None:
-    """Sign in on the console; `target` (a hash such as "#/estadisticas") is the page it opens on."""
-    page.goto(f"{stack.url('console')}/{target}")
-    page.fill("#email", email)
-    page.fill("#password", DEMO_PASSWORD)
-    page.click("#signin-submit")
-    page.wait_for_selector("#sign-out")
-    page.wait_for_selector(".page-header h1, #totp-later")
-    if page.locator("#totp-later").count():  # profiles that must enrol a second factor may postpone it
-        page.click("#totp-later")
-    page.wait_for_selector(".page-header h1")
-
-
 # -- the API side ------------------------------------------------------------------------------------
-
-def id_token(stack: Any, email: str) -> str:
-    """An official's Cognito ID token (moto's Cognito, USER_PASSWORD_AUTH), for the admin API."""
-    match = re.search(r"Cognito user pool (\S+), client (\S+)", "".join(stack.output))
-    assert match, "the stack did not print its Cognito client"
-    answer = requests.post(stack.url("moto") + "/", timeout=10, json={
-        "AuthFlow": "USER_PASSWORD_AUTH", "ClientId": match.group(2),
-        "AuthParameters": {"USERNAME": email, "PASSWORD": DEMO_PASSWORD}}, headers={
-        "Content-Type": "application/x-amz-json-1.1",
-        "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth"})
-    assert answer.status_code == 200, answer.text
-    return str(answer.json()["AuthenticationResult"]["IdToken"])
-
 
 def admin(stack: Any, token: str, method: str, path: str, **kwargs: Any) -> requests.Response:
     return requests.request(method, f"{stack.url('api')}{path}", headers={"Authorization": f"Bearer {token}"},

@@ -18,7 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 import pyotp
 import requests
 
-from tests.e2e.test_browser_reports import admin, id_token, load_roll, new_page, pay, sign_in
+from tests.e2e.officials import id_token, sign_in
+from tests.e2e.test_browser_reports import admin, load_roll, new_page, pay
 
 TREASURER = "tesorero@munistgo.demo"
 

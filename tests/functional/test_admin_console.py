@@ -23,7 +23,9 @@ from chalicelib.adapters import keys
 from chalicelib.adapters.debts_repo import DebtRepository
 from chalicelib.adapters.tgr_client import GatewayOrder
 from chalicelib.domain import webhook_signature
+from devstack import demo_totp
 from devstack.demo_data import DEMO_PASSWORD, DEMO_RUT
+from tests.officials import id_token
 
 SANTIAGO = ZoneInfo("America/Santiago")
 ORIGIN = "http://127.0.0.1"
@@ -89,10 +91,7 @@ def world(shared_demo_stack_with_users):
 
 def token(world, email):
     if email not in world["tokens"]:
-        result = boto3.client("cognito-idp").initiate_auth(
-            ClientId=world["env"]["SEM_COGNITO_CLIENT_ID"], AuthFlow="USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": email, "PASSWORD": DEMO_PASSWORD})
-        world["tokens"][email] = result["AuthenticationResult"]["IdToken"]
+        world["tokens"][email] = id_token(world["facts"], email)
     return world["tokens"][email]
 
 
@@ -506,8 +505,12 @@ def test_officials_are_created_with_a_cognito_account_and_deactivated(world):
     status, body = admin(world, "post", f"{BASE}/13101/officials", ADMIN,
                          {"email": new, "name": "Otra vez", "profile": "alcalde"})
     assert (status, body["error"]["code"]) == (409, "official_exists")
-    # The first sign-in sets a password (done here by the pool admin); then the official works.
+    # The first sign-in sets a password (done here by the pool admin); a profile that authorizes
+    # payments then enrols a TOTP app before it may work.
     cognito.admin_set_user_password(UserPoolId=pool, Username=new, Password=DEMO_PASSWORD, Permanent=True)
+    status, body = admin(world, "get", f"{BASE}/13101/payments", new)
+    assert (status, body["error"]["code"]) == (403, "second_factor_required")
+    demo_totp.enroll(cognito, world["env"]["SEM_COGNITO_CLIENT_ID"], new, DEMO_PASSWORD)
     assert admin(world, "get", f"{BASE}/13101/payments", new)[0] == 200
     status, body = admin(world, "patch", f"{BASE}/13101/officials/{new}", ADMIN, {"status": "inactive"})
     assert (status, body["status"]) == (200, "inactive")
@@ -598,3 +601,4 @@ def test_zz_no_request_scanned_the_table(world):
     calls = set(world["recorder"].calls)
     assert "query" in calls
     assert "scan" not in calls
+

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import boto3
 import pytest
 
 from chalicelib.services.permissions import (
@@ -25,7 +24,7 @@ from chalicelib.services.permissions import (
     allowed,
     matrix_markdown,
 )
-from devstack.demo_data import DEMO_PASSWORD
+from tests.officials import id_token
 
 OWN, FOREIGN = "13101", "13114"
 MISSING_PAYMENT = "{code}-01JQ0000000000000000000000"
@@ -102,13 +101,7 @@ def env(shared_demo_stack_with_users):
 
     from app import app
 
-    env_vars = shared_demo_stack_with_users["env"]
-    cognito = boto3.client("cognito-idp")
-    tokens = {}
-    for profile in PROFILES:
-        result = cognito.initiate_auth(ClientId=env_vars["SEM_COGNITO_CLIENT_ID"], AuthFlow="USER_PASSWORD_AUTH",
-                                       AuthParameters={"USERNAME": email_of(profile), "PASSWORD": DEMO_PASSWORD})
-        tokens[profile] = result["AuthenticationResult"]["IdToken"]
+    tokens = {profile: id_token(shared_demo_stack_with_users, email_of(profile)) for profile in PROFILES}
     with Client(app, stage_name="test") as client:
         yield client, tokens
 
@@ -202,3 +195,33 @@ def test_docs_roles_md_holds_the_matrix_of_the_code():
     text = (Path(__file__).resolve().parents[2] / "docs" / "roles.md").read_text(encoding="utf-8")
     assert matrix_markdown() in text, "regenerate the table: python -c 'from chalicelib.services.permissions " \
                                       "import matrix_markdown; print(matrix_markdown())'"
+
+
+def test_an_official_who_authorizes_payments_gets_nothing_but_me_until_a_totp_app_is_enrolled(
+        env, shared_demo_stack_with_users):
+    import boto3
+
+    from devstack import demo_totp
+    from devstack.demo_data import DEMO_PASSWORD
+
+    client, _ = env
+    facts = shared_demo_stack_with_users
+    cognito, email = boto3.client("cognito-idp"), "alcalde@lascondes.demo"
+    cognito.admin_set_user_mfa_preference(UserPoolId=facts["env"]["SEM_COGNITO_USER_POOL_ID"], Username=email,
+                                          SoftwareTokenMfaSettings={"Enabled": False, "PreferredMfa": False})
+    token = id_token({**facts, "totp_secret": None}, email)  # no code asked: the factor is off
+    refused = []
+    for method, template, _permissions, body, _success in ROUTES + CENTRAL_ROUTES:
+        status, answer = call(client, method, template.replace("{code}", FOREIGN), token, body)
+        if (status, json.loads(answer)["error"]["code"]) != (403, "second_factor_required"):
+            refused.append((method, template, status, answer))
+    assert refused == []
+
+    status, body = call(client, "get", "/v1/admin/me", token)
+    assert status == 200, body
+    assert json.loads(body)["totp"] == {"required": True, "enrolled": False}
+
+    demo_totp.enroll(cognito, facts["env"]["SEM_COGNITO_CLIENT_ID"], email, DEMO_PASSWORD)
+    status, body = call(client, "get", f"/v1/admin/municipalities/{FOREIGN}/payments", token)
+    assert status == 200, body  # a refusal is never remembered: enrolled counts at once
+    assert json.loads(call(client, "get", "/v1/admin/me", token)[1])["totp"] == {"required": True, "enrolled": True}

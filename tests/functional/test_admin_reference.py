@@ -8,12 +8,11 @@ import json
 import time
 from pathlib import Path
 
-import boto3
 import jwt
 import moto
 import pytest
 
-from devstack.demo_data import DEMO_PASSWORD
+from tests.officials import id_token
 
 # moto signs every pool's tokens with one key it ships: what an attacker with another pool's key holds.
 MOTO_KEY = json.loads(gzip.decompress(
@@ -27,14 +26,11 @@ def env(shared_demo_stack_with_users):
     from app import app
 
     with Client(app, stage_name="test") as client:
-        yield client, shared_demo_stack_with_users["env"]
+        yield client, shared_demo_stack_with_users
 
 
-def sign_in(env_vars, email):
-    result = boto3.client("cognito-idp").initiate_auth(
-        ClientId=env_vars["SEM_COGNITO_CLIENT_ID"], AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": email, "PASSWORD": DEMO_PASSWORD})
-    return result["AuthenticationResult"]["IdToken"]
+def sign_in(facts, email):
+    return id_token(facts, email)
 
 
 def call(client, method, path, token=None, payload=None):
@@ -57,8 +53,8 @@ def claims_of(token):
 
 
 def test_the_central_administrator_sets_a_utm_and_history_is_kept(env):
-    client, env_vars = env
-    token = sign_in(env_vars, "administrador.subdere@subdere.demo")
+    client, facts = env
+    token = sign_in(facts, "administrador.subdere@subdere.demo")
     status, body = call(client, "put", "/v1/admin/reference/utm/2027-01", token,
                         {"value": 72_400, "source": "SII, publicado 01-01-2027"})
     assert status == 200, body
@@ -80,8 +76,8 @@ def test_the_central_administrator_sets_a_utm_and_history_is_kept(env):
 
 
 def test_an_invalid_value_is_refused_with_its_field(env):
-    client, env_vars = env
-    token = sign_in(env_vars, "administrador.subdere@subdere.demo")
+    client, facts = env
+    token = sign_in(facts, "administrador.subdere@subdere.demo")
     status, body = call(client, "put", "/v1/admin/reference/ipc/2027-02", token,
                         {"value": 3, "source": "INE"})
     assert (status, body["error"]["field"]) == (400, "variation_percent")
@@ -91,8 +87,8 @@ def test_an_invalid_value_is_refused_with_its_field(env):
 
 @pytest.mark.parametrize("email", ["tesorero@munistgo.demo", "soporte@subdere.demo", "alcalde@lascondes.demo"])
 def test_only_the_central_administrator_edits_reference_tables(env, email):
-    client, env_vars = env
-    token = sign_in(env_vars, email)
+    client, facts = env
+    token = sign_in(facts, email)
     status, body = call(client, "put", "/v1/admin/reference/utm/2027-01", token, {"value": 1, "source": "x y z"})
     assert status == 403
     assert body["error"]["code"] == "permission_denied"
@@ -128,21 +124,21 @@ def _attacks(env_vars, real):
 @pytest.mark.parametrize("attack", ["none_algorithm", "hs256_with_public_key", "wrong_issuer", "wrong_client",
                                     "expired", "access_token", "unknown_kid", "tampered_claims", "garbage"])
 def test_token_attacks_are_401(env, attack):
-    client, env_vars = env
-    real = sign_in(env_vars, "tesorero@munistgo.demo")
-    token = _attacks(env_vars, real)[attack]
+    client, facts = env
+    real = sign_in(facts, "tesorero@munistgo.demo")
+    token = _attacks(facts["env"], real)[attack]
     status, body = call(client, "get", "/v1/admin/reference/utm", token)
     assert status == 401, body
     assert body["error"]["code"] in {"invalid_token", "token_expired", "missing_token"}
 
 
 def test_a_valid_token_whose_official_changed_profile_is_refused(env):
-    client, env_vars = env
+    client, facts = env
     from chalicelib import wiring
     from chalicelib.adapters import keys
 
     wiring.data_table().update(keys.officials("13114"), "tesorero@lascondes.demo", "SET #s = :s",
                                names={"#s": "status"}, values={":s": "inactive"})
-    token = sign_in(env_vars, "tesorero@lascondes.demo")
+    token = sign_in(facts, "tesorero@lascondes.demo")
     status, body = call(client, "get", "/v1/admin/reference/utm", token)
     assert (status, body["error"]["code"]) == (403, "official_not_active")

@@ -20,7 +20,7 @@ from chalicelib.adapters.stats_repo import StatsRepository
 from chalicelib.api import admin_reports
 from chalicelib.services import permissions, reports
 from devstack import history
-from devstack.demo_data import DEMO_PASSWORD
+from tests.officials import id_token
 
 REAL_TODAY = date.today()
 END = date(REAL_TODAY.year - 1, 6, 2)  # the history's last day: long closed, whatever today is
@@ -62,7 +62,8 @@ def world(shared_demo_stack_with_users):
             target.register_middleware(middleware.request_context, "http")
             target.register_blueprint(admin_reports.bp)
         with Client(target, stage_name="test") as client:
-            yield {"history": generated, "client": client, "env": shared_demo_stack_with_users["env"]}
+            yield {"history": generated, "client": client, "env": shared_demo_stack_with_users["env"],
+                   "facts": shared_demo_stack_with_users}
 
 
 def context(today=END + timedelta(days=1)):
@@ -133,15 +134,8 @@ def test_the_pdf_report_renders_with_its_figures(world):
 
 # -- routes --------------------------------------------------------------------------------------
 
-def sign_in(world, email):
-    result = boto3.client("cognito-idp").initiate_auth(
-        ClientId=world["env"]["SEM_COGNITO_CLIENT_ID"], AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": email, "PASSWORD": DEMO_PASSWORD})
-    return result["AuthenticationResult"]["IdToken"]
-
-
 def call(world, method, path, email, payload=None):
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {sign_in(world, email)}"}
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {id_token(world['facts'], email)}"}
     kwargs = {"body": json.dumps(payload).encode()} if payload is not None else {}
     response = getattr(world["client"].http, method)(path, headers=headers, **kwargs)
     body = response.body.decode() if isinstance(response.body, bytes) else response.body

@@ -23,9 +23,9 @@ import pytest
 from chalicelib import wiring
 from chalicelib.adapters import keys
 from chalicelib.domain.errors import Forbidden
-from devstack.demo_data import DEMO_PASSWORD
 from tests.functional.test_admin_console import SANTIAGO, FakeGateway, _notify, _pay
 from tests.functional.test_signing import openssl_verify
+from tests.officials import id_token
 
 TESORERO = "tesorero@munistgo.demo"
 SUBROGANTE = "tesorero.subrogante@munistgo.demo"
@@ -89,10 +89,7 @@ def world(shared_demo_stack_with_users):
 
 def token(world, email):
     if email not in world["tokens"]:
-        result = boto3.client("cognito-idp").initiate_auth(
-            ClientId=world["env"]["SEM_COGNITO_CLIENT_ID"], AuthFlow="USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": email, "PASSWORD": DEMO_PASSWORD})
-        world["tokens"][email] = result["AuthenticationResult"]["IdToken"]
+        world["tokens"][email] = id_token(world["facts"], email)
     return world["tokens"][email]
 
 

@@ -27,9 +27,10 @@ export function renderSignIn(root, { message, onSignedIn }) {
     replace(slot);
     try {
       const result = await promise;
-      if (result.session) onSignedIn();
-      else if (result.challenge === "NEW_PASSWORD_REQUIRED") newPassword(result);
-      else mfa(result);
+      // A challenge also carries Cognito's session id: look at the challenge first.
+      if (result.challenge === "NEW_PASSWORD_REQUIRED") newPassword(result);
+      else if (result.challenge === "SOFTWARE_TOKEN_MFA") mfa(result);
+      else onSignedIn();
     } catch (error) {
       showError(error);
     } finally {
@@ -80,7 +81,7 @@ export function renderSignIn(root, { message, onSignedIn }) {
   function mfa(challenge) {
     const code = h("input", { id: "totp-code", inputmode: "numeric", autocomplete: "one-time-code", pattern: "\\d{6}",
       maxlength: 6, required: true, class: "code-input" });
-    const button = h("button", { class: "btn btn-primary btn-block", type: "submit", text: "Verificar" });
+    const button = h("button", { class: "btn btn-primary btn-block", type: "submit", id: "totp-submit", text: "Verificar" });
     replace(body, h("form", { class: "stack", onsubmit: (event) => {
       event.preventDefault();
       step(answerChallenge(challenge, code.value.trim()), button);

@@ -15,10 +15,6 @@ export async function render(root, ctx) {
   const slot = statusSlot();
   const secretBox = h("div");
   const start = h("button", { type: "button", class: "btn btn-primary", id: "totp-start", text: "Configurar ahora" });
-  const later = h("button", { type: "button", class: "btn btn-ghost", id: "totp-later", text: "Recordármelo más tarde", onclick: () => {
-    sessionStorage.setItem("sem.totp.later", "1");
-    ctx.navigate("inicio");
-  } });
   start.addEventListener("click", () => busy(start, slot, async () => {
     const secret = await startTotp();
     const uri = `otpauth://totp/SEM:${encodeURIComponent(ctx.me.email)}?secret=${secret}&issuer=SEM`;
@@ -30,7 +26,8 @@ export async function render(root, ctx) {
         await confirmTotp(code.value.trim());
         await ctx.refreshMe();
         slot.ok("Segundo factor activado. Desde su próximo ingreso se le pedirá el código.");
-        secretBox.replaceChildren();
+        secretBox.replaceChildren(h("button", { type: "button", class: "btn btn-primary", id: "totp-continue",
+          text: "Continuar a la consola", onclick: () => ctx.navigate("inicio") }));
       });
     } },
     h("p", { text: "1. En su aplicación, agregue una cuenta con esta clave (tipo: basada en tiempo):" }),
@@ -41,7 +38,7 @@ export async function render(root, ctx) {
   }));
   root.append(card(null,
     notice(totp.required
-      ? `Su perfil (${ctx.me.profile_name}) autoriza pagos y debe usar un segundo factor. Configúrelo antes de continuar.`
+      ? `Su perfil (${ctx.me.profile_name}) autoriza pagos: la consola se habilita cuando configure un segundo factor.`
       : "Puede proteger su cuenta con un segundo factor.", totp.required ? "warn" : "info"),
-    h("div", { class: "buttons" }, start, later), slot.node, secretBox));
+    h("div", { class: "buttons" }, start), slot.node, secretBox));
 }
