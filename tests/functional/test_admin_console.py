@@ -602,3 +602,54 @@ def test_zz_no_request_scanned_the_table(world):
     assert "query" in calls
     assert "scan" not in calls
 
+
+def test_a_municipality_export_holds_its_data_and_nothing_of_another(world, tmp_path):
+    """infra/export_municipality.py: the ZIP of one municipality, read by key (no Scan), fenced,
+    without secrets, with a manifest whose checksums match."""
+    import hashlib
+    import zipfile
+
+    from infra import export_municipality
+
+    ids, recorder = world["ids"], world["recorder"]
+    receipt = wiring.data_table().get(keys.payment("13101", ids["paid_patente"]), "META")["receipt"]
+    wiring.receipts_store().put(receipt["key"], b"%PDF-1.7 export test", content_type="application/pdf")
+    before = len(recorder.calls)
+    out = tmp_path / "13101.zip"
+    assert export_municipality.main(["13101", "--from", "2027-03-18", "--to", "2027-03-20", "--out", str(out),
+                                     "--with-receipt-pdfs"]) == 0
+    assert "scan" not in recorder.calls[before:]
+    archive = zipfile.ZipFile(out)
+    manifest = json.loads(archive.read("manifest.json"))
+    assert (manifest["municipality"], manifest["from"], manifest["to"]) == ("13101", "2027-03-18", "2027-03-20")
+    for name, entry in manifest["files"].items():
+        assert hashlib.sha256(archive.read(name)).hexdigest() == entry["sha256"], name
+    rows = {name: [json.loads(line) for line in archive.read(name).decode().splitlines()]
+            for name in archive.namelist() if name.endswith(".jsonl")}
+    assert all(row["pk"].startswith("13101#") for lines in rows.values() for row in lines)
+    exported = {row["payment_id"] for row in rows["payments.jsonl"] if row["sk"] == "META"}
+    mine = {ids["paid_patente"], ids["paid_permit"], ids["pending_aseo"], ids["rejected_b"], *ids["pending"]}
+    assert mine <= exported
+    assert ids["foreign"] not in exported
+    assert {row["sk"] for row in rows["payments.jsonl"] if row["pk"].endswith(ids["paid_patente"])} >= {
+        "META", "EVENT#2027-03-18T13:06:00Z#000", "EMAIL#2027-03-18T13:07:00Z#a1"}
+    assert [row["folio"] for row in rows["receipts.jsonl"]] == [ids["folio"]]
+    assert archive.read(f"receipts/{ids['folio']}.pdf") == b"%PDF-1.7 export test"
+    emails = {row["sk"] for row in rows["officials.jsonl"]}
+    assert TESORERO in emails
+    assert not [e for e in emails if e.endswith("lascondes.demo")]
+    everything = "".join(archive.read(name).decode() for name in archive.namelist() if name.endswith(".jsonl"))
+    portal_key = next(r for r in rows["municipality.jsonl"] if r["sk"].startswith("PORTAL_KEY#"))
+    stored_key = wiring.data_table().get(keys.municipality("13101"), portal_key["sk"])
+    token_hash = wiring.data_table().get(keys.payment("13101", ids["paid_patente"]), "META")["access_token_hash"]
+    for secret in (stored_key["hash"], token_hash, "not-checked-here", '"gsi1pk"', '"otp_secret"'):
+        assert secret not in everything
+
+    assert export_municipality.main(["13101", "--from", "2027-03-20", "--to", "2027-03-18", "--out",
+                                     str(tmp_path / "reversed.zip")]) == 2
+    assert export_municipality.main(["13101", "--from", "2026-01-01", "--to", "2027-12-31", "--out",
+                                     str(tmp_path / "long.zip")]) == 2
+    assert export_municipality.main(["99999", "--from", "2027-03-18", "--to", "2027-03-18", "--out",
+                                     str(tmp_path / "none.zip")]) == 2
+    assert not list(tmp_path.glob("*.partial"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["13101.zip"]
