@@ -190,7 +190,7 @@ class WorkerRunner:
     """Polls one queue and drives one handler, until stopped."""
 
     def __init__(self, sqs: Any, queue_url: str, handler: Any, region: str,
-                 backoff_s: tuple[float, ...] = BACKOFF_S) -> None:
+                 backoff_s: tuple[float, ...] | None = None) -> None:
         self._sqs = sqs
         self._backoff_s = backoff_s
         self._queue_url = queue_url
@@ -213,7 +213,8 @@ class WorkerRunner:
                 self._handler(sqs_event(message, self._arn, self._region), LambdaContext())
             except Exception as exc:  # the handler failed: leave the message for a retry or the DLQ
                 count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
-                delay = round(self._backoff_s[min(count, len(self._backoff_s)) - 1])
+                backoff = self._backoff_s or BACKOFF_S
+                delay = round(backoff[min(count, len(backoff)) - 1])
                 logger.warning("job failed; it will be retried", extra={
                     "error": type(exc).__name__, "receive_count": count, "retry_in_s": delay})
                 self._sqs.change_message_visibility(QueueUrl=self._queue_url,
@@ -257,7 +258,7 @@ def main() -> None:
         install_kill_points(switch)
         print(f"worker runner: kill points on ({switch.rate:g} at {', '.join(sorted(switch.steps))})", flush=True)
     raw_backoff = os.environ.get("SEM_LOCAL_RETRY_BACKOFF_S")
-    backoff = tuple(float(part) for part in raw_backoff.split(",")) if raw_backoff else BACKOFF_S
+    backoff = tuple(float(part) for part in raw_backoff.split(",")) if raw_backoff else None
     runner = WorkerRunner(aws_client("sqs"), settings.receipts_queue_url,
                           receipts.handle_receipt_job, settings.region, backoff)
 
