@@ -653,3 +653,9 @@ def test_a_municipality_export_holds_its_data_and_nothing_of_another(world, tmp_
                                      str(tmp_path / "none.zip")]) == 2
     assert not list(tmp_path.glob("*.partial"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["13101.zip"]
+
+    # As an operator runs it: the table and buckets come from the stack's outputs.
+    assert export_municipality.main(["13101", "--from", "2027-03-18", "--to", "2027-03-18", "--stack", "sem-test",
+                                     "--out", str(tmp_path / "from-stack.zip")]) == 0
+    names = zipfile.ZipFile(tmp_path / "from-stack.zip").namelist()
+    assert {"manifest.json", "payments.jsonl", "officials.jsonl"} <= set(names)
