@@ -14,6 +14,7 @@ help:
 	@echo "make test      - install what is needed, then ruff, mypy and every test"
 	@echo "make bench     - benchmarks; results in bench/results.json"
 	@echo "make package   - the Lambda artifact (python3.13, arm64) in out/package, checked and linted"
+	@echo "make publish-console - the console to a deployed stage's bucket (STAGE=prod, AWS credentials)"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -71,6 +72,13 @@ bench: $(STAMP)
 
 package: $(STAMP)
 	$(PY) -m infra.package
+
+# The console to a deployed stage's console bucket, with that stack's API and Cognito settings
+# (docs/deploy.md). Needs that account's AWS credentials; never run against moto by hand.
+STAGE ?= prod
+.PHONY: publish-console
+publish-console: $(STAMP)
+	$(PY) -m infra.publish_console --stage $(STAGE)
 
 clean:
 	rm -rf $(VENV) $(VENV313) out .local .pytest_cache .mypy_cache .ruff_cache
