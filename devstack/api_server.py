@@ -59,6 +59,25 @@ class EnvelopeRequestHandler(local.ChaliceRequestHandler):
         self.local_gateway = EnvelopeGateway(app_object, config)
         BaseHTTPRequestHandler.__init__(self, request, client_address, server)
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """What http.server answers by itself — a method no route has (501 there: TRACE, CONNECT,
+        QUERY…), a malformed request line or header (400), a URI or headers too long (414, 431)
+        — in the envelope instead of its HTML page; a method is 405, as API Gateway refuses it."""
+        from chalicelib.api.middleware import SECURITY_HEADERS
+
+        status, error = (405, "method_not_allowed") if code == 501 else (code, "bad_request")
+        text = "Método HTTP no permitido en esta ruta." if status == 405 else "Solicitud no válida."
+        request_id = str(uuid.uuid4())
+        body = json.dumps({"error": {"code": error, "message": text, "field": None,
+                                     "request_id": request_id}}).encode()
+        self.send_response(status)
+        for name, value in {**SECURITY_HEADERS, "Content-Type": "application/json", "X-Request-Id": request_id,
+                            "Content-Length": str(len(body)), "Connection": "close"}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD" and status >= 200:
+            self.wfile.write(body)
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)

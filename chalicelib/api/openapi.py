@@ -74,7 +74,8 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
                                         "devuelven la misma respuesta, otro cuerpo 409.")),
         errors=(400, 401, 403, 404, 409, 422, 503)),
     ("/v1/payments/{payment_id}", "GET"): Operation(
-        "Estado de un pago (con su token de acceso)", "ciudadanía", security="paymentToken", errors=(400, 401, 404)),
+        "Estado de un pago (con su token de acceso); 429 tras demasiados tokens incorrectos", "ciudadanía",
+        security="paymentToken", errors=(400, 401, 404, 429)),
     ("/v1/gateways/tgr/notifications", "POST"): Operation(
         "Notificación firmada de resultado de la Tesorería (TGR)", "pasarela", body=gateway.TgrNotificationIn,
         headers=(("X-TGR-Signature", True, "t=<unix>,v1=<hex hmac-sha256(secreto, t + '.' + cuerpo)>"),),
@@ -204,7 +205,9 @@ def _operation(path: str, method: str, op: Operation, schemas: dict[str, Any]) -
     if op.response is not None:
         success["content"] = {"application/json": {"schema": _schema_ref(op.response, schemas)}}
     responses: dict[str, Any] = {str(op.success): success}
-    for status in op.errors:
+    has_body = op.body is not None or "requestBody" in op.extra
+    # A body in another content type is refused before the view runs (Chalice's 415, enveloped).
+    for status in (*op.errors, *((415,) if has_body and 415 not in op.errors else ())):
         responses[str(status)] = {"description": "Error", "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/Error"}}}}
     operation: dict[str, Any] = {"summary": op.summary, "tags": [op.tag], "parameters": parameters,

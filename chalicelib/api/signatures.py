@@ -37,6 +37,7 @@ def verify() -> Response:
         raw = raw.encode("latin-1", errors="replace")
     if not raw:
         raise InvalidInput("Envíe el PDF firmado como cuerpo de la solicitud.", code="not_a_pdf")
+    signatures.check_pdf(raw)  # a non-PDF is a 400 whether or not the platform CA exists yet
     body = signatures.verify_pdf(raw, trust_roots_pem=ca_chain_pem(wiring.receipts_store()),
                                  repo=wiring.signatures_repo())
     return json_response(body, headers={"Cache-Control": "no-store"})
@@ -47,5 +48,5 @@ EXTRA_OPERATIONS[("/v1/trust/certificates/{serial}", "GET")] = Operation(
     "firma electrónica", errors=(400, 404))
 EXTRA_OPERATIONS[("/v1/signatures/verify", "POST")] = Operation(
     "Verificar las firmas de un PDF (comprobante, nómina o convenio; cuerpo application/pdf, máx. 5 MB)",
-    "firma electrónica", errors=(400,), extra={"requestBody": {"required": True, "content": {
+    "firma electrónica", errors=(400, 404), extra={"requestBody": {"required": True, "content": {
         "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})

@@ -33,7 +33,9 @@ def verify(header: str | None, body: bytes, secrets: Sequence[str], *, now: int,
     candidates: list[str] = []
     for part in header.split(","):
         name, _, value = part.strip().partition("=")
-        if name == "t" and value.isdigit():
+        # ASCII digits only, and few: str.isdigit() is also true of "¹" or "٣", which int() refuses
+        # (and int() refuses numbers of thousands of digits): a 500 for a header anyone can send.
+        if name == "t" and value.isascii() and value.isdigit() and len(value) <= 12:
             timestamp = int(value)
         elif name == "v1" and value:
             candidates.append(value.strip())

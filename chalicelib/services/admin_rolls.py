@@ -77,6 +77,14 @@ def parse_roll(raw: bytes) -> ParsedRoll:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidInput("El archivo no está en UTF-8; guárdelo como CSV UTF-8.", code="roll_not_utf8") from exc
+    try:
+        return _parse_roll_text(text)
+    except csv.Error as exc:  # e.g. a cell over the csv module's field limit (an unclosed quote)
+        raise InvalidInput("El archivo no es un CSV válido (revise las comillas de cada celda).",
+                           code="roll_malformed") from exc
+
+
+def _parse_roll_text(text: str) -> ParsedRoll:
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         raise InvalidInput("El archivo está vacío o no tiene encabezado.", code="roll_no_header")

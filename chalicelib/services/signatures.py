@@ -251,6 +251,14 @@ def certificate_status(serial: str, repo: SignaturesRepository) -> dict[str, Any
                         "organization": subject.get("organization"), "municipality": row.get("municipality")}}
 
 
+def check_pdf(pdf: bytes) -> None:
+    """400 unless `pdf` looks like a PDF of at most 5 MB (checked before anything is loaded)."""
+    if len(pdf) > MAX_VERIFY_BYTES:
+        raise InvalidInput("El documento excede 5 MB.", code="document_too_large")
+    if not pdf.startswith(b"%PDF-"):
+        raise InvalidInput("Envíe el documento PDF firmado (application/pdf).", code="not_a_pdf")
+
+
 def verify_pdf(pdf: bytes, *, trust_roots_pem: bytes, repo: SignaturesRepository) -> dict[str, Any]:
     """Every signature of a signed PDF: who (name, RUN, profile, municipality), when, whether the
     document is intact and trusted, and whether the certificate was valid then — issued by the
@@ -258,10 +266,7 @@ def verify_pdf(pdf: bytes, *, trust_roots_pem: bytes, repo: SignaturesRepository
     receipts' certificates, which are replaced rather than revoked, have none and count as good)."""
     from chalicelib.signing.verify_documents import verify_document_pdf
 
-    if len(pdf) > MAX_VERIFY_BYTES:
-        raise InvalidInput("El documento excede 5 MB.", code="document_too_large")
-    if not pdf.startswith(b"%PDF-"):
-        raise InvalidInput("Envíe el documento PDF firmado (application/pdf).", code="not_a_pdf")
+    check_pdf(pdf)
     check = verify_document_pdf(pdf, trust_roots_pem)
     signatures = []
     for sig in check.signatures:
