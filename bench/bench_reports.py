@@ -24,7 +24,7 @@ def _ms(function: Any, runs: int) -> tuple[Any, dict[str, float]]:
     return result, {"median_ms": round(statistics.median(samples), 1), "max_ms": round(max(samples), 1)}
 
 
-def bench_reports(runs: int = 5) -> dict[str, Any]:
+def bench_reports(runs: int = 3) -> dict[str, Any]:
     """A year (1 Jan – 20 Dec) of Santiago by month and by service, the central year-over-year
     report, and the PDF, from two generated years of history; with the Queries each needs."""
     import boto3
