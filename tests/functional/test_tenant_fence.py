@@ -73,7 +73,9 @@ def fenced(world, monkeypatch):
 
 
 def test_a_receipt_job_reads_and_writes_only_its_municipalitys_keys_with_the_tagged_session(world, fenced):
-    created = paid(world, "fence")
+    # a permit (held nationally under 00000 while pending) and a municipal debt
+    created = paid(world, "fence", items=[{"type": "permit", "plate": "BBBB10", "year": 2027, "installment": "full"},
+                                          {"type": "debt", "debt_id": "ASE-2027-1-004567"}])
     fenced["own"].clear()
     deliver(created["job"])
     own = [name for name, _ in fenced["own"]]
