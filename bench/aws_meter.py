@@ -67,6 +67,7 @@ def item_size(item: dict[str, Any] | None) -> int:
 
 @dataclass(frozen=True)
 class _Index:
+    name: str
     hash_key: str
     range_key: str | None
     projection: str
@@ -84,6 +85,8 @@ class AwsMeter:
     scans: int = 0
     units: dict[str, float] = field(default_factory=dict)
     """`Operation` → DynamoDB request units (reads and writes) it cost."""
+    index_wru: dict[str, float] = field(default_factory=dict)
+    """Global secondary index → the write units of `wru` spent keeping it (hot-partition sums)."""
     aws_cpu_s: float = 0.0
     """Thread CPU spent inside the AWS stand-in (moto) and botocore's parsing of its answers."""
     size_units: bool = True
@@ -97,6 +100,7 @@ class AwsMeter:
         with self._lock:
             self.calls.clear()
             self.units.clear()
+            self.index_wru.clear()
             self.rru = self.wru = self.aws_cpu_s = 0.0
             self.scans = 0
 
@@ -118,6 +122,7 @@ class AwsMeter:
         return {"calls_by_service": dict(sorted(by_service.items())),
                 "calls_by_operation": dict(sorted(self.calls.items())),
                 "ddb_units_by_operation": {k: round(v, 2) for k, v in sorted(self.units.items())},
+                "ddb_index_wru": {k: round(v, 2) for k, v in sorted(self.index_wru.items())},
                 "ddb_rru": round(self.rru, 2), "ddb_wru": round(self.wru, 2), "scans": self.scans}
 
     # -- handlers -----------------------------------------------------------------------------------
@@ -181,7 +186,7 @@ class AwsMeter:
         if operation in _WRITES:
             table = params["TableName"]
             key = params.get("Key") or self._key_of(table, params["Item"])
-            return 0.0, self._write_units(table, old[0] if old else None, key, failed, params.get("Item"))
+            return 0.0, self._write_units(table, old[0] if old else None, key, failed, params.get("Item"), 1)
         if operation == "TransactWriteItems":
             total = 0.0
             for entry, before in zip(params["TransactItems"], old, strict=True):
@@ -190,7 +195,7 @@ class AwsMeter:
                     total += 2 * max(1, math.ceil(item_size(self._current(body["TableName"], body["Key"])) / _KB))
                     continue
                 key = body.get("Key") or self._key_of(body["TableName"], body["Item"])
-                total += 2 * self._write_units(body["TableName"], before, key, failed, body.get("Item"))
+                total += 2 * self._write_units(body["TableName"], before, key, failed, body.get("Item"), 2)
             return 0.0, total
         if operation == "BatchWriteItem":
             total = 0.0
@@ -202,7 +207,7 @@ class AwsMeter:
         return 0.0, 0.0
 
     def _write_units(self, table: str, before: dict[str, Any] | None, key: dict[str, Any], failed: bool,
-                     put: dict[str, Any] | None) -> float:
+                     put: dict[str, Any] | None, factor: int) -> float:
         after = before if failed else (put if put is not None else self._current(table, key))
         units = float(max(1, math.ceil(max(item_size(before), item_size(after)) / _KB)))
         if failed:
@@ -211,10 +216,15 @@ class AwsMeter:
         for index in indexes:
             old_keys = _index_key(index, before)
             new_keys = _index_key(index, after)
+            spent = 0
             if new_keys is not None:
-                units += max(1, math.ceil(_projected(index, after, self._table(table)[0]) / _KB))
+                spent += max(1, math.ceil(_projected(index, after, self._table(table)[0]) / _KB))
             if old_keys is not None and old_keys != new_keys:
-                units += max(1, math.ceil(_projected(index, before, self._table(table)[0]) / _KB))
+                spent += max(1, math.ceil(_projected(index, before, self._table(table)[0]) / _KB))
+            units += spent
+            if spent:
+                with self._lock:
+                    self.index_wru[index.name] = self.index_wru.get(index.name, 0.0) + spent * factor
         return units
 
     def _table(self, table: str) -> tuple[tuple[str, ...], list[_Index]]:
@@ -225,7 +235,8 @@ class AwsMeter:
             for gsi in described.get("GlobalSecondaryIndexes", []):
                 schema = {k["KeyType"]: k["AttributeName"] for k in gsi["KeySchema"]}
                 projection = gsi.get("Projection", {})
-                indexes.append(_Index(schema["HASH"], schema.get("RANGE"), projection.get("ProjectionType", "ALL"),
+                indexes.append(_Index(gsi["IndexName"], schema["HASH"], schema.get("RANGE"),
+                                      projection.get("ProjectionType", "ALL"),
                                       tuple(projection.get("NonKeyAttributes", ()))))
             self._indexes[table] = (keys, indexes)
         return self._indexes[table]

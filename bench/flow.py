@@ -212,6 +212,8 @@ def bench_flow(requests: int = 20, receipt_jobs: int = 6) -> dict[str, Any]:
             "ddb_rcu": round(sum(s["ddb_rru"] for s in steps.values()), 2),
             "ddb_wcu": round(sum(s["ddb_wru"] for s in steps.values()), 2),
             "scans": sum(s["scans"] for s in steps.values()),
+            "ddb_index_wru": {name: round(sum(s["ddb_index_wru"].get(name, 0.0) for s in steps.values()), 2)
+                              for name in sorted({n for s in steps.values() for n in s["ddb_index_wru"]})},
         }
 
         meter.size_units = False
