@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import sys
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler
@@ -22,6 +24,7 @@ from chalice.cli.factory import CLIFactory
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 OVERRIDE_PREFIXES = ("SEM_", "AWS_", "POWERTOOLS_")
+_QUERY = re.compile(r"\?[^\s\"']*")
 
 
 def _missing_route(headers: dict[str, Any]) -> local.LocalGatewayException:
@@ -58,6 +61,11 @@ class EnvelopeRequestHandler(local.ChaliceRequestHandler):
     def __init__(self, request: Any, client_address: Any, server: Any, app_object: Any, config: Any) -> None:
         self.local_gateway = EnvelopeGateway(app_object, config)
         BaseHTTPRequestHandler.__init__(self, request, client_address, server)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """http.server's access and error lines, without query strings: they carry RUTs and plates."""
+        line = _QUERY.sub("?…", format % args)
+        sys.stderr.write(f"{self.address_string()} - - [{self.log_date_time_string()}] {line}\n")
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """What http.server answers by itself — a method no route has (501 there: TRACE, CONNECT,
