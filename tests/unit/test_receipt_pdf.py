@@ -89,6 +89,26 @@ def test_qr_matrix_is_a_square_symbol_of_a_valid_version():
     assert matrix[size - 1][0]
 
 
+@pytest.mark.parametrize("level", ["L", "M", "Q", "H"])
+def test_qr_codewords_are_reportlabs(level):
+    """The fast error correction gives exactly reportlab's codewords, across versions and levels."""
+    import random
+    import string
+
+    from reportlab.graphics.barcode import qrencoder
+
+    from chalicelib.receipts.qr import _codewords
+
+    rnd = random.Random(level)
+    for length in [*range(1, 60), *rnd.sample(range(60, 700), 40)]:
+        text = "".join(rnd.choice(string.ascii_letters + string.digits + "/?=&:.-") for _ in range(length))
+        code = qrencoder.QRCode(None, getattr(qrencoder.QRErrorCorrectLevel, level))
+        code.addData(text)
+        code.version = code.calculate_version()
+        expected = qrencoder.QRCode.createData(code.version, code.errorCorrectLevel, code.dataList)
+        assert _codewords(code.version, code.errorCorrectLevel, code.dataList) == list(expected), (length, level)
+
+
 def test_many_items_flow_onto_more_pages_with_the_total_on_the_last():
     base = sample_document()
     items = tuple(ReceiptItem(description=f"Derechos de aseo · cuota {n}", amount=1_000,
