@@ -7,12 +7,13 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint typecheck unit functional e2e bench package clean system-deps compat
+.PHONY: help run test lint typecheck unit functional e2e bench package clean system-deps compat chaos
 
 help:
 	@echo "make run       - the whole platform locally (moto, API, worker, simulators, console) with demo data"
 	@echo "make test      - install what is needed, then ruff, mypy and every test"
 	@echo "make bench     - benchmarks; results in bench/results.json"
+	@echo "make chaos     - fault-injection run (SOAP, TGR, worker kills, S3/SES throttling); prints the counts"
 	@echo "make package   - the Lambda artifact (python3.13, arm64) in out/package, checked and linted"
 	@echo "make publish-console - the console to a deployed stage's bucket (STAGE=prod, AWS credentials)"
 
@@ -69,6 +70,12 @@ e2e: $(STAMP) system-deps
 
 bench: $(STAMP)
 	$(PY) -m bench.run
+
+# Many payments through a local stack of its own while everything misbehaves, then a check of
+# every payment, receipt, folio and e-mail (docs/reliability.md). Bounded: at most 5 minutes.
+CHAOS_ARGS ?= --payments 40 --seconds 230
+chaos: $(STAMP)
+	timeout --kill-after=10 300 $(PY) -m devstack.chaos $(CHAOS_ARGS)
 
 package: $(STAMP)
 	$(PY) -m infra.package

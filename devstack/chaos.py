@@ -1,0 +1,647 @@
+"""`make chaos`: many payments through the running local stack while everything misbehaves, then
+a check, from the data, that every payment ended where it should (dev only, loopback only).
+
+    python -m devstack.chaos --payments 60 --seconds 240 [--seed 7] [--json result.json]
+
+1. Starts its own stack (`devstack.run.Stack`) on free ports with short timeouts: SQS visibility
+   5 s, e-mail lease 30 s, sweep every second.
+2. Replaces the worker with two workers (concurrent deliveries, as Lambda runs them) that throttle
+   a share of their S3 and SES calls (`SEM_FAULTS`, chalicelib/adapters/fault_injection.py) and
+   exit hard at the receipt job's steps (`SEM_CHAOS_KILL`, devstack/worker_runner.py); a
+   supervisor thread restarts each worker that dies.
+3. While a thread keeps switching the SOAP services between ok, slow, fault and down, runs the
+   payments concurrently: each buys a debt seeded for the run (a few buy the demo vehicles'
+   permits, through the SOAP checks), retrying its creation with the same Idempotency-Key as a
+   municipal site would, then TGR completes it with one of the scenarios below (per-completion
+   switches of the TGR simulator) — or nobody pays (abandoned).
+4. Turns the faults off (SOAP back to ok, well-behaved workers) and waits, bounded, for the system to
+   settle: what the dead-letter queue holds is redriven, as the runbook says (docs/deploy.md).
+5. Checks every payment against what TGR really did, every approved payment's receipt, folio,
+   PDF and e-mail, gapless folios, debts, orphan payments; prints the counts and the violations,
+   and exits 1 on any violation.
+
+The one tolerated extra e-mail is the documented at-least-once window (docs/receipts.md): a
+worker killed after SES accepted the e-mail and before it was recorded. The kill log says
+exactly which payments were killed there, and each such kill must show as exactly one more
+e-mail — no more, no less.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import requests
+
+from devstack import demo_data
+from devstack.ports import DEFAULTS, Ports, free_port
+from devstack.worker_runner import KILL_STEPS, KILLED_EXIT_CODE
+
+# scenario -> (weight, TGR outcome or None for abandoned, per-completion switches, expected status)
+SCENARIOS: Final[dict[str, tuple[int, str | None, dict[str, Any], str]]] = {
+    "approved": (6, "approved", {}, "paid"),
+    "approved_duplicates": (3, "approved", {"duplicates": 2}, "paid"),
+    "approved_late": (2, "approved", {"delay_s": 2.0}, "paid"),
+    "approved_late_duplicate": (2, "approved", {"late_duplicate_s": 4.0}, "paid"),
+    "approved_then_rejected": (2, "approved", {"out_of_order": True}, "paid"),
+    "rejected": (2, "rejected", {}, "rejected"),
+    "rejected_duplicates": (1, "rejected", {"duplicates": 1}, "rejected"),
+    "rejected_then_approved": (1, "rejected", {"out_of_order": True}, "review"),
+    "wrong_amount": (2, "approved", {"amount_delta": -1000}, "review"),
+    "abandoned": (1, None, {}, "pending"),
+}
+METHODS: Final = ("credito", "debito", "casas_comerciales", "transferencia")
+SOAP_MODES: Final = (("slow", 4.0), ("fault", 0.0), ("down", 0.0))
+PAYER_RUT: Final = "12345678-5"
+DEFAULT_FAULTS: Final = {"s3": 0.12, "ses": 0.2}
+DEFAULT_KILL_RATE: Final = 0.05
+VISIBILITY_S: Final = 5
+EMAIL_LEASE_S: Final = 30
+CREATE_DEADLINE_S: Final = 90.0
+
+
+@dataclass
+class Plan:
+    """One payment of the run: what is bought, and what TGR will do."""
+
+    n: int
+    municipality: str
+    scenario: str
+    item: dict[str, Any]
+    email: str
+    method: str
+    idempotency_key: str = field(default_factory=lambda: str(uuid.uuid4()))
+    payment_id: str | None = None
+    amount: int | None = None
+    order_id: str | None = None
+    create_attempts: int = 0
+    create_ids: set[str] = field(default_factory=set)
+    not_created: str | None = None
+    tgr_answers: list[int] = field(default_factory=list)
+
+    @property
+    def expected(self) -> str:
+        return SCENARIOS[self.scenario][3]
+
+
+@dataclass
+class Result:
+    violations: list[str] = field(default_factory=list)
+    counts: dict[str, Any] = field(default_factory=dict)
+
+
+# -- the stack ---------------------------------------------------------------------------------
+
+class ChaosStack:
+    """A local stack on free ports whose workers misbehave until told to stop."""
+
+    def __init__(self, log_dir: Path, faults: dict[str, float], kill_rate: float) -> None:
+        from devstack.run import Stack
+
+        os.environ.update({
+            "SEM_LOG_DIR": str(log_dir), "SEM_RECEIPT_EMAIL_LEASE_S": str(EMAIL_LEASE_S), "SEM_LOCAL_SWEEP_S": "1",
+            # Retries spread past the e-mail lease, as AWS's visibility timeout (360 s) outlasts
+            # the lease (120 s): a job waiting on a dead worker's claim is not dead-lettered early.
+            "SEM_LOCAL_RETRY_BACKOFF_S": "3,6,10,15,20",
+            # The API's SOAP circuit breakers retry a dead service after 5 s instead of 30 s.
+            "SEM_SOAP_BREAKER_RESET_S": "5",
+        })
+        os.environ.pop("AWS_ENDPOINT_URL", None)
+        self.ports = Ports(**{name: free_port() for name in DEFAULTS})
+        self.stack = Stack(self.ports)
+        self.log_dir = log_dir
+        self.faults = faults
+        self.kill_rate = kill_rate
+        self.kill_log = log_dir / "kills.jsonl"
+        self.facts: dict[str, Any] = {}
+        self.restarts: Counter[str] = Counter()
+        self.unexpected_exits: list[str] = []
+        self._supervise = threading.Event()
+        self._lock = threading.Lock()
+
+    def boot(self) -> None:
+        self.facts = self.stack.boot()
+        sqs = self.aws("sqs")
+        sqs.set_queue_attributes(QueueUrl=self.env["SEM_RECEIPTS_QUEUE_URL"],
+                                 Attributes={"VisibilityTimeout": str(VISIBILITY_S)})
+
+    @property
+    def env(self) -> dict[str, str]:
+        return self.stack.env
+
+    def aws(self, service: str) -> Any:
+        import boto3
+
+        return boto3.session.Session(region_name="us-east-1").client(service, endpoint_url=self.ports.url("moto"))
+
+    # -- workers -------------------------------------------------------------------------------
+
+    def chaos_workers(self, names: tuple[str, ...] = ("worker", "worker2")) -> None:
+        """Replace the stack's worker with misbehaving ones, restarted whenever they die."""
+        self._stop_process("worker")
+        env = {**self.env, "SEM_FAULTS": json.dumps(self.faults),
+               "SEM_CHAOS_KILL": json.dumps({"rate": self.kill_rate, "steps": list(KILL_STEPS),
+                                             "log": str(self.kill_log), "cover": True})}
+        for name in names:
+            self.stack.start(name, ["-m", "devstack.worker_runner"], env)
+        self._supervise.set()
+        threading.Thread(target=self._supervisor, args=(names, env), daemon=True, name="chaos-supervisor").start()
+
+    def calm_workers(self, names: tuple[str, ...] = ("worker", "worker2")) -> None:
+        """Stop the misbehaving workers; well-behaved ones from now on."""
+        self._supervise.clear()
+        with self._lock:
+            for name in names:
+                self._stop_process(name)
+            for name in names:
+                self.stack.start(name, ["-m", "devstack.worker_runner"], self.env)
+
+    def _supervisor(self, names: tuple[str, ...], env: dict[str, str]) -> None:
+        while self._supervise.is_set():
+            with self._lock:
+                if not self._supervise.is_set():
+                    return
+                for name in names:
+                    code = self.stack.processes[name].poll()
+                    if code is None:
+                        continue
+                    if code != KILLED_EXIT_CODE:
+                        self.unexpected_exits.append(f"{name} exited with {code}")
+                    self.restarts[name] += 1
+                    self.stack.start(name, ["-m", "devstack.worker_runner"], env)
+            time.sleep(0.2)
+
+    def _stop_process(self, name: str) -> None:
+        proc = self.stack.processes.get(name)
+        if proc is None or proc.poll() is not None:
+            return
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    def halt(self) -> None:
+        """Stop every process now, from a signal handler (the lock may be held)."""
+        self._supervise.clear()
+        self.stack.stop()
+
+    def stop(self) -> None:
+        self._supervise.clear()
+        with self._lock:
+            self.stack.stop()
+
+
+# -- the payments ------------------------------------------------------------------------------
+
+def make_plans(count: int, run_id: str, rng: random.Random) -> list[Plan]:
+    names = list(SCENARIOS)
+    weights = [SCENARIOS[name][0] for name in names]
+    codes = [m["code"] for m in demo_data.MUNICIPALITIES]
+    plans = []
+    permits = {v["municipality"]: v["plate"] for v in demo_data.VEHICLES}
+    # A few buy a demo vehicle's permit (through the SOAP checks, under faults) and are approved;
+    # the debts take every scenario at least once (when there are enough payments), the rest by weight.
+    permit_slots = {n for n in range(0, min(count, 4 * len(codes)), 4) if codes[n % len(codes)] in permits}
+    debts = count - len(permit_slots)
+    chosen = names[:debts] + rng.choices(names, weights, k=max(0, debts - len(names)))
+    rng.shuffle(chosen)
+    for n in range(count):
+        code = codes[n % len(codes)]
+        if n in permit_slots:
+            scenario = "approved"
+            item: dict[str, Any] = {"type": "permit", "plate": permits[code], "year": 2027, "installment": "full"}
+        else:
+            scenario = chosen.pop()
+            item = {"type": "debt", "debt_id": f"CAOS-{run_id}-{n:05d}"}
+        plans.append(Plan(n=n, municipality=code, scenario=scenario, item=item, method=rng.choice(METHODS),
+                          email=f"caos{n}.{run_id.lower()}@ciudadano.demo"))
+    return plans
+
+
+def seed_debts(chaos: ChaosStack, plans: list[Plan], rng: random.Random) -> None:
+    from chalicelib.adapters import keys
+
+    dynamo = chaos.aws("dynamodb")
+    table = chaos.env["SEM_TABLE_NAME"]
+    from boto3.dynamodb.types import TypeSerializer
+
+    serializer = TypeSerializer()
+    for plan in plans:
+        if plan.item["type"] != "debt":
+            continue
+        debt_id = plan.item["debt_id"]
+        row = {"pk": keys.debt(plan.municipality, debt_id), "sk": "DEBT", "debt_id": debt_id, "type": "aseo",
+               "rut": PAYER_RUT, "status": "open", "municipality": plan.municipality,
+               "description": f"Derechos de aseo, prueba de caos {plan.n}", "period": "2027-Q1",
+               "due_date": "2027-04-30", "amount": rng.randrange(5_000, 90_000),
+               "gsi2pk": keys.by_rut(plan.municipality, PAYER_RUT), "gsi2sk": f"DEBT#{debt_id}"}
+        dynamo.put_item(TableName=table, Item={k: serializer.serialize(v) for k, v in row.items()})
+
+
+def create_payment(chaos: ChaosStack, plan: Plan) -> None:
+    """Create the payment as a municipal site would: the same Idempotency-Key on every retry."""
+    ports = chaos.ports
+    key = chaos.facts["portal_keys"][plan.municipality]
+    headers = {"Origin": ports.url("demo_site"), "X-Api-Key": key, "Idempotency-Key": plan.idempotency_key}
+    body = {"items": [plan.item], "return_url": f"{ports.url('demo_site')}/retorno.html",
+            "payer": {"rut": PAYER_RUT, "name": f"Ciudadana Caos {plan.n}", "email": plan.email}}
+    deadline = time.monotonic() + CREATE_DEADLINE_S
+    while time.monotonic() < deadline:
+        plan.create_attempts += 1
+        try:
+            response = requests.post(f"{ports.url('api')}/v1/municipalities/{plan.municipality}/payments",
+                                     json=body, headers=headers, timeout=30)
+        except requests.RequestException:
+            time.sleep(1)
+            continue
+        if response.status_code == 201:
+            created = response.json()
+            plan.create_ids.add(created["payment_id"])
+            plan.payment_id, plan.amount = created["payment_id"], int(created["amount"])
+            plan.order_id = created["checkout_url"].rstrip("/").rsplit("/", 1)[-1]
+            return
+        code = (response.json().get("error") or {}).get("code") if response.content else None
+        if response.status_code in (429, 500, 502, 503, 504) or code == "idempotency_in_progress":
+            time.sleep(1.0)
+            continue
+        plan.not_created = f"{response.status_code} {code}"
+        return
+    plan.not_created = "deadline"
+
+
+def complete(chaos: ChaosStack, plan: Plan) -> None:
+    """TGR's side: the citizen pays (or not) and the portal notifies, misbehaving as planned.
+    A notification SEM did not answer 200 is sent again, as the real portal retries."""
+    _, outcome, switches, _ = SCENARIOS[plan.scenario]
+    if outcome is None or plan.order_id is None:
+        return
+    url = f"{chaos.ports.url('tgr')}/simulator/orders/{plan.order_id}/complete"
+    answer = requests.post(url, json={"outcome": outcome, "method": plan.method, "switches": switches},
+                           timeout=60).json()
+    plan.tgr_answers.append(int(answer.get("sem_status", 0)))
+    for _ in range(5):
+        if plan.tgr_answers[-1] == 200:
+            return
+        time.sleep(1)
+        answer = requests.post(url, json={"outcome": outcome, "method": plan.method, "switches": {"duplicates": 1}},
+                               timeout=60).json()
+        plan.tgr_answers.append(int(answer.get("sem_status", 0)))
+
+
+def soap_monkey(chaos: ChaosStack, stop: threading.Event, rng: random.Random, changes: Counter[str]) -> None:
+    """Every few seconds, one SOAP service turns slow, faulty or down (or all are well again)."""
+    control = f"{chaos.ports.url('soap')}/simulator/control"
+    first = True
+    while first or not stop.wait(rng.uniform(2.0, 4.0)):
+        first = False
+        bad = rng.choice(("aach", "mtt", "srcei", None, None))
+        for service in ("aach", "mtt", "srcei"):
+            mode, delay = rng.choice(SOAP_MODES) if service == bad else ("ok", 0.0)
+            try:
+                requests.post(control, json={"service": service, "mode": mode, "delay_s": delay}, timeout=5)
+                changes[mode] += 1
+            except requests.RequestException:
+                pass
+    requests.post(f"{chaos.ports.url('soap')}/simulator/reset", timeout=5)
+
+
+# -- settling ----------------------------------------------------------------------------------
+
+def queue_depth(chaos: ChaosStack, url: str) -> int:
+    attributes = chaos.aws("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=[
+        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+def redrive(chaos: ChaosStack) -> int:
+    """Move what the dead-letter queue holds back to the receipts queue (the runbook's redrive)."""
+    sqs, moved = chaos.aws("sqs"), 0
+    while True:
+        messages = sqs.receive_message(QueueUrl=chaos.env["SEM_RECEIPTS_DLQ_URL"], MaxNumberOfMessages=10,
+                                       WaitTimeSeconds=0).get("Messages", [])
+        if not messages:
+            return moved
+        for message in messages:
+            sqs.send_message(QueueUrl=chaos.env["SEM_RECEIPTS_QUEUE_URL"], MessageBody=message["Body"])
+            sqs.delete_message(QueueUrl=chaos.env["SEM_RECEIPTS_DLQ_URL"], ReceiptHandle=message["ReceiptHandle"])
+            moved += 1
+
+
+def settle(chaos: ChaosStack, plans: list[Plan], timeout_s: float) -> dict[str, Any]:
+    """Wait until every payment meant to be paid has its receipt and e-mail settled and the queue
+    is empty (or the time is up)."""
+    started = time.monotonic()
+    redriven = 0
+    while True:
+        redriven += redrive(chaos)
+        payments = read_payments(chaos)
+        unfinished = [p for p in plans if p.payment_id and p.expected == "paid" and not _receipt_done(
+            payments.get(p.payment_id) or {})]
+        depth = queue_depth(chaos, chaos.env["SEM_RECEIPTS_QUEUE_URL"])
+        if not unfinished and depth == 0:
+            return {"settle_s": round(time.monotonic() - started, 1), "redriven_from_dlq": redriven,
+                    "settled": True}
+        if time.monotonic() - started > timeout_s:
+            return {"settle_s": round(time.monotonic() - started, 1), "redriven_from_dlq": redriven,
+                    "settled": False, "unfinished": len(unfinished), "queue_depth": depth}
+        time.sleep(1.0)
+
+
+def _receipt_done(payment: dict[str, Any]) -> bool:
+    return bool(payment.get("receipt")) and (payment.get("email") or {}).get("status") in ("sent", "failed")
+
+
+# -- the check ---------------------------------------------------------------------------------
+
+def scan(chaos: ChaosStack) -> list[dict[str, Any]]:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    dynamo, items = chaos.aws("dynamodb"), []
+    kwargs: dict[str, Any] = {"TableName": chaos.env["SEM_TABLE_NAME"], "ConsistentRead": True}
+    while True:
+        page = dynamo.scan(**kwargs)
+        items += [{k: deserializer.deserialize(v) for k, v in raw.items()} for raw in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def read_payments(chaos: ChaosStack) -> dict[str, dict[str, Any]]:
+    return {str(i["payment_id"]): i for i in scan(chaos) if "#PAY#" in str(i["pk"]) and i["sk"] == "META"}
+
+
+def sent_emails(chaos: ChaosStack) -> list[dict[str, Any]]:
+    data = requests.get(f"{chaos.ports.url('moto')}/moto-api/data.json", timeout=120).json()
+    return list(data.get("ses", {}).get("RawMessage", []))
+
+
+def injected_faults(log_dir: Path) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for log in log_dir.glob("worker*.log"):
+        for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+            if '"fault injected"' in line:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                counts[f"{record.get('fault_service')}:{record.get('fault_operation')}"] += 1
+    return counts
+
+
+def kills(log_path: Path) -> list[dict[str, Any]]:
+    if not log_path.exists():
+        return []
+    return [json.loads(line) for line in log_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def check(chaos: ChaosStack, plans: list[Plan]) -> Result:
+    result = Result()
+    bad = result.violations.append
+    items = scan(chaos)
+    payments = {str(i["payment_id"]): i for i in items if "#PAY#" in str(i["pk"]) and i["sk"] == "META"}
+    debts = {str(i["debt_id"]): i for i in items if "#DEBT#" in str(i["pk"]) and i["sk"] == "DEBT"}
+    receipts = [i for i in items if "#RECEIPT#" in str(i["pk"]) and i["sk"] == "RECEIPT"]
+    counters = {str(i["pk"]): int(i["value"]) for i in items if "#FOLIO#" in str(i["pk"]) and i["sk"] == "COUNTER"}
+    emails = sent_emails(chaos)
+    orders = {o["order_id"]: o for o in requests.get(f"{chaos.ports.url('tgr')}/simulator/orders",
+                                                      timeout=30).json()["orders"]}
+    kill_log = kills(chaos.kill_log)
+    after_send = Counter(str(k["payment_id"]) for k in kill_log if k["step"] == "after_send")
+    s3 = chaos.aws("s3")
+    stored = {o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=chaos.env["SEM_RECEIPTS_BUCKET"])
+              for o in page.get("Contents", []) if "/receipts/" in o["Key"]}
+
+    found: Counter[str] = Counter()
+    known = {p.payment_id for p in plans if p.payment_id}
+    for payment_id in payments:
+        if payment_id not in known:
+            bad(f"payment {payment_id} exists but no request of the run created it (a duplicate creation?)")
+    for plan in plans:
+        if len(plan.create_ids) > 1:
+            bad(f"plan {plan.n}: one Idempotency-Key gave {len(plan.create_ids)} payments")
+        if plan.payment_id is None:
+            found[f"not created ({plan.not_created})"] += 1
+            if plan.item["type"] == "debt":
+                bad(f"plan {plan.n}: a debt payment was never created ({plan.not_created})")
+            continue
+        payment = payments.get(plan.payment_id)
+        if payment is None:
+            bad(f"payment {plan.payment_id} was created (201) but is not in the table")
+            continue
+        status = str(payment["status"])
+        found[status] += 1
+        order = orders.get(plan.order_id or "")
+        tgr_approved = order is not None and order["status"] == "approved"
+        if status != plan.expected:
+            bad(f"payment {plan.payment_id} ({plan.scenario}): {status}, expected {plan.expected}")
+        if status == "paid" and not (tgr_approved and plan.scenario != "wrong_amount"):
+            bad(f"payment {plan.payment_id} is paid but TGR did not collect its amount")
+        if tgr_approved and plan.scenario != "wrong_amount" and status != "paid":
+            bad(f"payment {plan.payment_id}: TGR collected it but it is {status} (an approved payment lost)")
+        mails = [m for m in emails if plan.email in f"{m.get('destinations', '')}{m.get('raw_data', '')}"]
+        if plan.item["type"] == "debt":
+            debt_status = str((debts.get(plan.item["debt_id"]) or {}).get("status"))
+            if debt_status != ("paid" if status == "paid" else "open"):
+                bad(f"debt {plan.item['debt_id']} is {debt_status} while its payment is {status}")
+        if status != "paid":
+            if payment.get("receipt_issue") or payment.get("receipt") or mails:
+                bad(f"payment {plan.payment_id} is {status} but has a folio, receipt or e-mail")
+            continue
+        receipt, issue = payment.get("receipt") or {}, payment.get("receipt_issue") or {}
+        if not receipt or not issue or receipt.get("folio") != issue.get("folio"):
+            bad(f"paid payment {plan.payment_id} has no issued receipt (folio {issue.get('folio')})")
+            continue
+        if receipt.get("key") not in stored:
+            bad(f"paid payment {plan.payment_id}: receipt PDF {receipt.get('key')} not in S3")
+        email = payment.get("email") or {}
+        if email.get("status") != "sent":
+            bad(f"paid payment {plan.payment_id}: e-mail is {email.get('status')}")
+        expected_mails = 1 + after_send[plan.payment_id]
+        if len(mails) != expected_mails:
+            bad(f"paid payment {plan.payment_id}: {len(mails)} e-mails sent, expected {expected_mails}")
+        if any(str(receipt["folio"]) not in str(m.get("raw_data", "")) for m in mails):
+            bad(f"paid payment {plan.payment_id}: an e-mail without its folio {receipt['folio']}")
+
+    # Folios: one per paid payment, unique, and gapless per municipality and year.
+    by_counter: dict[str, list[int]] = {}
+    owners: Counter[str] = Counter()
+    for record in receipts:
+        folio = str(record["folio"])
+        code, year, number = folio.split("-")
+        by_counter.setdefault(f"{code}#FOLIO#{year}", []).append(int(number))
+        owners[str(record.get("payment_id"))] += 1
+        if record.get("status") != "issued":
+            bad(f"folio {folio} is {record.get('status')}, not issued")
+    for counter, numbers in by_counter.items():
+        if sorted(numbers) != list(range(1, len(numbers) + 1)) or counters.get(counter) != len(numbers):
+            bad(f"folios of {counter} are not gapless 1..n: {sorted(numbers)} (counter {counters.get(counter)})")
+    for owner, count in owners.items():
+        if count > 1:
+            bad(f"payment {owner} holds {count} folios")
+    paid = [p for p in plans if p.payment_id and str((payments.get(p.payment_id) or {}).get("status")) == "paid"]
+    if len(receipts) != len(paid):
+        bad(f"{len(receipts)} folios for {len(paid)} paid payments")
+    if len(stored) != len(paid):
+        bad(f"{len(stored)} receipt PDFs in S3 for {len(paid)} paid payments")
+
+    tgr: Counter[str] = Counter()
+    for plan in plans:
+        for delivery in (orders.get(plan.order_id or "") or {}).get("notifications", []):
+            tgr[str(delivery["kind"])] += 1
+        if plan.scenario == "wrong_amount":
+            tgr["wrong_amount"] += 1
+        if plan.scenario == "approved_late":
+            tgr["late"] += 1
+    faults = injected_faults(chaos.log_dir)
+    result.counts = {
+        "payments": len(plans),
+        "expected": dict(Counter(p.expected for p in plans if p.payment_id)),
+        "found": dict(found),
+        "scenarios": dict(Counter(p.scenario for p in plans)),
+        "creation_retries": sum(max(0, p.create_attempts - 1) for p in plans),
+        "receipts": len(receipts), "pdfs": len(stored), "emails": len(emails),
+        "emails_documented_duplicates": sum(after_send.values()),
+        "tgr_notifications": dict(tgr),
+        "injected_faults": dict(faults), "injected_faults_total": sum(faults.values()),
+        "worker_kills": dict(Counter(str(k["step"]) for k in kill_log)), "worker_kills_total": len(kill_log),
+        "worker_restarts": sum(chaos.restarts.values()),
+        "unexpected_worker_exits": list(chaos.unexpected_exits),
+        "violations": len(result.violations),
+    }
+    for exit_note in chaos.unexpected_exits:
+        bad(f"a worker died other than by an injected kill: {exit_note}")
+    return result
+
+
+def report(result: Result, extra: dict[str, Any]) -> str:
+    c = {**result.counts, **extra}
+    lines = ["", f"SEM chaos run: {c['payments']} payments, {c.get('elapsed_s')} s (seed {c.get('seed')})", ""]
+    lines.append(f"  {'final state':<28}{'expected':>10}{'found':>10}")
+    for state in sorted(set(c["expected"]) | set(c["found"])):
+        lines.append(f"  {state:<28}{c['expected'].get(state, 0):>10}{c['found'].get(state, 0):>10}")
+    lines += [
+        "",
+        f"  receipts (folios) {c['receipts']}, PDFs in S3 {c['pdfs']}, e-mails {c['emails']}"
+        f" (of which documented at-least-once duplicates: {c['emails_documented_duplicates']})",
+        f"  scenarios: {_pairs(c['scenarios'])}",
+        f"  TGR notifications by kind: {_pairs(c['tgr_notifications'])}",
+        f"  payment creations retried (SOAP faults, same Idempotency-Key): {c['creation_retries']}",
+        f"  SOAP mode changes: {_pairs(c.get('soap_modes', {}))}",
+        f"  injected AWS faults: {c['injected_faults_total']} ({_pairs(c['injected_faults'])})",
+        f"  worker kills: {c['worker_kills_total']} ({_pairs(c['worker_kills'])}); restarts {c['worker_restarts']}",
+        f"  time: start-up {c.get('boot_s')} s, payments {c.get('payments_s')} s, settle {c.get('settle_s')} s",
+        f"  receipt jobs redriven from the dead-letter queue (runbook, docs/deploy.md): {c.get('redriven_from_dlq')}",
+        "",
+        f"  violations: {len(result.violations)}",
+    ]
+    lines += [f"    - {v}" for v in result.violations[:50]]
+    return "\n".join(lines) + "\n"
+
+
+def _pairs(counts: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
+
+
+# -- main --------------------------------------------------------------------------------------
+
+def run(payments: int, seconds: float, seed: int, concurrency: int, log_dir: Path) -> tuple[Result, dict[str, Any]]:
+    rng = random.Random(seed)  # chaos, not cryptography
+    started = time.monotonic()
+    chaos = ChaosStack(log_dir, dict(DEFAULT_FAULTS), DEFAULT_KILL_RATE)
+    _running.append(chaos)
+    extra: dict[str, Any] = {"seed": seed, "log_dir": str(log_dir)}
+    try:
+        chaos.boot()
+        extra["boot_s"] = round(time.monotonic() - started, 1)
+        run_id = uuid.uuid4().hex[:6].upper()
+        plans = make_plans(payments, run_id, rng)
+        seed_debts(chaos, plans, rng)
+        chaos.chaos_workers()
+        stop = threading.Event()
+        soap_modes: Counter[str] = Counter()
+        monkey = threading.Thread(target=soap_monkey, args=(chaos, stop, random.Random(rng.random()), soap_modes),
+                                  daemon=True)
+        monkey.start()
+
+        def one(plan: Plan) -> None:
+            create_payment(chaos, plan)
+            complete(chaos, plan)
+
+        paying = time.monotonic()
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            list(pool.map(one, plans))
+        extra["payments_s"] = round(time.monotonic() - paying, 1)
+        stop.set()
+        monkey.join(timeout=10)
+        extra["soap_modes"] = dict(soap_modes)
+        # Keep the workers misbehaving a little longer while the receipts drain.
+        budget_end = min(started + seconds * 0.6, time.monotonic() + 15)
+        while time.monotonic() < budget_end and queue_depth(chaos, chaos.env["SEM_RECEIPTS_QUEUE_URL"]) > 0:
+            time.sleep(1)
+        late = max(s[2].get("late_duplicate_s", 0.0) for s in SCENARIOS.values())
+        time.sleep(late + 1)  # the late duplicates are in
+        chaos.calm_workers()
+        extra.update(settle(chaos, plans, max(EMAIL_LEASE_S + 30.0, started + seconds - time.monotonic())))
+        result = check(chaos, plans)
+        if not extra.get("settled"):
+            result.violations.append(f"the system did not settle in time: {extra}")
+            result.counts["violations"] = len(result.violations)
+        extra["elapsed_s"] = round(time.monotonic() - started, 1)
+        return result, extra
+    finally:
+        chaos.stop()
+
+
+_running: list[ChaosStack] = []
+
+
+def _terminated(*_: Any) -> None:
+    print("chaos run: out of time; stopping the stack", file=sys.stderr, flush=True)
+    for chaos in _running:
+        chaos.halt()
+    os._exit(124)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Fault-injection run against a local stack (dev only).")
+    parser.add_argument("--payments", type=int, default=60)
+    parser.add_argument("--seconds", type=float, default=240.0, help="time budget after start-up (bounded)")
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--concurrency", type=int, default=6)
+    parser.add_argument("--json", type=Path, default=None, help="also write the counts and violations here")
+    args = parser.parse_args()
+    # `timeout` (make chaos) ends the run here: stop the stack's processes, then exit at once
+    # (the payment threads may be waiting on HTTP calls).
+    signal.signal(signal.SIGTERM, _terminated)
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1_000_000)
+    log_dir = Path(os.environ.get("SEM_CHAOS_LOG_DIR") or tempfile.mkdtemp(prefix="sem-chaos-"))
+    log_dir.mkdir(parents=True, exist_ok=True)
+    print(f"chaos run: {args.payments} payments, seed {seed}, logs in {log_dir}", flush=True)
+    result, extra = run(args.payments, args.seconds, seed, args.concurrency, log_dir)
+    print(report(result, extra), flush=True)
+    if args.json:
+        args.json.write_text(json.dumps({"counts": {**result.counts, **extra}, "violations": result.violations},
+                                        indent=2, default=str), encoding="utf-8")
+    return 1 if result.violations else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
