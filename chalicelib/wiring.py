@@ -311,7 +311,7 @@ def signing_port() -> SigningPort:
 def signing_otp_policy() -> OtpPolicy:
     settings = get_settings()
     return OtpPolicy(key_alias=settings.signing_otp_key_alias, max_failures=settings.signing_otp_max_failures,
-                     lock=timedelta(seconds=settings.signing_otp_lock_s))
+                     lock=timedelta(seconds=settings.signing_otp_lock_s), attempts=otp_day_limiter())
 
 
 def signatures_context() -> SignaturesContext:
@@ -329,3 +329,21 @@ def batches_context() -> BatchesContext:
 def agreements_context() -> AgreementsContext:
     return AgreementsContext(documents=receipts_store(), municipalities=municipalities(),
                              signatures=signatures_context(), clock=lambda: datetime.now(SANTIAGO))
+
+
+from chalicelib.adapters.rate_limit_repo import RateCounters  # noqa: E402
+from chalicelib.services.rate_limit import FailureLimits, RateLimiter  # noqa: E402
+
+
+def rate_limiter() -> RateLimiter:
+    """Failure counters for guessable values (payment tokens, receipt codes), from the settings."""
+    settings = get_settings()
+    return RateLimiter(RateCounters(data_table()), window_s=settings.rate_limit_window_s, now=_time.time,
+                       limits=FailureLimits(per_payment=settings.rate_limit_failures_per_payment,
+                                            per_source=settings.rate_limit_failures_per_source))
+
+
+def otp_day_limiter() -> RateLimiter:
+    """Wrong one-time signing codes per official per day (on top of the lock of signing/otp.py)."""
+    return RateLimiter(RateCounters(data_table()), window_s=86_400, now=_time.time,
+                       limits=FailureLimits(per_official_otp=get_settings().signing_otp_daily_max_failures))

@@ -1,6 +1,7 @@
 """Rate limits on values an attacker could guess by trying (a payment's access token, a receipt's
-verification code): failures are counted per fixed window, and once a subject reaches its limit
-every attempt — right or wrong — is refused with 429 and `Retry-After` until the window ends.
+verification code, an official's one-time signing codes over a day): failures are counted per
+fixed window, and once a subject reaches its limit every attempt — right or wrong — is refused
+with 429 and `Retry-After` until the window ends.
 
 Counters live in DynamoDB (`adapters/rate_limit_repo.py`), keyed by the municipality the guessed
 value belongs to, so no tenant's counters touch another's. Only failures are counted: a citizen
@@ -34,8 +35,8 @@ class Limit:
 
 
 def source_subject(source: str | None) -> str:
-    """A caller's address as a counter subject: hashed (an IP address is personal data, and it
-    ends up in a table key), `unknown` when the gateway gave none."""
+    """A caller's address (or an official's e-mail) as a counter subject: hashed (both are
+    personal data, and it ends up in a table key), `unknown` when the gateway gave none."""
     if not source:
         return "unknown"
     return hashlib.sha256(source.encode()).hexdigest()[:32]
@@ -47,6 +48,7 @@ class FailureLimits:
 
     per_payment: int = 10
     per_source: int = 50
+    per_official_otp: int = 20
 
 
 class RateLimiter:
@@ -63,6 +65,16 @@ class RateLimiter:
         """Wrong access tokens for one payment, and from one source address."""
         return [Limit("payment-token", payment_id, self.limits.per_payment),
                 Limit("payment-token-source", source_subject(source), self.limits.per_source)]
+
+    def check_otp(self, code: str, email: str) -> None:
+        """429 once an official has used up the window's wrong one-time codes (signing/otp.py)."""
+        self.check(code, self._otp_limits(email))
+
+    def failed_otp(self, code: str, email: str) -> None:
+        self.failed(code, self._otp_limits(email))
+
+    def _otp_limits(self, email: str) -> list[Limit]:
+        return [Limit("otp-official", source_subject(email.lower()), self.limits.per_official_otp)]
 
     def receipt_code_limits(self, source: str | None) -> list[Limit]:
         """Wrong folio/verification-code pairs from one source address."""

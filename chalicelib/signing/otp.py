@@ -42,11 +42,21 @@ class SecretBox(Protocol):
     def decrypt(self, alias: str, ciphertext: bytes, context: dict[str, str]) -> bytes: ...
 
 
+class AttemptCounter(Protocol):
+    """A longer-horizon cap on wrong codes per official (services/rate_limit.py: a day's window),
+    on top of the lock: the lock alone still allows `max_failures` guesses every `lock`."""
+
+    def check_otp(self, code: str, email: str) -> None: ...
+
+    def failed_otp(self, code: str, email: str) -> None: ...
+
+
 @dataclass(frozen=True)
 class OtpPolicy:
     key_alias: str = "alias/sem/signing-otp"
     max_failures: int = 5
     lock: timedelta = timedelta(minutes=15)
+    attempts: AttemptCounter | None = None
 
 
 def new_secret() -> str:
@@ -97,6 +107,8 @@ def check_code(record: dict[str, Any], otp: str | None, *, box: SecretBox, state
         if left > 0:
             raise RateLimited("Demasiados códigos incorrectos; espere antes de intentar de nuevo.",
                               code="otp_locked", retry_after=int(left) + 1)
+    if policy.attempts is not None:
+        policy.attempts.check_otp(code, email)
     if otp is None or not _CODE.match(otp):
         raise InvalidInput("El código de un solo uso debe tener 6 dígitos.", code="otp_invalid_format", field="otp")
     secret = unseal(box, policy, code, email, str(record["otp_secret"]))
@@ -107,6 +119,8 @@ def check_code(record: dict[str, Any], otp: str | None, *, box: SecretBox, state
             return
         except ConditionFailed:
             pass  # the same code (or a newer one) was used meanwhile: a replay is a wrong code
+    if policy.attempts is not None:
+        policy.attempts.failed_otp(code, email)
     failures = state.otp_failure(code, email)
     if failures >= policy.max_failures:
         until = now.astimezone(UTC) + policy.lock

@@ -110,6 +110,68 @@ def test_receipt_codes_are_rate_limited(world, limits):
     _assert_429(response.status_code, json.loads(response.body), response.headers)
 
 
+class _PlainBox:
+    """KMS stand-in: the sealed secret is the secret (this test is about counting, not sealing)."""
+
+    def encrypt(self, alias: str, plaintext: bytes, context: dict[str, str]) -> bytes:
+        return plaintext
+
+    def decrypt(self, alias: str, ciphertext: bytes, context: dict[str, str]) -> bytes:
+        return ciphertext
+
+
+class _Enrollment:
+    def __init__(self) -> None:
+        self.failures = 0
+
+    def otp_success(self, code: str, email: str, step: int) -> None:
+        self.failures = 0
+
+    def otp_failure(self, code: str, email: str) -> int:
+        self.failures += 1
+        return self.failures
+
+    def otp_lock(self, code: str, email: str, until: str) -> None:
+        self.failures = 0
+
+
+def test_wrong_signing_codes_are_capped_per_official_per_day_beyond_the_lock(world):
+    from datetime import UTC, datetime
+
+    import pyotp
+
+    from chalicelib.domain.errors import Forbidden, RateLimited
+    from chalicelib.signing.otp import STEP_S, OtpPolicy, check_code, seal
+
+    window = Window()
+    limiter = RateLimiter(RateCounters(wiring.data_table()), window_s=86_400, now=window,
+                          limits=FailureLimits(per_official_otp=4))
+    policy = OtpPolicy(max_failures=1_000, attempts=limiter)  # the lock out of the way: the cap alone
+    secret, box, state = pyotp.random_base32(), _PlainBox(), _Enrollment()
+    record = {"municipality": "13101", "email": "tesorero@muni.demo",
+              "otp_secret": seal(box, policy, "13101", "tesorero@muni.demo", secret)}
+    now = datetime.now(UTC)
+    valid = {pyotp.TOTP(secret).at(now.timestamp() + d * STEP_S) for d in (-1, 0, 1)}
+    wrong = next(f"{n:06d}" for n in range(10) if f"{n:06d}" not in valid)
+    for _ in range(4):
+        with pytest.raises(Forbidden):
+            check_code(record, wrong, box=box, state=state, policy=policy, now=now)
+    with pytest.raises(RateLimited) as capped:  # even the right code, until the day's window ends
+        check_code(record, pyotp.TOTP(secret).at(now), box=box, state=state, policy=policy, now=now)
+    assert capped.value.code == "too_many_attempts"
+    assert capped.value.retry_after > 0
+    rows = list(wiring.data_table().query_all("13101#RATE#otp-official#" + _hashed("tesorero@muni.demo")))
+    assert [r["hits"] for r in rows] == [4]
+    window.now += 86_400
+    check_code(record, pyotp.TOTP(secret).at(now), box=box, state=state, policy=policy, now=now)
+
+
+def _hashed(value: str) -> str:
+    from chalicelib.services.rate_limit import source_subject
+
+    return source_subject(value)
+
+
 def test_rate_limit_counters_are_keyed_by_municipality():
     from chalicelib.adapters import keys
 
