@@ -75,7 +75,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         errors=(400, 401, 403, 404, 409, 422, 503)),
     ("/v1/payments/{payment_id}", "GET"): Operation(
         "Estado de un pago (con su token de acceso); 429 tras demasiados tokens incorrectos", "ciudadanía",
-        security="paymentToken", errors=(400, 401, 404, 429)),
+        security="paymentToken", errors=(400, 401, 404, 429, 503)),
     ("/v1/gateways/tgr/notifications", "POST"): Operation(
         "Notificación firmada de resultado de la Tesorería (TGR)", "pasarela", body=gateway.TgrNotificationIn,
         headers=(("X-TGR-Signature", True, "t=<unix>,v1=<hex hmac-sha256(secreto, t + '.' + cuerpo)>"),),

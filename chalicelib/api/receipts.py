@@ -50,7 +50,7 @@ def ca_pem() -> Response:
 
 EXTRA_OPERATIONS[("/v1/receipts/verify", "GET")] = Operation(
     "Verificar un comprobante por folio y código (destino del QR); 429 tras demasiados intentos fallidos",
-    "comprobantes", query=VerifyQuery, errors=(400, 404, 429))
+    "comprobantes", query=VerifyQuery, errors=(400, 404, 429, 503))
 EXTRA_OPERATIONS[("/v1/trust/ca.pem", "GET")] = Operation(
     "Cadena de certificados (PEM) con que se validan las firmas de los comprobantes", "comprobantes",
     errors=(404,))
