@@ -274,6 +274,17 @@ def test_the_report_csvs_neutralise_formulas(value):
     assert "'" + value in cells
 
 
+def test_every_csv_the_code_writes_goes_through_the_formula_guard():
+    from pathlib import Path
+
+    # TGR's settlement format (written by the simulator, read by the platform) is not an export.
+    not_exports = {"chalicelib/domain/reconciliation.py"}
+    writers = {str(p) for p in Path("chalicelib").rglob("*.py") if "csv.writer(" in p.read_text()}
+    assert writers - not_exports, "no CSV export found: the guard below would prove nothing"
+    for path in sorted(writers - not_exports):
+        assert "safe_row(" in Path(path).read_text(), f"{path} writes CSV without domain.spreadsheet.safe_row"
+
+
 # -- presigned links -----------------------------------------------------------------------------
 
 def _expires(url: str) -> int:
