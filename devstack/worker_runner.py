@@ -15,7 +15,8 @@ Fault injection (`make chaos`, never in AWS): with SEM_CHAOS_KILL set to JSON su
 exits hard (`os._exit`, as a Lambda timeout or out-of-memory kill would end it) right after a
 named step of a receipt job succeeded, with that probability per step, having first appended
 `{"step", "payment_id", "pid"}` to the log; with `"cover": true`, also the first time each step
-is reached at all (no kill of that step in the log yet), so that every kill point is exercised.
+is reached at all (no kill of that step in the log yet) by a job killed at most once before, so
+that every kill point is exercised, spread over payments.
 The steps (`KILL_STEPS`): after_folio (folio allocated), after_pdf (signed PDF stored),
 after_issued (receipt marked issued), after_claim (e-mail claimed, not sent), after_send (SES
 accepted, not yet recorded: the documented duplicate window, docs/receipts.md), after_record (all
@@ -75,17 +76,21 @@ class KillSwitch:
         return cls(float(config.get("rate", 0.0)), list(config.get("steps", list(KILL_STEPS))), str(config["log"]),
                    cover=bool(config.get("cover", False)))
 
-    def killed_steps(self) -> set[str]:
+    def killed(self) -> list[dict[str, Any]]:
         try:
             with open(self.log_path, encoding="utf-8") as log:
-                return {json.loads(line)["step"] for line in log if line.strip()}
+                return [json.loads(line) for line in log if line.strip()]
         except FileNotFoundError:
-            return set()
+            return []
 
     def maybe_die(self, step: str) -> None:
         if step not in self.steps:
             return
-        first_time = self.cover and step not in self.killed_steps()
+        first_time = False
+        if self.cover:
+            killed = self.killed()
+            first_time = (step not in {k["step"] for k in killed}
+                          and sum(k["payment_id"] == _current_payment for k in killed) < 2)
         if not first_time and self._rng.random() >= self.rate:
             return
         with open(self.log_path, "a", encoding="utf-8") as log:
