@@ -113,7 +113,7 @@ def seed_debts(moto_url: str, count: int) -> list[dict[str, Any]]:
     return debts
 
 
-def bench_load(threads: int = 4, duration_s: float = 60.0, drain_s: float = 45.0) -> dict[str, Any]:
+def bench_load(threads: int = 8, duration_s: float = 60.0, drain_s: float = 45.0) -> dict[str, Any]:
     """Completed payments per second and the share with a receipt, `threads` citizens at once."""
     import requests
 
