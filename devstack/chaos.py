@@ -92,6 +92,7 @@ class Plan:
     create_ids: set[str] = field(default_factory=set)
     not_created: str | None = None
     tgr_answers: list[int] = field(default_factory=list)
+    tgr_problems: list[str] = field(default_factory=list)
 
     @property
     def expected(self) -> str:
@@ -292,16 +293,18 @@ def complete(chaos: ChaosStack, plan: Plan) -> None:
     if outcome is None or plan.order_id is None:
         return
     url = f"{chaos.ports.url('tgr')}/simulator/orders/{plan.order_id}/complete"
-    answer = requests.post(url, json={"outcome": outcome, "method": plan.method, "switches": switches},
-                           timeout=60).json()
-    plan.tgr_answers.append(int(answer.get("sem_status", 0)))
-    for _ in range(5):
+    body: dict[str, Any] = {"outcome": outcome, "method": plan.method, "switches": switches}
+    for attempt in range(6):
+        if attempt:
+            time.sleep(1)
+            body["switches"] = {"duplicates": 1}  # the portal's retry: the first notification again
+        response = requests.post(url, json=body, timeout=60)
+        answer = response.json()
+        plan.tgr_answers.append(int(answer.get("sem_status", 0)))
         if plan.tgr_answers[-1] == 200:
             return
-        time.sleep(1)
-        answer = requests.post(url, json={"outcome": outcome, "method": plan.method, "switches": {"duplicates": 1}},
-                               timeout=60).json()
-        plan.tgr_answers.append(int(answer.get("sem_status", 0)))
+        plan.tgr_problems.append(f"{response.status_code} {answer.get('error') or ''} SEM answered "
+                                 f"{answer.get('sem_status')}: {str(answer.get('sem_body'))[:200]}")
 
 
 def soap_monkey(chaos: ChaosStack, stop: threading.Event, rng: random.Random, changes: Counter[str]) -> None:
@@ -535,6 +538,7 @@ def check(chaos: ChaosStack, plans: list[Plan]) -> Result:
         "receipts": len(receipts), "pdfs": len(stored), "emails": len(emails),
         "emails_documented_duplicates": sum(after_send.values()),
         "tgr_notifications": dict(tgr),
+        "tgr_retried": [f"{p.scenario}: {problem}" for p in plans for problem in p.tgr_problems],
         "injected_faults": dict(faults), "injected_faults_total": sum(faults.values()),
         "worker_kills": dict(Counter(str(k["step"]) for k in kill_log)), "worker_kills_total": len(kill_log),
         "worker_restarts": sum(chaos.restarts.values()),
@@ -558,6 +562,7 @@ def report(result: Result, extra: dict[str, Any]) -> str:
         f" (of which documented at-least-once duplicates: {c['emails_documented_duplicates']})",
         f"  scenarios: {_pairs(c['scenarios'])}",
         f"  TGR notifications by kind: {_pairs(c['tgr_notifications'])}",
+        *(f"    retried by TGR: {line}" for line in c["tgr_retried"][:10]),
         f"  payment creations retried (SOAP faults, same Idempotency-Key): {c['creation_retries']}",
         f"  SOAP mode changes: {_pairs(c.get('soap_modes', {}))}",
         f"  injected AWS faults: {c['injected_faults_total']} ({_pairs(c['injected_faults'])})",
