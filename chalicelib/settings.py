@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     # Receipts. A claim to send a receipt's e-mail holds this long: longer than the worker's
     # Lambda timeout (60 s), so a claim that has run out belongs to a worker that is gone.
     receipt_email_lease_s: int = Field(default=120, ge=30, le=900)
+    # A paid payment whose receipt or e-mail is still unfinished this long after its job was queued
+    # is queued again by the sweep, so a job that reached the dead-letter queue (five failed
+    # receives: 30 minutes at the queue's 360 s visibility) is retried without an operator.
+    receipt_recheck_s: int = Field(default=2700, ge=10, le=86_400)
     # RUN printed in the default signer's certificate when a municipality has not designated its
     # receipt-signing official (`receipt_signer` in its configuration). Demo value: production
     # municipalities must designate theirs.

@@ -140,7 +140,7 @@ def payment_context() -> PaymentContext:
         clock=lambda: datetime.now(SANTIAGO), token_secret=secret,
         notify_url=f"{settings.public_api_url.rstrip('/')}/v1/gateways/tgr/notifications",
         payment_ttl=timedelta(minutes=settings.payment_ttl_minutes),
-        allow_estimated=settings.allow_estimated_amounts)
+        allow_estimated=settings.allow_estimated_amounts, receipt_recheck=timedelta(seconds=settings.receipt_recheck_s))
 
 
 def health_probes() -> dict[str, Probe]:

@@ -86,7 +86,8 @@ def pending(code: str) -> str:
 
 
 def outbox(code: str) -> str:
-    """GSI3 (sparse) partition of paid payments whose receipt job is not yet queued."""
+    """GSI3 (sparse) partition of paid payments whose receipt is unfinished: sk is when the sweep
+    queues the job (at once when not queued yet; at the recheck time once queued)."""
     return f"{tenant(code)}#OUTBOX"
 
 

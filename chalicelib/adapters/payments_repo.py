@@ -49,7 +49,8 @@ class PaymentRepository:
         return [_payment_id_of(i) for i in page.items]
 
     def unqueued_receipts(self, code: str, before_iso: str, limit: int = 100) -> list[str]:
-        """Ids of paid payments whose receipt job was not confirmed queued before `before_iso`."""
+        """Ids of paid payments whose receipt job was not confirmed queued, or whose receipt is
+        still unfinished at its recheck time, before `before_iso`."""
         page = self._table.query(keys.outbox(code), index="GSI3", sk_between=("0", before_iso), limit=limit)
         return [_payment_id_of(i) for i in page.items]
 

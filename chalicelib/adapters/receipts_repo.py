@@ -164,9 +164,12 @@ class ReceiptRepository:
     def record_email(self, code: str, payment_id: str, *, attempt_id: str, state: Mapping[str, Any],
                      attempt_row: Mapping[str, Any], event: Mapping[str, Any] | None = None) -> bool:
         """Settle (or release) the claim `attempt_id` with `state`, and keep the delivery attempt as
-        an `EMAIL#…` row beside the payment. False when the claim is no longer ours."""
+        an `EMAIL#…` row beside the payment. False when the claim is no longer ours. A final state
+        (`sent`, `failed`) also removes the payment's outbox mark: its receipt job is finished."""
+        final = state.get("status") in ("sent", "failed")
+        expression = "SET #e = :state" + (" REMOVE gsi3pk, gsi3sk" if final else "")
         operations: list[dict[str, Any]] = [
-            {"update": (keys.payment(code, payment_id), "META"), "expression": "SET #e = :state",
+            {"update": (keys.payment(code, payment_id), "META"), "expression": expression,
              "condition": "#e.attempt_id = :mine", "names": {"#e": "email"},
              "values": {":state": dict(state), ":mine": attempt_id}},
             {"put": {"pk": keys.payment(code, payment_id), **attempt_row}},

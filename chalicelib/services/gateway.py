@@ -129,22 +129,25 @@ def _mark_paid(payment: dict[str, Any], notification: dict[str, Any], event: dic
 
 
 def _queue_receipt(code: str, payment_id: str, ctx: PaymentContext) -> None:
-    """Send the receipt job and clear the outbox mark; a failure leaves the mark for a retry."""
+    """Send the receipt job and move the outbox mark to the recheck time; a failure to send leaves
+    the mark due, for a retry. The mark stays until the e-mail is settled (`ReceiptRepository.
+    record_email` removes it), so a job that never finished — dead-lettered after its retries —
+    is queued again by the sweep at the recheck time, without an operator."""
     try:
         ctx.receipts_queue.send({"kind": "receipt", "municipality": code, "payment_id": payment_id})
     except DependencyUnavailable:
         logger.warning("receipt job not queued yet; the outbox sweep will retry")
         raise
-    # If someone else marked it first, fine: the worker is idempotent, a second job is harmless.
+    # Settled in between (the mark is gone), fine: the worker is idempotent, a second job is harmless.
     with contextlib.suppress(ConditionFailed):
-        ctx.payments.update_fields(code, payment_id, set_fields={"receipt_job": "queued"},
-                                   remove_fields=["gsi3pk", "gsi3sk"], condition="receipt_job = :p",
-                                   values={":p": "pending"})
+        ctx.payments.update_fields(code, payment_id, set_fields={
+            "receipt_job": "queued", "gsi3sk": utc_key(ctx.clock() + ctx.receipt_recheck)},
+            condition="gsi3pk = :outbox", values={":outbox": keys.outbox(code)})
 
 
 def sweep(code: str, ctx: PaymentContext) -> dict[str, int]:
     """The scheduled step for one municipality: expire pending payments past their time, and
-    queue receipt jobs a crash left unqueued."""
+    queue receipt jobs a crash left unqueued or that are still unfinished at their recheck time."""
     now = ctx.clock()
     now_iso = now.isoformat(timespec="seconds")
     expired = 0

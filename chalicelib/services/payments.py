@@ -66,6 +66,8 @@ class PaymentContext:
     notify_url: str
     payment_ttl: timedelta
     allow_estimated: bool
+    receipt_recheck: timedelta = timedelta(minutes=45)
+    """When the sweep queues a paid payment's receipt job again if it is still unfinished."""
 
 
 # -- access tokens ------------------------------------------------------------------------------

@@ -433,17 +433,23 @@ def test_a_crash_after_the_payment_was_created_is_resumed_not_repeated(world, mo
         world["clock"].now -= timedelta(seconds=61)
 
 
+def new_aseo_debt(debt_id, installment):
+    """An open aseo installment of the demo payer in 13101, for one test's payment."""
+    from chalicelib.adapters.debts_repo import DebtRepository
+
+    wiring.data_table().put(DebtRepository.row("13101", {
+        "debt_id": debt_id, "type": "aseo", "rut": "12345678-5", "status": "open", "amount": 21_480,
+        "description": f"Derechos de aseo rol 9-9, cuota {installment} de 4, 2027", "period": f"2027-Q{installment}",
+        "due_date": f"2027-{3 * installment + 1:02d}-30"}))
+
+
 def test_a_receipt_job_the_queue_refused_is_queued_by_the_outbox_sweep(world, monkeypatch):
     """The transactional outbox: the payment is marked paid with its job pending in one write; when
     SQS refuses the job, the sweep queues it later (nothing approved waits forever)."""
-    from chalicelib.adapters.debts_repo import DebtRepository
     from chalicelib.adapters.job_queue import JobQueue
     from chalicelib.worker.schedules import run_sweep
 
-    wiring.data_table().put(DebtRepository.row("13101", {
-        "debt_id": "ASE-2027-2-OUTBOX", "type": "aseo", "rut": "12345678-5", "status": "open",
-        "description": "Derechos de aseo rol 9-9, cuota 2 de 4, 2027", "period": "2027-Q2",
-        "due_date": "2027-07-31", "amount": 21_480}))
+    new_aseo_debt("ASE-2027-2-OUTBOX", 2)
     status, created, _ = pay(world, [{"type": "debt", "debt_id": "ASE-2027-2-OUTBOX"}], key="k-outbox")
     assert status == 201, created
     real_send = JobQueue.send
@@ -463,4 +469,36 @@ def test_a_receipt_job_the_queue_refused_is_queued_by_the_outbox_sweep(world, mo
     jobs = [j for j in queued_jobs() if j["payment_id"] == created["payment_id"]]
     assert jobs == [{"kind": "receipt", "municipality": "13101", "payment_id": created["payment_id"]}]
     assert wiring.payments_repo().get("13101", created["payment_id"])["receipt_job"] == "queued"
-    assert run_sweep()["receipts_queued"] == 0  # queued once: the mark is gone
+    assert run_sweep()["receipts_queued"] == 0  # queued: nothing more until the recheck time
+
+
+def test_an_unfinished_receipt_is_queued_again_at_its_recheck_time_until_its_email_is_settled(world):
+    """A job lost after its retries (dead-lettered) is not the end: the outbox mark stays until the
+    e-mail is settled, and the sweep queues the job again at the recheck time."""
+    from chalicelib.domain.payments import utc_key
+    from chalicelib.settings import get_settings
+    from chalicelib.worker.schedules import run_sweep
+
+    new_aseo_debt("ASE-2027-3-RECHECK", 3)
+    status, created, _ = pay(world, [{"type": "debt", "debt_id": "ASE-2027-3-RECHECK"}], key="k-recheck")
+    assert status == 201, created
+    pid = created["payment_id"]
+    assert notify(world, pid)[0] == 200
+    queued_jobs()  # the job is taken and never finished (as if it had gone to the dead-letter queue)
+    assert run_sweep()["receipts_queued"] == 0
+    recheck = get_settings().receipt_recheck_s
+    world["clock"].now += timedelta(seconds=recheck + 60)
+    try:
+        assert run_sweep()["receipts_queued"] >= 1
+        assert [j["payment_id"] for j in queued_jobs() if j["payment_id"] == pid] == [pid]
+        # The e-mail is settled: the mark goes, and no later sweep queues the job again.
+        repo, now = wiring.receipts_repo(), world["clock"]()
+        assert repo.claim_email("13101", pid, attempt_id="a1", now_key=utc_key(now),
+                                lease_until=utc_key(now + timedelta(minutes=2)), attempts=1)
+        assert repo.record_email("13101", pid, attempt_id="a1", state={"status": "sent", "message_id": "m1",
+                                                                        "at": utc_key(now), "attempts": 1},
+                                 attempt_row={"sk": f"EMAIL#{utc_key(now)}#001#a1", "outcome": "sent"})
+        assert "gsi3pk" not in wiring.payments_repo().get("13101", pid)
+        assert pid not in wiring.payments_repo().unqueued_receipts("13101", "9999-12-31T00:00:00Z")
+    finally:
+        world["clock"].now -= timedelta(seconds=recheck + 60)
