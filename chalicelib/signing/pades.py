@@ -14,9 +14,14 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.signing.ca import SigningCredentials
 from chalicelib.signing.kms_keys import KmsKeys
+
+if TYPE_CHECKING:
+    from chalicelib.signing.kms_signer import KmsSigner
 
 FIELD_NAME = "FirmaComprobante"
 REASON = "Comprobante de pago"
@@ -37,36 +42,19 @@ def sign_receipt_pdf(pdf: bytes, *, credentials: SigningCredentials, kms: KmsKey
     - `box`: (x1, y1, x2, y2) on the last page for the visible stamp (the receipt layout's
       `SIGNATURE_BOX` by default); `local_time`: the zone the stamp's time is printed in
       (Chile's by default).
-    """
-    from asn1crypto import x509
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter
-    from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner
-    from pyhanko.stamp.text import TextStampStyle
 
-    from chalicelib.signing.kms_signer import KmsSigner
+    What does not change between receipts is kept per process (`_kms_signer`, `_pdf_signer`):
+    the parsed certificates, pyHanko's signer with its CMS template, the signature metadata,
+    stamp style and field specification.
+    """
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
     if box is None:
         from chalicelib.receipts.pdf import SIGNATURE_BOX
 
         box = SIGNATURE_BOX
-    certificate = x509.Certificate.load(credentials.certificate_der)
-    chain = tuple(x509.Certificate.load(der) for der in credentials.chain_der)
-    signer = KmsSigner(kms, credentials.key_id, certificate, chain)
-
-    metadata = PdfSignatureMetadata(
-        field_name=FIELD_NAME,
-        md_algorithm="sha256",
-        reason=reason,
-        location=location,
-        name=signer_name,
-        subfilter=SigSeedSubFilter.PADES,
-        certify=True,
-        docmdp_permissions=MDPPerm.NO_CHANGES,
-    )
-    style = TextStampStyle(stamp_text=STAMP_TEXT, border_width=0, background=None)
-    pdf_signer = PdfSigner(metadata, signer=signer, stamp_style=style,
-                           new_field_spec=SigFieldSpec(sig_field_name=FIELD_NAME, on_page=-1, box=box))
+    signer = _kms_signer(kms, credentials)
+    pdf_signer = _pdf_signer(signer, reason=reason, location=location, signer_name=signer_name, box=box)
     now = datetime.now(local_time or _chile())
     reserved = 2 * (len(credentials.certificate_der) + sum(map(len, credentials.chain_der))
                     + signer.signature_length + _CMS_OVERHEAD)
@@ -81,6 +69,43 @@ def sign_receipt_pdf(pdf: bytes, *, credentials: SigningCredentials, kms: KmsKey
     )
     signed: bytes = output.getvalue()
     return signed
+
+
+@lru_cache(maxsize=16)
+def _kms_signer(kms: KmsKeys, credentials: SigningCredentials) -> KmsSigner:
+    """pyHanko's signer for a KMS key and its certificates, one per process (it keeps the
+    parsed certificates and, after its first signature, the CMS template)."""
+    from asn1crypto import x509
+
+    from chalicelib.signing.kms_signer import KmsSigner
+
+    certificate = x509.Certificate.load(credentials.certificate_der)
+    chain = tuple(x509.Certificate.load(der) for der in credentials.chain_der)
+    return KmsSigner(kms, credentials.key_id, certificate, chain)
+
+
+@lru_cache(maxsize=64)
+def _pdf_signer(signer: KmsSigner, *, reason: str, location: str, signer_name: str,
+                box: tuple[int, int, int, int]) -> Any:
+    """pyHanko's `PdfSigner` (metadata, stamp style, field) for one signer and stamp text; it
+    keeps no state between documents."""
+    from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter
+    from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner
+    from pyhanko.stamp.text import TextStampStyle
+
+    metadata = PdfSignatureMetadata(
+        field_name=FIELD_NAME,
+        md_algorithm="sha256",
+        reason=reason,
+        location=location,
+        name=signer_name,
+        subfilter=SigSeedSubFilter.PADES,
+        certify=True,
+        docmdp_permissions=MDPPerm.NO_CHANGES,
+    )
+    style = TextStampStyle(stamp_text=STAMP_TEXT, border_width=0, background=None)
+    return PdfSigner(metadata, signer=signer, stamp_style=style,
+                     new_field_spec=SigFieldSpec(sig_field_name=FIELD_NAME, on_page=-1, box=box))
 
 
 def _chile() -> tzinfo:

@@ -63,14 +63,26 @@ def store(aws):
 
 @pytest.fixture
 def signed(kms_client, store):
-    """A receipt signed by Santiago's tesorero, with the CA PEM and the KMS Sign calls it took."""
+    """A receipt signed by Santiago's tesorero, with the CA PEM and the KMS Sign calls it took.
+
+    It is the process's second signature with that key and certificate, so its CMS comes from the
+    signer's template (`KmsSigner`); `first_pdf` is the first one, assembled by pyHanko itself.
+    """
     kms = KmsKeys(kms_client)
     credentials = ensure_receipt_signer(kms, store, municipality=SANTIAGO, official=TESORERO)
     pdf = build_receipt_pdf(sample_document())
+
+    def sign() -> bytes:
+        return sign_receipt_pdf(pdf, credentials=credentials, kms=kms, signer_name=TESORERO.name,
+                                signer_role="Tesorero Municipal", location="Santiago")
+
     before = kms_client.sign_calls
-    signed_pdf = sign_receipt_pdf(pdf, credentials=credentials, kms=kms, signer_name=TESORERO.name,
-                                  signer_role="Tesorero Municipal", location="Santiago")
-    return {"pdf": signed_pdf, "ca_pem": ca_chain_pem(store), "sign_calls": kms_client.sign_calls - before}
+    first_pdf = sign()
+    first_calls = kms_client.sign_calls - before
+    before = kms_client.sign_calls
+    signed_pdf = sign()
+    return {"pdf": signed_pdf, "first_pdf": first_pdf, "ca_pem": ca_chain_pem(store),
+            "sign_calls": kms_client.sign_calls - before, "first_sign_calls": first_calls}
 
 
 def test_ca_and_signer_certificates_are_issued_once_and_chain(kms_client, store):
@@ -147,6 +159,50 @@ def test_signing_a_receipt_costs_one_kms_call_and_validates(signed):
     assert abs(datetime.now(UTC) - result.signing_time) < timedelta(minutes=5)
     assert b"/Reason (Comprobante de pago)" in signed["pdf"]
     assert b"/SubFilter /ETSI.CAdES.detached" in signed["pdf"]
+
+
+def test_the_first_signature_of_a_process_is_as_valid(signed, tmp_path):
+    assert signed["first_sign_calls"] == 1
+    result = verify_receipt_pdf(signed["first_pdf"], signed["ca_pem"])
+    assert result.valid, result.reason
+    if shutil.which("openssl"):
+        (tmp_path / "ca.pem").write_bytes(signed["ca_pem"])
+        assert openssl_verify(signed["first_pdf"], tmp_path).returncode == 0
+
+
+def test_the_cms_template_gives_the_bytes_pyhanko_assembles(kms_client, store):
+    """A signer kept between documents fills the CMS of its first signature with the next
+    document's digest and signature: byte for byte what pyHanko assembles itself (PKCS#1 v1.5
+    signatures are deterministic), whatever the signing time (PAdES leaves it out of the CMS)."""
+    import asyncio
+    import hashlib
+
+    from asn1crypto import x509
+    from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+
+    from chalicelib.signing.kms_signer import KmsSigner
+
+    kms = KmsKeys(kms_client)
+    credentials = ensure_receipt_signer(kms, store, municipality=SANTIAGO, official=TESORERO)
+
+    def new_signer() -> KmsSigner:
+        return KmsSigner(kms, credentials.key_id, x509.Certificate.load(credentials.certificate_der),
+                         tuple(x509.Certificate.load(der) for der in credentials.chain_der))
+
+    def cms(signer: KmsSigner, document: bytes, minutes: int) -> bytes:
+        settings = PdfCMSSignedAttributes(signing_time=datetime.now(UTC) + timedelta(minutes=minutes))
+        content_info = asyncio.run(signer.async_sign(hashlib.sha256(document).digest(), "sha256", use_pades=True,
+                                                     signed_attr_settings=settings))
+        return bytes(content_info.dump())
+
+    kept, fresh = new_signer(), new_signer()
+    cms(kept, b"first receipt", 0)
+    assert kept.cms_template is not None
+    before = kms_client.sign_calls
+    from_template = cms(kept, b"second receipt", 1)
+    assert kms_client.sign_calls - before == 1
+    assert from_template == cms(fresh, b"second receipt", 2)
+    assert from_template != cms(fresh, b"third receipt", 3)
 
 
 def test_one_changed_byte_makes_the_receipt_invalid(signed):
