@@ -73,7 +73,7 @@ bench: $(STAMP)
 
 # Many payments through a local stack of its own while everything misbehaves, then a check of
 # every payment, receipt, folio and e-mail (docs/reliability.md). Bounded: at most 5 minutes.
-CHAOS_ARGS ?= --payments 40 --seconds 230
+CHAOS_ARGS ?= --payments 30 --seconds 220
 chaos: $(STAMP)
 	timeout --kill-after=10 300 $(PY) -m devstack.chaos $(CHAOS_ARGS)
 
