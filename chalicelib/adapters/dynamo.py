@@ -282,7 +282,9 @@ class DynamoTable:
                     raise ConditionFailed(reasons=reasons) from exc
                 raise DependencyUnavailable("La base de datos está ocupada; intente nuevamente.",
                                             code="database_busy") from exc
-            if code in _RETRYABLE:
+            # An unknown error code answered with a 5xx is the service's fault, not a bug of ours: retry.
+            server_side = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0) >= 500
+            if code in _RETRYABLE or server_side:
                 raise DependencyUnavailable("La base de datos no está disponible; intente nuevamente.",
                                             code="database_unavailable") from exc
             raise

@@ -54,3 +54,23 @@ def test_a_forged_cursor_is_a_clear_400():
     with pytest.raises(InvalidInput) as caught:
         decode_cursor("not-base64-json!!")
     assert caught.value.field == "cursor"
+
+
+def test_an_unknown_server_error_is_retryable_not_a_bug():
+    """Seen in `make chaos`: moto answered a TransactWriteItems with a bare HTTP 500; the notification
+    route answered 500 instead of 503 + Retry-After (TGR retries either way)."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from chalicelib.adapters.dynamo import DynamoTable
+    from chalicelib.domain.errors import DependencyUnavailable
+
+    client = boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    table = DynamoTable(client, "t")
+    with Stubber(client) as stub:
+        stub.add_client_error("transact_write_items", service_error_code="500", http_status_code=500)
+        stub.add_client_error("get_item", service_error_code="ValidationException", http_status_code=400)
+        with pytest.raises(DependencyUnavailable):
+            table.transact([{"put": {"pk": "13101#X", "sk": "A"}}])
+        with pytest.raises(Exception, match="ValidationException"):  # a 4xx of ours stays a bug
+            table.get("13101#X", "A")
