@@ -6,51 +6,23 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, Literal
 
 from chalice.app import Blueprint, Response
 from pydantic import ConfigDict, Field
 
 from chalicelib import wiring
-from chalicelib.api.admin_auth import current_official
+from chalicelib.api.admin_auth import authorized
 from chalicelib.api.http import api_view, json_response, parse_body, parse_query
-from chalicelib.api.models import Strict, municipality_code
+from chalicelib.api.models import Strict
 from chalicelib.api.openapi import EXTRA_OPERATIONS, Operation
 from chalicelib.services import reconciliation as recon_service
 from chalicelib.services import reports
-from chalicelib.services.auth import Official, require
 from chalicelib.services.permissions import Permission
 
 bp = Blueprint(__name__)
 
-# Permission names this module checks; the matrix (chalicelib/services/permissions.py) holds them.
-RECONCILIATION_READ: Final = "reconciliation.read"
-RECONCILIATION_COMMENT: Final = "reconciliation.comment"
-RECONCILIATION_RESOLVE: Final = "reconciliation.resolve"
-REPORTS_MUNICIPAL: Final = "reports.municipal"
-REPORTS_CENTRAL: Final = "reports.central"
-
-_FINANCE: Final = frozenset({"alcalde", "director_finanzas", "tesorero", "tesorero_subrogante"})
-PROPOSED_GRANTS: Final[dict[str, frozenset[str]]] = {
-    RECONCILIATION_READ: _FINANCE | {"operador_rentas", "administrador_subdere", "soporte"},
-    RECONCILIATION_COMMENT: _FINANCE | {"operador_rentas"},
-    RECONCILIATION_RESOLVE: frozenset({"director_finanzas", "tesorero", "tesorero_subrogante"}),
-    REPORTS_MUNICIPAL: _FINANCE | {"operador_rentas", "operador_transito", "administrador_municipal",
-                                   "administrador_subdere", "soporte"},
-    REPORTS_CENTRAL: frozenset({"administrador_subdere", "soporte"}),
-}
-"""Who should hold each permission (what the matrix is asked to say)."""
-
 PDF_LINK_SECONDS: Final = 300
-
-
-def _authorize(name: str, code: str | None = None) -> Official:
-    official = current_official(bp.current_request)
-    # The matrix's Permission members are StrEnum values equal to these names.
-    require(official, cast(Permission, name), municipality=code)
-    if code is not None:
-        municipality_code(code)
-    return official
 
 
 def _today() -> date:
@@ -111,7 +83,7 @@ class CentralReportQuery(Strict):
 def consolidation(code: str, day: str) -> Response:
     """The day's totals by service and method, the FCM share of permit revenue, the municipal share
     and the reconciliation status."""
-    _authorize(RECONCILIATION_READ, code)
+    authorized(bp.current_request, Permission.RECONCILIATION_READ, code)
     return json_response(recon_service.consolidation(code, day, _reconciliation()))
 
 
@@ -119,7 +91,7 @@ def consolidation(code: str, day: str) -> Response:
 @api_view
 def reconciliation_day(code: str, day: str) -> Response:
     """The day's reconciliation with TGR's settlement: versions, discrepancies and their history."""
-    _authorize(RECONCILIATION_READ, code)
+    authorized(bp.current_request, Permission.RECONCILIATION_READ, code)
     return json_response(recon_service.day_view(code, day, _reconciliation()))
 
 
@@ -127,7 +99,7 @@ def reconciliation_day(code: str, day: str) -> Response:
 @api_view
 def reconcile_again(code: str, day: str) -> Response:
     """Reconcile the day again (after a late payment); discrepancies are kept, cleared or re-opened."""
-    official = _authorize(RECONCILIATION_RESOLVE, code)
+    official = authorized(bp.current_request, Permission.RECONCILIATION_RESOLVE, code)
     ctx = _reconciliation()
     run = recon_service.reconcile_day(code, recon_service.check_day(day), ctx, trigger=f"manual: {official.email}")
     return json_response(run)
@@ -138,7 +110,7 @@ def reconcile_again(code: str, day: str) -> Response:
 @api_view
 def comment(code: str, day: str, discrepancy_id: str) -> Response:
     """Add a comment to a discrepancy."""
-    official = _authorize(RECONCILIATION_COMMENT, code)
+    official = authorized(bp.current_request, Permission.RECONCILIATION_COMMENT, code)
     body = parse_body(bp.current_request, CommentIn)
     event = recon_service.comment(code, day, discrepancy_id, body.text.strip(), actor=official.email,
                                   profile=official.profile, ctx=_reconciliation())
@@ -150,7 +122,7 @@ def comment(code: str, day: str, discrepancy_id: str) -> Response:
 @api_view
 def resolve(code: str, day: str, discrepancy_id: str) -> Response:
     """Resolve an open discrepancy (409 if it is not open)."""
-    official = _authorize(RECONCILIATION_RESOLVE, code)
+    official = authorized(bp.current_request, Permission.RECONCILIATION_RESOLVE, code)
     body = parse_body(bp.current_request, ResolveIn)
     record = recon_service.resolve(code, day, discrepancy_id, outcome=body.outcome, note=body.note.strip(),
                                    actor=official.email, profile=official.profile, ctx=_reconciliation())
@@ -168,7 +140,7 @@ def _csv_response(text: str, filename: str) -> Response:
 @api_view
 def municipal_report(code: str) -> Response:
     """Collections, transactions, items and average ticket by day, month, service or method."""
-    _authorize(REPORTS_MUNICIPAL, code)
+    authorized(bp.current_request, Permission.REPORTS_MUNICIPAL, code)
     query = parse_query(bp.current_request, MunicipalReportQuery)
     report = reports.municipal_report(code, query.date_from, query.date_to, query.group, _reports())
     if query.format == "csv":
@@ -182,7 +154,7 @@ def municipal_report(code: str) -> Response:
 def central_report() -> Response:
     """Municipalities with payments, transactions and amount in the year to date, against the same
     date of the previous year. `format=pdf` answers a short-lived download link to the PDF."""
-    _authorize(REPORTS_CENTRAL)
+    authorized(bp.current_request, Permission.REPORTS_CENTRAL)
     query = parse_query(bp.current_request, CentralReportQuery)
     report = reports.central_report(query.year, _reports(), as_of=query.as_of)
     if query.format == "csv":

@@ -17,8 +17,7 @@ import pytest
 
 from chalicelib import wiring
 from chalicelib.adapters.stats_repo import StatsRepository
-from chalicelib.api import admin_reports
-from chalicelib.services import permissions, reports
+from chalicelib.services import reports
 from devstack import history
 from tests.officials import id_token
 
@@ -44,26 +43,15 @@ class CountingStats(StatsRepository):
 
 @pytest.fixture(scope="module")
 def world(shared_demo_stack_with_users):
-    from chalice.app import Chalice
     from chalice.test import Client
 
     from app import app
-    from chalicelib.api import middleware
 
     generated = history.generate(2, seed=7, end=END, municipalities=CODES, sample_day_payments=3)
     history.write(generated, wiring.data_table(), boto3.client("dynamodb"), today=END + timedelta(days=1))
-    with pytest.MonkeyPatch.context() as mp:
-        for name, profiles in admin_reports.PROPOSED_GRANTS.items():
-            if name not in permissions.MATRIX:  # until the matrix holds them
-                mp.setitem(permissions.MATRIX, name, profiles)  # type: ignore[misc]
-        target = app
-        if "/v1/admin/central/reports" not in app.routes:  # until app.py registers the blueprint
-            target = Chalice(app_name="sem")
-            target.register_middleware(middleware.request_context, "http")
-            target.register_blueprint(admin_reports.bp)
-        with Client(target, stage_name="test") as client:
-            yield {"history": generated, "client": client, "env": shared_demo_stack_with_users["env"],
-                   "facts": shared_demo_stack_with_users}
+    with Client(app, stage_name="test") as client:
+        yield {"history": generated, "client": client, "env": shared_demo_stack_with_users["env"],
+               "facts": shared_demo_stack_with_users}
 
 
 def context(today=END + timedelta(days=1)):
