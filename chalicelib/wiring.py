@@ -6,13 +6,15 @@ time; `reset()` forgets everything (tests and the local runner switch environmen
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import time as _time
+from datetime import date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
 from chalicelib.adapters.audit_log import AuditLog
 from chalicelib.adapters.aws_clients import aws_client, forget_clients
 from chalicelib.adapters.cognito_tokens import CognitoTokenVerifier, JwksCache
+from chalicelib.adapters.cognito_users import CognitoUsers
 from chalicelib.adapters.debts_repo import DebtRepository
 from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.adapters.http_probe import HttpProbe
@@ -20,18 +22,36 @@ from chalicelib.adapters.idempotency_repo import IdempotencyRepository
 from chalicelib.adapters.job_queue import JobQueue
 from chalicelib.adapters.mailer import Mailer
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository, PortalKeyRepository
+from chalicelib.adapters.municipality_admin_repo import MunicipalityAdminRepository
 from chalicelib.adapters.object_store import ObjectStore
+from chalicelib.adapters.officials_admin_repo import OfficialsAdminRepository
 from chalicelib.adapters.officials_repo import OfficialRepository
 from chalicelib.adapters.payments_repo import PaymentRepository
+from chalicelib.adapters.rate_limit_repo import RateCounters
 from chalicelib.adapters.receipts_repo import ReceiptRepository
 from chalicelib.adapters.reference_repo import ReferenceRepository
+from chalicelib.adapters.rolls_repo import RollRepository
+from chalicelib.adapters.signatures_repo import SignaturesRepository
 from chalicelib.adapters.tgr_client import TgrClient
+from chalicelib.services.admin_central import CentralAdmin
+from chalicelib.services.admin_officials import OfficialsAdmin
+from chalicelib.services.admin_payments import PaymentsAdmin
+from chalicelib.services.admin_rolls import RollsAdmin
+from chalicelib.services.admin_settings import SettingsAdmin
+from chalicelib.services.agreements import AgreementsContext
+from chalicelib.services.auth import SecondFactor
+from chalicelib.services.batches import BatchesContext
 from chalicelib.services.health import Probe
 from chalicelib.services.payments import PaymentContext
+from chalicelib.services.rate_limit import FailureLimits, RateLimiter
 from chalicelib.services.receipts import MunicipalLogos, ReceiptContext, ReceiptSigner
+from chalicelib.services.signatures import SignaturesContext
 from chalicelib.services.vehicle_checks import DemoRegistryChecks, RegistryChecks, SoapRegistryChecks
 from chalicelib.settings import get_settings, reset_settings
 from chalicelib.signing.kms_keys import KmsKeys
+from chalicelib.signing.officials import KmsSecrets
+from chalicelib.signing.otp import OtpPolicy
+from chalicelib.signing.port import PlatformCaSigning, SigningPort
 
 SANTIAGO = ZoneInfo("America/Santiago")
 
@@ -216,19 +236,7 @@ def receipt_context() -> ReceiptContext:
 # Appended as one block (several changes append to this file at once), so its imports sit here.
 # Nothing below is cached: each builder wraps the cached clients and table above, which `reset()`
 # already forgets.
-import time as _time  # noqa: E402
-from datetime import date  # noqa: E402
 
-from chalicelib.adapters.cognito_users import CognitoUsers  # noqa: E402
-from chalicelib.adapters.municipality_admin_repo import MunicipalityAdminRepository  # noqa: E402
-from chalicelib.adapters.officials_admin_repo import OfficialsAdminRepository  # noqa: E402
-from chalicelib.adapters.rolls_repo import RollRepository  # noqa: E402
-from chalicelib.services.admin_central import CentralAdmin  # noqa: E402
-from chalicelib.services.admin_officials import OfficialsAdmin  # noqa: E402
-from chalicelib.services.admin_payments import PaymentsAdmin  # noqa: E402
-from chalicelib.services.admin_rolls import RollsAdmin  # noqa: E402
-from chalicelib.services.admin_settings import SettingsAdmin  # noqa: E402
-from chalicelib.services.auth import SecondFactor  # noqa: E402
 
 ROLL_PROCESS_BUDGET_S = 20.0
 """How long one `…/process` request loads debts before answering `processing` (API Gateway: 29 s)."""
@@ -280,13 +288,6 @@ def central_admin() -> CentralAdmin:
 
 # -- officials' advanced electronic signature (docs/signatures.md) ---------------------------------
 # Appended as one block; nothing cached: each builder wraps the cached clients and table above.
-from chalicelib.adapters.signatures_repo import SignaturesRepository  # noqa: E402
-from chalicelib.services.agreements import AgreementsContext  # noqa: E402
-from chalicelib.services.batches import BatchesContext  # noqa: E402
-from chalicelib.services.signatures import SignaturesContext  # noqa: E402
-from chalicelib.signing.officials import KmsSecrets  # noqa: E402
-from chalicelib.signing.otp import OtpPolicy  # noqa: E402
-from chalicelib.signing.port import PlatformCaSigning, SigningPort  # noqa: E402
 
 
 def signatures_repo() -> SignaturesRepository:
@@ -329,10 +330,6 @@ def batches_context() -> BatchesContext:
 def agreements_context() -> AgreementsContext:
     return AgreementsContext(documents=receipts_store(), municipalities=municipalities(),
                              signatures=signatures_context(), clock=lambda: datetime.now(SANTIAGO))
-
-
-from chalicelib.adapters.rate_limit_repo import RateCounters  # noqa: E402
-from chalicelib.services.rate_limit import FailureLimits, RateLimiter  # noqa: E402
 
 
 def rate_limiter() -> RateLimiter:
