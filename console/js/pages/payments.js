@@ -33,11 +33,18 @@ function search(root, ctx) {
   const quick = (label, from, to) => h("button", { type: "button", class: "chip", text: label, onclick: () => {
     inputs.from.value = from;
     inputs.to.value = to;
+    datesChosen = true;
     form.requestSubmit();
   } });
+  // The dates shown by default (today) are not a choice of the official: a search by RUT, plate
+  // or folio leaves them out unless the official set them, so yesterday's folio is found after
+  // midnight.
+  let datesChosen = byKey && Boolean(q.from || q.to);
+  for (const input of [inputs.from, inputs.to]) input.addEventListener("change", () => { datesChosen = true; });
   const form = h("form", { class: "filters", id: "payment-filters", onsubmit: (event) => {
     event.preventDefault();
     const next = Object.fromEntries(FILTERS.map((k) => [k, inputs[k].value.trim()]));
+    if ((next.rut || next.plate || next.folio) && !datesChosen) { next.from = ""; next.to = ""; }
     ctx.navigate("pagos", next);
   } },
   h("div", { class: "filters-grid" },
