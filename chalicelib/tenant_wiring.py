@@ -16,7 +16,7 @@ import threading
 from typing import Any
 
 from chalicelib import wiring
-from chalicelib.adapters.aws_clients import aws_client
+from chalicelib.adapters.aws_clients import aws_client, aws_client_with_credentials
 from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository
 from chalicelib.adapters.payments_repo import PaymentRepository
@@ -43,15 +43,9 @@ def tenant_credentials() -> TenantCredentials | None:
 
 
 def scoped_client(service: str, creds: ScopedCredentials) -> Any:
-    """A boto3 client for `service` signed with `creds`, configured as `aws_client` makes them."""
-    import boto3
-
-    base = aws_client(service)
-    return boto3.session.Session(
-        aws_access_key_id=creds.access_key_id, aws_secret_access_key=creds.secret_access_key,
-        aws_session_token=creds.session_token,
-    ).client(service, region_name=base.meta.region_name, endpoint_url=get_settings().aws_endpoint_url,
-             config=base.meta.config)
+    """A client for `service` signed with `creds`, configured as `aws_client` makes them."""
+    return aws_client_with_credentials(service, access_key_id=creds.access_key_id,
+                                       secret_access_key=creds.secret_access_key, session_token=creds.session_token)
 
 
 def receipt_context(code: str) -> ReceiptContext:

@@ -50,6 +50,28 @@ def aws_client(service: str, settings: Settings | None = None) -> Any:
     return client
 
 
+_core_session: list[Any] = []
+
+
+def aws_client_with_credentials(service: str, *, access_key_id: str, secret_access_key: str, session_token: str,
+                                settings: Settings | None = None) -> Any:
+    """A client like `aws_client`'s, signed with temporary credentials (a tenant-scoped role's).
+    Not cached here: the caller keeps it as long as the credentials last. One botocore session
+    serves them all (credentials are passed to each client, never set on the session), so a new
+    client does not load the service's model again."""
+    import botocore.session
+
+    settings = settings or get_settings()
+    base = aws_client(service, settings)
+    with _lock:
+        if not _core_session:
+            _core_session.append(botocore.session.get_session())
+        core = _core_session[0]
+    return core.create_client(service, region_name=base.meta.region_name, endpoint_url=settings.aws_endpoint_url,
+                              config=base.meta.config, aws_access_key_id=access_key_id,
+                              aws_secret_access_key=secret_access_key, aws_session_token=session_token)
+
+
 def forget_clients() -> None:
     """Drop every cached client (tests switch endpoints between cases)."""
     with _lock:
