@@ -298,17 +298,23 @@ def _resolve_permit(portal: Portal, field: str, raw_plate: str, year: int, insta
 def payment_status(payment_id: str, authorization: str | None, ctx: PaymentContext, *,
                    limiter: RateLimiter | None = None, source: str | None = None) -> dict[str, Any]:
     """`GET /v1/payments/{id}` for the holder of the payment's access token. With a `limiter`,
-    wrong tokens are counted per payment and per source, and past the limit it is 429."""
+    wrong tokens are counted per payment and per source, and past the limit they get 429; the
+    right token is always served."""
     code = municipality_of(payment_id)
     token = (authorization or "").removeprefix("Bearer ").strip()
     if not token:
         raise Unauthenticated("Falta el token de acceso del pago (Authorization: Bearer …).", code="missing_token")
-    limits = limiter.payment_token_limits(payment_id, source) if limiter else []
-    if limiter:
+    # The token is derived from the payment id: a right one is known without a read, so it is never
+    # slowed by the counters (a citizen polling, or one whose payment id someone else is guessing
+    # at) and costs no counter read; the others are limited and counted unless the stored hash
+    # still matches (a token of a payment created before the secret was rotated).
+    derived_right = hmac.compare_digest(token, access_token(ctx.token_secret, payment_id))
+    limits = limiter.payment_token_limits(payment_id, source) if limiter and not derived_right else []
+    if limits and limiter:
         limiter.check(code, limits)
     payment = ctx.payments.get(code, payment_id)
     if payment is None or not hmac.compare_digest(token_hash(token), str(payment.get("access_token_hash", ""))):
-        if limiter:
+        if limits and limiter:
             limiter.failed(code, limits)
         # The same answer for "no such payment" and "wrong token": ids are not to be probed.
         raise NotFound("No existe un pago con ese identificador y token.", code="payment_not_found")

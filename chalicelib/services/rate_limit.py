@@ -1,7 +1,8 @@
 """Rate limits on values an attacker could guess by trying (a payment's access token, a receipt's
 verification code, an official's one-time signing codes over a day): failures are counted per
-fixed window, and once a subject reaches its limit every attempt — right or wrong — is refused
-with 429 and `Retry-After` until the window ends.
+fixed window, and once a subject reaches its limit further attempts are refused with 429 and
+`Retry-After` until the window ends (the payment status route serves a right token regardless:
+see `services/payments.payment_status`).
 
 Counters live in DynamoDB (`adapters/rate_limit_repo.py`), keyed by the municipality the guessed
 value belongs to, so no tenant's counters touch another's. Only failures are counted: a citizen

@@ -80,14 +80,16 @@ def test_wrong_payment_tokens_are_limited_per_payment(world, limits):
     for attempt in range(3):
         assert _status(world, pid, f"wrong-{attempt}")[0] == 404
     _assert_429(*_status(world, pid, "wrong-again"))
-    # Past the limit even the right token waits for the window: the guesser cannot tell a hit.
-    _assert_429(*_status(world, pid, token))
+    # The citizen holding the right token is served all the same (a token is 256 bits, derived:
+    # the limit slows guessers, it must not let whoever knows a payment id lock its owner out).
+    status, body, _ = _status(world, pid, token)
+    assert (status, body["status"]) == (200, "pending")
+    _assert_429(*_status(world, pid, "wrong-once-more"))
     counters = list(wiring.data_table().query_all(f"13101#RATE#payment-token#{pid}"))
     assert [c["hits"] for c in counters] == [3]
     assert all(c["ttl"] > window.now for c in counters)
     window.now += 600
-    status, body, _ = _status(world, pid, token)
-    assert (status, body["status"]) == (200, "pending")
+    assert _status(world, pid, "wrong-after-the-window")[0] == 404
     flow.notify(world, pid, status="rejected")
 
 
@@ -355,6 +357,16 @@ def test_header_values_with_line_breaks_are_refused_and_never_echoed(world, head
     assert "Set-Cookie" not in headers
     assert all("\n" not in v and "\r" not in v for v in headers.values())
     assert "pwned" not in json.dumps(body)
+
+
+def test_the_request_id_is_never_the_callers(world):
+    status, body, headers = flow.request(world, "post", "/v1/municipalities/13101/payments", body={"items": []},
+                                         headers={"Idempotency-Key": "k-rid", "X-Request-Id": "attacker-chosen-id"})
+    assert 400 <= status < 500, body
+    answered = {name.lower(): value for name, value in headers.items()}["x-request-id"]
+    assert answered
+    assert answered != "attacker-chosen-id"
+    assert body["error"]["request_id"] == answered
 
 
 # -- cross-municipality --------------------------------------------------------------------------
