@@ -135,7 +135,7 @@ class Settings(BaseSettings):
     rate_limit_failures_per_payment: int = Field(default=10, ge=1, le=1_000)
     rate_limit_failures_per_source: int = Field(default=50, ge=1, le=10_000)
     # Upper bound on the life of every presigned S3 link the API hands out (ObjectStore refuses more).
-    presigned_url_max_s: int = Field(default=900, ge=60, le=3_600)
+    presigned_url_max_s: int = Field(default=900, ge=300, le=3_600)  # the citizen's receipt link lasts 300 s
     # Wrong one-time signing codes an official may send per day, whatever the locks in between.
     signing_otp_daily_max_failures: int = Field(default=20, ge=5, le=1_000)
 

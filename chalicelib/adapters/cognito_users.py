@@ -36,13 +36,16 @@ class CognitoUsers:
 
     def attributes(self, email: str) -> dict[str, str] | None:
         """The user's attributes (and `UserStatus`, `Enabled`, MFA list), or None when there is no such user."""
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             user = self._client.admin_get_user(UserPoolId=self._pool, Username=email)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "UserNotFoundException":
                 return None
+            raise DependencyUnavailable("El servicio de identidad no está disponible.", code="identity_unavailable") \
+                from exc
+        except BotoCoreError as exc:  # a timeout or a refused connection: retryable, not a bug
             raise DependencyUnavailable("El servicio de identidad no está disponible.", code="identity_unavailable") \
                 from exc
         attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}

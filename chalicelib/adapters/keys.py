@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 PLATFORM = "00000"
-_CUT = re.compile(r"^\d{5}$")
+_CUT = re.compile(r"^[0-9]{5}$")
 
 
 def tenant(code: str) -> str:

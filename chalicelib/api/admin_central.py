@@ -40,7 +40,7 @@ class FirstAdminIn(Strict):
 
 
 class MunicipalityIn(Strict):
-    code: str = Field(pattern=r"^\d{5}$", description="Código CUT.")
+    code: str = Field(pattern=r"^[0-9]{5}$", description="Código CUT.")
     name: str = Field(min_length=2, max_length=80, pattern=TEXT)
     legal_name: str = Field(min_length=5, max_length=160, pattern=TEXT)
     region: str = Field(min_length=3, max_length=120, pattern=TEXT)

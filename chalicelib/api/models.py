@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.errors import InvalidInput
 
-_CUT = re.compile(r"^\d{5}$")
+_CUT = re.compile(r"^[0-9]{5}$")
 
 
 def municipality_code(value: str) -> str:

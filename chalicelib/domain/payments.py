@@ -24,7 +24,7 @@ from enum import StrEnum
 from chalicelib.domain.errors import InvalidInput
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-PAYMENT_ID = re.compile(r"^(\d{5})-([0-9A-HJKMNP-TV-Z]{26})$")
+PAYMENT_ID = re.compile(r"^([0-9]{5})-([0-9A-HJKMNP-TV-Z]{26})$")
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9-]{1,255}$")
 
 

@@ -37,7 +37,7 @@ COLUMNS: Final = ("orden", "pago", "monto", "medio", "autorizacion", "pagado_en"
 MAX_LINES: Final = 200_000
 
 SETTLEMENT_KEY: Final = re.compile(
-    r"^(?P<code>\d{5})/settlements/(?P<day>\d{4}-\d{2}-\d{2})/(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,119}\.csv)$")
+    r"^(?P<code>[0-9]{5})/settlements/(?P<day>[0-9]{4}-[0-9]{2}-[0-9]{2})/(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,119}\.csv)$")
 """Where settlement files land in the uploads bucket: `<cut>/settlements/<YYYY-MM-DD>/<name>.csv`."""
 
 SERVICE_TEXT: Final = {"permisos": "Permisos de circulación", "patentes": "Patentes municipales",
@@ -128,7 +128,7 @@ def parse_settlement(raw: bytes) -> Settlement:
     if len(header) != 6 or header[0] != RECORD_TYPE:
         raise InvalidSettlement("Línea 1: se espera RENDICION;<municipio>;<fecha>;<generado>;<líneas>;<total>.")
     code, day, generated_at = header[1], header[2], _moment(header[3], "Línea 1")
-    if not re.fullmatch(r"\d{5}", code):
+    if not re.fullmatch(r"[0-9]{5}", code):
         raise InvalidSettlement("Línea 1: el municipio debe ser un código CUT de 5 dígitos.")
     if not _valid_day(day):
         raise InvalidSettlement("Línea 1: la fecha debe ser AAAA-MM-DD.")

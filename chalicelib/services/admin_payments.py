@@ -39,7 +39,7 @@ MAX_EXAMINED_PER_PAGE = 2_000
 CSV_MAX_ROWS = 10_000
 CSV_MAX_EXAMINED = 50_000
 RECEIPT_LINK_TTL_S = 300
-_FOLIO = re.compile(r"^(\d{5})-(\d{4})-(\d{6,9})$")
+_FOLIO = re.compile(r"^([0-9]{5})-([0-9]{4})-([0-9]{6,9})$")
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ def authenticate(authorization: str | None, verifier: CognitoTokenVerifier,
     email = str(claims.get("email", "")).lower()
     municipality = str(claims.get("custom:municipality", ""))
     profile = str(claims.get("custom:profile", ""))
-    if not email or profile not in ALL_PROFILES or not re.fullmatch(r"\d{5}", municipality):
+    if not email or profile not in ALL_PROFILES or not re.fullmatch(r"[0-9]{5}", municipality):
         raise Unauthenticated("La sesión no es válida; inicie sesión nuevamente.", code="invalid_token")
     if (profile in CENTRAL_PROFILES) != (municipality == PLATFORM):
         raise Unauthenticated("La sesión no es válida; inicie sesión nuevamente.", code="invalid_token")

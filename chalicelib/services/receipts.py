@@ -54,7 +54,7 @@ if TYPE_CHECKING:  # the signing modules are for the worker: the API's import ch
 EMAIL_TEMPLATES = Path(__file__).resolve().parent.parent / "assets" / "email"
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 10
-FOLIO_PATTERN = r"^\d{5}-\d{4}-\d{6,9}$"
+FOLIO_PATTERN = r"^[0-9]{5}-[0-9]{4}-[0-9]{6,9}$"
 DEFAULT_SIGNER_NAME = "Tesorero(a) municipal"
 DEFAULT_SIGNER_ROLE = "Firmante por defecto (sin designación municipal)"
 TRUST_CHAIN_PATH = "/v1/trust/ca.pem"

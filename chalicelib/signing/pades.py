@@ -71,7 +71,7 @@ def sign_receipt_pdf(pdf: bytes, *, credentials: SigningCredentials, kms: KmsKey
     return signed
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=512)  # one per municipality's certificate: ~345 municipalities, a few KB each
 def _kms_signer(kms: KmsKeys, credentials: SigningCredentials) -> KmsSigner:
     """pyHanko's signer for a KMS key and its certificates, one per process (it keeps the
     parsed certificates and, after its first signature, the CMS template)."""
@@ -84,7 +84,7 @@ def _kms_signer(kms: KmsKeys, credentials: SigningCredentials) -> KmsSigner:
     return KmsSigner(kms, credentials.key_id, certificate, chain)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1024)  # one per signer and stamp text
 def _pdf_signer(signer: KmsSigner, *, reason: str, location: str, signer_name: str,
                 box: tuple[int, int, int, int]) -> Any:
     """pyHanko's `PdfSigner` (metadata, stamp style, field) for one signer and stamp text; it

@@ -27,7 +27,7 @@ class ReceiptJob(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["receipt"] = "receipt"
-    municipality: str = Field(pattern=r"^\d{5}$")
+    municipality: str = Field(pattern=r"^[0-9]{5}$")
     payment_id: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_-]+$")
 
 

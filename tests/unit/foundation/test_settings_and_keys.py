@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from pydantic import ValidationError
 
@@ -49,3 +51,26 @@ def test_every_tenant_key_starts_with_the_code():
 def test_a_bad_municipality_code_never_makes_a_key(bad):
     with pytest.raises(ValueError, match="municipality code"):
         keys.municipality(bad)
+
+
+@pytest.mark.parametrize("code", ["١٣١٠١", "１３１０１", "13１01"])
+def test_a_municipality_code_is_five_ascii_digits_in_every_key_and_id(code):
+    """Python's \\d takes any script's digits: a code in them must never become a key prefix."""
+    from chalicelib.adapters import keys
+    from chalicelib.domain.payments import PAYMENT_ID
+    from chalicelib.services.receipts import FOLIO_PATTERN
+
+    with pytest.raises(ValueError, match="5-digit"):
+        keys.tenant(code)
+    assert not PAYMENT_ID.match(f"{code}-01JQ0000000000000000000000")
+    assert not re.match(FOLIO_PATTERN, f"{code}-2027-000001")
+
+
+def test_the_rate_limits_docs_promise_are_the_defaults():
+    """docs/security.md and docs/integration.md name these figures."""
+    fields = Settings.model_fields
+    assert fields["rate_limit_window_s"].default == 600
+    assert fields["rate_limit_failures_per_payment"].default == 10
+    assert fields["rate_limit_failures_per_source"].default == 50
+    assert fields["signing_otp_daily_max_failures"].default == 20
+    assert fields["presigned_url_max_s"].default == 900
