@@ -9,8 +9,9 @@ days. `manifest.json` lists every file with its line count and SHA-256.
 Everything is read by key, partition by partition, never with a Scan: the day partitions of the
 range (payments by day, settlements, reconciliations, batches) and the month partitions of the
 audit log. Every row is checked to belong to the municipality before it is written, and what is
-a secret even when hashed or encrypted (portal key hashes, payment status-token hashes,
-receipt verification-code hashes, sealed signing-code secrets) is left out.
+a secret or a secret's stand-in (portal key hashes, payment status-token hashes, receipt
+verification-code hashes, sealed signing-code secrets) is left out. The receipts' verification
+codes stay: they are printed on the receipts themselves.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ MAX_DAYS = 400
 SECRET_FIELDS = frozenset({
     "hash",               # a portal API key's SHA-256
     "access_token_hash",  # a payment's status-token hash
-    "code_hash",          # a receipt's verification-code hash
+    "code_hash",          # a receipt's verification-code hash (the code itself is printed on the
+                          # receipt, and goes with it: the municipality answers verifications)
     "otp_secret",         # an official's sealed signing-code secret
 })
 # Index attributes: how rows are found, not what they say.

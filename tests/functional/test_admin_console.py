@@ -618,9 +618,11 @@ def test_a_municipality_export_holds_its_data_and_nothing_of_another(world, tmp_
     out = tmp_path / "13101.zip"
     assert export_municipality.main(["13101", "--from", "2027-03-18", "--to", "2027-03-20", "--out", str(out),
                                      "--with-receipt-pdfs"]) == 0
-    assert "scan" not in recorder.calls[before:]
+    assert "query" in recorder.calls[before:]  # the export did go through the recorded client…
+    assert "scan" not in recorder.calls[before:]  # …and never scanned
     archive = zipfile.ZipFile(out)
     manifest = json.loads(archive.read("manifest.json"))
+    assert set(manifest["files"]) == set(archive.namelist()) - {"manifest.json"}
     assert (manifest["municipality"], manifest["from"], manifest["to"]) == ("13101", "2027-03-18", "2027-03-20")
     for name, entry in manifest["files"].items():
         assert hashlib.sha256(archive.read(name)).hexdigest() == entry["sha256"], name
