@@ -35,7 +35,7 @@ def code_at(secret: str, when: float) -> str:
     return totp.generate(int(when)).decode()
 
 
-def code_now(secret: str, *, margin_s: float = 3.0) -> str:
+def code_now(secret: str, *, margin_s: float = 8.0) -> str:
     """The code of the current 30-second step, waiting for the next step when fewer than
     `margin_s` seconds are left (moto accepts only the current step's code)."""
     left = STEP_S - time.time() % STEP_S

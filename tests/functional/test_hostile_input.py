@@ -158,7 +158,9 @@ def test_a_malformed_rut_is_a_clear_400_that_does_not_repeat_it(env, rut):
     status, answer, _ = call(env, "get", f"/v1/municipalities/13101/debts?rut={_q(rut)}")
     assert_refused(status, answer, 400)
     assert answer["error"]["field"] == "rut"
-    assert "345" not in answer["error"]["message"] or "12.345.678-5" in answer["error"]["message"]  # the example
+    # The message may show the format's example (12.345.678-5), never what was sent.
+    assert rut not in answer["error"]["message"]
+    assert "345" not in answer["error"]["message"].replace("12.345.678-5", "")
 
 
 def test_a_payer_rut_and_plate_in_full_width_are_stored_normalized(env, monkeypatch):

@@ -18,10 +18,11 @@ REFERENCE = re.compile(r"(tests/[\w/]+\.py)(?:::(\w+)(?:::(\w+))?)?")
 
 @cache
 def _names(path: str) -> frozenset[str]:
-    """Test functions and classes (and methods) defined in a test file."""
+    """The tests (functions `test_…`, classes `Test…`) defined in a test file."""
     tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
     return frozenset(node.name for node in ast.walk(tree)
-                     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef))
+                     if (isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test_"))
+                     or (isinstance(node, ast.ClassDef) and node.name.startswith("Test")))
 
 
 def _references(doc: str) -> list[tuple[str, str | None, str | None]]:
