@@ -39,7 +39,7 @@ function search(root, ctx) {
   // The dates shown by default (today) are not a choice of the official: a search by RUT, plate
   // or folio leaves them out unless the official set them, so yesterday's folio is found after
   // midnight.
-  let datesChosen = byKey && Boolean(q.from || q.to);
+  let datesChosen = Boolean(q.from || q.to) && (byKey || q.from !== today || q.to !== today);
   for (const input of [inputs.from, inputs.to]) input.addEventListener("change", () => { datesChosen = true; });
   const form = h("form", { class: "filters", id: "payment-filters", onsubmit: (event) => {
     event.preventDefault();
