@@ -187,7 +187,7 @@ def test_a_dead_port_fails_fast():
     expect_down(lambda: client.vehicle("BBBB10"), "srcei_unreachable", within_s=1.0)
 
 
-def test_the_breaker_opens_and_then_fails_in_well_under_100_ms(sim):
+def test_the_breaker_opens_and_then_refuses_without_calling_the_service(sim):
     clock = [0.0]
     breaker = CircuitBreaker("aach", failure_threshold=3, reset_after_s=30, clock=lambda: clock[0])
     client = AachInsuranceClient.at(sim.url_for("aach"), SoapConfig(read_timeout_s=0.2, max_attempts=1),
@@ -198,11 +198,9 @@ def test_the_breaker_opens_and_then_fails_in_well_under_100_ms(sim):
     assert state_of(breaker) is BreakerState.OPEN
     before = sim.request_count("aach")
     for _ in range(5):
-        started = time.perf_counter()
         with pytest.raises(CircuitOpen):
             client.insurance("BBBB10")
-        assert time.perf_counter() - started < 0.1
-    assert sim.request_count("aach") == before  # nothing reached the service
+    assert sim.request_count("aach") == before  # nothing reached the service: refused without waiting
 
     sim.reset()
     clock[0] += 30  # cool-down over: one trial goes through and closes the circuit
@@ -210,14 +208,15 @@ def test_the_breaker_opens_and_then_fails_in_well_under_100_ms(sim):
     assert state_of(breaker) is BreakerState.CLOSED
 
 
-def test_with_every_service_down_a_quote_check_answers_fast(sim, adapters):
+def test_with_every_service_down_a_quote_check_answers_without_waiting(sim, adapters):
     checker = PrerequisiteChecker(*adapters, timeout_s=3.0)
     sim.set_mode("all", "down")
     for _ in range(3):
         checker.check("BBBB10", 2027, as_of=AS_OF)  # opens the three breakers
-    started = time.perf_counter()
+    before = {service: sim.request_count(service) for service in ("aach", "mtt", "srcei")}
     report = checker.check("BBBB10", 2027, as_of=AS_OF)
-    assert time.perf_counter() - started < 0.1
+    # Fast because nothing is waited for: no request reached any of the three services.
+    assert {service: sim.request_count(service) for service in before} == before
     assert {o.status for o in report.checks.outcomes} == {CheckStatus.UNAVAILABLE}
     assert report.checks.insurance.detail["error"] == "circuit_open"
     assert not report.payable
