@@ -30,7 +30,9 @@ def watched_page(browser: Any) -> tuple[Any, list[str]]:
     context = browser.new_context(locale="es-CL", viewport={"width": 1366, "height": 900})
     context.add_init_script(RECORD_VIOLATIONS)
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    # The local API serves one request at a time, and the dashboard the official lands on adds up
+    # the year in the background: on two busy cores the next page may wait behind it.
+    page.set_default_timeout(30_000)
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if any(w in m.text for w in CSP_WORDS) else None)
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
