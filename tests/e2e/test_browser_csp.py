@@ -74,7 +74,9 @@ def test_the_console_works_with_no_csp_violation(running_stack: Any, browser: An
         page.set_input_files("#roll-file", files=[{"name": "rol-csp.csv", "mimeType": "text/csv",
                                                     "buffer": csv_text.encode()}])
         page.click("#roll-upload")
-        page.wait_for_selector("text=Procesado")
+        # This upload's own page (the list behind it may show earlier uploads as "Procesado").
+        page.wait_for_selector("h1:has-text('rol-csp.csv')")
+        page.wait_for_selector("text=Se cargaron 1 deudas sin errores.")
         page.click("a[data-path='configuracion']")
         page.wait_for_selector("#branding-form")
         page.fill("#branding-primary_color", "#336699")

@@ -67,7 +67,9 @@ async function uploadAndProcess(ctx, file, progress) {
     step(`Validando y cargando las líneas… ${pct}%`, pct);
     if (state.status !== "processing") break;
   }
-  ctx.navigate(`roles/${encodeURIComponent(id)}`);
+  // The official may have gone to another page meanwhile: the processing went on, but do not pull
+  // them back to this upload.
+  if (ctx.alive()) ctx.navigate(`roles/${encodeURIComponent(id)}`);
 }
 
 async function uploadDetail(root, ctx, id) {
