@@ -27,3 +27,18 @@ def browser_page(**context_options: Any) -> Iterator[Any]:
             yield page
         finally:
             browser.close()
+
+
+LAPTOP = {"width": 1366, "height": 900}
+
+
+def new_page(browser: Any, viewport: dict[str, int] = LAPTOP, *, timeout_ms: int = 15_000) -> Any:
+    """A page in a fresh context (its own sessionStorage) of a module's browser, in es-CL, that
+    records uncaught script errors in `page.js_errors` (each test checks it at its end)."""
+    context = browser.new_context(locale="es-CL", viewport=viewport, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(timeout_ms)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.js_errors = errors
+    return page

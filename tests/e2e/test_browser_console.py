@@ -27,13 +27,13 @@ import pytest
 import requests
 
 from devstack import demo_totp
+from tests.e2e.browser import new_page
 from tests.e2e.officials import id_token, sign_in
 from tests.e2e.test_browser_reports import pay
 
 ADMIN = "administrador.municipal@munistgo.demo"
 TREASURER = "tesorero@munistgo.demo"
 FOREIGN_TREASURER = "tesorero@lascondes.demo"
-LAPTOP = {"width": 1366, "height": 900}
 
 
 @dataclass
@@ -44,16 +44,6 @@ class Scenario:
     folio: str
     amount: int
     receipt_pdf: bytes
-
-
-def new_page(browser: Any, viewport: dict[str, int] = LAPTOP) -> Any:
-    context = browser.new_context(locale="es-CL", viewport=viewport, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.js_errors = errors  # checked at the end of each test: no uncaught script error
-    return page
 
 
 def pay_debt(stack: Any, debt_id: str) -> dict[str, Any]:

@@ -29,13 +29,13 @@ from typing import Any
 import pytest
 import requests
 
+from tests.e2e.browser import new_page
 from tests.e2e.officials import id_token, sign_in
 
 ADMIN = "administrador.municipal@munistgo.demo"
 TREASURER = "tesorero@munistgo.demo"
 CENTRAL = "administrador.subdere@subdere.demo"
 PAYER = {"rut": "12.345.678-5", "name": "María Pérez Soto", "email": "maria.perez@ciudadano.demo"}
-LAPTOP = {"width": 1366, "height": 900}
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -49,16 +49,6 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     stack = start_stack(tmp_path_factory.mktemp("reports-stack-logs"))
     yield stack
     stack.stop()
-
-def new_page(browser: Any) -> Any:
-    context = browser.new_context(locale="es-CL", viewport=LAPTOP, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.js_errors = errors  # checked at the end of each test: no uncaught script error
-    return page
-
 
 # -- the API side ------------------------------------------------------------------------------------
 
@@ -161,7 +151,7 @@ def test_the_treasurer_sees_and_resolves_a_planted_discrepancy(running_stack: An
     assert discrepancy["kind"] == "missing_in_settlement"
     assert discrepancy["status"] == "open"
 
-    page = new_page(browser)
+    page = new_page(browser, timeout_ms=20_000)
     sign_in(page, running_stack, TREASURER)
     page.click("a[data-path='conciliacion']")
     page.wait_for_selector("#recon-status")
@@ -244,7 +234,7 @@ def test_the_central_administrator_downloads_the_pdf_report(running_stack: Any, 
 
     generate_history(running_stack)
     year = int(chile_today()[:4])
-    page = new_page(browser)
+    page = new_page(browser, timeout_ms=20_000)
     sign_in(page, running_stack, CENTRAL, "#/estadisticas")  # straight there: the dashboard would ask the API too
     assert page.get_attribute("a[data-path='estadisticas']", "aria-current") == "page"
     page.wait_for_selector("#national-sentence", timeout=40_000)

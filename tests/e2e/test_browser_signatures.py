@@ -18,8 +18,9 @@ from urllib.parse import parse_qs, urlsplit
 import pyotp
 import requests
 
+from tests.e2e.browser import new_page
 from tests.e2e.officials import id_token, sign_in
-from tests.e2e.test_browser_reports import admin, load_roll, new_page, pay
+from tests.e2e.test_browser_reports import admin, load_roll, pay
 
 TREASURER = "tesorero@munistgo.demo"
 
@@ -37,7 +38,7 @@ def test_the_treasurer_enrolls_and_signs_the_days_batch(running_stack: Any, brow
     paid = pay(running_stack, debt, "debito")
     day = paid["paid_at"][:10]
 
-    page = new_page(browser)
+    page = new_page(browser, timeout_ms=20_000)
     sign_in(page, running_stack, TREASURER)
 
     # Enrollment: state, RUN, the secret shown once, the first code.
@@ -126,7 +127,7 @@ def test_the_alcalde_signs_an_agreement_and_subdere_countersigns(running_stack: 
     agreement_id = issued.json()["agreement_id"]
 
     # The Alcalde signs it in the console with a one-time code.
-    page = new_page(browser)
+    page = new_page(browser, timeout_ms=20_000)
     sign_in(page, running_stack, "alcalde@munistgo.demo")
     page.click("a[data-path='firmas']")
     page.click(f"button[data-open='{agreement_id}']")
