@@ -310,9 +310,21 @@ def test_a_cart_pays_several_items_for_their_sum(world):
     notify(world, created["payment_id"], status="rejected")
 
 
-def test_concurrent_duplicates_create_one_payment(world):
+def test_concurrent_duplicates_create_one_payment(world, monkeypatch):
     from chalicelib.services import payments, portal
 
+    # moto's in-process backend is not thread-safe (it can raise "dictionary changed size during
+    # iteration" inside TransactWriteItems). DynamoDB applies each request atomically, so single
+    # requests are serialized here; the create flows, made of several requests, still interleave.
+    client = wiring.data_table()._client
+    one_request_at_a_time = threading.Lock()
+    make_api_call = client._make_api_call
+
+    def atomic_request(operation, params):
+        with one_request_at_a_time:
+            return make_api_call(operation, params)
+
+    monkeypatch.setattr(client, "_make_api_call", atomic_request)
     ctx = wiring.payment_context()
     gate = portal.open_portal("13114", api_key=key_of(world, "13114"), origin=None, services=(),
                               munis=wiring.municipalities(), portal_keys=wiring.portal_keys(),
