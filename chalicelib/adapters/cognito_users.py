@@ -32,11 +32,12 @@ class CognitoUsers:
         """A new user in FORCE_CHANGE_PASSWORD state (Cognito e-mails the temporary password),
         in the group of its profile; returns its `sub`. `Conflict` when the e-mail already has an
         account."""
-        created = self._call("admin_create_user", UserPoolId=self._pool, Username=email, TemporaryPassword=temporary_password(),
-                   DesiredDeliveryMediums=["EMAIL"], UserAttributes=[
-                       {"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"},
-                       {"Name": "name", "Value": name}, {"Name": "custom:municipality", "Value": municipality},
-                       {"Name": "custom:profile", "Value": profile}])
+        created = self._call(
+            "admin_create_user", UserPoolId=self._pool, Username=email, TemporaryPassword=temporary_password(),
+            DesiredDeliveryMediums=["EMAIL"], UserAttributes=[
+                {"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"},
+                {"Name": "name", "Value": name}, {"Name": "custom:municipality", "Value": municipality},
+                {"Name": "custom:profile", "Value": profile}])
         sub = next(a["Value"] for a in created["User"]["Attributes"] if a["Name"] == "sub")
         self._call("admin_add_user_to_group", UserPoolId=self._pool, Username=sub, GroupName=profile)
         return str(sub)

@@ -3,6 +3,7 @@ Cognito account's immutable `sub`, and the record of when their sessions were la
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from chalicelib.adapters import keys
@@ -70,12 +71,10 @@ class OfficialRepository:
 
     def forget_totp(self, municipality: str, email: str) -> None:
         """The account has no TOTP app any more: a new enrolment will end the sessions again."""
-        try:
+        with contextlib.suppress(ConditionFailed):  # already forgotten by another request
             self._table.update(keys.officials(municipality), email.lower(), "REMOVE #t",
                                condition="attribute_exists(pk) AND attribute_exists(#t)",
                                names={"#t": "totp_enrolled_at"}, return_new=False)
-        except ConditionFailed:
-            pass  # already forgotten by another request
 
 
 def pointer_item(municipality: str, email: str, sub: str) -> dict[str, Any]:

@@ -72,25 +72,31 @@ def create_official(code: str, email: str, name: str, profile: str, actor: Offic
 
 def update_official(code: str, email: str, changes: dict[str, Any], actor: Official, ctx: OfficialsAdmin
                     ) -> dict[str, Any]:
-    """Change an official's profile, name or status (`active` / `inactive`)."""
+    """Change an official's profile, name or status (`active` / `inactive`), or reset the
+    password (`password_reset`: Cognito e-mails a code to choose a new one)."""
     email = email.strip().lower()
+    changes = dict(changes)
+    reset = bool(changes.pop("password_reset", False))
     if email == actor.email and actor.municipality == code and (
-            "status" in changes or "profile" in changes):
+            "status" in changes or "profile" in changes or reset):
         raise Conflict("No puede cambiar su propio perfil ni desactivar su propia cuenta.", code="cannot_change_self")
     record = ctx.officials.get(code, email)
     if record is None:
         raise NotFound("No existe ese funcionario en la municipalidad.", code="official_not_found", field="email")
     if "profile" in changes:
         _check_profile(code, changes["profile"])
+    if reset and changes.get("status", record.get("status")) != "active":
+        raise Conflict("Solo se restablece la contraseña de un funcionario activo.", code="official_inactive")
     fields = {k: v for k, v in changes.items() if record.get(k) != v}
-    if fields:
+    if fields or reset:
         before = {k: record.get(k) for k in fields}
         fields["updated_at"] = ctx.clock().isoformat(timespec="seconds")
         fields["updated_by"] = actor.email
-        if "profile" in fields or "status" in fields:  # every session of the official ends with the change
+        if reset or "profile" in fields or "status" in fields:  # every session of the official ends with it
             fields["sessions_after"] = session_cutoff()
+        after = {k: changes[k] for k in before} | ({"password_reset": True} if reset else {})
         audit = audit_row(code, actor=actor.email, profile=actor.profile, action="official.update", target=email,
-                          before=before, after={k: changes[k] for k in before})
+                          before=before, after=after)
         try:
             ctx.officials.update(code, email, fields, expect={k: record[k] for k in before if k in record},
                                  audit=audit)
@@ -102,6 +108,8 @@ def update_official(code: str, email: str, changes: dict[str, Any], actor: Offic
 
     official_changed(code, email, record, actor)
     _sync_cognito(email, record, ctx)
+    if reset:
+        ctx.cognito.reset_password(str(record.get("sub") or email))
     return public(record)
 
 
