@@ -176,7 +176,8 @@ def test_an_official_created_through_the_api_is_found_by_the_sub_of_the_new_acco
     assert status == 201, body
     sub = sub_of(world, new)
     record = OfficialRepository(wiring.data_table()).by_sub(sub)
-    assert record is not None and (record["email"], record["sub"]) == (new, sub)
+    assert record is not None
+    assert (record["email"], record["sub"]) == (new, sub)
     world["cognito"].admin_set_user_password(UserPoolId=world["env"]["SEM_COGNITO_USER_POOL_ID"], Username=new,
                                              Password=DEMO_PASSWORD, Permanent=True)
     assert call(world, "get", "/v1/admin/me", sign_in(world, new)["IdToken"])[1]["email"] == new
