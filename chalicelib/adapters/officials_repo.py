@@ -37,6 +37,10 @@ class OfficialRepository:
             return None
         return record
 
+    def unlinked(self, municipality: str) -> list[dict[str, Any]]:
+        """The municipality's officials whose record has no account `sub` yet."""
+        return [r for r in self._table.query_all(keys.officials(municipality)) if not r.get("sub")]
+
     def link_account(self, municipality: str, email: str, sub: str) -> None:
         """Store the account's `sub` on an existing record and its pointer, in one transaction
         (for records made before the `sub` was kept: the demo seed, `infra/link_accounts.py`).

@@ -266,3 +266,19 @@ def test_a_password_reset_is_refused_for_oneself_and_for_an_inactive_official(wo
     assert (status, body["error"]["code"]) == (409, "cannot_change_self")
     status, body = call(world, "patch", f"{BASE}/13101/officials/{ATTACKER}", admin, {"password_reset": False})
     assert status == 400, body
+
+
+def test_records_made_before_the_sub_was_kept_are_linked_by_the_operators_tool(world):
+    from infra.link_accounts import link_accounts
+
+    table, email = wiring.data_table(), "soporte@subdere.demo"
+    sub = sub_of_record("00000", email)
+    table.update(keys.officials("00000"), email, "REMOVE #s", names={"#s": "sub"})
+    token = sign_in(world, email)["IdToken"]
+    assert call(world, "get", "/v1/admin/me", token)[0] == 403  # unlinked: not let in
+    result = link_accounts(OfficialRepository(table), wiring.municipalities(), wiring.cognito_users())
+    assert result == {"linked": [f"00000 {email}"], "unlinked": []}
+    assert sub_of_record("00000", email) == sub
+    assert call(world, "get", "/v1/admin/me", token)[1]["email"] == email
+    assert link_accounts(OfficialRepository(table), wiring.municipalities(), wiring.cognito_users()) == \
+        {"linked": [], "unlinked": []}
