@@ -39,7 +39,7 @@ from chalicelib.services.admin_payments import PaymentsAdmin
 from chalicelib.services.admin_rolls import RollsAdmin
 from chalicelib.services.admin_settings import SettingsAdmin
 from chalicelib.services.agreements import AgreementsContext
-from chalicelib.services.auth import SecondFactor
+from chalicelib.services.auth import SecondFactor, Sessions
 from chalicelib.services.batches import BatchesContext
 from chalicelib.services.health import Probe
 from chalicelib.services.payments import PaymentContext
@@ -256,6 +256,11 @@ def cognito_users() -> CognitoUsers:
 def second_factor() -> SecondFactor:
     """Whether officials have a TOTP app enrolled; positive answers kept a minute per process."""
     return SecondFactor(cognito_users())
+
+
+def sessions() -> Sessions:
+    """Ends officials' sessions everywhere (the record's cut-off, then Cognito's global sign-out)."""
+    return Sessions(officials(), cognito_users())
 
 
 def payments_admin() -> PaymentsAdmin:

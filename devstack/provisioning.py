@@ -39,7 +39,7 @@ def provision(endpoint_url: str | None, *, stage: str = "local", with_demo_data:
         portal_keys = seed.seed_portal_keys(table)
         if with_demo_users:
             counts["cognito_users"], totp_secret = seed.seed_officials_in_cognito(
-                aws["cognito-idp"], boot.user_pool_id, boot.user_pool_client_id)
+                aws["cognito-idp"], boot.user_pool_id, boot.user_pool_client_id, table)
     env.update(local_secrets())
     return {"env": env, "counts": counts, "outputs": outputs, "portal_keys": portal_keys, "totp_secret": totp_secret}
 

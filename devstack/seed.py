@@ -75,17 +75,25 @@ def reference_rows() -> dict[str, list[dict[str, Any]]]:
             "IPC": [dict(r) for r in reference_data.IPC_RECORDS]}
 
 
-def seed_officials_in_cognito(cognito: Any, pool_id: str, client_id: str) -> tuple[int, str | None]:
-    """Create every demo official in the user pool with the demo password (local only), and
-    enrol a TOTP app for those whose profile authorizes payments. Returns how many accounts were
-    created and the TOTP key of the enrolled ones (moto's, the same for all; None if none)."""
+def seed_officials_in_cognito(cognito: Any, pool_id: str, client_id: str, table: DynamoTable,
+                              ) -> tuple[int, str | None]:
+    """Create every demo official in the user pool with the demo password (local only), link
+    each record to its account's `sub` (as creating an official does), and enrol a TOTP app for
+    those whose profile authorizes payments (noted on the record, as the first request after an
+    enrolment does). Returns how many accounts were created and the TOTP key of the enrolled ones
+    (moto's, the same for all; None if none)."""
+    from datetime import UTC, datetime
+
     from botocore.exceptions import ClientError
 
+    from chalicelib.adapters.officials_repo import OfficialRepository
+
+    officials = OfficialRepository(table)
     created = 0
     totp_secret: str | None = None
     for person in demo_data.officials():
         try:
-            cognito.admin_create_user(
+            account = cognito.admin_create_user(
                 UserPoolId=pool_id, Username=person["email"], MessageAction="SUPPRESS",
                 UserAttributes=[
                     {"Name": "email", "Value": person["email"]},
@@ -99,11 +107,15 @@ def seed_officials_in_cognito(cognito: Any, pool_id: str, client_id: str) -> tup
             if exc.response["Error"]["Code"] != "UsernameExistsException":
                 raise
             continue
+        sub = next(a["Value"] for a in account["User"]["Attributes"] if a["Name"] == "sub")
+        officials.link_account(person["municipality"], person["email"], sub)
         cognito.admin_set_user_password(UserPoolId=pool_id, Username=person["email"],
                                         Password=demo_data.DEMO_PASSWORD, Permanent=True)
         cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=person["email"],
                                         GroupName=person["profile"])
         if requires_totp(person["profile"]):
             totp_secret = demo_totp.enroll(cognito, client_id, person["email"], demo_data.DEMO_PASSWORD)
+            officials.end_sessions(person["municipality"], person["email"], after=0,
+                                   totp_enrolled_at=datetime.now(UTC).isoformat(timespec="seconds"))
         created += 1
     return created, totp_secret

@@ -1,6 +1,7 @@
 """Creates what SEM's CloudFormation file cannot (locally: what moto's CloudFormation skips).
 
-- the officials' Cognito user pool, its app client and one group per profile;
+- the officials' Cognito user pool, its app client and one group per profile — hardened, and
+  this is their one description (the CloudFormation template has none);
 - the SES sender identities of the platform and of each municipality;
 - the asymmetric KMS key of the platform's certificate authority (moto ignores KeySpec in
   CloudFormation, so it is created by API).
@@ -62,45 +63,91 @@ def bootstrap(
     return BootstrapResult(user_pool_id=pool_id, user_pool_client_id=client_id, ca_key_id=key_id)
 
 
+# The officials' user pool and console client, hardened (docs/security.md, identity and sessions).
+# This module is the one description of them for every environment: CloudFormation's
+# AWS::Cognito::UserPool is not created by moto, and two descriptions would drift.
+USER_POOL_SETTINGS: dict[str, Any] = {
+    "Policies": {"PasswordPolicy": {"MinimumLength": 12, "RequireUppercase": True, "RequireLowercase": True,
+                                    "RequireNumbers": True, "RequireSymbols": False,
+                                    "TemporaryPasswordValidityDays": 7}},
+    "AutoVerifiedAttributes": ["email"],
+    # An e-mail change takes effect only once the new address is verified with the code Cognito
+    # sends to it; until then the account keeps its verified address.
+    "UserAttributeUpdateSettings": {"AttributesRequireVerificationBeforeUpdate": ["email"]},
+    "MfaConfiguration": "OPTIONAL",
+    "AccountRecoverySetting": {"RecoveryMechanisms": [{"Priority": 1, "Name": "verified_email"}]},
+    "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
+}
+# Fixed when the pool is created (Cognito cannot change them afterwards).
+USER_POOL_CREATION: dict[str, Any] = {
+    "UsernameAttributes": ["email"],
+    # `Tesorero@muni.cl` is the same account as `tesorero@muni.cl`: no look-alike second account.
+    "UsernameConfiguration": {"CaseSensitive": False},
+    # Mutable so that the platform (an administrator call) can move a profile; the app client
+    # below cannot write them, and the platform never trusts them (services/auth.py).
+    "Schema": [
+        {"Name": "municipality", "AttributeDataType": "String", "Mutable": True,
+         "StringAttributeConstraints": {"MinLength": "5", "MaxLength": "5"}},
+        {"Name": "profile", "AttributeDataType": "String", "Mutable": True},
+    ],
+}
+# The browser console's app client.
+APP_CLIENT_SETTINGS: dict[str, Any] = {
+    "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    "PreventUserExistenceErrors": "ENABLED",
+    # What an official may change of their own account with their access token
+    # (UpdateUserAttributes): the display name only. `email` goes through verification and an
+    # administrator; `custom:*` only through the platform's administrator calls.
+    "WriteAttributes": ["name"],
+    "ReadAttributes": ["email", "email_verified", "name", "custom:municipality", "custom:profile"],
+    "AccessTokenValidity": 60,
+    "IdTokenValidity": 60,
+    # The console never uses a refresh token (it keeps none: sessionStorage holds the ID and
+    # access tokens only), so it is only worth something to whoever steals one. One hour is
+    # Cognito's minimum: a stolen refresh token outlives the ID token it came with by at most
+    # an hour, and a global sign-out revokes it before that.
+    "RefreshTokenValidity": 60,
+    "TokenValidityUnits": {"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "minutes"},
+    "AuthSessionValidity": 3,
+    "EnableTokenRevocation": True,
+}
+
+
 def ensure_user_pool(cognito: Any, name: str) -> str:
+    """Create the hardened pool, or bring an existing one to the hardened settings (those
+    Cognito can change); an existing pool whose fixed settings are not the hardened ones is an
+    error to fix by hand (docs/deploy.md)."""
     for page in cognito.get_paginator("list_user_pools").paginate(MaxResults=60):
         for pool in page["UserPools"]:
             if pool["Name"] == name:
-                return str(pool["Id"])
-    pool = cognito.create_user_pool(
-        PoolName=name,
-        Policies={"PasswordPolicy": {"MinimumLength": 12, "RequireUppercase": True,
-                                     "RequireLowercase": True, "RequireNumbers": True,
-                                     "RequireSymbols": False, "TemporaryPasswordValidityDays": 7}},
-        AutoVerifiedAttributes=["email"],
-        UsernameAttributes=["email"],
-        MfaConfiguration="OPTIONAL",
-        AccountRecoverySetting={"RecoveryMechanisms": [{"Priority": 1, "Name": "verified_email"}]},
-        Schema=[
-            {"Name": "municipality", "AttributeDataType": "String", "Mutable": True,
-             "StringAttributeConstraints": {"MinLength": "5", "MaxLength": "5"}},
-            {"Name": "profile", "AttributeDataType": "String", "Mutable": True},
-        ],
-        AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
-    )
+                pool_id = str(pool["Id"])
+                current = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+                _check_fixed_settings(current)
+                if any(current.get(key) != value for key, value in USER_POOL_SETTINGS.items()):
+                    cognito.update_user_pool(UserPoolId=pool_id, **USER_POOL_SETTINGS)
+                return pool_id
+    pool = cognito.create_user_pool(PoolName=name, **USER_POOL_SETTINGS, **USER_POOL_CREATION)
     return str(pool["UserPool"]["Id"])
 
 
+def _check_fixed_settings(pool: dict[str, Any]) -> None:
+    if (pool.get("UsernameConfiguration") or {}).get("CaseSensitive", True):
+        raise RuntimeError(f"user pool {pool.get('Id')} has case-sensitive user names; Cognito cannot change that: "
+                           "create a new pool with infra.bootstrap and move the officials (docs/deploy.md)")
+
+
 def ensure_app_client(cognito: Any, pool_id: str, name: str) -> str:
+    """Create the console's client, or bring an existing one to the hardened settings (an
+    update replaces every setting, so all of them are given)."""
     for page in cognito.get_paginator("list_user_pool_clients").paginate(UserPoolId=pool_id, MaxResults=60):
         for client in page["UserPoolClients"]:
             if client["ClientName"] == name:
-                return str(client["ClientId"])
-    client = cognito.create_user_pool_client(
-        UserPoolId=pool_id,
-        ClientName=name,
-        GenerateSecret=False,
-        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-        PreventUserExistenceErrors="ENABLED",
-        AccessTokenValidity=60,
-        IdTokenValidity=60,
-        TokenValidityUnits={"AccessToken": "minutes", "IdToken": "minutes"},
-    )
+                client_id = str(client["ClientId"])
+                cognito.update_user_pool_client(UserPoolId=pool_id, ClientId=client_id, ClientName=name,
+                                                **APP_CLIENT_SETTINGS)
+                return client_id
+    client = cognito.create_user_pool_client(UserPoolId=pool_id, ClientName=name, GenerateSecret=False,
+                                             **APP_CLIENT_SETTINGS)
     return str(client["UserPoolClient"]["ClientId"])
 
 

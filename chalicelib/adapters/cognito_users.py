@@ -1,5 +1,9 @@
 """Officials' accounts in the Cognito user pool: created with a temporary password (so the first
-sign-in must choose a new one), kept in the group of their profile, disabled when deactivated.
+sign-in must choose a new one), kept in the group of their profile, disabled when deactivated,
+signed out everywhere when any of that changes.
+
+After creation an account is addressed by its immutable `sub` (Cognito accepts it wherever a
+user name is asked for), never by the e-mail, which is an alias its owner could try to change.
 
 Receives the `cognito-idp` client in its constructor (moto in tests, AWS in Lambda). Provider
 errors become platform errors here: an existing user name is a `Conflict`, anything else a
@@ -24,22 +28,26 @@ class CognitoUsers:
         self._client = client
         self._pool = user_pool_id
 
-    def create(self, *, email: str, name: str, municipality: str, profile: str) -> None:
+    def create(self, *, email: str, name: str, municipality: str, profile: str) -> str:
         """A new user in FORCE_CHANGE_PASSWORD state (Cognito e-mails the temporary password),
-        in the group of its profile. `Conflict` when the e-mail already has an account."""
-        self._call("admin_create_user", UserPoolId=self._pool, Username=email, TemporaryPassword=temporary_password(),
-                   DesiredDeliveryMediums=["EMAIL"], UserAttributes=[
-                       {"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"},
-                       {"Name": "name", "Value": name}, {"Name": "custom:municipality", "Value": municipality},
-                       {"Name": "custom:profile", "Value": profile}])
-        self._call("admin_add_user_to_group", UserPoolId=self._pool, Username=email, GroupName=profile)
+        in the group of its profile; returns its `sub`. `Conflict` when the e-mail already has an
+        account."""
+        created = self._call(
+            "admin_create_user", UserPoolId=self._pool, Username=email, TemporaryPassword=temporary_password(),
+            DesiredDeliveryMediums=["EMAIL"], UserAttributes=[
+                {"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"},
+                {"Name": "name", "Value": name}, {"Name": "custom:municipality", "Value": municipality},
+                {"Name": "custom:profile", "Value": profile}])
+        sub = next(a["Value"] for a in created["User"]["Attributes"] if a["Name"] == "sub")
+        self._call("admin_add_user_to_group", UserPoolId=self._pool, Username=sub, GroupName=profile)
+        return str(sub)
 
-    def attributes(self, email: str) -> dict[str, str] | None:
+    def attributes(self, account: str) -> dict[str, str] | None:
         """The user's attributes (and `UserStatus`, `Enabled`, MFA list), or None when there is no such user."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            user = self._client.admin_get_user(UserPoolId=self._pool, Username=email)
+            user = self._client.admin_get_user(UserPoolId=self._pool, Username=account)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "UserNotFoundException":
                 return None
@@ -54,21 +62,33 @@ class CognitoUsers:
         attributes["MFA"] = ",".join(user.get("UserMFASettingList", []) or [])
         return attributes
 
-    def change_profile(self, email: str, *, old: str, new: str) -> None:
+    def change_profile(self, account: str, *, old: str, new: str) -> None:
         """Move the user to the new profile's group and claim; its sessions end (it signs in again)."""
-        self._call("admin_update_user_attributes", UserPoolId=self._pool, Username=email,
+        self._call("admin_update_user_attributes", UserPoolId=self._pool, Username=account,
                    UserAttributes=[{"Name": "custom:profile", "Value": new}])
-        self._call("admin_remove_user_from_group", UserPoolId=self._pool, Username=email, GroupName=old)
-        self._call("admin_add_user_to_group", UserPoolId=self._pool, Username=email, GroupName=new)
-        self._call("admin_user_global_sign_out", UserPoolId=self._pool, Username=email)
+        if old:
+            self._call("admin_remove_user_from_group", UserPoolId=self._pool, Username=account, GroupName=old)
+        self._call("admin_add_user_to_group", UserPoolId=self._pool, Username=account, GroupName=new)
+        self.sign_out_everywhere(account)
 
-    def set_enabled(self, email: str, enabled: bool) -> None:
+    def set_enabled(self, account: str, enabled: bool) -> None:
         """Enable or disable sign-in; disabling also ends the user's sessions."""
         if enabled:
-            self._call("admin_enable_user", UserPoolId=self._pool, Username=email)
+            self._call("admin_enable_user", UserPoolId=self._pool, Username=account)
             return
-        self._call("admin_disable_user", UserPoolId=self._pool, Username=email)
-        self._call("admin_user_global_sign_out", UserPoolId=self._pool, Username=email)
+        self._call("admin_disable_user", UserPoolId=self._pool, Username=account)
+        self.sign_out_everywhere(account)
+
+    def reset_password(self, account: str) -> None:
+        """Force a new password (Cognito e-mails a code; the old password stops working) and end
+        every session of the account."""
+        self._call("admin_reset_user_password", UserPoolId=self._pool, Username=account)
+        self.sign_out_everywhere(account)
+
+    def sign_out_everywhere(self, account: str) -> None:
+        """AdminUserGlobalSignOut: the account's refresh tokens are revoked, so no device gets a
+        new ID token from a session that began before now."""
+        self._call("admin_user_global_sign_out", UserPoolId=self._pool, Username=account)
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
         from botocore.exceptions import BotoCoreError, ClientError

@@ -12,6 +12,7 @@ import re
 
 PLATFORM = "00000"
 _CUT = re.compile(r"^[0-9]{5}$")
+_SUB = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def tenant(code: str) -> str:
@@ -28,6 +29,15 @@ def municipality_index() -> str:
     return f"{PLATFORM}#MUNICIPALITIES"
 
 
+def official_account(sub: str) -> str:
+    """Partition of the pointer from a Cognito account (its immutable `sub`) to the official it
+    belongs to (sk `OFFICIAL`: municipality and e-mail). Platform-wide because an account is
+    resolved before its municipality is known; it holds no data of the municipality."""
+    if not _SUB.match(sub):
+        raise ValueError(f"not a Cognito sub: {sub!r}")
+    return f"{PLATFORM}#ACCOUNT#{sub}"
+
+
 def reference_table(name: str) -> str:
     """Partition of a monthly reference table (`UTM`, `IPC`), sk = `YYYY-MM`."""
     return f"{PLATFORM}#REF#{name}"
@@ -41,7 +51,7 @@ def municipality(code: str) -> str:
 
 
 def officials(code: str) -> str:
-    """Partition of a municipality's officials (sk = Cognito username)."""
+    """Partition of a municipality's officials (sk = e-mail; the record holds the account's `sub`)."""
     return f"{tenant(code)}#OFFICIALS"
 
 

@@ -1,5 +1,6 @@
 """Writes and listings of officials (`<cut>#OFFICIALS` / e-mail), each change in one transaction
-with its audit entry."""
+with its audit entry; a new official's record comes with the pointer from its Cognito account's
+`sub` (`00000#ACCOUNT#<sub>`), by which every request finds it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from chalicelib.adapters import keys
 from chalicelib.adapters.dynamo import DynamoTable, Page
+from chalicelib.adapters.officials_repo import pointer_item
 
 
 class OfficialsAdminRepository:
@@ -21,10 +23,12 @@ class OfficialsAdminRepository:
         return self._table.query(keys.officials(code), limit=limit, cursor=cursor)
 
     def create(self, code: str, record: Mapping[str, Any], audit: Mapping[str, Any]) -> None:
-        """A new official (ConditionFailed when the e-mail is already an official here)."""
+        """A new official and its account pointer (ConditionFailed when the e-mail is already an
+        official here, or the account already belongs to an official)."""
         self._table.transact([
             {"put": {"pk": keys.officials(code), "sk": record["email"], **record},
              "condition": "attribute_not_exists(pk)"},
+            {"put": pointer_item(code, record["email"], record["sub"]), "condition": "attribute_not_exists(pk)"},
             {"put": dict(audit), "condition": "attribute_not_exists(pk)"},
         ])
 

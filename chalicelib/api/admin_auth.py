@@ -18,7 +18,7 @@ def current_official(request: Request, *, second_factor: bool = True) -> Officia
     official = authenticate(request.headers.get("authorization"), wiring.token_verifier(), wiring.officials())
     logger.append_keys(official_profile=official.profile, official_municipality=official.municipality)
     if second_factor:
-        require_second_factor(official, wiring.second_factor())
+        require_second_factor(official, wiring.second_factor(), wiring.sessions())
     return official
 
 

@@ -10,6 +10,7 @@ from chalicelib import wiring
 from chalicelib.api.admin_auth import current_official
 from chalicelib.api.http import api_view, json_response
 from chalicelib.domain.errors import DependencyUnavailable
+from chalicelib.services.auth import follow_enrolment
 from chalicelib.services.permissions import PROFILE_NAMES, permissions_of, requires_totp
 
 bp = Blueprint(__name__)
@@ -18,7 +19,9 @@ bp = Blueprint(__name__)
 @bp.route("/v1/admin/me", methods=["GET"], cors=True)
 @api_view
 def me() -> Response:
-    """The signed-in official: profile, municipality, permissions, and the second factor's state."""
+    """The signed-in official: profile, municipality, permissions, and the second factor's state.
+    The first call after a TOTP app is enrolled ends the official's sessions (401
+    `session_ended`): the console then signs in again, with the code."""
     official = current_official(bp.current_request, second_factor=False)
     municipality: dict[str, Any] = {"code": official.municipality, "name": "SUBDERE (nivel central)"}
     if not official.central:
@@ -26,9 +29,11 @@ def me() -> Response:
         municipality["name"] = config.get("name")
     enrolled: bool | None
     try:
-        enrolled = wiring.second_factor().enrolled(official.email, fresh=True)
+        enrolled = wiring.second_factor().enrolled(official.sub, fresh=True)
     except DependencyUnavailable:
         enrolled = None
+    if enrolled is not None:
+        follow_enrolment(official, enrolled, wiring.sessions())
     return json_response({
         "email": official.email, "name": official.name, "profile": official.profile,
         "profile_name": PROFILE_NAMES.get(official.profile, official.profile), "central": official.central,

@@ -34,6 +34,7 @@ class OfficialPatchIn(Strict):
     name: str | None = Field(default=None, min_length=3, max_length=120, pattern=NAME)
     profile: MunicipalProfile | None = None
     status: Literal["active", "inactive"] | None = None
+    password_reset: Literal[True] | None = None
 
 
 class PageIn(Strict):
@@ -65,7 +66,8 @@ def create_official(code: str) -> Response:
 @bp.route("/v1/admin/municipalities/{code}/officials/{email}", methods=["PATCH"], cors=True)
 @api_view
 def update_official(code: str, email: str) -> Response:
-    """Change an official's name or profile, or deactivate / reactivate it."""
+    """Change an official's name or profile, deactivate / reactivate it, or reset its password;
+    a profile or status change and a reset end every session of the official."""
     actor = authorized(bp.current_request, Permission.OFFICIALS_MANAGE, code)
     body = parse_body(bp.current_request, OfficialPatchIn)
     changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}

@@ -18,7 +18,7 @@ from chalicelib.adapters.cognito_users import CognitoUsers
 from chalicelib.adapters.dynamo import ConditionFailed
 from chalicelib.adapters.officials_admin_repo import OfficialsAdminRepository
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
-from chalicelib.services.auth import Official
+from chalicelib.services.auth import Official, session_cutoff
 from chalicelib.services.permissions import MUNICIPAL_PROFILES, PROFILE_NAMES, requires_totp
 
 
@@ -52,13 +52,14 @@ def create_official(code: str, email: str, name: str, profile: str, actor: Offic
                        field="email")
     existing = ctx.cognito.attributes(email)
     if existing is None:
-        ctx.cognito.create(email=email, name=name, municipality=code, profile=profile)
+        sub = ctx.cognito.create(email=email, name=name, municipality=code, profile=profile)
     elif existing.get("custom:municipality") != code or existing.get("custom:profile") != profile:
         raise Conflict("Ya existe una cuenta con ese correo en la plataforma.", code="official_exists", field="email")
-    # else: an account left by an attempt that stopped before the record was written; adopt it.
+    else:  # an account left by an attempt that stopped before the record was written; adopt it.
+        sub = existing["sub"]
     now = ctx.clock().isoformat(timespec="seconds")
     record = {"email": email, "name": name.strip(), "municipality": code, "profile": profile, "status": "active",
-              "created_at": now, "created_by": actor.email, "updated_at": now}
+              "sub": sub, "created_at": now, "created_by": actor.email, "updated_at": now}
     audit = audit_row(code, actor=actor.email, profile=actor.profile, action="official.create", target=email,
                       before=None, after={k: record[k] for k in ("name", "profile", "status")})
     try:
@@ -71,23 +72,31 @@ def create_official(code: str, email: str, name: str, profile: str, actor: Offic
 
 def update_official(code: str, email: str, changes: dict[str, Any], actor: Official, ctx: OfficialsAdmin
                     ) -> dict[str, Any]:
-    """Change an official's profile, name or status (`active` / `inactive`)."""
+    """Change an official's profile, name or status (`active` / `inactive`), or reset the
+    password (`password_reset`: Cognito e-mails a code to choose a new one)."""
     email = email.strip().lower()
+    changes = dict(changes)
+    reset = bool(changes.pop("password_reset", False))
     if email == actor.email and actor.municipality == code and (
-            "status" in changes or "profile" in changes):
+            "status" in changes or "profile" in changes or reset):
         raise Conflict("No puede cambiar su propio perfil ni desactivar su propia cuenta.", code="cannot_change_self")
     record = ctx.officials.get(code, email)
     if record is None:
         raise NotFound("No existe ese funcionario en la municipalidad.", code="official_not_found", field="email")
     if "profile" in changes:
         _check_profile(code, changes["profile"])
+    if reset and changes.get("status", record.get("status")) != "active":
+        raise Conflict("Solo se restablece la contraseña de un funcionario activo.", code="official_inactive")
     fields = {k: v for k, v in changes.items() if record.get(k) != v}
-    if fields:
+    if fields or reset:
         before = {k: record.get(k) for k in fields}
         fields["updated_at"] = ctx.clock().isoformat(timespec="seconds")
         fields["updated_by"] = actor.email
+        if reset or "profile" in fields or "status" in fields:  # every session of the official ends with it
+            fields["sessions_after"] = session_cutoff()
+        after = {k: changes[k] for k in before} | ({"password_reset": True} if reset else {})
         audit = audit_row(code, actor=actor.email, profile=actor.profile, action="official.update", target=email,
-                          before=before, after={k: changes[k] for k in before})
+                          before=before, after=after)
         try:
             ctx.officials.update(code, email, fields, expect={k: record[k] for k in before if k in record},
                                  audit=audit)
@@ -99,19 +108,22 @@ def update_official(code: str, email: str, changes: dict[str, Any], actor: Offic
 
     official_changed(code, email, record, actor)
     _sync_cognito(email, record, ctx)
+    if reset:
+        ctx.cognito.reset_password(str(record.get("sub") or email))
     return public(record)
 
 
 def _sync_cognito(email: str, record: dict[str, Any], ctx: OfficialsAdmin) -> None:
-    account = ctx.cognito.attributes(email)
+    handle = str(record.get("sub") or email)  # the account's sub; the e-mail only for a record made before it
+    account = ctx.cognito.attributes(handle)
     if account is None:
         return
     profile = str(record["profile"])
     if account.get("custom:profile") != profile:
-        ctx.cognito.change_profile(email, old=str(account.get("custom:profile", "")), new=profile)
+        ctx.cognito.change_profile(handle, old=str(account.get("custom:profile", "")), new=profile)
     active = record.get("status") == "active"
     if (account.get("Enabled") == "true") != active:
-        ctx.cognito.set_enabled(email, active)
+        ctx.cognito.set_enabled(handle, active)
 
 
 def _check_profile(code: str, profile: str) -> None:

@@ -1,7 +1,8 @@
 /**
  * The admin API: every call carries the official's ID token; every error becomes an ApiError with
  * the envelope's `message`, `code`, `field` and `request_id` (docs/admin-api.md), which the pages
- * show as they are. A 401 ends the session (the token expired or was revoked).
+ * show as they are. A 401 ends the session (the token expired, or the API ended it: a profile,
+ * password or second-factor change signs the official out everywhere).
  */
 
 import { currentSession, isExpired } from "./auth.js";
@@ -57,7 +58,11 @@ async function send(method, path, { query, body, raw = false } = {}) {
     field: envelope ? envelope.field : null,
     requestId: envelope ? envelope.request_id : response.headers.get("X-Request-Id"),
   });
-  if (response.status === 401) onUnauthenticated("Su sesión expiró o ya no es válida. Inicie sesión nuevamente.");
+  if (response.status === 401) {
+    // session_ended: the account changed (profile, password, second factor); the API says what to do.
+    onUnauthenticated(error.code === "session_ended" ? error.message
+      : "Su sesión expiró o ya no es válida. Inicie sesión nuevamente.");
+  }
   throw error;
 }
 

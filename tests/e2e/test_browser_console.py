@@ -202,8 +202,8 @@ def test_another_municipality_cannot_see_the_payment(running_stack: Any, browser
 def test_a_new_deputy_treasurer_must_enrol_a_totp_app_before_anything_else(running_stack: Any, browser: Any) -> None:
     """The administrador municipal creates a tesorero subrogante; at the first sign-in the new
     official chooses a password and is then held on the second-factor page (no way around it,
-    the API refuses everything else) until a TOTP app is enrolled; from then on Cognito asks for
-    the code at every sign-in."""
+    the API refuses everything else) until a TOTP app is enrolled; the enrolment ends that session
+    and from then on Cognito asks for the code at every sign-in."""
     email = f"subrogante.{uuid.uuid4().hex[:8]}@munistgo.demo"
     created = requests.post(f"{running_stack.url('api')}/v1/admin/municipalities/13101/officials", timeout=30,
                             headers={"Authorization": f"Bearer {id_token(running_stack, ADMIN)}"},
@@ -245,9 +245,20 @@ def test_a_new_deputy_treasurer_must_enrol_a_totp_app_before_anything_else(runni
     secret = page.inner_text("#totp-secret").replace(" ", "")
     page.fill("#totp-verify-code", demo_totp.code_now(secret, margin_s=8))
     page.click("#totp-verify-code >> xpath=ancestor::form//button[@type='submit']")
-    page.click("#totp-continue")
-    page.wait_for_function("location.hash.startsWith('#/inicio')")
-    page.wait_for_selector(".page-header h1")
+    # Sessions follow enrolment: the session begun without the code ends (everywhere), and the
+    # console asks to sign in again — now Cognito asks for the code.
+    page.wait_for_selector("#email")
+    assert "segundo factor quedó activado" in page.inner_text("main")
+    refused = requests.get(f"{running_stack.url('api')}/v1/admin/me", timeout=30,
+                           headers={"Authorization": f"Bearer {token}"})
+    assert (refused.status_code, refused.json()["error"]["code"]) == (401, "session_ended")
+    page.wait_for_timeout(1100)  # a person takes longer: a sign-in in the second of the sign-out is refused
+    page.fill("#email", email)
+    page.fill("#password", "Subrogante-2027-xyz")
+    page.click("#signin-submit")
+    page.fill("#totp-code", demo_totp.code_now(secret, margin_s=8))
+    page.click("#totp-submit")
+    page.wait_for_selector("#sign-out")
     page.goto(f"{running_stack.url('console')}/#/pagos")
     page.wait_for_selector(".pager-info")
 

@@ -511,6 +511,10 @@ def test_officials_are_created_with_a_cognito_account_and_deactivated(world):
     status, body = admin(world, "get", f"{BASE}/13101/payments", new)
     assert (status, body["error"]["code"]) == (403, "second_factor_required")
     demo_totp.enroll(cognito, world["env"]["SEM_COGNITO_CLIENT_ID"], new, DEMO_PASSWORD)
+    status, body = admin(world, "get", f"{BASE}/13101/payments", new)  # the session begun without the code ends
+    assert (status, body["error"]["code"]) == (401, "session_ended")
+    time.sleep(1.05)  # the next sign-in, in a later second than the sign-out
+    world["tokens"][new] = id_token(world["facts"], new)  # with the code now
     assert admin(world, "get", f"{BASE}/13101/payments", new)[0] == 200
     status, body = admin(world, "patch", f"{BASE}/13101/officials/{new}", ADMIN, {"status": "inactive"})
     assert (status, body["status"]) == (200, "inactive")
@@ -534,8 +538,12 @@ def test_a_profile_change_takes_effect_on_the_next_request(world):
     old_token = token(world, email)
     status, body = admin(world, "patch", f"{BASE}/13101/officials/{email}", ADMIN, {"profile": "operador_rentas"})
     assert status == 200, body
-    status, body = admin(world, "get", f"{BASE}/13101/payments", email)
-    assert (status, body["error"]["code"]) == (403, "official_not_active")
+    status, body = admin(world, "get", f"{BASE}/13101/payments", email)  # the old session ended with it
+    assert (status, body["error"]["code"]) == (401, "session_ended")
+    time.sleep(1.05)
+    world["tokens"][email] = id_token(world["facts"], email)
+    status, body = admin(world, "get", "/v1/admin/me", email)  # the new profile, from the record
+    assert (status, body["profile"]) == (200, "operador_rentas")
     attributes = boto3.client("cognito-idp").admin_get_user(
         UserPoolId=world["env"]["SEM_COGNITO_USER_POOL_ID"], Username=email)["UserAttributes"]
     assert {"Name": "custom:profile", "Value": "operador_rentas"} in attributes

@@ -10,6 +10,7 @@ checked against the code here too."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -221,7 +222,14 @@ def test_an_official_who_authorizes_payments_gets_nothing_but_me_until_a_totp_ap
     assert status == 200, body
     assert json.loads(body)["totp"] == {"required": True, "enrolled": False}
 
-    demo_totp.enroll(cognito, facts["env"]["SEM_COGNITO_CLIENT_ID"], email, DEMO_PASSWORD)
+    secret = demo_totp.enroll(cognito, facts["env"]["SEM_COGNITO_CLIENT_ID"], email, DEMO_PASSWORD)
+    # Sessions follow enrolment: the session begun without the code ends with it (and stays ended).
+    for _ in range(2):
+        status, body = call(client, "get", f"/v1/admin/municipalities/{FOREIGN}/payments", token)
+        assert (status, json.loads(body)["error"]["code"]) == (401, "session_ended"), body
+    assert call(client, "get", "/v1/admin/me", token)[0] == 401
+    time.sleep(1.05)  # a session begun in the very second of the sign-out is refused too
+    token = id_token({**facts, "totp_secret": secret}, email)  # the code is asked now
     status, body = call(client, "get", f"/v1/admin/municipalities/{FOREIGN}/payments", token)
     assert status == 200, body  # a refusal is never remembered: enrolled counts at once
     assert json.loads(call(client, "get", "/v1/admin/me", token)[1])["totp"] == {"required": True, "enrolled": True}

@@ -34,7 +34,8 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         # CognitoUsers (officials admin, second factor)
         "cognito-idp:AdminAddUserToGroup", "cognito-idp:AdminCreateUser", "cognito-idp:AdminDisableUser",
         "cognito-idp:AdminEnableUser", "cognito-idp:AdminGetUser", "cognito-idp:AdminRemoveUserFromGroup",
-        "cognito-idp:AdminUpdateUserAttributes", "cognito-idp:AdminUserGlobalSignOut",
+        "cognito-idp:AdminResetUserPassword", "cognito-idp:AdminUpdateUserAttributes",
+        "cognito-idp:AdminUserGlobalSignOut",
         # KmsKeys / KmsSecrets: officials' signing keys, CA, TOTP secrets
         "kms:CreateAlias", "kms:CreateKey", "kms:Decrypt", "kms:DescribeKey", "kms:DisableKey", "kms:Encrypt",
         "kms:GetPublicKey", "kms:ScheduleKeyDeletion", "kms:Sign", "kms:TagResource",
@@ -88,8 +89,8 @@ OPERATION_ACTIONS: dict[str, set[str]] = {
     "generate_presigned_url": set(),
     **{op: {"cognito-idp:" + "".join(w.capitalize() for w in op.split("_"))} for op in (
         "admin_add_user_to_group", "admin_create_user", "admin_disable_user", "admin_enable_user",
-        "admin_get_user", "admin_remove_user_from_group", "admin_update_user_attributes",
-        "admin_user_global_sign_out")},
+        "admin_get_user", "admin_remove_user_from_group", "admin_reset_user_password",
+        "admin_update_user_attributes", "admin_user_global_sign_out")},
 }
 _CALL_PATTERNS = [re.compile(p) for p in (
     r"_call\(\s*\"([a-z_0-9]+)\"", r"self\._client\.([a-z_0-9]+)\(", r"self\._sts\.([a-z_0-9]+)\(",

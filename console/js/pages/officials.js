@@ -31,7 +31,7 @@ function profileEditor(ctx, official, slot, reload) {
   choice.addEventListener("change", () => { save.hidden = choice.value === official.profile; });
   save.addEventListener("click", () => busy(save, slot, async () => {
     await api.patch(muni(ctx.code, `/officials/${encodeURIComponent(official.email)}`), { profile: choice.value });
-    slot.ok(`Perfil de ${official.email} cambiado a ${PERFILES[choice.value]}. Rige desde su próxima acción.`);
+    slot.ok(`Perfil de ${official.email} cambiado a ${PERFILES[choice.value]}. Su sesión terminó: ingresará de nuevo con el perfil nuevo.`);
     reload();
   }));
   return h("div", { class: "color-row" }, choice, save);
@@ -42,7 +42,7 @@ function statusButton(ctx, official, slot, reload) {
   const button = h("button", { type: "button", class: active ? "btn btn-small btn-danger" : "btn btn-small",
     text: active ? "Desactivar" : "Reactivar" });
   button.addEventListener("click", () => {
-    if (active && !window.confirm(`¿Desactivar a ${official.name}? Perderá el acceso de inmediato.`)) return;
+    if (active && !window.confirm(`¿Desactivar a ${official.name}? Perderá el acceso y su sesión terminará de inmediato.`)) return;
     busy(button, slot, async () => {
       await api.patch(muni(ctx.code, `/officials/${encodeURIComponent(official.email)}`), { status: active ? "inactive" : "active" });
       slot.ok(active ? `${official.email} fue desactivado(a).` : `${official.email} fue reactivado(a).`);

@@ -1,5 +1,6 @@
 /** Second factor: the profiles that authorize payments enrol a TOTP app (Cognito
- * AssociateSoftwareToken → VerifySoftwareToken → SetUserMFAPreference). */
+ * AssociateSoftwareToken → VerifySoftwareToken → SetUserMFAPreference); the official then signs
+ * in again, with the code (the API ends the sessions begun without it). */
 
 import { confirmTotp, startTotp } from "../auth.js";
 import { h, field } from "../dom.js";
@@ -24,7 +25,14 @@ export async function render(root, ctx) {
       event.preventDefault();
       busy(verify, slot, async () => {
         await confirmTotp(code.value.trim());
-        await ctx.refreshMe();
+        // Sessions follow enrolment: the API ends every session begun without the code, this one
+        // included. Reading /me makes it do so now; the 401 leads to the sign-in, which asks for the code.
+        try {
+          await ctx.refreshMe();
+        } catch (error) {
+          if (error.status === 401) return;
+          throw error;
+        }
         slot.ok("Segundo factor activado. Desde su próximo ingreso se le pedirá el código.");
         secretBox.replaceChildren(h("button", { type: "button", class: "btn btn-primary", id: "totp-continue",
           text: "Continuar a la consola", onclick: () => ctx.navigate("inicio") }));
