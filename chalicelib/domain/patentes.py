@@ -2,8 +2,11 @@
 
 - Comercial, industrial and provisoria: rate per mille (set by the municipality between 2,5‰ and
   5‰, possibly per zone) × capital propio, at least 1 UTM and at most 8.000 UTM, rounded.
-- Profesional and micro empresa familiar (Ley 19.749): a yearly amount in UTM from the municipal
-  tariff (seeded, unverified), rounded.
+- Profesional: a yearly amount in UTM from the municipal tariff (seeded, unverified), rounded.
+- Micro empresa familiar (Ley 19.749; DL 3063 art. 26): the law exempts it from prior permits
+  but sets no special tariff, so its patente follows art. 24 on its capital propio like a
+  comercial one — unless the municipality's ordinance sets a tariff (municipal data, with its
+  source), which then applies.
 - Exempt entities (art. 27, e.g. non-profits): 0, with the reason.
 - Two semesters due 31 January and 31 July: first = yearly − yearly // 2, second = yearly // 2,
   so they add up exactly.
@@ -79,7 +82,7 @@ class PatenteRules:
         _check_rate(self.rate_per_mille, "rate_per_mille")
         for zone, rate in self.zone_rates.items():
             _check_rate(rate, f"zone_rates.{zone}")
-        for kind in (PatenteKind.PROFESIONAL, PatenteKind.MICRO_EMPRESA_FAMILIAR):
+        for kind in (PatenteKind.PROFESIONAL,):
             if kind not in self.fixed_tariffs:
                 raise InvalidInput(
                     f"Falta la tarifa municipal de la patente {kind.value}.",
@@ -234,8 +237,16 @@ def compute_patente(request: PatenteRequest, tables: ReferenceTables, rules: Pat
     if request.exempt_reason is not None:
         yearly = 0
         breakdown["exempt"] = {"legal_basis": "DL 3063 art. 27", "reason": request.exempt_reason}
-    elif request.kind in CAPITAL_KINDS:
-        assert request.capital_propio is not None  # checked by PatenteRequest
+    elif request.kind in CAPITAL_KINDS or (
+        request.kind is PatenteKind.MICRO_EMPRESA_FAMILIAR and request.kind not in rules.fixed_tariffs
+    ):
+        if request.capital_propio is None:
+            raise InvalidInput(
+                "Para esta patente se requiere el capital propio (DL 3063 art. 24; la municipalidad no tiene "
+                "tarifa de ordenanza para micro empresa familiar).",
+                code="capital_required",
+                field="capital_propio",
+            )
         rate = rules.rate_for(request.zone)
         exact_value = mul(request.capital_propio, rate, Decimal("0.001"))
         minimum = mul(rules.minimum_utm, utm.value)
@@ -247,6 +258,12 @@ def compute_patente(request: PatenteRequest, tables: ReferenceTables, rules: Pat
             {
                 "legal_basis": (
                     "DL 3063 art. 24: tasa por mil del capital propio, mínimo 1 UTM, máximo 8.000 UTM"
+                    + (
+                        "; micro empresa familiar: art. 26 la exime de permisos previos, sin tarifa especial "
+                        "(sin tarifa de ordenanza municipal)"
+                        if request.kind is PatenteKind.MICRO_EMPRESA_FAMILIAR
+                        else ""
+                    )
                 ),
                 "rate_per_mille": decimal_text(rate),
                 "capital_propio": request.capital_propio,
@@ -269,6 +286,7 @@ def compute_patente(request: PatenteRequest, tables: ReferenceTables, rules: Pat
         yearly = to_pesos(exact_value)
         rounding.append({"step": "patente anual", "exact": decimal_text(exact_value), "pesos": yearly})
         breakdown["tariff"] = {
+            "legal_basis": "tarifa de la ordenanza municipal",
             "utm": decimal_text(tariff.utm),
             "source": tariff.source,
             "verified": tariff.verified,

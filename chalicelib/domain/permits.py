@@ -14,15 +14,22 @@ from the line before it; see ``money``):
      times the January UTM, rounded.
 2. New vehicle (first permit): line 1 × (13 − month of purchase) / 12, i.e. the months left in the
    year counting the month of purchase (March → 10/12), rounded.
-3. Electric or plug-in hybrid of model year ≥ 2021 (Ley 21.505): the previous line × the
-   schedule's percent for its permit year number n = permit year − model year + 1 (n < 1 counts as
-   1): n = 1–2 → 0%, 3–4 → 25%, 5–6 → 50%, 7–8 → 75%, then 100%; rounded.
+3. Electric or plug-in hybrid manufactured in 2021 or later (Ley 21.505, art. 2° transitorio):
+   the previous line × the percent of the PERMIT'S CALENDAR YEAR, counted from 1 February 2023
+   for every eligible vehicle whatever its model year: permits 2023–2024 → 0% (exempt),
+   2025–2026 → 25%, 2027–2028 → 50%, 2029–2030 → 75%, from 2031 → 100%; before 2023 there is
+   no benefit (100%). Rounded.
 4. Installments: full = the last line; first = full − full // 2 (an odd peso goes to the first);
-   second = full // 2 readjusted by the IPC variation of February through June of the permit year
-   (compounded, one decimal, floored at zero), rounded. first + (second before readjustment) =
-   full exactly.
+   second = full // 2 readjusted by the point-to-point IPC variation between February and June
+   of the permit year (index of June / index of February − 1, i.e. the compounded monthly
+   variations of March through June; one decimal, floored at zero), rounded (DL 3063 art. 15:
+   the second installment is readjusted by the IPC variation between February and June; the
+   2022 adjustment published as 5,5% equals June/February 2022 — see docs/domain.md).
+   first + (second before readjustment) = full exactly.
 5. Late payment, when a payment date after the installment's deadline is given (Código
-   Tributario art. 53; see ``late_payment``): IPC readjustment, then 1,5% per month or fraction.
+   Tributario art. 53; see ``late_payment``): IPC readjustment, then the interest of the rule in
+   force on the payment date (1,5% per month or fraction up to 31-12-2024; from 1-1-2025 the
+   daily rate of each semester, Ley 21.713).
 6. Distribution: FCM share = total × 62,5%, rounded; municipal share = total − FCM share.
 """
 
@@ -53,7 +60,6 @@ from chalicelib.domain.money import (
     div,
     format_date,
     mul,
-    percent_text,
     split_in_halves,
     to_pesos,
 )
@@ -61,6 +67,11 @@ from chalicelib.domain.permit_rules import ClassRule, PermitRules, TariffMethod,
 from chalicelib.domain.units import IpcAdjustment, ReferenceTables, UtmValue, YearMonth
 
 MIN_MODEL_YEAR: Final = 1900
+EV_LAW: Final = "Ley 21.505, art. 2° transitorio"
+SECOND_INSTALLMENT_LAW: Final = (
+    "DL 3063 art. 15: segunda cuota reajustada según la variación del IPC entre febrero y junio del año "
+    "(índice de junio / índice de febrero − 1)"
+)
 
 
 class Installment(StrEnum):
@@ -359,10 +370,10 @@ def compute_permit(request: PermitRequest, tables: ReferenceTables, rules: Permi
         steps.line(label, selected)
 
     late = _late(request, class_rule, rules, tables, selected, breakdown)
-    if late is not None and late.ipc is not None and late.ipc.projected:
+    if late is not None and late.projected:
         estimated = True
     total = selected + (late.total if late is not None else 0)
-    if late is not None and late.months > 0:
+    if late is not None and late.late:
         steps.rounding.append(
             {
                 "step": "reajuste art. 53",
@@ -374,9 +385,7 @@ def compute_permit(request: PermitRequest, tables: ReferenceTables, rules: Permi
             {"step": "intereses art. 53", "exact": decimal_text(late.interest_exact), "pesos": late.interest}
         )
         steps.line("Reajuste IPC por pago atrasado (art. 53 Código Tributario)", late.readjustment)
-        steps.line(
-            f"Intereses {percent_text(late.interest_rate)} mensual × {late.months} mes(es)", late.interest
-        )
+        steps.line(late.interest_label(), late.interest)
 
     fcm = steps.round("participación Fondo Común Municipal", mul(total, rules.fcm_share))
     municipal = total - fcm
@@ -550,28 +559,44 @@ def _apply_ev_schedule(
     if request.model_year < rules.ev_min_model_year:
         breakdown["electric"] = {
             "applies": False,
-            "reason": f"año del modelo anterior a {rules.ev_min_model_year} (Ley 21.505)",
+            "legal_basis": EV_LAW,
+            "reason": f"año de fabricación anterior a {rules.ev_min_model_year} (Ley 21.505, art. 2° transitorio)",
         }
         return amount
-    year_number = max(1, request.year - request.model_year + 1)
-    percent = rules.ev_percent(year_number)
+    stage = rules.ev_stage(request.year)
+    if stage is None:
+        first_year = min(s.first_year for s in rules.ev_schedule)
+        reason = (
+            f"la rebaja rige para los permisos desde {first_year}"
+            if request.year < first_year
+            else "el período de rebaja de la ley terminó: paga el permiso completo"
+        )
+        breakdown["electric"] = {"applies": False, "legal_basis": EV_LAW, "reason": reason,
+                                 "permit_year": request.year}
+        return amount
+    percent = stage.percent
     exact_value = mul(amount, percent, Decimal("0.01"))
     result = steps.round("rebaja vehículo eléctrico", exact_value)
     breakdown["electric"] = {
         "applies": True,
-        "legal_basis": "Ley 21.505",
+        "legal_basis": EV_LAW,
         "propulsion": request.propulsion.value,
         "model_year": request.model_year,
-        "permit_year_number": year_number,
-        "year_number_rule": "año del permiso − año del modelo + 1 (mínimo 1)",
+        "permit_year": request.year,
+        "law_years": f"{stage.first_year}–{stage.last_year}",
+        "year_rule": (
+            "años calendario contados desde el 01-02-2023 para todo vehículo elegible (fabricado desde "
+            f"{rules.ev_min_model_year}), cualquiera sea su año de fabricación"
+        ),
         "percent_paid": decimal_text(percent),
+        "base": amount,
         "exact": decimal_text(exact_value),
         "amount": result,
     }
     label = (
-        "Exento (vehículo eléctrico)"
+        f"Exento (vehículo eléctrico, permisos {stage.first_year}–{stage.last_year})"
         if percent == 0
-        else f"Vehículo eléctrico: paga {decimal_text(percent)}%"
+        else f"Vehículo eléctrico: paga {decimal_text(percent)}% (permisos {stage.first_year}–{stage.last_year})"
     )
     steps.line(label, result)
     return result
@@ -621,6 +646,8 @@ def _installments(
     exact_value = mul(second_base, ipc.factor)
     second = steps.round("segunda cuota reajustada por IPC", exact_value)
     info["second_ipc"] = ipc.to_json()
+    info["second_readjustment_basis"] = SECOND_INSTALLMENT_LAW
+    info["second_readjustment_percent"] = str(ipc.applied_percent)
     info["second_exact"] = decimal_text(exact_value)
     info["second"] = second
     return first, second, ipc
@@ -651,7 +678,7 @@ def _late(
     late = late_payment(
         amount, due, request.payment_date, tables, monthly_rate=rules.late_interest_monthly_rate
     )
-    if late.months == 0:
+    if not late.late:
         breakdown["late_payment"] = {
             "applies": False,
             "due_date": due.isoformat(),
