@@ -29,7 +29,7 @@ def municipality_index() -> str:
 
 
 def reference_table(name: str) -> str:
-    """Partition of a monthly reference table (`UTM`, `IPC`), sk = `YYYY-MM`."""
+    """Partition of a monthly reference table (`UTM`, `IPC`, `TASA`), sk = `YYYY-MM`."""
     return f"{PLATFORM}#REF#{name}"
 
 

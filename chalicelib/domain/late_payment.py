@@ -130,7 +130,8 @@ class LatePayment:
                 for s in self.segments
             )
             return f"Intereses art. 53 ({rates})"
-        return f"Intereses {decimal_text(mul(self.interest_rate, 100)).replace('.', ',')}% mensual × {self.months} mes(es)"
+        monthly = decimal_text(mul(self.interest_rate, 100)).replace(".", ",")
+        return f"Intereses {monthly}% mensual × {self.months} mes(es)"
 
     def to_json(self, amount: int) -> dict[str, object]:
         """The surcharge steps, enough to redo them by hand."""

@@ -153,7 +153,9 @@ INTEREST_RATE_RECORDS: Final[list[dict[str, object]]] = [
     {
         "month": "2025-07",
         "annual_percent": "8.00",
-        "source": "SII Res. Ex. N° 75 de 2025: diaria 0,0222222222% = 8,00% / 360 (citada por nubox.com, regfollower.com)",
+        "source": (
+            "SII Res. Ex. N° 75 de 2025: diaria 0,0222222222% = 8,00% / 360 (citada por nubox.com, regfollower.com)"
+        ),
         "projected": False,
     },
     {

@@ -1,7 +1,8 @@
 """Permiso de circulación: worked examples by hand, invariants, and every bad input's error.
 
 UTM used (seed): January 2024 = $64.666 and January 2025 = $67.429 (published); January 2026 =
-$69.751 (published; SII's 2026 minimum permit $34.876 = ½ UTM); January 2027 = $72.153 (projected). Bracket edges for 2024: 60 UTM = $3.879.960,
+$69.751 (published; SII's 2026 minimum permit $34.876 = ½ UTM); January 2027 = $72.153
+(projected). Bracket edges for 2024: 60 UTM = $3.879.960,
 120 UTM = $7.759.920, 250 UTM = $16.166.500, 400 UTM = $25.866.400.
 """
 
