@@ -1,6 +1,6 @@
 """The UTM, IPC and semestral interest-rate (`TASA`) tables by month: read as the domain's
-`ReferenceTables`, edited by the central administrator. An edit never overwrites history: the previous value is kept as a
-`HIST#` row beside the current one."""
+`ReferenceTables`, edited by the central administrator. An edit never overwrites history: the
+previous value is kept as a `HIST#` row beside the current one."""
 
 from __future__ import annotations
 
