@@ -240,3 +240,34 @@ def late_payment(
     return LatePayment(
         due, paid, months, ipc, readjustment, to_pesos(interest_exact), monthly_rate, readjustment_exact, interest_exact
     )
+
+
+def surcharge_installments(
+    installments: list[dict[str, object]],
+    paid: date | None,
+    tables: ReferenceTables,
+    *,
+    monthly_rate: Decimal = Decimal("0.015"),
+    field: str = "payment_date",
+) -> bool:
+    """Add art. 53 readjustment and interest to each installment ``{"due", "amount"}`` already due on ``paid``.
+
+    Each installment gains ``late_payment`` (the steps, or None when on time) and ``amount_due``
+    (amount + readjustment + interest). Returns True if a projected IPC month or rate was used.
+    Art. 53 governs the late payment of any "impuestos o contribuciones"; the platform applies it
+    to patentes (a municipal tax) and to aseo installments alike (see docs/domain.md).
+    """
+    projected = False
+    for installment in installments:
+        amount = installment["amount"]
+        due = date.fromisoformat(str(installment["due"]))
+        assert isinstance(amount, int)
+        if paid is None or paid <= due or amount == 0:
+            installment["late_payment"] = None
+            installment["amount_due"] = amount
+            continue
+        late = late_payment(amount, due, paid, tables, monthly_rate=monthly_rate, field=field)
+        projected = projected or late.projected
+        installment["late_payment"] = late.to_json(amount)
+        installment["amount_due"] = amount + late.total
+    return projected

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
 from chalicelib.domain.checks import (
     MAX_CAPITAL_PESOS,
+    require_date,
     require_decimal,
     require_enum,
     require_mapping,
@@ -32,6 +34,7 @@ from chalicelib.domain.checks import (
     require_year,
 )
 from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.late_payment import surcharge_installments
 from chalicelib.domain.money import ROUNDING_RULE_TEXT, decimal_text, mul, split_in_halves, to_pesos
 from chalicelib.domain.permit_rules import MonthDay
 from chalicelib.domain.units import ReferenceTables, YearMonth
@@ -144,6 +147,7 @@ class PatenteRequest:
     capital_propio: int | None = None
     zone: str | None = None
     exempt_reason: str | None = None
+    payment_date: date | None = None
 
     def __post_init__(self) -> None:
         kind = require_enum(
@@ -168,9 +172,10 @@ class PatenteRequest:
 
     @classmethod
     def parse(cls, body: object) -> PatenteRequest:
-        """A request from the JSON body ``{"kind", "capital_propio", "year", "zone"?, "exempt_reason"?}``."""
+        """A request from the JSON body ``{"kind", "capital_propio", "year", "zone"?, "exempt_reason"?,
+        "payment_date"?}``."""
         data = require_mapping(body, field="body")
-        unknown = sorted(set(data) - {"kind", "capital_propio", "year", "zone", "exempt_reason"})
+        unknown = sorted(set(data) - {"kind", "capital_propio", "year", "zone", "exempt_reason", "payment_date"})
         if unknown:
             raise InvalidInput(f"Campo no reconocido: {unknown[0]}.", code="unknown_field", field=unknown[0])
         if "year" not in data:
@@ -205,6 +210,9 @@ class PatenteRequest:
             ),
             zone=zone,
             exempt_reason=reason,
+            payment_date=None
+            if data.get("payment_date") is None
+            else require_date(data["payment_date"], field="payment_date"),
         )
 
 
@@ -297,16 +305,20 @@ def compute_patente(request: PatenteRequest, tables: ReferenceTables, rules: Pat
         {"semester": 1, "due": rules.semester_dues[0].in_year(request.year).isoformat(), "amount": first},
         {"semester": 2, "due": rules.semester_dues[1].in_year(request.year).isoformat(), "amount": second},
     ]
+    estimated = utm.projected
+    if request.payment_date is not None:
+        breakdown["payment_date"] = request.payment_date.isoformat()
+        estimated = surcharge_installments(installments, request.payment_date, tables) or estimated
     breakdown.update(
         {
             "amount": yearly,
             "semester_split": "primer semestre = anual − anual // 2; segundo = anual // 2",
             "installments": installments,
             "rounding_steps": rounding,
-            "estimated": utm.projected,
+            "estimated": estimated,
         }
     )
-    return PatenteResult(yearly, installments, utm.projected, breakdown)
+    return PatenteResult(yearly, installments, estimated, breakdown)
 
 
 def _check_rate(rate: Decimal, field_name: str) -> None:

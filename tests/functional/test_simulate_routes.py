@@ -127,6 +127,18 @@ def test_a_month_without_published_ipc_is_refused_naming_it(api):
     assert "2026-03" in body["error"]["message"]
 
 
+def test_a_late_patente_semester_through_the_route_shows_art_53_steps(api):
+    # 2025, 5‰ × 40.000.000: 1st semester 100.000 due 31-01-2025, paid 02-03-2025 → 900 + 683 → 101.583
+    status, body = post(api, "/v1/municipalities/13101/patentes/simulate",
+                        {"kind": "comercial", "capital_propio": 40_000_000, "year": 2025,
+                         "payment_date": "2025-03-02"})
+    assert status == 200, body
+    first = body["installments"][0]
+    assert first["amount_due"] == 101_583
+    assert first["late_payment"]["semesters"][0]["annual_percent"] == "8.12"
+    assert body["installments"][1]["late_payment"] is None
+
+
 def test_micro_empresa_familiar_patente_follows_art_24_on_capital(api):
     # No ordinance tariff seeded: 5‰ × $30.000.000 = $150.000 (art. 24), two semesters of $75.000
     status, body = post(api, "/v1/municipalities/13101/patentes/simulate",

@@ -178,3 +178,18 @@ def test_micro_empresa_familiar_without_ordinance_tariff_needs_its_capital(
         compute_patente(PatenteRequest.parse({"kind": "micro_empresa_familiar", "year": 2024}), tables, patente_rules)
     assert (error.value.code, error.value.field) == ("capital_required", "capital_propio")
     assert "art. 24" in error.value.message
+
+
+def test_a_late_semester_carries_art_53_readjustment_and_daily_interest() -> None:
+    tables, rules = reference_data.reference_tables(), reference_data.patente_rules()
+    # 2025, 5‰ × 40.000.000 = 200.000: semesters 100.000 due 31-01-2025 and 31-07-2025; paid 02-03-2025:
+    #   30 days late; IPC dec 2024 −0,2 · jan 2025 1,1 → 0,998 × 1,011 − 1 = 0,9% → readjustment 900;
+    #   interest 100.900 × 8,12% / 360 × 30 = 682,76 → 683; due 101.583. The 2nd semester is not due yet.
+    body = {"kind": "comercial", "capital_propio": 40_000_000, "year": 2025, "payment_date": "2025-03-02"}
+    result = compute_patente(PatenteRequest.parse(body), tables, rules)
+    first, second = result.installments
+    late = first["late_payment"]
+    assert isinstance(late, dict)
+    assert (late["readjustment"], late["interest"], late["days_late"]) == (900, 683, 30)
+    assert first["amount_due"] == 101_583
+    assert (second["late_payment"], second["amount_due"]) == (None, 100_000)
