@@ -59,6 +59,8 @@ class PatenteSimulationIn(Strict):
     year: int
     zone: str | None = None
     exempt_reason: str | None = None
+    payment_date: date | None = Field(
+        default=None, description="Fecha de pago: los semestres vencidos llevan reajuste e intereses (art. 53).")
 
 
 class SimulationOut(BaseModel):
