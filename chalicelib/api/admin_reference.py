@@ -12,7 +12,7 @@ from chalicelib.api.admin_auth import current_official
 from chalicelib.api.http import api_view, json_response, parse_body
 from chalicelib.api.models import Strict
 from chalicelib.domain.errors import InvalidInput, NotFound
-from chalicelib.services import reference_admin
+from chalicelib.services import reference_admin, reference_import
 from chalicelib.services.auth import require
 from chalicelib.services.permissions import Permission
 
@@ -75,3 +75,53 @@ def put_reference(table: str, month: str) -> Response:
 
 
 
+
+
+class ImportIn(Strict):
+    """Which month to import from the CMF's API."""
+
+    month: str = Field(pattern=r"^\d{4}-\d{2}$", description="Mes a importar, AAAA-MM.")
+
+
+def _importable(table: str) -> Literal["UTM", "IPC"]:
+    name = _table(table)
+    if name == "TASA":
+        raise InvalidInput("La tasa semestral la fija una resolución del SII: ingrésela con su fuente.",
+                           code="not_importable", field="table")
+    return name
+
+
+@bp.route("/v1/admin/reference/{table}/import", methods=["POST"], cors=True)
+@api_view
+def import_reference(table: str) -> Response:
+    """Import a month of UTM or IPC from the CMF's API; it waits for confirmation before any rule uses it."""
+    official = current_official(bp.current_request)
+    require(official, Permission.REFERENCE_EDIT)
+    name = _importable(table)
+    body = parse_body(bp.current_request, ImportIn)
+    result = reference_import.import_month(name, body.month, client=wiring.cmf_client(),
+                                           references=wiring.references(), audit=wiring.audit_log(),
+                                           actor=official.email, profile=official.profile)
+    return json_response({"table": name, **result})
+
+
+@bp.route("/v1/admin/reference/{table}/pending", methods=["GET"], cors=True)
+@api_view
+def list_pending(table: str) -> Response:
+    """Imported months waiting for the central administrator's confirmation."""
+    official = current_official(bp.current_request)
+    require(official, Permission.REFERENCE_READ)
+    name = _importable(table)
+    return json_response({"table": name, "months": reference_import.pending(name, wiring.references())})
+
+
+@bp.route("/v1/admin/reference/{table}/{month}/confirm", methods=["POST"], cors=True)
+@api_view
+def confirm_reference(table: str, month: str) -> Response:
+    """Confirm an imported month: from now on the rules use it."""
+    official = current_official(bp.current_request)
+    require(official, Permission.REFERENCE_EDIT)
+    name = _importable(table)
+    saved = reference_import.confirm_month(name, month, references=wiring.references(), audit=wiring.audit_log(),
+                                           actor=official.email, profile=official.profile)
+    return json_response({"table": name, "month": saved})
