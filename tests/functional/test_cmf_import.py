@@ -23,7 +23,7 @@ def cmf():
         yield simulator
 
 
-@pytest.fixture()
+@pytest.fixture
 def env(shared_demo_stack_with_users, cmf, monkeypatch):
     from chalice.test import Client
 
@@ -54,9 +54,11 @@ def test_cmf_numbers_are_read_in_chilean_notation(text, value):
 def test_client_reads_published_months_and_none_for_unpublished(cmf):
     client = CmfClient(cmf.url, KEY)
     utm = client.month("utm", YearMonth(2026, 1))
-    assert utm is not None and utm.value == 69_751
+    assert utm is not None
+    assert utm.value == 69_751
     ipc = client.month("ipc", YearMonth(2025, 1))
-    assert ipc is not None and ipc.value == Decimal("1.1")
+    assert ipc is not None
+    assert ipc.value == Decimal("1.1")
     assert client.month("ipc", YearMonth(2026, 3)) is None  # not published in the simulator yet
 
 
