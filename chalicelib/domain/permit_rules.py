@@ -26,6 +26,8 @@ class VehicleClass(StrEnum):
     LIGHT = "light"
     """Automóviles, station wagons, camionetas and other light vehicles valued by SII."""
     MOTORCYCLE = "motorcycle"
+    MOPED = "moped"
+    """Motonetas, bicimotos and bicicletas con motor: due 30 September."""
     TAXI = "taxi"
     BUS = "bus"
     TRUCK = "truck"

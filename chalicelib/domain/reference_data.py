@@ -213,6 +213,17 @@ PERMIT_RULES: Final[dict[str, object]] = {
             "verified": False,
         },
         {
+            "vehicle_class": "moped",
+            "method": "scale",
+            "deadline": "09-30",
+            "second_installment_due": None,
+            "source": (
+                "motonetas, bicimotos y bicicletas con motor: plazo 30 sep (verificado); cálculo por tasación "
+                "como las motocicletas: supuesto, no verificado; cuotas: según calendario municipal"
+            ),
+            "verified": False,
+        },
+        {
             "vehicle_class": "taxi",
             "method": "fixed_utm",
             "fixed_utm": "1",

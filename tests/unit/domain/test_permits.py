@@ -562,3 +562,32 @@ def test_ev_benefit_goes_by_the_permit_year_never_the_model_year(
     # combustion × percent, rounded half up (exact integer arithmetic)
     assert ev.amounts["full"] == (combustion.amounts["full"] * expected_percent * 2 + 100) // 200
     assert ev.amount <= combustion.amount
+
+
+def test_mopeds_fall_due_on_30_september(tables: ReferenceTables, rules: PermitRules) -> None:
+    # motonetas, bicimotos, bicicletas con motor: 2025 minimum ½ UTM = $33.715, due 30-09-2025;
+    # paid 01-10-2025: 1 day at the 2nd-semester 2025 rate on the readjusted amount
+    body = {"vehicle_class": "moped", "tasacion": 500_000, "year": 2025, "payment_date": "2025-09-30"}
+    on_time = compute_permit(PermitRequest.parse(body), tables, rules)
+    assert on_time.amount == 33_715
+    late = compute_permit(PermitRequest.parse({**body, "payment_date": "2025-10-01"}), tables, rules)
+    breakdown = late.breakdown["late_payment"]
+    assert isinstance(breakdown, dict)
+    assert (breakdown["due_date"], breakdown["days_late"]) == ("2025-09-30", 1)
+
+
+def test_a_municipality_can_put_taxis_on_an_installment_calendar(tables: ReferenceTables) -> None:
+    # Installments of taxis, buses and cargo vehicles follow each municipality's calendar: an override
+    # gives the class a second due date (here 31 August); the seed has none.
+    seeded = reference_data.permit_rules()
+    with pytest.raises(RuleRefused):
+        compute_permit(PermitRequest.parse({"vehicle_class": "taxi", "year": 2025, "installment": "first"}),
+                       tables, seeded)
+    rules = reference_data.permit_rules({"classes": [{"vehicle_class": "taxi", "second_installment_due": "08-31"}]})
+    result = compute_permit(PermitRequest.parse({"vehicle_class": "taxi", "year": 2025, "installment": "second"}),
+                            tables, rules)
+    # 1 UTM 2025 = 67.429 → first 33.715, second 33.714 × (IPC mar–jun 2025 0,5%) = 33.882,57 → 33.883
+    assert result.amounts == {"full": 67_429, "first": 33_715, "second": 33_883}
+    installments = result.breakdown["installments"]
+    assert isinstance(installments, dict)
+    assert (installments["first_due"], installments["second_due"]) == ("2025-05-31", "2025-08-31")
