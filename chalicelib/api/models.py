@@ -48,6 +48,8 @@ class PermitSimulationIn(Strict):
     new_vehicle: NewVehicleIn | None = None
     payment_date: date | None = None
     capacity_kg: int | None = Field(default=None, description="Capacidad de carga (camiones).")
+    back_years: list[int] | None = Field(
+        default=None, description="Años anteriores no pagados: cada uno se calcula reajustado y con intereses.")
 
 
 class PatenteSimulationIn(Strict):

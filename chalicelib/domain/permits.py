@@ -35,7 +35,7 @@ from the line before it; see ``money``):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -67,6 +67,8 @@ from chalicelib.domain.permit_rules import ClassRule, PermitRules, TariffMethod,
 from chalicelib.domain.units import IpcAdjustment, ReferenceTables, UtmValue, YearMonth
 
 MIN_MODEL_YEAR: Final = 1900
+MIN_BACK_YEAR: Final = 2000
+MAX_BACK_YEARS: Final = 30
 EV_LAW: Final = "Ley 21.505, art. 2° transitorio"
 SECOND_INSTALLMENT_LAW: Final = (
     "DL 3063 art. 15: segunda cuota reajustada según la variación del IPC entre febrero y junio del año "
@@ -116,6 +118,8 @@ class PermitRequest:
     new_vehicle: NewVehicle | None = None
     payment_date: date | None = None
     capacity_kg: int | None = None
+    back_years: tuple[int, ...] = ()
+    """Earlier permit years the plate skipped: each is owed (readjusted, with interest) before this one."""
 
     def __post_init__(self) -> None:
         # Frozen: a plain-string enum value is normalized to the member through object.__setattr__.
@@ -159,6 +163,21 @@ class PermitRequest:
                 maximum=MAX_CAPACITY_KG,
                 what="La capacidad de carga (kg)",
             )
+        for back in self.back_years:
+            if not isinstance(back, int) or isinstance(back, bool) or not MIN_BACK_YEAR <= back < self.year:
+                raise InvalidInput(
+                    f"Cada año adeudado debe ser anterior al año del permiso y desde {MIN_BACK_YEAR}.",
+                    code="invalid_back_years",
+                    field="back_years",
+                )
+        if len(set(self.back_years)) != len(self.back_years):
+            raise InvalidInput("Hay años adeudados repetidos.", code="invalid_back_years", field="back_years")
+        if self.back_years and self.payment_date is None:
+            raise InvalidInput(
+                "Para calcular los permisos adeudados de años anteriores indique la fecha de pago.",
+                code="payment_date_required",
+                field="payment_date",
+            )
         if self.propulsion is not Propulsion.COMBUSTION and self.model_year is None:
             raise InvalidInput(
                 "Para vehículos eléctricos o híbridos enchufables se requiere el año del modelo.",
@@ -180,6 +199,7 @@ class PermitRequest:
             "new_vehicle",
             "payment_date",
             "capacity_kg",
+            "back_years",
         }
         unknown = sorted(set(data) - known)
         if unknown:
@@ -254,6 +274,7 @@ class PermitRequest:
                 maximum=MAX_CAPACITY_KG,
                 what="La capacidad de carga (kg)",
             ),
+            back_years=_back_years(data.get("back_years")),
         )
 
     def to_json(self) -> dict[str, object]:
@@ -270,6 +291,7 @@ class PermitRequest:
             else {"net_invoice_value": self.new_vehicle.net_invoice_value, "month": self.new_vehicle.month},
             "payment_date": None if self.payment_date is None else self.payment_date.isoformat(),
             "capacity_kg": self.capacity_kg,
+            "back_years": list(self.back_years),
         }
 
 
@@ -687,6 +709,42 @@ def _late(
         return late
     breakdown["late_payment"] = {"applies": True, **late.to_json(amount)}
     return late
+
+
+def _back_years(value: object) -> tuple[int, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or len(value) > MAX_BACK_YEARS:
+        raise InvalidInput(
+            f"back_years debe ser una lista de hasta {MAX_BACK_YEARS} años.", code="invalid_back_years",
+            field="back_years",
+        )
+    return tuple(
+        require_int(y, field="back_years", code="invalid_back_years", minimum=MIN_BACK_YEAR, maximum=MAX_YEAR,
+                    what="El año adeudado")
+        for y in value
+    )
+
+
+def compute_back_years(request: PermitRequest, tables: ReferenceTables, rules: PermitRules) -> dict[str, object]:
+    """The earlier permits a plate skipped, each as due on its own deadline and paid on ``payment_date``
+    with art. 53 readjustment and interest (DL 3063: the new permit is granted only once they are paid).
+    """
+    owed: list[dict[str, object]] = []
+    estimated = False
+    for year in sorted(request.back_years):
+        back = replace(request, year=year, installment=Installment.FULL, new_vehicle=None, back_years=())
+        result = compute_permit(back, tables, rules)
+        estimated = estimated or result.estimated
+        owed.append({"year": year, "amount": result.amount, "permit": result.amounts["full"],
+                     "late_payment": result.breakdown.get("late_payment"), "lines": result.breakdown["lines"]})
+    return {
+        "rule": "los permisos de años anteriores no pagados se pagan, reajustados y con intereses (art. 53), "
+                "antes del permiso del año",
+        "years": owed,
+        "total": sum(int(str(o["amount"])) for o in owed),
+        "estimated": estimated,
+    }
 
 
 def permit_response_body(result: PermitResult) -> dict[str, object]:

@@ -108,6 +108,17 @@ def test_late_payment_in_2026_uses_the_first_semester_2026_rate(api):
     assert body["breakdown"]["late_payment"]["semesters"][0]["daily_percent"] == "0.022"
 
 
+def test_back_year_permits_are_listed_with_their_surcharges(api):
+    status, body = post(api, "/v1/municipalities/13101/permits/simulate",
+                        {"vehicle_class": "light", "tasacion": 10_000_000, "year": 2026,
+                         "payment_date": "2026-04-15", "back_years": [2025]})
+    assert status == 200, body
+    (back,) = body["back_years"]["years"]
+    assert (back["year"], back["permit"]) == (2025, 178_628)
+    assert back["amount"] > back["permit"]
+    assert body["back_years"]["total"] == back["amount"]
+
+
 def test_second_installment_2025_is_readjusted_february_to_june(api):
     # 89.314 × (1 + mar 0,5 · abr 0,2 · may 0,2 · jun −0,4 → 0,5%) = 89.760,57 → $89.761
     status, body = post(api, "/v1/municipalities/13101/permits/simulate",

@@ -591,3 +591,36 @@ def test_a_municipality_can_put_taxis_on_an_installment_calendar(tables: Referen
     installments = result.breakdown["installments"]
     assert isinstance(installments, dict)
     assert (installments["first_due"], installments["second_due"]) == ("2025-05-31", "2025-08-31")
+
+
+def test_back_year_permits_are_each_readjusted_with_interest(tables: ReferenceTables, rules: PermitRules) -> None:
+    from chalicelib.domain.permits import compute_back_years
+
+    # 2026 permit paid 15-04-2026 by a plate that skipped 2025: the 2025 permit (178.628, due 31-03-2025)
+    # is owed with art. 53: IPC feb 2025–feb 2026 and 380 days of interest across three semesters.
+    request = PermitRequest.parse({"vehicle_class": "light", "tasacion": 10_000_000, "year": 2026,
+                                   "payment_date": "2026-04-15", "back_years": [2025]})
+    owed = compute_back_years(request, tables, rules)
+    years = owed["years"]
+    assert isinstance(years, list)
+    (back,) = years
+    late = back["late_payment"]
+    assert back["year"] == 2025
+    assert back["permit"] == 178_628
+    assert [(s["semester"], s["days"]) for s in late["semesters"]] == [
+        ("1er semestre 2025", 91), ("2do semestre 2025", 184), ("1er semestre 2026", 105)]
+    assert back["amount"] == 178_628 + late["readjustment"] + late["interest"]
+    assert owed["total"] == back["amount"]
+
+
+@pytest.mark.parametrize(("body", "code", "field"), [
+    ({"back_years": [2026]}, "invalid_back_years", "back_years"),
+    ({"back_years": [2025, 2025]}, "invalid_back_years", "back_years"),
+    ({"back_years": "2025"}, "invalid_back_years", "back_years"),
+    ({"back_years": [2025], "payment_date": None}, "payment_date_required", "payment_date"),
+])
+def test_back_years_bad_input(body: dict[str, object], code: str, field: str) -> None:
+    base = {"vehicle_class": "light", "tasacion": 10_000_000, "year": 2026, "payment_date": "2026-04-15"}
+    with pytest.raises(InvalidInput) as error:
+        PermitRequest.parse({**base, **body})
+    assert (error.value.code, error.value.field) == (code, field)
