@@ -387,6 +387,8 @@ def compute_permit(request: PermitRequest, tables: ReferenceTables, rules: Permi
         label = (
             "Primera cuota (50%)"
             if request.installment is Installment.FIRST
+            else f"Segunda cuota (50%, reajustada {str(ipc.applied_percent).replace('.', ',')}% por IPC febrero–junio)"
+            if ipc is not None
             else "Segunda cuota (50%, reajustada)"
         )
         steps.line(label, selected)
