@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     vehicle_registry: str = Field(default="soap", pattern=r"^(demo|soap)$",
                                   description="soap: the Registro Civil and check services; demo: the demo table")
 
+    # The CMF's public API (UTM and IPC imports; locally: devstack/simulators/cmf.py). The key is a secret.
+    cmf_url: str = "http://127.0.0.1:8104"
+    cmf_api_key: SecretStr = SecretStr("")
+
     # The prerequisite services (SOAP). Addresses of the real services go here in production.
     soap_aach_url: str = "http://127.0.0.1:8102/aach"
     soap_mtt_url: str = "http://127.0.0.1:8102/mtt"

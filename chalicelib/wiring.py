@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.adapters.audit_log import AuditLog
 from chalicelib.adapters.aws_clients import aws_client, forget_clients
+from chalicelib.adapters.cmf_client import CmfClient
 from chalicelib.adapters.cognito_tokens import CognitoTokenVerifier, JwksCache
 from chalicelib.adapters.cognito_users import CognitoUsers
 from chalicelib.adapters.debts_repo import DebtRepository
@@ -90,6 +91,12 @@ def receipts_queue() -> JobQueue:
 def municipalities() -> MunicipalityRepository:
     """Municipalities' configuration (cached briefly per process)."""
     return MunicipalityRepository(data_table())
+
+
+def cmf_client() -> CmfClient:
+    """The CMF API client (UTM and IPC imports), from the current settings."""
+    settings = get_settings()
+    return CmfClient(settings.cmf_url, settings.cmf_api_key.get_secret_value())
 
 
 @cache

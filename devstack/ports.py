@@ -13,6 +13,7 @@ DEFAULTS = {
     "api": ("SEM_API_PORT", 8000),
     "tgr": ("SEM_TGR_PORT", 8101),
     "soap": ("SEM_SOAP_PORT", 8102),
+    "cmf": ("SEM_CMF_PORT", 8104),
     "console": ("SEM_CONSOLE_PORT", 8200),
     "demo_site": ("SEM_DEMO_SITE_PORT", 8300),
 }
@@ -24,6 +25,7 @@ class Ports:
     api: int
     tgr: int
     soap: int
+    cmf: int
     console: int
     demo_site: int
 

@@ -4,7 +4,7 @@ Starts moto server (the AWS stand-in), creates the resources of infra/resources.
 bootstraps what CloudFormation cannot create, seeds the demo data, then starts the API, the
 worker runner, the simulators and the console server; waits until `/v1/health` is 200; prints
 where everything is and the demo credentials; and on Ctrl-C (or SIGTERM) stops every process it
-started. Ports: SEM_MOTO_PORT, SEM_API_PORT, SEM_TGR_PORT, SEM_SOAP_PORT, SEM_CONSOLE_PORT.
+started. Ports: SEM_MOTO_PORT, SEM_API_PORT, SEM_TGR_PORT, SEM_SOAP_PORT, SEM_CMF_PORT, SEM_CONSOLE_PORT.
 """
 
 from __future__ import annotations
@@ -104,12 +104,15 @@ class Stack:
             "SEM_SOAP_MTT_URL": f"{self.ports.url('soap')}/mtt",
             "SEM_SOAP_SRCEI_URL": f"{self.ports.url('soap')}/srcei",
             "SEM_VEHICLE_REGISTRY": "soap",
+            "SEM_CMF_URL": self.ports.url("cmf"),
+            "SEM_CMF_API_KEY": "local-cmf-key",
             "SEM_COGNITO_JWKS_URL": f"{moto_url}/{facts['env']['SEM_COGNITO_USER_POOL_ID']}/.well-known/jwks.json",
         }
         self.start("api", ["-m", "devstack.api_server", "--port", str(self.ports.api)], self.env)
         self.start("worker", ["-m", "devstack.worker_runner"], self.env)
         self.start("tgr", ["-m", "devstack.simulators.tgr", "--port", str(self.ports.tgr)], self.env)
         self.start("soap", ["-m", "devstack.simulators.soap", "--port", str(self.ports.soap)], self.env)
+        self.start("cmf", ["-m", "devstack.simulators.cmf", "--port", str(self.ports.cmf)], self.env)
         self.start("console", ["-m", "devstack.console_server", "--port", str(self.ports.console)], self.env)
         portals = {m["code"]: {"name": m["name"], "apiKey": facts["portal_keys"][m["code"]], "color": m["color"]}
                    for m in demo_data.MUNICIPALITIES}

@@ -60,7 +60,7 @@ def seed_portal_keys(table: DynamoTable) -> dict[str, str]:
 
 
 def seed_reference(table: DynamoTable) -> int:
-    """The UTM and IPC tables by month (real published values where known, marked otherwise)."""
+    """The UTM, IPC and semestral interest-rate tables (published values where known, marked otherwise)."""
     written = 0
     for name, rows in reference_rows().items():
         for row in rows:
@@ -72,7 +72,8 @@ def seed_reference(table: DynamoTable) -> int:
 def reference_rows() -> dict[str, list[dict[str, Any]]]:
     """The seed rows of each reference table."""
     return {"UTM": [dict(r) for r in reference_data.UTM_RECORDS],
-            "IPC": [dict(r) for r in reference_data.IPC_RECORDS]}
+            "IPC": [dict(r) for r in reference_data.IPC_RECORDS],
+            "TASA": [dict(r) for r in reference_data.INTEREST_RATE_RECORDS]}
 
 
 def seed_officials_in_cognito(cognito: Any, pool_id: str, client_id: str, table: DynamoTable,

@@ -39,7 +39,7 @@ def official_account(sub: str) -> str:
 
 
 def reference_table(name: str) -> str:
-    """Partition of a monthly reference table (`UTM`, `IPC`), sk = `YYYY-MM`."""
+    """Partition of a monthly reference table (`UTM`, `IPC`, `TASA`), sk = `YYYY-MM`."""
     return f"{PLATFORM}#REF#{name}"
 
 

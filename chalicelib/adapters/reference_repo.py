@@ -1,6 +1,6 @@
-"""The UTM and IPC tables by month: read as the domain's `ReferenceTables`, edited by the
-central administrator. An edit never overwrites history: the previous value is kept as a
-`HIST#` row beside the current one."""
+"""The UTM, IPC and semestral interest-rate (`TASA`) tables by month: read as the domain's
+`ReferenceTables`, edited by the central administrator. An edit never overwrites history: the
+previous value is kept as a `HIST#` row beside the current one."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.adapters.ttl_cache import TtlCache
 from chalicelib.domain.units import ReferenceTables
 
-TableName = Literal["UTM", "IPC"]
+TableName = Literal["UTM", "IPC", "TASA", "IMPORT_UTM", "IMPORT_IPC"]
 
 
 class ReferenceRepository:
-    """UTM and IPC records in DynamoDB (`00000#REF#UTM`, `00000#REF#IPC`, sk `YYYY-MM`)."""
+    """UTM, IPC and rate records in DynamoDB (`00000#REF#UTM`, `#IPC`, `#TASA`, sk `YYYY-MM`)."""
 
     def __init__(self, table: DynamoTable, *, cache_ttl_s: float = 60.0) -> None:
         self._table = table
@@ -58,7 +58,7 @@ class ReferenceRepository:
         return self._public(new_item)
 
     def _load(self) -> ReferenceTables:
-        return ReferenceTables.from_records(self.records("UTM"), self.records("IPC"))
+        return ReferenceTables.from_records(self.records("UTM"), self.records("IPC"), self.records("TASA"))
 
     @staticmethod
     def _public(item: dict[str, Any]) -> dict[str, Any]:

@@ -48,6 +48,8 @@ class PermitSimulationIn(Strict):
     new_vehicle: NewVehicleIn | None = None
     payment_date: date | None = None
     capacity_kg: int | None = Field(default=None, description="Capacidad de carga (camiones).")
+    back_years: list[int] | None = Field(
+        default=None, description="Años anteriores no pagados: cada uno se calcula reajustado y con intereses.")
 
 
 class PatenteSimulationIn(Strict):
@@ -59,6 +61,8 @@ class PatenteSimulationIn(Strict):
     year: int
     zone: str | None = None
     exempt_reason: str | None = None
+    payment_date: date | None = Field(
+        default=None, description="Fecha de pago: los semestres vencidos llevan reajuste e intereses (art. 53).")
 
 
 class SimulationOut(BaseModel):

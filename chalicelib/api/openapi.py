@@ -81,10 +81,20 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         headers=(("X-TGR-Signature", True, "t=<unix>,v1=<hex hmac-sha256(secreto, t + '.' + cuerpo)>"),),
         errors=(400, 401, 404, 409)),
     ("/v1/admin/reference/{table}", "GET"): Operation(
-        "Tabla de UTM o IPC por mes", "administración", security="cognito", errors=(401, 403, 404)),
+        "Tabla de UTM, IPC o tasa semestral de interés (utm, ipc, interest)", "administración",
+        security="cognito", errors=(401, 403, 404)),
     ("/v1/admin/reference/{table}/{month}", "PUT"): Operation(
-        "Fijar la UTM o el IPC de un mes (administrador SUBDERE)", "administración",
+        "Fijar la UTM, el IPC o la tasa semestral de un mes (administrador SUBDERE)", "administración",
         body=admin_reference.ReferenceValueIn, security="cognito", errors=(400, 401, 403, 404)),
+    ("/v1/admin/reference/{table}/import", "POST"): Operation(
+        "Importar la UTM o el IPC de un mes desde la API de la CMF (queda pendiente de confirmación)",
+        "administración", body=admin_reference.ImportIn, security="cognito", errors=(400, 401, 403, 404, 503)),
+    ("/v1/admin/reference/{table}/pending", "GET"): Operation(
+        "Meses importados pendientes de confirmación", "administración", security="cognito",
+        errors=(400, 401, 403, 404)),
+    ("/v1/admin/reference/{table}/{month}/confirm", "POST"): Operation(
+        "Confirmar un mes importado: desde ese momento lo usan los cálculos", "administración",
+        security="cognito", errors=(400, 401, 403, 404)),
     # -- officials' console (docs/admin-api.md; permissions in docs/roles.md) ----------------------
     ("/v1/admin/me", "GET"): Operation(
         "Funcionario con sesión: perfil, municipalidad, permisos y segundo factor", "administración",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
@@ -25,6 +26,7 @@ from chalicelib.domain.checks import (
     require_year,
 )
 from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.late_payment import surcharge_installments
 from chalicelib.domain.money import ROUNDING_RULE_TEXT, decimal_text, mul, split_evenly, to_pesos
 from chalicelib.domain.permit_rules import MonthDay
 from chalicelib.domain.units import ReferenceTables, YearMonth
@@ -109,6 +111,8 @@ class AseoRequest:
     unit_type: str
     year: int
     avaluo_fiscal: int | None = None
+    payment_date: date | None = None
+    """When given, each installment already due then carries art. 53 readjustment and interest."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.unit_type, str) or not self.unit_type:
@@ -186,13 +190,17 @@ def compute_aseo(request: AseoRequest, tables: ReferenceTables, rules: AseoRules
         {"number": index + 1, "due": due.in_year(request.year).isoformat(), "amount": part}
         for index, (due, part) in enumerate(zip(rules.installment_dues, parts, strict=True))
     ]
+    estimated = utm.projected
+    if request.payment_date is not None:
+        breakdown["payment_date"] = request.payment_date.isoformat()
+        estimated = surcharge_installments(installments, request.payment_date, tables) or estimated
     breakdown.update(
         {
             "exact": decimal_text(exact_value),
             "amount": yearly,
             "split_rule": "cada cuota = anual // n; los pesos sobrantes van uno a uno a las primeras cuotas",
             "installments": installments,
-            "estimated": utm.projected,
+            "estimated": estimated,
         }
     )
-    return AseoResult(yearly, exempt, installments, utm.projected, breakdown)
+    return AseoResult(yearly, exempt, installments, estimated, breakdown)

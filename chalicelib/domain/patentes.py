@@ -2,8 +2,11 @@
 
 - Comercial, industrial and provisoria: rate per mille (set by the municipality between 2,5‰ and
   5‰, possibly per zone) × capital propio, at least 1 UTM and at most 8.000 UTM, rounded.
-- Profesional and micro empresa familiar (Ley 19.749): a yearly amount in UTM from the municipal
-  tariff (seeded, unverified), rounded.
+- Profesional: a yearly amount in UTM from the municipal tariff (seeded, unverified), rounded.
+- Micro empresa familiar (Ley 19.749; DL 3063 art. 26): the law exempts it from prior permits
+  but sets no special tariff, so its patente follows art. 24 on its capital propio like a
+  comercial one — unless the municipality's ordinance sets a tariff (municipal data, with its
+  source), which then applies.
 - Exempt entities (art. 27, e.g. non-profits): 0, with the reason.
 - Two semesters due 31 January and 31 July: first = yearly − yearly // 2, second = yearly // 2,
   so they add up exactly.
@@ -16,12 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
 from chalicelib.domain.checks import (
     MAX_CAPITAL_PESOS,
+    require_date,
     require_decimal,
     require_enum,
     require_mapping,
@@ -29,6 +34,7 @@ from chalicelib.domain.checks import (
     require_year,
 )
 from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.late_payment import surcharge_installments
 from chalicelib.domain.money import ROUNDING_RULE_TEXT, decimal_text, mul, split_in_halves, to_pesos
 from chalicelib.domain.permit_rules import MonthDay
 from chalicelib.domain.units import ReferenceTables, YearMonth
@@ -79,7 +85,7 @@ class PatenteRules:
         _check_rate(self.rate_per_mille, "rate_per_mille")
         for zone, rate in self.zone_rates.items():
             _check_rate(rate, f"zone_rates.{zone}")
-        for kind in (PatenteKind.PROFESIONAL, PatenteKind.MICRO_EMPRESA_FAMILIAR):
+        for kind in (PatenteKind.PROFESIONAL,):
             if kind not in self.fixed_tariffs:
                 raise InvalidInput(
                     f"Falta la tarifa municipal de la patente {kind.value}.",
@@ -141,6 +147,7 @@ class PatenteRequest:
     capital_propio: int | None = None
     zone: str | None = None
     exempt_reason: str | None = None
+    payment_date: date | None = None
 
     def __post_init__(self) -> None:
         kind = require_enum(
@@ -165,9 +172,10 @@ class PatenteRequest:
 
     @classmethod
     def parse(cls, body: object) -> PatenteRequest:
-        """A request from the JSON body ``{"kind", "capital_propio", "year", "zone"?, "exempt_reason"?}``."""
+        """A request from the JSON body ``{"kind", "capital_propio", "year", "zone"?, "exempt_reason"?,
+        "payment_date"?}``."""
         data = require_mapping(body, field="body")
-        unknown = sorted(set(data) - {"kind", "capital_propio", "year", "zone", "exempt_reason"})
+        unknown = sorted(set(data) - {"kind", "capital_propio", "year", "zone", "exempt_reason", "payment_date"})
         if unknown:
             raise InvalidInput(f"Campo no reconocido: {unknown[0]}.", code="unknown_field", field=unknown[0])
         if "year" not in data:
@@ -202,6 +210,9 @@ class PatenteRequest:
             ),
             zone=zone,
             exempt_reason=reason,
+            payment_date=None
+            if data.get("payment_date") is None
+            else require_date(data["payment_date"], field="payment_date"),
         )
 
 
@@ -234,8 +245,16 @@ def compute_patente(request: PatenteRequest, tables: ReferenceTables, rules: Pat
     if request.exempt_reason is not None:
         yearly = 0
         breakdown["exempt"] = {"legal_basis": "DL 3063 art. 27", "reason": request.exempt_reason}
-    elif request.kind in CAPITAL_KINDS:
-        assert request.capital_propio is not None  # checked by PatenteRequest
+    elif request.kind in CAPITAL_KINDS or (
+        request.kind is PatenteKind.MICRO_EMPRESA_FAMILIAR and request.kind not in rules.fixed_tariffs
+    ):
+        if request.capital_propio is None:
+            raise InvalidInput(
+                "Para esta patente se requiere el capital propio (DL 3063 art. 24; la municipalidad no tiene "
+                "tarifa de ordenanza para micro empresa familiar).",
+                code="capital_required",
+                field="capital_propio",
+            )
         rate = rules.rate_for(request.zone)
         exact_value = mul(request.capital_propio, rate, Decimal("0.001"))
         minimum = mul(rules.minimum_utm, utm.value)
@@ -247,6 +266,12 @@ def compute_patente(request: PatenteRequest, tables: ReferenceTables, rules: Pat
             {
                 "legal_basis": (
                     "DL 3063 art. 24: tasa por mil del capital propio, mínimo 1 UTM, máximo 8.000 UTM"
+                    + (
+                        "; micro empresa familiar: art. 26 la exime de permisos previos, sin tarifa especial "
+                        "(sin tarifa de ordenanza municipal)"
+                        if request.kind is PatenteKind.MICRO_EMPRESA_FAMILIAR
+                        else ""
+                    )
                 ),
                 "rate_per_mille": decimal_text(rate),
                 "capital_propio": request.capital_propio,
@@ -269,6 +294,7 @@ def compute_patente(request: PatenteRequest, tables: ReferenceTables, rules: Pat
         yearly = to_pesos(exact_value)
         rounding.append({"step": "patente anual", "exact": decimal_text(exact_value), "pesos": yearly})
         breakdown["tariff"] = {
+            "legal_basis": "tarifa de la ordenanza municipal",
             "utm": decimal_text(tariff.utm),
             "source": tariff.source,
             "verified": tariff.verified,
@@ -279,16 +305,20 @@ def compute_patente(request: PatenteRequest, tables: ReferenceTables, rules: Pat
         {"semester": 1, "due": rules.semester_dues[0].in_year(request.year).isoformat(), "amount": first},
         {"semester": 2, "due": rules.semester_dues[1].in_year(request.year).isoformat(), "amount": second},
     ]
+    estimated = utm.projected
+    if request.payment_date is not None:
+        breakdown["payment_date"] = request.payment_date.isoformat()
+        estimated = surcharge_installments(installments, request.payment_date, tables) or estimated
     breakdown.update(
         {
             "amount": yearly,
             "semester_split": "primer semestre = anual − anual // 2; segundo = anual // 2",
             "installments": installments,
             "rounding_steps": rounding,
-            "estimated": utm.projected,
+            "estimated": estimated,
         }
     )
-    return PatenteResult(yearly, installments, utm.projected, breakdown)
+    return PatenteResult(yearly, installments, estimated, breakdown)
 
 
 def _check_rate(rate: Decimal, field_name: str) -> None:

@@ -26,6 +26,8 @@ class VehicleClass(StrEnum):
     LIGHT = "light"
     """Automóviles, station wagons, camionetas and other light vehicles valued by SII."""
     MOTORCYCLE = "motorcycle"
+    MOPED = "moped"
+    """Motonetas, bicimotos and bicicletas con motor: due 30 September."""
     TAXI = "taxi"
     BUS = "bus"
     TRUCK = "truck"
@@ -132,13 +134,31 @@ class ClassRule:
         return data
 
 
+EV_FIRST_LAW_YEAR = 2023
+"""Ley 21.505 counts its calendar years from 1 February 2023 (the 2023 permit)."""
+
+
 @dataclass(frozen=True)
 class EvStage:
-    """Share of the permit an electric / plug-in hybrid pays in its permit years ``first``–``last``."""
+    """Share of the permit an eligible electric / plug-in hybrid pays for the permits of the
+    CALENDAR years ``first_year``–``last_year`` (Ley 21.505, art. 2° transitorio)."""
 
     first_year: int
     last_year: int
     percent: Decimal
+
+    def __post_init__(self) -> None:
+        if self.first_year < EV_FIRST_LAW_YEAR or self.last_year < self.first_year:
+            raise InvalidInput(
+                "Cada tramo de la rebaja de vehículos eléctricos se expresa en años calendario del permiso "
+                f"desde {EV_FIRST_LAW_YEAR} (Ley 21.505), con el año final no anterior al inicial.",
+                code="invalid_rules",
+                field="ev_schedule",
+            )
+        if not Decimal(0) <= self.percent <= Decimal(100):
+            raise InvalidInput(
+                "El porcentaje de la rebaja debe estar entre 0 y 100.", code="invalid_rules", field="ev_schedule"
+            )
 
 
 @dataclass(frozen=True)
@@ -194,12 +214,17 @@ class PermitRules:
         """The rule of one class (every class has one: checked at construction)."""
         return self.classes[vehicle_class]
 
-    def ev_percent(self, permit_year_number: int) -> Decimal:
-        """Percent of the permit an EV pays in its n-th permit year (100 after the schedule)."""
+    def ev_stage(self, permit_year: int) -> EvStage | None:
+        """The Ley 21.505 stage covering the permit's calendar year (None: before or after the schedule)."""
         for stage in self.ev_schedule:
-            if stage.first_year <= permit_year_number <= stage.last_year:
-                return stage.percent
-        return Decimal(100)
+            if stage.first_year <= permit_year <= stage.last_year:
+                return stage
+        return None
+
+    def ev_percent(self, permit_year: int) -> Decimal:
+        """Percent of the permit an eligible EV pays for the permit of ``permit_year`` (100 outside the schedule)."""
+        stage = self.ev_stage(permit_year)
+        return Decimal(100) if stage is None else stage.percent
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> PermitRules:

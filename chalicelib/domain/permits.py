@@ -14,21 +14,28 @@ from the line before it; see ``money``):
      times the January UTM, rounded.
 2. New vehicle (first permit): line 1 × (13 − month of purchase) / 12, i.e. the months left in the
    year counting the month of purchase (March → 10/12), rounded.
-3. Electric or plug-in hybrid of model year ≥ 2021 (Ley 21.505): the previous line × the
-   schedule's percent for its permit year number n = permit year − model year + 1 (n < 1 counts as
-   1): n = 1–2 → 0%, 3–4 → 25%, 5–6 → 50%, 7–8 → 75%, then 100%; rounded.
+3. Electric or plug-in hybrid manufactured in 2021 or later (Ley 21.505, art. 2° transitorio):
+   the previous line × the percent of the PERMIT'S CALENDAR YEAR, counted from 1 February 2023
+   for every eligible vehicle whatever its model year: permits 2023–2024 → 0% (exempt),
+   2025–2026 → 25%, 2027–2028 → 50%, 2029–2030 → 75%, from 2031 → 100%; before 2023 there is
+   no benefit (100%). Rounded.
 4. Installments: full = the last line; first = full − full // 2 (an odd peso goes to the first);
-   second = full // 2 readjusted by the IPC variation of February through June of the permit year
-   (compounded, one decimal, floored at zero), rounded. first + (second before readjustment) =
-   full exactly.
+   second = full // 2 readjusted by the point-to-point IPC variation between February and June
+   of the permit year (index of June / index of February − 1, i.e. the compounded monthly
+   variations of March through June; one decimal, floored at zero), rounded (DL 3063 art. 15:
+   the second installment is readjusted by the IPC variation between February and June; the
+   2022 adjustment published as 5,5% equals June/February 2022 — see docs/domain.md).
+   first + (second before readjustment) = full exactly.
 5. Late payment, when a payment date after the installment's deadline is given (Código
-   Tributario art. 53; see ``late_payment``): IPC readjustment, then 1,5% per month or fraction.
+   Tributario art. 53; see ``late_payment``): IPC readjustment, then the interest of the rule in
+   force on the payment date (1,5% per month or fraction up to 31-12-2024; from 1-1-2025 the
+   daily rate of each semester, Ley 21.713).
 6. Distribution: FCM share = total × 62,5%, rounded; municipal share = total − FCM share.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -53,7 +60,6 @@ from chalicelib.domain.money import (
     div,
     format_date,
     mul,
-    percent_text,
     split_in_halves,
     to_pesos,
 )
@@ -61,6 +67,13 @@ from chalicelib.domain.permit_rules import ClassRule, PermitRules, TariffMethod,
 from chalicelib.domain.units import IpcAdjustment, ReferenceTables, UtmValue, YearMonth
 
 MIN_MODEL_YEAR: Final = 1900
+MIN_BACK_YEAR: Final = 2000
+MAX_BACK_YEARS: Final = 30
+EV_LAW: Final = "Ley 21.505, art. 2° transitorio"
+SECOND_INSTALLMENT_LAW: Final = (
+    "DL 3063 art. 15: segunda cuota reajustada según la variación del IPC entre febrero y junio del año "
+    "(índice de junio / índice de febrero − 1)"
+)
 
 
 class Installment(StrEnum):
@@ -105,6 +118,8 @@ class PermitRequest:
     new_vehicle: NewVehicle | None = None
     payment_date: date | None = None
     capacity_kg: int | None = None
+    back_years: tuple[int, ...] = ()
+    """Earlier permit years the plate skipped: each is owed (readjusted, with interest) before this one."""
 
     def __post_init__(self) -> None:
         # Frozen: a plain-string enum value is normalized to the member through object.__setattr__.
@@ -148,6 +163,21 @@ class PermitRequest:
                 maximum=MAX_CAPACITY_KG,
                 what="La capacidad de carga (kg)",
             )
+        for back in self.back_years:
+            if not isinstance(back, int) or isinstance(back, bool) or not MIN_BACK_YEAR <= back < self.year:
+                raise InvalidInput(
+                    f"Cada año adeudado debe ser anterior al año del permiso y desde {MIN_BACK_YEAR}.",
+                    code="invalid_back_years",
+                    field="back_years",
+                )
+        if len(set(self.back_years)) != len(self.back_years):
+            raise InvalidInput("Hay años adeudados repetidos.", code="invalid_back_years", field="back_years")
+        if self.back_years and self.payment_date is None:
+            raise InvalidInput(
+                "Para calcular los permisos adeudados de años anteriores indique la fecha de pago.",
+                code="payment_date_required",
+                field="payment_date",
+            )
         if self.propulsion is not Propulsion.COMBUSTION and self.model_year is None:
             raise InvalidInput(
                 "Para vehículos eléctricos o híbridos enchufables se requiere el año del modelo.",
@@ -169,6 +199,7 @@ class PermitRequest:
             "new_vehicle",
             "payment_date",
             "capacity_kg",
+            "back_years",
         }
         unknown = sorted(set(data) - known)
         if unknown:
@@ -243,6 +274,7 @@ class PermitRequest:
                 maximum=MAX_CAPACITY_KG,
                 what="La capacidad de carga (kg)",
             ),
+            back_years=_back_years(data.get("back_years")),
         )
 
     def to_json(self) -> dict[str, object]:
@@ -259,6 +291,7 @@ class PermitRequest:
             else {"net_invoice_value": self.new_vehicle.net_invoice_value, "month": self.new_vehicle.month},
             "payment_date": None if self.payment_date is None else self.payment_date.isoformat(),
             "capacity_kg": self.capacity_kg,
+            "back_years": list(self.back_years),
         }
 
 
@@ -354,15 +387,17 @@ def compute_permit(request: PermitRequest, tables: ReferenceTables, rules: Permi
         label = (
             "Primera cuota (50%)"
             if request.installment is Installment.FIRST
+            else f"Segunda cuota (50%, reajustada {str(ipc.applied_percent).replace('.', ',')}% por IPC febrero–junio)"
+            if ipc is not None
             else "Segunda cuota (50%, reajustada)"
         )
         steps.line(label, selected)
 
     late = _late(request, class_rule, rules, tables, selected, breakdown)
-    if late is not None and late.ipc is not None and late.ipc.projected:
+    if late is not None and late.projected:
         estimated = True
     total = selected + (late.total if late is not None else 0)
-    if late is not None and late.months > 0:
+    if late is not None and late.late:
         steps.rounding.append(
             {
                 "step": "reajuste art. 53",
@@ -374,9 +409,7 @@ def compute_permit(request: PermitRequest, tables: ReferenceTables, rules: Permi
             {"step": "intereses art. 53", "exact": decimal_text(late.interest_exact), "pesos": late.interest}
         )
         steps.line("Reajuste IPC por pago atrasado (art. 53 Código Tributario)", late.readjustment)
-        steps.line(
-            f"Intereses {percent_text(late.interest_rate)} mensual × {late.months} mes(es)", late.interest
-        )
+        steps.line(late.interest_label(), late.interest)
 
     fcm = steps.round("participación Fondo Común Municipal", mul(total, rules.fcm_share))
     municipal = total - fcm
@@ -550,28 +583,44 @@ def _apply_ev_schedule(
     if request.model_year < rules.ev_min_model_year:
         breakdown["electric"] = {
             "applies": False,
-            "reason": f"año del modelo anterior a {rules.ev_min_model_year} (Ley 21.505)",
+            "legal_basis": EV_LAW,
+            "reason": f"año de fabricación anterior a {rules.ev_min_model_year} (Ley 21.505, art. 2° transitorio)",
         }
         return amount
-    year_number = max(1, request.year - request.model_year + 1)
-    percent = rules.ev_percent(year_number)
+    stage = rules.ev_stage(request.year)
+    if stage is None:
+        first_year = min(s.first_year for s in rules.ev_schedule)
+        reason = (
+            f"la rebaja rige para los permisos desde {first_year}"
+            if request.year < first_year
+            else "el período de rebaja de la ley terminó: paga el permiso completo"
+        )
+        breakdown["electric"] = {"applies": False, "legal_basis": EV_LAW, "reason": reason,
+                                 "permit_year": request.year}
+        return amount
+    percent = stage.percent
     exact_value = mul(amount, percent, Decimal("0.01"))
     result = steps.round("rebaja vehículo eléctrico", exact_value)
     breakdown["electric"] = {
         "applies": True,
-        "legal_basis": "Ley 21.505",
+        "legal_basis": EV_LAW,
         "propulsion": request.propulsion.value,
         "model_year": request.model_year,
-        "permit_year_number": year_number,
-        "year_number_rule": "año del permiso − año del modelo + 1 (mínimo 1)",
+        "permit_year": request.year,
+        "law_years": f"{stage.first_year}–{stage.last_year}",
+        "year_rule": (
+            "años calendario contados desde el 01-02-2023 para todo vehículo elegible (fabricado desde "
+            f"{rules.ev_min_model_year}), cualquiera sea su año de fabricación"
+        ),
         "percent_paid": decimal_text(percent),
+        "base": amount,
         "exact": decimal_text(exact_value),
         "amount": result,
     }
     label = (
-        "Exento (vehículo eléctrico)"
+        f"Exento (vehículo eléctrico, permisos {stage.first_year}–{stage.last_year})"
         if percent == 0
-        else f"Vehículo eléctrico: paga {decimal_text(percent)}%"
+        else f"Vehículo eléctrico: paga {decimal_text(percent)}% (permisos {stage.first_year}–{stage.last_year})"
     )
     steps.line(label, result)
     return result
@@ -621,6 +670,8 @@ def _installments(
     exact_value = mul(second_base, ipc.factor)
     second = steps.round("segunda cuota reajustada por IPC", exact_value)
     info["second_ipc"] = ipc.to_json()
+    info["second_readjustment_basis"] = SECOND_INSTALLMENT_LAW
+    info["second_readjustment_percent"] = str(ipc.applied_percent)
     info["second_exact"] = decimal_text(exact_value)
     info["second"] = second
     return first, second, ipc
@@ -651,7 +702,7 @@ def _late(
     late = late_payment(
         amount, due, request.payment_date, tables, monthly_rate=rules.late_interest_monthly_rate
     )
-    if late.months == 0:
+    if not late.late:
         breakdown["late_payment"] = {
             "applies": False,
             "due_date": due.isoformat(),
@@ -660,6 +711,42 @@ def _late(
         return late
     breakdown["late_payment"] = {"applies": True, **late.to_json(amount)}
     return late
+
+
+def _back_years(value: object) -> tuple[int, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or len(value) > MAX_BACK_YEARS:
+        raise InvalidInput(
+            f"back_years debe ser una lista de hasta {MAX_BACK_YEARS} años.", code="invalid_back_years",
+            field="back_years",
+        )
+    return tuple(
+        require_int(y, field="back_years", code="invalid_back_years", minimum=MIN_BACK_YEAR, maximum=MAX_YEAR,
+                    what="El año adeudado")
+        for y in value
+    )
+
+
+def compute_back_years(request: PermitRequest, tables: ReferenceTables, rules: PermitRules) -> dict[str, object]:
+    """The earlier permits a plate skipped, each as due on its own deadline and paid on ``payment_date``
+    with art. 53 readjustment and interest (DL 3063: the new permit is granted only once they are paid).
+    """
+    owed: list[dict[str, object]] = []
+    estimated = False
+    for year in sorted(request.back_years):
+        back = replace(request, year=year, installment=Installment.FULL, new_vehicle=None, back_years=())
+        result = compute_permit(back, tables, rules)
+        estimated = estimated or result.estimated
+        owed.append({"year": year, "amount": result.amount, "permit": result.amounts["full"],
+                     "late_payment": result.breakdown.get("late_payment"), "lines": result.breakdown["lines"]})
+    return {
+        "rule": "los permisos de años anteriores no pagados se pagan, reajustados y con intereses (art. 53), "
+                "antes del permiso del año",
+        "years": owed,
+        "total": sum(int(str(o["amount"])) for o in owed),
+        "estimated": estimated,
+    }
 
 
 def permit_response_body(result: PermitResult) -> dict[str, object]:

@@ -315,6 +315,19 @@ class PrerequisiteChecks:
         return cls(**outcomes)
 
 
+CLASS_DEADLINES: Final[Mapping[VehicleClass, tuple[int, int]]] = {
+    VehicleClass.TAXI: (5, 31),
+    VehicleClass.BUS: (5, 31),
+    VehicleClass.TRUCK: (9, 30),
+    VehicleClass.TRACTOR_TRUCK: (9, 30),
+    VehicleClass.TRAILER_HEAVY: (9, 30),
+    VehicleClass.TRACTOR: (9, 30),
+    VehicleClass.MACHINERY: (9, 30),
+    VehicleClass.MOPED: (9, 30),
+}
+"""Permit deadline (month, day) of the classes not due on 31 March: the end of their SOAP coverage."""
+
+
 @dataclass(frozen=True)
 class PermitPeriod:
     """The days a permit covers (see the module docstring)."""
@@ -327,6 +340,16 @@ class PermitPeriod:
     def for_year(cls, year: int) -> PermitPeriod:
         """1 April ``year`` to 31 March ``year + 1``."""
         return cls(year=year, start=date(year, 4, 1), end=date(year + 1, 3, 31))
+
+    @classmethod
+    def for_class(cls, year: int, vehicle_class: VehicleClass | None) -> PermitPeriod:
+        """The period of the class's permit: from the day after its deadline in ``year`` through its
+        deadline in ``year + 1`` — taxis and buses 1 June–31 May, cargo vehicles, tractors,
+        machinery, heavy trailers and mopeds 1 October–30 September, the rest 1 April–31 March
+        (deadlines of DL 3063 as seeded in ``reference_data.PERMIT_RULES``)."""
+        deadline = CLASS_DEADLINES.get(vehicle_class, (3, 31)) if vehicle_class is not None else (3, 31)
+        end = date(year + 1, *deadline)
+        return cls(year=year, start=date(year, *deadline) + timedelta(days=1), end=end)
 
     def to_json(self) -> JsonDict:
         return {"year": self.year, "start": self.start.isoformat(), "end": self.end.isoformat()}

@@ -1,16 +1,26 @@
-"""Seed reference data: UTM, IPC, and the default permit, patente and aseo parameters.
+"""Seed reference data: UTM, IPC, semestral interest rates, and the default permit, patente and aseo parameters.
 
 Everything here is plain data (lists and dicts of str/int/bool) so it can be written to the
 database as is, shown in the admin console and replaced by the administrator. Every value
 carries its source; ``verified`` / ``projected`` flags say how far to trust it:
 
-- UTM: past values as published (DOMAIN.md's public tables); January 2025 and 2026 derived
-  from the published permit minimums; January 2027 PROJECTED.
+- UTM: January values as published (SII's UTM table); January 2025 and 2026 checked against the
+  permit minimums the SII published for those years (½ UTM: $33.715 and $34.876). Only January
+  UTMs are used by the rules (permits and patentes are valued in the January UTM); other months
+  of 2025–2026 are NOT seeded: no primary publication could be read when this seed was written.
+  January 2027 is PROJECTED (not yet published), flagged, shown as an estimate and never charged.
 - IPC monthly variations: December 2023 to November 2024 DERIVED from the published UTM series
   (the UTM of a month is the previous month's readjusted by the IPC variation of the month
   before that, so variation(m) = UTM(m+2) / UTM(m+1) − 1, rounded to 0,1 point — the precision
-  INE publishes); 2026–2027 are ILLUSTRATIVE PROJECTIONS that the administrator must replace
-  with INE's figures. No value here is presented as official unless it is.
+  INE publishes); December 2024 to February 2026 as published by the INE in its monthly IPC
+  bulletin (each row names the press report of the bulletin it was read from). March to
+  October 2026 are published but NOT seeded: no publication could be read here; any computation
+  that needs those months is refused (``ipc_missing``) until the administrator loads INE's
+  figures. November 2026 onwards (not yet published) are PROJECTED, flagged, never charged.
+- Semestral penalty-interest rates (Código Tributario art. 53, Ley 21.713): the three semesters
+  whose SII resolution could be read (1st 2025 – 1st 2026). The 2nd semester of 2026 is not
+  seeded: a late payment with days in it is refused (``interest_rate_missing``) until the
+  administrator loads the SII's rate. The 1st semester of 2027 (not yet published) is PROJECTED.
 - Permit class tariffs other than taxis (1 UTM) and tractors / self-propelled machinery (½ UTM)
   are ILLUSTRATIVE municipal data (``verified: false``): the heavy-class table of DL 3063
   art. 12 b was not found in a public source.
@@ -24,17 +34,20 @@ from typing import Final
 from chalicelib.domain.aseo import AseoRules
 from chalicelib.domain.patentes import PatenteRules
 from chalicelib.domain.permit_rules import PermitRules, merge_rules
-from chalicelib.domain.units import ReferenceTables
+from chalicelib.domain.units import ReferenceTables, YearMonth
 
 _UTM_PUBLISHED: Final = "SII, valor publicado (tabla pública de UTM)"
-_UTM_FROM_MINIMUM: Final = "derivado: 2 × permiso mínimo publicado (½ UTM) del año; puede diferir en $1"
+_UTM_FROM_MINIMUM: Final = (
+    "SII, UTM de enero; contrastada con el permiso mínimo publicado por el SII (½ UTM redondeado)"
+)
 _IPC_FROM_UTM: Final = (
     "derivado de la UTM publicada: UTM(m+2) / UTM(m+1) − 1, redondeado a 0,1 punto; "
     "contrastar con la publicación del INE"
 )
+_IPC_INE: Final = "INE, boletín IPC: variación mensual publicada"
 _IPC_PROJECTED: Final = (
-    "ilustrativo/proyectado (0,3% mensual, cerca de la meta de 3% anual del Banco Central); "
-    "NO es cifra oficial: el administrador debe ingresar el valor publicado por el INE"
+    "PROYECTADO (mes aún no publicado): 0,3% mensual, cerca de la meta de 3% anual del Banco Central; "
+    "NO es cifra oficial: se muestra como estimación y no se cobra; reemplazar por el valor del INE"
 )
 
 UTM_RECORDS: Final[list[dict[str, object]]] = [
@@ -71,8 +84,8 @@ UTM_RECORDS: Final[list[dict[str, object]]] = [
         "month": "2027-01",
         "value": 72153,
         "source": (
-            "PROYECTADO: UTM enero 2026 × (UTM enero 2026 / UTM enero 2025) = 69.751 × 1,0344 = 72.152,96 "
-            "→ 72.153 (supone la misma variación anual que el año anterior); reemplazar por el valor del SII"
+            "PROYECTADO (aún no publicado): UTM enero 2026 × (UTM enero 2026 / UTM enero 2025) = 69.751 × 1,0344 "
+            "= 72.152,96 → 72.153; reemplazar por el valor del SII"
         ),
         "projected": True,
     },
@@ -102,16 +115,69 @@ IPC_RECORDS: Final[list[dict[str, object]]] = [
         "projected": False,
     },
     *(
-        {
-            "month": f"{year}-{month:02d}",
-            "variation_percent": "0.3",
-            "source": _IPC_PROJECTED,
-            "projected": True,
-        }
-        for year in (2026, 2027)
-        for month in range(1, 13)
+        {"month": month, "variation_percent": percent, "source": f"{_IPC_INE} ({report})", "projected": False}
+        for month, percent, report in (
+            ("2024-12", "-0.2", "informado el 08-01-2025; estapasando.cl"),
+            ("2025-01", "1.1", "informado el 07-02-2025; biobiochile.cl"),
+            ("2025-02", "0.4", "informado en marzo 2025; eltipografo.cl"),
+            ("2025-03", "0.5", "informado el 08-04-2025; chocale.cl, epicentrochile.com"),
+            ("2025-04", "0.2", "informado el 08-05-2025; radio.uchile.cl"),
+            ("2025-05", "0.2", "informado en junio 2025; finanzasdigital.com"),
+            ("2025-06", "-0.4", "citado el 08-08-2025 por latercera.com"),
+            ("2025-07", "0.9", "informado el 08-08-2025; adnradio.cl, portalmetropolitano.cl"),
+            ("2025-08", "0.0", "informado el 08-09-2025; Reuters vía lanacion.com.ar, radiopolar.com"),
+            ("2025-09", "0.4", "informado el 08-10-2025; lagaceta.com.ar"),
+            ("2025-10", "0.0", "informado el 07-11-2025; df.cl"),
+            ("2025-11", "0.3", "informado el 05-12-2025; radio.uchile.cl, latercera.com"),
+            ("2025-12", "-0.2", "informado el 08-01-2026; cooperativa.cl"),
+            ("2026-01", "0.4", "informado el 06-02-2026; cnnchile.com, latercera.com"),
+            ("2026-02", "0.0", "informado el 06-03-2026; cnnchile.com, radio.uchile.cl"),
+        )
+    ),
+    *(
+        {"month": str(month), "variation_percent": "0.3", "source": _IPC_PROJECTED, "projected": True}
+        for month in YearMonth(2026, 11).through(YearMonth(2027, 12))
     ),
 ]
+
+INTEREST_RATE_RECORDS: Final[list[dict[str, object]]] = [
+    {
+        "month": "2025-01",
+        "annual_percent": "8.12",
+        "source": (
+            "SII Res. Ex. N° 133 de 26-12-2024: 4,62% (CMF) + 3,5% = 8,12%; diaria 0,0225555556% "
+            "(citada por slabogados.cl y por el ejemplo de la TGR de enero 2025)"
+        ),
+        "projected": False,
+    },
+    {
+        "month": "2025-07",
+        "annual_percent": "8.00",
+        "source": (
+            "SII Res. Ex. N° 75 de 2025: diaria 0,0222222222% = 8,00% / 360 (citada por nubox.com, regfollower.com)"
+        ),
+        "projected": False,
+    },
+    {
+        "month": "2026-01",
+        "annual_percent": "7.92",
+        "source": (
+            "SII Res. Ex. N° 205 de 30-12-2025: 4,42% (CMF, 15-12-2025) + 3,5% = 7,92%; diaria 0,0220000000% "
+            "(citada por regfollower.com)"
+        ),
+        "projected": False,
+    },
+    {
+        "month": "2027-01",
+        "annual_percent": "7.92",
+        "source": (
+            "PROYECTADO (semestre aún no publicado): repite la última tasa leída (1er semestre 2026); "
+            "se muestra como estimación y no se cobra; reemplazar por la resolución del SII"
+        ),
+        "projected": True,
+    },
+]
+"""Semestral penalty-interest rates (art. 53 Código Tributario, Ley 21.713), keyed by the semester's first month."""
 
 _ILLUSTRATIVE_CLASS: Final = (
     "ILUSTRATIVO: dato municipal/administrador; la tabla de vehículos pesados del DL 3063 art. 12 b "
@@ -143,6 +209,17 @@ PERMIT_RULES: Final[dict[str, object]] = {
             "second_installment_due": "08-31",
             "source": (
                 "plazo 1 feb–31 mar (verificado); cálculo por tasación y cuotas: supuesto, no verificado"
+            ),
+            "verified": False,
+        },
+        {
+            "vehicle_class": "moped",
+            "method": "scale",
+            "deadline": "09-30",
+            "second_installment_due": None,
+            "source": (
+                "motonetas, bicimotos y bicicletas con motor: plazo 30 sep (verificado); cálculo por tasación "
+                "como las motocicletas: supuesto, no verificado; cuotas: según calendario municipal"
             ),
             "verified": False,
         },
@@ -224,13 +301,13 @@ PERMIT_RULES: Final[dict[str, object]] = {
         },
     ],
     "ev_schedule": [
-        {"first_year": 1, "last_year": 2, "percent": "0"},
-        {"first_year": 3, "last_year": 4, "percent": "25"},
-        {"first_year": 5, "last_year": 6, "percent": "50"},
-        {"first_year": 7, "last_year": 8, "percent": "75"},
+        {"first_year": 2023, "last_year": 2024, "percent": "0"},
+        {"first_year": 2025, "last_year": 2026, "percent": "25"},
+        {"first_year": 2027, "last_year": 2028, "percent": "50"},
+        {"first_year": 2029, "last_year": 2030, "percent": "75"},
     ],
     "ev_min_model_year": 2021,
-    "second_installment_ipc_months": [2, 6],
+    "second_installment_ipc_months": [3, 6],
     "late_interest_monthly_rate": "0.015",
     "fcm_share": "0.625",
     "duplicate_utm": "0.05",
@@ -238,10 +315,15 @@ PERMIT_RULES: Final[dict[str, object]] = {
     "tasacion_percent_reason": None,
     "notes": {
         "second_installment_ipc_months": (
-            "interpretación: variaciones mensuales de febrero a junio inclusive "
-            "(índice de junio / índice de enero)"
+            "DL 3063 art. 15: variación del IPC entre febrero y junio = índice de junio / índice de febrero − 1 "
+            "= variaciones mensuales de marzo a junio compuestas (el reajuste de 2022 publicado, 5,5%, "
+            "coincide con 122,48 / 116,10 − 1)"
         ),
-        "ev_schedule": "Ley 21.505; año n = año del permiso − año del modelo + 1",
+        "ev_schedule": (
+            "Ley 21.505, art. 2° transitorio: años calendario del permiso contados desde el 01-02-2023 para todo "
+            "vehículo elegible (fabricado desde 2021); 2023–2024 exento, 2025–2026 25%, 2027–2028 50%, "
+            "2029–2030 75%, desde 2031 el permiso completo"
+        ),
     },
 }
 
@@ -266,11 +348,6 @@ PATENTE_RULES: Final[dict[str, object]] = {
             "verified": False,
             "source": "ILUSTRATIVO: tarifa municipal no verificada en fuente pública",
         },
-        "micro_empresa_familiar": {
-            "utm": "1",
-            "verified": False,
-            "source": "ILUSTRATIVO: Ley 19.749; tarifa municipal no verificada",
-        },
     },
 }
 """Default patente parameters: the rate (2,5–5‰) is the municipality's; 5‰ is only a default."""
@@ -292,8 +369,8 @@ ASEO_RULES: Final[dict[str, object]] = {
 
 
 def reference_tables() -> ReferenceTables:
-    """The seeded UTM and IPC tables."""
-    return ReferenceTables.from_records(UTM_RECORDS, IPC_RECORDS)
+    """The seeded UTM, IPC and semestral interest-rate tables."""
+    return ReferenceTables.from_records(UTM_RECORDS, IPC_RECORDS, INTEREST_RATE_RECORDS)
 
 
 def permit_rules(overrides: Mapping[str, object] | None = None) -> PermitRules:

@@ -1,7 +1,12 @@
-"""UTM and IPC by month: the units the law measures in, as data loaded by the administrator.
+"""UTM, IPC and penalty-interest rates: the units the law measures in, as data loaded by the administrator.
 
 - The UTM (unidad tributaria mensual) is a peso value per month published by SII.
 - The IPC monthly variation (INE) is a percentage per month, e.g. ``0.7`` for +0,7%.
+- The semestral penalty-interest rate (Código Tributario art. 53 as amended by Ley 21.713, in
+  force from 1-1-2025): the SII publishes it in June and December, in force from July and
+  January; it is the CMF's *tasa de interés corriente* for readjustable operations of one year or
+  more up to 2.000 UF, plus 3,5 points, as a yearly percentage (e.g. ``8.12``); the daily rate is
+  that percentage / 360. A record is keyed by the semester's first month (``2025-01``, ``2025-07``).
 
 Both are tables built from plain records (``{"month": "2027-01", "value": 72153, ...}``) so that a
 DynamoDB-backed repository, the seed in ``reference_data`` or a test can build them alike. Each
@@ -146,10 +151,69 @@ class IpcAdjustment:
         return data
 
 
-class ReferenceTables:
-    """The UTM and IPC tables the rules read, with lookups that say exactly what is missing."""
+@dataclass(frozen=True)
+class SemestralRate:
+    """The penalty-interest rate of one semester (art. 53 Código Tributario, Ley 21.713).
 
-    def __init__(self, utm: Iterable[UtmValue], ipc: Iterable[IpcVariation], *, percent_decimals: int = 1):
+    ``annual_percent`` is the rate as the SII publishes it (CMF rate + 3,5), e.g. ``8.12``;
+    the interest of one day of delay in this semester is ``annual_percent / 100 / 360``.
+    """
+
+    first_month: YearMonth
+    annual_percent: Decimal
+    source: str
+    projected: bool = False
+
+    @property
+    def last_day(self) -> date:
+        """The semester's last day (30 June or 31 December)."""
+        return date(self.first_month.year, 6, 30) if self.first_month.month == 1 else date(
+            self.first_month.year, 12, 31
+        )
+
+    @property
+    def label(self) -> str:
+        """``1er semestre 2025`` / ``2do semestre 2025``."""
+        half = "1er" if self.first_month.month == 1 else "2do"
+        return f"{half} semestre {self.first_month.year}"
+
+    @property
+    def daily_fraction(self) -> Decimal:
+        """The interest of one day as a fraction: ``annual_percent / 100 / 360`` (exact Decimal)."""
+        return mul(self.annual_percent, Decimal("0.01")) / 360
+
+    def to_json(self) -> dict[str, object]:
+        """The rate as shown in the admin console and in a breakdown."""
+        data: dict[str, object] = {
+            "month": str(self.first_month),
+            "semester": self.label,
+            "annual_percent": decimal_text(self.annual_percent),
+            "daily_percent": decimal_text(
+                (self.annual_percent / 360).quantize(Decimal("0.0000000001"), rounding=ROUND_HALF_UP)
+            ),
+            "source": self.source,
+        }
+        if self.projected:
+            data["projected"] = True
+        return data
+
+
+def semester_start(day: date) -> YearMonth:
+    """The first month of the semester ``day`` falls in (January or July)."""
+    return YearMonth(day.year, 1 if day.month <= 6 else 7)
+
+
+class ReferenceTables:
+    """The UTM, IPC and interest-rate tables the rules read, with lookups that say exactly what is missing."""
+
+    def __init__(
+        self,
+        utm: Iterable[UtmValue],
+        ipc: Iterable[IpcVariation],
+        rates: Iterable[SemestralRate] = (),
+        *,
+        percent_decimals: int = 1,
+    ):
         self._utm: dict[YearMonth, UtmValue] = {}
         for utm_value in utm:
             if utm_value.month in self._utm:
@@ -164,21 +228,52 @@ class ReferenceTables:
                     f"El IPC de {variation.month} está repetido.", code="duplicate_ipc", field="month"
                 )
             self._ipc[variation.month] = variation
+        self._rates: dict[YearMonth, SemestralRate] = {}
+        for rate in rates:
+            if rate.first_month in self._rates:
+                raise InvalidInput(
+                    f"La tasa de interés de {rate.label} está repetida.", code="duplicate_rate", field="month"
+                )
+            self._rates[rate.first_month] = rate
         self.percent_decimals = percent_decimals
 
     @classmethod
     def from_records(
-        cls, utm_records: Iterable[Mapping[str, object]], ipc_records: Iterable[Mapping[str, object]]
+        cls,
+        utm_records: Iterable[Mapping[str, object]],
+        ipc_records: Iterable[Mapping[str, object]],
+        rate_records: Iterable[Mapping[str, object]] = (),
     ) -> ReferenceTables:
         """Tables from plain records, as stored or as sent by the admin route.
 
         UTM record: ``{"month": "2027-01", "value": 72153, "source": "...", "projected": false}``.
         IPC record: ``{"month": "2027-02", "variation_percent": "0.3", "source": "...", "projected": true}``.
+        Rate record: ``{"month": "2025-07", "annual_percent": "8.00", "source": "...", "projected": false}``.
         """
         return cls(
             [utm_value_from_record(record) for record in utm_records],
             [ipc_variation_from_record(record) for record in ipc_records],
+            [semestral_rate_from_record(record) for record in rate_records],
         )
+
+    def interest_rate(self, day: date, *, field: str = "payment_date") -> SemestralRate:
+        """The semestral penalty-interest rate in force on ``day``, or RuleRefused(interest_rate_missing)."""
+        start = semester_start(day)
+        try:
+            return self._rates[start]
+        except KeyError:
+            half = "primer" if start.month == 1 else "segundo"
+            raise RuleRefused(
+                f"No hay tasa de interés moratorio (art. 53 Código Tributario) cargada para el {half} "
+                f"semestre de {start.year}. El administrador debe ingresar la tasa publicada por el SII "
+                "antes de calcular.",
+                code="interest_rate_missing",
+                field=field,
+            ) from None
+
+    def rate_semesters(self) -> list[SemestralRate]:
+        """Every loaded semestral rate, oldest first."""
+        return [self._rates[month] for month in sorted(self._rates)]
 
     def utm(self, month: YearMonth, *, field: str = "year") -> UtmValue:
         """The UTM of ``month``, or RuleRefused(utm_missing) naming the month."""
@@ -259,3 +354,31 @@ def ipc_variation_from_record(record: Mapping[str, object]) -> IpcVariation:
             field="variation_percent",
         )
     return IpcVariation(month, percent, str(record.get("source", "")), bool(record.get("projected", False)))
+
+
+MAX_ANNUAL_RATE_PERCENT: Final = Decimal(60)
+"""Sanity cap on a semestral penalty rate (the CMF rate plus 3,5 has been far below it)."""
+
+
+def semestral_rate_from_record(record: Mapping[str, object]) -> SemestralRate:
+    """One rate record validated: ``month`` January or July of a year, a positive yearly percent, a source."""
+    month = YearMonth.parse(str(record.get("month", "")), field="month")
+    if month.month not in (1, 7):
+        raise InvalidInput(
+            "La tasa semestral se identifica por el primer mes del semestre: AAAA-01 o AAAA-07.",
+            code="invalid_rate_month",
+            field="month",
+        )
+    percent = require_decimal(
+        record.get("annual_percent"),
+        field="annual_percent",
+        code="invalid_rate",
+        what="La tasa de interés semestral",
+    )
+    if not Decimal(0) < percent <= MAX_ANNUAL_RATE_PERCENT:
+        raise InvalidInput(
+            f"La tasa de interés semestral debe ser mayor que 0 y como máximo {MAX_ANNUAL_RATE_PERCENT}%.",
+            code="invalid_rate",
+            field="annual_percent",
+        )
+    return SemestralRate(month, percent, str(record.get("source", "")), bool(record.get("projected", False)))

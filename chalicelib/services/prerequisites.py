@@ -126,7 +126,6 @@ class PrerequisiteChecker:
         Chile. Raises InvalidInput for a malformed plate; never raises for a service's failure.
         """
         value = normalize_plate(plate)
-        period = period or PermitPeriod.for_year(permit_year)
         as_of = as_of or chile_today(self._now())
         tasks: dict[str, Callable[[], object]] = {
             "insurance": lambda: self._insurance.insurance(value),
@@ -154,6 +153,8 @@ class PrerequisiteChecker:
                 vehicle = outcome
             else:
                 vehicle_error = self._vehicle_error(futures["vehicle"], outcome)
+        # The SOAP must cover the class's own permit period (taxis and buses to 31 May, cargo to 30 September).
+        period = period or PermitPeriod.for_class(permit_year, vehicle.vehicle_class if vehicle else None)
         return PrerequisiteReport(
             plate=value, period=period, as_of=as_of,
             checks=evaluate_prerequisites(insurance, inspection, fines, period=period, as_of=as_of),

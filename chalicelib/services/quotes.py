@@ -44,7 +44,10 @@ def permit_quote(portal: Portal, raw_plate: str, year: int, ctx: PaymentContext)
         "tasacion": vehicle.get("tasacion"),
         "amounts": {inst: p.amount for inst, p in prices.items()},
         "installments": {inst: {"amount": p.amount, "payable": p.amount is not None and not p.reasons
-                                and result.all_ok, "reasons": p.reasons} for inst, p in prices.items()},
+                                and result.all_ok, "reasons": p.reasons,
+                                # every step of this installment (split, readjustment, art. 53 surcharges)
+                                "breakdown": p.breakdown if inst != "full" else None}
+                         for inst, p in prices.items()},
         "estimated": full.estimated,
         "breakdown": full.breakdown,
         "checks": result.checks,

@@ -7,7 +7,7 @@ from typing import Any
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository
 from chalicelib.adapters.reference_repo import ReferenceRepository
 from chalicelib.domain.patentes import PatenteRequest, compute_patente
-from chalicelib.domain.permits import PermitRequest, compute_permit, permit_response_body
+from chalicelib.domain.permits import PermitRequest, compute_back_years, compute_permit, permit_response_body
 from chalicelib.services import municipalities
 
 
@@ -16,8 +16,12 @@ def simulate_permit(code: str, body: dict[str, Any], munis: MunicipalityReposito
     """The permit calculator of API.md for one municipality (its rules and discounts)."""
     config = municipalities.require_municipality(munis, code)
     request = PermitRequest.parse(body)
-    result = compute_permit(request, refs.tables(), municipalities.permit_rules(config))
-    return {"municipality": code, **permit_response_body(result)}
+    rules = municipalities.permit_rules(config)
+    result = compute_permit(request, refs.tables(), rules)
+    answer: dict[str, Any] = {"municipality": code, **permit_response_body(result)}
+    if request.back_years:
+        answer["back_years"] = compute_back_years(request, refs.tables(), rules)
+    return answer
 
 
 def simulate_patente(code: str, body: dict[str, Any], munis: MunicipalityRepository,

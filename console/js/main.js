@@ -28,7 +28,7 @@ const MODULES = [
   { path: "firma", label: "Firma electrónica", perm: "signatures.enroll", icon: "M3 17c3-1 4-6 6-6s1 5 3 5 3-3 4-3 2 2 5 2M3 21h18", load: () => import("./pages/signatures.js") },
   { path: "firmas", label: "Firmas pendientes", perm: "batches.read", scoped: true, icon: "M4 4h12l4 4v12H4zM8 12l2 2 4-4", load: () => import("./pages/signatures-pending.js") },
   { path: "documentos-firmados", label: "Documentos firmados", perm: "batches.read", scoped: true, icon: "M6 2h9l5 5v15H6zM9 15l2 2 4-4", load: () => import("./pages/signatures-documents.js") },
-  { path: "referencia", label: "UTM e IPC", perm: "reference.read", icon: "M4 20V10M10 20V4M16 20v-8M22 20H2", load: () => import("./pages/reference.js") },
+  { path: "referencia", label: "UTM, IPC y tasas", perm: "reference.read", icon: "M4 20V10M10 20V4M16 20v-8M22 20H2", load: () => import("./pages/reference.js") },
 ];
 const HIDDEN = {
   "segundo-factor": { path: "segundo-factor", label: "Segundo factor", load: () => import("./pages/totp.js") },

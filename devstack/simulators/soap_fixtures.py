@@ -98,7 +98,9 @@ FIXTURES: Final[dict[str, dict[str, Any]]] = {
     "VWXY89": {
         "summary": "Taxi Nissan Versa 2021 (revisión técnica semestral)",
         "expected": OK,
-        "policies": [_policy(_HDI, "SOAP-2027-5120901", "2027-04-01", "2028-03-31")],
+        # taxis: the SOAP runs with their permit, 1 June to 31 May
+        "policies": [_policy(_HDI, "SOAP-2026-5120900", "2026-06-01", "2027-05-31"),
+                     _policy(_HDI, "SOAP-2027-5120901", "2027-06-01", "2028-05-31")],
         "controls": _both_controls(*_VALPO, "2026-11-05", "2027-05-31"),
         "fines": [],
         "vehicle": _vehicle("TAXI", "Nissan", "Versa", 2021, "GASOLINA", "33333333-3", "Luis Tapia Araya",
@@ -108,7 +110,9 @@ FIXTURES: Final[dict[str, dict[str, Any]]] = {
     "WXYZ76": {
         "summary": "Vehículo pesado: camión Mercedes-Benz Atego 1726 2018, 9.000 kg de carga",
         "expected": OK,
-        "policies": [_policy(_MAPFRE, "MAP-SOAP-27-0104577", "2027-04-01", "2028-03-31")],
+        # cargo vehicles: the SOAP runs with their permit, 1 October to 30 September
+        "policies": [_policy(_MAPFRE, "MAP-SOAP-26-0104576", "2026-10-01", "2027-09-30"),
+                     _policy(_MAPFRE, "MAP-SOAP-27-0104577", "2027-10-01", "2028-09-30")],
         "controls": _both_controls(*_MAIPU, "2026-10-20", "2027-04-30"),
         "fines": [],
         "vehicle": _vehicle("CAMION", "Mercedes-Benz", "Atego 1726", 2018, "DIESEL", "76543210-3",

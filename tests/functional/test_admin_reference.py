@@ -85,6 +85,30 @@ def test_an_invalid_value_is_refused_with_its_field(env):
     assert (status, body["error"]["field"]) == (400, "month")
 
 
+def test_the_central_administrator_loads_a_semestral_interest_rate(env):
+    client, facts = env
+    token = sign_in(facts, "administrador.subdere@subdere.demo")
+    status, body = call(client, "get", "/v1/admin/reference/interest", token)
+    assert status == 200, body
+    assert [m["month"] for m in body["months"]][:3] == ["2025-01", "2025-07", "2026-01"]
+    assert body["months"][0]["annual_percent"] == "8.12"
+    # a semester is keyed by its first month; any other month is refused with its field
+    status, body = call(client, "put", "/v1/admin/reference/interest/2026-08", token,
+                        {"annual_percent": "7.9", "source": "SII Res. Ex."})
+    assert (status, body["error"]["code"], body["error"]["field"]) == (400, "invalid_rate_month", "month")
+    status, body = call(client, "put", "/v1/admin/reference/interest/2026-07", token,
+                        {"value": 8, "source": "SII Res. Ex."})
+    assert (status, body["error"]["field"]) == (400, "annual_percent")
+    status, body = call(client, "put", "/v1/admin/reference/interest/2026-07", token,
+                        {"annual_percent": "7.85", "source": "SII, resolución del 2do semestre 2026 (prueba)"})
+    assert status == 200, body
+    assert body["month"]["annual_percent"] == "7.85"
+    from chalicelib import wiring
+
+    rate = wiring.references().tables().interest_rate(__import__("datetime").date(2026, 8, 1))
+    assert (rate.label, str(rate.annual_percent)) == ("2do semestre 2026", "7.85")
+
+
 @pytest.mark.parametrize("email", ["tesorero@munistgo.demo", "soporte@subdere.demo", "alcalde@lascondes.demo"])
 def test_only_the_central_administrator_edits_reference_tables(env, email):
     client, facts = env

@@ -77,6 +77,26 @@ def test_the_permit_period_runs_from_april_to_march_of_the_next_year():
     assert PermitPeriod(2027, date(2027, 4, 1), date(2028, 3, 31)) == PERIOD
 
 
+@pytest.mark.parametrize(("vehicle_class", "start", "end"), [
+    (VehicleClass.LIGHT, date(2027, 4, 1), date(2028, 3, 31)),
+    (None, date(2027, 4, 1), date(2028, 3, 31)),
+    (VehicleClass.TAXI, date(2027, 6, 1), date(2028, 5, 31)),
+    (VehicleClass.BUS, date(2027, 6, 1), date(2028, 5, 31)),
+    (VehicleClass.TRUCK, date(2027, 10, 1), date(2028, 9, 30)),
+    (VehicleClass.MOPED, date(2027, 10, 1), date(2028, 9, 30)),
+])
+def test_the_soap_must_cover_the_period_of_the_class(vehicle_class, start, end):
+    assert PermitPeriod.for_class(2027, vehicle_class) == PermitPeriod(2027, start, end)
+
+
+def test_a_taxi_policy_ending_in_march_does_not_cover_its_permit_to_31_may():
+    period = PermitPeriod.for_class(2027, VehicleClass.TAXI)
+    checks = evaluate_prerequisites(insurance(policy("2027-04-01", "2028-03-31")), inspection(), fines(),
+                                    period=period, as_of=date(2027, 5, 20))
+    assert checks.insurance.code == "insurance_ends_within_period"
+    assert "31-05-2028" in str(checks.insurance.reason)
+
+
 # -- all ok ----------------------------------------------------------------------------------
 
 

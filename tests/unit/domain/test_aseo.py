@@ -110,3 +110,26 @@ def test_installments_always_add_up(avaluo: int, tables: ReferenceTables, aseo_r
     result = compute_aseo(AseoRequest("vivienda", 2024, avaluo), tables, aseo_rules)
     assert sum(i["amount"] for i in result.installments) == result.amount  # type: ignore[misc]
     assert result.exempt == (avaluo <= THRESHOLD_2024)
+
+
+def test_late_aseo_installments_carry_art_53_surcharges() -> None:
+    from datetime import date
+
+    from chalicelib.domain import reference_data
+    from chalicelib.domain.aseo import AseoRequest, compute_aseo
+
+    tables, rules = reference_data.reference_tables(), reference_data.aseo_rules()
+    # local comercial 2,5 UTM (illustrative) × 67.429 = 168.572,5 → 168.573 → 42.144, 42.143 × 3;
+    # paid 20-07-2025: the April and June installments are late, September and November are not.
+    result = compute_aseo(AseoRequest("local_comercial", 2025, payment_date=date(2025, 7, 20)), tables, rules)
+    late = [i for i in result.installments if i["late_payment"] is not None]
+    assert [i["due"] for i in late] == ["2025-04-30", "2025-06-30"]
+    april = late[0]["late_payment"]
+    assert isinstance(april, dict)
+    # 81 days (01-05 → 20-07) at 8,12% / 360 then 20 days at 8,00% / 360 on the readjusted amount
+    assert [(s["semester"], s["days"]) for s in april["semesters"]] == [
+        ("1er semestre 2025", 61),
+        ("2do semestre 2025", 20),
+    ]
+    assert late[0]["amount_due"] == late[0]["amount"] + april["readjustment"] + april["interest"]
+    assert all(i["amount_due"] == i["amount"] for i in result.installments if i["late_payment"] is None)

@@ -43,8 +43,11 @@ WORKED = [
     ),
     # profesional: municipal tariff 1 UTM (illustrative) = 64.666
     ({"kind": "profesional", "year": 2024}, 64_666, 32_333, 32_333),
-    # micro empresa familiar: 1 UTM (illustrative) = 64.666
-    ({"kind": "micro_empresa_familiar", "year": 2024}, 64_666, 32_333, 32_333),
+    # micro empresa familiar without an ordinance tariff: art. 24 on capital propio, like a
+    # comercial one (art. 26 only exempts it from prior permits): 5‰ × 30.000.000 = 150.000
+    ({"kind": "micro_empresa_familiar", "capital_propio": 30_000_000, "year": 2024}, 150_000, 75_000, 75_000),
+    # ... and at the 1 UTM minimum when its capital is small: 5‰ × 2.000.000 = 10.000 < 64.666
+    ({"kind": "micro_empresa_familiar", "capital_propio": 2_000_000, "year": 2024}, 64_666, 32_333, 32_333),
     # exempt non-profit (art. 27): 0
     (
         {
@@ -150,3 +153,43 @@ def test_patente_stays_within_1_and_8000_utm(capital: int, rate: str, tables: Re
     assert sum(semesters) == result.amount  # type: ignore[arg-type]
     expected = min(max(Decimal(capital) * Decimal(rate) / 1000, Decimal(UTM_2024)), Decimal(8000 * UTM_2024))
     assert abs(result.amount - expected) <= Decimal("0.5")
+
+
+def test_micro_empresa_familiar_follows_the_ordinance_tariff_when_the_municipality_sets_one(
+    tables: ReferenceTables,
+) -> None:
+    rules = reference_data.patente_rules(
+        {
+            "fixed_tariffs": {
+                "profesional": {"utm": "1", "source": "ordenanza"},
+                "micro_empresa_familiar": {"utm": "0.5", "source": "Ordenanza municipal de derechos, art. 5"},
+            }
+        }
+    )
+    result = compute_patente(PatenteRequest.parse({"kind": "micro_empresa_familiar", "year": 2024}), tables, rules)
+    assert result.amount == 32_333  # ½ × 64.666
+    assert result.breakdown["tariff"]["source"] == "Ordenanza municipal de derechos, art. 5"
+
+
+def test_micro_empresa_familiar_without_ordinance_tariff_needs_its_capital(
+    tables: ReferenceTables, patente_rules: PatenteRules
+) -> None:
+    with pytest.raises(InvalidInput) as error:
+        compute_patente(PatenteRequest.parse({"kind": "micro_empresa_familiar", "year": 2024}), tables, patente_rules)
+    assert (error.value.code, error.value.field) == ("capital_required", "capital_propio")
+    assert "art. 24" in error.value.message
+
+
+def test_a_late_semester_carries_art_53_readjustment_and_daily_interest() -> None:
+    tables, rules = reference_data.reference_tables(), reference_data.patente_rules()
+    # 2025, 5‰ × 40.000.000 = 200.000: semesters 100.000 due 31-01-2025 and 31-07-2025; paid 02-03-2025:
+    #   30 days late; IPC dec 2024 −0,2 · jan 2025 1,1 → 0,998 × 1,011 − 1 = 0,9% → readjustment 900;
+    #   interest 100.900 × 8,12% / 360 × 30 = 682,76 → 683; due 101.583. The 2nd semester is not due yet.
+    body = {"kind": "comercial", "capital_propio": 40_000_000, "year": 2025, "payment_date": "2025-03-02"}
+    result = compute_patente(PatenteRequest.parse(body), tables, rules)
+    first, second = result.installments
+    late = first["late_payment"]
+    assert isinstance(late, dict)
+    assert (late["readjustment"], late["interest"], late["days_late"]) == (900, 683, 30)
+    assert first["amount_due"] == 101_583
+    assert (second["late_payment"], second["amount_due"]) == (None, 100_000)

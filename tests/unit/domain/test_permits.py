@@ -1,7 +1,8 @@
 """Permiso de circulación: worked examples by hand, invariants, and every bad input's error.
 
-UTM used (seed): January 2024 = $64.666 (published); January 2026 = $69.751 (2 × published
-minimum); January 2027 = $72.153 (projected). Bracket edges for 2024: 60 UTM = $3.879.960,
+UTM used (seed): January 2024 = $64.666 and January 2025 = $67.429 (published); January 2026 =
+$69.751 (published; SII's 2026 minimum permit $34.876 = ½ UTM); January 2027 = $72.153
+(projected). Bracket edges for 2024: 60 UTM = $3.879.960,
 120 UTM = $7.759.920, 250 UTM = $16.166.500, 400 UTM = $25.866.400.
 """
 
@@ -61,6 +62,10 @@ WORKED: dict[str, Worked] = {
     "light_2026_minimum": Worked(
         {"vehicle_class": "light", "tasacion": 2_000_000, "year": 2026}, 34_876, 34_876
     ),
+    # 2025 minimum: ½ × 67.429 = 33.714,5 → $33.715 (the minimum permit the SII published for 2025)
+    "light_2025_minimum": Worked(
+        {"vehicle_class": "light", "tasacion": 1_000_000, "year": 2025}, 33_715, 33_715
+    ),
     # 2024 minimum with tasación 0 (vehicle assimilated with no value): ½ × 64.666 = $32.333
     "light_2024_zero": Worked({"vehicle_class": "light", "tasacion": 0, "year": 2024}, 32_333, 32_333),
     # First installment: 183.601 − 183.601 // 2 = 183.601 − 91.800 = $91.801
@@ -69,12 +74,22 @@ WORKED: dict[str, Worked] = {
         183_601,
         91_801,
     ),
-    # Second installment: 91.800 × (1 + IPC feb–jun 2024: 1,006·1,004·1,005·1,003·0,999 − 1 = 1,7%)
-    #   = 91.800 × 1,017 = 93.360,6 → $93.361
+    # Second installment (DL 3063 art. 15): 91.800 × (1 + IPC February→June 2024 = index June / index
+    #   February − 1 = variations mar 0,4 · abr 0,5 · may 0,3 · jun −0,1: 1,004·1,005·1,003·0,999 − 1 = 1,1%)
+    #   = 91.800 × 1,011 = 92.809,8 → $92.810
     "second_2024": Worked(
         {"vehicle_class": "light", "tasacion": 10_000_000, "year": 2024, "installment": "second"},
         183_601,
-        93_361,
+        92_810,
+    ),
+    # 2025, tasación $10.000.000, UTM 67.429: 60 UTM = 4.045.740 × 1% = 40.457,4; 4.045.740 × 2% = 80.914,8;
+    #   (10.000.000 − 8.091.480) = 1.908.520 × 3% = 57.255,6 → 178.627,8 → $178.628. Second installment:
+    #   89.314 × (1 + INE mar 0,5 · abr 0,2 · may 0,2 · jun −0,4 → 1,005·1,002·1,002·0,996 − 1 = 0,5%)
+    #   = 89.760,57 → $89.761
+    "second_2025": Worked(
+        {"vehicle_class": "light", "tasacion": 10_000_000, "year": 2025, "installment": "second"},
+        178_628,
+        89_761,
     ),
     # Taxi 2024: 1 UTM = $64.666; tractor and machinery: ½ UTM = $32.333
     "taxi_2024": Worked({"vehicle_class": "taxi", "year": 2024}, 64_666, 64_666),
@@ -103,9 +118,9 @@ WORKED: dict[str, Worked] = {
         15_300,
         15_300,
     ),
-    # Electric, model 2021, permit 2024: year n = 2024 − 2021 + 1 = 4 → 25%:
-    #   183.601 × 0,25 = 45.900,25 → $45.900
-    "ev_year4_2024": Worked(
+    # Ley 21.505 art. 2° transitorio counts calendar years from 1-2-2023 for every eligible vehicle:
+    # electric model 2021, permit 2024 → 2023–2024 exempt ($0)
+    "ev_model_2021_permit_2024": Worked(
         {
             "vehicle_class": "light",
             "tasacion": 10_000_000,
@@ -113,10 +128,36 @@ WORKED: dict[str, Worked] = {
             "propulsion": "electric",
             "model_year": 2021,
         },
-        45_900,
-        45_900,
+        0,
+        0,
     ),
-    # Plug-in hybrid model 2023, permit 2024: n = 2 → exempt ($0)
+    # Electric model 2021, permit 2026 → 2025–2026 pay 25% (SII: "año de fabricación 2021 en adelante
+    #   pagarán un 25%"): 2026 scale with UTM 69.751: 41.850,6 + 83.701,2 + 1.629.880 × 3% (48.896,4)
+    #   = 174.448,2 → 174.448 × 25% = $43.612
+    "ev_model_2021_permit_2026": Worked(
+        {
+            "vehicle_class": "light",
+            "tasacion": 10_000_000,
+            "year": 2026,
+            "propulsion": "electric",
+            "model_year": 2021,
+        },
+        43_612,
+        43_612,
+    ),
+    # Electric model 2025, permit 2025 → 25% (not exempt): 178.628 × 25% = $44.657
+    "ev_model_2025_permit_2025": Worked(
+        {
+            "vehicle_class": "light",
+            "tasacion": 10_000_000,
+            "year": 2025,
+            "propulsion": "electric",
+            "model_year": 2025,
+        },
+        44_657,
+        44_657,
+    ),
+    # Plug-in hybrid model 2023, permit 2024 → exempt ($0)
     "phev_year2_2024": Worked(
         {
             "vehicle_class": "light",
@@ -150,9 +191,9 @@ WORKED: dict[str, Worked] = {
         183_601,
         194_741,
     ),
-    # Late second installment: due 31-08-2024, paid 15-10-2024 → 2 months; IPC jul 0,7 · ago 0,3 → 1,0%:
-    #   93.361 × 1% = 933,61 → 934; (93.361 + 934) × 1,5% × 2 = 94.295 × 0,03 = 2.828,85 → 2.829;
-    #   total 93.361 + 934 + 2.829 = $97.124
+    # Late second installment paid in 2024 (1,5% rule in force): due 31-08-2024, paid 15-10-2024 → 2 months;
+    #   IPC jul 0,7 · ago 0,3 → 1,0%: 92.810 × 1% = 928,1 → 928; (92.810 + 928) × 1,5% × 2 = 93.738 × 0,03
+    #   = 2.812,14 → 2.812; total 92.810 + 928 + 2.812 = $96.550
     "late_second_2024": Worked(
         {
             "vehicle_class": "light",
@@ -162,7 +203,7 @@ WORKED: dict[str, Worked] = {
             "payment_date": "2024-10-15",
         },
         183_601,
-        97_124,
+        96_550,
     ),
     # Paid on the deadline: no surcharge
     "on_time_2024": Worked(
@@ -203,9 +244,9 @@ def test_zona_extrema_computes_on_half_the_tasacion(tables: ReferenceTables) -> 
 
 
 def test_projected_utm_marks_the_result_as_estimated(tables: ReferenceTables, rules: PermitRules) -> None:
-    # 2027 (projected UTM 72.153), electric model 2024: n = 4 → 25%.
+    # 2027 (projected UTM 72.153), electric model 2024: permits 2027–2028 pay 50% (Ley 21.505).
     #   60 UTM = 4.329.180, 120 UTM = 8.658.360: 43.291,8 + 86.583,6 + 1.341.640 × 3% (40.249,2) = 170.124,6
-    #   → 170.125 × 25% = 42.531,25 → $42.531
+    #   → 170.125 × 50% = 85.062,5 → $85.063
     body = {
         "vehicle_class": "light",
         "tasacion": 10_000_000,
@@ -214,8 +255,11 @@ def test_projected_utm_marks_the_result_as_estimated(tables: ReferenceTables, ru
         "model_year": 2024,
     }
     result = compute_permit(PermitRequest.parse(body), tables, rules)
-    assert result.amount == 42_531
+    assert result.amount == 85_063
     assert result.estimated is True
+    electric = result.breakdown["electric"]
+    assert isinstance(electric, dict)
+    assert (electric["law_years"], electric["percent_paid"]) == ("2027–2028", "50")
     assert result.breakdown["utm"] == {
         "month": "2027-01",
         "value": 72153,
@@ -225,16 +269,24 @@ def test_projected_utm_marks_the_result_as_estimated(tables: ReferenceTables, ru
 
 
 def test_quote_amounts_for_a_2027_permit(tables: ReferenceTables, rules: PermitRules) -> None:
-    # 170.125 (as above, combustion): first 85.063, second 85.062 × (1,003^5 − 1 = 1,5%) = 86.337,93 → 86.338
+    # 170.125 (as above, combustion): first 85.063, second 85.062 × (projected mar–jun 1,003^4 − 1 = 1,2%)
+    #   = 86.082,74 → 86.083
     body = {"vehicle_class": "light", "tasacion": 10_000_000, "year": 2027}
     result = compute_permit(PermitRequest.parse(body), tables, rules)
-    assert result.amounts == {"full": 170_125, "first": 85_063, "second": 86_338}
+    assert result.amounts == {"full": 170_125, "first": 85_063, "second": 86_083}
     assert result.estimated_amounts == {"full": True, "first": True, "second": True}
 
 
 def test_projected_ipc_only_marks_the_second_installment() -> None:
-    # 2026 UTM is derived from the published minimum (not projected); the 2026 IPC is projected.
-    tables, rules = reference_data.reference_tables(), reference_data.permit_rules()
+    # 2026 UTM is published; March–June 2026 IPC given here as projections.
+    projected = [
+        {"month": f"2026-{m:02d}", "variation_percent": "0.3", "source": "proyección", "projected": True}
+        for m in range(3, 7)
+    ]
+    tables = ReferenceTables.from_records(
+        reference_data.UTM_RECORDS, [*reference_data.IPC_RECORDS, *projected], reference_data.INTEREST_RATE_RECORDS
+    )
+    rules = reference_data.permit_rules()
     result = compute_permit(
         PermitRequest.parse({"vehicle_class": "light", "tasacion": 5_000_000, "year": 2026}), tables, rules
     )
@@ -290,12 +342,12 @@ def test_months_late_counts_started_months() -> None:
 
 def test_second_installment_needs_the_february_june_ipc() -> None:
     tables = reference_data.reference_tables()
-    body = {"vehicle_class": "light", "tasacion": 10_000_000, "year": 2025}
+    body = {"vehicle_class": "light", "tasacion": 10_000_000, "year": 2026}
     result = compute_permit(PermitRequest.parse(body), tables, reference_data.permit_rules())
-    assert result.amounts["second"] is None  # 2025 IPC not loaded
+    assert result.amounts["second"] is None  # March–June 2026 IPC not loaded in the seed
     installments = result.breakdown["installments"]
     assert isinstance(installments, dict)
-    assert "2025-02" in str(installments["second_unavailable"])
+    assert "2026-03" in str(installments["second_unavailable"])
     with pytest.raises(RuleRefused) as error:
         compute_permit(
             PermitRequest.parse({**body, "installment": "second"}), tables, reference_data.permit_rules()
@@ -323,10 +375,11 @@ def test_second_installment_needs_the_february_june_ipc() -> None:
             "installment",
         ),
         (
-            {"vehicle_class": "light", "tasacion": 10_000_000, "year": 2025, "payment_date": "2025-06-01"},
+            {"vehicle_class": "light", "tasacion": 10_000_000, "year": 2026, "payment_date": "2026-06-01"},
             "ipc_missing",
             "payment_date",
         ),
+
     ],
 )
 def test_valid_input_the_rules_refuse(
@@ -485,24 +538,89 @@ def test_two_installments_add_up_before_readjustment(
     assert second >= second_before
 
 
-@settings(max_examples=60, deadline=None)
+EV_PERCENT_BY_PERMIT_YEAR = {2023: 0, 2024: 0, 2025: 25, 2026: 25, 2027: 50, 2028: 50, 2029: 75, 2030: 75}
+"""Ley 21.505 art. 2° transitorio: percent paid by the permit's calendar year (100 outside it)."""
+
+
+@settings(max_examples=80, deadline=None)
 @given(
-    year_offset=st.integers(min_value=-1, max_value=12),
+    year=st.sampled_from([2022, 2023, 2024, 2025, 2026, 2027]),
+    model_year=st.integers(min_value=2015, max_value=2028),
     propulsion=st.sampled_from([Propulsion.ELECTRIC, Propulsion.PLUGIN_HYBRID]),
 )
-def test_ev_schedule_never_charges_more_than_combustion(
-    year_offset: int, propulsion: Propulsion, tables: ReferenceTables, rules: PermitRules
+def test_ev_benefit_goes_by_the_permit_year_never_the_model_year(
+    year: int, model_year: int, propulsion: Propulsion, tables: ReferenceTables, rules: PermitRules
 ) -> None:
-    model_year = 2024 - year_offset
+    model_year = min(model_year, year + 1)
+    combustion = compute_permit(PermitRequest(VehicleClass.LIGHT, year, tasacion=10_000_000), tables, rules)
     ev = compute_permit(
-        PermitRequest(
-            VehicleClass.LIGHT, 2024, tasacion=10_000_000, propulsion=propulsion, model_year=model_year
-        ),
+        PermitRequest(VehicleClass.LIGHT, year, tasacion=10_000_000, propulsion=propulsion, model_year=model_year),
         tables,
         rules,
     )
-    n = max(1, year_offset + 1)
-    expected_percent = {1: 0, 2: 0, 3: 25, 4: 25, 5: 50, 6: 50, 7: 75, 8: 75}.get(n, 100)
-    if model_year < 2021:
-        expected_percent = 100
-    assert ev.amount == round(183_601 * expected_percent / 100 + 1e-9)  # 183.601 × percent, half up
+    expected_percent = EV_PERCENT_BY_PERMIT_YEAR.get(year, 100) if model_year >= 2021 else 100
+    # combustion × percent, rounded half up (exact integer arithmetic)
+    assert ev.amounts["full"] == (combustion.amounts["full"] * expected_percent * 2 + 100) // 200
+    assert ev.amount <= combustion.amount
+
+
+def test_mopeds_fall_due_on_30_september(tables: ReferenceTables, rules: PermitRules) -> None:
+    # motonetas, bicimotos, bicicletas con motor: 2025 minimum ½ UTM = $33.715, due 30-09-2025;
+    # paid 01-10-2025: 1 day at the 2nd-semester 2025 rate on the readjusted amount
+    body = {"vehicle_class": "moped", "tasacion": 500_000, "year": 2025, "payment_date": "2025-09-30"}
+    on_time = compute_permit(PermitRequest.parse(body), tables, rules)
+    assert on_time.amount == 33_715
+    late = compute_permit(PermitRequest.parse({**body, "payment_date": "2025-10-01"}), tables, rules)
+    breakdown = late.breakdown["late_payment"]
+    assert isinstance(breakdown, dict)
+    assert (breakdown["due_date"], breakdown["days_late"]) == ("2025-09-30", 1)
+
+
+def test_a_municipality_can_put_taxis_on_an_installment_calendar(tables: ReferenceTables) -> None:
+    # Installments of taxis, buses and cargo vehicles follow each municipality's calendar: an override
+    # gives the class a second due date (here 31 August); the seed has none.
+    seeded = reference_data.permit_rules()
+    with pytest.raises(RuleRefused):
+        compute_permit(PermitRequest.parse({"vehicle_class": "taxi", "year": 2025, "installment": "first"}),
+                       tables, seeded)
+    rules = reference_data.permit_rules({"classes": [{"vehicle_class": "taxi", "second_installment_due": "08-31"}]})
+    result = compute_permit(PermitRequest.parse({"vehicle_class": "taxi", "year": 2025, "installment": "second"}),
+                            tables, rules)
+    # 1 UTM 2025 = 67.429 → first 33.715, second 33.714 × (IPC mar–jun 2025 0,5%) = 33.882,57 → 33.883
+    assert result.amounts == {"full": 67_429, "first": 33_715, "second": 33_883}
+    installments = result.breakdown["installments"]
+    assert isinstance(installments, dict)
+    assert (installments["first_due"], installments["second_due"]) == ("2025-05-31", "2025-08-31")
+
+
+def test_back_year_permits_are_each_readjusted_with_interest(tables: ReferenceTables, rules: PermitRules) -> None:
+    from chalicelib.domain.permits import compute_back_years
+
+    # 2026 permit paid 15-04-2026 by a plate that skipped 2025: the 2025 permit (178.628, due 31-03-2025)
+    # is owed with art. 53: IPC feb 2025–feb 2026 and 380 days of interest across three semesters.
+    request = PermitRequest.parse({"vehicle_class": "light", "tasacion": 10_000_000, "year": 2026,
+                                   "payment_date": "2026-04-15", "back_years": [2025]})
+    owed = compute_back_years(request, tables, rules)
+    years = owed["years"]
+    assert isinstance(years, list)
+    (back,) = years
+    late = back["late_payment"]
+    assert back["year"] == 2025
+    assert back["permit"] == 178_628
+    assert [(s["semester"], s["days"]) for s in late["semesters"]] == [
+        ("1er semestre 2025", 91), ("2do semestre 2025", 184), ("1er semestre 2026", 105)]
+    assert back["amount"] == 178_628 + late["readjustment"] + late["interest"]
+    assert owed["total"] == back["amount"]
+
+
+@pytest.mark.parametrize(("body", "code", "field"), [
+    ({"back_years": [2026]}, "invalid_back_years", "back_years"),
+    ({"back_years": [2025, 2025]}, "invalid_back_years", "back_years"),
+    ({"back_years": "2025"}, "invalid_back_years", "back_years"),
+    ({"back_years": [2025], "payment_date": None}, "payment_date_required", "payment_date"),
+])
+def test_back_years_bad_input(body: dict[str, object], code: str, field: str) -> None:
+    base = {"vehicle_class": "light", "tasacion": 10_000_000, "year": 2026, "payment_date": "2026-04-15"}
+    with pytest.raises(InvalidInput) as error:
+        PermitRequest.parse({**base, **body})
+    assert (error.value.code, error.value.field) == (code, field)

@@ -41,9 +41,9 @@ def test_utm_lookup_and_missing_month(tables: ReferenceTables) -> None:
 
 def test_ipc_missing_month_names_it(tables: ReferenceTables) -> None:
     with pytest.raises(RuleRefused) as error:
-        tables.ipc_accumulated(YearMonth(2025, 2), YearMonth(2025, 6))
+        tables.ipc_accumulated(YearMonth(2026, 2), YearMonth(2026, 6))
     assert error.value.code == "ipc_missing"
-    assert "2025-02" in error.value.message
+    assert "2026-03" in error.value.message
 
 
 def test_ipc_accumulated_compounds_monthly_variations(tables: ReferenceTables) -> None:

@@ -1,0 +1,79 @@
+"""Client of the CMF's public API (API CMF Bancos v3) for the UTM and IPC of a month.
+
+Contract (api.cmfchile.cl/documentacion/UTM.html, IPC.html): GET
+``{base}/api-sbifv3/recursos_api/{utm|ipc}/{yyyy}/{mm}?apikey=…&formato=json`` answers
+``{"UTMs": [{"Valor": "67.429", "Fecha": "2025-01-01"}]}`` or ``{"IPCs": [{"Valor": "1,1", …}]}``:
+numbers in Chilean notation (``.`` for thousands, ``,`` for decimals). An error answers a non-200
+status with ``{"CodigoHTTP": …, "CodigoError": …, "Mensaje": "…"}``. The CMF takes these values
+from their publishers (UTM: SII; IPC: INE) and updates them around the 9th of each month.
+
+The API key is a secret from the environment; it is never logged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Literal
+
+import requests
+
+from chalicelib.domain.errors import DependencyUnavailable
+from chalicelib.domain.units import YearMonth
+
+Indicator = Literal["utm", "ipc"]
+_LIST_KEY = {"utm": "UTMs", "ipc": "IPCs"}
+
+
+@dataclass(frozen=True)
+class CmfValue:
+    """One month's value as the CMF publishes it."""
+
+    indicator: Indicator
+    month: YearMonth
+    value: Decimal
+    published_date: str
+
+
+class CmfClient:
+    """Reads one month of UTM or IPC from the CMF API (or the local simulator)."""
+
+    def __init__(self, base_url: str, api_key: str, *, timeout_s: float = 5.0,
+                 session: requests.Session | None = None) -> None:
+        self._base = base_url.rstrip("/")
+        self._key = api_key
+        self._timeout = timeout_s
+        self._session = session or requests.Session()
+
+    def month(self, indicator: Indicator, month: YearMonth) -> CmfValue | None:
+        """The value of ``month`` (None when the CMF has none yet: not published)."""
+        url = f"{self._base}/api-sbifv3/recursos_api/{indicator}/{month.year:04d}/{month.month:02d}"
+        try:
+            response = self._session.get(url, params={"apikey": self._key, "formato": "json"},
+                                         timeout=self._timeout)
+        except requests.RequestException:
+            raise DependencyUnavailable("No se pudo consultar la API de la CMF; reintente más tarde.",
+                                        code="cmf_unavailable", retry_after=300) from None
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise DependencyUnavailable(f"La API de la CMF respondió {response.status_code}.",
+                                        code="cmf_unavailable", retry_after=300)
+        try:
+            rows = response.json()[_LIST_KEY[indicator]]
+            row = next(r for r in rows if str(r["Fecha"]).startswith(str(month)))
+            value = parse_cmf_number(str(row["Valor"]))
+        except StopIteration:
+            return None
+        except (ValueError, KeyError, TypeError, InvalidOperation):
+            raise DependencyUnavailable("La API de la CMF respondió algo que no cumple su contrato.",
+                                        code="cmf_invalid", retry_after=300) from None
+        return CmfValue(indicator, month, value, str(row["Fecha"]))
+
+
+def parse_cmf_number(text: str) -> Decimal:
+    """``"67.429"`` → 67429; ``"1,1"`` → 1.1; ``"-0,2"`` → -0.2 (Chilean notation)."""
+    cleaned = text.strip().replace(".", "").replace(",", ".")
+    if not cleaned or cleaned.count(".") > 1:
+        raise ValueError(f"not a CMF number: {text!r}")
+    return Decimal(cleaned)
