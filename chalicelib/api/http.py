@@ -63,7 +63,8 @@ def header(request: Request, name: str) -> str | None:
     (400 or 401, in the envelope) when the value holds anything but printable ASCII and tabs."""
     key = name.lower()
     error, code, message = READ_HEADERS[key]
-    value = (request.headers or {}).get(key)
+    headers: Mapping[str, str] = request.headers or {}
+    value = headers.get(key)
     if value is None:
         return None
     if not all(char == "\t" or " " <= char <= "~" for char in value):

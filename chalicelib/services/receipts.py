@@ -514,16 +514,14 @@ def verify_receipt(folio: str, code: str, receipts: ReceiptRepository, municipal
     receipt not issued yet, so the route says nothing about folios one does not hold."""
     normalized = normalize_code(code)
     municipality = folio[:5]
-    limits = limiter.receipt_code_limits(source) if limiter else []
-    if limiter:
-        limiter.check(municipality, limits)
+    attempt = limiter.attempt(municipality, limiter.receipt_code_limits(source)) if limiter else None
     record = receipts.get(municipality, folio)
     expected = str((record or {}).get("code_hash", ""))
     matches = hmac.compare_digest(code_hash(folio, normalized), expected)
     if record is None or not matches or record.get("status") != "issued":
-        if limiter:
-            limiter.failed(municipality, limits)
         raise NotFound("No existe un comprobante con ese folio y código de verificación.", code="receipt_not_found")
+    if attempt is not None:
+        attempt.succeeded()  # a right pair is not a failure (issue 15.7: slots are taken before the read)
     config = municipalities.get(municipality) or {}
     signature = record.get("signature") or {}
     issued_at = str(record["issued_at"])
