@@ -42,6 +42,7 @@ from chalicelib.domain.errors import DependencyUnavailable, InvalidInput, NotFou
 from chalicelib.domain.money import format_clp, format_date
 from chalicelib.domain.payments import utc_key
 from chalicelib.domain.rut import parse_rut
+from chalicelib.domain.senders import sender_allowed
 from chalicelib.observability import logger
 from chalicelib.services.rate_limit import RateLimiter
 
@@ -304,6 +305,9 @@ def receipt_email(payment: Mapping[str, Any], allocation: Mapping[str, Any], con
     if not sender:
         raise DependencyUnavailable("La municipalidad no tiene configurado un remitente de correo.",
                                     code="sender_not_configured", retryable=False)
+    if not sender_allowed(sender, config.get("sender_identities") or []):  # issue 15.4, checked again here
+        raise DependencyUnavailable("El remitente de la municipalidad no está verificado para ella.",
+                                    code="sender_not_verified", retryable=False)
     payer = payment.get("payer") or {}
     recipient = str(payer.get("email") or "")
     if "@" not in recipient:
