@@ -427,7 +427,8 @@ def test_a_municipality_sends_only_from_a_sender_verified_for_it(world):
     assert status == 400, body
     assert wiring.data_table().get(keys.municipality("13101"), "CONFIG")["sender_identities"] == [
         "no-responder@munistgo.demo"]
-    status, body = admin(world, "patch", f"{BASE}/13101/settings", ADMIN, {"sender_email": "No-Responder@munistgo.demo"})
+    status, body = admin(world, "patch", f"{BASE}/13101/settings", ADMIN,
+                         {"sender_email": "No-Responder@munistgo.demo"})
     assert status == 200, body
     assert body["sender_email"] == "no-responder@munistgo.demo"
 
