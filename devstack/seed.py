@@ -25,6 +25,8 @@ def seed_table(table: DynamoTable, *, extra_origins: list[str] | None = None) ->
             "agreement": AGREEMENT, "enabled": True,
             "branding": {"primary_color": muni["color"], "secondary_color": "#f2f2f2"},
             "sender_email": f"no-responder@{muni['domain']}",
+            # the identity devstack/provisioning.py verifies in SES for it
+            "sender_identities": [f"no-responder@{muni['domain']}"],
             "permit_rules": reference_data.EXAMPLE_MUNICIPAL_PERMIT_OVERRIDES.get(muni["code"]),
         }
         table.put(config)

@@ -31,6 +31,9 @@ PROFILES = (
 )
 
 CA_KEY_ALIAS = "alias/sem/platform-ca"
+# The CA key's own purpose tag: IAM lets it sign certificates only, and no function may create,
+# tag, disable or delete a key of this purpose (docs/security.md, "KMS keys").
+CA_KEY_PURPOSE = "signing-ca"
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ def bootstrap(
         ensure_group(cognito, pool_id, profile)
     for identity in sender_identities:
         ensure_sender_identity(ses, identity)
-    key_id = ensure_signing_key(kms, CA_KEY_ALIAS, "SEM platform certificate authority")
+    key_id = ensure_signing_key(kms, CA_KEY_ALIAS, "SEM platform certificate authority", purpose=CA_KEY_PURPOSE)
     return BootstrapResult(user_pool_id=pool_id, user_pool_client_id=client_id, ca_key_id=key_id)
 
 
@@ -172,19 +175,26 @@ def ensure_sender_identity(ses: Any, identity: str) -> None:
         ses.verify_domain_identity(Domain=identity)
 
 
-def ensure_signing_key(kms: Any, alias: str, description: str) -> str:
-    """An asymmetric RSA signing key behind `alias` (created once; the private half never leaves KMS)."""
+def ensure_signing_key(kms: Any, alias: str, description: str, *, purpose: str = "signing") -> str:
+    """An asymmetric RSA signing key behind `alias`, tagged `sem:purpose=<purpose>` (created once;
+    the private half never leaves KMS). A key made before the CA had its own purpose is re-tagged:
+    bootstrap runs with an operator's credentials, which no function has."""
     from botocore.exceptions import ClientError
 
     try:
-        return str(kms.describe_key(KeyId=alias)["KeyMetadata"]["KeyId"])
+        found = str(kms.describe_key(KeyId=alias)["KeyMetadata"]["KeyId"])
     except ClientError:
-        pass
+        found = None
+    if found is not None:
+        tags = {t["TagKey"]: t["TagValue"] for t in kms.list_resource_tags(KeyId=found).get("Tags", [])}
+        if tags.get("sem:purpose") != purpose:
+            kms.tag_resource(KeyId=found, Tags=[{"TagKey": "sem:purpose", "TagValue": purpose}])
+        return found
     key = kms.create_key(
         Description=description,
         KeyUsage="SIGN_VERIFY",
         KeySpec="RSA_3072",
-        Tags=[{"TagKey": "sem:purpose", "TagValue": "signing"}],
+        Tags=[{"TagKey": "sem:purpose", "TagValue": purpose}],
     )
     key_id = str(key["KeyMetadata"]["KeyId"])
     kms.create_alias(AliasName=alias, TargetKeyId=key_id)

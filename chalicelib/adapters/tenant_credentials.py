@@ -43,8 +43,11 @@ class TenantCredentials:
         self._cache: dict[str, ScopedCredentials] = {}
 
     def for_municipality(self, code: str) -> ScopedCredentials:
-        """Credentials fenced to municipality `code` (validated: 5 digits)."""
+        """Credentials fenced to municipality `code` (validated: 5 digits, never the platform's
+        own `00000`, whose rows no tenant session may reach; the role refuses that tag too)."""
         code = keys.tenant(code)
+        if code == keys.PLATFORM:
+            raise ValueError("the platform partition 00000 is no municipality code for a tenant session")
         with self._lock:
             cached = self._cache.get(code)
             if cached is not None and cached.expires_at - self._margin_s > self._clock():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalice.app import Request
 
 from chalicelib import wiring
+from chalicelib.api.http import header
 from chalicelib.api.models import municipality_code
 from chalicelib.observability import logger
 from chalicelib.services.auth import Official, authenticate, require, require_second_factor
@@ -15,7 +16,7 @@ def current_official(request: Request, *, second_factor: bool = True) -> Officia
     """Verify the request's bearer token and find the official (401/403 otherwise). An official
     whose profile authorizes payments must have a TOTP app enrolled (403 until then), except
     where `second_factor` is False: only `/v1/admin/me`, which the console reads to lead there."""
-    official = authenticate(request.headers.get("authorization"), wiring.token_verifier(), wiring.officials())
+    official = authenticate(header(request, "authorization"), wiring.token_verifier(), wiring.officials())
     logger.append_keys(official_profile=official.profile, official_municipality=official.municipality)
     if second_factor:
         require_second_factor(official, wiring.second_factor(), wiring.sessions())

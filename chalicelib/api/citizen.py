@@ -8,7 +8,7 @@ from chalice.app import Blueprint, CORSConfig, Response
 from pydantic import BaseModel, Field
 
 from chalicelib import wiring
-from chalicelib.api.http import api_view, json_response, parse_body, parse_query, source_address
+from chalicelib.api.http import api_view, header, json_response, parse_body, parse_query, source_address
 from chalicelib.api.models import Strict, municipality_code
 from chalicelib.domain.payments import check_idempotency_key
 from chalicelib.services import payments, quotes
@@ -69,8 +69,8 @@ class PaymentCreatedOut(BaseModel):
 
 def _portal(code: str, *services: str) -> Portal:
     request = bp.current_request
-    return open_portal(municipality_code(code), api_key=request.headers.get("x-api-key"),
-                       origin=request.headers.get("origin"), services=services, munis=wiring.municipalities(),
+    return open_portal(municipality_code(code), api_key=header(request, "x-api-key"),
+                       origin=header(request, "origin"), services=services, munis=wiring.municipalities(),
                        portal_keys=wiring.portal_keys(), today=wiring.today_in_chile())
 
 
@@ -104,7 +104,7 @@ def debts(code: str) -> Response:
 def create_payment(code: str) -> Response:
     """Start a payment of a cart; answers 201 with where to pay and the status token."""
     portal = _portal(code)
-    key = check_idempotency_key(bp.current_request.headers.get("idempotency-key"))
+    key = check_idempotency_key(header(bp.current_request, "idempotency-key"))
     body = parse_body(bp.current_request, PaymentIn)
     created = payments.create_payment(portal, key, body.model_dump(mode="json"), wiring.payment_context())
     return _answer(portal, created, status=201)
@@ -115,6 +115,6 @@ def create_payment(code: str) -> Response:
 def payment_status(payment_id: str) -> Response:
     """A payment's status, items and, once issued, its receipt (for the access token's holder)."""
     request = bp.current_request
-    body = payments.payment_status(payment_id, request.headers.get("authorization"), wiring.payment_context(),
+    body = payments.payment_status(payment_id, header(request, "authorization"), wiring.payment_context(),
                                    limiter=wiring.rate_limiter(), source=source_address(request))
     return json_response(body)

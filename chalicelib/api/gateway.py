@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib import wiring
 from chalicelib.api.errors import invalid_input_from
-from chalicelib.api.http import MAX_BODY_BYTES, api_view, json_response, loads_json
+from chalicelib.api.http import MAX_BODY_BYTES, api_view, header, json_response, loads_json
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.services import gateway
 from chalicelib.settings import get_settings
@@ -44,7 +44,7 @@ def tgr_notification() -> Response:
         raise InvalidInput("El cuerpo de la solicitud es demasiado grande.", code="body_too_large")
     ctx = wiring.payment_context()
     secrets = [s.get_secret_value() for s in get_settings().tgr_webhook_secrets]
-    gateway.verify_signature(request.headers.get("x-tgr-signature"), raw, secrets, ctx.clock())
+    gateway.verify_signature(header(request, "x-tgr-signature"), raw, secrets, ctx.clock())
     data = loads_json(raw, "El cuerpo de la notificación no es JSON válido.")
     if not isinstance(data, dict):
         raise InvalidInput("El cuerpo de la notificación debe ser un objeto JSON.", code="invalid_json")

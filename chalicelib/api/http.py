@@ -11,7 +11,7 @@ from chalice.app import Request, Response
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.api.errors import error_response, internal_error_response, invalid_input_from
-from chalicelib.domain.errors import InvalidInput, SemError
+from chalicelib.domain.errors import InvalidInput, SemError, Unauthenticated
 from chalicelib.observability import logger
 
 P = ParamSpec("P")
@@ -38,6 +38,38 @@ def api_view(func: Callable[P, Any]) -> Callable[P, Any]:
             return internal_error_response()
 
     return wrapper
+
+
+# Every request header the API reads, and how a value that is not printable ASCII is refused:
+# credentials with 401 (the code their own check answers), the rest with 400. Such a value can
+# never be right (keys, tokens, signatures and origins are ASCII), and comparing one in constant
+# time (hmac.compare_digest) raises TypeError on non-ASCII text: refusing it here, where every
+# header is read, is what keeps that from being a 500 on any route.
+READ_HEADERS: dict[str, tuple[type[SemError], str, str]] = {
+    "authorization": (Unauthenticated, "invalid_token", "El encabezado Authorization no es válido."),
+    "x-api-key": (Unauthenticated, "invalid_api_key", "La clave de portal (X-Api-Key) no es válida."),
+    "x-tgr-signature": (Unauthenticated, "signature_malformed",
+                        "La firma X-TGR-Signature no tiene el formato t=…,v1=…."),
+    "idempotency-key": (InvalidInput, "invalid_idempotency_key",
+                        "Idempotency-Key debe tener de 1 a 255 caracteres A-Z, a-z, 0-9 o guion."),
+    "origin": (InvalidInput, "invalid_origin", "El encabezado Origin no es válido."),
+}
+_FIELD_NAMES = {"authorization": "Authorization", "x-api-key": "X-Api-Key", "x-tgr-signature": "X-TGR-Signature",
+                "idempotency-key": "Idempotency-Key", "origin": "Origin"}
+
+
+def header(request: Request, name: str) -> str | None:
+    """The request's header `name` (one of `READ_HEADERS`), ``None`` when absent; its refusal
+    (400 or 401, in the envelope) when the value holds anything but printable ASCII and tabs."""
+    key = name.lower()
+    error, code, message = READ_HEADERS[key]
+    headers: Mapping[str, str] = request.headers or {}
+    value = headers.get(key)
+    if value is None:
+        return None
+    if not all(char == "\t" or " " <= char <= "~" for char in value):
+        raise error(message, code=code, field=_FIELD_NAMES[key])
+    return str(value)
 
 
 def parse_body(request: Request, model: type[M]) -> M:

@@ -52,7 +52,10 @@ def onboard(data: dict[str, Any], actor: Official, ctx: CentralAdmin) -> dict[st
     config = {"code": code, "name": data["name"], "legal_name": data["legal_name"], "region": data["region"],
               "address": data.get("address"), "zone": data.get("zone"), "services": data["services"],
               "origins": origins, "agreement": agreement, "branding": {}, "enabled": data["enabled"],
-              "sender_email": data.get("sender_email"), "created_at": now, "created_by": actor.email}
+              "sender_email": data.get("sender_email"),
+              # the SES identity the platform verified for it: the only sender it may use (issue 15.4)
+              "sender_identities": [data["sender_email"].lower()] if data.get("sender_email") else None,
+              "created_at": now, "created_by": actor.email}
     config = {k: v for k, v in config.items() if v is not None}
     index_entry = {"code": code, "name": data["name"], "region": data["region"], "services": data["services"],
                    "enabled": data["enabled"], "agreement": agreement}

@@ -21,6 +21,7 @@ from chalicelib.adapters.municipalities_repo import MunicipalityRepository, Port
 from chalicelib.adapters.municipality_admin_repo import MunicipalityAdminRepository
 from chalicelib.adapters.object_store import ObjectStore
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, RuleRefused
+from chalicelib.domain.senders import sender_allowed
 from chalicelib.services.auth import Official
 
 BRANDING_FIELDS = ("branding", "display_name")
@@ -147,6 +148,11 @@ def update_settings(code: str, changes: dict[str, Any], official: Official, ctx:
             else:
                 remove.append("permit_rules")
         elif name == "sender_email":
+            # Only under an identity verified for this municipality: never the platform's or
+            # another municipality's sender (issue 15.4).
+            if not sender_allowed(value, config.get("sender_identities") or []):
+                raise InvalidInput("El remitente debe ser una dirección verificada para la municipalidad.",
+                                   code="sender_not_verified", field="sender_email")
             fields["sender_email"] = value.strip().lower()
         elif name == "display_name" and not value:
             remove.append("display_name")

@@ -16,6 +16,7 @@ from chalicelib.adapters.payments_repo import HoldRef, event_row
 from chalicelib.domain import webhook_signature
 from chalicelib.domain.errors import Conflict, DependencyUnavailable, NotFound
 from chalicelib.domain.payments import (
+    NotificationDecision,
     NotifiedStatus,
     PaymentStatus,
     decide_notification,
@@ -31,8 +32,31 @@ def verify_signature(header: str | None, raw_body: bytes, secrets: Sequence[str]
     webhook_signature.verify(header, raw_body, secrets, now=int(now.timestamp()))
 
 
+# A notification re-decides on the payment's new state when another writer moved it first (another
+# notification, the expiry sweep). A few rounds settle any real race; past them the answer is a
+# 503, which TGR retries, instead of recursing without end.
+NOTIFICATION_ATTEMPTS = 3
+_CHECK_FAILED = "ConditionalCheckFailed"
+LOST_ITEM_REASON = "approved, but an item was taken by another payment in the meantime"
+
+
+class _PaymentMoved(Exception):
+    """The payment was not in the state the notification was decided on (internal)."""
+
+
 def handle_notification(notification: dict[str, Any], ctx: PaymentContext) -> dict[str, Any]:
     """Apply one (verified) notification; says whether it changed the payment."""
+    for _ in range(NOTIFICATION_ATTEMPTS):
+        try:
+            return _apply_notification(notification, ctx)
+        except _PaymentMoved:
+            continue
+    logger.warning("notification not applied: the payment kept changing", extra={"attempts": NOTIFICATION_ATTEMPTS})
+    raise DependencyUnavailable("El pago cambió mientras se aplicaba la notificación; intente nuevamente.",
+                                code="payment_busy")
+
+
+def _apply_notification(notification: dict[str, Any], ctx: PaymentContext) -> dict[str, Any]:
     payment_id = notification["payment_id"]
     code = municipality_of(payment_id)
     logger.append_keys(municipality=code, payment_id=payment_id)
@@ -50,34 +74,65 @@ def handle_notification(notification: dict[str, Any], ctx: PaymentContext) -> di
             _queue_receipt(code, payment_id, ctx)  # a retried notification finishes the step
         logger.info("notification changed nothing", extra={"outcome": decision.outcome})
         return {"result": decision.outcome, "status": current.value, "reason": decision.reason}
+    new_status = decision.new_status
+    holds = _holds_of(payment)
+    try:
+        _write(decision, current, payment, notification, holds, ctx, now_iso)
+    except ConditionFailed as exc:
+        lost = _lost_holds(exc, holds)
+        if lost is None:  # the payment itself moved first: decide again on its new state
+            raise _PaymentMoved from exc
+        # A hold (or a debt) of this payment is another payment's now: its hold had expired and
+        # was taken before the sweep expired this one. Money came in for an item someone else
+        # holds, so a person decides (review); only the holds still this payment's change.
+        if new_status is PaymentStatus.PAID:
+            new_status = PaymentStatus.REVIEW
+            decision = NotificationDecision("applied", new_status, LOST_ITEM_REASON)
+        kept = [hold for hold in holds if hold not in lost]
+        try:
+            _write(decision, current, payment, notification, kept, ctx, now_iso)
+        except ConditionFailed as again:
+            raise _PaymentMoved from again
+    if new_status is PaymentStatus.PAID:
+        _queue_receipt(code, payment_id, ctx)
+    logger.info("notification applied", extra={"new_status": new_status.value})
+    return {"result": "applied", "status": new_status.value, "reason": decision.reason}
+
+
+def _write(decision: NotificationDecision, current: PaymentStatus, payment: dict[str, Any],
+           notification: dict[str, Any], holds: list[HoldRef], ctx: PaymentContext, now_iso: str) -> None:
+    """The one conditional transaction that moves the payment as `decision` says."""
+    code, payment_id = payment["municipality"], payment["payment_id"]
+    notified = NotifiedStatus(notification["status"])
     event = event_row(code, payment_id, now_iso, f"gateway_{notified.value}", {
         "notification_id": notification.get("notification_id"), "order_id": notification["order_id"],
         "amount": notification["amount"], "method": notification.get("method"),
         "authorization_code": notification.get("authorization_code"), "paid_at": notification.get("paid_at"),
         "decision": decision.reason})
-    holds = _holds_of(payment)
-    try:
-        if decision.new_status is PaymentStatus.PAID:
-            _mark_paid(payment, notification, event, holds, ctx, now_iso)
-        elif decision.new_status is PaymentStatus.REJECTED:
-            ctx.payments.transition(code, payment_id, from_status=current.value, to_status="rejected",
-                                    set_fields={"closed_at": now_iso}, remove_fields=["gsi3pk", "gsi3sk"],
-                                    event=event, holds=holds, hold_status="released")
-        else:  # review
-            from_pending = current is PaymentStatus.PENDING
-            ctx.payments.transition(
-                code, payment_id, from_status=current.value, to_status="review",
-                set_fields={"review_reason": decision.reason, "gateway_amount": int(notification["amount"]),
-                            "method": notification.get("method"), "paid_at": notification.get("paid_at")},
-                remove_fields=["gsi3pk", "gsi3sk"], event=event,
-                holds=holds if from_pending else (), hold_status="review" if from_pending else None)
-    except ConditionFailed:
-        # Another notification (or the expiry job) moved the payment first: decide again on its state.
-        return handle_notification(notification, ctx)
     if decision.new_status is PaymentStatus.PAID:
-        _queue_receipt(code, payment_id, ctx)
-    logger.info("notification applied", extra={"new_status": decision.new_status.value})
-    return {"result": "applied", "status": decision.new_status.value, "reason": decision.reason}
+        _mark_paid(payment, notification, event, holds, ctx, now_iso)
+    elif decision.new_status is PaymentStatus.REJECTED:
+        ctx.payments.transition(code, payment_id, from_status=current.value, to_status="rejected",
+                                set_fields={"closed_at": now_iso}, remove_fields=["gsi3pk", "gsi3sk"],
+                                event=event, holds=holds, hold_status="released")
+    else:  # review
+        from_pending = current is PaymentStatus.PENDING
+        ctx.payments.transition(
+            code, payment_id, from_status=current.value, to_status="review",
+            set_fields={"review_reason": decision.reason, "gateway_amount": int(notification["amount"]),
+                        "method": notification.get("method"), "paid_at": notification.get("paid_at")},
+            remove_fields=["gsi3pk", "gsi3sk"], event=event,
+            holds=holds if from_pending else (), hold_status="review" if from_pending else None)
+
+
+def _lost_holds(exc: ConditionFailed, holds: list[HoldRef]) -> list[HoldRef] | None:
+    """Which of `holds` failed their condition in the cancelled transaction, or ``None`` when the
+    payment's own condition failed (or the reasons cannot tell). The transaction's operations are
+    the payment, then its holds in order, then the rest (`PaymentRepository.transition`)."""
+    reasons = exc.reasons
+    if len(reasons) < 1 + len(holds) or reasons[0] == _CHECK_FAILED:
+        return None
+    return [hold for hold, reason in zip(holds, reasons[1:1 + len(holds)], strict=True) if reason == _CHECK_FAILED]
 
 
 def _holds_of(payment: dict[str, Any]) -> list[HoldRef]:

@@ -309,15 +309,15 @@ def payment_status(payment_id: str, authorization: str | None, ctx: PaymentConte
     # at) and costs no counter read; the others are limited and counted unless the stored hash
     # still matches (a token of a payment created before the secret was rotated).
     derived_right = hmac.compare_digest(token, access_token(ctx.token_secret, payment_id))
-    limits = limiter.payment_token_limits(payment_id, source) if limiter and not derived_right else []
-    if limits and limiter:
-        limiter.check(code, limits)
+    attempt = limiter.attempt(code, limiter.payment_token_limits(payment_id, source)) \
+        if limiter and not derived_right else None
     payment = ctx.payments.get(code, payment_id)
     if payment is None or not hmac.compare_digest(token_hash(token), str(payment.get("access_token_hash", ""))):
-        if limits and limiter:
-            limiter.failed(code, limits)
-        # The same answer for "no such payment" and "wrong token": ids are not to be probed.
+        # Counted already (taken before the read). The same answer for "no such payment" and
+        # "wrong token": ids are not to be probed.
         raise NotFound("No existe un pago con ese identificador y token.", code="payment_not_found")
+    if attempt is not None:
+        attempt.succeeded()
     status = PaymentStatus(payment["status"])
     body: dict[str, Any] = {
         "payment_id": payment_id, "municipality": code, "status": status.value, "status_text": STATUS_TEXT[status],

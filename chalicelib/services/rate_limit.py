@@ -5,8 +5,11 @@ fixed window, and once a subject reaches its limit further attempts are refused 
 see `services/payments.payment_status`).
 
 Counters live in DynamoDB (`adapters/rate_limit_repo.py`), keyed by the municipality the guessed
-value belongs to, so no tenant's counters touch another's. Only failures are counted: a citizen
-who holds the right token is never slowed down by their own polling."""
+value belongs to, so no tenant's counters touch another's. An attempt takes its slot *before* it
+is judged, with one conditional ADD per limit (`hits < limit`), never a read and a later write:
+concurrent guesses cannot slip past a limit between a check and a count. An attempt that turns
+out right gives its slot back, so only failures stay counted: a citizen who holds the right token
+is never slowed down by their own polling."""
 
 from __future__ import annotations
 
@@ -21,9 +24,9 @@ MESSAGE = "Demasiados intentos fallidos; espere antes de intentar de nuevo."
 
 
 class Counters(Protocol):
-    def count(self, code: str, scope: str, subject: str, window_start: int) -> int: ...
+    def take(self, code: str, scope: str, subject: str, window_start: int, expires_at: int, limit: int) -> bool: ...
 
-    def add(self, code: str, scope: str, subject: str, window_start: int, expires_at: int) -> int: ...
+    def give_back(self, code: str, scope: str, subject: str, window_start: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -67,12 +70,9 @@ class RateLimiter:
         return [Limit("payment-token", payment_id, self.limits.per_payment),
                 Limit("payment-token-source", source_subject(source), self.limits.per_source)]
 
-    def check_otp(self, code: str, email: str) -> None:
-        """429 once an official has used up the window's wrong one-time codes (signing/otp.py)."""
-        self.check(code, self._otp_limits(email))
-
-    def failed_otp(self, code: str, email: str) -> None:
-        self.failed(code, self._otp_limits(email))
+    def attempt_otp(self, code: str, email: str) -> Attempt:
+        """One one-time code of an official (signing/otp.py); 429 once the window's wrong ones are used up."""
+        return self.attempt(code, self._otp_limits(email))
 
     def _otp_limits(self, email: str) -> list[Limit]:
         return [Limit("otp-official", source_subject(email.lower()), self.limits.per_official_otp)]
@@ -86,15 +86,35 @@ class RateLimiter:
         start = now - now % self._window_s
         return start, start + self._window_s
 
-    def check(self, code: str, limits: Sequence[Limit]) -> None:
-        """429 when any of `limits` is already used up in the current window."""
+    def attempt(self, code: str, limits: Sequence[Limit]) -> Attempt:
+        """Take one attempt from each of `limits` before the guess is judged; 429 (nothing taken)
+        when any of them is used up in the current window. The caller gives it back with
+        `Attempt.succeeded` when the guess was right; otherwise it stays counted as a failure."""
         start, end = self._window()
+        taken: list[Limit] = []
         for limit in limits:
-            if self._counters.count(code, limit.scope, limit.subject, start) >= limit.failures:
+            if not self._counters.take(code, limit.scope, limit.subject, start, end + self._window_s, limit.failures):
+                for done in taken:
+                    self._counters.give_back(code, done.scope, done.subject, start)
                 raise RateLimited(MESSAGE, code="too_many_attempts", retry_after=max(1, end - int(self._now())))
+            taken.append(limit)
+        return Attempt(self._counters, code, tuple(taken), start)
 
-    def failed(self, code: str, limits: Sequence[Limit]) -> None:
-        """Count one failure against each of `limits`."""
-        start, end = self._window()
-        for limit in limits:
-            self._counters.add(code, limit.scope, limit.subject, start, end + self._window_s)
+
+@dataclass
+class Attempt:
+    """Slots taken by one attempt in one window; counted as a failure unless given back."""
+
+    _counters: Counters
+    code: str
+    limits: tuple[Limit, ...]
+    window_start: int
+    _settled: bool = False
+
+    def succeeded(self) -> None:
+        """The guess was right: it is not a failure, give its slots back (once)."""
+        if self._settled:
+            return
+        self._settled = True
+        for limit in self.limits:
+            self._counters.give_back(self.code, limit.scope, limit.subject, self.window_start)

@@ -42,6 +42,7 @@ from chalicelib.domain.errors import DependencyUnavailable, InvalidInput, NotFou
 from chalicelib.domain.money import format_clp, format_date
 from chalicelib.domain.payments import utc_key
 from chalicelib.domain.rut import parse_rut
+from chalicelib.domain.senders import sender_allowed
 from chalicelib.observability import logger
 from chalicelib.services.rate_limit import RateLimiter
 
@@ -304,6 +305,9 @@ def receipt_email(payment: Mapping[str, Any], allocation: Mapping[str, Any], con
     if not sender:
         raise DependencyUnavailable("La municipalidad no tiene configurado un remitente de correo.",
                                     code="sender_not_configured", retryable=False)
+    if not sender_allowed(sender, config.get("sender_identities") or []):  # issue 15.4, checked again here
+        raise DependencyUnavailable("El remitente de la municipalidad no está verificado para ella.",
+                                    code="sender_not_verified", retryable=False)
     payer = payment.get("payer") or {}
     recipient = str(payer.get("email") or "")
     if "@" not in recipient:
@@ -514,16 +518,14 @@ def verify_receipt(folio: str, code: str, receipts: ReceiptRepository, municipal
     receipt not issued yet, so the route says nothing about folios one does not hold."""
     normalized = normalize_code(code)
     municipality = folio[:5]
-    limits = limiter.receipt_code_limits(source) if limiter else []
-    if limiter:
-        limiter.check(municipality, limits)
+    attempt = limiter.attempt(municipality, limiter.receipt_code_limits(source)) if limiter else None
     record = receipts.get(municipality, folio)
     expected = str((record or {}).get("code_hash", ""))
     matches = hmac.compare_digest(code_hash(folio, normalized), expected)
     if record is None or not matches or record.get("status") != "issued":
-        if limiter:
-            limiter.failed(municipality, limits)
         raise NotFound("No existe un comprobante con ese folio y código de verificación.", code="receipt_not_found")
+    if attempt is not None:
+        attempt.succeeded()  # a right pair is not a failure (issue 15.7: slots are taken before the read)
     config = municipalities.get(municipality) or {}
     signature = record.get("signature") or {}
     issued_at = str(record["issued_at"])

@@ -134,8 +134,6 @@ def enroll(official: Official, run: str, ctx: SignaturesContext, *, otp: str | N
     except ConditionFailed as exc:
         raise Conflict("Su enrolamiento cambió mientras lo hacía; intente de nuevo.",
                        code="enrollment_changed") from exc
-    if replaced:
-        ctx.kms.disable(str(replaced["key_alias"]))
     logger.info("official enrolled for signing", extra={"certificate_serial": issued.serial})
     account = f"{email} ({code})"
     return {**enrollment_view(record), "otpauth_uri": provisioning_uri(secret, account=account)}
@@ -164,8 +162,8 @@ def confirm(official: Official, otp: str, ctx: SignaturesContext) -> dict[str, A
 
 def revoke(code: str, email: str, reason: str, *, actor: str, actor_profile: str, ctx: SignaturesContext
            ) -> bool:
-    """Revoke the official's certificate (status row, enrollment, audit) and disable its key.
-    False when there was nothing to revoke."""
+    """Revoke the official's certificate (status row, enrollment, audit): nothing signs with its
+    key again. False when there was nothing to revoke."""
     if reason not in REVOCATION_REASONS:
         raise InvalidInput("Motivo de revocación desconocido.", code="invalid_reason", field="reason")
     record = ctx.repo.enrollment(code, email)
@@ -184,7 +182,8 @@ def revoke(code: str, email: str, reason: str, *, actor: str, actor_profile: str
     except ConditionFailed as exc:
         raise Conflict("El certificado cambió mientras se revocaba; intente de nuevo.",
                        code="enrollment_changed") from exc
-    ctx.kms.disable(str(record["key_alias"]))
+    # The key stays enabled: no function may disable a key (docs/security.md, "KMS keys"); the
+    # revoked enrollment is what refuses every later signature (PlatformCaSigning.usable_enrollment).
     logger.info("signing certificate revoked", extra={"certificate_serial": record["serial"], "reason": reason})
     return True
 

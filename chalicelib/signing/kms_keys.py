@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.domain.errors import DependencyUnavailable, NotFound
+from chalicelib.observability import logger
 
 SIGNING_ALGORITHM = "RSASSA_PKCS1_V1_5_SHA_256"
 KEY_SPEC = "RSA_3072"
@@ -53,8 +54,9 @@ class KmsKeys:
     def ensure_key(self, alias: str, description: str, *, tags: dict[str, str] | None = None) -> str:
         """The key behind `alias`, created (RSA-3072, SIGN_VERIFY) when missing.
 
-        Safe under concurrency: when another process creates the alias first, the key made here
-        is scheduled for deletion and the alias's key is returned.
+        Safe under concurrency: when another process creates the alias first, the alias's key is
+        returned. The key made here is left as it is, unused: no function may schedule a signing
+        key's deletion (docs/security.md, "KMS keys"); the warning tells an operator to.
         """
         found = self.find(alias)
         if found:
@@ -67,7 +69,8 @@ class KmsKeys:
         try:
             self._call("create_alias", AliasName=alias, TargetKeyId=key_id)
         except _AliasTaken:
-            self._call("schedule_key_deletion", KeyId=key_id, PendingWindowInDays=7)
+            logger.warning("signing key left unused after losing the race for its alias",
+                           extra={"kms_key_id": key_id})
             winner = self.find(alias)
             if winner is None:  # pragma: no cover - the alias was deleted in between
                 raise DependencyUnavailable("No fue posible preparar la llave de firma.",

@@ -5,8 +5,9 @@ central administrator under `00000`) gets an RSA-3072 `SIGN_VERIFY` key of their
 behind `alias/sem/<code>/officials/<h>-<generation>` (`h`: a hash of the e-mail, so no personal data
 sits in key names), tagged `sem:purpose=signing`; the private half never leaves KMS. The platform
 CA issues the certificate (CN name, serialNumber RUN, OU profile, O/L municipality). A revoked
-official's key is disabled, so nothing can sign with it again; re-enrolling makes a new
-generation (a new key), never re-enabling an old one.
+official's key is never used again: signing goes through the enrollment, which refuses a revoked
+one (`PlatformCaSigning.usable_enrollment`); re-enrolling makes a new generation (a new key). No
+function may disable or delete a key (docs/security.md, "KMS keys"): that is an operator's act.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
+from chalicelib.observability import logger
 from chalicelib.signing.ca import (
     PEM_CONTENT_TYPE,
     PLATFORM_CA_ALIAS,
@@ -79,7 +80,7 @@ def issue_official_certificate(kms: KmsKeys, store: BlobStore, *, municipality: 
 
 
 class KmsSecrets(KmsKeys):
-    """KMS operations beyond signing: the symmetric key for TOTP secrets, and disabling keys."""
+    """KMS operations beyond signing: the symmetric key that encrypts TOTP secrets."""
 
     def ensure_symmetric_key(self, alias: str) -> str:
         found = self.find(alias)
@@ -90,8 +91,8 @@ class KmsSecrets(KmsKeys):
         key_id = str(created["KeyMetadata"]["KeyId"])
         try:
             self._call("create_alias", AliasName=alias, TargetKeyId=key_id)
-        except _AliasTaken:  # another process made it first: use theirs
-            self._call("schedule_key_deletion", KeyId=key_id, PendingWindowInDays=7)
+        except _AliasTaken:  # another process made it first: use theirs (ours stays, unused: no deletion)
+            logger.warning("TOTP key left unused after losing the race for its alias", extra={"kms_key_id": key_id})
             winner = self.find(alias)
             if winner is None:  # pragma: no cover
                 raise
@@ -108,15 +109,3 @@ class KmsSecrets(KmsKeys):
         plain: bytes = self._call("decrypt", KeyId=alias, CiphertextBlob=ciphertext, EncryptionContext=context)[
             "Plaintext"]
         return plain
-
-    def disable(self, key_id: str) -> None:
-        """Disable a signing key for good (a revoked certificate's key)."""
-        from chalicelib.domain.errors import NotFound
-
-        try:
-            self._call("disable_key", KeyId=self._key_id_of(key_id))
-        except NotFound:
-            return
-
-    def _key_id_of(self, key_id: str) -> Any:
-        return self.find(key_id) or key_id

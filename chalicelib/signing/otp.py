@@ -46,9 +46,13 @@ class AttemptCounter(Protocol):
     """A longer-horizon cap on wrong codes per official (services/rate_limit.py: a day's window),
     on top of the lock: the lock alone still allows `max_failures` guesses every `lock`."""
 
-    def check_otp(self, code: str, email: str) -> None: ...
+    def attempt_otp(self, code: str, email: str) -> SettledAttempt: ...
 
-    def failed_otp(self, code: str, email: str) -> None: ...
+
+class SettledAttempt(Protocol):
+    """One code's slot in the counter, taken before the code is judged; given back if it was right."""
+
+    def succeeded(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -107,20 +111,19 @@ def check_code(record: dict[str, Any], otp: str | None, *, box: SecretBox, state
         if left > 0:
             raise RateLimited("Demasiados códigos incorrectos; espere antes de intentar de nuevo.",
                               code="otp_locked", retry_after=int(left) + 1)
-    if policy.attempts is not None:
-        policy.attempts.check_otp(code, email)
     if otp is None or not _CODE.match(otp):
         raise InvalidInput("El código de un solo uso debe tener 6 dígitos.", code="otp_invalid_format", field="otp")
+    attempt = policy.attempts.attempt_otp(code, email) if policy.attempts is not None else None
     secret = unseal(box, policy, code, email, str(record["otp_secret"]))
     step = matching_step(secret, otp, now, int(record.get("otp_last_step", 0)))
     if step is not None:
         try:
             state.otp_success(code, email, step)
+            if attempt is not None:
+                attempt.succeeded()
             return
         except ConditionFailed:
             pass  # the same code (or a newer one) was used meanwhile: a replay is a wrong code
-    if policy.attempts is not None:
-        policy.attempts.failed_otp(code, email)
     failures = state.otp_failure(code, email)
     if failures >= policy.max_failures:
         until = now.astimezone(UTC) + policy.lock

@@ -415,6 +415,24 @@ def test_settings_are_validated_with_the_field_in_the_envelope(world):
     assert body["error"]["request_id"]
 
 
+def test_a_municipality_sends_only_from_a_sender_verified_for_it(world):
+    """Another municipality's sender, the platform's, or any other mailbox of its own domain when
+    only one address was verified: refused (issue 15.4). Its identities are not its to edit."""
+    for other in ("no-responder@lascondes.demo", "no-responder@sem.demo", "alcalde@munistgo.demo",
+                  "no-responder@munistgo.demo.evil.example"):
+        status, body = admin(world, "patch", f"{BASE}/13101/settings", ADMIN, {"sender_email": other})
+        assert (status, body["error"]["code"], body["error"]["field"]) == (400, "sender_not_verified",
+                                                                           "sender_email"), other
+    status, body = admin(world, "patch", f"{BASE}/13101/settings", ADMIN, {"sender_identities": ["lascondes.demo"]})
+    assert status == 400, body
+    assert wiring.data_table().get(keys.municipality("13101"), "CONFIG")["sender_identities"] == [
+        "no-responder@munistgo.demo"]
+    status, body = admin(world, "patch", f"{BASE}/13101/settings", ADMIN,
+                         {"sender_email": "No-Responder@munistgo.demo"})
+    assert status == 200, body
+    assert body["sender_email"] == "no-responder@munistgo.demo"
+
+
 def test_settings_change_with_version_audit_and_branding_only_for_finance(world):
     status, current = admin(world, "get", f"{BASE}/13101/settings", ADMIN)
     assert status == 200

@@ -124,6 +124,72 @@ def test_odd_signature_headers_are_a_401_not_a_500(env, header):
     assert answer["error"]["code"].startswith("signature_")
 
 
+# -- non-ASCII in the headers the API reads (issue 15.6) --------------------------------------------
+
+# "\u00c3\u00b1": "ñ" sent as UTF-8 and read as Latin-1, as the gateway hands it on.
+NON_ASCII = ["\u00f1", "Bearer \u00e9t\u00e9", "t=1,v1=\u00e9", "\u4e2d\u6587", "\u00c3\u00b1",
+             "sem_13101_\u00f1", "\u0661\u0662\u0663", "x\u200b", "\ufeff"]
+PAYMENT_ID = "13101-01J0000000000000000000000Z"
+
+
+def _fresh_signature(value: str) -> str:
+    """A current timestamp, so the verifier gets as far as comparing the `v1` values."""
+    import time
+
+    return f"t={int(time.time())},v1={value}"
+
+
+# (method, path, header, how the value is sent, expected status): every header the API reads, on a
+# route that reads it.
+HEADER_CASES = [
+    ("get", f"/v1/payments/{PAYMENT_ID}", "Authorization", lambda v: f"Bearer {v}", 401),
+    ("get", f"/v1/payments/{PAYMENT_ID}", "Authorization", lambda v: v, 401),
+    ("post", "/v1/gateways/tgr/notifications", "X-TGR-Signature", _fresh_signature, 401),
+    ("post", "/v1/gateways/tgr/notifications", "X-TGR-Signature", lambda v: v, 401),
+    ("get", "/v1/municipalities/13101/debts?rut=12345678-5", "X-Api-Key", lambda v: v, 401),
+    ("post", "/v1/municipalities/13101/payments", "X-Api-Key", lambda v: v, 401),
+    ("post", "/v1/municipalities/13101/payments", "Idempotency-Key", lambda v: v, 400),
+    ("get", "/v1/municipalities/13101/debts?rut=12345678-5", "Origin", lambda v: f"http://{v}", 400),
+    ("get", "/v1/admin/me", "Authorization", lambda v: f"Bearer {v}", 401),
+    ("get", "/v1/admin/municipalities/13101/payments", "Authorization", lambda v: f"Bearer {v}", 401),
+]
+
+
+@pytest.mark.parametrize("value", NON_ASCII)
+@pytest.mark.parametrize(("method", "path", "header", "shape", "expected"), HEADER_CASES,
+                         ids=[f"{c[2]}-{c[1].split('?')[0]}-{i}" for i, c in enumerate(HEADER_CASES)])
+def test_non_ascii_in_a_header_the_api_reads_is_a_400_or_401_in_the_envelope(env, method, path, header, shape,
+                                                                               expected, value):
+    headers = {header: shape(value)}
+    if header != "Idempotency-Key" and path.endswith("/payments"):
+        headers["Idempotency-Key"] = "k-non-ascii"
+    portal = not path.startswith(("/v1/payments/", "/v1/gateways/", "/v1/admin/"))
+    status, answer, _ = call(env, method, path, body=b"{}" if method == "post" else None, headers=headers,
+                             portal=portal)
+    assert_refused(status, answer, expected)
+    assert answer["error"]["field"] == header
+    assert value not in answer["error"]["message"]
+
+
+def test_every_request_header_is_read_through_the_one_checked_reader():
+    """No route reads `request.headers` itself: `chalicelib/api/http.py::header` is the one place a
+    header value is taken, and it refuses what is not printable ASCII; every header it knows says
+    how it is refused."""
+    import re
+    from pathlib import Path
+
+    from chalicelib.api import http
+
+    root = Path(__file__).resolve().parents[2] / "chalicelib"
+    direct = [str(p) for p in root.rglob("*.py") if p.name != "http.py"
+              and re.search(r"(current_request|request|event)\.headers", p.read_text(encoding="utf-8"))]
+    assert direct == []
+    read = set()
+    for path in (root / "api").rglob("*.py"):
+        read |= {name.lower() for name in re.findall(r"\bheader\(\s*[\w.]+,\s*\"([^\"]+)\"", path.read_text())}
+    assert read == set(http.READ_HEADERS)
+
+
 # -- plates and RUTs in odd encodings ------------------------------------------------------------
 
 @pytest.mark.parametrize("plate", ["ＢＢＢＢ１０", "bb\u00a0bb\u00a010", "BB\u200bBB10", "bb\u2013bb\u201310",

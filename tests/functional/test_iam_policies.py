@@ -36,9 +36,10 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "cognito-idp:AdminEnableUser", "cognito-idp:AdminGetUser", "cognito-idp:AdminRemoveUserFromGroup",
         "cognito-idp:AdminResetUserPassword", "cognito-idp:AdminUpdateUserAttributes",
         "cognito-idp:AdminUserGlobalSignOut",
-        # KmsKeys / KmsSecrets: officials' signing keys, CA, TOTP secrets
-        "kms:CreateAlias", "kms:CreateKey", "kms:Decrypt", "kms:DescribeKey", "kms:DisableKey", "kms:Encrypt",
-        "kms:GetPublicKey", "kms:ScheduleKeyDeletion", "kms:Sign", "kms:TagResource",
+        # KmsKeys / KmsSecrets: officials' signing keys, CA (certificates), TOTP secrets; never
+        # deleting, disabling or re-tagging a key (issue 15.5)
+        "kms:CreateAlias", "kms:CreateKey", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt",
+        "kms:GetPublicKey", "kms:Sign", "kms:TagResource",
     },
     # one receipt job: table through the tenant role only; PDF + signature + e-mail
     "handle_receipt_job": {
@@ -46,8 +47,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "sts:AssumeRole", "sts:TagSession",
         "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage",
         "s3:GetObject", "s3:PutObject", "s3:ListBucket",
-        "kms:CreateAlias", "kms:CreateKey", "kms:DescribeKey", "kms:GetPublicKey", "kms:ScheduleKeyDeletion",
-        "kms:Sign", "kms:TagResource",
+        "kms:CreateAlias", "kms:CreateKey", "kms:DescribeKey", "kms:GetPublicKey", "kms:Sign", "kms:TagResource",
         "ses:SendRawEmail",
     },
     # TGR settlement files: read, archive, reconcile
@@ -82,8 +82,7 @@ OPERATION_ACTIONS: dict[str, set[str]] = {
     "send_message": {"sqs:SendMessage"}, "get_queue_attributes": {"sqs:GetQueueAttributes"},
     "sign": {"kms:Sign"}, "get_public_key": {"kms:GetPublicKey"}, "describe_key": {"kms:DescribeKey"},
     "create_key": {"kms:CreateKey", "kms:TagResource"}, "create_alias": {"kms:CreateAlias"},
-    "schedule_key_deletion": {"kms:ScheduleKeyDeletion"}, "encrypt": {"kms:Encrypt"}, "decrypt": {"kms:Decrypt"},
-    "disable_key": {"kms:DisableKey"}, "send_raw_email": {"ses:SendRawEmail"},
+    "encrypt": {"kms:Encrypt"}, "decrypt": {"kms:Decrypt"}, "send_raw_email": {"ses:SendRawEmail"},
     "assume_role": {"sts:AssumeRole", "sts:TagSession"},
     # signed locally; the operation it signs (the pattern's first argument) is what needs the action
     "generate_presigned_url": set(),
@@ -193,13 +192,141 @@ def test_no_wildcard_action_no_scan_no_delete_anywhere(template):
             assert action not in FORBIDDEN, (name, action)
 
 
-def test_key_deletion_only_for_tagged_keys(template):
-    """The signing code schedules (7-day, cancellable) deletion of a key it just made and lost a
-    race for; only SEM's own tagged keys qualify."""
-    for name, stmts in every_policy(template).items():
+# -- KMS keys (issue 15.5) ----------------------------------------------------------------------
+
+KMS_ROLES = ("ApiHandlerRole", "HandleReceiptJobRole")
+KEY_ARNS = {"Fn::Sub": "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*"}
+NEVER_ON_KEYS = {"kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:UntagResource", "kms:CancelKeyDeletion",
+                 "kms:DisableKeyRotation", "kms:PutKeyPolicy", "kms:UpdateAlias", "kms:UpdateKeyDescription",
+                 "kms:ReplicateKey", "kms:CreateGrant"}
+
+
+def kms_statements(template: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    return {name: [s for s in stmts if any(a.startswith("kms:") for a in as_list(s["Action"]))]
+            for name, stmts in every_policy(template).items()}
+
+
+def purposes(stmt: dict[str, Any], key: str) -> set[str]:
+    return set(as_list(stmt.get("Condition", {}).get("StringEquals", {}).get(key, [])))
+
+
+def test_no_function_may_delete_disable_or_retag_a_key(template):
+    for name, stmts in kms_statements(template).items():
         for stmt in stmts:
-            if "kms:ScheduleKeyDeletion" in as_list(stmt["Action"]):
-                assert "aws:ResourceTag/sem:purpose" in stmt["Condition"]["StringEquals"], name
+            if stmt["Effect"] == "Allow":
+                assert not set(as_list(stmt["Action"])) & NEVER_ON_KEYS, (name, stmt.get("Sid"))
+    # and an explicit deny, so that no policy attached later can give it back for SEM's keys
+    for role in KMS_ROLES:
+        (deny,) = [s for s in statements(template["Resources"][role]) if s["Effect"] == "Deny"]
+        assert {"kms:TagResource", "kms:UntagResource", "kms:ScheduleKeyDeletion", "kms:DisableKey"} <= set(
+            deny["Action"])
+        assert deny["Resource"] == KEY_ARNS
+        assert deny["Condition"] == {"Null": {"aws:ResourceTag/sem:purpose": "false"}}
+
+
+def test_the_ca_key_has_its_own_purpose_and_signs_certificates_only(template):
+    ca = [(name, s) for name, stmts in kms_statements(template).items() for s in stmts
+          if s["Effect"] == "Allow" and "signing-ca" in purposes(s, "aws:ResourceTag/sem:purpose")]
+    # the functions whose code issues certificates (officials' enrollment; a municipality's
+    # receipt signer on its first receipt) and no other
+    assert sorted(name for name, _ in ca) == sorted(KMS_ROLES)
+    for name, stmt in ca:
+        assert stmt["Sid"] == "IssueCertificates", name
+        assert set(stmt["Action"]) == {"kms:DescribeKey", "kms:GetPublicKey", "kms:Sign"}, name
+        assert purposes(stmt, "aws:ResourceTag/sem:purpose") == {"signing-ca"}
+        assert purposes(stmt, "kms:SigningAlgorithm") == {"RSASSA_PKCS1_V1_5_SHA_256"}
+        assert purposes(stmt, "kms:MessageType") == {"RAW"}
+    for name, stmts in kms_statements(template).items():
+        for stmt in stmts:
+            # no function can make, tag or alias a key as the CA, and no other statement reaches it
+            if stmt.get("Sid") != "IssueCertificates" and stmt["Effect"] == "Allow":
+                assert "signing-ca" not in purposes(stmt, "aws:ResourceTag/sem:purpose"), (name, stmt["Sid"])
+                assert "signing-ca" not in purposes(stmt, "aws:RequestTag/sem:purpose"), (name, stmt["Sid"])
+            if "kms:Sign" in as_list(stmt["Action"]) and stmt["Effect"] == "Allow":
+                assert purposes(stmt, "aws:ResourceTag/sem:purpose"), (name, stmt["Sid"])
+
+
+def test_the_code_signs_with_the_ca_key_only_to_issue_certificates():
+    """The CA key id reaches `kms.sign` only inside the certificate-issuing functions of
+    chalicelib/signing (ca.py's CA and receipt-signer certificates, officials.py's certificates)."""
+    found = []
+    for path in sorted((ROOT / "chalicelib").rglob("*.py")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if re.search(r"\.sign\(\s*(ca_key_id|key_id)\b", line) and "kms" in line:
+                found.append((path.name, line.strip()))
+    assert {name for name, _ in found} == {"ca.py", "officials.py"}, found
+    text = (ROOT / "chalicelib" / "signing" / "ca.py").read_text()
+    issuing = re.findall(r"def (\w+)\([^)]*\)[^:]*:(?:(?!\ndef ).)*?kms\.sign\(", text, flags=re.S)
+    assert set(issuing) <= {"ensure_platform_ca", "ensure_receipt_signer"}, issuing
+
+
+def test_the_bootstrap_tags_the_ca_key_with_its_own_purpose(aws):
+    import boto3
+
+    from infra.bootstrap import CA_KEY_ALIAS, CA_KEY_PURPOSE, ensure_signing_key
+
+    kms = boto3.client("kms")
+    key_id = ensure_signing_key(kms, CA_KEY_ALIAS, "CA", purpose=CA_KEY_PURPOSE)
+    tags = {t["TagKey"]: t["TagValue"] for t in kms.list_resource_tags(KeyId=key_id)["Tags"]}
+    assert CA_KEY_PURPOSE == "signing-ca"
+    assert tags["sem:purpose"] == "signing-ca"
+    # a CA key made before it had its own purpose is re-tagged by the (operator-run) bootstrap
+    old = kms.create_key(KeyUsage="SIGN_VERIFY", KeySpec="RSA_3072",
+                         Tags=[{"TagKey": "sem:purpose", "TagValue": "signing"}])["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName="alias/sem/old-ca", TargetKeyId=old)
+    assert ensure_signing_key(kms, "alias/sem/old-ca", "CA", purpose=CA_KEY_PURPOSE) == old
+    assert {t["TagKey"]: t["TagValue"] for t in kms.list_resource_tags(KeyId=old)["Tags"]}["sem:purpose"] == \
+        "signing-ca"
+
+
+def test_create_key_and_tag_resource_cannot_touch_keys_the_platform_did_not_create(template):
+    for name, stmts in kms_statements(template).items():
+        for stmt in stmts:
+            actions = set(as_list(stmt["Action"]))
+            if stmt["Effect"] != "Allow" or not actions & {"kms:CreateKey", "kms:TagResource"}:
+                continue
+            assert len(actions) == 1, (name, stmt["Sid"])
+            condition = stmt["Condition"]
+            assert purposes(stmt, "aws:RequestTag/sem:purpose") <= {"signing", "signing-otp"}, (name, stmt["Sid"])
+            assert purposes(stmt, "aws:RequestTag/sem:purpose"), (name, stmt["Sid"])
+            assert set(condition["ForAllValues:StringEquals"]["aws:TagKeys"]) <= {
+                "sem:purpose", "sem:municipality", "sem:holder"}, (name, stmt["Sid"])
+            if "kms:CreateKey" in actions:
+                assert {"kms:KeyUsage", "kms:KeySpec"} <= set(condition["StringEquals"]), (name, stmt["Sid"])
+            else:
+                # only a key with no purpose tag yet — the one CreateKey is making — can be tagged
+                assert condition["Null"] == {"aws:ResourceTag/sem:purpose": "true"}, (name, stmt["Sid"])
+
+
+def test_create_alias_is_limited_to_sems_keys(template):
+    for name, stmts in kms_statements(template).items():
+        for stmt in stmts:
+            if stmt["Effect"] != "Allow" or "kms:CreateAlias" not in as_list(stmt["Action"]):
+                continue
+            assert as_list(stmt["Action"]) == ["kms:CreateAlias"], (name, stmt["Sid"])
+            resources = [r["Fn::Sub"] for r in as_list(stmt["Resource"])]
+            if all(":alias/" in r for r in resources):
+                # a municipality's alias or the TOTP key's; never the CA's (alias/sem/platform-ca)
+                for r in resources:
+                    alias = r.split(":alias/")[1]
+                    assert alias.startswith("sem/?????/") or alias == "sem/signing-otp", (name, alias)
+            else:
+                assert resources == [KEY_ARNS["Fn::Sub"]], (name, stmt["Sid"])
+                assert purposes(stmt, "aws:ResourceTag/sem:purpose") <= {"signing", "signing-otp"}
+                assert purposes(stmt, "aws:ResourceTag/sem:purpose"), (name, stmt["Sid"])
+
+
+# -- e-mail (issue 15.4) ---------------------------------------------------------------------------
+
+def test_ses_send_is_scoped_to_the_platforms_sender_addresses(template):
+    senders = [(name, s) for name, stmts in every_policy(template).items() for s in stmts
+               if "ses:SendRawEmail" in as_list(s["Action"])]
+    assert [name for name, _ in senders] == ["HandleReceiptJobRole"]
+    (_, stmt), = senders
+    assert stmt["Condition"] == {"StringLike": {"ses:FromAddress": {"Ref": "SenderAddresses"}}}
+    parameter = template["Parameters"]["SenderAddresses"]
+    assert parameter["Type"] == "CommaDelimitedList"
+    assert parameter["Default"] == "", "no e-mail leaves until the operator names the senders"
 
 
 def test_resource_star_only_where_aws_requires_it_and_always_conditioned(template):
@@ -260,13 +387,27 @@ def test_the_tenant_role_is_fenced_by_leading_keys_to_the_session_tag(template):
     assert allowed_actions(stmts) == TENANT_ROLE_ACTIONS
     for stmt in stmts:
         assert stmt["Resource"] == {"Fn::GetAtt": ["DataTable", "Arn"]}  # the table only, no index
-        assert stmt["Condition"] == {"ForAllValues:StringLike": {
-            "dynamodb:LeadingKeys": ["${aws:PrincipalTag/municipality}#*"]}}
+    (allow,) = [s for s in stmts if s["Effect"] == "Allow"]
+    assert allow["Condition"] == {"ForAllValues:StringLike": {
+        "dynamodb:LeadingKeys": ["${aws:PrincipalTag/municipality}#*"]}}
     (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"AWS": {"Fn::GetAtt": ["HandleReceiptJobRole", "Arn"]}}
     assert set(trust["Action"]) == {"sts:AssumeRole", "sts:TagSession"}
     assert trust["Condition"] == {"StringLike": {"aws:RequestTag/municipality": "?????"},
+                                  "StringNotEquals": {"aws:RequestTag/municipality": "00000"},
                                   "ForAllValues:StringEquals": {"aws:TagKeys": ["municipality"]}}
+
+
+def test_the_tenant_role_refuses_the_platform_partition(template):
+    """No session may be tagged 00000 (the trust policy), and whatever the tag, no key of the
+    platform partition can be read or written (an explicit deny). Issue 15.7."""
+    role = template["Resources"]["TenantDataRole"]
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Condition"]["StringNotEquals"] == {"aws:RequestTag/municipality": "00000"}
+    (deny,) = [s for s in statements(role) if s["Effect"] == "Deny"]
+    assert set(deny["Action"]) == TENANT_ROLE_ACTIONS
+    assert deny["Resource"] == {"Fn::GetAtt": ["DataTable", "Arn"]}
+    assert deny["Condition"] == {"ForAnyValue:StringLike": {"dynamodb:LeadingKeys": ["00000#*"]}}
 
 
 def test_the_receipts_worker_reaches_the_table_only_through_the_tenant_role(template):

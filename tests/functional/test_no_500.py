@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 
@@ -38,7 +39,12 @@ def test_no_route_answers_500_to_odd_input(client):
                 for headers in ({"Content-Type": "application/json"},
                                 {"Content-Type": "application/json", "Authorization": "Bearer a.b.c",
                                  "X-Api-Key": "sem_13101_00000000_" + "a" * 43, "Idempotency-Key": "k-odd",
-                                 "X-TGR-Signature": "t=1,v1=00"}):
+                                 "X-TGR-Signature": "t=1,v1=00"},
+                                # non-ASCII in every header the API reads, the signature fresh enough
+                                # to be compared (issue 15.6)
+                                {"Content-Type": "application/json", "Authorization": "Bearer \u00f1",
+                                 "X-Api-Key": "sem_13101_\u00f1", "Idempotency-Key": "k-\u00f1",
+                                 "Origin": "http://\u00f1", "X-TGR-Signature": f"t={int(time.time())},v1=\u00e9"}):
                     kwargs = {"headers": headers}
                     if body is not None:
                         kwargs["body"] = body

@@ -254,6 +254,54 @@ def test_expiry_releases_and_a_late_approval_goes_to_review(world):
         world["clock"].now -= timedelta(minutes=91)
 
 
+def test_an_approval_whose_hold_another_payment_took_goes_to_review(world):
+    """The first payment's hold expired and a second payment took it before the sweep expired the
+    first; TGR then approves the first. It cannot be paid (the item is the second's): review, and
+    the second keeps its hold (issue 15.6; this recursed until RecursionError, a 500)."""
+    from chalicelib.adapters import keys
+    from chalicelib.services.permit_items import PLATFORM
+
+    _, first, _ = pay(world, [{"type": "permit", "plate": "CDFG23", "year": 2027}], key="k-lost-1")
+    world["clock"].now += timedelta(minutes=91)  # the hold is past its time; no sweep has run
+    try:
+        status, second, _ = pay(world, [{"type": "permit", "plate": "CDFG23", "year": 2027}], key="k-lost-2")
+        assert status == 201, second
+        code, body = notify(world, first["payment_id"])
+        assert (code, body["status"]) == (200, "review"), body
+        assert "another payment" in body["reason"]
+        stored = wiring.payments_repo().get("13101", first["payment_id"])
+        assert (stored["status"], stored["review_reason"]) == ("review", body["reason"])
+        holds = [wiring.data_table().get(keys.hold(PLATFORM, f"PERMIT#CDFG23#2027#{half}"), "HOLD") for half in "12"]
+        assert {(h["payment_id"], h["status"]) for h in holds} == {(second["payment_id"], "pending")}
+        assert status_of(world, second)[1]["status"] == "pending"
+        assert notify(world, second["payment_id"], status="rejected")[1]["status"] == "rejected"
+    finally:
+        world["clock"].now -= timedelta(minutes=91)
+
+
+def test_a_notification_retries_a_lost_write_a_bounded_number_of_times(world, monkeypatch):
+    """Each write finds the payment moved (a stand-in for endless races): a few re-decisions, then
+    503 for TGR to retry — never a recursion without end."""
+    from chalicelib.adapters.dynamo import ConditionFailed
+    from chalicelib.adapters.payments_repo import PaymentRepository
+    from chalicelib.services import gateway
+
+    _, created, _ = pay(world, [{"type": "debt", "debt_id": "ASE-2027-1-000871"}], code="13114", key="k-bounded")
+    calls = []
+
+    def always_moved(self, *args, **kwargs):
+        calls.append(kwargs["to_status"])
+        raise ConditionFailed(reasons=["ConditionalCheckFailed", "None", "None"])
+
+    with monkeypatch.context() as patched:
+        patched.setattr(PaymentRepository, "transition", always_moved)
+        code, body = notify(world, created["payment_id"])
+    assert (code, body["error"]["code"]) == (503, "payment_busy"), body
+    assert calls == ["paid"] * gateway.NOTIFICATION_ATTEMPTS
+    assert status_of(world, created)[1]["status"] == "pending"
+    assert notify(world, created["payment_id"], status="rejected")[1]["status"] == "rejected"
+
+
 def test_gateway_down_is_503_and_nothing_stays_held(world):
     world["gateway"].fail = True
     try:

@@ -429,6 +429,26 @@ def test_a_refused_email_is_recorded_for_officials_and_not_retried(rx):
     assert mails_to(created["email"]) == []
 
 
+def test_a_sender_not_verified_for_the_municipality_is_refused_before_ses(rx):
+    """A sender stored before the settings checked it (or written around them) that is not under
+    the municipality's identities: the worker refuses it itself, even though SES would accept
+    the address (verified, but for another municipality). Issue 15.4."""
+    table = wiring.data_table()
+    config = table.get(keys.municipality("13101"), "CONFIG")
+    created = paid(rx["world"], "foreign-sender")
+    table.put({**config, "sender_email": "no-responder@lascondes.demo"})
+    wiring.municipalities().forget("13101")
+    try:
+        deliver(created["job"])
+    finally:
+        table.put(config)
+        wiring.municipalities().forget("13101")
+    payment = meta(created["payment_id"])
+    assert payment["email"]["status"] == "failed"
+    assert payment["email"]["reason_code"] == "sender_not_verified"
+    assert mails_to(created["email"]) == []
+
+
 def test_jobs_for_unknown_or_unpaid_payments(rx):
     world = rx["world"]
     worker.process(worker.ReceiptJob(municipality="13101", payment_id="13101-01JZZZZZZZZZZZZZZZZZZZZZZZ"))

@@ -8,6 +8,7 @@ tests/functional/test_payments.py's; this module adds what they do not cover."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -172,6 +173,81 @@ def _hashed(value: str) -> str:
     from chalicelib.services.rate_limit import source_subject
 
     return source_subject(value)
+
+
+def test_concurrent_wrong_guesses_cannot_slip_past_the_limit(world, monkeypatch):
+    """Twelve wrong tokens for one payment at once, limit 3: each takes its slot with a conditional
+    ADD before it is judged, so only 3 are ever judged (a check read and a later count let all
+    twelve through: they all read 0 before any was counted). Issue 15.7."""
+    import threading
+
+    from chalicelib.services import payments
+
+    # moto's in-process backend is not thread-safe; DynamoDB applies each request atomically, so
+    # single requests are serialized here while the guesses themselves interleave.
+    client = wiring.data_table()._client
+    one_request_at_a_time = threading.Lock()
+    make_api_call = client._make_api_call
+
+    def atomic_request(operation: str, params: Any) -> Any:
+        with one_request_at_a_time:
+            return make_api_call(operation, params)
+
+    monkeypatch.setattr(client, "_make_api_call", atomic_request)
+    window = Window()
+    limiter = RateLimiter(RateCounters(wiring.data_table()), window_s=600, now=window,
+                          limits=FailureLimits(per_payment=3, per_source=1_000))
+    ctx = wiring.payment_context()
+    guesses = 12
+    judged: list[str] = []
+    all_in = threading.Barrier(guesses, timeout=2)  # judging waits until every guess got this far
+    real_get = ctx.payments.get
+
+    def get(code: str, payment_id: str) -> Any:
+        judged.append(payment_id)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            all_in.wait()
+        return real_get(code, payment_id)
+
+    monkeypatch.setattr(ctx.payments, "get", get)
+    pid = "13101-01J" + "7" * 23
+    answers: list[str] = []
+
+    def guess(n: int) -> None:
+        try:
+            payments.payment_status(pid, f"Bearer wrong-{n}", ctx, limiter=limiter, source=f"10.0.0.{n}")
+        except Exception as exc:
+            answers.append(getattr(exc, "code", type(exc).__name__))
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(guesses)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(judged) == 3
+    assert sorted(answers) == ["payment_not_found"] * 3 + ["too_many_attempts"] * 9
+    counters = list(wiring.data_table().query_all(f"13101#RATE#payment-token#{pid}"))
+    assert [c["hits"] for c in counters] == [3]
+
+
+def test_a_right_guess_gives_its_slot_back():
+    """Only failures stay counted: a right attempt's slot is returned, and a refused attempt
+    takes none (the counter never passes the limit)."""
+    window = Window()
+    limiter = RateLimiter(RateCounters(wiring.data_table()), window_s=600, now=window,
+                          limits=FailureLimits(per_source=2))
+    limits = limiter.receipt_code_limits("10.1.1.1")
+    key = "13101#RATE#receipt-code-source#" + _hashed("10.1.1.1")
+    for _ in range(5):
+        limiter.attempt("13101", limits).succeeded()
+    assert [r["hits"] for r in wiring.data_table().query_all(key)] == [0]
+    limiter.attempt("13101", limits)
+    limiter.attempt("13101", limits)
+    from chalicelib.domain.errors import RateLimited
+
+    with pytest.raises(RateLimited):
+        limiter.attempt("13101", limits)
+    assert [r["hits"] for r in wiring.data_table().query_all(key)] == [2]
 
 
 def test_rate_limit_counters_are_keyed_by_municipality():

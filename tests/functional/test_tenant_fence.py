@@ -132,7 +132,7 @@ def test_credentials_are_cached_per_municipality_until_shortly_before_they_expir
     assert len(sts.calls) == 3
 
 
-@pytest.mark.parametrize("code", ["1310", "13101#", "*", "00000#MUNI", ""])
+@pytest.mark.parametrize("code", ["1310", "13101#", "*", "00000#MUNI", "", "00000"])
 def test_only_a_municipality_code_can_be_a_session_tag(code):
     sts = FakeSts()
     with pytest.raises(ValueError, match="municipality code"):
