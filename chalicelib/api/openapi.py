@@ -135,11 +135,29 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Funcionarios de la municipalidad — officials.read", "administración", query=admin_officials.PageIn,
         security="cognito", errors=(400, 401, 403)),
     ("/v1/admin/municipalities/{code}/officials", "POST"): Operation(
-        "Crear un funcionario y su cuenta (contraseña temporal) — officials.manage", "administración",
+        "Crear un funcionario con su RUN y su cuenta (contraseña temporal); con un perfil que autoriza pagos, "
+        "202 y una propuesta pendiente de aprobación — officials.manage", "administración",
         body=admin_officials.OfficialIn, success=201, security="cognito", errors=(400, 401, 403, 409, 503)),
     ("/v1/admin/municipalities/{code}/officials/{email}", "PATCH"): Operation(
-        "Cambiar perfil o nombre, desactivar o reactivar un funcionario — officials.manage", "administración",
+        "Cambiar perfil o nombre, desactivar o reactivar un funcionario, o fijar el RUN de una cuenta que no lo "
+        "tiene; subir a un perfil que autoriza pagos: 202 y una propuesta — officials.manage", "administración",
         body=admin_officials.OfficialPatchIn, security="cognito", errors=(400, 401, 403, 404, 409, 503)),
+    ("/v1/admin/municipalities/{code}/receipt-signer", "GET"): Operation(
+        "Quién firma los comprobantes de la municipalidad — settings.read", "administración", security="cognito",
+        errors=(401, 403, 404)),
+    ("/v1/admin/municipalities/{code}/receipt-signer", "PUT"): Operation(
+        "Designar al funcionario que firma los comprobantes (su RUN registrado) — settings.receipt_signer",
+        "administración", body=admin_settings.ReceiptSignerIn, security="cognito",
+        errors=(400, 401, 403, 404, 409, 503)),
+    ("/v1/admin/municipalities/{code}/official-proposals", "GET"): Operation(
+        "Propuestas de dar un perfil que autoriza pagos (cuatro ojos) — officials.read", "administración",
+        query=admin_officials.PageIn, security="cognito", errors=(400, 401, 403)),
+    ("/v1/admin/municipalities/{code}/official-proposals/{proposal_id}/approve", "POST"): Operation(
+        "Aprobar una propuesta: la cuenta se crea o cambia de perfil ahora — officials.approve", "administración",
+        security="cognito", errors=(400, 401, 403, 404, 409, 503)),
+    ("/v1/admin/municipalities/{code}/official-proposals/{proposal_id}/reject", "POST"): Operation(
+        "Rechazar una propuesta — officials.approve", "administración", security="cognito",
+        errors=(400, 401, 403, 404, 409)),
     ("/v1/admin/municipalities/{code}/audit", "GET"): Operation(
         "Registro de auditoría por rango de días UTC (paginado) — audit.read", "administración",
         query=admin_audit.AuditQueryIn, security="cognito", errors=(400, 401, 403)),

@@ -548,7 +548,8 @@ def test_subdere_onboards_a_municipality_and_keeps_the_index_in_step(world):
     body = {"code": "02101", "name": "Antofagasta", "legal_name": "Ilustre Municipalidad de Antofagasta",
             "region": "Región de Antofagasta", "services": ["permisos", "aseo"],
             "agreement": {"status": "negotiating"}, "enabled": False,
-            "first_admin": {"email": "admin@antofagasta.demo", "name": "Admin Antofagasta"}}
+            "first_admin": {"email": "admin@antofagasta.demo", "name": "Admin Antofagasta",
+                            "run": "7.654.321-6"}}
     status, created = admin(world, "post", "/v1/admin/central/municipalities", SUBDERE, body)
     assert status == 201, created
     assert created["first_admin"]["profile"] == "administrador_municipal"
