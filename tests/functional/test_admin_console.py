@@ -691,6 +691,43 @@ def test_the_run_is_registered_by_the_administrator_unique_and_never_changed(wor
     assert ("official.set_run", legacy) in actions
 
 
+def test_the_administrator_designates_the_receipt_signer_with_the_accounts_run(world):
+    from chalicelib.services.receipts import DEFAULT_SIGNER_NAME
+    from devstack.demo_data import official_run
+
+    path = f"{BASE}/13101/receipt-signer"
+    status, body = admin(world, "get", path, ADMIN)
+    assert (status, body["designated"], body["uses_default"]) == (200, None, True)
+    worker_signer = wiring.receipt_signer()
+    assert worker_signer.credentials("13101", wiring.municipalities().get("13101"))[1].name == DEFAULT_SIGNER_NAME
+    for email, code in ((OPERADOR_RENTAS, "invalid_signer_profile"), ("nadie@munistgo.demo", "official_not_found")):
+        status, body = admin(world, "put", path, ADMIN, {"email": email})
+        assert (status, body["error"]["code"]) == ((404 if code == "official_not_found" else 400), code)
+    status, body = admin(world, "put", path, ADMIN, {"email": "tesorero@lascondes.demo"})
+    assert (status, body["error"]["code"]) == (404, "official_not_found")  # only its own officials
+    status, body = admin(world, "put", path, ADMIN, {"email": TESORERO, "run": "11.111.111-1"})
+    assert status == 400  # the RUN is the account's, not typed here
+    status, body = admin(world, "put", path, DIRECTOR, {"email": TESORERO})
+    assert (status, body["error"]["code"]) == (403, "permission_denied")
+    status, body = admin(world, "put", path, ADMIN, {"email": TESORERO, "version": 999})
+    assert (status, body["error"]["code"]) == (409, "settings_version_mismatch")
+
+    status, body = admin(world, "put", path, ADMIN, {"email": TESORERO})
+    assert status == 200, body
+    assert {"email": TESORERO, "run": official_run(TESORERO), "profile": "tesorero",
+            "designated_by": ADMIN}.items() <= body["designated"].items()
+    assert admin(world, "get", path, TESORERO)[1]["designated"]["email"] == TESORERO
+    config = wiring.data_table().get(keys.municipality("13101"), "CONFIG", consistent=True)
+    assert config["receipt_signer"]["run"] == official_run(TESORERO)
+    wiring.municipalities().forget("13101")
+    _credentials, official, role = worker_signer.credentials("13101", wiring.municipalities().get("13101"))
+    assert (official.run, official.name, role) == (official_run(TESORERO), "Tesorero Santiago (demo)",
+                                                "Tesorero(a) Municipal")
+    entries = [e for e in _audit(world) if e["action"] == "settings.receipt_signer"]
+    assert entries
+    assert entries[0]["after"]["email"] == TESORERO
+
+
 def test_a_profile_change_takes_effect_on_the_next_request(world):
     email = "operador.transito@munistgo.demo"
     old_token = token(world, email)
