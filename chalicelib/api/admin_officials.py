@@ -48,6 +48,10 @@ class PageIn(Strict):
     cursor: str | None = Field(default=None, max_length=2000)
 
 
+class ProposalsIn(PageIn):
+    status: Literal["pending"] | None = Field(default=None, description="pending: solo las pendientes (todas).")
+
+
 @bp.route("/v1/admin/municipalities/{code}/officials", methods=["GET"], cors=True)
 @api_view
 def list_officials(code: str) -> Response:
@@ -91,9 +95,9 @@ def update_official(code: str, email: str) -> Response:
 def list_proposals(code: str) -> Response:
     """Proposals to give an account a profile that authorizes payments, oldest first."""
     authorized(bp.current_request, Permission.OFFICIALS_READ, code)
-    query = parse_query(bp.current_request, PageIn)
+    query = parse_query(bp.current_request, ProposalsIn)
     return json_response(official_approvals.list_proposals(code, wiring.officials_admin(), limit=query.limit,
-                                                           cursor=query.cursor))
+                                                           cursor=query.cursor, pending_only=bool(query.status)))
 
 
 @bp.route("/v1/admin/municipalities/{code}/official-proposals/{proposal_id}/approve", methods=["POST"], cors=True)

@@ -151,7 +151,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         errors=(400, 401, 403, 404, 409, 503)),
     ("/v1/admin/municipalities/{code}/official-proposals", "GET"): Operation(
         "Propuestas de dar un perfil que autoriza pagos (cuatro ojos) — officials.read", "administración",
-        query=admin_officials.PageIn, security="cognito", errors=(400, 401, 403)),
+        query=admin_officials.ProposalsIn, security="cognito", errors=(400, 401, 403)),
     ("/v1/admin/municipalities/{code}/official-proposals/{proposal_id}/approve", "POST"): Operation(
         "Aprobar una propuesta: la cuenta se crea o cambia de perfil ahora — officials.approve", "administración",
         security="cognito", errors=(400, 401, 403, 404, 409, 503)),

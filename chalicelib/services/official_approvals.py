@@ -61,7 +61,11 @@ def propose(code: str, change: Mapping[str, Any], actor: Official, ctx: Official
     return {"status": "pending_approval", "proposal": view(proposal)}
 
 
-def list_proposals(code: str, ctx: OfficialsAdmin, *, limit: int, cursor: str | None) -> dict[str, Any]:
+def list_proposals(code: str, ctx: OfficialsAdmin, *, limit: int, cursor: str | None, pending_only: bool = False
+                   ) -> dict[str, Any]:
+    """The municipality's proposals, oldest first (a page), or every pending one."""
+    if pending_only:
+        return {"items": [view(p) for p in ctx.officials.pending_proposals(code)], "cursor": None}
     page = ctx.officials.proposals(code, limit=limit, cursor=cursor)
     return {"items": [view(p) for p in page.items], "cursor": page.cursor}
 
