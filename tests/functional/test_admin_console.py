@@ -840,6 +840,9 @@ def test_a_municipality_export_holds_its_data_and_nothing_of_another(world, tmp_
     emails = {row["sk"] for row in rows["officials.jsonl"]}
     assert TESORERO in emails
     assert not [e for e in emails if e.endswith("lascondes.demo")]
+    proposals = rows["official_proposals.jsonl"]  # the four-eyes tests above left some in 13101
+    assert proposals
+    assert {p["pk"] for p in proposals} == {keys.official_proposals("13101")}
     everything = "".join(archive.read(name).decode() for name in archive.namelist() if name.endswith(".jsonl"))
     portal_key = next(r for r in rows["municipality.jsonl"] if r["sk"].startswith("PORTAL_KEY#"))
     stored_key = wiring.data_table().get(keys.municipality("13101"), portal_key["sk"])
