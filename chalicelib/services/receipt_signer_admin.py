@@ -57,6 +57,32 @@ def view(code: str, ctx: ReceiptSignerAdmin) -> dict[str, Any]:
     return _view(_config(code, ctx))
 
 
+def official_changed(code: str, email: str, official: Mapping[str, Any], actor: Official,
+                     ctx: ReceiptSignerAdmin) -> None:
+    """After a change to an official: if they are the designated receipt signer and are no longer
+    active or no longer hold a profile that authorizes payments, the designation is withdrawn
+    (receipts go back to the labelled default until the administrator designates another; on prod
+    the demo default is refused). Repeat-safe."""
+    config = ctx.admin.config(code) or {}
+    signer = config.get("receipt_signer") or {}
+    if signer.get("email") != email:
+        return
+    if official.get("status") == "active" and official.get("profile") in SIGNER_PROFILES:
+        return
+    current = int(config.get("version", 1))
+    audit = audit_row(code, actor=actor.email, profile=actor.profile, action="settings.receipt_signer", target=code,
+                      before={k: signer.get(k) for k in ("email", "run", "profile")},
+                      after={"withdrawn": "official_not_active" if official.get("status") != "active"
+                             else "profile_changed"})
+    try:
+        ctx.admin.update(code, {"updated_at": ctx.clock().isoformat(timespec="seconds"), "updated_by": actor.email},
+                         expect_version=current, audit=audit, remove=["receipt_signer"])
+    except ConditionFailed as exc:
+        raise Conflict("La configuración cambió mientras se actualizaba; intente de nuevo.",
+                       code="settings_version_mismatch") from exc
+    ctx.municipalities.forget(code)
+
+
 def designate(code: str, email: str, actor: Official, ctx: ReceiptSignerAdmin, *, version: int | None
               ) -> dict[str, Any]:
     """Make an active official of the municipality, with a profile that authorizes payments and a

@@ -206,10 +206,12 @@ def revoke(code: str, email: str, reason: str, *, actor: str, actor_profile: str
 def official_changed(code: str, email: str, official: Mapping[str, Any], actor: Official) -> None:
     """Called by the officials' administration after every change (and its retries): an official
     who left office (inactive) or whose profile is no longer the certificate's loses the
-    certificate. Repeat-safe. Builds its adapters lazily: this hook is the one place the officials'
-    service reaches signing."""
+    certificate, and stops being the municipality's receipt signer. Repeat-safe. Builds its
+    adapters lazily: this hook is the one place the officials' service reaches signing."""
     from chalicelib import wiring
+    from chalicelib.services import receipt_signer_admin
 
+    receipt_signer_admin.official_changed(code, email, official, actor, wiring.receipt_signer_admin())
     ctx = wiring.signatures_context()
     record = ctx.repo.enrollment(code, email)
     if record is None or record.get("status") == "revoked":

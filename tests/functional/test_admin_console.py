@@ -728,6 +728,22 @@ def test_the_administrator_designates_the_receipt_signer_with_the_accounts_run(w
     assert entries[0]["after"]["email"] == TESORERO
 
 
+def test_a_designated_signer_who_leaves_office_stops_being_the_receipt_signer(world):
+    deputy = "tesorero.subrogante@munistgo.demo"
+    path = f"{BASE}/13101/receipt-signer"
+    status, body = admin(world, "put", path, ADMIN, {"email": deputy})
+    assert (status, body["designated"]["email"]) == (200, deputy)
+    status, body = admin(world, "patch", f"{BASE}/13101/officials/{deputy}", ADMIN, {"status": "inactive"})
+    assert status == 200, body
+    assert admin(world, "get", path, ADMIN)[1]["designated"] is None
+    withdrawn = next(e for e in _audit(world) if e["action"] == "settings.receipt_signer")
+    assert (withdrawn["before"]["email"], withdrawn["after"]) == (deputy, {"withdrawn": "official_not_active"})
+    status, body = admin(world, "put", path, ADMIN, {"email": deputy})
+    assert (status, body["error"]["code"]) == (400, "official_not_active")
+    assert admin(world, "patch", f"{BASE}/13101/officials/{deputy}", ADMIN, {"status": "active"})[0] == 200
+    assert admin(world, "get", path, ADMIN)[1]["designated"] is None  # reactivating does not designate again
+
+
 def test_a_profile_change_takes_effect_on_the_next_request(world):
     email = "operador.transito@munistgo.demo"
     old_token = token(world, email)
