@@ -88,7 +88,7 @@ function enrollCard(body, ctx, mine) {
   h("p", { text: replacing
     ? "Para cambiar de aplicación, enrole una nueva firma. Ingrese un código de su firma vigente."
     : "1. Se creará su llave de firma (no sale de la plataforma) y un secreto para su aplicación de códigos." }),
-  h("p", { class: "muted", id: "sig-run-note", text: "Su certificado llevará el RUN que el administrador registró al crear su cuenta. Si no es el suyo, pídale que lo corrija; usted no puede cambiarlo." }),
+  h("p", { class: "muted", id: "sig-run-note", text: "Su certificado llevará el RUN que el administrador registró al crear su cuenta. Si no es el suyo, no enrole su firma y avise al administrador: un RUN registrado no se cambia, se crea una cuenta nueva." }),
   current ? h("div", { class: "filters-grid" }, field("Código de la firma vigente", current)) : null,
   h("div", { class: "buttons" }, submit));
   return card(replacing ? "Reemplazar mi firma" : "Enrolar mi firma", slot.node, form, next);
