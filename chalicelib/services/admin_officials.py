@@ -1,8 +1,8 @@
 """Officials of a municipality, managed by its administrador municipal: list, create (with the
 Cognito account and the official's RUN), change profile, deactivate and reactivate.
 
-Creating an official with a profile that authorizes payments, or promoting one to it, only
-proposes the change: it applies when the alcalde or SUBDERE approves it
+Creating an official with a profile that authorizes payments, promoting one to it, or
+reactivating an account that has it, only proposes the change: it applies when the alcalde or SUBDERE approves it
 (`services/official_approvals.py`, four eyes). The RUN is set by the administrator at creation
 (or once, for an account that has none) and never by its holder: it is the identity the
 official's signing certificate carries.
@@ -144,14 +144,15 @@ def update_official(code: str, email: str, changes: dict[str, Any], actor: Offic
         raise NotFound("No existe ese funcionario en la municipalidad.", code="official_not_found", field="email")
     if "profile" in changes:
         _check_profile(code, changes["profile"])
-    if (approval is None and "profile" in changes and changes["profile"] != record.get("profile")
-            and official_approvals.needs_approval(changes["profile"])):
-        return official_approvals.propose(code, {"kind": "promote", "email": email, "name": record.get("name"),
-                                                 "profile": changes["profile"], "changes": changes,
-                                                 "from_profile": record.get("profile")}, actor, ctx)
+    kind = official_approvals.kind_of_change(record, changes)
+    if approval is None and kind is not None:
+        return official_approvals.propose(code, {"kind": kind, "email": email, "name": record.get("name"),
+                                                 "profile": changes.get("profile", record.get("profile")),
+                                                 "changes": changes, "from_profile": record.get("profile")},
+                                          actor, ctx)
     fields = {k: v for k, v in changes.items() if record.get(k) != v}
-    if approval is not None and fields.get("profile") is None:
-        raise official_approvals.already_decided()  # promoted meanwhile by other means: nothing to apply
+    if approval is not None and not fields:
+        raise official_approvals.already_decided()  # applied meanwhile by other means: nothing to apply
     if fields:
         before = {k: record.get(k) for k in fields}
         fields["updated_at"] = ctx.clock().isoformat(timespec="seconds")

@@ -1,7 +1,8 @@
 """Four eyes on payment authority: creating an official with a profile that authorizes payments
-(alcalde, director de finanzas, tesorero, subrogante), or promoting one to it, is a proposal that
-a second official approves — the municipality's alcalde, or SUBDERE's administrator — before the
-account exists in Cognito or the officials table.
+(alcalde, director de finanzas, tesorero, subrogante), promoting one to it, or reactivating a
+deactivated account that has it, is a proposal that a second official approves — the
+municipality's alcalde, or SUBDERE's administrator — before the account exists in Cognito or the
+officials table (or gets that profile, or is enabled again).
 
 The proposal is a record (`pending`); approving applies it through the officials' own create or
 update, in the same DynamoDB transaction as the proposal's move from `pending` to `approved` and
@@ -34,6 +35,21 @@ def needs_approval(profile: str) -> bool:
     """Whether giving an account this profile takes a second approval: the profiles that
     authorize payments (the same set that must sign in with a TOTP second factor)."""
     return requires_totp(profile)
+
+
+def kind_of_change(record: Mapping[str, Any], changes: Mapping[str, Any]) -> str | None:
+    """Whether changing an existing official gives payment authority, and how: `promote` (to a
+    profile that authorizes payments) or `reactivate` (an inactive account that has, or would have,
+    such a profile — a deactivated treasurer does not come back on one official's say); None
+    when the change takes no second approval."""
+    profile = str(changes.get("profile", record.get("profile")))
+    if not needs_approval(profile):
+        return None
+    if profile != record.get("profile"):
+        return "promote"
+    if changes.get("status") == "active" and record.get("status") != "active":
+        return "reactivate"
+    return None
 
 
 def view(proposal: Mapping[str, Any]) -> dict[str, Any]:

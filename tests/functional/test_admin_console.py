@@ -728,7 +728,7 @@ def test_the_administrator_designates_the_receipt_signer_with_the_accounts_run(w
     assert entries[0]["after"]["email"] == TESORERO
 
 
-def test_a_designated_signer_who_leaves_office_stops_being_the_receipt_signer(world):
+def test_a_designated_signer_who_leaves_office_stops_being_the_receipt_signer_and_returns_by_four_eyes(world):
     deputy = "tesorero.subrogante@munistgo.demo"
     path = f"{BASE}/13101/receipt-signer"
     status, body = admin(world, "put", path, ADMIN, {"email": deputy})
@@ -740,7 +740,13 @@ def test_a_designated_signer_who_leaves_office_stops_being_the_receipt_signer(wo
     assert (withdrawn["before"]["email"], withdrawn["after"]) == (deputy, {"withdrawn": "official_not_active"})
     status, body = admin(world, "put", path, ADMIN, {"email": deputy})
     assert (status, body["error"]["code"]) == (400, "official_not_active")
-    assert admin(world, "patch", f"{BASE}/13101/officials/{deputy}", ADMIN, {"status": "active"})[0] == 200
+    # Reactivating a deactivated account that authorizes payments is itself a four-eyes proposal.
+    status, body = admin(world, "patch", f"{BASE}/13101/officials/{deputy}", ADMIN, {"status": "active"})
+    assert (status, body["proposal"]["kind"]) == (202, "reactivate"), body
+    assert wiring.officials_admin().officials.get("13101", deputy)["status"] == "inactive"
+    status, body = admin(world, "post", f"{BASE}/13101/official-proposals/{body['proposal']['proposal_id']}/approve",
+                         "alcalde@munistgo.demo")
+    assert (status, body["official"]["status"]) == (200, "active"), body
     assert admin(world, "get", path, ADMIN)[1]["designated"] is None  # reactivating does not designate again
 
 

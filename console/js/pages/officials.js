@@ -1,6 +1,6 @@
 /** Funcionarios: the municipality's officials; the administrador municipal creates them (with
  * their RUN), changes their profile and deactivates (or reactivates) them. Giving an account a
- * profile that authorizes payments is a proposal that the alcalde or SUBDERE approves (four eyes):
+ * profile that authorizes payments (or reactivating such an account) is a proposal that the alcalde or SUBDERE approves (four eyes):
  * the pending ones are listed here, with approve / reject for whoever may decide them. */
 
 import { api, muni } from "../api.js";
@@ -47,7 +47,8 @@ async function showProposals(target, ctx, slot, reloadOfficials) {
       ["Funcionario", (p) => h("div", { class: "cell-2" }, h("strong", { text: p.name || p.email }), h("small", { text: p.email }))],
       ["RUN", (p) => rut(p.run)],
       ["Propuesta", (p) => p.kind === "create" ? `Crear como ${PERFILES[p.profile] || p.profile}`
-        : `Cambiar de ${PERFILES[p.from_profile] || p.from_profile} a ${PERFILES[p.profile] || p.profile}`],
+        : p.kind === "reactivate" ? `Reactivar como ${PERFILES[p.profile] || p.profile}`
+          : `Cambiar de ${PERFILES[p.from_profile] || p.from_profile} a ${PERFILES[p.profile] || p.profile}`],
       ["Propuesta por", (p) => h("div", { class: "cell-2" }, h("span", { text: p.proposed_by }), h("small", { text: fechaHora(p.proposed_at) }))],
       ["", (p) => decide && p.proposed_by !== ctx.me.email && p.email !== ctx.me.email
         ? decisionButtons(ctx, p, slot, reload) : h("small", { class: "muted", text: "Pendiente de aprobación" })],
@@ -102,8 +103,10 @@ function statusButton(ctx, official, slot, reload) {
   button.addEventListener("click", () => {
     if (active && !window.confirm(`¿Desactivar a ${official.name}? Perderá el acceso de inmediato.`)) return;
     busy(button, slot, async () => {
-      await api.patch(muni(ctx.code, `/officials/${encodeURIComponent(official.email)}`), { status: active ? "inactive" : "active" });
-      slot.ok(active ? `${official.email} fue desactivado(a).` : `${official.email} fue reactivado(a).`);
+      const answer = await api.patch(muni(ctx.code, `/officials/${encodeURIComponent(official.email)}`), { status: active ? "inactive" : "active" });
+      slot.ok(active ? `${official.email} fue desactivado(a).`
+        : answer.status === "pending_approval" ? `Se propuso reactivar a ${official.email}. Rige cuando el alcalde(sa) o SUBDERE lo apruebe.`
+          : `${official.email} fue reactivado(a).`);
       reload();
     });
   });
