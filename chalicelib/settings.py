@@ -14,6 +14,9 @@ from functools import lru_cache
 from pydantic import AliasChoices, Field, HttpUrl, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+DEMO_SIGNER_RUN = "12345678-5"
+"""The invented RUN of the demo data and of the default receipt signer: never used to sign on prod."""
+
 
 class Settings(BaseSettings):
     """Everything configurable, validated once per process."""
@@ -99,9 +102,18 @@ class Settings(BaseSettings):
     # receives: 30 minutes at the queue's 360 s visibility) is retried without an operator.
     receipt_recheck_s: int = Field(default=2700, ge=10, le=86_400)
     # RUN printed in the default signer's certificate when a municipality has not designated its
-    # receipt-signing official (`receipt_signer` in its configuration). Demo value: production
-    # municipalities must designate theirs.
-    receipt_default_signer_run: str = Field(default="12345678-5", pattern=r"^\d{7,8}-[\dkK]$")
+    # receipt-signing official (`receipt_signer` in its configuration). The built-in value is a
+    # demo RUN: on prod it is refused here (the process does not start) and by the receipt signer
+    # (it never signs with it), so production municipalities designate theirs.
+    receipt_default_signer_run: str = Field(default=DEMO_SIGNER_RUN, pattern=r"^\d{7,8}-[\dkK]$")
+
+    @field_validator("receipt_default_signer_run")
+    @classmethod
+    def _no_demo_signer_in_prod(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("stage") == "prod" and value.upper() == DEMO_SIGNER_RUN:
+            raise ValueError("SEM_RECEIPT_DEFAULT_SIGNER_RUN is the built-in demo RUN; it is refused on prod "
+                             "(each municipality designates its receipt signer)")
+        return value
 
     # Officials' advanced electronic signature (docs/signatures.md). `platform`: the platform CA
     # with keys in KMS (default; local runs); `firmagob`: the government's signing service.
@@ -143,6 +155,10 @@ class Settings(BaseSettings):
     # Wrong one-time signing codes an official may send per day, whatever the locks in between.
     signing_otp_daily_max_failures: int = Field(default=20, ge=5, le=1_000)
 
+
+    @property
+    def production(self) -> bool:
+        return self.stage == "prod"
 
     @property
     def cognito_issuer(self) -> str:

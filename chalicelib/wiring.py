@@ -45,10 +45,11 @@ from chalicelib.services.batches import BatchesContext
 from chalicelib.services.health import Probe
 from chalicelib.services.payments import PaymentContext
 from chalicelib.services.rate_limit import FailureLimits, RateLimiter
+from chalicelib.services.receipt_signer_admin import ReceiptSignerAdmin
 from chalicelib.services.receipts import MunicipalLogos, ReceiptContext, ReceiptSigner
 from chalicelib.services.signatures import SignaturesContext
 from chalicelib.services.vehicle_checks import DemoRegistryChecks, RegistryChecks, SoapRegistryChecks
-from chalicelib.settings import get_settings, reset_settings
+from chalicelib.settings import DEMO_SIGNER_RUN, get_settings, reset_settings
 from chalicelib.signing.kms_keys import KmsKeys
 from chalicelib.signing.officials import KmsSecrets
 from chalicelib.signing.otp import OtpPolicy
@@ -220,7 +221,10 @@ def mailer() -> Mailer:
 @cache
 def receipt_signer() -> ReceiptSigner:
     """Signs receipts; caches each municipality's signing credentials for the process."""
-    return ReceiptSigner(kms_keys(), receipts_store(), default_run=get_settings().receipt_default_signer_run)
+    settings = get_settings()
+    refused = frozenset({DEMO_SIGNER_RUN}) if settings.production else frozenset()
+    return ReceiptSigner(kms_keys(), receipts_store(), default_run=settings.receipt_default_signer_run,
+                         refused_runs=refused)
 
 
 @cache
@@ -288,6 +292,12 @@ def settings_admin() -> SettingsAdmin:
                          assets=assets_store(), clock=lambda: datetime.now(SANTIAGO))
 
 
+def receipt_signer_admin() -> ReceiptSignerAdmin:
+    return ReceiptSignerAdmin(admin=MunicipalityAdminRepository(data_table()),
+                              officials=OfficialsAdminRepository(data_table()), municipalities=municipalities(),
+                              clock=lambda: datetime.now(SANTIAGO))
+
+
 def officials_admin() -> OfficialsAdmin:
     return OfficialsAdmin(officials=OfficialsAdminRepository(data_table()), cognito=cognito_users(),
                           clock=lambda: datetime.now(SANTIAGO))
@@ -330,7 +340,7 @@ def signing_otp_policy() -> OtpPolicy:
 def signatures_context() -> SignaturesContext:
     return SignaturesContext(repo=signatures_repo(), kms=KmsSecrets(aws_client("kms")), store=receipts_store(),
                              municipalities=municipalities(), port=signing_port(), policy=signing_otp_policy(),
-                             clock=lambda: datetime.now(SANTIAGO))
+                             clock=lambda: datetime.now(SANTIAGO), officials=officials())
 
 
 def batches_context() -> BatchesContext:

@@ -49,20 +49,35 @@ DEMO_RUT = "12345678-5"
 DEMO_PAYER = {"rut": DEMO_RUT, "name": "María Pérez Soto", "email": "maria.perez@ciudadano.demo"}
 
 
+def _run(body: int) -> str:
+    from chalicelib.domain.rut import mod11_check_digit
+
+    return f"{body}-{mod11_check_digit(str(body))}"
+
+
 def officials() -> list[dict[str, str]]:
-    """One demo official per profile per municipality, plus the central profiles."""
+    """One demo official per profile per municipality, plus the central profiles; each with an
+    invented RUN (20.ii0.0jj: municipality i, profile j; central ones 19.000.00j), the one its
+    signing certificate carries."""
     people = []
-    for muni in MUNICIPALITIES:
-        for profile in MUNICIPAL_PROFILES:
+    for i, muni in enumerate(MUNICIPALITIES):
+        for j, profile in enumerate(MUNICIPAL_PROFILES):
             people.append({
                 "email": f"{profile.replace('_', '.')}@{muni['domain']}",
                 "municipality": muni["code"], "profile": profile,
                 "name": f"{profile.replace('_', ' ').title()} {muni['name']} (demo)",
+                "run": _run(20_000_000 + 10_000 * i + j),
             })
-    for profile in CENTRAL_PROFILES:
+    for j, profile in enumerate(CENTRAL_PROFILES):
         people.append({"email": f"{profile.replace('_', '.')}@subdere.demo", "municipality": "00000",
-                       "profile": profile, "name": f"{profile.replace('_', ' ').title()} (demo)"})
+                       "profile": profile, "name": f"{profile.replace('_', ' ').title()} (demo)",
+                       "run": _run(19_000_001 + j)})
     return people
+
+
+def official_run(email: str) -> str:
+    """The demo official's RUN (compact form), by e-mail."""
+    return next(o["run"] for o in officials() if o["email"] == email)
 
 
 # Vehicles the demo knows (until the Registro Civil service answers for them). BBBB10: a light

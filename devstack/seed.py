@@ -37,6 +37,7 @@ def seed_table(table: DynamoTable, *, extra_origins: list[str] | None = None) ->
     for person in demo_data.officials():
         table.put({"pk": keys.officials(person["municipality"]), "sk": person["email"], **person,
                    "status": "active"})
+        table.put({"pk": keys.official_runs(person["municipality"]), "sk": person["run"], "email": person["email"]})
         counts["officials"] += 1
     for vehicle in demo_data.VEHICLES:
         table.put({"pk": keys.vehicle(vehicle["municipality"], vehicle["plate"]), "sk": "DATA", **vehicle})

@@ -55,6 +55,18 @@ def officials(code: str) -> str:
     return f"{tenant(code)}#OFFICIALS"
 
 
+def official_runs(code: str) -> str:
+    """Partition of the RUNs held by a municipality's officials (sk = compact RUN, `email`): what
+    keeps a RUN unique per municipality, written in the same transaction as the official."""
+    return f"{tenant(code)}#OFFICIAL_RUNS"
+
+
+def official_proposals(code: str) -> str:
+    """Partition of proposals to create or promote an official to a profile that authorizes
+    payments (sk = proposal id), waiting for a second approval (four eyes)."""
+    return f"{tenant(code)}#OFFICIAL_PROPOSALS"
+
+
 def vehicle(code: str, plate: str) -> str:
     """Partition of what a municipality knows of a vehicle (sk `DATA`, `PERMIT#<year>#<installment>`)."""
     return f"{tenant(code)}#VEHICLE#{plate}"

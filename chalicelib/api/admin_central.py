@@ -37,6 +37,7 @@ class AgreementIn(Strict):
 class FirstAdminIn(Strict):
     email: str = Field(min_length=5, max_length=254, pattern=EMAIL)
     name: str = Field(min_length=3, max_length=120, pattern=NAME)
+    run: str = Field(min_length=3, max_length=14, description="RUN del administrador municipal.")
 
 
 class MunicipalityIn(Strict):

@@ -1,4 +1,5 @@
-"""Officials: the municipality's officials, managed by its administrador municipal."""
+"""Officials: the municipality's officials, managed by its administrador municipal, and the
+four-eyes proposals that give an account a profile that authorizes payments."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from chalicelib.api.admin_auth import authorized
 from chalicelib.api.http import api_view, json_response, parse_body, parse_query
 from chalicelib.api.models import Strict
 from chalicelib.domain.errors import InvalidInput
-from chalicelib.services import admin_officials
+from chalicelib.services import admin_officials, official_approvals
 from chalicelib.services.permissions import Permission
 
 bp = Blueprint(__name__)
@@ -24,14 +25,20 @@ EMAIL = r"^[^@\s<>\"]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"
 NAME = r"^[^\x00-\x1f<>]+$"
 
 
+RUN = Field(min_length=3, max_length=14, description="RUN del funcionario (p. ej. 12.345.678-5): el de su firma.")
+
+
 class OfficialIn(Strict):
     email: str = Field(min_length=5, max_length=254, pattern=EMAIL)
     name: str = Field(min_length=3, max_length=120, pattern=NAME)
     profile: MunicipalProfile
+    run: str = RUN
 
 
 class OfficialPatchIn(Strict):
     name: str | None = Field(default=None, min_length=3, max_length=120, pattern=NAME)
+    run: str | None = Field(default=None, min_length=3, max_length=14,
+                            description="Solo para una cuenta que aún no tiene RUN; un RUN fijado no cambia.")
     profile: MunicipalProfile | None = None
     status: Literal["active", "inactive"] | None = None
     password_reset: Literal[True] | None = None
@@ -40,6 +47,10 @@ class OfficialPatchIn(Strict):
 class PageIn(Strict):
     limit: int = Field(default=50, ge=1, le=200)
     cursor: str | None = Field(default=None, max_length=2000)
+
+
+class ProposalsIn(PageIn):
+    status: Literal["pending"] | None = Field(default=None, description="pending: solo las pendientes (todas).")
 
 
 @bp.route("/v1/admin/municipalities/{code}/officials", methods=["GET"], cors=True)
@@ -55,12 +66,13 @@ def list_officials(code: str) -> Response:
 @bp.route("/v1/admin/municipalities/{code}/officials", methods=["POST"], cors=True)
 @api_view
 def create_official(code: str) -> Response:
-    """A new official; Cognito e-mails a temporary password that must be changed at first sign-in."""
+    """A new official; Cognito e-mails a temporary password that must be changed at first sign-in.
+    A profile that authorizes payments answers 202 with a pending proposal instead."""
     actor = authorized(bp.current_request, Permission.OFFICIALS_MANAGE, code)
     body = parse_body(bp.current_request, OfficialIn)
     created = admin_officials.create_official(code, body.email, body.name, body.profile, actor,
-                                              wiring.officials_admin())
-    return json_response(created, status=201)
+                                              wiring.officials_admin(), run=body.run)
+    return json_response(created, status=202 if created.get("status") == "pending_approval" else 201)
 
 
 @bp.route("/v1/admin/municipalities/{code}/officials/{email}", methods=["PATCH"], cors=True)
@@ -76,4 +88,31 @@ def update_official(code: str, email: str) -> Response:
     address = unquote(email).lower()
     if len(address) > 254 or "@" not in address:
         raise InvalidInput("El correo del funcionario no es válido.", code="invalid_input", field="email")
-    return json_response(admin_officials.update_official(code, address, changes, actor, wiring.officials_admin()))
+    changed = admin_officials.update_official(code, address, changes, actor, wiring.officials_admin())
+    return json_response(changed, status=202 if changed.get("status") == "pending_approval" else 200)
+
+
+@bp.route("/v1/admin/municipalities/{code}/official-proposals", methods=["GET"], cors=True)
+@api_view
+def list_proposals(code: str) -> Response:
+    """Proposals to give an account a profile that authorizes payments, oldest first."""
+    authorized(bp.current_request, Permission.OFFICIALS_READ, code)
+    query = parse_query(bp.current_request, ProposalsIn)
+    return json_response(official_approvals.list_proposals(code, wiring.officials_admin(), limit=query.limit,
+                                                           cursor=query.cursor, pending_only=bool(query.status)))
+
+
+@bp.route("/v1/admin/municipalities/{code}/official-proposals/{proposal_id}/approve", methods=["POST"], cors=True)
+@api_view
+def approve_proposal(code: str, proposal_id: str) -> Response:
+    """The second approval (alcalde or SUBDERE): the account is created or promoted now."""
+    actor = authorized(bp.current_request, Permission.OFFICIALS_APPROVE, code)
+    return json_response(official_approvals.approve(code, proposal_id, actor, wiring.officials_admin()))
+
+
+@bp.route("/v1/admin/municipalities/{code}/official-proposals/{proposal_id}/reject", methods=["POST"], cors=True)
+@api_view
+def reject_proposal(code: str, proposal_id: str) -> Response:
+    """Close a proposal without changing any account."""
+    actor = authorized(bp.current_request, Permission.OFFICIALS_APPROVE, code)
+    return json_response(official_approvals.reject(code, proposal_id, actor, wiring.officials_admin()))

@@ -12,7 +12,7 @@ from chalicelib.api.admin_auth import authorized, authorized_any
 from chalicelib.api.http import api_view, json_response, parse_body
 from chalicelib.api.models import Strict
 from chalicelib.domain.errors import InvalidInput
-from chalicelib.services import admin_settings
+from chalicelib.services import admin_settings, receipt_signer_admin
 from chalicelib.services.auth import require
 from chalicelib.services.permissions import Permission
 
@@ -133,3 +133,27 @@ def rotate_portal_key(code: str) -> Response:
     body = parse_body(bp.current_request, PortalKeyIn)
     return json_response(admin_settings.rotate_portal_key(code, body.revoke_others, official,
                                                           wiring.settings_admin()), status=201)
+
+
+class ReceiptSignerIn(Strict):
+    email: str = Field(min_length=5, max_length=254, pattern=r"^[^@\s<>\"]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$",
+                       description="Correo del funcionario que firmará los comprobantes.")
+    version: int | None = Field(default=None, ge=1, description="La `version` leída; 409 si cambió.")
+
+
+@bp.route("/v1/admin/municipalities/{code}/receipt-signer", methods=["GET"], cors=True)
+@api_view
+def get_receipt_signer(code: str) -> Response:
+    """Who signs the municipality's receipts (or that the labelled default does)."""
+    authorized(bp.current_request, Permission.SETTINGS_READ, code)
+    return json_response(receipt_signer_admin.view(code, wiring.receipt_signer_admin()))
+
+
+@bp.route("/v1/admin/municipalities/{code}/receipt-signer", methods=["PUT"], cors=True)
+@api_view
+def designate_receipt_signer(code: str) -> Response:
+    """Designate the official who signs the municipality's receipts."""
+    actor = authorized(bp.current_request, Permission.RECEIPT_SIGNER_DESIGNATE, code)
+    body = parse_body(bp.current_request, ReceiptSignerIn)
+    return json_response(receipt_signer_admin.designate(code, body.email, actor, wiring.receipt_signer_admin(),
+                                                        version=body.version))

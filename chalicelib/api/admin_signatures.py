@@ -23,7 +23,8 @@ TEXT = r"^[^\x00-\x1f<>]+$"
 
 
 class EnrollIn(Strict):
-    run: str = Field(min_length=3, max_length=14, description="RUN del funcionario (p. ej. 12.345.678-5).")
+    """No RUN here: the certificate carries the one the administrator registered for the account."""
+
     otp: str | None = Field(default=None, pattern=r"^\d{6}$",
                             description="Código de la firma vigente: obligatorio para reemplazarla.")
 
@@ -59,7 +60,7 @@ def enroll() -> Response:
     """Issue the official's certificate and TOTP secret (the otpauth URI is shown once)."""
     official = authorized(bp.current_request, Permission.SIGNATURE_ENROLL)
     body = parse_body(bp.current_request, EnrollIn)
-    answer = signatures.enroll(official, body.run, wiring.signatures_context(), otp=body.otp)
+    answer = signatures.enroll(official, wiring.signatures_context(), otp=body.otp)
     return json_response(answer, status=201, headers={"Cache-Control": "no-store"})
 
 

@@ -43,6 +43,8 @@ class Operation:
     query: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
     success: int = 200
+    also: tuple[tuple[int, str], ...] = ()
+    """Other success statuses, with what they mean (e.g. 202: a proposal waiting for approval)."""
     headers: tuple[tuple[str, bool, str], ...] = ()
     security: str | None = None
     errors: tuple[int, ...] = (400,)
@@ -50,6 +52,7 @@ class Operation:
 
 
 PORTAL = (("X-Api-Key", True, "Clave de portal de la municipalidad."),)
+FOUR_EYES = "Propuesta pendiente de aprobación (perfil que autoriza pagos: cuatro ojos)"
 
 OPERATIONS: dict[tuple[str, str], Operation] = {
     ("/v1/health", "GET"): Operation("Estado de la plataforma y de cada dependencia", "plataforma", errors=(503,)),
@@ -145,11 +148,31 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Funcionarios de la municipalidad — officials.read", "administración", query=admin_officials.PageIn,
         security="cognito", errors=(400, 401, 403)),
     ("/v1/admin/municipalities/{code}/officials", "POST"): Operation(
-        "Crear un funcionario y su cuenta (contraseña temporal) — officials.manage", "administración",
-        body=admin_officials.OfficialIn, success=201, security="cognito", errors=(400, 401, 403, 409, 503)),
+        "Crear un funcionario con su RUN y su cuenta (contraseña temporal); con un perfil que autoriza pagos, "
+        "202 y una propuesta pendiente de aprobación — officials.manage", "administración",
+        body=admin_officials.OfficialIn, success=201, also=((202, FOUR_EYES),), security="cognito",
+        errors=(400, 401, 403, 409, 503)),
     ("/v1/admin/municipalities/{code}/officials/{email}", "PATCH"): Operation(
-        "Cambiar perfil o nombre, desactivar o reactivar un funcionario — officials.manage", "administración",
-        body=admin_officials.OfficialPatchIn, security="cognito", errors=(400, 401, 403, 404, 409, 503)),
+        "Cambiar perfil o nombre, desactivar o reactivar un funcionario, o fijar el RUN de una cuenta que no lo "
+        "tiene; subir a un perfil que autoriza pagos: 202 y una propuesta — officials.manage", "administración",
+        body=admin_officials.OfficialPatchIn, also=((202, FOUR_EYES),), security="cognito",
+        errors=(400, 401, 403, 404, 409, 503)),
+    ("/v1/admin/municipalities/{code}/receipt-signer", "GET"): Operation(
+        "Quién firma los comprobantes de la municipalidad — settings.read", "administración", security="cognito",
+        errors=(401, 403, 404)),
+    ("/v1/admin/municipalities/{code}/receipt-signer", "PUT"): Operation(
+        "Designar al funcionario que firma los comprobantes (su RUN registrado) — settings.receipt_signer",
+        "administración", body=admin_settings.ReceiptSignerIn, security="cognito",
+        errors=(400, 401, 403, 404, 409, 503)),
+    ("/v1/admin/municipalities/{code}/official-proposals", "GET"): Operation(
+        "Propuestas de dar un perfil que autoriza pagos (cuatro ojos) — officials.read", "administración",
+        query=admin_officials.ProposalsIn, security="cognito", errors=(400, 401, 403)),
+    ("/v1/admin/municipalities/{code}/official-proposals/{proposal_id}/approve", "POST"): Operation(
+        "Aprobar una propuesta: la cuenta se crea o cambia de perfil ahora — officials.approve", "administración",
+        security="cognito", errors=(400, 401, 403, 404, 409, 503)),
+    ("/v1/admin/municipalities/{code}/official-proposals/{proposal_id}/reject", "POST"): Operation(
+        "Rechazar una propuesta — officials.approve", "administración", security="cognito",
+        errors=(400, 401, 403, 404, 409)),
     ("/v1/admin/municipalities/{code}/audit", "GET"): Operation(
         "Registro de auditoría por rango de días UTC (paginado) — audit.read", "administración",
         query=admin_audit.AuditQueryIn, security="cognito", errors=(400, 401, 403)),
@@ -215,6 +238,8 @@ def _operation(path: str, method: str, op: Operation, schemas: dict[str, Any]) -
     if op.response is not None:
         success["content"] = {"application/json": {"schema": _schema_ref(op.response, schemas)}}
     responses: dict[str, Any] = {str(op.success): success}
+    for status, description in op.also:
+        responses[str(status)] = {"description": description}
     has_body = op.body is not None or "requestBody" in op.extra
     # A body in another content type is refused before the view runs (Chalice's 415, enveloped).
     for status in (*op.errors, *((415,) if has_body and 415 not in op.errors else ())):

@@ -71,7 +71,7 @@ def onboard(data: dict[str, Any], actor: Official, ctx: CentralAdmin) -> dict[st
     first = data.get("first_admin")
     if first:
         body["first_admin"] = admin_officials.create_official(
-            code, first["email"], first["name"], "administrador_municipal", actor, ctx.officials)
+            code, first["email"], first["name"], "administrador_municipal", actor, ctx.officials, run=first["run"])
     return body
 
 

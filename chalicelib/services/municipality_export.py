@@ -150,6 +150,7 @@ def export_municipality(code: str, start: date, end: date, sources: ExportSource
     writer.add("signers", (row for official in officials if official.get("sk")
                            for row in table.query_all(keys.signer(code, str(official["sk"])))))
     writer.add("agreements", table.query_all(keys.agreements(code)))
+    writer.add("official_proposals", table.query_all(keys.official_proposals(code)))
     for month in _months(start, end):
         writer.add("audit", table.query_all(keys.audit(code, month)))
 

@@ -54,8 +54,10 @@ class Permission(StrEnum):
     BRANDING_EDIT = "settings.branding"
     SETTINGS_EDIT = "settings.edit"
     PORTAL_KEYS_ROTATE = "settings.portal_keys"
+    RECEIPT_SIGNER_DESIGNATE = "settings.receipt_signer"
     OFFICIALS_READ = "officials.read"
     OFFICIALS_MANAGE = "officials.manage"
+    OFFICIALS_APPROVE = "officials.approve"
     AUDIT_READ = "audit.read"
     MUNICIPALITIES_READ = "municipalities.read"
     MUNICIPALITIES_ONBOARD = "municipalities.onboard"
@@ -123,12 +125,19 @@ RULES: dict[Permission, Rule] = {
     Permission.PORTAL_KEYS_ROTATE: Rule(
         frozenset({"administrador_municipal"}), "municipality", True,
         "Emitir y revocar claves de portal (X-Api-Key)"),
+    Permission.RECEIPT_SIGNER_DESIGNATE: Rule(
+        frozenset({"administrador_municipal"}), "municipality", True,
+        "Designar al funcionario que firma los comprobantes de la municipalidad"),
     Permission.OFFICIALS_READ: Rule(
         frozenset({"alcalde", "administrador_municipal"}) | _CENTRAL, "municipality", False,
         "Ver los funcionarios de la municipalidad"),
     Permission.OFFICIALS_MANAGE: Rule(
         frozenset({"administrador_municipal"}), "municipality", True,
-        "Crear funcionarios, cambiar su perfil y desactivarlos"),
+        "Crear funcionarios (con su RUN), cambiar su perfil y desactivarlos; dar o subir a un perfil que "
+        "autoriza pagos queda como propuesta"),
+    Permission.OFFICIALS_APPROVE: Rule(
+        frozenset({"alcalde"}) | _SUBDERE, "municipality", True,
+        "Aprobar o rechazar la propuesta de dar a una cuenta un perfil que autoriza pagos (cuatro ojos)"),
     Permission.AUDIT_READ: Rule(
         frozenset({"alcalde", "director_finanzas", "administrador_municipal"}) | _CENTRAL, "municipality", False,
         "Leer el registro de auditoría"),

@@ -463,16 +463,23 @@ class ReceiptSigner:
     a few KMS and S3 calls) and then reused; each receipt costs one KMS `Sign`.
     """
 
-    def __init__(self, kms: KmsKeys, store: BlobStore, *, default_run: str, cache_ttl_s: float = 3600) -> None:
+    def __init__(self, kms: KmsKeys, store: BlobStore, *, default_run: str, cache_ttl_s: float = 3600,
+                 refused_runs: frozenset[str] = frozenset()) -> None:
         self._kms = kms
         self._store = store
         self._default_run = default_run
+        self._refused_runs = refused_runs
+        """RUNs this process never signs with (in production: the built-in demo RUN)."""
         self._credentials: TtlCache[SigningCredentials] = TtlCache(cache_ttl_s)
 
     def credentials(self, code: str, config: Mapping[str, Any]) -> tuple[SigningCredentials, Official, str]:
         from chalicelib.signing.ca import SignerMunicipality, ensure_receipt_signer
 
         official, role = designated_official(config, self._default_run)
+        if official.run in self._refused_runs:
+            logger.error("receipt signer has the demo RUN; refusing to sign", extra={"outcome": "demo_signer_run"})
+            raise DependencyUnavailable("La municipalidad no tiene un firmante de comprobantes designado; no se "
+                                        "firma con el RUN de demostración.", code="receipt_signer_not_designated")
         municipality = SignerMunicipality(code=code, name=str(config.get("name", code)),
                                           legal_name=str(config.get("legal_name") or display_name(config)))
         key = f"{code}|{official.run}|{official.name}|{official.profile}|{municipality.legal_name}"

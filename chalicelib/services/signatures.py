@@ -15,6 +15,7 @@ from typing import Any
 from chalicelib.adapters.audit_rows import audit_row
 from chalicelib.adapters.dynamo import ConditionFailed
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository
+from chalicelib.adapters.officials_repo import OfficialRepository
 from chalicelib.adapters.signatures_repo import SignaturesRepository
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.rut import parse_rut
@@ -48,6 +49,8 @@ class SignaturesContext:
     port: SigningPort
     policy: OtpPolicy
     clock: Callable[[], datetime]
+    officials: OfficialRepository
+    """Where the official's RUN comes from: the record the administrator created, never the caller."""
 
 
 def _utc(moment: datetime) -> str:
@@ -75,12 +78,14 @@ def my_signature(official: Official, ctx: SignaturesContext) -> dict[str, Any]:
     return enrollment_view(ctx.repo.enrollment(official.municipality, official.email))
 
 
-def enroll(official: Official, run: str, ctx: SignaturesContext, *, otp: str | None = None) -> dict[str, Any]:
+def enroll(official: Official, ctx: SignaturesContext, *, otp: str | None = None) -> dict[str, Any]:
     """Issue the official a certificate (a new KMS key) and a TOTP secret to confirm with a first
-    code. Enrolling again replaces (revokes, `superseded`) the previous certificate; replacing an
-    active one takes a code from the current secret (`otp`), so a stolen session alone cannot
-    swap the second factor — an official who lost the device asks to be deactivated and
-    reactivated (which revokes), then enrolls anew. The answer carries the `otpauth://` URI once:
+    code. The certificate's RUN is the one on the official's record, set by the administrator who
+    created the account (docs/security.md): nothing the official sends names it. Enrolling again
+    replaces (revokes, `superseded`) the previous certificate; replacing an active one takes a
+    code from the current secret (`otp`), so a stolen session alone cannot swap the second factor
+    — an official who lost the device asks to be deactivated and reactivated (which revokes),
+    then enrolls anew. The answer carries the `otpauth://` URI once:
     it is not kept in clear anywhere."""
     from chalicelib.signing.certificates import Official as CertificateHolder
     from chalicelib.signing.officials import CENTRAL_SUBJECT, issue_official_certificate
@@ -88,8 +93,8 @@ def enroll(official: Official, run: str, ctx: SignaturesContext, *, otp: str | N
 
     if official.profile not in SIGNING_PROFILES:
         raise Forbidden("Su perfil no firma con firma electrónica avanzada.", code="permission_denied")
-    compact = parse_rut(run, field="run").compact
     code, email = official.municipality, official.email
+    compact = official_run(code, email, ctx)
     now = ctx.clock()
     existing = ctx.repo.enrollment(code, email)
     if existing and existing.get("status") == "active":
@@ -137,6 +142,15 @@ def enroll(official: Official, run: str, ctx: SignaturesContext, *, otp: str | N
     logger.info("official enrolled for signing", extra={"certificate_serial": issued.serial})
     account = f"{email} ({code})"
     return {**enrollment_view(record), "otpauth_uri": provisioning_uri(secret, account=account)}
+
+
+def official_run(code: str, email: str, ctx: SignaturesContext) -> str:
+    """The RUN on the official's record (409 `run_missing` when the administrator has not set it)."""
+    record = ctx.officials.get(code, email) or {}
+    if not record.get("run"):
+        raise Conflict("Su cuenta no tiene RUN registrado; pida al administrador que lo registre.",
+                       code="run_missing", field="run")
+    return parse_rut(str(record["run"]), field="run").compact
 
 
 def confirm(official: Official, otp: str, ctx: SignaturesContext) -> dict[str, Any]:
@@ -191,10 +205,12 @@ def revoke(code: str, email: str, reason: str, *, actor: str, actor_profile: str
 def official_changed(code: str, email: str, official: Mapping[str, Any], actor: Official) -> None:
     """Called by the officials' administration after every change (and its retries): an official
     who left office (inactive) or whose profile is no longer the certificate's loses the
-    certificate. Repeat-safe. Builds its adapters lazily: this hook is the one place the officials'
-    service reaches signing."""
+    certificate, and stops being the municipality's receipt signer. Repeat-safe. Builds its
+    adapters lazily: this hook is the one place the officials' service reaches signing."""
     from chalicelib import wiring
+    from chalicelib.services import receipt_signer_admin
 
+    receipt_signer_admin.official_changed(code, email, official, actor, wiring.receipt_signer_admin())
     ctx = wiring.signatures_context()
     record = ctx.repo.enrollment(code, email)
     if record is None or record.get("status") == "revoked":

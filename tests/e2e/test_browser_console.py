@@ -33,6 +33,8 @@ from tests.e2e.test_browser_reports import pay
 
 ADMIN = "administrador.municipal@munistgo.demo"
 TREASURER = "tesorero@munistgo.demo"
+MAYOR = "alcalde@munistgo.demo"
+DIRECTOR = "director.finanzas@munistgo.demo"
 FOREIGN_TREASURER = "tesorero@lascondes.demo"
 
 
@@ -71,6 +73,19 @@ def fill_colours(pdf: bytes) -> set[tuple[int, int, int]]:
         for r, g, b in re.findall(rb"([\d.]+) ([\d.]+) ([\d.]+) rg", text):
             found.add((round(float(r) * 255), round(float(g) * 255), round(float(b) * 255)))
     return found
+
+
+def new_run() -> str:
+    """An invented RUN no demo official holds (bodies 30–39 million; demo officials are 19–20)."""
+    from chalicelib.domain.rut import mod11_check_digit
+
+    body = str(random.randint(30_000_000, 39_999_999))
+    return f"{body}-{mod11_check_digit(body)}"
+
+
+def dotted(run: str) -> str:
+    body, check = run.split("-")
+    return f"{int(body):,}".replace(",", ".") + f"-{check}"
 
 
 def rgb(hex_colour: str) -> tuple[int, int, int]:
@@ -208,8 +223,13 @@ def test_a_new_deputy_treasurer_must_enrol_a_totp_app_before_anything_else(runni
     created = requests.post(f"{running_stack.url('api')}/v1/admin/municipalities/13101/officials", timeout=30,
                             headers={"Authorization": f"Bearer {id_token(running_stack, ADMIN)}"},
                             json={"email": email, "name": "Tesorera Subrogante Nueva",
-                                  "profile": "tesorero_subrogante"})
-    assert created.status_code == 201, created.text
+                                  "profile": "tesorero_subrogante", "run": new_run()})
+    assert created.status_code == 202, created.text  # a proposal: the alcalde approves it
+    approved = requests.post(
+        f"{running_stack.url('api')}/v1/admin/municipalities/13101/official-proposals/"
+        f"{created.json()['proposal']['proposal_id']}/approve", timeout=30,
+        headers={"Authorization": f"Bearer {id_token(running_stack, MAYOR)}"})
+    assert approved.status_code == 200, approved.text
     # Cognito e-mails the temporary password; moto does not, so the test sets one it knows.
     pool = re.search(r"Cognito user pool (\S+),", "".join(running_stack.output))
     assert pool
@@ -270,5 +290,82 @@ def test_a_new_deputy_treasurer_must_enrol_a_totp_app_before_anything_else(runni
     page.fill("#totp-code", demo_totp.code_now(secret, margin_s=8))
     page.click("#totp-submit")
     page.wait_for_selector("#sign-out")
+    assert not page.js_errors, page.js_errors
+    page.context.close()
+
+
+def test_a_new_treasurer_waits_for_the_mayors_approval(running_stack: Any, browser: Any) -> None:
+    """Four eyes in the console: the administrador municipal creates a tesorero (with RUN); the
+    account is only a pending proposal, which the administrator cannot approve; the alcalde sees
+    it on Funcionarios and approves it, and only then is it an official of the municipality."""
+    email = f"tesorero.{uuid.uuid4().hex[:8]}@munistgo.demo"
+    run = new_run()
+    officials = f"{running_stack.url('api')}/v1/admin/municipalities/13101/officials?limit=200"
+
+    page = new_page(browser, timeout_ms=30_000)
+    sign_in(page, running_stack, ADMIN, "#/funcionarios")
+    page.wait_for_selector("#new-official")
+    page.fill("#new-official-email", email)
+    page.fill("#new-official-name", "Tesorero Nuevo")
+    page.fill("#new-official-run", dotted(run))
+    page.select_option("#new-official-profile", "tesorero")
+    page.click("#new-official button[type=submit]")
+    page.wait_for_selector("text=Se propuso crear la cuenta")
+    row = page.locator("#proposals tr[data-proposal-id]", has_text=email)
+    row.wait_for()
+    assert "Pendiente de aprobación" in row.inner_text()
+    assert row.locator("button").count() == 0  # the proposer cannot decide it
+    assert dotted(run) in row.inner_text()
+    listed = requests.get(officials, timeout=30, headers={"Authorization": f"Bearer {id_token(running_stack, ADMIN)}"})
+    assert email not in [o["email"] for o in listed.json()["items"]]
+    page.screenshot(path="/tmp/console-four-eyes-proposed.png", full_page=True)
+    assert not page.js_errors, page.js_errors
+    page.context.close()
+
+    page = new_page(browser, timeout_ms=30_000)
+    sign_in(page, running_stack, MAYOR, "#/funcionarios")
+    row = page.locator("#proposals tr[data-proposal-id]", has_text=email)
+    row.wait_for()
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.locator("button", has_text="Aprobar").click()
+    page.wait_for_selector(f"text=Aprobado: {email}")
+    page.wait_for_function("(email) => !document.querySelector('#proposals')?.textContent.includes(email)", arg=email)
+    page.screenshot(path="/tmp/console-four-eyes-approved.png", full_page=True)
+    assert not page.js_errors, page.js_errors
+    page.context.close()
+
+    listed = requests.get(officials, timeout=30, headers={"Authorization": f"Bearer {id_token(running_stack, ADMIN)}"})
+    created = next(o for o in listed.json()["items"] if o["email"] == email)
+    assert (created["profile"], created["run"], created["status"]) == ("tesorero", run, "active")
+
+
+def test_the_administrator_designates_the_receipt_signer(running_stack: Any, browser: Any) -> None:
+    """The administrador municipal picks the receipt signer among the officials who authorize
+    payments on "Firmante de comprobantes"; the page then shows that official's registered RUN,
+    and the API's designation is the same. The director de finanzas sees it but cannot change it."""
+    from devstack.demo_data import official_run
+
+    signer = "tesorero.subrogante@munistgo.demo"
+    page = new_page(browser, timeout_ms=30_000)
+    sign_in(page, running_stack, ADMIN, "#/firmante")
+    page.wait_for_selector("#signer-form")
+    options = page.locator("#signer-email option").all_inner_texts()
+    assert not any("Operador" in o for o in options)  # only profiles that authorize payments
+    page.select_option("#signer-email", signer)
+    page.click("#signer-save")
+    page.wait_for_selector(f"#signer-state[data-email='{signer}']")
+    assert page.inner_text("#signer-run") == dotted(official_run(signer))
+    page.screenshot(path="/tmp/console-receipt-signer.png", full_page=True)
+    assert not page.js_errors, page.js_errors
+    page.context.close()
+
+    answer = requests.get(f"{running_stack.url('api')}/v1/admin/municipalities/13101/receipt-signer", timeout=30,
+                          headers={"Authorization": f"Bearer {id_token(running_stack, ADMIN)}"}).json()
+    assert (answer["designated"]["email"], answer["designated"]["run"]) == (signer, official_run(signer))
+
+    page = new_page(browser, timeout_ms=30_000)
+    sign_in(page, running_stack, DIRECTOR, "#/firmante")
+    page.wait_for_selector(f"#signer-state[data-email='{signer}']")
+    assert page.locator("#signer-form").count() == 0
     assert not page.js_errors, page.js_errors
     page.context.close()

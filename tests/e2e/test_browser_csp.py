@@ -1,8 +1,9 @@
 """The console under its Content-Security-Policy and security headers, in a real browser against
 the running local stack (devstack/console_server.py sends the headers production's CloudFront
 sends; infra/console_headers.py): the responses carry them, and signing in, uploading a roll
-(presigned PUT to S3), the branding preview (colours set through the CSSOM), the dashboard's
-charts and the payments search run with no CSP violation reported by the browser."""
+(presigned PUT to S3), the branding preview (colours set through the CSSOM), the officials and
+receipt-signer pages, the dashboard's charts and the payments search run with no CSP violation
+reported by the browser."""
 
 from __future__ import annotations
 
@@ -81,6 +82,10 @@ def test_the_console_works_with_no_csp_violation(running_stack: Any, browser: An
         page.wait_for_selector("#branding-form")
         page.fill("#branding-primary_color", "#336699")
         assert page.get_attribute("#receipt-preview", "data-primary") == "#336699"
+        page.click("a[data-path='funcionarios']")
+        page.wait_for_selector("#proposals table.data, #proposals .empty")
+        page.click("a[data-path='firmante']")
+        page.wait_for_selector("#signer-state")
     else:
         page.wait_for_selector("svg")  # the dashboard's charts
         page.click("a[data-path='pagos']")

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import pyotp
 import requests
 
+from devstack.demo_data import official_run
 from tests.e2e.browser import new_page
 from tests.e2e.officials import id_token, sign_in
 from tests.e2e.test_browser_reports import admin, load_roll, pay
@@ -41,10 +42,12 @@ def test_the_treasurer_enrolls_and_signs_the_days_batch(running_stack: Any, brow
     page = new_page(browser, timeout_ms=20_000)
     sign_in(page, running_stack, TREASURER)
 
-    # Enrollment: state, RUN, the secret shown once, the first code.
+    # Enrollment: state, the secret shown once, the first code. No RUN is typed: the certificate
+    # carries the one the administrator registered for the account.
     page.click("a[data-path='firma']")
     page.wait_for_selector("#sig-status[data-status='not_enrolled']")
-    page.fill("#sig-run", "12.345.678-5")
+    assert page.locator("#sig-run").count() == 0
+    assert "RUN que el administrador registró" in page.inner_text("#sig-run-note")
     page.click("#sig-enroll")
     page.wait_for_selector("#sig-otpauth")
     uri = page.inner_text("#sig-otpauth")
@@ -97,14 +100,14 @@ def test_the_treasurer_enrolls_and_signs_the_days_batch(running_stack: Any, brow
     assert result["valid"], result
     [signature] = result["signatures"]
     assert signature["profile"] == "tesorero"
-    assert signature["run"] == "12345678-5"
+    assert signature["run"] == official_run(TREASURER)
     assert signature["municipality"] == "Ilustre Municipalidad de Santiago"  # 13101's legal name (certificate O)
     assert time.monotonic() - started < 60
 
 
-def _enroll_through_the_api(stack: Any, token: str, run: str) -> str:
+def _enroll_through_the_api(stack: Any, token: str) -> str:
     """Enroll an official's signature (the API, as the console's page does); returns the TOTP secret."""
-    answer = admin(stack, token, "POST", "/v1/admin/me/signature", json={"run": run})
+    answer = admin(stack, token, "POST", "/v1/admin/me/signature", json={})
     assert answer.status_code == 201, answer.text
     secret = parse_qs(urlsplit(answer.json()["otpauth_uri"]).query)["secret"][0]
     confirmed = admin(stack, token, "POST", "/v1/admin/me/signature/confirm", json={"otp": pyotp.TOTP(secret).now()})
@@ -117,8 +120,8 @@ def test_the_alcalde_signs_an_agreement_and_subdere_countersigns(running_stack: 
 
     central = id_token(running_stack, "administrador.subdere@subdere.demo")
     alcalde = id_token(running_stack, "alcalde@munistgo.demo")
-    central_secret = _enroll_through_the_api(running_stack, central, "11.111.111-1")
-    alcalde_secret = _enroll_through_the_api(running_stack, alcalde, "22.222.222-2")
+    central_secret = _enroll_through_the_api(running_stack, central)
+    alcalde_secret = _enroll_through_the_api(running_stack, alcalde)
     today = date.today()
     issued = admin(running_stack, central, "POST", "/v1/admin/central/municipalities/13101/agreements",
                    json={"valid_from": today.isoformat(), "valid_until": (today + timedelta(days=730)).isoformat(),

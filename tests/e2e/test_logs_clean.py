@@ -20,7 +20,7 @@ from typing import Any
 
 import requests
 
-from devstack.demo_data import DEMO_PASSWORD, DEMO_PAYER
+from devstack.demo_data import DEMO_PASSWORD, DEMO_PAYER, official_run
 from tests.e2e.officials import totp_secret
 from tests.e2e.test_payment_flow import api, portal_key
 
@@ -116,7 +116,10 @@ def test_no_personal_data_or_secret_reaches_any_log(running_stack):
         "citizen e-mail": r"[A-Za-z0-9._%+-]+@ciudadano\.demo",
         "payment access token": re.escape(payment["access_token"]),
     }
-    for rut in ("12345678-5", "12678579-8", "11111111-1", "22222222-2", "33333333-3"):
+    officials_runs = [official_run(email) for email in (
+        "tesorero@munistgo.demo", "tesorero.subrogante@munistgo.demo", "alcalde@munistgo.demo",
+        "administrador.subdere@subdere.demo")]  # officials' RUNs: in their certificates, never in logs
+    for rut in ("12345678-5", "12678579-8", "11111111-1", "22222222-2", "33333333-3", *officials_runs):
         for n, spelling in enumerate(_rut_spellings(rut)):
             forbidden[f"RUT {rut} ({n})"] = spelling if spelling.startswith("(?") else re.escape(spelling)
     for name in (DEMO_PAYER["name"], PAYER["name"], "Ana Díaz Fuentes"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
@@ -23,6 +23,7 @@ from chalicelib.adapters import keys
 from chalicelib.adapters.debts_repo import DebtRepository
 from chalicelib.adapters.tgr_client import GatewayOrder
 from chalicelib.domain import webhook_signature
+from chalicelib.domain.errors import Forbidden
 from devstack import demo_totp
 from devstack.demo_data import DEMO_PASSWORD, DEMO_RUT
 from tests.officials import id_token
@@ -511,28 +512,19 @@ def test_portal_key_rotation_shows_the_key_once_and_revokes_the_old_ones(world):
 def test_officials_are_created_with_a_cognito_account_and_deactivated(world):
     cognito = boto3.client("cognito-idp")
     pool = world["env"]["SEM_COGNITO_USER_POOL_ID"]
-    new = "nueva.tesorera@munistgo.demo"
+    new = "nuevo.operador@munistgo.demo"
     status, body = admin(world, "post", f"{BASE}/13101/officials", ADMIN,
-                         {"email": new, "name": "Nueva Tesorera", "profile": "tesorero_subrogante"})
+                         {"email": new, "name": "Nuevo Operador", "profile": "operador_transito", "run": "8.765.432-K"})
     assert status == 201, body
-    assert body["totp_required"] is True
+    assert (body["run"], body["totp_required"]) == ("8765432-K", False)
     user = cognito.admin_get_user(UserPoolId=pool, Username=new)
     assert user["UserStatus"] == "FORCE_CHANGE_PASSWORD"
     groups = cognito.admin_list_groups_for_user(UserPoolId=pool, Username=new)["Groups"]
-    assert [g["GroupName"] for g in groups] == ["tesorero_subrogante"]
+    assert [g["GroupName"] for g in groups] == ["operador_transito"]
     status, body = admin(world, "post", f"{BASE}/13101/officials", ADMIN,
-                         {"email": new, "name": "Otra vez", "profile": "alcalde"})
+                         {"email": new, "name": "Otra vez", "profile": "operador_rentas", "run": "9.876.543-3"})
     assert (status, body["error"]["code"]) == (409, "official_exists")
-    # The first sign-in sets a password (done here by the pool admin); a profile that authorizes
-    # payments then enrols a TOTP app before it may work.
     cognito.admin_set_user_password(UserPoolId=pool, Username=new, Password=DEMO_PASSWORD, Permanent=True)
-    status, body = admin(world, "get", f"{BASE}/13101/payments", new)
-    assert (status, body["error"]["code"]) == (403, "second_factor_required")
-    demo_totp.enroll(cognito, world["env"]["SEM_COGNITO_CLIENT_ID"], new, DEMO_PASSWORD)
-    status, body = admin(world, "get", f"{BASE}/13101/payments", new)  # the session begun without the code ends
-    assert (status, body["error"]["code"]) == (401, "session_ended")
-    time.sleep(1.05)  # the next sign-in, in a later second than the sign-out
-    world["tokens"][new] = id_token(world["facts"], new)  # with the code now
     assert admin(world, "get", f"{BASE}/13101/payments", new)[0] == 200
     status, body = admin(world, "patch", f"{BASE}/13101/officials/{new}", ADMIN, {"status": "inactive"})
     assert (status, body["status"]) == (200, "inactive")
@@ -542,13 +534,242 @@ def test_officials_are_created_with_a_cognito_account_and_deactivated(world):
     status, body = admin(world, "patch", f"{BASE}/13101/officials/{ADMIN}", ADMIN, {"status": "inactive"})
     assert (status, body["error"]["code"]) == (409, "cannot_change_self")
     status, body = admin(world, "post", f"{BASE}/13101/officials", ADMIN,
-                         {"email": "x@subdere.demo", "name": "Central", "profile": "administrador_subdere"})
+                         {"email": "x@subdere.demo", "name": "Central", "profile": "administrador_subdere",
+                          "run": "7.654.321-6"})
     assert (status, body["error"]["field"]) == (400, "profile")
     listed = admin(world, "get", f"{BASE}/13101/officials?limit=100", ADMIN)[1]["items"]
     assert {"email": new, "status": "inactive"}.items() <= next(o for o in listed if o["email"] == new).items()
     actions = [(e["action"], e["target"]) for e in _audit(world)]
     assert ("official.create", new) in actions
     assert ("official.update", new) in actions
+
+
+def test_a_payment_authorizing_profile_takes_a_second_approval_before_the_account_exists(world):
+    """Four eyes: the administrator proposes, the alcalde approves, and only then is there a
+    Cognito account and an officials record; the account then enrols its TOTP app."""
+    cognito = boto3.client("cognito-idp")
+    pool = world["env"]["SEM_COGNITO_USER_POOL_ID"]
+    new = "nueva.tesorera@munistgo.demo"
+    status, body = admin(world, "post", f"{BASE}/13101/officials", ADMIN,
+                         {"email": new, "name": "Nueva Tesorera", "profile": "tesorero_subrogante",
+                          "run": "6.543.210-2"})
+    assert (status, body["status"]) == (202, "pending_approval"), body
+    proposal = body["proposal"]
+    assert (proposal["status"], proposal["proposed_by"], proposal["run"]) == ("pending", ADMIN, "6543210-2")
+    with pytest.raises(cognito.exceptions.UserNotFoundException):
+        cognito.admin_get_user(UserPoolId=pool, Username=new)
+    assert wiring.officials_admin().officials.get("13101", new) is None
+    status, body = admin(world, "post", f"{BASE}/13101/officials", ADMIN,
+                         {"email": new, "name": "Nueva Tesorera", "profile": "tesorero", "run": "6.543.210-2"})
+    assert (status, body["error"]["code"]) == (409, "proposal_pending")
+    listed = admin(world, "get", f"{BASE}/13101/official-proposals", "alcalde@munistgo.demo")[1]["items"]
+    assert proposal["proposal_id"] in [p["proposal_id"] for p in listed if p["status"] == "pending"]
+    approve = f"{BASE}/13101/official-proposals/{proposal['proposal_id']}/approve"
+    status, body = admin(world, "post", approve, ADMIN)
+    assert (status, body["error"]["code"]) == (403, "permission_denied")
+    status, body = admin(world, "post", approve.replace("/13101/", "/13114/"), "alcalde@munistgo.demo")
+    assert (status, body["error"]["code"]) == (403, "other_municipality")
+    status, body = admin(world, "post", approve.replace("/13101/", "/13114/"), "alcalde@lascondes.demo")
+    assert (status, body["error"]["code"]) == (404, "proposal_not_found")
+
+    status, body = admin(world, "post", approve, "alcalde@munistgo.demo")
+    assert status == 200, body
+    assert (body["proposal"]["status"], body["proposal"]["decided_by"]) == ("approved", "alcalde@munistgo.demo")
+    assert (body["official"]["profile"], body["official"]["run"]) == ("tesorero_subrogante", "6543210-2")
+    groups = cognito.admin_list_groups_for_user(UserPoolId=pool, Username=new)["Groups"]
+    assert [g["GroupName"] for g in groups] == ["tesorero_subrogante"]
+    status, body = admin(world, "post", approve, SUBDERE)
+    assert (status, body["error"]["code"]) == (409, "proposal_decided")
+    cognito.admin_set_user_password(UserPoolId=pool, Username=new, Password=DEMO_PASSWORD, Permanent=True)
+    status, body = admin(world, "get", f"{BASE}/13101/payments", new)
+    assert (status, body["error"]["code"]) == (403, "second_factor_required")
+    demo_totp.enroll(cognito, world["env"]["SEM_COGNITO_CLIENT_ID"], new, DEMO_PASSWORD)
+    status, body = admin(world, "get", f"{BASE}/13101/payments", new)  # the session begun without the code ends
+    assert (status, body["error"]["code"]) == (401, "session_ended")
+    time.sleep(1.05)  # the next sign-in, in a later second than the sign-out
+    world["tokens"][new] = id_token(world["facts"], new)  # with the code now
+    assert admin(world, "get", f"{BASE}/13101/payments", new)[0] == 200
+    entries = [(e["action"], e["actor"]) for e in _audit(world) if e["target"] == new]
+    assert ("official.propose", ADMIN) in entries
+    assert ("official.approve", "alcalde@munistgo.demo") in entries
+    assert ("official.create", "alcalde@munistgo.demo") in entries
+
+
+def test_a_promotion_to_a_payment_authorizing_profile_waits_for_approval_and_can_be_rejected(world):
+    email = "promovido@munistgo.demo"
+    status, body = admin(world, "post", f"{BASE}/13101/officials", ADMIN,
+                         {"email": email, "name": "Promovido", "profile": "operador_rentas", "run": "3.000.000-5"})
+    assert status == 201, body
+    boto3.client("cognito-idp").admin_set_user_password(
+        UserPoolId=world["env"]["SEM_COGNITO_USER_POOL_ID"], Username=email, Password=DEMO_PASSWORD, Permanent=True)
+    status, body = admin(world, "patch", f"{BASE}/13101/officials/{email}", ADMIN, {"profile": "tesorero"})
+    assert (status, body["status"]) == (202, "pending_approval"), body
+    assert wiring.officials_admin().officials.get("13101", email)["profile"] == "operador_rentas"
+    assert admin(world, "get", f"{BASE}/13101/rolls/uploads", email)[0] == 200  # still an operator
+    first = body["proposal"]["proposal_id"]
+    status, body = admin(world, "post", f"{BASE}/13101/official-proposals/{first}/reject", SUBDERE)
+    assert (status, body["proposal"]["status"]) == (200, "rejected")
+    assert wiring.officials_admin().officials.get("13101", email)["profile"] == "operador_rentas"
+    status, body = admin(world, "post", f"{BASE}/13101/official-proposals/{first}/approve", "alcalde@munistgo.demo")
+    assert (status, body["error"]["code"]) == (409, "proposal_decided")
+
+    second = admin(world, "patch", f"{BASE}/13101/officials/{email}", ADMIN, {"profile": "tesorero"})[1]
+    status, body = admin(world, "post", f"{BASE}/13101/official-proposals/{second['proposal']['proposal_id']}"
+                         "/approve", SUBDERE)
+    assert status == 200, body
+    assert wiring.officials_admin().officials.get("13101", email)["profile"] == "tesorero"
+    attributes = boto3.client("cognito-idp").admin_get_user(
+        UserPoolId=world["env"]["SEM_COGNITO_USER_POOL_ID"], Username=email)["UserAttributes"]
+    assert {"Name": "custom:profile", "Value": "tesorero"} in attributes
+    actions = [e["action"] for e in _audit(world) if e["target"] == email]
+    assert {"official.propose", "official.reject", "official.approve", "official.update"} <= set(actions)
+
+
+def test_nobody_decides_their_own_proposal_or_one_about_themselves(world):
+    from chalicelib.services import official_approvals
+    from chalicelib.services.auth import Official
+
+    mayor = "alcalde@munistgo.demo"
+    status, body = admin(world, "patch", f"{BASE}/13101/officials/{mayor}", ADMIN, {"profile": "tesorero"})
+    assert status == 202, body
+    about_mayor = body["proposal"]["proposal_id"]
+    status, body = admin(world, "post", f"{BASE}/13101/official-proposals/{about_mayor}/approve", mayor)
+    assert (status, body["error"]["code"]) == (403, "own_proposal")
+    # An approver who is also the proposer (the role check aside) is refused by the service itself.
+    proposer = Official(email=ADMIN, municipality="13101", profile="alcalde", name="x")
+    with pytest.raises(Forbidden) as refused:
+        official_approvals.approve("13101", about_mayor, proposer, wiring.officials_admin())
+    assert refused.value.code == "own_proposal"
+    assert admin(world, "post", f"{BASE}/13101/official-proposals/{about_mayor}/reject", SUBDERE)[0] == 200
+    assert wiring.officials_admin().officials.get("13101", mayor)["profile"] == "alcalde"
+
+
+def test_a_decision_made_meanwhile_stops_an_approval_that_read_the_proposal_as_pending(world, monkeypatch):
+    """Two decisions race: each read the proposal while it was still pending. The proposal's move
+    from `pending` is a condition of the transaction that applies it, so the late approval changes
+    nothing and is not audited — after an approval, and after a rejection (where nothing else
+    about the official has changed to stop it)."""
+    admin_13114 = "administrador.municipal@lascondes.demo"
+    repo_class = type(wiring.officials_admin().officials)
+    month = datetime.now(UTC).strftime("%Y-%m")
+    for n, (first_decision, email) in enumerate((("approve", "promovida@lascondes.demo"),
+                                                  ("reject", "rechazada@lascondes.demo"))):
+        status, body = admin(world, "post", f"{BASE}/13114/officials", admin_13114,
+                             {"email": email, "name": "Promovida", "profile": "operador_transito",
+                              "run": f"3.000.00{n + 1}-{'31'[n]}"})
+        assert status == 201, body
+        body = admin(world, "patch", f"{BASE}/13114/officials/{email}", admin_13114,
+                     {"profile": "director_finanzas"})[1]
+        proposal_id = body["proposal"]["proposal_id"]
+        repo = wiring.officials_admin().officials
+        stale, stale_record = repo.proposal("13114", proposal_id), repo.get("13114", email)
+        status, body = admin(world, "post", f"{BASE}/13114/official-proposals/{proposal_id}/{first_decision}",
+                             "alcalde@lascondes.demo")
+        assert status == 200, body
+        with monkeypatch.context() as patched:
+            patched.setattr(repo_class, "proposal", lambda self, code, pid, stale=stale: dict(stale))
+            patched.setattr(repo_class, "get", lambda self, code, who, rec=stale_record: dict(rec))
+            status, body = admin(world, "post", f"{BASE}/13114/official-proposals/{proposal_id}/approve", SUBDERE)
+        assert (status, body["error"]["code"]) == (409, "proposal_decided")
+        record = wiring.officials_admin().officials.get("13114", email)
+        want = "director_finanzas" if first_decision == "approve" else "operador_transito"
+        assert record["profile"] == want
+        decisions = [a for a in wiring.data_table().query_all(keys.audit("13114", month))
+                     if a["target"] == email and a["action"] in ("official.approve", "official.update",
+                                                                 "official.reject")]
+        assert [a["actor"] for a in decisions] == ["alcalde@lascondes.demo"] * len(decisions)
+        assert len(decisions) == (2 if first_decision == "approve" else 1)
+
+
+def test_the_run_is_registered_by_the_administrator_unique_and_never_changed(world):
+    taken = admin(world, "get", f"{BASE}/13101/officials?limit=100", ADMIN)[1]["items"]
+    someone = next(o for o in taken if o["email"] == TESORERO)
+    status, body = admin(world, "post", f"{BASE}/13101/officials", ADMIN,
+                         {"email": "copia@munistgo.demo", "name": "Copia", "profile": "operador_rentas",
+                          "run": someone["run"]})
+    assert (status, body["error"]["code"]) == (409, "run_taken")
+    status, body = admin(world, "post", f"{BASE}/13101/officials", ADMIN,
+                         {"email": "malo@munistgo.demo", "name": "Malo", "profile": "operador_rentas",
+                          "run": "12.345.678-9"})
+    assert (status, body["error"]["field"]) == (400, "run")
+    # The same RUN in another municipality is another official's business.
+    status, body = admin(world, "post", f"{BASE}/13114/officials", "administrador.municipal@lascondes.demo",
+                         {"email": "copia@lascondes.demo", "name": "Copia", "profile": "operador_rentas",
+                          "run": someone["run"]})
+    assert status == 201, body
+    status, body = admin(world, "patch", f"{BASE}/13101/officials/{TESORERO}", ADMIN, {"run": "5.126.663-3"})
+    assert (status, body["error"]["code"]) == (409, "run_immutable")
+    status, body = admin(world, "patch", f"{BASE}/13101/officials/{ADMIN}", ADMIN, {"run": "5.126.663-3"})
+    assert (status, body["error"]["code"]) == (409, "cannot_change_self")
+    # An account from before RUNs were kept gets one, once.
+    legacy = "sin.run@munistgo.demo"
+    wiring.data_table().put({"pk": keys.officials("13101"), "sk": legacy, "email": legacy, "name": "Sin RUN",
+                             "municipality": "13101", "profile": "operador_rentas", "status": "active"})
+    status, body = admin(world, "patch", f"{BASE}/13101/officials/{legacy}", ADMIN, {"run": "5.126.663-3"})
+    assert (status, body["run"]) == (200, "5126663-3")
+    status, body = admin(world, "patch", f"{BASE}/13101/officials/{legacy}", ADMIN, {"run": "4.000.000-3"})
+    assert (status, body["error"]["code"]) == (409, "run_immutable")
+    actions = [(e["action"], e["target"]) for e in _audit(world)]
+    assert ("official.set_run", legacy) in actions
+
+
+def test_the_administrator_designates_the_receipt_signer_with_the_accounts_run(world):
+    from chalicelib.services.receipts import DEFAULT_SIGNER_NAME
+    from devstack.demo_data import official_run
+
+    path = f"{BASE}/13101/receipt-signer"
+    status, body = admin(world, "get", path, ADMIN)
+    assert (status, body["designated"], body["uses_default"]) == (200, None, True)
+    worker_signer = wiring.receipt_signer()
+    assert worker_signer.credentials("13101", wiring.municipalities().get("13101"))[1].name == DEFAULT_SIGNER_NAME
+    for email, code in ((OPERADOR_RENTAS, "invalid_signer_profile"), ("nadie@munistgo.demo", "official_not_found")):
+        status, body = admin(world, "put", path, ADMIN, {"email": email})
+        assert (status, body["error"]["code"]) == ((404 if code == "official_not_found" else 400), code)
+    status, body = admin(world, "put", path, ADMIN, {"email": "tesorero@lascondes.demo"})
+    assert (status, body["error"]["code"]) == (404, "official_not_found")  # only its own officials
+    status, body = admin(world, "put", path, ADMIN, {"email": TESORERO, "run": "11.111.111-1"})
+    assert status == 400  # the RUN is the account's, not typed here
+    status, body = admin(world, "put", path, DIRECTOR, {"email": TESORERO})
+    assert (status, body["error"]["code"]) == (403, "permission_denied")
+    status, body = admin(world, "put", path, ADMIN, {"email": TESORERO, "version": 999})
+    assert (status, body["error"]["code"]) == (409, "settings_version_mismatch")
+
+    status, body = admin(world, "put", path, ADMIN, {"email": TESORERO})
+    assert status == 200, body
+    assert {"email": TESORERO, "run": official_run(TESORERO), "profile": "tesorero",
+            "designated_by": ADMIN}.items() <= body["designated"].items()
+    assert admin(world, "get", path, TESORERO)[1]["designated"]["email"] == TESORERO
+    config = wiring.data_table().get(keys.municipality("13101"), "CONFIG", consistent=True)
+    assert config["receipt_signer"]["run"] == official_run(TESORERO)
+    wiring.municipalities().forget("13101")
+    _credentials, official, role = worker_signer.credentials("13101", wiring.municipalities().get("13101"))
+    assert (official.run, official.name, role) == (official_run(TESORERO), "Tesorero Santiago (demo)",
+                                                "Tesorero(a) Municipal")
+    entries = [e for e in _audit(world) if e["action"] == "settings.receipt_signer"]
+    assert entries
+    assert entries[0]["after"]["email"] == TESORERO
+
+
+def test_a_designated_signer_who_leaves_office_stops_being_the_receipt_signer_and_returns_by_four_eyes(world):
+    deputy = "tesorero.subrogante@munistgo.demo"
+    path = f"{BASE}/13101/receipt-signer"
+    status, body = admin(world, "put", path, ADMIN, {"email": deputy})
+    assert (status, body["designated"]["email"]) == (200, deputy)
+    status, body = admin(world, "patch", f"{BASE}/13101/officials/{deputy}", ADMIN, {"status": "inactive"})
+    assert status == 200, body
+    assert admin(world, "get", path, ADMIN)[1]["designated"] is None
+    withdrawn = next(e for e in _audit(world) if e["action"] == "settings.receipt_signer")
+    assert (withdrawn["before"]["email"], withdrawn["after"]) == (deputy, {"withdrawn": "official_not_active"})
+    status, body = admin(world, "put", path, ADMIN, {"email": deputy})
+    assert (status, body["error"]["code"]) == (400, "official_not_active")
+    # Reactivating a deactivated account that authorizes payments is itself a four-eyes proposal.
+    status, body = admin(world, "patch", f"{BASE}/13101/officials/{deputy}", ADMIN, {"status": "active"})
+    assert (status, body["proposal"]["kind"]) == (202, "reactivate"), body
+    assert wiring.officials_admin().officials.get("13101", deputy)["status"] == "inactive"
+    status, body = admin(world, "post", f"{BASE}/13101/official-proposals/{body['proposal']['proposal_id']}/approve",
+                         "alcalde@munistgo.demo")
+    assert (status, body["official"]["status"]) == (200, "active"), body
+    assert admin(world, "get", path, ADMIN)[1]["designated"] is None  # reactivating does not designate again
 
 
 def test_a_profile_change_takes_effect_on_the_next_request(world):
@@ -574,7 +795,8 @@ def test_subdere_onboards_a_municipality_and_keeps_the_index_in_step(world):
     body = {"code": "02101", "name": "Antofagasta", "legal_name": "Ilustre Municipalidad de Antofagasta",
             "region": "Región de Antofagasta", "services": ["permisos", "aseo"],
             "agreement": {"status": "negotiating"}, "enabled": False,
-            "first_admin": {"email": "admin@antofagasta.demo", "name": "Admin Antofagasta"}}
+            "first_admin": {"email": "admin@antofagasta.demo", "name": "Admin Antofagasta",
+                            "run": "7.654.321-6"}}
     status, created = admin(world, "post", "/v1/admin/central/municipalities", SUBDERE, body)
     assert status == 201, created
     assert created["first_admin"]["profile"] == "administrador_municipal"
@@ -666,6 +888,9 @@ def test_a_municipality_export_holds_its_data_and_nothing_of_another(world, tmp_
     emails = {row["sk"] for row in rows["officials.jsonl"]}
     assert TESORERO in emails
     assert not [e for e in emails if e.endswith("lascondes.demo")]
+    proposals = rows["official_proposals.jsonl"]  # the four-eyes tests above left some in 13101
+    assert proposals
+    assert {p["pk"] for p in proposals} == {keys.official_proposals("13101")}
     everything = "".join(archive.read(name).decode() for name in archive.namelist() if name.endswith(".jsonl"))
     portal_key = next(r for r in rows["municipality.jsonl"] if r["sk"].startswith("PORTAL_KEY#"))
     stored_key = wiring.data_table().get(keys.municipality("13101"), portal_key["sk"])

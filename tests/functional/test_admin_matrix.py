@@ -32,6 +32,7 @@ MISSING_PAYMENT = "{code}-01JQ0000000000000000000000"
 MISSING_UPLOAD = "20270320T130000Z-0123abcd"
 MISSING_DISCREPANCY = "d0000000000000000000000000"
 MISSING_AGREEMENT = "CONV-13101-20270320T100000-000000"
+MISSING_PROPOSAL = "20270321T090000Z-0000beef"
 P = Permission
 
 # (method, path, permissions that open it (any of), probe body, status when allowed)
@@ -54,6 +55,13 @@ ROUTES: list[tuple[str, str, tuple[Permission, ...], object, int]] = [
     ("get", "/v1/admin/municipalities/{code}/officials", (P.OFFICIALS_READ,), None, 200),
     ("post", "/v1/admin/municipalities/{code}/officials", (P.OFFICIALS_MANAGE,), {}, 400),
     ("patch", "/v1/admin/municipalities/{code}/officials/nadie@example.cl", (P.OFFICIALS_MANAGE,), {}, 400),
+    ("get", "/v1/admin/municipalities/{code}/official-proposals", (P.OFFICIALS_READ,), None, 200),
+    ("post", "/v1/admin/municipalities/{code}/official-proposals/" + MISSING_PROPOSAL + "/approve",
+     (P.OFFICIALS_APPROVE,), None, 404),
+    ("post", "/v1/admin/municipalities/{code}/official-proposals/" + MISSING_PROPOSAL + "/reject",
+     (P.OFFICIALS_APPROVE,), None, 404),
+    ("get", "/v1/admin/municipalities/{code}/receipt-signer", (P.SETTINGS_READ,), None, 200),
+    ("put", "/v1/admin/municipalities/{code}/receipt-signer", (P.RECEIPT_SIGNER_DESIGNATE,), {}, 400),
     ("get", "/v1/admin/municipalities/{code}/audit", (P.AUDIT_READ,), None, 200),
     ("get", "/v1/admin/municipalities/{code}/consolidation/2027-03-20", (P.RECONCILIATION_READ,), None, 200),
     ("get", "/v1/admin/municipalities/{code}/reconciliation/2027-03-20", (P.RECONCILIATION_READ,), None, 200),
@@ -87,7 +95,8 @@ CENTRAL_ROUTES: list[tuple[str, str, tuple[Permission, ...], object, int]] = [
     ("post", "/v1/admin/central/municipalities/13101/agreements/" + MISSING_AGREEMENT + "/countersign",
      (P.AGREEMENTS_COUNTERSIGN,), {}, 400),
     ("get", "/v1/admin/me/signature", (P.SIGNATURE_ENROLL,), None, 200),
-    ("post", "/v1/admin/me/signature", (P.SIGNATURE_ENROLL,), {}, 400),
+    # A RUN in the body is refused: the certificate carries the account's registered RUN.
+    ("post", "/v1/admin/me/signature", (P.SIGNATURE_ENROLL,), {"run": "12.345.678-5"}, 400),
     ("post", "/v1/admin/me/signature/confirm", (P.SIGNATURE_ENROLL,), {}, 400),
 ]
 DOMAINS = {"13101": "munistgo.demo", "13114": "lascondes.demo"}
@@ -135,7 +144,8 @@ def test_the_route_table_covers_every_admin_route():
              if path.startswith("/v1/admin/") and path != "/v1/admin/me"}
     listed = {(path.split("?")[0].replace(MISSING_PAYMENT, "{payment_id}").replace(MISSING_UPLOAD, "{upload_id}")
                .replace(MISSING_DISCREPANCY, "{discrepancy_id}").replace("/2027-03-20", "/{day}")
-               .replace("nadie@example.cl", "{email}").replace(MISSING_AGREEMENT, "{agreement_id}"), method)
+               .replace("nadie@example.cl", "{email}").replace(MISSING_AGREEMENT, "{agreement_id}")
+               .replace(MISSING_PROPOSAL, "{proposal_id}"), method)
               for method, path, *_ in ROUTES}
     listed |= {(path.split("?")[0].replace("/13101", "/{code}").replace(MISSING_AGREEMENT, "{agreement_id}")
                 .replace("/utm/2027-01", "/{table}/{month}")

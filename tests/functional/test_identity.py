@@ -172,7 +172,7 @@ def test_an_official_created_through_the_api_is_found_by_the_sub_of_the_new_acco
     admin = id_token(world["facts"], "administrador.municipal@munistgo.demo")
     new = "nuevo.operador@munistgo.demo"
     status, body = call(world, "post", f"{BASE}/13101/officials", admin,
-                        {"email": new, "name": "Nuevo Operador", "profile": "operador_rentas"})
+                        {"email": new, "name": "Nuevo Operador", "profile": "operador_rentas", "run": "9.876.543-3"})
     assert status == 201, body
     sub = sub_of(world, new)
     record = OfficialRepository(wiring.data_table()).by_sub(sub)

@@ -23,6 +23,7 @@ import pytest
 from chalicelib import wiring
 from chalicelib.adapters import keys
 from chalicelib.domain.errors import Forbidden
+from devstack.demo_data import official_run
 from tests.functional.test_admin_console import SANTIAGO, FakeGateway, _notify, _pay
 from tests.functional.test_signing import openssl_verify
 from tests.officials import id_token
@@ -108,8 +109,8 @@ def code(world, email):
     return pyotp.TOTP(world["secrets"][email]).at(world["steps"]())
 
 
-def enroll(world, email, run):
-    status, body, headers = call(world, "post", "/v1/admin/me/signature", email, {"run": run})
+def enroll(world, email):
+    status, body, headers = call(world, "post", "/v1/admin/me/signature", email, {})
     assert status == 201, body
     assert headers["Cache-Control"] == "no-store"
     uri = urlsplit(body["otpauth_uri"])
@@ -152,8 +153,8 @@ def paid(world, when, debt_id, *, code_="13101", rut="12345678-5"):
 # -- enrollment ----------------------------------------------------------------------------------
 
 def test_enrollment_issues_a_certificate_with_a_kms_key_and_an_encrypted_totp_secret(world):
-    me = enroll(world, TESORERO, "12.345.678-5")
-    assert me["run"] == "12345678-5"
+    me = enroll(world, TESORERO)
+    assert me["run"] == official_run(TESORERO)  # the RUN the account was created with
     assert me["profile"] == "tesorero"
     serial = me["certificate"]["serial"]
 
@@ -164,7 +165,7 @@ def test_enrollment_issues_a_certificate_with_a_kms_key_and_an_encrypted_totp_se
     assert world["secrets"][TESORERO] not in json.dumps(record, default=str)  # stored encrypted only
     cert = x509.load_pem_x509_certificate(stored(f"13101/signing/certs/{serial}.pem"))
     subject = {attr.oid: attr.value for attr in cert.subject}
-    assert subject[NameOID.SERIAL_NUMBER] == "12345678-5"
+    assert subject[NameOID.SERIAL_NUMBER] == official_run(TESORERO)
     assert subject[NameOID.ORGANIZATIONAL_UNIT_NAME] == "tesorero"
     assert subject[NameOID.ORGANIZATION_NAME] == "Ilustre Municipalidad de Santiago"
     assert subject[NameOID.LOCALITY_NAME] == "Santiago"
@@ -186,17 +187,35 @@ def test_enrollment_issues_a_certificate_with_a_kms_key_and_an_encrypted_totp_se
 
 
 def test_replacing_an_active_signature_takes_a_code_of_the_current_one(world):
-    status, body, _ = call(world, "post", "/v1/admin/me/signature", TESORERO, {"run": "12.345.678-5"})
+    status, body, _ = call(world, "post", "/v1/admin/me/signature", TESORERO, {})
     assert (status, body["error"]["code"]) == (400, "otp_required")
-    status, body, _ = call(world, "post", "/v1/admin/me/signature", TESORERO, {"run": "12.345.678-5",
-                                                                               "otp": "000000"})
+    status, body, _ = call(world, "post", "/v1/admin/me/signature", TESORERO, {"otp": "000000"})
     assert (status, body["error"]["code"]) == (403, "otp_invalid")
     assert wiring.signatures_repo().enrollment("13101", TESORERO)["status"] == "active"
 
 
+def test_enrollment_takes_the_run_of_the_account_never_one_the_official_types(world):
+    """The RUN in the certificate (what a verifier reads as the signer's identity) is the one the
+    administrator registered when creating the account: a RUN in the request is refused, and an
+    account without a registered RUN cannot enrol until the administrator registers it."""
+    status, body, _ = call(world, "post", "/v1/admin/me/signature", DIRECTOR, {"run": "11.111.111-1"})
+    assert (status, body["error"]["field"]) == (400, "run")
+    assert wiring.signatures_repo().enrollment("13101", DIRECTOR) is None
+    table = wiring.data_table()
+    record = table.get(keys.officials("13101"), DIRECTOR, consistent=True)
+    table.put({**record, "run": None})  # as an account from before RUNs were kept
+    try:
+        status, body, _ = call(world, "post", "/v1/admin/me/signature", DIRECTOR, {})
+        assert (status, body["error"]["code"]) == (409, "run_missing")
+    finally:
+        table.put(record)
+    me = enroll(world, DIRECTOR)
+    assert me["run"] == official_run(DIRECTOR)
+
+
 def test_only_signing_profiles_enroll(world):
     status, body, _ = call(world, "post", "/v1/admin/me/signature", "operador.rentas@munistgo.demo",
-                           {"run": "11111111-1"})
+                           {})
     assert status == 403
     assert body["error"]["code"] == "permission_denied"
 
@@ -236,7 +255,7 @@ def test_the_tesorero_signs_the_days_batch_once_and_it_verifies(world, tmp_path)
     assert result["valid"], result
     [signature] = result["signatures"]
     assert signature["signer"] == "Tesorero Santiago (demo)"
-    assert signature["run"] == "12345678-5"
+    assert signature["run"] == official_run(TESORERO)
     assert signature["profile"] == "tesorero"
     assert signature["municipality"] == "Ilustre Municipalidad de Santiago"
     assert signature["certificate"]["valid_at_signing"]
@@ -295,7 +314,7 @@ def test_a_not_enrolled_official_cannot_sign(world):
 
 
 def test_wrong_codes_are_refused_then_rate_limited(world):
-    enroll(world, SUBROGANTE, "9.876.543-3")
+    enroll(world, SUBROGANTE)
     path = f"{BASE}/13101/batches/{(date.fromisoformat(world['day']) - timedelta(days=1)).isoformat()}/sign"
     for _ in range(4):
         status, body, _ = call(world, "post", path, SUBROGANTE, {"otp": "000001"})
@@ -311,7 +330,7 @@ def test_wrong_codes_are_refused_then_rate_limited(world):
 # -- revocation ------------------------------------------------------------------------------------
 
 def test_deactivation_revokes_the_certificate_and_earlier_signatures_stay_valid(world):
-    enroll(world, FOREIGN_SUBROGANTE, "7.654.321-6")
+    enroll(world, FOREIGN_SUBROGANTE)
     at = datetime.fromisoformat(world["day"] + "T11:00:00").replace(tzinfo=SANTIAGO)
     paid(world, at, "ASE-SIG-F1", code_="13114", rut="12678579-8")
     path = f"{BASE}/13114/batches/{world['day']}/sign"
@@ -341,7 +360,8 @@ def test_deactivation_revokes_the_certificate_and_earlier_signatures_stay_valid(
     from chalicelib.signing.port import SignerIdentity
 
     port = wiring.signatures_context().port
-    signer = SignerIdentity(municipality="13114", email=FOREIGN_SUBROGANTE, name="x", run="7654321-6",
+    signer = SignerIdentity(municipality="13114", email=FOREIGN_SUBROGANTE, name="x",
+                            run=official_run(FOREIGN_SUBROGANTE),
                             profile="tesorero_subrogante", purpose="attended", role="Tesorero(a) subrogante")
     with pytest.raises(Forbidden) as refused:
         port.sign(_document("batch"), signer, otp=code(world, FOREIGN_SUBROGANTE))
@@ -356,8 +376,8 @@ def test_an_expired_certificate_is_refused(world):
 
     port = wiring.signatures_context().port
     port._clock = lambda: datetime.now(SANTIAGO) + timedelta(days=800)
-    signer = SignerIdentity(municipality="13101", email=TESORERO, name="x", run="12345678-5", profile="tesorero",
-                            purpose="attended", role="Tesorero(a)")
+    signer = SignerIdentity(municipality="13101", email=TESORERO, name="x", run=official_run(TESORERO),
+                            profile="tesorero", purpose="attended", role="Tesorero(a)")
     with pytest.raises(Forbidden) as refused:
         port.sign(_document("batch"), signer, otp="123456")
     assert refused.value.code == "certificate_expired"
@@ -408,8 +428,8 @@ def test_unattended_signing_is_only_for_receipts_by_the_designated_official(worl
 # -- agreements --------------------------------------------------------------------------------------
 
 def test_an_agreement_is_signed_by_the_alcalde_then_countersigned_and_enters_into_force(world, tmp_path):
-    enroll(world, ALCALDE, "10.000.000-8")
-    enroll(world, SUBDERE, "15.000.000-9")
+    enroll(world, ALCALDE)
+    enroll(world, SUBDERE)
     today = datetime.now(SANTIAGO).date()
     status, draft, _ = call(world, "post", "/v1/admin/central/municipalities/13101/agreements", SUBDERE,
                             {"valid_from": today.isoformat(), "valid_until": (today + timedelta(days=730)).isoformat(),
@@ -445,7 +465,7 @@ def test_an_agreement_is_signed_by_the_alcalde_then_countersigned_and_enters_int
     result = verify(world, pdf)
     assert result["valid"], result
     mayor, central = result["signatures"]
-    assert (mayor["profile"], mayor["run"]) == ("alcalde", "10000000-8")
+    assert (mayor["profile"], mayor["run"]) == ("alcalde", official_run(ALCALDE))
     assert mayor["municipality"] == "Ilustre Municipalidad de Santiago"
     assert mayor["coverage"] == "entire_revision"
     assert central["profile"] == "administrador_subdere"

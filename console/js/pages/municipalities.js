@@ -56,6 +56,7 @@ function onboardCard(reload) {
     reference: h("input", { id: "onb-ref", placeholder: "Res. Exenta N° …" }),
     adminEmail: h("input", { type: "email", id: "onb-admin-email" }),
     adminName: h("input", { id: "onb-admin-name" }),
+    adminRun: h("input", { id: "onb-admin-run", autocomplete: "off", placeholder: "12.345.678-5" }),
   };
   const services = Object.entries(SERVICIOS).map(([k, label]) => h("label", { class: "check" }, h("input", { type: "checkbox", value: k, checked: true }), label));
   const enabled = h("input", { type: "checkbox" });
@@ -72,7 +73,7 @@ function onboardCard(reload) {
       };
       if (f.address.value.trim()) body.address = f.address.value.trim();
       if (f.zone.value) body.zone = f.zone.value;
-      if (f.adminEmail.value.trim()) body.first_admin = { email: f.adminEmail.value.trim().toLowerCase(), name: f.adminName.value.trim() };
+      if (f.adminEmail.value.trim()) body.first_admin = { email: f.adminEmail.value.trim().toLowerCase(), name: f.adminName.value.trim(), run: f.adminRun.value.trim() };
       await api.post("/v1/admin/central/municipalities", body);
       slot.ok(`Municipalidad ${body.name} (${body.code}) incorporada.`);
       form.reset();
@@ -83,7 +84,8 @@ function onboardCard(reload) {
     field("Región", f.region), field("Dirección", f.address), field("Zona", f.zone)),
   h("fieldset", {}, h("legend", { text: "Servicios" }), services),
   h("div", { class: "form-grid" }, field("Estado del convenio", f.status), field("Vigente hasta", f.until), field("Referencia del convenio", f.reference)),
-  h("div", { class: "form-grid" }, field("Primer administrador: correo", f.adminEmail), field("Primer administrador: nombre", f.adminName)),
+  h("div", { class: "form-grid" }, field("Primer administrador: correo", f.adminEmail), field("Primer administrador: nombre", f.adminName),
+    field("Primer administrador: RUN", f.adminRun)),
   h("label", { class: "check" }, enabled, "Habilitar de inmediato (el portal cobra solo con convenio vigente)"),
   h("div", {}, save), slot.node);
   return h("details", { class: "card" }, h("summary", { class: "card-title", text: "Incorporar una municipalidad" }), form);

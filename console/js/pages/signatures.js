@@ -1,5 +1,6 @@
 /** Firma electrónica: the official's own advanced electronic signature — the certificate's state
- * and the enrollment: declare the RUN, add the secret to a code app (the otpauth URI is shown
+ * and the enrollment (the certificate carries the RUN the administrator registered for the
+ * account; nothing here lets the official type one), add the secret to a code app (the otpauth URI is shown
  * once, as text: no QR is drawn), confirm with the first code. docs/signatures.md. */
 
 import { api } from "../api.js";
@@ -63,7 +64,6 @@ async function show(body, ctx) {
 function enrollCard(body, ctx, mine) {
   const slot = statusSlot();
   const replacing = mine.status === "active";
-  const run = h("input", { id: "sig-run", required: true, autocomplete: "off", placeholder: "12.345.678-5", value: mine.run ? rut(mine.run) : "" });
   const current = replacing ? h("input", { id: "sig-current-otp", inputmode: "numeric", maxlength: 6, class: "code-input",
     autocomplete: "one-time-code", placeholder: "000000" }) : null;
   const submit = h("button", { type: "submit", class: replacing ? "btn" : "btn btn-primary", id: "sig-enroll",
@@ -74,7 +74,7 @@ function enrollCard(body, ctx, mine) {
     if (replacing && !window.confirm("¿Reemplazar su firma? El certificado actual quedará revocado.")) return;
     busy(submit, null, async () => {
       slot.clear();
-      const payload = { run: run.value.trim() };
+      const payload = {};
       if (current && current.value.trim()) payload.otp = current.value.trim();
       try {
         const answer = await api.post("/v1/admin/me/signature", payload);
@@ -86,10 +86,10 @@ function enrollCard(body, ctx, mine) {
     });
   } },
   h("p", { text: replacing
-    ? "Para cambiar de aplicación o de RUN, enrole una nueva firma. Ingrese un código de su firma vigente."
-    : "1. Declare su RUN: quedará en su certificado. Se creará su llave de firma (no sale de la plataforma) y un secreto para su aplicación de códigos." }),
-  h("div", { class: "filters-grid" }, field("RUN", run, "Con dígito verificador."),
-    current ? field("Código de la firma vigente", current) : null),
+    ? "Para cambiar de aplicación, enrole una nueva firma. Ingrese un código de su firma vigente."
+    : "1. Se creará su llave de firma (no sale de la plataforma) y un secreto para su aplicación de códigos." }),
+  h("p", { class: "muted", id: "sig-run-note", text: "Su certificado llevará el RUN que el administrador registró al crear su cuenta. Si no es el suyo, no enrole su firma y avise al administrador: un RUN registrado no se cambia, se crea una cuenta nueva." }),
+  current ? h("div", { class: "filters-grid" }, field("Código de la firma vigente", current)) : null,
   h("div", { class: "buttons" }, submit));
   return card(replacing ? "Reemplazar mi firma" : "Enrolar mi firma", slot.node, form, next);
 }
