@@ -82,7 +82,8 @@ class Stack:
         base_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         moto_url = self.ports.url("moto")
         # moto then really checks the TOTP codes of the officials who sign in with a second factor.
-        self.start("moto", ["-m", "moto.server", "-H", HOST, "-p", str(self.ports.moto)],
+        # moto, with the stand-in that publishes the SES events of its sends (devstack/ses_events.py)
+        self.start("moto", ["-m", "devstack.moto_server", "-H", HOST, "-p", str(self.ports.moto)],
                    {**base_env, **MOTO_CHECKS_CODES})
         wait_for(f"{moto_url}/moto-api/", "moto server", self)
 

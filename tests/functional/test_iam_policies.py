@@ -56,6 +56,12 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "s3:GetObject", "s3:PutObject", "s3:ListBucket",
         "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
     },
+    # SES events about receipt e-mails: recorded against the payment (TransactWriteItems)
+    "handle_email_event": {
+        "logs:CreateLogStream", "logs:PutLogEvents",
+        "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage",
+        "dynamodb:PutItem", "dynamodb:UpdateItem",
+    },
     # expiry and outbox sweep
     "sweep_payments": {
         "logs:CreateLogStream", "logs:PutLogEvents",
