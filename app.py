@@ -5,6 +5,7 @@ from chalice.app import Chalice
 from chalicelib.api import (
     admin_audit,
     admin_central,
+    admin_email,
     admin_me,
     admin_officials,
     admin_payments,
@@ -49,3 +50,4 @@ app.register_blueprint(receipts.bp)
 app.register_blueprint(schedules.bp)
 app.register_blueprint(settlement_worker.bp)
 app.register_blueprint(email_events.bp)
+app.register_blueprint(admin_email.bp)

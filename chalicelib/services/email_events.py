@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from chalicelib.domain.errors import InvalidInput
@@ -157,3 +157,82 @@ def delivery_of(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         attempts.append({"attempt_id": attempt, "message_id": str(events[0].get("message_id")), "first_at": first,
                          **summary})
     return sorted(attempts, key=lambda a: a["first_at"])
+
+
+# -- the delivery page and sending health ------------------------------------------------------------
+
+class DayLog(Protocol):
+    def of_day(self, code: str, day: str) -> Iterable[Mapping[str, Any]]: ...
+
+
+WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7)}
+BOUNCE_ALARM, COMPLAINT_ALARM = 0.02, 0.0005
+"""Where the platform warns (infra/resources.yaml alarms, the console): well before SES reviews an
+account (5 % bounces, 0.1 % complaints)."""
+
+
+def recent_events(code: str, log: DayLog, now: datetime, *, days: int = 7) -> list[Mapping[str, Any]]:
+    """A municipality's SES events of the last `days` days (UTC day partitions), oldest first."""
+    since = _key(now - timedelta(days=days))
+    found: list[Mapping[str, Any]] = []
+    for back in range(days, -1, -1):
+        day = (now - timedelta(days=back)).astimezone(UTC).strftime("%Y-%m-%d")
+        found += [e for e in log.of_day(code, day) if str(e.get("at")) >= since]
+    return found
+
+
+def rates(events: Iterable[Mapping[str, Any]], since: str) -> dict[str, Any]:
+    """Counts and rates as SES computes its reputation: hard bounces and complaints over sends."""
+    counts = {"sent": 0, "delivered": 0, "bounced": 0, "complained": 0, "delayed": 0, "rejected": 0}
+    for event in events:
+        if str(event.get("at")) < since:
+            continue
+        kind = str(event.get("type"))
+        if kind == "bounce" and event.get("bounce_type") != "Permanent":
+            continue
+        name = {"send": "sent", "delivery": "delivered", "bounce": "bounced", "complaint": "complained",
+                "delivery_delay": "delayed", "reject": "rejected"}.get(kind)
+        if name:
+            counts[name] += 1
+    sent = counts["sent"]
+    bounce_rate = counts["bounced"] / sent if sent else 0.0
+    complaint_rate = counts["complained"] / sent if sent else 0.0
+    return {**counts, "bounce_rate": round(bounce_rate, 5), "complaint_rate": round(complaint_rate, 6),
+            "warning": bounce_rate >= BOUNCE_ALARM or complaint_rate >= COMPLAINT_ALARM}
+
+
+def health(events: list[Mapping[str, Any]], now: datetime) -> dict[str, Any]:
+    return {name: rates(events, _key(now - span)) for name, span in WINDOWS.items()}
+
+
+def delivery_page(code: str, log: DayLog, now: datetime, *, limit: int = 200) -> dict[str, Any]:
+    """What a municipality's delivery page shows: sending health over 24 h and 7 days, and each
+    receipt e-mail of the last 7 days with its state and dates (newest first, at most `limit`)."""
+    events = recent_events(code, log, now)
+    by_message: dict[str, list[Mapping[str, Any]]] = {}
+    for event in events:
+        by_message.setdefault(str(event.get("message_id")), []).append(event)
+    rows = []
+    for message_id, mine in by_message.items():
+        first = mine[0]
+        rows.append({"payment_id": first.get("payment_id"), "folio": first.get("folio"), "message_id": message_id,
+                     "first_at": min(str(e.get("at")) for e in mine), **attempt_status(mine)})
+    rows.sort(key=lambda r: r["first_at"], reverse=True)
+    return {"municipality": code, "health": health(events, now), "emails": rows[:limit],
+            "thresholds": {"bounce_rate": BOUNCE_ALARM, "complaint_rate": COMPLAINT_ALARM}}
+
+
+def platform_health(codes: Iterable[str], log: DayLog, now: datetime) -> dict[str, Any]:
+    """Sending health per municipality and for the platform (SES's reputation is the account's)."""
+    every: list[Mapping[str, Any]] = []
+    rows = []
+    for code in codes:
+        events = recent_events(code, log, now)
+        every += events
+        rows.append({"municipality": code, **health(events, now)})
+    return {"platform": health(every, now), "municipalities": rows,
+            "thresholds": {"bounce_rate": BOUNCE_ALARM, "complaint_rate": COMPLAINT_ALARM}}
+
+
+def _key(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

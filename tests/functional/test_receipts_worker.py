@@ -99,8 +99,8 @@ def rx(world, monkeypatch):
 
 # -- helpers --------------------------------------------------------------------------------------
 
-def paid(world, tag: str, *, items: list[dict[str, Any]] | None = None, name: str = "María José Pérez"
-         ) -> dict[str, Any]:
+def paid(world, tag: str, *, items: list[dict[str, Any]] | None = None, name: str = "María José Pérez",
+         address: str | None = None) -> dict[str, Any]:
     """A payment made through the API and approved by (fake) TGR; its receipt job is queued."""
     if items is None:
         debt = {"debt_id": f"ASE-2027-9-{next(_debt_numbers):06d}", "type": "aseo", "rut": DEMO_RUT,
@@ -108,7 +108,7 @@ def paid(world, tag: str, *, items: list[dict[str, Any]] | None = None, name: st
                 "due_date": "2027-06-30", "amount": 12_345, "status": "open"}
         wiring.data_table().put(DebtRepository.row("13101", debt))
         items = [{"type": "debt", "debt_id": debt["debt_id"]}]
-    payer = {"rut": "12.345.678-5", "name": name, "email": f"maria.{tag}@ciudadano.demo"}
+    payer = {"rut": "12.345.678-5", "name": name, "email": address or f"maria.{tag}@ciudadano.demo"}
     status, created, _ = payments_tests.pay(world, items, key=f"rx-{tag}".replace("_", "-"), payer=payer)
     assert status == 201, created
     code, answer = payments_tests.notify(world, created["payment_id"])
@@ -542,3 +542,114 @@ def test_keys_are_tenant_scoped():
     assert keys.receipt("13101", "13101-2027-000001") == "13101#RECEIPT#13101-2027-000001"
     with pytest.raises(ValueError, match="5-digit"):
         keys.receipt("1310#", "x")
+
+
+# -- SES's events ---------------------------------------------------------------------------------
+
+def ses_rows(payment_id: str) -> list[dict[str, Any]]:
+    return wiring.email_events_repo().of_payment("13101", payment_id)
+
+
+def notification(event: dict[str, Any], *, topic: str | None = None, kind: str = "Notification") -> str:
+    """An SNS envelope around an SES event, as the topic's SQS subscription delivers it."""
+    return json.dumps({"Type": kind, "MessageId": "m-1", "TopicArn": topic or os.environ["SEM_SES_EVENTS_TOPIC_ARN"],
+                       "Message": json.dumps(event), "Timestamp": "2027-03-20T13:00:00.000Z",
+                       "SignatureVersion": "1", "Signature": "x", "SigningCertURL": "https://127.0.0.1/x.pem"})
+
+
+def ses_event(kind: str, created: dict[str, Any], **tags: str) -> dict[str, Any]:
+    payment = meta(created["payment_id"])
+    given = {"municipality": "13101", "payment": created["payment_id"], "folio": payment["receipt"]["folio"],
+             "attempt": payment["email"].get("attempt_id", "a1"), **tags}
+    detail = {"Delivery": ("delivery", {"timestamp": "2027-03-20T13:00:05.000Z", "recipients": [created["email"]]}),
+              "Send": ("send", {})}[kind]
+    return {"eventType": kind, "mail": {"timestamp": "2027-03-20T13:00:00.000Z", "messageId": "ses-forged-1",
+                                        "source": "no-responder@munistgo.demo", "destination": [created["email"]],
+                                        "tags": {k: [v] for k, v in given.items()}},
+            detail[0]: detail[1]}
+
+
+def test_every_receipt_email_goes_out_under_the_configuration_set_with_its_tags(rx, ses_events):
+    created = paid(rx["world"], "tagged")
+    deliver(created["job"])
+    (message,) = mails_to(created["email"])
+    payment = meta(created["payment_id"])
+    assert message["X-SES-CONFIGURATION-SET"] == os.environ["SEM_SES_CONFIGURATION_SET"]
+    tags = dict(pair.strip().split("=") for pair in message["X-SES-MESSAGE-TAGS"].split(","))
+    assert tags["municipality"] == "13101"
+    assert tags["payment"] == created["payment_id"]
+    assert tags["folio"] == payment["receipt"]["folio"]
+    assert ses_events() == 2
+    rows = ses_rows(created["payment_id"])
+    assert {r["type"] for r in rows} == {"send", "delivery"}
+    assert {r["message_id"] for r in rows} == {payment["email"]["message_id"]}
+    assert {r["attempt_id"] for r in rows} == {tags["attempt"]}
+
+
+def test_ses_events_are_recorded_once_whatever_their_order(rx):
+    from chalicelib.services.email_events import attempt_status
+
+    created = paid(rx["world"], "event-order")
+    deliver(created["job"])
+    delivery, send = ses_event("Delivery", created), ses_event("Send", created)
+    outcomes = [email_events_worker.process(notification(e)) for e in (delivery, send, delivery, send)]
+    assert outcomes == ["recorded", "recorded", "duplicate", "duplicate"]
+    rows = ses_rows(created["payment_id"])
+    assert len(rows) == 2
+    assert attempt_status(rows) == {"status": "delivered", "dates": {"sent": "2027-03-20T13:00:00.000Z",
+                                                                     "delivered": "2027-03-20T13:00:05.000Z"}}
+
+
+@pytest.mark.parametrize("body", [
+    "", "not json", "[]", json.dumps({"Type": "Notification"}),
+    json.dumps({"Type": "Notification", "TopicArn": "{topic}", "Message": "not json"}),
+    json.dumps({"Type": "Notification", "TopicArn": "{topic}", "Message": json.dumps({"eventType": "Send"})}),
+    json.dumps({"Type": "Notification", "TopicArn": "{topic}",
+                "Message": json.dumps({"eventType": "Open", "mail": {"messageId": "x", "tags": {}}})}),
+])
+def test_malformed_event_messages_are_refused_and_change_nothing(rx, body):
+    outcome = email_events_worker.process(body.replace("{topic}", os.environ["SEM_SES_EVENTS_TOPIC_ARN"]))
+    assert outcome.startswith("refused:")
+
+
+def test_forged_events_change_no_receipt(rx):
+    created = paid(rx["world"], "forged")
+    deliver(created["job"])
+    before = meta(created["payment_id"])
+    send = ses_event("Send", created)
+    other_topic = "arn:aws:sns:us-east-1:123456789012:someone-elses-topic"
+    assert email_events_worker.process(notification(send, topic=other_topic)) == "refused:foreign_topic"
+    assert email_events_worker.process(notification(send, kind="SubscriptionConfirmation")) == \
+        "refused:not_a_notification"
+    untagged = {**send, "mail": {**send["mail"], "tags": {}}}
+    assert email_events_worker.process(notification(untagged)) == "refused:untagged_event"
+    # A folio that is not this payment's, and this payment's id under another municipality.
+    assert email_events_worker.process(notification(ses_event("Send", created, folio="13101-2027-999999"))) == \
+        "no_such_receipt"
+    assert email_events_worker.process(notification(ses_event("Send", created, municipality="05101"))) == \
+        "no_such_receipt"
+    assert email_events_worker.process(notification(ses_event("Send", created, municipality="../x"))) == \
+        "refused:untagged_event"
+    assert ses_rows(created["payment_id"]) == []
+    assert meta(created["payment_id"]) == before
+
+
+def test_a_hard_bounce_marks_the_payment_and_a_complaint_suppresses_the_address(rx, ses_events):
+    bounced = paid(rx["world"], "bounce", address="bounce@simulator.amazonses.com")
+    deliver(bounced["job"])
+    ses_events()
+    mark = meta(bounced["payment_id"])["email_bounce"]
+    assert (mark["subtype"], mark["message_id"]) == ("General", meta(bounced["payment_id"])["email"]["message_id"])
+    assert {r["type"] for r in ses_rows(bounced["payment_id"])} == {"send", "bounce"}
+
+    complained = paid(rx["world"], "complaint", address="complaint@simulator.amazonses.com")
+    deliver(complained["job"])
+    ses_events()
+    assert {r["type"] for r in ses_rows(complained["payment_id"])} == {"send", "delivery", "complaint"}
+    assert "email_complaint" in meta(complained["payment_id"])
+    # Further mail to that address stops: the next receipt is recorded as not sent, for officials.
+    again = paid(rx["world"], "complaint-2", address="complaint@simulator.amazonses.com")
+    deliver(again["job"])
+    assert len(mails_to("complaint@simulator.amazonses.com")) == 1
+    state = meta(again["payment_id"])["email"]
+    assert (state["status"], state["reason_code"]) == ("failed", "email_suppressed")
