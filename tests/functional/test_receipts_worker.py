@@ -653,3 +653,70 @@ def test_a_hard_bounce_marks_the_payment_and_a_complaint_suppresses_the_address(
     assert len(mails_to("complaint@simulator.amazonses.com")) == 1
     state = meta(again["payment_id"])["email"]
     assert (state["status"], state["reason_code"]) == ("failed", "email_suppressed")
+
+
+def test_a_bounced_address_is_shown_corrected_audited_and_resent(rx, ses_events):
+    from datetime import UTC, datetime
+
+    from chalicelib.adapters import keys as table_keys
+    from chalicelib.services import admin_payments
+    from chalicelib.services.auth import Official
+
+    created = paid(rx["world"], "bounce-fix", address="maria.bounce-fix@rebota.sem.demo")
+    pid = created["payment_id"]
+    deliver(created["job"])
+    ses_events()
+    detail = admin_payments.payment_detail("13101", pid, wiring.payments_admin())
+    assert detail["delivery_status"] == "bounced"
+    assert set(detail["delivery"][-1]["dates"]) == {"sent", "bounced"}
+    assert detail["email_bounce"]["subtype"] == "General"
+    # The citizen's status says so, beside the download.
+    status, body = payments_tests.status_of(rx["world"], created)[:2]
+    assert status == 200
+    assert body["email_notice"]["status"] == "bounced"
+    assert body["receipt"]["download_url"]
+    # An official corrects the address and resends: audited, the bounce mark goes, the new one gets it.
+    official = Official(email="operador.rentas@munistgo.demo", municipality="13101", profile="operador_rentas",
+                        name="Operador")
+    admin_payments.resend_receipt("13101", pid, official, wiring.payments_admin(),
+                                  new_email="maria.corregida@ciudadano.demo")
+    deliver(take_job(pid))
+    ses_events()
+    assert len(mails_to("maria.corregida@ciudadano.demo")) == 1
+    payment = meta(pid)
+    assert payment["payer"]["email"] == "maria.corregida@ciudadano.demo"
+    assert "email_bounce" not in payment
+    detail = admin_payments.payment_detail("13101", pid, wiring.payments_admin())
+    assert [a["status"] for a in detail["delivery"]] == ["bounced", "delivered"]
+    assert detail["delivery_status"] == "delivered"
+    month = datetime.now(UTC).strftime("%Y-%m")
+    audit = [row for row in wiring.data_table().query_all(table_keys.audit("13101", month))
+             if row.get("target") == pid and row.get("action") == "payment.receipt.resend"]
+    assert audit[-1]["before"] == {"to": "maria.bounce-fix@rebota.sem.demo"}
+    assert audit[-1]["after"]["to"] == "maria.corregida@ciudadano.demo"
+    assert "email_notice" not in payments_tests.status_of(rx["world"], created)[1]
+
+
+def test_the_delivery_page_and_sending_health_count_what_ses_reported(rx, ses_events):
+    from datetime import UTC, datetime
+
+    from chalicelib.services import email_events
+
+    delivered = paid(rx["world"], "health-ok")
+    bounced = paid(rx["world"], "health-bounce", address="otra.persona@rebota.sem.demo")
+    for created in (delivered, bounced):
+        deliver(created["job"])
+    ses_events()
+    page = email_events.delivery_page("13101", wiring.email_events_repo(), datetime.now(UTC))
+    rows = {r["payment_id"]: r for r in page["emails"]}
+    assert rows[delivered["payment_id"]]["status"] == "delivered"
+    assert rows[bounced["payment_id"]]["status"] == "bounced"
+    day = page["health"]["24h"]
+    assert day["sent"] >= 2
+    assert day["bounced"] >= 1
+    assert day["bounce_rate"] == round(day["bounced"] / day["sent"], 5)
+    assert day["warning"]  # far above 2 %
+    # Another municipality's page shows none of it; the platform view adds every municipality up.
+    assert email_events.delivery_page("13114", wiring.email_events_repo(), datetime.now(UTC))["emails"] == []
+    platform = email_events.platform_health(["13101", "13114"], wiring.email_events_repo(), datetime.now(UTC))
+    assert platform["platform"]["24h"]["sent"] == day["sent"]

@@ -20,7 +20,7 @@ export async function render(root, ctx) {
     "Según los eventos de Amazon SES: entregas, rebotes, reclamos y demoras de los comprobantes enviados."), body);
   try {
     if (central) {
-      const data = await api.get("/v1/admin/email-health");
+      const data = await api.get("/v1/admin/central/email-health");
       body.replaceChildren(healthCards(data.platform, data.thresholds, "Plataforma"), card("Por municipalidad", table([
         ["Municipalidad", (r) => r.municipality],
         ["Enviados 24 h", (r) => String(r["24h"].sent), "num"],
