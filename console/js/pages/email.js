@@ -39,7 +39,7 @@ export async function render(root, ctx) {
         ["Pago", (r) => h("a", { href: `#/pagos/${encodeURIComponent(r.payment_id)}`, class: "mono", text: r.payment_id })],
         ["Folio", (r) => h("span", { class: "mono", text: r.folio || "" })],
         ["Estado", (r) => { const [t, k] = STATUS[r.status] || [r.status, "neutral"]; return h("span", { dataset: { status: r.status } }, badge(t, k)); }],
-        ["Fechas", (r) => h("small", { text: Object.entries(r.dates || {}).map(([n, at]) => `${DATES[n] || n} ${fechaHora(at)}`).join(" · ") })],
+        ["Fechas", (r) => h("small", { text: Object.entries(r.dates || {}).sort((x, y) => (x[1] < y[1] ? -1 : 1)).map(([n, at]) => `${DATES[n] || n} ${fechaHora(at)}`).join(" · ") })],
       ], data.emails, { empty: "No hay correos enviados en los últimos 7 días." }))));
   } catch (error) {
     body.replaceChildren(errorBox(error));

@@ -259,7 +259,7 @@ function deliveryView(p, ctx, code) {
   const parts = [h("p", {}, "Entrega: ", h("span", { id: "email-delivery-status" }, badge(text, kind)))];
   parts.push(h("ul", { class: "attempts", id: "email-delivery" }, attempts.map((a) => {
     const [t, k] = DELIVERY_STATUS[a.status] || [a.status, "neutral"];
-    const dates = Object.entries(a.dates || {}).map(([name, at]) => `${DELIVERY_DATES[name] || name} ${fechaHora(at)}`);
+    const dates = Object.entries(a.dates || {}).sort((x, y) => (x[1] < y[1] ? -1 : 1)).map(([name, at]) => `${DELIVERY_DATES[name] || name} ${fechaHora(at)}`);
     return h("li", {}, badge(t, k), h("div", { class: "cell-2" }, h("small", { text: dates.join(" · ") })));
   })));
   if (p.email_bounce) {
