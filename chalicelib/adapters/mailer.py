@@ -85,7 +85,7 @@ def build_mime(message: OutgoingEmail, configuration_set: str = "") -> bytes:
         # local stand-in of SES's events reads them from what moto kept (devstack/ses_events.py).
         mime["X-SES-CONFIGURATION-SET"] = configuration_set
         if message.tags:
-            mime["X-SES-MESSAGE-TAGS"] = ", ".join(f"{name}={value}" for name, value in message.tags.items())
+            mime["X-SES-MESSAGE-TAGS"] = ",".join(f"{name}={value}" for name, value in message.tags.items())
     mime.set_content(message.text, subtype="plain", charset="utf-8")
     mime.add_alternative(message.html, subtype="html", charset="utf-8")
     for attachment in message.attachments:
