@@ -112,7 +112,8 @@ const CHECKS = {
   fines: "Multas de tránsito impagas (RMNP)",
 };
 const CHECK_STATUS = { ok: ["Al día", "ok"], failed: ["No cumple", "bad"], unavailable: ["No disponible", "warn"] };
-const EMAIL_STATUS = { sent: ["Enviado", "ok"], queued: ["En cola", "warn"], failed: ["Falló", "bad"], bounced: ["Rebotado", "bad"] };
+const EMAIL_STATUS = { sent: ["Enviado", "ok"], queued: ["En cola", "warn"], failed: ["Falló", "bad"], bounced: ["Rebotado", "bad"],
+  retry: ["Se reintentará", "warn"], sending: ["Enviando", "warn"], unknown: ["Resultado por confirmar", "warn"] };
 const INSTALLMENT = { full: "pago total", first: "primera cuota", second: "segunda cuota" };
 
 async function detail(root, ctx, paymentId) {
