@@ -84,8 +84,8 @@ def build_mime(message: OutgoingEmail, configuration_set: str = "") -> bytes:
         # SES reads (and strips) these headers of a raw message as it does the API parameters; the
         # local stand-in of SES's events reads them from what moto kept (devstack/ses_events.py).
         mime["X-SES-CONFIGURATION-SET"] = configuration_set
-        if message.tags:
-            mime["X-SES-MESSAGE-TAGS"] = ",".join(f"{name}={value}" for name, value in message.tags.items())
+        if message.tags:  # ", ": a long header folds at the spaces (without them, it would be RFC 2047-encoded)
+            mime["X-SES-MESSAGE-TAGS"] = ", ".join(f"{name}={value}" for name, value in message.tags.items())
     mime.set_content(message.text, subtype="plain", charset="utf-8")
     mime.add_alternative(message.html, subtype="html", charset="utf-8")
     for attachment in message.attachments:

@@ -45,8 +45,8 @@ def test_a_message_goes_out_under_the_configuration_set_with_its_tags(ses):
     sent = [m for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages if m.id == message_id]
     raw = email.message_from_string(sent[0].raw_data)
     assert raw["X-SES-CONFIGURATION-SET"] == "sem-test-receipts"
-    unfolded = "".join(str(raw["X-SES-MESSAGE-TAGS"]).split())  # a long header is folded (RFC 5322)
-    assert unfolded == "municipality=13101,payment=13101-ABC,folio=13101-2027-000001,attempt=a1b2"
+    unfolded = " ".join(str(raw["X-SES-MESSAGE-TAGS"]).split())  # a long header is folded (RFC 5322)
+    assert unfolded == "municipality=13101, payment=13101-ABC, folio=13101-2027-000001, attempt=a1b2"
 
 
 def test_without_a_configuration_set_no_event_headers(ses):
