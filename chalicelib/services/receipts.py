@@ -275,7 +275,7 @@ def _deliver(code: str, payment: Mapping[str, Any], allocation: Mapping[str, Any
            "attempt": attempts, "to": recipient, "kind": "receipt", "folio": allocation["folio"]}
     try:
         if ctx.email_events is not None and recipient and ctx.email_events.is_suppressed(code, recipient):
-            raise DependencyUnavailable("La dirección de correo reclamó por correos anteriores; no se le envían más.",
+            raise DependencyUnavailable("El destinatario marcó como spam un correo anterior; no se le envían más.",
                                         code="email_suppressed", retryable=False)
         message = receipt_email(payment, allocation, config, pdf, ctx.public_api_url)
         message = dataclasses.replace(message, tags={"municipality": code, "payment": payment_id,
