@@ -152,6 +152,8 @@ def banner(ports: Ports, facts: dict[str, Any], elapsed_s: float) -> str:
         f"  TGR simulator    {ports.url('tgr')}",
         f"  SOAP simulator   {ports.url('soap')}",
         f"  AWS (moto)       {ports.url('moto')}      (sent e-mails: {ports.url('moto')}/moto-api/data.json)",
+        "  E-mail fixtures  bounce@simulator.amazonses.com bounces, complaint@simulator.amazonses.com"
+        " complains (docs/demo-data.md)",
         f"  Logs             {os.environ.get('SEM_LOG_DIR', ROOT / '.local' / 'logs')}",
         "",
         f"  Demo officials (password for all: {demo_data.DEMO_PASSWORD} — local test material):",
