@@ -104,3 +104,41 @@ def test_a_bounced_fixture_address_shows_as_bounced_in_the_console(running_stack
     page.screenshot(path="/tmp/console-email-bounced.png", full_page=True)
     assert not page.js_errors, page.js_errors
     page.context.close()
+
+
+def test_the_treasurer_corrects_the_address_and_the_receipt_is_delivered(running_stack: Any, browser: Any,
+                                                                          bounced: dict[str, Any]) -> None:
+    page = new_page(browser)
+    sign_in(page, running_stack, TREASURER)
+    page.goto(f"{running_stack.url('console')}/#/pagos/{bounced['payment_id']}")
+    page.wait_for_selector("#corrected-email")
+    page.fill("#corrected-email", "persona.corregida@ciudadano.demo")
+    page.click("#correct-and-resend")
+    page.wait_for_selector("text=se reenviará a persona.corregida@ciudadano.demo")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # the receipt job, then SES's events of the new message
+        page.reload()
+        page.wait_for_selector("#email-delivery-status")
+        if page.inner_text("#email-delivery-status") == "Entregado":
+            break
+        time.sleep(1)
+    assert page.inner_text("#email-delivery-status") == "Entregado"
+    assert "persona.corregida@ciudadano.demo" in page.inner_text("main")
+    assert page.locator("#corrected-email").count() == 0  # the bounce mark is gone
+    assert not page.js_errors, page.js_errors
+    page.context.close()
+
+
+def test_the_central_level_sees_every_municipalitys_sending_health(running_stack: Any, browser: Any,
+                                                                    bounced: dict[str, Any]) -> None:
+    page = new_page(browser)
+    sign_in(page, running_stack, "administrador.subdere@subdere.demo")
+    page.goto(f"{running_stack.url('console')}/#/salud-correo")
+    page.wait_for_selector("#sending-health")
+    row = page.locator("table.data tbody tr", has_text="13101")
+    row.wait_for()
+    # 13101's bounce is counted (other tests of the session may have sent more, so no fixed rate).
+    assert row.locator("td").nth(2).inner_text().strip() != "0%"
+    assert "Plataforma" in page.inner_text("#sending-health")
+    assert not page.js_errors, page.js_errors
+    page.context.close()
