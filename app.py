@@ -5,6 +5,7 @@ from chalice.app import Chalice
 from chalicelib.api import (
     admin_audit,
     admin_central,
+    admin_email,
     admin_me,
     admin_officials,
     admin_payments,
@@ -22,7 +23,7 @@ from chalicelib.api import (
 )
 from chalicelib.api import receipts as receipt_routes
 from chalicelib.api import signatures as signature_routes
-from chalicelib.worker import receipts, schedules
+from chalicelib.worker import email_events, receipts, schedules
 from chalicelib.worker import settlements as settlement_worker
 
 app = Chalice(app_name="sem")
@@ -48,3 +49,5 @@ app.register_blueprint(signature_routes.bp)
 app.register_blueprint(receipts.bp)
 app.register_blueprint(schedules.bp)
 app.register_blueprint(settlement_worker.bp)
+app.register_blueprint(email_events.bp)
+app.register_blueprint(admin_email.bp)

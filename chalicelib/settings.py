@@ -107,6 +107,16 @@ class Settings(BaseSettings):
     # (it never signs with it), so production municipalities designate theirs.
     receipt_default_signer_run: str = Field(default=DEMO_SIGNER_RUN, pattern=r"^\d{7,8}-[\dkK]$")
 
+    # SES events (docs/email-events.md): every e-mail goes out under this configuration set, whose
+    # event destination publishes to the SNS topic below; the events worker accepts only
+    # notifications of that topic. An e-mail whose first attempt's outcome is unknown (the worker
+    # died after SES's answer, or the answer was lost) is sent again only when no SES event of that
+    # attempt arrived within this many seconds after its claim's lease ended.
+    ses_configuration_set: str = Field(default="", pattern=r"^[A-Za-z0-9_-]{0,64}$")
+    ses_events_topic_arn: str = ""
+    ses_events_queue_url: str = ""
+    receipt_email_events_grace_s: int = Field(default=300, ge=5, le=3_600)
+
     @field_validator("receipt_default_signer_run")
     @classmethod
     def _no_demo_signer_in_prod(cls, value: str, info: ValidationInfo) -> str:

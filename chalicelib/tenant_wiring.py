@@ -18,6 +18,7 @@ from typing import Any
 from chalicelib import wiring
 from chalicelib.adapters.aws_clients import aws_client, aws_client_with_credentials
 from chalicelib.adapters.dynamo import DynamoTable
+from chalicelib.adapters.email_events_repo import EmailEventsRepository
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository
 from chalicelib.adapters.payments_repo import PaymentRepository
 from chalicelib.adapters.receipts_repo import ReceiptRepository
@@ -62,7 +63,8 @@ def receipt_context(code: str) -> ReceiptContext:
             found = (creds, PaymentRepository(table), ReceiptRepository(table), MunicipalityRepository(table))
             _repos[code] = found
     _, payments, receipts, municipalities = found
-    return dataclasses.replace(ctx, payments=payments, receipts=receipts, municipalities=municipalities)
+    return dataclasses.replace(ctx, payments=payments, receipts=receipts, municipalities=municipalities,
+                               email_events=EmailEventsRepository(receipts.table))
 
 
 def reset() -> None:

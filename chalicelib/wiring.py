@@ -18,6 +18,7 @@ from chalicelib.adapters.cognito_tokens import CognitoTokenVerifier, JwksCache
 from chalicelib.adapters.cognito_users import CognitoUsers
 from chalicelib.adapters.debts_repo import DebtRepository
 from chalicelib.adapters.dynamo import DynamoTable
+from chalicelib.adapters.email_events_repo import EmailEventsRepository
 from chalicelib.adapters.http_probe import HttpProbe
 from chalicelib.adapters.idempotency_repo import IdempotencyRepository
 from chalicelib.adapters.job_queue import JobQueue
@@ -192,7 +193,7 @@ def reset() -> None:
     for builder in (data_table, receipts_store, uploads_store, assets_store, receipts_queue,
                     municipalities, references, token_verifier, officials, audit_log, payments_repo,
                     portal_keys, registry, receipts_repo, kms_keys, mailer, receipt_signer, municipal_logos,
-                    second_factor):
+                    second_factor, email_events_repo):
         builder.cache_clear()
     forget_clients()
     reset_settings()
@@ -215,7 +216,14 @@ def mailer() -> Mailer:
     """SES, with the SDK's own retries off: a resent SendRawEmail is a second e-mail, so the
     receipts pipeline owns retries (only the mailer builds an SES client)."""
     settings = get_settings()
-    return Mailer(aws_client("ses", settings.model_copy(update={"aws_max_attempts": 1})))
+    return Mailer(aws_client("ses", settings.model_copy(update={"aws_max_attempts": 1})),
+                  settings.ses_configuration_set)
+
+
+@cache
+def email_events_repo() -> EmailEventsRepository:
+    """SES's e-mail events per payment and day, and the complaint suppression list."""
+    return EmailEventsRepository(data_table())
 
 
 @cache
@@ -240,6 +248,8 @@ def receipt_context() -> ReceiptContext:
         store=receipts_store(), logos=municipal_logos(), signer=receipt_signer(), mailer=mailer(),
         clock=lambda: datetime.now(SANTIAGO), public_api_url=settings.public_api_url,
         email_lease=timedelta(seconds=settings.receipt_email_lease_s),
+        email_events_grace=timedelta(seconds=settings.receipt_email_events_grace_s),
+        email_events=email_events_repo(),
         default_signer_run=settings.receipt_default_signer_run)
 
 

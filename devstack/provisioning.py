@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from chalicelib.adapters.dynamo import DynamoTable
@@ -10,6 +11,7 @@ from infra.bootstrap import bootstrap
 from infra.provision import create_stack, settings_env
 
 PLATFORM_SENDER = "no-responder@sem.demo"
+CONFIGURATION_SET = "sem-local-receipts"
 
 
 def clients(endpoint_url: str | None, region: str = "us-east-1") -> dict[str, Any]:
@@ -29,7 +31,11 @@ def provision(endpoint_url: str | None, *, stage: str = "local", with_demo_data:
     senders = [PLATFORM_SENDER] + [f"no-responder@{m['domain']}" for m in demo_data.MUNICIPALITIES]
     boot = bootstrap(cognito=aws["cognito-idp"], ses=aws["ses"], kms=aws["kms"], stage=stage,
                      sender_identities=senders)
-    env = {**settings_env(outputs), **boot.env()}
+    env = {**settings_env(outputs), **boot.env(), "SEM_SES_CONFIGURATION_SET": CONFIGURATION_SET}
+    # The template's SES configuration set and its event destination are not made by moto's
+    # CloudFormation: the set is made here, and devstack/ses_events.py plays the destination.
+    with contextlib.suppress(aws["ses"].exceptions.ConfigurationSetAlreadyExistsException):
+        aws["ses"].create_configuration_set(ConfigurationSet={"Name": CONFIGURATION_SET})
     counts: dict[str, int] = {}
     portal_keys: dict[str, str] = {}
     totp_secret: str | None = None

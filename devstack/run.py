@@ -82,7 +82,8 @@ class Stack:
         base_env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         moto_url = self.ports.url("moto")
         # moto then really checks the TOTP codes of the officials who sign in with a second factor.
-        self.start("moto", ["-m", "moto.server", "-H", HOST, "-p", str(self.ports.moto)],
+        # moto, with the stand-in that publishes the SES events of its sends (devstack/ses_events.py)
+        self.start("moto", ["-m", "devstack.moto_server", "-H", HOST, "-p", str(self.ports.moto)],
                    {**base_env, **MOTO_CHECKS_CODES})
         wait_for(f"{moto_url}/moto-api/", "moto server", self)
 
@@ -154,6 +155,8 @@ def banner(ports: Ports, facts: dict[str, Any], elapsed_s: float) -> str:
         f"  TGR simulator    {ports.url('tgr')}",
         f"  SOAP simulator   {ports.url('soap')}",
         f"  AWS (moto)       {ports.url('moto')}      (sent e-mails: {ports.url('moto')}/moto-api/data.json)",
+        "  E-mail fixtures  bounce@simulator.amazonses.com bounces, complaint@simulator.amazonses.com"
+        " complains (docs/demo-data.md)",
         f"  Logs             {os.environ.get('SEM_LOG_DIR', ROOT / '.local' / 'logs')}",
         "",
         f"  Demo officials (password for all: {demo_data.DEMO_PASSWORD} — local test material):",

@@ -1,7 +1,8 @@
 """Feeds SQS messages from the local queues to the same handler function Lambda would call.
 
 `chalice local` serves HTTP only; in AWS, the event source mapping polls the queue and invokes
-`handle_receipt_job` with an SQS event of one record, and EventBridge calls `sweep_payments` on its
+`handle_receipt_job` with an SQS event of one record (and `handle_email_event` for the SES events
+queue), and EventBridge calls `sweep_payments` on its
 schedule. This runner does both against moto (the sweep every SEM_LOCAL_SWEEP_S seconds, 5 by
 default, instead of every five minutes):
 it long-polls, builds the same event, calls the handler, and deletes the message only when the
@@ -230,10 +231,18 @@ class WorkerRunner:
             handled += 1
         return handled
 
-    def run_forever(self, scheduled: Any = None, every_s: float = 5.0) -> None:
-        """Poll until stopped; call `scheduled(event, context)` every `every_s` seconds."""
+    def run_forever(self, scheduled: Any = None, every_s: float = 5.0,
+                    also: tuple[WorkerRunner, ...] = ()) -> None:
+        """Poll until stopped; call `scheduled(event, context)` every `every_s` seconds; between
+        long polls, drain what waits on the `also` runners' queues (without waiting)."""
         next_run = time.monotonic()
         while self.running:
+            for other in also:
+                try:
+                    while other.run_once(wait_s=0):
+                        pass
+                except Exception:
+                    logger.exception("worker runner could not poll; retrying")
             if scheduled is not None and time.monotonic() >= next_run:
                 next_run = time.monotonic() + every_s
                 try:
@@ -250,7 +259,7 @@ class WorkerRunner:
 def main() -> None:
     argparse.ArgumentParser(description=__doc__).parse_args()
     import app  # noqa: F401  (registers the blueprints, as Lambda's import of app.py does)
-    from chalicelib.worker import receipts, schedules, settlements
+    from chalicelib.worker import email_events, receipts, schedules, settlements
 
     def every_few_seconds(event: Any, context: Any) -> None:
         """What EventBridge and S3 notifications would start: the sweep, and new settlement files."""
@@ -266,6 +275,9 @@ def main() -> None:
     backoff = tuple(float(part) for part in raw_backoff.split(",")) if raw_backoff else None
     runner = WorkerRunner(aws_client("sqs"), settings.receipts_queue_url,
                           receipts.handle_receipt_job, settings.region, backoff)
+    # SES's events (devstack/ses_events.py publishes them for moto's sends), as their Lambda would get them.
+    events = (WorkerRunner(aws_client("sqs"), settings.ses_events_queue_url, email_events.handle_email_event,
+                           settings.region, backoff),) if settings.ses_events_queue_url else ()
 
     def stop(*_: Any) -> None:
         runner.running = False
@@ -273,7 +285,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     print("worker runner polling the receipts queue", flush=True)
-    runner.run_forever(every_few_seconds, float(os.environ.get("SEM_LOCAL_SWEEP_S", "5")))
+    runner.run_forever(every_few_seconds, float(os.environ.get("SEM_LOCAL_SWEEP_S", "5")), also=events)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 TEMPLATE = Path(__file__).with_name("resources.yaml")
-LOCAL_TYPES = {"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::S3::Bucket", "AWS::KMS::Key"}
+LOCAL_TYPES = {"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::SNS::Topic"}
 
 
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
@@ -144,4 +144,6 @@ def settings_env(outputs: dict[str, str]) -> dict[str, str]:
         "SEM_CONSOLE_BUCKET": outputs["ConsoleBucketName"],
         "SEM_RECEIPTS_QUEUE_URL": outputs["ReceiptsQueueUrl"],
         "SEM_RECEIPTS_DLQ_URL": outputs["ReceiptsDeadLetterQueueUrl"],
+        "SEM_SES_EVENTS_QUEUE_URL": outputs.get("SesEventsQueueUrl", ""),
+        "SEM_SES_EVENTS_TOPIC_ARN": outputs.get("SesEventsTopicArn", ""),
     }

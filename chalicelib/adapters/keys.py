@@ -209,3 +209,15 @@ def rate_limit(code: str, scope: str, subject: str) -> str:
     """Partition of one fixed-window counter (sk `WINDOW#<window start, unix s>`, TTL): attempts
     of `scope` (e.g. `payment-token`) against `subject` (a payment id, a hashed source address)."""
     return f"{tenant(code)}#RATE#{scope}#{subject}"
+
+
+def email_events(code: str, day: str) -> str:
+    """Partition of a municipality's SES e-mail events of a day `YYYY-MM-DD` (sk time#payment#type#id):
+    the delivery page and the sending-health rates."""
+    return f"{tenant(code)}#MAILEVT#{day}"
+
+
+def email_suppression(code: str) -> str:
+    """Partition of a municipality's suppressed addresses (sk = SHA-256 of the address): a complaint
+    stops further mail to that address."""
+    return f"{tenant(code)}#SUPPRESS"

@@ -112,16 +112,23 @@ class PaymentRepository:
         self._table.transact(operations)
 
     def reopen_email(self, code: str, payment_id: str, *, requested_by: str, at: str,
-                     event: dict[str, Any]) -> bool:
+                     event: dict[str, Any], new_email: str | None = None) -> bool:
         """Ask the receipts worker to send the receipt's e-mail again: the settled e-mail step
-        (sent or failed) goes back to `retry`. False when it is not settled (a send is under way
-        or was never tried): then there is nothing to reopen."""
+        (sent or failed) goes back to `retry`; with `new_email`, to that corrected address (the
+        hard-bounce mark of the old one is removed). False when it is not settled (a send is under
+        way or was never tried): then there is nothing to reopen."""
+        expression = "SET #e.#st = :retry, #e.resend_requested_by = :who, #e.resend_requested_at = :at"
+        values: dict[str, Any] = {":retry": "retry", ":who": requested_by, ":at": at, ":sent": "sent",
+                                  ":failed": "failed"}
+        names = {"#e": "email", "#st": "status"}
+        if new_email:
+            expression += ", #p.#m = :address REMOVE email_bounce"
+            names.update({"#p": "payer", "#m": "email"})
+            values[":address"] = new_email
         try:
             self._table.transact([
-                {"update": (keys.payment(code, payment_id), "META"),
-                 "expression": "SET #e.#st = :retry, #e.resend_requested_by = :who, #e.resend_requested_at = :at",
-                 "condition": "#e.#st IN (:sent, :failed)", "names": {"#e": "email", "#st": "status"},
-                 "values": {":retry": "retry", ":who": requested_by, ":at": at, ":sent": "sent", ":failed": "failed"}},
+                {"update": (keys.payment(code, payment_id), "META"), "expression": expression,
+                 "condition": "#e.#st IN (:sent, :failed)", "names": names, "values": values},
                 {"put": event},
             ])
         except ConditionFailed:

@@ -54,6 +54,11 @@ class ReceiptRepository:
     def __init__(self, table: DynamoTable) -> None:
         self._table = table
 
+    @property
+    def table(self) -> DynamoTable:
+        """The table this repository writes (fenced to one municipality in the worker)."""
+        return self._table
+
     # -- reads ---------------------------------------------------------------------------------
 
     def get(self, code: str, folio: str) -> dict[str, Any] | None:
@@ -145,17 +150,19 @@ class ReceiptRepository:
     def claim_email(self, code: str, payment_id: str, *, attempt_id: str, now_key: str, lease_until: str,
                     attempts: int) -> bool:
         """Take the right to send the payment's e-mail: when none was tried, the last try failed in
-        a retryable way, or the previous sender's lease has run out. False when someone holds a
-        live lease or the e-mail is already settled (sent or failed)."""
+        a retryable way, the last try's outcome is unknown or the previous sender's lease has run
+        out (the caller first settles those two from SES's events when it can). False when someone
+        holds a live lease or the e-mail is already settled (sent or failed)."""
         state = {"status": "sending", "attempt_id": attempt_id, "lease_until": lease_until, "at": now_key,
                  "attempts": attempts}
         try:
             self._table.update(
                 keys.payment(code, payment_id), "META", "SET #e = :state",
-                condition=("attribute_not_exists(#e) OR #e.#st = :retry"
+                condition=("attribute_not_exists(#e) OR #e.#st = :retry OR #e.#st = :unknown"
                            " OR (#e.#st = :sending AND #e.lease_until < :now)"),
                 names={"#e": "email", "#st": "status"},
-                values={":state": state, ":retry": "retry", ":sending": "sending", ":now": now_key},
+                values={":state": state, ":retry": "retry", ":unknown": "unknown", ":sending": "sending",
+                        ":now": now_key},
                 return_new=False)
         except ConditionFailed:
             return False

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from chalicelib import wiring
 from chalicelib.api.admin_auth import authorized
-from chalicelib.api.http import api_view, json_response, parse_query
+from chalicelib.api.http import api_view, json_response, parse_body, parse_query
 from chalicelib.api.models import Strict
 from chalicelib.services import admin_payments
 from chalicelib.services.permissions import Permission
@@ -56,6 +56,13 @@ class PaymentRow(BaseModel):
 class PaymentPage(BaseModel):
     items: list[PaymentRow]
     cursor: str | None = Field(description="Para pedir la página siguiente; null al final.")
+
+
+class ResendIn(Strict):
+    """Optional: the payer's corrected address (after a bounce); the resend goes there (audited)."""
+
+    email: str | None = Field(default=None, min_length=5, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+                              description="Correo corregido del pagador.")
 
 
 class ResendOut(BaseModel):
@@ -107,5 +114,8 @@ def payment_detail(code: str, payment_id: str) -> Response:
 def resend_receipt(code: str, payment_id: str) -> Response:
     """Queue the receipt e-mail again (audited)."""
     official = authorized(bp.current_request, Permission.RECEIPTS_RESEND, code)
-    body = admin_payments.resend_receipt(code, payment_id, official, wiring.payments_admin())
+    raw = bp.current_request.raw_body or b""
+    correction = parse_body(bp.current_request, ResendIn) if raw.strip() else ResendIn()
+    body = admin_payments.resend_receipt(code, payment_id, official, wiring.payments_admin(),
+                                         new_email=correction.email)
     return json_response(body, status=202)

@@ -114,8 +114,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Detalle de un pago: ítems, desglose, verificaciones, eventos, comprobante, correos — payments.read",
         "administración", security="cognito", errors=(401, 403, 404)),
     ("/v1/admin/municipalities/{code}/payments/{payment_id}/resend-receipt", "POST"): Operation(
-        "Reenviar el comprobante de un pago — receipts.resend", "administración",
-        response=admin_payments.ResendOut, success=202, security="cognito", errors=(401, 403, 404, 409, 503)),
+        "Reenviar el comprobante de un pago, opcionalmente a un correo corregido — receipts.resend", "administración",
+        body=admin_payments.ResendIn, response=admin_payments.ResendOut, success=202, security="cognito",
+        errors=(400, 401, 403, 404, 409, 503)),
     ("/v1/admin/municipalities/{code}/rolls/uploads", "POST"): Operation(
         "Iniciar la carga de un rol (URL prefirmada para PUT del CSV) — rolls.upload", "administración",
         body=admin_rolls.RollUploadIn, success=201, security="cognito", errors=(400, 401, 403)),

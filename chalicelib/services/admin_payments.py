@@ -224,7 +224,19 @@ def payment_detail(code: str, payment_id: str, ctx: PaymentsAdmin) -> dict[str, 
     body = summary(meta)
     body.update({k: meta[k] for k in _DETAIL_FIELDS if meta.get(k) is not None})
     body.update(items=items, events=events, receipt=receipt, email=meta.get("email"), emails=emails)
+    body.update(email_delivery(code, payment_id, meta, ctx))
     return body
+
+
+def email_delivery(code: str, payment_id: str, meta: Item, ctx: PaymentsAdmin) -> dict[str, Any]:
+    """What SES said of the payment's e-mails (docs/email-events.md): each attempt's state with its
+    dates, the state of the last one, and the hard bounce or complaint recorded."""
+    from chalicelib.services.email_events import delivery_of
+
+    attempts = delivery_of(ctx.table.query_all(keys.payment(code, payment_id), sk_prefix="EMAILEVT#",
+                                               consistent=True))
+    return {"delivery": attempts, "delivery_status": attempts[-1]["status"] if attempts else None,
+            "email_bounce": meta.get("email_bounce"), "email_complaint": meta.get("email_complaint")}
 
 
 def _require_payment(code: str, payment_id: str, ctx: PaymentsAdmin) -> Item:
@@ -278,21 +290,25 @@ def _cell(value: Any) -> str:
 
 # -- resend -------------------------------------------------------------------------------------
 
-def resend_receipt(code: str, payment_id: str, official: Official, ctx: PaymentsAdmin) -> dict[str, Any]:
-    """Queue the payment's receipt to be sent again (only a paid payment has one)."""
+def resend_receipt(code: str, payment_id: str, official: Official, ctx: PaymentsAdmin, *,
+                   new_email: str | None = None) -> dict[str, Any]:
+    """Queue the payment's receipt to be sent again (only a paid payment has one); with
+    `new_email`, to that corrected address (the payer's address changes, the bounce mark goes)."""
     meta = _require_payment(code, payment_id, ctx)
+    old_email = (meta.get("payer") or {}).get("email")
     if meta.get("status") != PaymentStatus.PAID.value:
         raise Conflict("Solo un pago pagado tiene comprobante para reenviar.", code="payment_not_paid")
     if not meta.get("receipt"):
         raise Conflict("El comprobante aún se está emitiendo; se enviará al terminar.", code="receipt_not_issued")
     now = datetime.now(UTC).isoformat(timespec="seconds")
+    detail = {"by": official.email, **({"address_corrected": True} if new_email else {})}
     reopened = ctx.payments.reopen_email(code, payment_id, requested_by=official.email, at=now, event=event_row(
-        code, payment_id, now, "receipt_resend_requested", {"by": official.email}))
+        code, payment_id, now, "receipt_resend_requested", detail), new_email=new_email)
     if not reopened:
         raise Conflict("Ya hay un envío del comprobante en curso.", code="email_in_progress")
     # The ordinary receipt job: its e-mail step sees `retry` and sends again, exactly once.
     message_id = ctx.receipts_queue.send({"kind": "receipt", "municipality": code, "payment_id": payment_id})
     ctx.audit.record(code, actor=official.email, profile=official.profile, action="payment.receipt.resend",
-                     target=payment_id, before=None, after={"to": (meta.get("payer") or {}).get("email"),
-                                                            "folio": _folio_of(meta)})
+                     target=payment_id, before={"to": old_email} if new_email else None,
+                     after={"to": new_email or old_email, "folio": _folio_of(meta)})
     return {"payment_id": payment_id, "queued": True, "message_id": message_id}

@@ -333,4 +333,9 @@ def payment_status(payment_id: str, authorization: str | None, ctx: PaymentConte
         body["receipt"] = {"folio": receipt["folio"], "verification_code": receipt["verification_code"],
                            "download_url": ctx.receipts_store.presign_get(
                                receipt["key"], expires_in=300, filename=f"comprobante-{receipt['folio']}.pdf")}
+    if payment.get("email_bounce") or (payment.get("email") or {}).get("reason_code") == "email_suppressed":
+        # SES reported a hard bounce (docs/email-events.md): the citizen learns it here, with the download.
+        body["email_notice"] = {"status": "bounced", "text": (
+            "No pudimos entregar el comprobante en su correo: el servidor de destino lo rechazó. Descárguelo"
+            " desde esta página, o pida a la municipalidad que corrija su correo y lo reenvíe.")}
     return body

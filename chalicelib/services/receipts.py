@@ -12,7 +12,9 @@ only what is missing, with a conditional write that makes a concurrent twin give
    marked issued (what `GET /v1/receipts/verify` answers), with a `receipt_issued` event;
 4. e-mail — claimed with a lease on the payment's `email` attribute, sent once through SES, settled
    as `sent` or `failed` (permanent refusals are recorded, not retried); every attempt is kept as
-   an `EMAIL#…` row for officials.
+   an `EMAIL#…` row for officials. An earlier attempt whose outcome is unknown (its worker died
+   after SES's answer, or the answer was lost) is settled from SES's own events for it, and sent
+   again only when none arrived within the grace period (docs/email-events.md).
 
 The receipt is issued (step 3) before the e-mail is tried: a citizen whose address bounces can
 still download and verify it. The residual duplicate-e-mail window is described in
@@ -21,6 +23,7 @@ docs/receipts.md. Heavy libraries (reportlab, pyHanko, Jinja2) are imported insi
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import re
@@ -104,6 +107,12 @@ class LogoPort(Protocol):
     def logo(self, code: str) -> bytes | None: ...
 
 
+class EmailEventsPort(Protocol):
+    def of_payment(self, code: str, payment_id: str, attempt_id: str | None = None) -> list[dict[str, Any]]: ...
+
+    def is_suppressed(self, code: str, address: str) -> bool: ...
+
+
 @dataclass
 class ReceiptContext:
     """Everything issuing a receipt needs (built by `chalicelib.wiring.receipt_context`)."""
@@ -122,6 +131,10 @@ class ReceiptContext:
     email_lease: timedelta
     """How long a claim to send an e-mail holds; longer than the worker's timeout."""
     default_signer_run: str
+    email_events: EmailEventsPort | None = None
+    """SES's recorded events per payment and the complaint suppression list."""
+    email_events_grace: timedelta = timedelta(seconds=300)
+    """How long after an unknown attempt's lease (or lost answer) its SES events may take."""
 
 
 # -- verification codes ---------------------------------------------------------------------------
@@ -243,10 +256,14 @@ def _deliver(code: str, payment: Mapping[str, Any], allocation: Mapping[str, Any
              pdf: bytes, ctx: ReceiptContext) -> str:
     payment_id = str(payment["payment_id"])
     previous = payment.get("email") or {}
-    attempts = int(previous.get("attempts", 0)) + 1
-    attempt_id = secrets.token_hex(8)
     now = ctx.clock()
     now_key = utc_key(now)
+    if _outcome_unknown(previous, now_key):
+        settled = _settle_from_events(code, payment, allocation, previous, ctx)
+        if settled is not None:
+            return settled
+    attempts = int(previous.get("attempts", 0)) + 1
+    attempt_id = secrets.token_hex(8)
     if not ctx.receipts.claim_email(code, payment_id, attempt_id=attempt_id, now_key=now_key,
                                     lease_until=utc_key(now + ctx.email_lease), attempts=attempts):
         current = (ctx.payments.get(code, payment_id) or {}).get("email") or {}
@@ -258,12 +275,19 @@ def _deliver(code: str, payment: Mapping[str, Any], allocation: Mapping[str, Any
     row = {"sk": f"EMAIL#{now_key}#{attempts:03d}#{attempt_id}", "at": now.isoformat(timespec="seconds"),
            "attempt": attempts, "to": recipient, "kind": "receipt", "folio": allocation["folio"]}
     try:
+        if ctx.email_events is not None and recipient and ctx.email_events.is_suppressed(code, recipient):
+            raise DependencyUnavailable("El destinatario marcó como spam un correo anterior; no se le envían más.",
+                                        code="email_suppressed", retryable=False)
         message = receipt_email(payment, allocation, config, pdf, ctx.public_api_url)
+        message = dataclasses.replace(message, tags={"municipality": code, "payment": payment_id,
+                                                     "folio": str(allocation["folio"]), "attempt": attempt_id})
         message_id = ctx.mailer.send(message)
     except DependencyUnavailable as exc:
-        state = {"status": "retry" if exc.retryable else "failed", "reason": exc.message, "reason_code": exc.code,
-                 "at": now_key, "attempts": attempts}
-        outcome = "retry" if exc.retryable else "failed"
+        unknown = exc.code == "email_outcome_unknown"  # SES may have accepted it: its events will say
+        state = {"status": "unknown" if unknown else "retry" if exc.retryable else "failed", "reason": exc.message,
+                 "reason_code": exc.code, "at": now_key, "attempts": attempts,
+                 **({"attempt_id": attempt_id} if unknown else {})}
+        outcome = "unknown" if unknown else "retry" if exc.retryable else "failed"
         event = None if exc.retryable else event_row(code, payment_id, now.isoformat(timespec="seconds"),
                                                      "receipt_email_failed", {"reason": exc.code})
         ctx.receipts.record_email(code, payment_id, attempt_id=attempt_id, state=state,
@@ -280,6 +304,63 @@ def _deliver(code: str, payment: Mapping[str, Any], allocation: Mapping[str, Any
                  event, ctx)
     logger.info("receipt e-mailed", extra={"folio": allocation["folio"]})
     return "sent"
+
+
+def _outcome_unknown(previous: Mapping[str, Any], now_key: str) -> bool:
+    """Whether the last attempt may or may not have been accepted by SES: its answer was lost, or
+    its worker's lease ran out with the claim still open (the worker died around the send)."""
+    status = previous.get("status")
+    return bool(previous.get("attempt_id")) and (
+        status == "unknown" or (status == "sending" and str(previous.get("lease_until", "")) < now_key))
+
+
+def _settle_from_events(code: str, payment: Mapping[str, Any], allocation: Mapping[str, Any],
+                        previous: Mapping[str, Any], ctx: ReceiptContext) -> str | None:
+    """Settle an attempt of unknown outcome from SES's events for it: `sent` when SES accepted it
+    (a send, delivery, bounce, complaint or delay event), `failed` when SES rejected it. While none
+    arrived and the grace period runs, raise (retried later); after it, None: send again."""
+    from chalicelib.services.email_events import ACCEPTED_TYPES
+
+    payment_id = str(payment["payment_id"])
+    attempt_id = str(previous["attempt_id"])
+    events = ctx.email_events.of_payment(code, payment_id, attempt_id) if ctx.email_events is not None else []
+    accepted = sorted((e for e in events if e.get("type") in ACCEPTED_TYPES), key=lambda e: str(e.get("at")))
+    rejected = [e for e in events if e.get("type") == "reject"]
+    now = ctx.clock()
+    if not accepted and not rejected:
+        since = max(str(previous.get("lease_until") or ""), str(previous.get("at") or ""))
+        if since and now < datetime.fromisoformat(since.replace("Z", "+00:00")) + ctx.email_events_grace:
+            raise DependencyUnavailable("Se esperan los eventos de SES del envío anterior; se reintentará.",
+                                        code="email_awaiting_events")
+        logger.warning("no SES event for an e-mail attempt of unknown outcome within the grace period; sending again")
+        return None
+    attempts = int(previous.get("attempts", 1))
+    recipient = str((payment.get("payer") or {}).get("email") or "")
+    row = {"sk": f"EMAIL#{previous.get('at')}#{attempts:03d}#{attempt_id}", "at": now.isoformat(timespec="seconds"),
+           "attempt": attempts, "to": recipient, "kind": "receipt", "folio": allocation["folio"],
+           "confirmed_by": "ses_events"}
+    if accepted:
+        message_id = str(accepted[0].get("message_id"))
+        state = {"status": "sent", "message_id": message_id, "at": str(previous.get("at")), "attempts": attempts,
+                 "confirmed_by": "ses_events"}
+        event = event_row(code, payment_id, now.isoformat(timespec="seconds"), "receipt_emailed",
+                          {"message_id": message_id, "confirmed_by": "ses_events"})
+        row = {**row, "outcome": "sent", "message_id": message_id}
+        outcome = "sent_confirmed_by_events"
+    else:
+        reason = f"SES rechazó el mensaje ({rejected[0].get('reason') or 'Reject'})."[:300]
+        state = {"status": "failed", "reason": reason, "reason_code": "email_rejected", "at": str(previous.get("at")),
+                 "attempts": attempts, "confirmed_by": "ses_events"}
+        event = event_row(code, payment_id, now.isoformat(timespec="seconds"), "receipt_email_failed",
+                          {"reason": "email_rejected"})
+        row = {**row, "outcome": "failed", "reason": reason, "reason_code": "email_rejected"}
+        outcome = "email_failed"
+    if not ctx.receipts.record_email(code, payment_id, attempt_id=attempt_id, state=state, attempt_row=row,
+                                     event=event):
+        raise DependencyUnavailable("El envío cambió mientras se consultaban sus eventos; se reintentará.",
+                                    code="email_in_progress")
+    logger.info("e-mail attempt of unknown outcome settled from SES events", extra={"outcome": outcome})
+    return outcome
 
 
 def _record_sent(code: str, payment_id: str, attempt_id: str, state: dict[str, Any], row: dict[str, Any],

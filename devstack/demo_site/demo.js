@@ -524,6 +524,10 @@
         } else {
           link.hidden = true;
         }
+        const notice = $("email-notice");
+        const bounced = payment.email_notice && typeof payment.email_notice === "object";
+        notice.textContent = bounced ? String(payment.email_notice.text || "") : "";
+        notice.hidden = !bounced;
         $("receipt").hidden = false;
       }
     }

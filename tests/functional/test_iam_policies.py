@@ -57,6 +57,12 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "s3:GetObject", "s3:PutObject", "s3:ListBucket",
         "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
     },
+    # SES events about receipt e-mails: recorded against the payment (TransactWriteItems)
+    "handle_email_event": {
+        "logs:CreateLogStream", "logs:PutLogEvents",
+        "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage",
+        "dynamodb:PutItem", "dynamodb:UpdateItem",
+    },
     # expiry and outbox sweep
     "sweep_payments": {
         "logs:CreateLogStream", "logs:PutLogEvents",
@@ -321,9 +327,14 @@ def test_create_alias_is_limited_to_sems_keys(template):
 def test_ses_send_is_scoped_to_the_platforms_sender_addresses(template):
     senders = [(name, s) for name, stmts in every_policy(template).items() for s in stmts
                if "ses:SendRawEmail" in as_list(s["Action"])]
-    assert [name for name, _ in senders] == ["HandleReceiptJobRole"]
-    (_, stmt), = senders
-    assert stmt["Condition"] == {"StringLike": {"ses:FromAddress": {"Ref": "SenderAddresses"}}}
+    # The identity statement and the configuration set's (SES authorizes a send against both).
+    assert [name for name, _ in senders] == ["HandleReceiptJobRole", "HandleReceiptJobRole"]
+    for _, stmt in senders:
+        assert stmt["Condition"] == {"StringLike": {"ses:FromAddress": {"Ref": "SenderAddresses"}}}
+    assert sorted(str(stmt["Resource"]) for _, stmt in senders) == sorted([
+        str({"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"}),
+        str({"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:"
+                        "configuration-set/${SesConfigurationSet}"})])
     parameter = template["Parameters"]["SenderAddresses"]
     assert parameter["Type"] == "CommaDelimitedList"
     assert parameter["Default"] == "", "no e-mail leaves until the operator names the senders"

@@ -4,10 +4,12 @@ a delivery breaks off. Payments are made and approved through the app, as in tes
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.header
 import json
 import os
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from email.message import Message
 from typing import Any, cast
@@ -22,7 +24,9 @@ from chalicelib.adapters.debts_repo import DebtRepository
 from chalicelib.domain.errors import DependencyUnavailable, InvalidInput
 from chalicelib.domain.payments import utc_key
 from chalicelib.services import receipts as service
+from chalicelib.worker import email_events as email_events_worker
 from chalicelib.worker import receipts as worker
+from devstack import ses_events as ses_events_stand_in
 from devstack import worker_runner
 from devstack.demo_data import DEMO_RUT
 from devstack.worker_runner import LambdaContext, WorkerRunner, sqs_event
@@ -95,8 +99,8 @@ def rx(world, monkeypatch):
 
 # -- helpers --------------------------------------------------------------------------------------
 
-def paid(world, tag: str, *, items: list[dict[str, Any]] | None = None, name: str = "María José Pérez"
-         ) -> dict[str, Any]:
+def paid(world, tag: str, *, items: list[dict[str, Any]] | None = None, name: str = "María José Pérez",
+         address: str | None = None) -> dict[str, Any]:
     """A payment made through the API and approved by (fake) TGR; its receipt job is queued."""
     if items is None:
         debt = {"debt_id": f"ASE-2027-9-{next(_debt_numbers):06d}", "type": "aseo", "rut": DEMO_RUT,
@@ -104,7 +108,7 @@ def paid(world, tag: str, *, items: list[dict[str, Any]] | None = None, name: st
                 "due_date": "2027-06-30", "amount": 12_345, "status": "open"}
         wiring.data_table().put(DebtRepository.row("13101", debt))
         items = [{"type": "debt", "debt_id": debt["debt_id"]}]
-    payer = {"rut": "12.345.678-5", "name": name, "email": f"maria.{tag}@ciudadano.demo"}
+    payer = {"rut": "12.345.678-5", "name": name, "email": address or f"maria.{tag}@ciudadano.demo"}
     status, created, _ = payments_tests.pay(world, items, key=f"rx-{tag}".replace("_", "-"), payer=payer)
     assert status == 201, created
     code, answer = payments_tests.notify(world, created["payment_id"])
@@ -144,6 +148,48 @@ def mails_to(address: str) -> list[Message]:
 
     sent = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
     return [email.message_from_string(m.raw_data) for m in sent if any(address in d for d in m.destinations)]
+
+
+def mails_to_ids(address: str) -> list[str]:
+    from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
+    from moto.ses.models import ses_backends
+
+    sent = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+    return [m.id for m in sent if any(address in d for d in m.destinations)]
+
+
+GRACE = timedelta(seconds=300)  # the default SEM_RECEIPT_EMAIL_EVENTS_GRACE_S
+
+
+@contextlib.contextmanager
+def shifted(world, by: timedelta) -> Iterator[None]:
+    """The test clock moved forward by `by` for the block."""
+    world["clock"].now += by
+    try:
+        yield
+    finally:
+        world["clock"].now -= by
+
+
+@pytest.fixture
+def ses_events() -> Callable[[], int]:
+    """Publish the SES events of what was sent since the test began (the dev stack's stand-in,
+    devstack/ses_events.py, over moto's in-process SES and SNS) and run the events worker on its
+    queue, as Lambda would; returns how many events were handled."""
+    from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
+
+    stand_in = ses_events_stand_in.in_moto_process(DEFAULT_ACCOUNT_ID, delay_scale=0, from_now=True)
+    runner = WorkerRunner(boto3.client("sqs"), os.environ["SEM_SES_EVENTS_QUEUE_URL"],
+                          email_events_worker.handle_email_event, "us-east-1")
+
+    def pump() -> int:
+        stand_in.step()
+        handled = 0
+        while runner.run_once(wait_s=0):
+            handled += 1
+        return handled
+
+    return pump
 
 
 def versions(key: str) -> int:
@@ -369,22 +415,45 @@ def test_a_twin_delivery_waits_for_the_lease_and_a_dead_senders_lease_is_taken_o
     assert caught.value.code == "email_in_progress"
     assert mails_to(created["email"]) == []
     assert "receipt" in meta(pid)  # the receipt is issued even while the e-mail waits
-    world["clock"].now += timedelta(minutes=3)
-    try:
+    # The lease ran out, but SES's events for that attempt may still come: wait for them.
+    with shifted(world, timedelta(minutes=3)), pytest.raises(DependencyUnavailable) as caught:
         deliver(created["job"])
-    finally:
-        world["clock"].now -= timedelta(minutes=3)
+    assert caught.value.code == "email_awaiting_events"
+    assert mails_to(created["email"]) == []
+    # No event within the grace period after the lease: that attempt never reached SES.
+    with shifted(world, timedelta(minutes=2) + GRACE + timedelta(seconds=1)):
+        deliver(created["job"])
     assert len(mails_to(created["email"])) == 1
     assert meta(pid)["email"]["status"] == "sent"
 
 
-def test_a_lost_ses_response_is_resent_the_documented_residual_window(rx):
+def test_a_lost_ses_response_is_settled_from_ses_events_and_not_sent_again(rx, ses_events):
     created = paid(rx["world"], "lost-response")
-    rx["faults"].arm("after_send")  # SES accepted, but the worker saw a timeout
+    rx["faults"].arm("after_send", DependencyUnavailable("no answer", code="email_outcome_unknown"))
     with pytest.raises(DependencyUnavailable):
-        deliver(created["job"])
+        deliver(created["job"])  # SES accepted, but the worker saw a read timeout
+    assert meta(created["payment_id"])["email"]["status"] == "unknown"
+    assert ses_events() >= 2  # Send and Delivery, through SNS, SQS and the events worker
     deliver(created["job"])
-    assert len(mails_to(created["email"])) == 2  # at least once, never lost: see docs/receipts.md
+    assert len(mails_to(created["email"])) == 1
+    email_state = meta(created["payment_id"])["email"]
+    assert (email_state["status"], email_state["confirmed_by"]) == ("sent", "ses_events")
+    assert email_state["message_id"] == mails_to_ids(created["email"])[0]
+
+
+def test_an_attempt_of_unknown_outcome_without_events_is_sent_again_after_the_grace_period(rx):
+    world = rx["world"]
+    created = paid(world, "lost-unsent")
+    rx["faults"].arm("send", DependencyUnavailable("reset", code="email_outcome_unknown"))
+    with pytest.raises(DependencyUnavailable):
+        deliver(created["job"])  # the connection broke: SES may or may not have the message
+    with pytest.raises(DependencyUnavailable) as caught:
+        deliver(created["job"])
+    assert caught.value.code == "email_awaiting_events"
+    assert mails_to(created["email"]) == []
+    with shifted(world, GRACE + timedelta(seconds=1)):
+        deliver(created["job"])
+    assert len(mails_to(created["email"])) == 1
     assert meta(created["payment_id"])["email"]["status"] == "sent"
 
 
@@ -493,3 +562,181 @@ def test_keys_are_tenant_scoped():
     assert keys.receipt("13101", "13101-2027-000001") == "13101#RECEIPT#13101-2027-000001"
     with pytest.raises(ValueError, match="5-digit"):
         keys.receipt("1310#", "x")
+
+
+# -- SES's events ---------------------------------------------------------------------------------
+
+def ses_rows(payment_id: str) -> list[dict[str, Any]]:
+    return wiring.email_events_repo().of_payment("13101", payment_id)
+
+
+def notification(event: dict[str, Any], *, topic: str | None = None, kind: str = "Notification") -> str:
+    """An SNS envelope around an SES event, as the topic's SQS subscription delivers it."""
+    return json.dumps({"Type": kind, "MessageId": "m-1", "TopicArn": topic or os.environ["SEM_SES_EVENTS_TOPIC_ARN"],
+                       "Message": json.dumps(event), "Timestamp": "2027-03-20T13:00:00.000Z",
+                       "SignatureVersion": "1", "Signature": "x", "SigningCertURL": "https://127.0.0.1/x.pem"})
+
+
+def ses_event(kind: str, created: dict[str, Any], **tags: str) -> dict[str, Any]:
+    payment = meta(created["payment_id"])
+    given = {"municipality": "13101", "payment": created["payment_id"], "folio": payment["receipt"]["folio"],
+             "attempt": payment["email"].get("attempt_id", "a1"), **tags}
+    detail = {"Delivery": ("delivery", {"timestamp": "2027-03-20T13:00:05.000Z", "recipients": [created["email"]]}),
+              "Send": ("send", {})}[kind]
+    return {"eventType": kind, "mail": {"timestamp": "2027-03-20T13:00:00.000Z", "messageId": "ses-forged-1",
+                                        "source": "no-responder@munistgo.demo", "destination": [created["email"]],
+                                        "tags": {k: [v] for k, v in given.items()}},
+            detail[0]: detail[1]}
+
+
+def test_every_receipt_email_goes_out_under_the_configuration_set_with_its_tags(rx, ses_events):
+    created = paid(rx["world"], "tagged")
+    deliver(created["job"])
+    (message,) = mails_to(created["email"])
+    payment = meta(created["payment_id"])
+    assert message["X-SES-CONFIGURATION-SET"] == os.environ["SEM_SES_CONFIGURATION_SET"]
+    tags = dict(pair.strip().split("=") for pair in message["X-SES-MESSAGE-TAGS"].split(","))
+    assert tags["municipality"] == "13101"
+    assert tags["payment"] == created["payment_id"]
+    assert tags["folio"] == payment["receipt"]["folio"]
+    assert ses_events() == 2
+    rows = ses_rows(created["payment_id"])
+    assert {r["type"] for r in rows} == {"send", "delivery"}
+    assert {r["message_id"] for r in rows} == {payment["email"]["message_id"]}
+    assert {r["attempt_id"] for r in rows} == {tags["attempt"]}
+
+
+def test_ses_events_are_recorded_once_whatever_their_order(rx):
+    from chalicelib.services.email_events import attempt_status
+
+    created = paid(rx["world"], "event-order")
+    deliver(created["job"])
+    delivery, send = ses_event("Delivery", created), ses_event("Send", created)
+    outcomes = [email_events_worker.process(notification(e)) for e in (delivery, send, delivery, send)]
+    assert outcomes == ["recorded", "recorded", "duplicate", "duplicate"]
+    rows = ses_rows(created["payment_id"])
+    assert len(rows) == 2
+    assert attempt_status(rows) == {"status": "delivered", "dates": {"sent": "2027-03-20T13:00:00.000Z",
+                                                                     "delivered": "2027-03-20T13:00:05.000Z"}}
+
+
+@pytest.mark.parametrize("body", [
+    "", "not json", "[]", json.dumps({"Type": "Notification"}),
+    json.dumps({"Type": "Notification", "TopicArn": "{topic}", "Message": "not json"}),
+    json.dumps({"Type": "Notification", "TopicArn": "{topic}", "Message": json.dumps({"eventType": "Send"})}),
+    json.dumps({"Type": "Notification", "TopicArn": "{topic}",
+                "Message": json.dumps({"eventType": "Open", "mail": {"messageId": "x", "tags": {}}})}),
+])
+def test_malformed_event_messages_are_refused_and_change_nothing(rx, body):
+    outcome = email_events_worker.process(body.replace("{topic}", os.environ["SEM_SES_EVENTS_TOPIC_ARN"]))
+    assert outcome.startswith("refused:")
+
+
+def test_forged_events_change_no_receipt(rx):
+    created = paid(rx["world"], "forged")
+    deliver(created["job"])
+    before = meta(created["payment_id"])
+    send = ses_event("Send", created)
+    other_topic = "arn:aws:sns:us-east-1:123456789012:someone-elses-topic"
+    assert email_events_worker.process(notification(send, topic=other_topic)) == "refused:foreign_topic"
+    assert email_events_worker.process(notification(send, kind="SubscriptionConfirmation")) == \
+        "refused:not_a_notification"
+    untagged = {**send, "mail": {**send["mail"], "tags": {}}}
+    assert email_events_worker.process(notification(untagged)) == "refused:untagged_event"
+    # A folio that is not this payment's, and this payment's id under another municipality.
+    assert email_events_worker.process(notification(ses_event("Send", created, folio="13101-2027-999999"))) == \
+        "no_such_receipt"
+    assert email_events_worker.process(notification(ses_event("Send", created, municipality="05101"))) == \
+        "no_such_receipt"
+    assert email_events_worker.process(notification(ses_event("Send", created, municipality="../x"))) == \
+        "refused:untagged_event"
+    assert ses_rows(created["payment_id"]) == []
+    assert meta(created["payment_id"]) == before
+
+
+def test_a_hard_bounce_marks_the_payment_and_a_complaint_suppresses_the_address(rx, ses_events):
+    bounced = paid(rx["world"], "bounce", address="bounce@simulator.amazonses.com")
+    deliver(bounced["job"])
+    ses_events()
+    mark = meta(bounced["payment_id"])["email_bounce"]
+    assert (mark["subtype"], mark["message_id"]) == ("General", meta(bounced["payment_id"])["email"]["message_id"])
+    assert {r["type"] for r in ses_rows(bounced["payment_id"])} == {"send", "bounce"}
+
+    complained = paid(rx["world"], "complaint", address="complaint@simulator.amazonses.com")
+    deliver(complained["job"])
+    ses_events()
+    assert {r["type"] for r in ses_rows(complained["payment_id"])} == {"send", "delivery", "complaint"}
+    assert "email_complaint" in meta(complained["payment_id"])
+    # Further mail to that address stops: the next receipt is recorded as not sent, for officials.
+    again = paid(rx["world"], "complaint-2", address="complaint@simulator.amazonses.com")
+    deliver(again["job"])
+    assert len(mails_to("complaint@simulator.amazonses.com")) == 1
+    state = meta(again["payment_id"])["email"]
+    assert (state["status"], state["reason_code"]) == ("failed", "email_suppressed")
+
+
+def test_a_bounced_address_is_shown_corrected_audited_and_resent(rx, ses_events):
+    from datetime import UTC, datetime
+
+    from chalicelib.adapters import keys as table_keys
+    from chalicelib.services import admin_payments
+    from chalicelib.services.auth import Official
+
+    created = paid(rx["world"], "bounce-fix", address="maria.bounce-fix@rebota.sem.demo")
+    pid = created["payment_id"]
+    deliver(created["job"])
+    ses_events()
+    detail = admin_payments.payment_detail("13101", pid, wiring.payments_admin())
+    assert detail["delivery_status"] == "bounced"
+    assert set(detail["delivery"][-1]["dates"]) == {"sent", "bounced"}
+    assert detail["email_bounce"]["subtype"] == "General"
+    # The citizen's status says so, beside the download.
+    status, body = payments_tests.status_of(rx["world"], created)[:2]
+    assert status == 200
+    assert body["email_notice"]["status"] == "bounced"
+    assert body["receipt"]["download_url"]
+    # An official corrects the address and resends: audited, the bounce mark goes, the new one gets it.
+    official = Official(email="operador.rentas@munistgo.demo", municipality="13101", profile="operador_rentas",
+                        name="Operador")
+    admin_payments.resend_receipt("13101", pid, official, wiring.payments_admin(),
+                                  new_email="maria.corregida@ciudadano.demo")
+    deliver(take_job(pid))
+    ses_events()
+    assert len(mails_to("maria.corregida@ciudadano.demo")) == 1
+    payment = meta(pid)
+    assert payment["payer"]["email"] == "maria.corregida@ciudadano.demo"
+    assert "email_bounce" not in payment
+    detail = admin_payments.payment_detail("13101", pid, wiring.payments_admin())
+    assert [a["status"] for a in detail["delivery"]] == ["bounced", "delivered"]
+    assert detail["delivery_status"] == "delivered"
+    month = datetime.now(UTC).strftime("%Y-%m")
+    audit = [row for row in wiring.data_table().query_all(table_keys.audit("13101", month))
+             if row.get("target") == pid and row.get("action") == "payment.receipt.resend"]
+    assert audit[-1]["before"] == {"to": "maria.bounce-fix@rebota.sem.demo"}
+    assert audit[-1]["after"]["to"] == "maria.corregida@ciudadano.demo"
+    assert "email_notice" not in payments_tests.status_of(rx["world"], created)[1]
+
+
+def test_the_delivery_page_and_sending_health_count_what_ses_reported(rx, ses_events):
+    from datetime import UTC, datetime
+
+    from chalicelib.services import email_events
+
+    delivered = paid(rx["world"], "health-ok")
+    bounced = paid(rx["world"], "health-bounce", address="otra.persona@rebota.sem.demo")
+    for created in (delivered, bounced):
+        deliver(created["job"])
+    ses_events()
+    page = email_events.delivery_page("13101", wiring.email_events_repo(), datetime.now(UTC))
+    rows = {r["payment_id"]: r for r in page["emails"]}
+    assert rows[delivered["payment_id"]]["status"] == "delivered"
+    assert rows[bounced["payment_id"]]["status"] == "bounced"
+    day = page["health"]["24h"]
+    assert day["sent"] >= 2
+    assert day["bounced"] >= 1
+    assert day["bounce_rate"] == round(day["bounced"] / day["sent"], 5)
+    assert day["warning"]  # far above 2 %
+    # Another municipality's page shows none of it; the platform view adds every municipality up.
+    assert email_events.delivery_page("13114", wiring.email_events_repo(), datetime.now(UTC))["emails"] == []
+    platform = email_events.platform_health(["13101", "13114"], wiring.email_events_repo(), datetime.now(UTC))
+    assert platform["platform"]["24h"]["sent"] == day["sent"]

@@ -112,7 +112,8 @@ const CHECKS = {
   fines: "Multas de tránsito impagas (RMNP)",
 };
 const CHECK_STATUS = { ok: ["Al día", "ok"], failed: ["No cumple", "bad"], unavailable: ["No disponible", "warn"] };
-const EMAIL_STATUS = { sent: ["Enviado", "ok"], queued: ["En cola", "warn"], failed: ["Falló", "bad"], bounced: ["Rebotado", "bad"] };
+const EMAIL_STATUS = { sent: ["Enviado", "ok"], queued: ["En cola", "warn"], failed: ["Falló", "bad"], bounced: ["Rebotado", "bad"],
+  retry: ["Se reintentará", "warn"], sending: ["Enviando", "warn"], unknown: ["Resultado por confirmar", "warn"] };
 const INSTALLMENT = { full: "pago total", first: "primera cuota", second: "segunda cuota" };
 
 async function detail(root, ctx, paymentId) {
@@ -155,7 +156,7 @@ async function detail(root, ctx, paymentId) {
       ])),
       card("Pagador", facts([["Nombre", p.payer.name], ["RUT", rut(p.payer.rut)], ["Correo", p.payer.email]]))),
     card("Ítems", h("div", { class: "items" }, p.items.map(itemView))),
-    h("div", { class: "grid-2" }, receiptCard(p, ctx, code), emailCard(p)),
+    h("div", { class: "grid-2" }, receiptCard(p, ctx, code), emailCard(p, ctx, code)),
     card("Historial", timeline(p.events)),
   );
 }
@@ -245,11 +246,51 @@ function receiptCard(p, ctx, code) {
   h("small", { class: "muted", text: "El enlace de descarga vale 5 minutos; el PDF lleva firma electrónica de la municipalidad." }));
 }
 
-function emailCard(p) {
+// What SES reported of each e-mail after accepting it (docs/email-events.md).
+const DELIVERY_STATUS = {
+  delivered: ["Entregado", "ok"], bounced: ["Rebotado", "bad"], complained: ["Reclamo de spam", "bad"],
+  delayed: ["Demorado", "warn"], rejected: ["Rechazado por SES", "bad"], sent: ["Aceptado por SES", "neutral"],
+};
+const DELIVERY_DATES = { sent: "aceptado", delivered: "entregado", bounced: "rebotó", complained: "reclamo", delayed: "demorado", rejected: "rechazado" };
+
+function deliveryView(p, ctx, code) {
+  const attempts = p.delivery || [];
+  if (!attempts.length) return null;
+  const [text, kind] = DELIVERY_STATUS[p.delivery_status] || [p.delivery_status, "neutral"];
+  const parts = [h("p", {}, "Entrega: ", h("span", { id: "email-delivery-status" }, badge(text, kind)))];
+  parts.push(h("ul", { class: "attempts", id: "email-delivery" }, attempts.map((a) => {
+    const [t, k] = DELIVERY_STATUS[a.status] || [a.status, "neutral"];
+    const dates = Object.entries(a.dates || {}).sort((x, y) => (x[1] < y[1] ? -1 : 1)).map(([name, at]) => `${DELIVERY_DATES[name] || name} ${fechaHora(at)}`);
+    return h("li", {}, badge(t, k), h("div", { class: "cell-2" }, h("small", { text: dates.join(" · ") })));
+  })));
+  if (p.email_bounce) {
+    parts.push(notice("El servidor de destino rechazó el correo (rebote permanente): corrija la dirección y reenvíe el comprobante.", "error"));
+  }
+  if (p.email_complaint) {
+    parts.push(notice("El destinatario marcó el correo como spam: no se le enviarán más correos a esa dirección.", "warn"));
+  }
+  if (p.email_bounce && ctx.can("receipts.resend")) {
+    const slot = statusSlot();
+    const input = h("input", { type: "email", id: "corrected-email", required: true, maxlength: 254, value: "" });
+    const button = h("button", { type: "submit", class: "btn", id: "correct-and-resend", text: "Corregir y reenviar" });
+    const form = h("form", { class: "inline-form", onsubmit: (event) => {
+      event.preventDefault();
+      busy(button, slot, async () => {
+        await api.post(muni(code, `/payments/${encodeURIComponent(p.payment_id)}/resend-receipt`), { email: input.value.trim() });
+        slot.ok(`El comprobante se reenviará a ${input.value.trim()} en unos momentos.`);
+      });
+    } }, field("Correo corregido", input), button);
+    parts.push(form, slot.node);
+  }
+  return h("div", {}, ...parts);
+}
+
+function emailCard(p, ctx, code) {
   const [text, kind] = EMAIL_STATUS[p.email && p.email.status] || [p.email ? p.email.status : "Sin envío", "neutral"];
   const attempts = p.emails || [];
   return card("Envío por correo",
     h("p", {}, badge(text, kind), p.email && p.email.attempts ? ` ${p.email.attempts} intento(s)` : ""),
+    deliveryView(p, ctx, code),
     attempts.length ? h("ul", { class: "attempts" }, attempts.map((e) => {
       const [t, k] = EMAIL_STATUS[e.outcome] || [e.outcome, "neutral"];
       return h("li", {}, badge(t, k), h("div", { class: "cell-2" },

@@ -19,10 +19,15 @@ def test_every_queue_has_a_dead_letter_queue():
 def test_the_local_template_keeps_data_queues_buckets_and_drops_prod_only_parts():
     local = local_template()
     types = {r["Type"] for r in local["Resources"].values()}
-    assert types == {"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::S3::Bucket"}
+    # SNS topics too: SES's events reach their queue through the topic's subscription, as in AWS.
+    assert types == {"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::S3::Bucket", "AWS::SNS::Topic"}
     assert "ApiHandlerRole" not in local["Resources"]
     assert "MissingRouteResponse" not in local["Resources"]
-    assert {"TableName", "ReceiptsQueueUrl", "ReceiptsBucketName"} <= set(local["Outputs"])
+    assert "SesConfigurationSet" not in local["Resources"]  # made by devstack/provisioning.py locally
+    assert local["Resources"]["SesEventsTopic"]["Properties"]["Subscription"] == [
+        {"Protocol": "sqs", "Endpoint": {"Fn::GetAtt": ["SesEventsQueue", "Arn"]}}]
+    assert {"TableName", "ReceiptsQueueUrl", "ReceiptsBucketName", "SesEventsQueueUrl",
+            "SesEventsTopicArn"} <= set(local["Outputs"])
 
 
 def test_buckets_with_data_are_encrypted_and_private():
