@@ -22,7 +22,7 @@ from chalicelib.api import (
 )
 from chalicelib.api import receipts as receipt_routes
 from chalicelib.api import signatures as signature_routes
-from chalicelib.worker import receipts, schedules
+from chalicelib.worker import receipts, retention, schedules
 from chalicelib.worker import settlements as settlement_worker
 
 app = Chalice(app_name="sem")
@@ -47,4 +47,5 @@ app.register_blueprint(admin_signatures.bp)
 app.register_blueprint(signature_routes.bp)
 app.register_blueprint(receipts.bp)
 app.register_blueprint(schedules.bp)
+app.register_blueprint(retention.bp)
 app.register_blueprint(settlement_worker.bp)

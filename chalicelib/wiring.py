@@ -30,6 +30,7 @@ from chalicelib.adapters.payments_repo import PaymentRepository
 from chalicelib.adapters.rate_limit_repo import RateCounters
 from chalicelib.adapters.receipts_repo import ReceiptRepository
 from chalicelib.adapters.reference_repo import ReferenceRepository
+from chalicelib.adapters.retention_repo import RetentionRepository
 from chalicelib.adapters.rolls_repo import RollRepository
 from chalicelib.adapters.signatures_repo import SignaturesRepository
 from chalicelib.adapters.tgr_client import TgrClient
@@ -45,6 +46,7 @@ from chalicelib.services.health import Probe
 from chalicelib.services.payments import PaymentContext
 from chalicelib.services.rate_limit import FailureLimits, RateLimiter
 from chalicelib.services.receipts import MunicipalLogos, ReceiptContext, ReceiptSigner
+from chalicelib.services.retention import RetentionContext
 from chalicelib.services.signatures import SignaturesContext
 from chalicelib.services.vehicle_checks import DemoRegistryChecks, RegistryChecks, SoapRegistryChecks
 from chalicelib.settings import get_settings, reset_settings
@@ -344,3 +346,8 @@ def otp_day_limiter() -> RateLimiter:
     """Wrong one-time signing codes per official per day (on top of the lock of signing/otp.py)."""
     return RateLimiter(RateCounters(data_table()), window_s=86_400, now=_time.time,
                        limits=FailureLimits(per_official_otp=get_settings().signing_otp_daily_max_failures))
+
+
+def retention_context() -> RetentionContext:
+    """The personal-data retention job (docs/personal-data.md)."""
+    return RetentionContext(RetentionRepository(data_table()), audit_log(), clock=lambda: datetime.now(SANTIAGO))

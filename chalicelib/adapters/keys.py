@@ -187,3 +187,17 @@ def rate_limit(code: str, scope: str, subject: str) -> str:
     """Partition of one fixed-window counter (sk `WINDOW#<window start, unix s>`, TTL): attempts
     of `scope` (e.g. `payment-token`) against `subject` (a payment id, a hashed source address)."""
     return f"{tenant(code)}#RATE#{scope}#{subject}"
+
+
+# -- personal data (docs/personal-data.md) -------------------------------------------------------
+
+def retention_marker(code: str) -> str:
+    """Partition of the retention job's progress in a municipality (sk `MARKER`): the last day of
+    payments each pass has finished."""
+    return f"{tenant(code)}#RETENTION"
+
+
+def rights_requests(code: str) -> str:
+    """Partition of a municipality's personal-data rights requests (sk `REQ#<id>`, ids sort by
+    filing time; `REQ#<id>#EV#<utc>#<n>` each step)."""
+    return f"{tenant(code)}#RIGHTS"
