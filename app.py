@@ -18,6 +18,7 @@ from chalicelib.api import (
     health,
     middleware,
     openapi,
+    privacy,
     public,
 )
 from chalicelib.api import receipts as receipt_routes
@@ -30,6 +31,7 @@ app.api.binary_types.append("application/pdf")  # signed documents posted to /v1
 app.register_middleware(middleware.request_context, "http")
 app.register_blueprint(health.bp)
 app.register_blueprint(public.bp)
+app.register_blueprint(privacy.bp)
 app.register_blueprint(citizen.bp)
 app.register_blueprint(gateway.bp)
 app.register_blueprint(admin_reference.bp)

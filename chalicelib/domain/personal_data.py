@@ -16,6 +16,7 @@ from datetime import date, timedelta
 LAW = "Ley N° 19.628, sobre protección de los datos personales, modificada por la Ley N° 21.719"
 AGENCY = "Agencia de Protección de Datos Personales"
 PROCESSOR = "Subsecretaría de Desarrollo Regional y Administrativo (SUBDERE), que opera la plataforma SEM"
+STORAGE_ABROAD = "Los datos se almacenan en servidores de Amazon Web Services en la región de São Paulo (Brasil)."
 RESPONSE_DAYS = 30
 """Art. 11: the controller answers a rights request within thirty calendar days of its filing."""
 EXTENSION_DAYS = 30
@@ -99,9 +100,10 @@ CATEGORIES: tuple[Category, ...] = (
         "RUN, nombre", "Personas que pagan un permiso de circulación, patente o derecho de aseo",
         "Emitir el comprobante de pago y registrar el ingreso municipal",
         "Obligación legal y función pública de la municipalidad", _ART_13B,
-        "Base de datos de la plataforma (AWS, región us-east-1) y comprobante PDF firmado",
+        "Base de datos de la plataforma (Amazon Web Services, región sa-east-1, São Paulo, Brasil) y "
+        "comprobante PDF firmado",
         "Se conservan mientras lo exija la contabilidad municipal; nunca los borra la plataforma. "
-        "En pagos no concretados se anonimizan a los 180 días.",
+        "En pagos no concretados se anonimizan a los 180 días",
         ("payment", "receipt", "unpaid_payer")),
     Category(
         "email", "Correo electrónico del pagador",
@@ -183,7 +185,8 @@ def register_markdown() -> str:
               "| --- | --- | --- | --- | --- | --- |"]
     actions = {"keep": "se conserva", "anonymize": "se anonimiza", "ttl": "se borra (TTL)"}
     for r in RETENTION.values():
-        period = "sin plazo (lo fija la obligación legal)" if r.days is None else f"{r.days} días"
+        period = ("sin plazo (lo fija la obligación legal)" if r.days is None
+                  else f"{r.days} día" if r.days == 1 else f"{r.days} días")
         lines.append("| " + " | ".join(_cell(v) for v in (
             f"`{r.record}`", period, actions[r.action], r.counted_from, r.source.text,
             "sí" if r.source.confirmed else "**no**")) + " |")
@@ -201,13 +204,13 @@ class NoticeSection:
 def privacy_notice(controller: str = "la municipalidad a la que usted paga") -> tuple[NoticeSection, ...]:
     """The short privacy notice (es-CL) citizens read, from the register; `controller` names the
     municipality when the page knows it."""
-    uses = tuple(f"{c.name}: {c.data.lower()}. Para {c.purpose[0].lower()}{c.purpose[1:]}. "
+    uses = tuple(f"{c.name} ({c.data}). Para {c.purpose[0].lower()}{c.purpose[1:]}. "
                  f"Base: {c.basis.lower()}. Plazo: {c.retention[0].lower()}{c.retention[1:]}."
                  for c in CATEGORIES if c.key not in ("officials",))
     return (
         NoticeSection("Quién trata sus datos", (
-            f"Responsable: {controller}. Encargado del tratamiento: {PROCESSOR}, que actúa por cuenta y "
-            "según instrucciones de cada municipalidad.",)),
+            f"Responsable: {controller}. Encargado del tratamiento: {PROCESSOR} por cuenta y según "
+            "instrucciones de cada municipalidad.", STORAGE_ABROAD)),
         NoticeSection("Qué datos, para qué y por cuánto tiempo", uses),
         NoticeSection("Sus derechos", (
             "Usted puede pedir acceso a sus datos y una copia en formato electrónico, su rectificación, su "
