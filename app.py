@@ -8,6 +8,7 @@ from chalicelib.api import (
     admin_me,
     admin_officials,
     admin_payments,
+    admin_privacy,
     admin_reference,
     admin_reports,
     admin_rolls,
@@ -37,6 +38,7 @@ app.register_blueprint(gateway.bp)
 app.register_blueprint(admin_reference.bp)
 app.register_blueprint(admin_me.bp)
 app.register_blueprint(admin_payments.bp)
+app.register_blueprint(admin_privacy.bp)
 app.register_blueprint(admin_rolls.bp)
 app.register_blueprint(admin_settings.bp)
 app.register_blueprint(admin_officials.bp)

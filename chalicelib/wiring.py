@@ -31,6 +31,7 @@ from chalicelib.adapters.rate_limit_repo import RateCounters
 from chalicelib.adapters.receipts_repo import ReceiptRepository
 from chalicelib.adapters.reference_repo import ReferenceRepository
 from chalicelib.adapters.retention_repo import RetentionRepository
+from chalicelib.adapters.rights_repo import RightsRepository
 from chalicelib.adapters.rolls_repo import RollRepository
 from chalicelib.adapters.signatures_repo import SignaturesRepository
 from chalicelib.adapters.tgr_client import TgrClient
@@ -47,6 +48,7 @@ from chalicelib.services.payments import PaymentContext
 from chalicelib.services.rate_limit import FailureLimits, RateLimiter
 from chalicelib.services.receipts import MunicipalLogos, ReceiptContext, ReceiptSigner
 from chalicelib.services.retention import RetentionContext
+from chalicelib.services.rights_requests import RightsContext
 from chalicelib.services.signatures import SignaturesContext
 from chalicelib.services.vehicle_checks import DemoRegistryChecks, RegistryChecks, SoapRegistryChecks
 from chalicelib.settings import get_settings, reset_settings
@@ -351,3 +353,9 @@ def otp_day_limiter() -> RateLimiter:
 def retention_context() -> RetentionContext:
     """The personal-data retention job (docs/personal-data.md)."""
     return RetentionContext(RetentionRepository(data_table()), audit_log(), clock=lambda: datetime.now(SANTIAGO))
+
+
+def rights_context() -> RightsContext:
+    """Personal-data rights requests (docs/personal-data.md)."""
+    return RightsContext(RightsRepository(data_table()), RetentionRepository(data_table()), audit_log(),
+                         clock=lambda: datetime.now(SANTIAGO))

@@ -75,6 +75,8 @@ class Permission(StrEnum):
     AGREEMENTS_SIGN = "agreements.sign"
     AGREEMENTS_ISSUE = "agreements.issue"
     AGREEMENTS_COUNTERSIGN = "agreements.countersign"
+    # Personal data (docs/personal-data.md).
+    PRIVACY_REQUESTS = "privacy.requests"
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,10 @@ RULES: dict[Permission, Rule] = {
     Permission.AGREEMENTS_COUNTERSIGN: Rule(
         _SUBDERE, "platform", True,
         "Firmar el convenio por el nivel central, lo que lo pone en vigencia (firma avanzada con código TOTP)"),
+    Permission.PRIVACY_REQUESTS: Rule(
+        frozenset({"alcalde", "director_finanzas", "administrador_municipal"}), "municipality", True,
+        "Ingresar y tramitar solicitudes de derechos sobre datos personales (acceso, rectificación, "
+        "supresión, oposición)"),
 }
 
 MATRIX: dict[Permission, frozenset[str]] = {permission: rule.profiles for permission, rule in RULES.items()}
