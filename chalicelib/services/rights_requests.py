@@ -19,7 +19,7 @@ from typing import Any
 
 from chalicelib.adapters.audit_log import AuditLog
 from chalicelib.adapters.audit_rows import audit_row
-from chalicelib.adapters.dynamo import decode_cursor, encode_cursor
+from chalicelib.adapters.dynamo import decode_cursor
 from chalicelib.adapters.retention_repo import RetentionRepository
 from chalicelib.adapters.rights_repo import RightsRepository, event_row
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, RuleRefused
@@ -104,7 +104,7 @@ def list_requests(code: str, cursor: str | None, ctx: RightsContext) -> dict[str
     page = ctx.repo.page(code, cursor)
     today = ctx.clock().date().isoformat()
     items = [{**view(i), "overdue": i["status"] == "open" and str(i["due_on"]) < today} for i in page.items]
-    return {"requests": items, "cursor": encode_cursor(decode_cursor(page.cursor)) if page.cursor else None}
+    return {"items": items, "cursor": page.cursor}
 
 
 def _existing(code: str, request_id: str, ctx: RightsContext) -> dict[str, Any]:

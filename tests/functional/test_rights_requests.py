@@ -90,7 +90,7 @@ def test_filing_sets_the_legal_deadline_and_is_audited(env):
             {"kind": "access", "rut": "98.***.***-5", "due_on": request["due_on"]}) in actions
     status, listing = call(env, "get", "")
     assert status == 200
-    assert request["request_id"] in [r["request_id"] for r in listing["requests"]]
+    assert request["request_id"] in [r["request_id"] for r in listing["items"]]
 
 
 def test_a_person_whose_identity_was_not_checked_is_refused_and_logged(env):
