@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from chalicelib.domain.rut import is_valid_rut, parse_rut
+
 LAW = "Ley N° 19.628, sobre protección de los datos personales, modificada por la Ley N° 21.719"
 AGENCY = "Agencia de Protección de Datos Personales"
 PROCESSOR = "Subsecretaría de Desarrollo Regional y Administrativo (SUBDERE), que opera la plataforma SEM"
@@ -233,3 +235,18 @@ def privacy_notice_text(controller: str = "la municipalidad a la que usted paga"
         parts.append(section.title)
         parts.extend(f"- {p}" if len(section.paragraphs) > 1 else p for p in section.paragraphs)
     return "\n".join(parts) + "\n"
+
+
+def mask_email(email: str | None) -> str | None:
+    """`m***@ciudadano.demo`: enough to recognise an address, not to write to it."""
+    if not email or "@" not in email:
+        return email
+    local, domain = email.rsplit("@", 1)
+    return f"{local[:1]}***@{domain}"
+
+
+def mask_rut(compact: str | None) -> str | None:
+    """`12.***.***-5` (Rut.masked) for a stored RUT; anything unparseable is hidden whole."""
+    if not compact:
+        return compact
+    return parse_rut(compact).masked if is_valid_rut(compact) else "***"

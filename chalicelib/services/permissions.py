@@ -77,6 +77,7 @@ class Permission(StrEnum):
     AGREEMENTS_COUNTERSIGN = "agreements.countersign"
     # Personal data (docs/personal-data.md).
     PRIVACY_REQUESTS = "privacy.requests"
+    PERSONAL_DATA_FULL = "personal_data.full"
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,11 @@ RULES: dict[Permission, Rule] = {
         frozenset({"alcalde", "director_finanzas", "administrador_municipal"}), "municipality", True,
         "Ingresar y tramitar solicitudes de derechos sobre datos personales (acceso, rectificación, "
         "supresión, oposición)"),
+    Permission.PERSONAL_DATA_FULL: Rule(
+        frozenset({"director_finanzas", "tesorero", "tesorero_subrogante", "operador_rentas", "operador_transito"}),
+        "municipality", False,
+        "Ver RUT y correo completos de los pagadores sin pedirlo (los demás perfiles los ven enmascarados y "
+        "los piden con «mostrar completos», que queda en la auditoría)"),
 }
 
 MATRIX: dict[Permission, frozenset[str]] = {permission: rule.profiles for permission, rule in RULES.items()}
