@@ -29,7 +29,7 @@ def privacy() -> Response:
     query = parse_query(bp.current_request, PrivacyQuery)
     html = notice_html(controller_name(query.municipality, wiring.municipalities()))
     return Response(body=html, status_code=200, headers={
-        "Content-Type": "text/html; charset=utf-8", "Cache-Control": "public, max-age=300",
+        "Content-Type": "text/html; charset=utf-8",
         "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'"})
 
 
