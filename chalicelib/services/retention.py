@@ -78,8 +78,9 @@ def _email_pass(code: str, payments: Iterable[dict[str, Any]], ctx: RetentionCon
         status = payment.get("status")
         settled = (payment.get("email") or {}).get("status") in ("sent", "failed")
         if not (status in UNPAID or (status == PaymentStatus.PAID.value and settled)):
-            result.deferred.append(payment_id)
-            continue
+            if "email" in (payment.get("payer") or {}):
+                result.deferred.append(payment_id)
+            continue  # a payment that holds no address has nothing to wait for
         if ctx.repo.remove_payer_email(code, payment_id, at=at, unpaid=UNPAID):
             result.anonymized += 1
         for row in ctx.repo.email_rows(code, payment_id):

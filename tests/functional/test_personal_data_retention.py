@@ -164,6 +164,17 @@ def test_a_payment_that_cannot_be_touched_yet_waits_and_is_done_when_it_can(worl
     assert marker["email_through_waiting"] == [review]
 
 
+def test_a_payment_without_an_address_never_waits(world):
+    pid = add_payment(world, "H1", days_ago=100, status="paid")
+    world["table"].update(keys.payment(CODE, pid), "META", "REMOVE #p.#m", names={"#p": "payer", "#m": "email"})
+
+    summary = retention.run(CODE, world["ctx"])
+
+    assert summary["email_through"]["deferred"] == 0
+    marker = world["table"].get(keys.retention_marker(CODE), "MARKER", consistent=True)
+    assert marker["email_through_waiting"] == []
+
+
 def test_a_second_run_does_nothing_and_counts_nothing(world):
     add_payment(world, "P5", days_ago=100, status="paid", email_status="sent")
     retention.run(CODE, world["ctx"])
