@@ -216,3 +216,14 @@ def test_ttl_records_expire_as_the_register_says(world):
     IdempotencyRepository(world["table"]).claim(CODE, "k-1", "h", now_epoch=1_000)
     record = world["table"].get(keys.idempotency(CODE, "k-1"), "IDEM", consistent=True)
     assert record["ttl"] == 1_000 + retention_seconds("idempotency") == 1_000 + 48 * 3600
+
+
+def test_the_scheduled_function_runs_over_every_municipality_of_the_demo(demo_stack):
+    from chalicelib.worker.retention import purge_personal_data
+    from devstack.worker_runner import LambdaContext, scheduled_event
+
+    totals = purge_personal_data(scheduled_event(), LambdaContext())
+
+    assert totals["municipalities"] == len(wiring.municipalities().list_all()) >= 2
+    for code in (m["code"] for m in wiring.municipalities().list_all()):
+        assert "email_through" in wiring.data_table().get(keys.retention_marker(code), "MARKER", consistent=True)
