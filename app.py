@@ -9,6 +9,7 @@ from chalicelib.api import (
     admin_me,
     admin_officials,
     admin_payments,
+    admin_privacy,
     admin_reference,
     admin_reports,
     admin_rolls,
@@ -19,11 +20,12 @@ from chalicelib.api import (
     health,
     middleware,
     openapi,
+    privacy,
     public,
 )
 from chalicelib.api import receipts as receipt_routes
 from chalicelib.api import signatures as signature_routes
-from chalicelib.worker import email_events, receipts, schedules
+from chalicelib.worker import email_events, receipts, retention, schedules
 from chalicelib.worker import settlements as settlement_worker
 
 app = Chalice(app_name="sem")
@@ -31,11 +33,13 @@ app.api.binary_types.append("application/pdf")  # signed documents posted to /v1
 app.register_middleware(middleware.request_context, "http")
 app.register_blueprint(health.bp)
 app.register_blueprint(public.bp)
+app.register_blueprint(privacy.bp)
 app.register_blueprint(citizen.bp)
 app.register_blueprint(gateway.bp)
 app.register_blueprint(admin_reference.bp)
 app.register_blueprint(admin_me.bp)
 app.register_blueprint(admin_payments.bp)
+app.register_blueprint(admin_privacy.bp)
 app.register_blueprint(admin_rolls.bp)
 app.register_blueprint(admin_settings.bp)
 app.register_blueprint(admin_officials.bp)
@@ -48,6 +52,7 @@ app.register_blueprint(admin_signatures.bp)
 app.register_blueprint(signature_routes.bp)
 app.register_blueprint(receipts.bp)
 app.register_blueprint(schedules.bp)
+app.register_blueprint(retention.bp)
 app.register_blueprint(settlement_worker.bp)
 app.register_blueprint(email_events.bp)
 app.register_blueprint(admin_email.bp)

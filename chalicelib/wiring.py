@@ -32,6 +32,8 @@ from chalicelib.adapters.payments_repo import PaymentRepository
 from chalicelib.adapters.rate_limit_repo import RateCounters
 from chalicelib.adapters.receipts_repo import ReceiptRepository
 from chalicelib.adapters.reference_repo import ReferenceRepository
+from chalicelib.adapters.retention_repo import RetentionRepository
+from chalicelib.adapters.rights_repo import RightsRepository
 from chalicelib.adapters.rolls_repo import RollRepository
 from chalicelib.adapters.signatures_repo import SignaturesRepository
 from chalicelib.adapters.tgr_client import TgrClient
@@ -48,6 +50,8 @@ from chalicelib.services.payments import PaymentContext
 from chalicelib.services.rate_limit import FailureLimits, RateLimiter
 from chalicelib.services.receipt_signer_admin import ReceiptSignerAdmin
 from chalicelib.services.receipts import MunicipalLogos, ReceiptContext, ReceiptSigner
+from chalicelib.services.retention import RetentionContext
+from chalicelib.services.rights_requests import RightsContext
 from chalicelib.services.signatures import SignaturesContext
 from chalicelib.services.vehicle_checks import DemoRegistryChecks, RegistryChecks, SoapRegistryChecks
 from chalicelib.settings import DEMO_SIGNER_RUN, get_settings, reset_settings
@@ -376,3 +380,14 @@ def otp_day_limiter() -> RateLimiter:
     """Wrong one-time signing codes per official per day (on top of the lock of signing/otp.py)."""
     return RateLimiter(RateCounters(data_table()), window_s=86_400, now=_time.time,
                        limits=FailureLimits(per_official_otp=get_settings().signing_otp_daily_max_failures))
+
+
+def retention_context() -> RetentionContext:
+    """The personal-data retention job (docs/personal-data.md)."""
+    return RetentionContext(RetentionRepository(data_table()), audit_log(), clock=lambda: datetime.now(SANTIAGO))
+
+
+def rights_context() -> RightsContext:
+    """Personal-data rights requests (docs/personal-data.md)."""
+    return RightsContext(RightsRepository(data_table()), RetentionRepository(data_table()), audit_log(),
+                         clock=lambda: datetime.now(SANTIAGO))

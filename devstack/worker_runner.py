@@ -259,12 +259,19 @@ class WorkerRunner:
 def main() -> None:
     argparse.ArgumentParser(description=__doc__).parse_args()
     import app  # noqa: F401  (registers the blueprints, as Lambda's import of app.py does)
-    from chalicelib.worker import email_events, receipts, schedules, settlements
+    from chalicelib.worker import email_events, receipts, retention, schedules, settlements
+
+    retention_every_s = float(os.environ.get("SEM_LOCAL_RETENTION_S", "300"))
+    next_retention = [time.monotonic()]
 
     def every_few_seconds(event: Any, context: Any) -> None:
-        """What EventBridge and S3 notifications would start: the sweep, and new settlement files."""
+        """What EventBridge and S3 notifications would start: the sweep, new settlement files, and
+        (every SEM_LOCAL_RETENTION_S seconds, hourly in AWS) the personal-data retention job."""
         schedules.sweep_payments(event, context)
         settlements.poll_settlements(event, context)
+        if time.monotonic() >= next_retention[0]:
+            next_retention[0] = time.monotonic() + retention_every_s
+            retention.purge_personal_data(event, context)
 
     settings = get_settings()
     switch = KillSwitch.from_env(os.environ.get("SEM_CHAOS_KILL"))

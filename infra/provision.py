@@ -30,11 +30,40 @@ def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
 def local_template(template: dict[str, Any] | None = None) -> dict[str, Any]:
     """The part of the template that a local stand-in can and should create."""
     template = template or load_template()
+    alarm_topics = _alarm_only_topics(template["Resources"])
     resources = {name: res for name, res in template["Resources"].items()
-                 if res.get("Type") in LOCAL_TYPES}
+                 if res.get("Type") in LOCAL_TYPES and name not in alarm_topics}
     outputs = {name: out for name, out in template.get("Outputs", {}).items()
                if _refers_only_to(out, set(resources))}
     return {**template, "Resources": resources, "Outputs": outputs}
+
+
+def _alarm_only_topics(resources: dict[str, Any]) -> set[str]:
+    """SNS topics that only CloudWatch alarms publish to (the operators' topics): no local alarm
+    would ever use them, so the local stack leaves them out with the alarms."""
+    topics = {name for name, res in resources.items() if res.get("Type") == "AWS::SNS::Topic"}
+    used = set()
+    for res in resources.values():
+        if res.get("Type") != "AWS::CloudWatch::Alarm":
+            used |= _refs(res) & topics
+    return topics - used
+
+
+def _refs(node: Any) -> set[str]:
+    """Every resource name a Ref or Fn::GetAtt inside `node` names."""
+    if isinstance(node, dict):
+        found = set()
+        for key, value in node.items():
+            if key == "Ref" and isinstance(value, str):
+                found.add(value)
+            elif key == "Fn::GetAtt" and isinstance(value, list) and value:
+                found.add(str(value[0]))
+            else:
+                found |= _refs(value)
+        return found
+    if isinstance(node, list):
+        return set().union(*(_refs(v) for v in node)) if node else set()
+    return set()
 
 
 def _refers_only_to(node: Any, names: set[str]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from chalicelib.adapters.audit_rows import audit_row
@@ -17,8 +18,8 @@ class AuditLog:
         self._table = table
 
     def record(self, municipality: str, *, actor: str, profile: str, action: str, target: str,
-               before: Any = None, after: Any = None) -> dict[str, Any]:
+               before: Any = None, after: Any = None, now: datetime | None = None) -> dict[str, Any]:
         entry = audit_row(municipality, actor=actor, profile=profile, action=action, target=target,
-                          before=before, after=after)
+                          before=before, after=after, now=now)
         self._table.put_new(entry)
         return entry

@@ -8,8 +8,9 @@ from typing import Any
 
 from chalicelib.adapters import keys
 from chalicelib.adapters.dynamo import ConditionFailed, DynamoTable
+from chalicelib.domain.personal_data import retention_seconds
 
-RETENTION_S = 48 * 3600
+RETENTION_S = retention_seconds("idempotency")  # 48 hours, from the register of processing
 
 
 class IdempotencyRepository:

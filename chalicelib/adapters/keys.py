@@ -221,3 +221,17 @@ def email_suppression(code: str) -> str:
     """Partition of a municipality's suppressed addresses (sk = SHA-256 of the address): a complaint
     stops further mail to that address."""
     return f"{tenant(code)}#SUPPRESS"
+
+
+# -- personal data (docs/personal-data.md) -------------------------------------------------------
+
+def retention_marker(code: str) -> str:
+    """Partition of the retention job's progress in a municipality (sk `MARKER`): the last day of
+    payments each pass has finished."""
+    return f"{tenant(code)}#RETENTION"
+
+
+def rights_requests(code: str) -> str:
+    """Partition of a municipality's personal-data rights requests (sk `REQ#<id>`, ids sort by
+    filing time; `REQ#<id>#EV#<utc>#<n>` each step)."""
+    return f"{tenant(code)}#RIGHTS"

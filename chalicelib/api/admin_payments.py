@@ -13,7 +13,8 @@ from chalicelib.api.admin_auth import authorized
 from chalicelib.api.http import api_view, json_response, parse_body, parse_query
 from chalicelib.api.models import Strict
 from chalicelib.services import admin_payments
-from chalicelib.services.permissions import Permission
+from chalicelib.services.auth import Official
+from chalicelib.services.permissions import Permission, allowed
 
 bp = Blueprint(__name__)
 
@@ -32,6 +33,12 @@ class PaymentFiltersIn(Strict):
     rut: str | None = Field(default=None, min_length=3, max_length=14, description="RUT del pagador.")
     plate: str | None = Field(default=None, min_length=4, max_length=12, description="Patente (placa).")
     folio: str | None = Field(default=None, min_length=5, max_length=30, description="Folio del comprobante.")
+    reveal: bool = Field(default=False, description="RUT y correo completos para un perfil que los ve enmascarados "
+                                                    "(queda en la auditoría).")
+
+
+class DetailIn(Strict):
+    reveal: bool = Field(default=False, description="RUT y correo completos (queda en la auditoría).")
 
 
 class PaymentSearchIn(PaymentFiltersIn):
@@ -81,10 +88,12 @@ def _filters(query: PaymentFiltersIn) -> admin_payments.PaymentFilters:
 @api_view
 def search_payments(code: str) -> Response:
     """One page of the municipality's payments, newest first."""
-    authorized(bp.current_request, Permission.PAYMENTS_READ, code)
+    official = authorized(bp.current_request, Permission.PAYMENTS_READ, code)
     query = parse_query(bp.current_request, PaymentSearchIn)
+    masked = _masked(official, query.reveal)
     page = admin_payments.search_payments(code, _filters(query), wiring.payments_admin(), limit=query.limit,
-                                          cursor=query.cursor)
+                                          cursor=query.cursor, masked=masked)
+    _audit_reveal(official, code, query.reveal, "payments", len(page["items"]))
     return json_response(page)
 
 
@@ -92,9 +101,11 @@ def search_payments(code: str) -> Response:
 @api_view
 def export_payments(code: str) -> Response:
     """The same search as CSV (at most 10.000 payments)."""
-    authorized(bp.current_request, Permission.PAYMENTS_EXPORT, code)
+    official = authorized(bp.current_request, Permission.PAYMENTS_EXPORT, code)
     query = parse_query(bp.current_request, PaymentFiltersIn)
-    text, rows = admin_payments.export_csv(code, _filters(query), wiring.payments_admin())
+    text, rows = admin_payments.export_csv(code, _filters(query), wiring.payments_admin(),
+                                           masked=_masked(official, query.reveal))
+    _audit_reveal(official, code, query.reveal, "payments.csv", rows)
     stamp = datetime.now(admin_payments.SANTIAGO).strftime("%Y%m%d-%H%M")
     return Response(body=text, status_code=200, headers={
         "Content-Type": "text/csv; charset=utf-8",
@@ -105,8 +116,24 @@ def export_payments(code: str) -> Response:
 @api_view
 def payment_detail(code: str, payment_id: str) -> Response:
     """A payment with its items (breakdown, checks), events, receipt and e-mail deliveries."""
-    authorized(bp.current_request, Permission.PAYMENTS_READ, code)
-    return json_response(admin_payments.payment_detail(code, payment_id, wiring.payments_admin()))
+    official = authorized(bp.current_request, Permission.PAYMENTS_READ, code)
+    query = parse_query(bp.current_request, DetailIn)
+    body = admin_payments.payment_detail(code, payment_id, wiring.payments_admin(),
+                                         masked=_masked(official, query.reveal))
+    _audit_reveal(official, code, query.reveal, f"payments/{payment_id}", 1)
+    return json_response(body)
+
+
+def _masked(official: Official, reveal: bool) -> bool:
+    """Payers' RUT and e-mail are masked for profiles that do not need them, unless asked for."""
+    return not (reveal or allowed(official.profile, Permission.PERSONAL_DATA_FULL))
+
+
+def _audit_reveal(official: Official, code: str, reveal: bool, target: str, rows: int) -> None:
+    """A profile that sees masked data and asked for it in full leaves an audit entry."""
+    if reveal and not allowed(official.profile, Permission.PERSONAL_DATA_FULL):
+        wiring.audit_log().record(code, actor=official.email, profile=official.profile,
+                                  action="personal_data.reveal", target=target, after={"rows": rows})
 
 
 @bp.route("/v1/admin/municipalities/{code}/payments/{payment_id}/resend-receipt", methods=["POST"], cors=True)

@@ -112,7 +112,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         extra={"x-content-type": "text/csv"}),
     ("/v1/admin/municipalities/{code}/payments/{payment_id}", "GET"): Operation(
         "Detalle de un pago: ítems, desglose, verificaciones, eventos, comprobante, correos — payments.read",
-        "administración", security="cognito", errors=(401, 403, 404)),
+        "administración", query=admin_payments.DetailIn, security="cognito", errors=(400, 401, 403, 404)),
     ("/v1/admin/municipalities/{code}/payments/{payment_id}/resend-receipt", "POST"): Operation(
         "Reenviar el comprobante de un pago, opcionalmente a un correo corregido — receipts.resend", "administración",
         body=admin_payments.ResendIn, response=admin_payments.ResendOut, success=202, security="cognito",

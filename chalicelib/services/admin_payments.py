@@ -28,6 +28,7 @@ from chalicelib.adapters.paged_search import Partition, search
 from chalicelib.adapters.payments_repo import PaymentRepository, event_row
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, RuleRefused
 from chalicelib.domain.payments import PAYMENT_ID, STATUS_TEXT, PaymentStatus, utc_key
+from chalicelib.domain.personal_data import mask_email, mask_rut
 from chalicelib.domain.plates import parse_plate
 from chalicelib.domain.rut import parse_rut
 from chalicelib.domain.spreadsheet import safe_row
@@ -91,14 +92,14 @@ def normalize(*, date_from: date | None, date_to: date | None, status: str | Non
 # -- search -------------------------------------------------------------------------------------
 
 def search_payments(code: str, filters: PaymentFilters, ctx: PaymentsAdmin, *, limit: int,
-                    cursor: str | None) -> dict[str, Any]:
+                    cursor: str | None, masked: bool = False) -> dict[str, Any]:
     """One page of the municipality's payments matching `filters`, newest first."""
     if filters.folio:
         meta = _by_folio(code, filters.folio, ctx)
-        found = [summary(meta)] if meta is not None and _matches(meta, filters) else []
+        found = [summary(meta, masked=masked)] if meta is not None and _matches(meta, filters) else []
         return {"items": found, "cursor": None}
     page = _search(code, filters, ctx, limit=limit, cursor=cursor, max_examined=MAX_EXAMINED_PER_PAGE)
-    return {"items": [summary(m) for m in page.items], "cursor": page.cursor}
+    return {"items": [summary(m, masked=masked) for m in page.items], "cursor": page.cursor}
 
 
 def _search(code: str, filters: PaymentFilters, ctx: PaymentsAdmin, *, limit: int, cursor: str | None,
@@ -176,8 +177,9 @@ def _folio_of(meta: Item) -> str | None:
     return None
 
 
-def summary(meta: Item) -> dict[str, Any]:
-    """A payment as a row of the search."""
+def summary(meta: Item, *, masked: bool = False) -> dict[str, Any]:
+    """A payment as a row of the search; `masked` hides most of the payer's RUT and e-mail
+    (docs/personal-data.md: minimization for profiles that do not need them)."""
     items = meta.get("items", [])
     payer = meta.get("payer") or {}
     status = PaymentStatus(meta["status"])
@@ -186,7 +188,8 @@ def summary(meta: Item) -> dict[str, Any]:
         "status_text": STATUS_TEXT[status], "amount": int(meta.get("amount", 0)),
         "services": sorted({str(i.get("service")) for i in items if i.get("service")}),
         "plates": sorted({str(i["plate"]) for i in items if i.get("plate")}),
-        "payer": {"rut": payer.get("rut"), "name": payer.get("name"), "email": payer.get("email")},
+        "payer": {"rut": mask_rut(payer.get("rut")) if masked else payer.get("rut"), "name": payer.get("name"),
+                  "email": mask_email(payer.get("email")) if masked else payer.get("email")},
         "folio": _folio_of(meta), "method": meta.get("method"), "paid_at": meta.get("paid_at"),
     }
 
@@ -197,7 +200,7 @@ _DETAIL_FIELDS = ("order_id", "authorization_code", "expires_at", "closed_at", "
                   "receipt_job", "checkout_url")
 
 
-def payment_detail(code: str, payment_id: str, ctx: PaymentsAdmin) -> dict[str, Any]:
+def payment_detail(code: str, payment_id: str, ctx: PaymentsAdmin, *, masked: bool = False) -> dict[str, Any]:
     """Everything about one payment of the municipality."""
     meta = _require_payment(code, payment_id, ctx)
     item_rows = {int(r.get("index", n)): r for n, r in enumerate(ctx.payments.items(code, payment_id))}
@@ -211,7 +214,7 @@ def payment_detail(code: str, payment_id: str, ctx: PaymentsAdmin) -> dict[str, 
                       "index": n, "amount": int(item.get("amount", 0)), "breakdown": breakdown, "checks": checks})
     events = [{"at": e.get("at"), "type": e.get("type"), "detail": e.get("detail") or {}}
               for e in ctx.payments.events(code, payment_id)]
-    emails = [{k: v for k, v in row.items() if k not in ("pk", "sk")}
+    emails = [{k: (mask_email(v) if masked and k == "to" else v) for k, v in row.items() if k not in ("pk", "sk")}
               for row in ctx.table.query_all(keys.payment(code, payment_id), sk_prefix="EMAIL#", consistent=True)]
     receipt = None
     stored = meta.get("receipt")
@@ -221,7 +224,7 @@ def payment_detail(code: str, payment_id: str, ctx: PaymentsAdmin) -> dict[str, 
                    "download_url": ctx.receipts_store.presign_get(
                        str(stored["key"]), expires_in=RECEIPT_LINK_TTL_S,
                        filename=f"comprobante-{stored.get('folio')}.pdf")}
-    body = summary(meta)
+    body = summary(meta, masked=masked)
     body.update({k: meta[k] for k in _DETAIL_FIELDS if meta.get(k) is not None})
     body.update(items=items, events=events, receipt=receipt, email=meta.get("email"), emails=emails)
     body.update(email_delivery(code, payment_id, meta, ctx))
@@ -253,7 +256,7 @@ CSV_HEADERS = ("ID de pago", "Fecha de creación", "Estado", "Monto ($)", "Servi
                "Nombre pagador", "Correo pagador", "Folio", "Medio de pago", "Fecha de pago")
 
 
-def export_csv(code: str, filters: PaymentFilters, ctx: PaymentsAdmin) -> tuple[str, int]:
+def export_csv(code: str, filters: PaymentFilters, ctx: PaymentsAdmin, *, masked: bool = False) -> tuple[str, int]:
     """The search as CSV (UTF-8 with BOM, `;`-separated as Excel expects in es-CL) and its row count;
     422 when more than `CSV_MAX_ROWS` payments match (narrow the search)."""
     if filters.folio:
@@ -269,14 +272,14 @@ def export_csv(code: str, filters: PaymentFilters, ctx: PaymentsAdmin) -> tuple[
     buffer.write("\ufeff")
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(CSV_HEADERS)
-    for line in _csv_lines(rows):
+    for line in _csv_lines(rows, masked):
         writer.writerow(safe_row(line))
     return buffer.getvalue(), len(rows)
 
 
-def _csv_lines(rows: list[Item]) -> Iterator[list[str]]:
+def _csv_lines(rows: list[Item], masked: bool) -> Iterator[list[str]]:
     for meta in rows:
-        s = summary(meta)
+        s = summary(meta, masked=masked)
         yield [_cell(v) for v in (s["payment_id"], s["created_at"], s["status_text"], str(s["amount"]),
                                   ", ".join(s["services"]), ", ".join(s["plates"]), s["payer"]["rut"],
                                   s["payer"]["name"], s["payer"]["email"], s["folio"], s["method"], s["paid_at"])]

@@ -77,6 +77,9 @@ class Permission(StrEnum):
     AGREEMENTS_SIGN = "agreements.sign"
     AGREEMENTS_ISSUE = "agreements.issue"
     AGREEMENTS_COUNTERSIGN = "agreements.countersign"
+    # Personal data (docs/personal-data.md).
+    PRIVACY_REQUESTS = "privacy.requests"
+    PERSONAL_DATA_FULL = "personal_data.full"
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,15 @@ RULES: dict[Permission, Rule] = {
     Permission.AGREEMENTS_COUNTERSIGN: Rule(
         _SUBDERE, "platform", True,
         "Firmar el convenio por el nivel central, lo que lo pone en vigencia (firma avanzada con código TOTP)"),
+    Permission.PRIVACY_REQUESTS: Rule(
+        frozenset({"alcalde", "director_finanzas", "administrador_municipal"}), "municipality", True,
+        "Ingresar y tramitar solicitudes de derechos sobre datos personales (acceso, rectificación, "
+        "supresión, oposición)"),
+    Permission.PERSONAL_DATA_FULL: Rule(
+        frozenset({"director_finanzas", "tesorero", "tesorero_subrogante", "operador_rentas", "operador_transito"}),
+        "municipality", False,
+        "Ver RUT y correo completos de los pagadores sin pedirlo (los demás perfiles los ven enmascarados y "
+        "los piden con «mostrar completos», que queda en la auditoría)"),
 }
 
 MATRIX: dict[Permission, frozenset[str]] = {permission: rule.profiles for permission, rule in RULES.items()}

@@ -160,6 +160,11 @@ def code_hash(folio: str, code: str) -> str:
     return hashlib.sha256(f"{folio}|{code}".encode()).hexdigest()
 
 
+def privacy_url(base: str, code: str) -> str:
+    """The privacy notice naming the municipality (docs/personal-data.md)."""
+    return f"{base.rstrip('/')}/v1/privacy?{urlencode({'municipality': code})}"
+
+
 def verify_url(base: str, folio: str, code: str) -> str:
     return f"{base.rstrip('/')}/v1/receipts/verify?{urlencode({'folio': folio, 'code': code})}"
 
@@ -409,6 +414,7 @@ def receipt_email(payment: Mapping[str, Any], allocation: Mapping[str, Any], con
         "method": METHOD_TEXT.get(str(payment.get("method")), str(payment.get("method") or "")),
         "authorization_code": payment.get("authorization_code") or "",
         "verify_url": verify_url(public_api_url, folio, str(allocation["verification_code"])),
+        "privacy_url": privacy_url(public_api_url, str(payment.get("municipality") or folio[:5])),
         "filename": filename,
     }
     env = _templates()

@@ -169,6 +169,10 @@
     const name = portal ? portal.name : "—";
     $("muni-name").textContent = name;
     $("footer-name").textContent = `Ilustre Municipalidad de ${name}`;
+    const privacy = $("privacy-link");
+    if (privacy && CONFIG && typeof CONFIG.apiUrl === "string") {
+      privacy.href = CONFIG.apiUrl + "/v1/privacy" + (code ? "?municipality=" + encodeURIComponent(code) : "");
+    }
     document.title = `${document.body.dataset.page === "retorno" ? "Resultado del pago" : "Pagos en línea"} — Municipalidad de ${name} (demo)`;
     const color = portal && /^#[0-9a-fA-F]{6}$/.test(portal.color || "") ? portal.color : "#0b4f8a";
     document.documentElement.style.setProperty("--muni", color);

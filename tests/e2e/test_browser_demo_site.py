@@ -34,3 +34,15 @@ def test_a_citizen_pays_a_permit_from_the_municipal_site(running_stack, tmp_path
         expect(page.locator("#status")).to_contain_text("pagado", ignore_case=True, timeout=30_000)
         page.screenshot(path="/tmp/demo-retorno.png", full_page=True)
         assert "pagado" in page.inner_text("#status").lower()
+
+
+def test_the_privacy_notice_is_one_click_from_the_municipal_site(running_stack):
+    with browser_page() as page:
+        page.goto(running_stack.url("demo_site"))
+        page.select_option("#muni-select", "13101")
+        link = page.locator("#privacy-link")
+        assert link.get_attribute("href") == f"{running_stack.url('api')}/v1/privacy?municipality=13101"
+        link.click()
+        page.wait_for_url("**/v1/privacy?municipality=13101")
+        assert "Aviso de privacidad" in page.inner_text("h1")
+        assert "Responsable: Municipalidad de Santiago" in page.content()

@@ -33,6 +33,8 @@ MISSING_UPLOAD = "20270320T130000Z-0123abcd"
 MISSING_DISCREPANCY = "d0000000000000000000000000"
 MISSING_AGREEMENT = "CONV-13101-20270320T100000-000000"
 MISSING_PROPOSAL = "20270321T090000Z-0000beef"
+MISSING_REQUEST = "20270320T130000Z-feedbeef"
+RIGHTS = "/v1/admin/municipalities/{code}/privacy/requests"
 P = Permission
 
 # (method, path, permissions that open it (any of), probe body, status when allowed)
@@ -81,6 +83,15 @@ ROUTES: list[tuple[str, str, tuple[Permission, ...], object, int]] = [
     ("get", "/v1/admin/municipalities/{code}/agreements/" + MISSING_AGREEMENT, (P.AGREEMENTS_READ,), None, 404),
     ("post", "/v1/admin/municipalities/{code}/agreements/" + MISSING_AGREEMENT + "/sign", (P.AGREEMENTS_SIGN,), {},
      400),
+    ("post", RIGHTS, (P.PRIVACY_REQUESTS,), {}, 400),
+    ("get", RIGHTS, (P.PRIVACY_REQUESTS,), None, 200),
+    ("get", RIGHTS + "/" + MISSING_REQUEST, (P.PRIVACY_REQUESTS,), None, 404),
+    ("post", RIGHTS + "/" + MISSING_REQUEST + "/export", (P.PRIVACY_REQUESTS,), None, 404),
+    ("post", RIGHTS + "/" + MISSING_REQUEST + "/rectify", (P.PRIVACY_REQUESTS,), {"x": 1}, 400),
+    ("post", RIGHTS + "/" + MISSING_REQUEST + "/suppress", (P.PRIVACY_REQUESTS,), None, 404),
+    ("post", RIGHTS + "/" + MISSING_REQUEST + "/opposition", (P.PRIVACY_REQUESTS,), {"x": 1}, 400),
+    ("post", RIGHTS + "/" + MISSING_REQUEST + "/extend", (P.PRIVACY_REQUESTS,), {}, 400),
+    ("post", RIGHTS + "/" + MISSING_REQUEST + "/close", (P.PRIVACY_REQUESTS,), {}, 400),
 ]
 CENTRAL_ROUTES: list[tuple[str, str, tuple[Permission, ...], object, int]] = [
     ("get", "/v1/admin/central/municipalities", (P.MUNICIPALITIES_READ,), None, 200),
@@ -147,7 +158,8 @@ def test_the_route_table_covers_every_admin_route():
     listed = {(path.split("?")[0].replace(MISSING_PAYMENT, "{payment_id}").replace(MISSING_UPLOAD, "{upload_id}")
                .replace(MISSING_DISCREPANCY, "{discrepancy_id}").replace("/2027-03-20", "/{day}")
                .replace("nadie@example.cl", "{email}").replace(MISSING_AGREEMENT, "{agreement_id}")
-               .replace(MISSING_PROPOSAL, "{proposal_id}"), method)
+               .replace(MISSING_PROPOSAL, "{proposal_id}")
+               .replace(MISSING_REQUEST, "{request_id}"), method)
               for method, path, *_ in ROUTES}
     listed |= {(path.split("?")[0].replace("/13101", "/{code}").replace(MISSING_AGREEMENT, "{agreement_id}")
                 .replace("/utm/2027-01", "/{table}/{month}")

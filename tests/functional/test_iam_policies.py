@@ -69,6 +69,11 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
         "sqs:SendMessage",
     },
+    # personal-data retention (docs/personal-data.md): reads and conditional updates, the audit entry
+    "purge_personal_data": {
+        "logs:CreateLogStream", "logs:PutLogEvents",
+        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
+    },
 }
 
 TENANT_ROLE_ACTIONS = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"}

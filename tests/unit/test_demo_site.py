@@ -43,6 +43,9 @@ def test_serves_the_pages_and_config_from_the_environment(site):
     retorno = requests.get(f"{site}/retorno.html?m=13101&payment_id=p-1&estado=aprobado", timeout=5)
     assert retorno.status_code == 200
     assert 'data-page="retorno"' in retorno.text
+    for page in (index.text, retorno.text):
+        assert 'id="privacy-link"' in page  # demo.js points it at the API's /v1/privacy notice
+    assert '"/v1/privacy"' in requests.get(f"{site}/demo.js", timeout=5).text
 
     for asset in ("demo.js", "demo.css"):
         assert requests.get(f"{site}/{asset}", timeout=5).status_code == 200

@@ -12,6 +12,11 @@ const ACTIONS = {
   "roll.upload.process": "Procesó un rol", "roll.upload.processed": "Rol procesado", "roll.upload.failed": "Rol rechazado",
   "municipality.onboard": "Incorporó la municipalidad", "municipality.update": "Cambió convenio o habilitación",
   "reference.utm.set": "Fijó la UTM de un mes", "reference.ipc.set": "Fijó el IPC de un mes",
+  "personal_data.retention": "Retención: datos personales vencidos anonimizados", "personal_data.reveal": "Vio RUT y correo completos",
+  "privacy.request.filed": "Ingresó una solicitud de derechos", "privacy.request.refused": "Solicitud de derechos rechazada",
+  "privacy.request.exported": "Entregó los datos de un titular", "privacy.request.rectified": "Rectificó datos de un titular",
+  "privacy.request.suppressed": "Suprimió datos de un titular", "privacy.request.opposition_recorded": "Registró una oposición",
+  "privacy.request.extended": "Prorrogó una solicitud de derechos", "privacy.request.closed": "Cerró una solicitud de derechos",
 };
 
 function utcDay(offset = 0) {

@@ -13,7 +13,8 @@ export async function render(root, ctx) {
 
 // -- search --------------------------------------------------------------------------------------
 
-const FILTERS = ["from", "to", "status", "service", "rut", "plate", "folio"];
+// `reveal`: payers' RUT and e-mail in full, for a profile that sees them masked (audited by the API).
+const FILTERS = ["from", "to", "status", "service", "rut", "plate", "folio", "reveal"];
 
 function search(root, ctx) {
   const q = Object.fromEntries(FILTERS.map((k) => [k, ctx.query.get(k) || ""]));
@@ -29,6 +30,7 @@ function search(root, ctx) {
     rut: h("input", { name: "rut", value: q.rut, placeholder: "12.345.678-5", autocomplete: "off" }),
     plate: h("input", { name: "plate", value: q.plate, placeholder: "BBBB10", autocomplete: "off", class: "upper" }),
     folio: h("input", { name: "folio", value: q.folio, placeholder: `${ctx.code}-2027-000123`, autocomplete: "off" }),
+    reveal: h("input", { type: "checkbox", name: "reveal", id: "reveal-full", checked: q.reveal === "true" }),
   };
   const quick = (label, from, to) => h("button", { type: "button", class: "chip", text: label, onclick: () => {
     inputs.from.value = from;
@@ -43,14 +45,15 @@ function search(root, ctx) {
   for (const input of [inputs.from, inputs.to]) input.addEventListener("change", () => { datesChosen = true; });
   const form = h("form", { class: "filters", id: "payment-filters", onsubmit: (event) => {
     event.preventDefault();
-    const next = Object.fromEntries(FILTERS.map((k) => [k, inputs[k].value.trim()]));
+    const next = Object.fromEntries(FILTERS.map((k) => [k, k === "reveal" ? (inputs.reveal.checked ? "true" : "") : inputs[k].value.trim()]));
     if ((next.rut || next.plate || next.folio) && !datesChosen) { next.from = ""; next.to = ""; }
     ctx.navigate("pagos", next);
   } },
   h("div", { class: "filters-grid" },
     field("Desde", inputs.from), field("Hasta", inputs.to), field("Estado", inputs.status),
     field("Servicio", inputs.service), field("RUT del pagador", inputs.rut), field("Patente", inputs.plate),
-    field("Folio del comprobante", inputs.folio)),
+    field("Folio del comprobante", inputs.folio),
+    ctx.can("personal_data.full") ? null : h("label", { class: "check" }, inputs.reveal, " Mostrar RUT y correo completos (queda en la auditoría)")),
   h("div", { class: "filters-actions" },
     h("div", { class: "chips" }, quick("Hoy", today, today), quick("Últimos 7 días", addDays(today, -6), today),
       quick("Este mes", `${today.slice(0, 8)}01`, today)),
@@ -68,11 +71,11 @@ function search(root, ctx) {
     ? "Búsqueda por RUT, patente o folio: las fechas, si las indica, acotan el resultado."
     : `Pagos creados entre el ${fecha(q.from || q.to)} y el ${fecha(q.to || q.from)} (máximo 93 días), más recientes primero.`;
   const results = pager((cursor) => api.get(muni(ctx.code, "/payments"), { ...q, limit: 25, cursor }),
-    (items) => resultsTable(items), { label: "pagos" });
+    (items) => resultsTable(items, q.reveal), { label: "pagos" });
   root.append(card("Resultados", h("p", { class: "hint", text: hint }), results.node));
 }
 
-function resultsTable(items) {
+function resultsTable(items, reveal) {
   return table([
     ["Fecha", (p) => fechaHora(p.created_at), "nowrap"],
     ["Pagador", (p) => h("div", { class: "cell-2" }, h("span", { text: p.payer.name || "—" }), h("small", { text: rut(p.payer.rut) }))],
@@ -81,7 +84,7 @@ function resultsTable(items) {
     ["Folio", (p) => p.folio || "—"],
     ["Estado", (p) => badge(p.status_text, STATUS_KIND[p.status])],
     ["Monto", (p) => pesos(p.amount), "num"],
-    ["", (p) => h("a", { class: "btn btn-small", href: `#/pagos/${encodeURIComponent(p.payment_id)}`, text: "Detalle",
+    ["", (p) => h("a", { class: "btn btn-small", href: `#/pagos/${encodeURIComponent(p.payment_id)}${reveal ? "?reveal=true" : ""}`, text: "Detalle",
       "aria-label": `Detalle del pago ${p.payment_id}` })],
   ], items, { empty: "No hay pagos con estos filtros.", caption: "Pagos encontrados" });
 }
@@ -125,7 +128,7 @@ async function detail(root, ctx, paymentId) {
   root.append(back, body);
   let p;
   try {
-    p = await api.get(muni(code, `/payments/${encodeURIComponent(paymentId)}`));
+    p = await api.get(muni(code, `/payments/${encodeURIComponent(paymentId)}`), { reveal: ctx.query.get("reveal") || undefined });
   } catch (error) {
     body.replaceChildren(pageHeader("Pago", paymentId), h("div", { id: "payment-error" }, errorBox(error)));
     return;
