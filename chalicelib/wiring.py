@@ -47,11 +47,13 @@ from chalicelib.services.rate_limit import FailureLimits, RateLimiter
 from chalicelib.services.receipts import MunicipalLogos, ReceiptContext, ReceiptSigner
 from chalicelib.services.signatures import SignaturesContext
 from chalicelib.services.vehicle_checks import DemoRegistryChecks, RegistryChecks, SoapRegistryChecks
+from chalicelib.services.verification import VerificationContext
 from chalicelib.settings import get_settings, reset_settings
 from chalicelib.signing.kms_keys import KmsKeys
 from chalicelib.signing.officials import KmsSecrets
 from chalicelib.signing.otp import OtpPolicy
 from chalicelib.signing.port import PlatformCaSigning, SigningPort
+from chalicelib.signing.receipt_tokens import ReceiptTokenSigner
 
 SANTIAGO = ZoneInfo("America/Santiago")
 
@@ -160,7 +162,8 @@ def payment_context() -> PaymentContext:
         clock=lambda: datetime.now(SANTIAGO), token_secret=secret,
         notify_url=f"{settings.public_api_url.rstrip('/')}/v1/gateways/tgr/notifications",
         payment_ttl=timedelta(minutes=settings.payment_ttl_minutes),
-        allow_estimated=settings.allow_estimated_amounts, receipt_recheck=timedelta(seconds=settings.receipt_recheck_s))
+        allow_estimated=settings.allow_estimated_amounts, receipt_recheck=timedelta(seconds=settings.receipt_recheck_s),
+        public_api_url=settings.public_api_url)
 
 
 def health_probes() -> dict[str, Probe]:
@@ -184,7 +187,7 @@ def reset() -> None:
     for builder in (data_table, receipts_store, uploads_store, assets_store, receipts_queue,
                     municipalities, references, token_verifier, officials, audit_log, payments_repo,
                     portal_keys, registry, receipts_repo, kms_keys, mailer, receipt_signer, municipal_logos,
-                    second_factor):
+                    second_factor, receipt_token_signer):
         builder.cache_clear()
     forget_clients()
     reset_settings()
@@ -229,7 +232,20 @@ def receipt_context() -> ReceiptContext:
         store=receipts_store(), logos=municipal_logos(), signer=receipt_signer(), mailer=mailer(),
         clock=lambda: datetime.now(SANTIAGO), public_api_url=settings.public_api_url,
         email_lease=timedelta(seconds=settings.receipt_email_lease_s),
-        default_signer_run=settings.receipt_default_signer_run)
+        default_signer_run=settings.receipt_default_signer_run, tokens=receipt_token_signer())
+
+
+@cache
+def receipt_token_signer() -> ReceiptTokenSigner:
+    """Signs the offline-verifiable tokens in receipts' QR codes; caches each municipality's JWK."""
+    return ReceiptTokenSigner(kms_keys())
+
+
+def verification_context() -> VerificationContext:
+    """What the public verification routes (receipt page, plate look-up) read."""
+    return VerificationContext(receipts=receipts_repo(), payments=payments_repo(), municipalities=municipalities(),
+                               store=receipts_store(), limiter=rate_limiter(),
+                               public_api_url=get_settings().public_api_url, today=today_in_chile())
 
 
 # -- the officials' console (admin API) -----------------------------------------------------------
