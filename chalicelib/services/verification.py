@@ -139,7 +139,7 @@ def _item_view(item: Mapping[str, Any], rows: list[dict[str, Any]], index: int) 
         until = installment_valid_until(year, installment)
         view.update({"plate": item.get("plate"), "year": year, "installment": installment,
                      "installment_text": INSTALLMENT_TEXT.get(installment, installment),
-                     "vehicle_class": breakdown.get("vehicle_class"),
+                     "vehicle_class": (breakdown.get("inputs") or {}).get("vehicle_class"),
                      "valid_from": date(year, 4, 1).isoformat(),
                      "valid_until": until.isoformat() if until else None,
                      "validity_text": f"{format_date(date(year, 4, 1))} al {format_date(until)}" if until else ""})
