@@ -90,7 +90,7 @@ def jwks() -> Response:
             keys.append(signer.jwk(str(municipality["code"]), create=False))
         except NotFound:
             continue  # no receipt issued there yet: no key
-    return json_response({"keys": keys}, headers={"Cache-Control": "public, max-age=3600"})
+    return json_response({"keys": keys}, headers={"Cache-Control": "public, max-age=300"})
 
 
 @bp.route("/v1/trust/ca.pem", methods=["GET"], cors=True)
