@@ -75,7 +75,7 @@ class ReceiptTokenSigner:
         def load() -> dict[str, str]:
             if create:
                 self._kms.ensure_key(alias, f"SEM receipt tokens {code}", key_spec=EC_KEY_SPEC,
-                                     tags={"municipality": code, "purpose": "receipt-token"})
+                                     tags={"sem:purpose": "signing", "sem:municipality": code})  # IAM: signing keys
             elif self._kms.find(alias) is None:
                 raise NotFound("La municipalidad aún no tiene llave de comprobantes.", code="token_key_not_found")
             return public_jwk(self._kms.public_key_der(alias), code)
