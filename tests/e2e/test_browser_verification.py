@@ -144,12 +144,12 @@ def test_the_offline_verifier_checks_a_token_with_the_network_cut(running_stack:
     page = new_page(browser, PHONE, timeout_ms=20_000)
     page.goto(f"{running_stack.url('console')}/verificar.html")
     page.click("#llaves-descargar")
-    page.wait_for_selector("#llaves-estado:has-text('guardada')")
+    page.wait_for_selector("#llaves-estado:has-text('llave(s) guardada(s) el')")
     page.context.set_offline(True)
     page.fill("#qr", scanned)
     page.click("#verificar")
-    page.wait_for_selector("#resultado.ok")
-    assert page.inner_text("#estado") == "Firma válida"
+    page.wait_for_selector("#resultado:not([hidden])")
+    assert page.inner_text("#estado") == "Firma válida", page.inner_text("#detalle")
     shown = page.inner_text("#datos")
     assert receipt["folio"] in shown
     assert PLATE in shown
