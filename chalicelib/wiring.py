@@ -299,7 +299,8 @@ def officials_admin() -> OfficialsAdmin:
 
 def central_admin() -> CentralAdmin:
     return CentralAdmin(admin=MunicipalityAdminRepository(data_table()), municipalities=municipalities(),
-                        officials=officials_admin(), clock=lambda: datetime.now(SANTIAGO))
+                        officials=officials_admin(), clock=lambda: datetime.now(SANTIAGO),
+                        token_keys=receipt_token_signer())
 
 
 # -- officials' advanced electronic signature (docs/signatures.md) ---------------------------------
