@@ -78,12 +78,18 @@ def permit_by_plate(plate: str) -> Response:
 @bp.route(INSPECTOR_PATH, methods=["GET"], cors=True)
 @page_or_api_view(_request)
 def inspector() -> Response:
-    """The inspectors' page: type a plate and a year, see the permit's state (no JavaScript)."""
-    params: Mapping[str, str] = bp.current_request.query_params or {}
+    """The inspectors' page: type a plate and a year, see the permit's state (no JavaScript). A
+    caller that does not prefer HTML gets the JSON of `GET /v1/permits/{plate}` (errors in the
+    envelope)."""
+    request = bp.current_request
+    params: Mapping[str, str] = request.query_params or {}
     plate, year = str(params.get("plate") or ""), str(params.get("year") or "")
     context = wiring.verification_context()
     if not plate:
         return _inspector_page("", year or str(context.today.year))
+    if not wants_html(request):
+        body = verification.plate_permit(plate, year, context, source=source_address(request), channel="api")
+        return json_response(body, headers={"Cache-Control": "no-store", "Vary": "Accept"})
     try:
         result = verification.plate_permit(plate, year, context, source=source_address(bp.current_request),
                                            channel="page")
@@ -96,10 +102,7 @@ EXTRA_OPERATIONS[("/v1/permits/{plate}", "GET")] = Operation(
     "Estado nacional del permiso de circulación de una patente en un año (pagado, pagado en parte, no pagado, "
     "anulado), sin datos del propietario; página para inspectores si se pide text/html; límite por origen",
     "fiscalización", query=PermitQuery, errors=(400, 429, 503))
-_HTML = {"text/html": {"schema": {"type": "string"}}}
 EXTRA_OPERATIONS[(INSPECTOR_PATH, "GET")] = Operation(
-    "Página para inspectores (teléfono): consulta de permiso por patente y año, sin JavaScript", "fiscalización",
-    query=InspectorQuery, errors=(), extra={"responses": {
-        "200": {"description": "Página", "content": _HTML}, "400": {"description": "Dato no válido", "content": _HTML},
-        "429": {"description": "Demasiadas consultas", "content": _HTML},
-        "503": {"description": "No disponible", "content": _HTML}}})
+    "Página para inspectores (teléfono): consulta de permiso por patente y año, sin JavaScript (text/html); "
+    "a quien no pide HTML, el JSON de /v1/permits/{plate}", "fiscalización", query=InspectorQuery,
+    errors=(400, 429, 503))

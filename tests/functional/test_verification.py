@@ -251,7 +251,8 @@ def test_an_unpaid_plate_is_not_paid(world):
 @pytest.mark.parametrize(("path", "field"), [
     ("/v1/permits/BBBB10", "year"), ("/v1/permits/BBBB10?year=27", "year"), ("/v1/permits/BBBB10?year=abcd", "year"),
     ("/v1/permits/BBBB10?year=2999", "year"), ("/v1/permits/XX?year=2027", "plate"),
-    ("/v1/permits/%F0%9F%9A%97?year=2027", "plate"),
+    ("/v1/permits/%F0%9F%9A%97?year=2027", "plate"), ("/v1/inspector?plate=XX&year=2027", "plate"),
+    ("/v1/inspector?plate=BBBB10&year=1", "year"),
     ("/v1/permits/BBBB10?year=%EF%BC%92%EF%BC%90%EF%BC%92%EF%BC%97", "year")])
 def test_malformed_plates_and_years_are_400(world, path, field):
     status, body, _ = call(world, "get", path, headers=JSON)
