@@ -106,10 +106,24 @@ def colors(config: Mapping[str, Any] | None) -> dict[str, str]:
     return chosen
 
 
+MAX_INLINE_LOGO_BYTES = 12_000
+"""A municipality's logo is inlined in the page (CSP `img-src data:`, no second request) only when
+small; a larger one is left out rather than slow the page on a poor connection."""
+
+
+def logo_data_uri(png: bytes | None) -> str | None:
+    """The municipality's PNG logo as a `data:` URI, when it is a small PNG."""
+    import base64
+
+    if not png or len(png) > MAX_INLINE_LOGO_BYTES or not png.startswith(b"\x89PNG\r\n\x1a\n"):
+        return None
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
 def render(template: str, values: Mapping[str, Any], *, status: int = 200,
            headers: Mapping[str, str] | None = None) -> Response:
     """A page from `chalicelib/assets/pages/<template>`."""
-    body = _environment().get_template(template).render({"colors": DEFAULT_COLORS, **values})
+    body = _environment().get_template(template).render({"colors": DEFAULT_COLORS, "logo": None, **values})
     return Response(body=body, status_code=status,
                     headers={"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": PAGE_CSP,
                              "Cache-Control": "no-store", "Vary": "Accept", **(headers or {})})

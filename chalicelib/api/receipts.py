@@ -15,7 +15,7 @@ from chalicelib import wiring
 from chalicelib.api.http import api_view, json_response, parse_query, source_address
 from chalicelib.api.models import Strict
 from chalicelib.api.openapi import EXTRA_OPERATIONS, Operation
-from chalicelib.api.pages import colors, page_or_api_view, render, wants_html
+from chalicelib.api.pages import colors, logo_data_uri, page_or_api_view, render, wants_html
 from chalicelib.api.uploads import UPLOAD_TYPES, uploaded_pdf
 from chalicelib.domain.errors import NotFound
 from chalicelib.services import verification
@@ -38,11 +38,13 @@ def _request() -> Request | None:
 
 
 def _receipt_page(body: dict[str, Any], query: VerifyQuery) -> Response:
-    config = wiring.municipalities().get(body["municipality"]["code"])
+    code = body["municipality"]["code"]
+    config = wiring.municipalities().get(code)
     action = f"/v1/receipts/verify?{urlencode({'folio': query.folio, 'code': query.code})}"
     return render("receipt.html.j2", {"title": f"Comprobante {body['folio']}", "heading": body["municipality"]["name"],
                                       "subheading": "Verificación de comprobante de pago", "receipt": body,
-                                      "colors": colors(config), "form_action": action})
+                                      "colors": colors(config), "form_action": action,
+                                      "logo": logo_data_uri(wiring.municipal_logos().logo(code))})
 
 
 @bp.route("/v1/receipts/verify", methods=["GET"], cors=True)

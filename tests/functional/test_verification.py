@@ -311,3 +311,25 @@ def test_municipality_texts_and_colours_are_escaped_into_the_page(world, issued,
     assert status == 200
     assert "<script" not in page
     assert "--s:#00AA11" in page
+
+
+def test_a_small_municipal_logo_is_inlined_into_the_page(world, issued):
+    import io
+    import os
+
+    import boto3
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(buffer, format="PNG")
+    s3, bucket = boto3.client("s3"), os.environ["SEM_ASSETS_BUCKET"]
+    s3.put_object(Bucket=bucket, Key="13101/branding/logo.png", Body=buffer.getvalue(), ContentType="image/png")
+    wiring.municipal_logos.cache_clear()
+    try:
+        status, page, _ = call(world, "get", issued["url"], headers=HTML)
+        assert status == 200
+        assert 'class="logo" src="data:image/png;base64,' in page
+    finally:
+        s3.delete_object(Bucket=bucket, Key="13101/branding/logo.png")
+        wiring.municipal_logos.cache_clear()
+    assert 'class="logo"' not in call(world, "get", issued["url"], headers=HTML)[1]
