@@ -333,3 +333,14 @@ def test_a_small_municipal_logo_is_inlined_into_the_page(world, issued):
         s3.delete_object(Bucket=bucket, Key="13101/branding/logo.png")
         wiring.municipal_logos.cache_clear()
     assert 'class="logo"' not in call(world, "get", issued["url"], headers=HTML)[1]
+
+
+def test_a_plate_look_up_is_logged_without_the_plate_or_the_caller(world, issued, caplog):
+    caplog.clear()
+    status, _, _ = call(world, "get", "/v1/permits/BBBB10?year=2027", headers=JSON)
+    assert status == 200
+    look_up = [r for r in caplog.records if r.getMessage() == "plate look-up"]
+    assert len(look_up) == 1
+    fields = vars(look_up[0])
+    assert (fields["outcome"], fields["year"], fields["channel"]) == ("paid", 2027, "api")
+    assert "BBBB10" not in repr([vars(r) for r in caplog.records])
