@@ -5,7 +5,7 @@ the page; an inspector checks a paid and an unpaid plate on the inspectors' page
 verifier (a static page) checks a token signed with the municipality's KMS key with the network
 cut, and refuses it tampered.
 
-Screenshots: /tmp/verify-{receipt,inspector-paid,inspector-unpaid,offline}.png.
+Screenshots: /tmp/verify-{receipt,upload,inspector-paid,inspector-unpaid,offline}.png.
 """
 
 from __future__ import annotations
@@ -93,6 +93,20 @@ def test_a_phone_without_javascript_opens_the_emailed_receipts_verification_page
     # Phone-first: nothing wider than the screen.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.screenshot(path="/tmp/verify-receipt.png", full_page=True)
+
+    # The receipt's PDF, uploaded through the page's form (no JavaScript): the one the platform issued.
+    pdf = requests.get(paid_permit["receipt"]["download_url"], timeout=10).content
+    page.set_input_files("#pdf", files=[{"name": "comprobante.pdf", "mimeType": "application/pdf", "buffer": pdf}])
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert "PDF auténtico" in page.inner_text("#resultado-pdf")
+    middle = len(pdf) // 3
+    edited = pdf[:middle] + bytes([pdf[middle] ^ 0x01]) + pdf[middle + 1:]
+    page.set_input_files("#pdf", files=[{"name": "editado.pdf", "mimeType": "application/pdf", "buffer": edited}])
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert "PDF distinto" in page.inner_text("#resultado-pdf")
+    page.screenshot(path="/tmp/verify-upload.png", full_page=True)
     context.close()
 
 
