@@ -30,7 +30,7 @@ function savedKeys() {
 function showKeys() {
   const saved = savedKeys();
   $("llaves-estado").textContent = saved
-    ? `${saved.keys.length} llave(s) guardada(s) el ${new Date(saved.fetchedAt).toLocaleString("es-CL")}.`
+    ? `${saved.keys.length} llave(s) guardada(s) el ${new Date(saved.fetchedAt).toLocaleString("es-CL")}`
     : "Sin llaves guardadas: descárguelas una vez con conexión.";
 }
 
