@@ -20,6 +20,7 @@ from chalicelib.api import (
     health,
     middleware,
     openapi,
+    permits,
     privacy,
     public,
 )
@@ -30,6 +31,7 @@ from chalicelib.worker import settlements as settlement_worker
 
 app = Chalice(app_name="sem")
 app.api.binary_types.append("application/pdf")  # signed documents posted to /v1/signatures/verify
+app.api.binary_types.append("multipart/form-data")  # a PDF uploaded from the receipt verification page
 app.register_middleware(middleware.request_context, "http")
 app.register_blueprint(health.bp)
 app.register_blueprint(public.bp)
@@ -48,6 +50,7 @@ app.register_blueprint(admin_central.bp)
 app.register_blueprint(admin_reports.bp)
 app.register_blueprint(openapi.bp)
 app.register_blueprint(receipt_routes.bp)
+app.register_blueprint(permits.bp)
 app.register_blueprint(admin_signatures.bp)
 app.register_blueprint(signature_routes.bp)
 app.register_blueprint(receipts.bp)

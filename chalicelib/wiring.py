@@ -54,11 +54,13 @@ from chalicelib.services.retention import RetentionContext
 from chalicelib.services.rights_requests import RightsContext
 from chalicelib.services.signatures import SignaturesContext
 from chalicelib.services.vehicle_checks import DemoRegistryChecks, RegistryChecks, SoapRegistryChecks
+from chalicelib.services.verification import VerificationContext
 from chalicelib.settings import DEMO_SIGNER_RUN, get_settings, reset_settings
 from chalicelib.signing.kms_keys import KmsKeys
 from chalicelib.signing.officials import KmsSecrets
 from chalicelib.signing.otp import OtpPolicy
 from chalicelib.signing.port import PlatformCaSigning, SigningPort
+from chalicelib.signing.receipt_tokens import ReceiptTokenSigner
 
 SANTIAGO = ZoneInfo("America/Santiago")
 
@@ -173,7 +175,8 @@ def payment_context() -> PaymentContext:
         clock=lambda: datetime.now(SANTIAGO), token_secret=secret,
         notify_url=f"{settings.public_api_url.rstrip('/')}/v1/gateways/tgr/notifications",
         payment_ttl=timedelta(minutes=settings.payment_ttl_minutes),
-        allow_estimated=settings.allow_estimated_amounts, receipt_recheck=timedelta(seconds=settings.receipt_recheck_s))
+        allow_estimated=settings.allow_estimated_amounts, receipt_recheck=timedelta(seconds=settings.receipt_recheck_s),
+        public_api_url=settings.public_api_url)
 
 
 def health_probes() -> dict[str, Probe]:
@@ -197,7 +200,7 @@ def reset() -> None:
     for builder in (data_table, receipts_store, uploads_store, assets_store, receipts_queue,
                     municipalities, references, token_verifier, officials, audit_log, payments_repo,
                     portal_keys, registry, receipts_repo, kms_keys, mailer, receipt_signer, municipal_logos,
-                    second_factor, email_events_repo):
+                    second_factor, email_events_repo, receipt_token_signer):
         builder.cache_clear()
     forget_clients()
     reset_settings()
@@ -254,7 +257,20 @@ def receipt_context() -> ReceiptContext:
         email_lease=timedelta(seconds=settings.receipt_email_lease_s),
         email_events_grace=timedelta(seconds=settings.receipt_email_events_grace_s),
         email_events=email_events_repo(),
-        default_signer_run=settings.receipt_default_signer_run)
+        default_signer_run=settings.receipt_default_signer_run, tokens=receipt_token_signer())
+
+
+@cache
+def receipt_token_signer() -> ReceiptTokenSigner:
+    """Signs the offline-verifiable tokens in receipts' QR codes; caches each municipality's JWK."""
+    return ReceiptTokenSigner(kms_keys())
+
+
+def verification_context() -> VerificationContext:
+    """What the public verification routes (receipt page, plate look-up) read."""
+    return VerificationContext(receipts=receipts_repo(), payments=payments_repo(), municipalities=municipalities(),
+                               store=receipts_store(), limiter=rate_limiter(),
+                               public_api_url=get_settings().public_api_url, today=today_in_chile())
 
 
 # -- the officials' console (admin API) -----------------------------------------------------------
@@ -319,7 +335,8 @@ def officials_admin() -> OfficialsAdmin:
 
 def central_admin() -> CentralAdmin:
     return CentralAdmin(admin=MunicipalityAdminRepository(data_table()), municipalities=municipalities(),
-                        officials=officials_admin(), clock=lambda: datetime.now(SANTIAGO))
+                        officials=officials_admin(), clock=lambda: datetime.now(SANTIAGO),
+                        token_keys=receipt_token_signer())
 
 
 # -- officials' advanced electronic signature (docs/signatures.md) ---------------------------------

@@ -43,6 +43,7 @@ def provision(endpoint_url: str | None, *, stage: str = "local", with_demo_data:
         table = DynamoTable(aws["dynamodb"], outputs["TableName"])
         counts = seed.seed_table(table, extra_origins=extra_origins)
         portal_keys = seed.seed_portal_keys(table)
+        counts["receipt_token_keys"] = seed.seed_receipt_token_keys(aws["kms"])
         if with_demo_users:
             counts["cognito_users"], totp_secret = seed.seed_officials_in_cognito(
                 aws["cognito-idp"], boot.user_pool_id, boot.user_pool_client_id, table)

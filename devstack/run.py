@@ -151,6 +151,8 @@ def banner(ports: Ports, facts: dict[str, Any], elapsed_s: float) -> str:
         "",
         f"  API              {ports.url('api')}      (health: {ports.url('api')}/v1/health)",
         f"  Console          {ports.url('console')}",
+        f"  Inspectors       {ports.url('api')}/v1/inspector",
+        f"  Offline verifier {ports.url('console')}/verificar.html",
         f"  Demo municipal site {ports.url('demo_site')}   (pay a permit or a debt as a citizen would)",
         f"  TGR simulator    {ports.url('tgr')}",
         f"  SOAP simulator   {ports.url('soap')}",

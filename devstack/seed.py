@@ -123,3 +123,15 @@ def seed_officials_in_cognito(cognito: Any, pool_id: str, client_id: str, table:
                                    totp_enrolled_at=datetime.now(UTC).isoformat(timespec="seconds"))
         created += 1
     return created, totp_secret
+
+
+def seed_receipt_token_keys(kms: Any) -> int:
+    """Each demo municipality's receipt-token key (KMS EC P-256), as onboarding makes it: the JWKS
+    lists them all from the start (docs/verification.md)."""
+    from chalicelib.signing.kms_keys import KmsKeys
+    from chalicelib.signing.receipt_tokens import ReceiptTokenSigner
+
+    signer = ReceiptTokenSigner(KmsKeys(kms))
+    for municipality in demo_data.MUNICIPALITIES:
+        signer.jwk(str(municipality["code"]))
+    return len(demo_data.MUNICIPALITIES)

@@ -44,6 +44,7 @@ from chalicelib.domain.rut import parse_rut
 from chalicelib.services.permit_items import INSTALLMENT_TEXT, PLATFORM, price_permit
 from chalicelib.services.portal import Portal, registered_origins
 from chalicelib.services.rate_limit import RateLimiter
+from chalicelib.services.receipts import verify_url
 from chalicelib.services.vehicle_checks import RegistryChecks
 
 SERVICE_OF_DEBT = {"patente": "patentes", "aseo": "aseo", "permit_second": "permisos"}
@@ -68,6 +69,8 @@ class PaymentContext:
     allow_estimated: bool
     receipt_recheck: timedelta = timedelta(minutes=45)
     """When the sweep queues a paid payment's receipt job again if it is still unfinished."""
+    public_api_url: str = ""
+    """Where the receipt's verification page lives (`receipt.verification_url`)."""
 
 
 # -- access tokens ------------------------------------------------------------------------------
@@ -332,7 +335,9 @@ def payment_status(payment_id: str, authorization: str | None, ctx: PaymentConte
     if receipt and ctx.receipts_store is not None:
         body["receipt"] = {"folio": receipt["folio"], "verification_code": receipt["verification_code"],
                            "download_url": ctx.receipts_store.presign_get(
-                               receipt["key"], expires_in=300, filename=f"comprobante-{receipt['folio']}.pdf")}
+                               receipt["key"], expires_in=300, filename=f"comprobante-{receipt['folio']}.pdf"),
+                           "verification_url": verify_url(ctx.public_api_url, str(receipt["folio"]),
+                                                          str(receipt["verification_code"]))}
     if payment.get("email_bounce") or (payment.get("email") or {}).get("reason_code") == "email_suppressed":
         # SES reported a hard bounce (docs/email-events.md): the citizen learns it here, with the download.
         body["email_notice"] = {"status": "bounced", "text": (

@@ -420,7 +420,7 @@ def test_every_route_answers_with_the_security_headers(world):
             assert response.headers.get("X-Content-Type-Options") == "nosniff", where
             assert response.headers.get("Strict-Transport-Security", "").startswith("max-age="), where
             assert response.headers.get("X-Request-Id"), where
-            if path != "/v1/trust/ca.pem":  # public and cacheable: the CA certificate
+            if path not in ("/v1/trust/ca.pem", "/v1/trust/jwks.json"):  # public, cacheable: CA and token keys
                 assert response.headers.get("Cache-Control") == "no-store", where
 
 
@@ -486,6 +486,10 @@ CITIZEN_ROUTES: dict[tuple[str, str], Any] = {
     ("/v1/municipalities/{code}/payments", "POST"): [_portal_cross, _debt_cross],
     ("/v1/payments/{payment_id}", "GET"): _status_cross,
     ("/v1/receipts/verify", "GET"): "folio + verification code of one receipt (test_receipt_codes_are_rate_limited)",
+    ("/v1/receipts/verify", "POST"): "folio + verification code of one receipt, like its GET (test_verification.py)",
+    ("/v1/permits/{plate}", "GET"): "national by design: a permit's state, no owner (test_verification.py)",
+    ("/v1/inspector", "GET"): "national by design: the plate look-up's page (test_verification.py)",
+    ("/v1/trust/jwks.json", "GET"): PUBLIC + " (public keys)",
     ("/v1/trust/ca.pem", "GET"): PUBLIC,
     ("/v1/privacy", "GET"): PUBLIC + " (the privacy notice, generated from the register of processing)",
     ("/v1/trust/certificates/{serial}", "GET"): PUBLIC + " (a certificate's revocation status)",
