@@ -18,7 +18,8 @@ from typing import Any, ParamSpec
 from chalice.app import Request, Response
 
 from chalicelib.api.errors import error_response, invalid_input_from, status_for
-from chalicelib.domain.errors import SemError
+from chalicelib.api.http import header
+from chalicelib.domain.errors import InvalidInput, SemError
 from chalicelib.observability import logger
 
 P = ParamSpec("P")
@@ -52,8 +53,12 @@ def _quality(accept: str, wanted: str) -> float:
 
 def wants_html(request: Request | None) -> bool:
     """Whether the caller prefers an HTML page to JSON."""
-    headers: Mapping[str, str] = (request.headers if request is not None else None) or {}
-    accept = str(headers.get("accept") or "")[:1000]
+    if request is None:
+        return False
+    try:
+        accept = (header(request, "accept") or "")[:1000]
+    except InvalidInput:  # a garbled preference: the default answer (JSON), never a 500
+        return False
     return bool(accept) and _quality(accept, "text/html") > _quality(accept, "application/json")
 
 

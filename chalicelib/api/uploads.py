@@ -4,12 +4,12 @@ with the standard library's MIME parser; anything malformed is a 400, never a 50
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from email.parser import BytesParser
 from email.policy import HTTP
 
 from chalice.app import Request
 
+from chalicelib.api.http import header
 from chalicelib.domain.errors import InvalidInput
 
 UPLOAD_TYPES = ["multipart/form-data", "application/pdf", "application/octet-stream"]
@@ -24,8 +24,7 @@ def uploaded_pdf(request: Request) -> bytes:
         raw = raw.encode("latin-1", errors="replace")
     if len(raw) > MAX_UPLOAD_BYTES:
         raise InvalidInput("El PDF supera los 5 MB.", code="body_too_large", field="pdf")
-    headers: Mapping[str, str] = request.headers or {}
-    content_type = str(headers.get("content-type") or "")
+    content_type = header(request, "content-type") or ""
     if not content_type.lower().startswith("multipart/form-data"):
         return bytes(raw)
     try:
