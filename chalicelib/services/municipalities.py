@@ -34,6 +34,16 @@ def patente_rules(config: dict[str, Any]) -> PatenteRules:
 
 
 def public_listing(repo: MunicipalityRepository) -> list[dict[str, Any]]:
-    """Enabled municipalities with the services each offers (`GET /v1/municipalities`)."""
-    return [{"code": m["code"], "name": m["name"], "region": m["region"], "services": m["services"]}
+    """Enabled municipalities with the services each offers and the colours their citizens know
+    them by (`GET /v1/municipalities`; the payment widget paints itself with them)."""
+    return [{"code": m["code"], "name": m["name"], "region": m["region"], "services": m["services"],
+             "branding": public_branding(m)}
             for m in repo.list_all() if m.get("enabled")]
+
+
+def public_branding(config: dict[str, Any]) -> dict[str, str]:
+    """The municipality's primary and secondary colours (the platform's where it set none)."""
+    from chalicelib.receipts.branding import branding_with_defaults
+
+    branding = branding_with_defaults(dict(config.get("branding") or {}))
+    return {"primary_color": branding.primary_color, "secondary_color": branding.secondary_color}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -215,3 +216,5 @@ def test_the_municipality_list_shows_enabled_ones_with_services(api):
     assert set(listed) == {"13101", "13114", "05101", "12101", "01101"}
     assert listed["12101"]["name"] == "Punta Arenas"
     assert listed["13101"]["services"] == ["permisos", "patentes", "aseo"]
+    for colour in listed["13101"]["branding"].values():  # for the payment widget
+        assert re.fullmatch(r"#[0-9A-Fa-f]{6}", colour)
