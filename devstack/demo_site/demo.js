@@ -211,6 +211,8 @@
     const color = portal && /^#[0-9a-fA-F]{6}$/.test(portal.color || "") ? portal.color : "#0b4f8a";
     document.documentElement.style.setProperty("--muni", color);
     if (code) localStorage.setItem("demo.municipality", code);
+    const widgetLink = $("widget-link");
+    if (widgetLink && code) widgetLink.setAttribute("href", `pagar.html?m=${encodeURIComponent(code)}`);
   }
 
   function configProblem() {
