@@ -22,6 +22,7 @@ quote)  # GET the quote: vehicle, amounts, checks, payable and reasons
     ;;
 pay)  # POST the payment. One Idempotency-Key per cart: keep it and resend it on any retry.
     key="${SEM_IDEMPOTENCY_KEY:-$(cat /proc/sys/kernel/random/uuid)}"
+    # printf keeps the example short; with names that may hold quotes, build the body with jq -n.
     body=$(printf '{"items": [{"type": "permit", "plate": "%s", "year": %d, "installment": "full"}],
   "payer": {"rut": "%s", "name": "%s", "email": "%s"}, "return_url": "%s"}' "$2" "$3" "$4" "$5" "$6" "$7")
     curl --silent --show-error --fail-with-body -X POST "$base/payments" \
