@@ -118,7 +118,8 @@ class Stack:
         portals = {m["code"]: {"name": m["name"], "apiKey": facts["portal_keys"][m["code"]], "color": m["color"]}
                    for m in demo_data.MUNICIPALITIES}
         self.start("demo_site", ["-m", "devstack.demo_site_server", "--port", str(self.ports.demo_site)],
-                   {**self.env, "SEM_DEMO_PORTALS": json.dumps(portals)})
+                   {**self.env, "SEM_DEMO_PORTALS": json.dumps(portals),
+                    "SEM_WIDGET_URL": f"{self.ports.url('console')}/widget/v1/sem-pago.js"})
         wait_for(f"{api_url}/v1/health", "the API (all health checks)", self)
         return facts
 
@@ -154,6 +155,7 @@ def banner(ports: Ports, facts: dict[str, Any], elapsed_s: float) -> str:
         f"  Inspectors       {ports.url('api')}/v1/inspector",
         f"  Offline verifier {ports.url('console')}/verificar.html",
         f"  Demo municipal site {ports.url('demo_site')}   (pay a permit or a debt as a citizen would)",
+        f"  Payment widget   {ports.url('demo_site')}/pagar.html   (the same, embedded with one <script> tag)",
         f"  TGR simulator    {ports.url('tgr')}",
         f"  SOAP simulator   {ports.url('soap')}",
         f"  AWS (moto)       {ports.url('moto')}      (sent e-mails: {ports.url('moto')}/moto-api/data.json)",

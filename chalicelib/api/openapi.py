@@ -59,6 +59,8 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("/v1/openapi.json", "GET"): Operation("Este documento", "plataforma", errors=()),
     ("/v1/municipalities", "GET"): Operation("Municipalidades habilitadas y sus servicios", "ciudadanía",
                                               errors=()),
+    ("/v1/municipalities/{code}", "GET"): Operation(
+        "Una municipalidad: nombre, servicios y colores (los del widget de pago)", "ciudadanía", errors=(400, 404)),
     ("/v1/municipalities/{code}/permits/simulate", "POST"): Operation(
         "Calculadora del permiso de circulación", "ciudadanía", body=models.PermitSimulationIn,
         response=models.SimulationOut, errors=(400, 404, 422)),

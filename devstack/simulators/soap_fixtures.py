@@ -128,6 +128,43 @@ FIXTURES: Final[dict[str, dict[str, Any]]] = {
         "vehicle": _vehicle("AUTOMOVIL", "Chevrolet", "Groove", 2027, "GASOLINA", "14567123-K",
                             "Camila Herrera Núñez", "2026-11-10", invoice=12_990_000),
     },
+    # -- paid by the e2e tests of docs/integration.md's examples and of the payment widget ----
+    "BDFG31": {
+        "summary": "Todo en regla: Kia Morning 2021 (lo paga la prueba del ejemplo curl)",
+        "expected": OK,
+        "policies": [_policy(_HDI, "SOAP-2027-6100331", "2027-04-01", "2028-03-31")],
+        "controls": _both_controls(*_STGO, "2026-10-01", "2027-10-31"),
+        "fines": [],
+        "vehicle": _vehicle("AUTOMOVIL", "Kia", "Morning", 2021, "GASOLINA", "15111222-6", "Rosa Lagos Bravo",
+                            "2021-02-01", tasacion=("KIAMOR21011", 6_350_000)),
+    },
+    "BDFG32": {
+        "summary": "Todo en regla: Peugeot 2008 2022 (lo paga la prueba del ejemplo PHP)",
+        "expected": OK,
+        "policies": [_policy(_HDI, "SOAP-2027-6110331", "2027-04-01", "2028-03-31")],
+        "controls": _both_controls(*_STGO, "2026-10-01", "2027-10-31"),
+        "fines": [],
+        "vehicle": _vehicle("AUTOMOVIL", "Peugeot", "2008", 2022, "GASOLINA", "16222333-K", "Tomás Reyes Vidal",
+                            "2022-02-01", tasacion=("PEU20822014", 14_200_000)),
+    },
+    "BDFG33": {
+        "summary": "Todo en regla: Mazda CX-30 2023 (lo paga la prueba del ejemplo JavaScript)",
+        "expected": OK,
+        "policies": [_policy(_HDI, "SOAP-2027-6120331", "2027-04-01", "2028-03-31")],
+        "controls": _both_controls(*_STGO, "2026-10-01", "2027-10-31"),
+        "fines": [],
+        "vehicle": _vehicle("AUTOMOVIL", "Mazda", "CX-30", 2023, "GASOLINA", "17333444-3", "Inés Fuentes Mora",
+                            "2023-02-01", tasacion=("MAZCX323017", 19_800_000)),
+    },
+    "BDFG34": {
+        "summary": "Todo en regla: Renault Kwid 2022 (lo paga la prueba del widget)",
+        "expected": OK,
+        "policies": [_policy(_HDI, "SOAP-2027-6130331", "2027-04-01", "2028-03-31")],
+        "controls": _both_controls(*_STGO, "2026-10-01", "2027-10-31"),
+        "fines": [],
+        "vehicle": _vehicle("AUTOMOVIL", "Renault", "Kwid", 2022, "GASOLINA", "18444555-7", "Diego Salas Pino",
+                            "2022-02-01", tasacion=("RENKWI22010", 5_900_000)),
+    },
     # -- one failed check each ---------------------------------------------------------------
     "GHJK12": {
         "summary": "SOAP vencido (31-03-2026)",

@@ -479,6 +479,7 @@ CITIZEN_ROUTES: dict[tuple[str, str], Any] = {
     ("/v1/health", "GET"): PUBLIC,
     ("/v1/openapi.json", "GET"): PUBLIC,
     ("/v1/municipalities", "GET"): PUBLIC,
+    ("/v1/municipalities/{code}", "GET"): PUBLIC + " (name, services and colours)",
     ("/v1/municipalities/{code}/permits/simulate", "POST"): PUBLIC + " (a calculator on public tariffs)",
     ("/v1/municipalities/{code}/patentes/simulate", "POST"): PUBLIC + " (a calculator on public tariffs)",
     ("/v1/municipalities/{code}/permits/quote", "GET"): _portal_cross,
