@@ -43,7 +43,7 @@ def _receipt_page(body: dict[str, Any], query: VerifyQuery) -> Response:
     action = f"/v1/receipts/verify?{urlencode({'folio': query.folio, 'code': query.code})}"
     return render("receipt.html.j2", {"title": f"Comprobante {body['folio']}", "heading": body["municipality"]["name"],
                                       "subheading": "Verificación de comprobante de pago", "receipt": body,
-                                      "colors": colors(config), "form_action": action,
+                                      "colors": colors(config), "form_action": action, "privacy_municipality": code,
                                       "logo": logo_data_uri(wiring.municipal_logos().logo(code))})
 
 

@@ -97,7 +97,8 @@ def test_the_qr_url_opens_a_page_without_scripts_for_a_phone(world, issued):
     _, body, _ = call(world, "get", issued["url"], headers=JSON)
     for shown in ("Comprobante válido", "Municipalidad de Santiago", body["folio"], "BBBB10", "20-03-2027 10:05",
                   "01-04-2027 al 31-03-2028", "PAT-2027-1-000123", body["amount_text"], body["document"]["sha256"],
-                  body["signature"]["signer"], 'name="viewport"', 'enctype="multipart/form-data"'):
+                  body["signature"]["signer"], 'name="viewport"', 'enctype="multipart/form-data"',
+                  'href="/v1/privacy?municipality=13101"'):  # the privacy notice of the controller
         assert shown in page, shown
     _no_personal_data(page)
     assert len(page.encode()) < 16_000  # one small document: fast on a poor connection
