@@ -128,7 +128,8 @@ def logo_data_uri(png: bytes | None) -> str | None:
 def render(template: str, values: Mapping[str, Any], *, status: int = 200,
            headers: Mapping[str, str] | None = None) -> Response:
     """A page from `chalicelib/assets/pages/<template>`."""
-    body = _environment().get_template(template).render({"colors": DEFAULT_COLORS, "logo": None, "privacy_municipality": None, **values})
+    defaults = {"colors": DEFAULT_COLORS, "logo": None, "privacy_municipality": None}
+    body = _environment().get_template(template).render({**defaults, **values})
     return Response(body=body, status_code=status,
                     headers={"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": PAGE_CSP,
                              "Cache-Control": "no-store", "Vary": "Accept", **(headers or {})})
