@@ -1,5 +1,5 @@
 /*
- * Demo municipal site: the municipality's own web page calling SEM's public API (API.md).
+ * Demo municipal site: the municipality's own web page calling SEM's public API (docs/contract.md).
  * No framework, no build. API data is only ever put in the page with textContent / attributes
  * checked here; HTML is never parsed from strings.
  */

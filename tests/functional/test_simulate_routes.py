@@ -1,4 +1,4 @@
-"""The calculators of API.md through the Chalice app against moto, with the seeded reference data."""
+"""The calculators of docs/contract.md through the Chalice app against moto, with the seeded reference data."""
 
 from __future__ import annotations
 
