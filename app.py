@@ -14,6 +14,7 @@ from chalicelib.api import (
     admin_settings,
     admin_signatures,
     citizen,
+    citizen_space,
     gateway,
     health,
     middleware,
@@ -31,6 +32,7 @@ app.register_middleware(middleware.request_context, "http")
 app.register_blueprint(health.bp)
 app.register_blueprint(public.bp)
 app.register_blueprint(citizen.bp)
+app.register_blueprint(citizen_space.bp)
 app.register_blueprint(gateway.bp)
 app.register_blueprint(admin_reference.bp)
 app.register_blueprint(admin_me.bp)

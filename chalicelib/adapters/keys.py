@@ -197,3 +197,27 @@ def rate_limit(code: str, scope: str, subject: str) -> str:
     """Partition of one fixed-window counter (sk `WINDOW#<window start, unix s>`, TTL): attempts
     of `scope` (e.g. `payment-token`) against `subject` (a payment id, a hashed source address)."""
     return f"{tenant(code)}#RATE#{scope}#{subject}"
+
+
+# -- citizens' own space (docs/citizens.md) ---------------------------------------------------------
+
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _hex64(value: str) -> str:
+    if not _HEX64.match(value):
+        raise ValueError("not a 64-hex-digit digest")
+    return value
+
+
+def citizen_sign_in(state_digest: str) -> str:
+    """Partition of one ClaveÚnica sign-in under way (sk `FLOW`: nonce, PKCE verifier, expiry;
+    TTL), addressed by the SHA-256 of its `state`. Platform data: the citizen is not yet known."""
+    return f"{PLATFORM}#CITIZEN_SIGNIN#{_hex64(state_digest)}"
+
+
+def citizen(run_digest: str) -> str:
+    """Partition of the national index of a citizen's payments (sk `PAY#<utc>#<payment id>`:
+    municipality and payment id), addressed by a keyed hash (HMAC-SHA256) of the RUN — never
+    the RUN in clear. Platform data (`00000`): a citizen pays in any municipality."""
+    return f"{PLATFORM}#CITIZEN#{_hex64(run_digest)}"

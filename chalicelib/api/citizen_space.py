@@ -1,0 +1,125 @@
+"""The citizen's own space ("Mis pagos", docs/citizens.md): sign-in with ClaveÚnica and what a
+signed-in citizen sees and pays. Every route but the sign-in needs the citizen's session
+(`Authorization: Bearer <session_token>`), and answers about that session's RUN only."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from chalice.app import Blueprint, CORSConfig, Response
+from pydantic import Field
+
+from chalicelib import wiring
+from chalicelib.api.citizen import DebtItem, PermitItem
+from chalicelib.api.http import api_view, json_response, parse_body, parse_query
+from chalicelib.api.models import Strict, municipality_code
+from chalicelib.domain.payments import check_idempotency_key
+from chalicelib.services import citizens, payments
+from chalicelib.settings import get_settings
+
+bp = Blueprint(__name__)
+
+# A bearer session, no cookies: any origin may ask, and only the holder of a session gets an answer.
+CITIZEN_CORS = CORSConfig(allow_origin="*", allow_headers=["Content-Type", "Authorization", "Idempotency-Key"],
+                          expose_headers=["X-Request-Id", "Retry-After"], max_age=600)
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+class SignInIn(Strict):
+    """Body of `POST /v1/citizen/session`: what ClaveÚnica sent back to the page."""
+
+    code: str = Field(min_length=8, max_length=512, pattern=r"^[A-Za-z0-9._~-]+$")
+    state: str = Field(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+class CitizenPaymentIn(Strict):
+    """Body of `POST /v1/citizen/payments`: the cart, in one municipality; the payer is the citizen."""
+
+    municipality: str = Field(pattern=r"^[0-9]{5}$")
+    items: list[Annotated[PermitItem | DebtItem, Field(discriminator="type")]] = Field(min_length=1, max_length=10)
+    email: str = Field(min_length=5, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class PermitsQuery(Strict):
+    year: int | None = Field(default=None, ge=2000, le=2100)
+
+
+def _citizen() -> citizens.Citizen:
+    return citizens.citizen_of(wiring.citizen_context(), bp.current_request.headers.get("authorization"))
+
+
+@bp.route("/v1/citizen/session/start", methods=["POST"], cors=CITIZEN_CORS)
+@api_view
+def start_sign_in() -> Response:
+    """Begin a ClaveÚnica sign-in: the authorize address (PKCE, state, nonce) and the state."""
+    return json_response(citizens.start_sign_in(wiring.citizen_context()), headers=NO_STORE)
+
+
+@bp.route("/v1/citizen/session", methods=["POST"], cors=CITIZEN_CORS)
+@api_view
+def finish_sign_in() -> Response:
+    """ClaveÚnica's callback, relayed by the page: the citizen's session token."""
+    body = parse_body(bp.current_request, SignInIn)
+    return json_response(citizens.finish_sign_in(wiring.citizen_context(), code=body.code, state=body.state),
+                         status=201, headers=NO_STORE)
+
+
+@bp.route("/v1/citizen/me", methods=["GET"], cors=CITIZEN_CORS)
+@api_view
+def me() -> Response:
+    """Who the session belongs to."""
+    citizen = _citizen()
+    return json_response({"run": citizen.run.formatted, "name": citizen.name}, headers=NO_STORE)
+
+
+@bp.route("/v1/citizen/payments", methods=["GET"], cors=CITIZEN_CORS)
+@api_view
+def my_payments() -> Response:
+    """Every payment made with the citizen's RUN, in any municipality."""
+    ctx = wiring.citizen_context()
+    return json_response(citizens.my_payments(ctx, _citizen()), headers=NO_STORE)
+
+
+@bp.route("/v1/citizen/payments/{payment_id}/receipt", methods=["GET"], cors=CITIZEN_CORS)
+@api_view
+def my_receipt(payment_id: str) -> Response:
+    """A short-lived download link to the receipt of one of the citizen's payments."""
+    ctx = wiring.citizen_context()
+    return json_response(citizens.receipt_download(ctx, _citizen(), payment_id), headers=NO_STORE)
+
+
+@bp.route("/v1/citizen/debts", methods=["GET"], cors=CITIZEN_CORS)
+@api_view
+def my_debts() -> Response:
+    """The citizen's open debts in every municipality that has them."""
+    ctx = wiring.citizen_context()
+    return json_response(citizens.my_debts(ctx, _citizen()), headers=NO_STORE)
+
+
+@bp.route("/v1/citizen/permits", methods=["GET"], cors=CITIZEN_CORS)
+@api_view
+def my_permits() -> Response:
+    """The permit status of the citizen's plates for a year (default: the current one)."""
+    ctx = wiring.citizen_context()
+    query = parse_query(bp.current_request, PermitsQuery)
+    return json_response(citizens.my_permits(ctx, _citizen(), query.year), headers=NO_STORE)
+
+
+@bp.route("/v1/citizen/payments", methods=["POST"], cors=CITIZEN_CORS)
+@api_view
+def pay() -> Response:
+    """Pay from "Mis pagos" through the same payment flow, the citizen as payer; TGR sends
+    them back to the page."""
+    ctx = wiring.citizen_context()
+    citizen = _citizen()
+    key = check_idempotency_key(bp.current_request.headers.get("idempotency-key"))
+    body = parse_body(bp.current_request, CitizenPaymentIn)
+    page = get_settings().claveunica_redirect_uri
+    parts = urlsplit(page)
+    portal = citizens.citizen_portal(ctx, municipality_code(body.municipality), f"{parts.scheme}://{parts.netloc}")
+    cart = {"items": [i.model_dump(mode="json") for i in body.items],
+            "payer": {"rut": citizen.run.compact, "name": citizen.name or "Ciudadano", "email": body.email},
+            "return_url": page.split("?")[0]}
+    created = payments.create_payment(portal, key, cart, wiring.payment_context())
+    return json_response(created, status=201, headers=NO_STORE)
