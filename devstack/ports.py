@@ -15,6 +15,7 @@ DEFAULTS = {
     "soap": ("SEM_SOAP_PORT", 8102),
     "console": ("SEM_CONSOLE_PORT", 8200),
     "demo_site": ("SEM_DEMO_SITE_PORT", 8300),
+    "claveunica": ("SEM_CLAVEUNICA_PORT", 8103),
 }
 
 
@@ -26,6 +27,7 @@ class Ports:
     soap: int
     console: int
     demo_site: int
+    claveunica: int
 
     @classmethod
     def from_env(cls) -> Ports:
