@@ -14,6 +14,7 @@ from chalicelib import wiring
 from chalicelib.api.citizen import DebtItem, PermitItem
 from chalicelib.api.http import api_view, json_response, parse_body, parse_query
 from chalicelib.api.models import Strict, municipality_code
+from chalicelib.api.openapi import EXTRA_OPERATIONS, Operation
 from chalicelib.domain.payments import check_idempotency_key
 from chalicelib.services import citizens, payments
 from chalicelib.settings import get_settings
@@ -123,3 +124,27 @@ def pay() -> Response:
             "return_url": page.split("?")[0]}
     created = payments.create_payment(portal, key, cart, wiring.payment_context())
     return json_response(created, status=201, headers=NO_STORE)
+
+
+S, T = "citizenSession", "mis pagos"
+EXTRA_OPERATIONS.update({
+    ("/v1/citizen/session/start", "POST"): Operation(
+        "Iniciar el ingreso con ClaveÚnica: dirección de autorización (PKCE, state, nonce) y state", "mis pagos",
+        errors=(503,)),
+    ("/v1/citizen/session", "POST"): Operation(
+        "Completar el ingreso con ClaveÚnica (code y state del retorno): token de sesión", "mis pagos",
+        body=SignInIn, success=201, errors=(400, 401, 503)),
+    ("/v1/citizen/me", "GET"): Operation("Persona de la sesión", T, errors=(401,), security=S),
+    ("/v1/citizen/payments", "GET"): Operation(
+        "Todos los pagos hechos con el RUN de la sesión, en cualquier municipalidad", T, errors=(401,), security=S),
+    ("/v1/citizen/payments/{payment_id}/receipt", "GET"): Operation(
+        "Enlace de descarga del comprobante de un pago propio", T, errors=(401, 404), security=S),
+    ("/v1/citizen/debts", "GET"): Operation("Deudas abiertas del RUN en todas las municipalidades", T,
+                                            errors=(401,), security=S),
+    ("/v1/citizen/permits", "GET"): Operation("Estado del permiso del año de las patentes propias", T,
+                                              query=PermitsQuery, errors=(400, 401), security=S),
+    ("/v1/citizen/payments", "POST"): Operation(
+        "Pagar desde Mis pagos (el pagador es la persona de la sesión)", T, body=CitizenPaymentIn, success=201,
+        headers=(("Idempotency-Key", True, "1–255 de [A-Za-z0-9-]."),),
+        errors=(400, 401, 403, 404, 409, 422, 503), security=S),
+})

@@ -240,3 +240,15 @@ def test_paying_needs_a_session_and_an_idempotency_key(world):
                         body={"municipality": "13101", "items": [{"type": "debt", "debt_id": "X1"}],
                               "email": "a@b.cl"})
     assert status == 401
+
+
+def test_paying_a_debt_of_another_municipality_is_refused(world):
+    maria = sign_in(world)
+    status, body = pay_as(world, maria, "13101", [{"type": "debt", "debt_id": "ASE-2027-1-000871"}],
+                          "citizen-cross-muni-1")
+    assert status == 404
+    assert body["error"]["code"] == "debt_not_found"
+    status, body = pay_as(world, maria, "99999", [{"type": "debt", "debt_id": "ASE-2027-1-000871"}],
+                          "citizen-cross-muni-2")
+    assert status == 404
+    assert body["error"]["code"] == "municipality_not_found"
