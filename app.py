@@ -9,6 +9,7 @@ from chalicelib.api import (
     admin_officials,
     admin_payments,
     admin_reference,
+    admin_reminders,
     admin_reports,
     admin_rolls,
     admin_settings,
@@ -24,6 +25,7 @@ from chalicelib.api import (
 from chalicelib.api import receipts as receipt_routes
 from chalicelib.api import signatures as signature_routes
 from chalicelib.worker import receipts, schedules
+from chalicelib.worker import reminders as reminder_worker
 from chalicelib.worker import settlements as settlement_worker
 
 app = Chalice(app_name="sem")
@@ -37,6 +39,7 @@ app.register_blueprint(gateway.bp)
 app.register_blueprint(admin_reference.bp)
 app.register_blueprint(admin_me.bp)
 app.register_blueprint(admin_payments.bp)
+app.register_blueprint(admin_reminders.bp)
 app.register_blueprint(admin_rolls.bp)
 app.register_blueprint(admin_settings.bp)
 app.register_blueprint(admin_officials.bp)
@@ -50,3 +53,4 @@ app.register_blueprint(signature_routes.bp)
 app.register_blueprint(receipts.bp)
 app.register_blueprint(schedules.bp)
 app.register_blueprint(settlement_worker.bp)
+app.register_blueprint(reminder_worker.bp)

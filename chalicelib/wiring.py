@@ -48,6 +48,7 @@ from chalicelib.services.health import Probe
 from chalicelib.services.payments import PaymentContext
 from chalicelib.services.rate_limit import FailureLimits, RateLimiter
 from chalicelib.services.receipts import MunicipalLogos, ReceiptContext, ReceiptSigner
+from chalicelib.services.reminders import ReminderContext
 from chalicelib.services.signatures import SignaturesContext
 from chalicelib.services.vehicle_checks import DemoRegistryChecks, RegistryChecks, SoapRegistryChecks
 from chalicelib.settings import get_settings, reset_settings
@@ -380,3 +381,18 @@ def citizen_context() -> CitizenContext:
                           receipts_store=receipts_store(), session_secret=session_secret, index_secret=index_secret,
                           session_minutes=settings.citizen_session_minutes, now=_time.time, today=today_in_chile,
                           public_api_url=settings.public_api_url)
+
+
+def reminder_context() -> ReminderContext:
+    """What the reminders worker needs (SES through the one mailer)."""
+    settings = get_settings()
+    index_secret = settings.citizen_index_secret.get_secret_value()
+    if not index_secret:
+        raise RuntimeError("SEM_CITIZEN_INDEX_SECRET must be set")
+    return ReminderContext(citizens=CitizenRepository(data_table()), debts=DebtRepository(data_table()),
+                           municipalities=municipalities(), mailer=mailer(), index_secret=index_secret,
+                           public_api_url=settings.public_api_url, clock=lambda: datetime.now(SANTIAGO))
+
+
+def citizen_repo() -> CitizenRepository:
+    return CitizenRepository(data_table())

@@ -250,12 +250,20 @@ class WorkerRunner:
 def main() -> None:
     argparse.ArgumentParser(description=__doc__).parse_args()
     import app  # noqa: F401  (registers the blueprints, as Lambda's import of app.py does)
-    from chalicelib.worker import receipts, schedules, settlements
+    from chalicelib.worker import receipts, reminders, schedules, settlements
+
+    reminders_every_s = float(os.environ.get("SEM_LOCAL_REMINDERS_S", "60"))
+    next_reminders = time.monotonic()
 
     def every_few_seconds(event: Any, context: Any) -> None:
-        """What EventBridge and S3 notifications would start: the sweep, and new settlement files."""
+        """What EventBridge and S3 notifications would start: the sweep, new settlement files,
+        and (once a day in AWS, every minute here: each reminder is sent once anyway) reminders."""
+        nonlocal next_reminders
         schedules.sweep_payments(event, context)
         settlements.poll_settlements(event, context)
+        if time.monotonic() >= next_reminders:
+            next_reminders = time.monotonic() + reminders_every_s
+            reminders.send_reminders(event, context)
 
     settings = get_settings()
     switch = KillSwitch.from_env(os.environ.get("SEM_CHAOS_KILL"))

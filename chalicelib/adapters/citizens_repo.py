@@ -46,3 +46,58 @@ class CitizenRepository:
         """(municipality, payment id) of the citizen's payments, newest first."""
         page = self._table.query(keys.citizen(run_digest), sk_prefix="PAY#", newest_first=True, limit=limit)
         return [{"municipality": str(i["municipality"]), "payment_id": str(i["payment_id"])} for i in page.items]
+
+    # -- reminders: consent, one claim per debt, kind and due date, the delivery log ----------------
+
+    def consent(self, run_digest: str) -> dict[str, Any] | None:
+        """The citizen's consent to reminders (e-mail, obligations), or None."""
+        return self._table.get(keys.citizen(run_digest), "REMINDERS", consistent=True)
+
+    def save_consent(self, run_digest: str, *, email: str, obligations: list[str], at: str) -> dict[str, Any]:
+        """Give or change consent (the version counts changes; an unsubscribe link names it)."""
+        return self._table.update(
+            keys.citizen(run_digest), "REMINDERS",
+            "SET email = :e, obligations = :o, updated_at = :at REMOVE withdrawn ADD version :one",
+            values={":e": email, ":o": obligations, ":at": at, ":one": 1})
+
+    def withdraw_consent(self, run_digest: str, *, version: int | None = None) -> bool:
+        """Withdraw consent; with `version`, only that consent (an unsubscribe link of an older
+        consent does not withdraw a newer one). False when there was none to withdraw."""
+        condition, values = "attribute_exists(pk)", {}
+        if version is not None:
+            condition += " AND version = :v"
+            values = {":v": version}
+        try:
+            self._table.transact([{"update": (keys.citizen(run_digest), "REMINDERS"),
+                                   "expression": "REMOVE email, obligations SET withdrawn = :t",
+                                   "condition": condition + " AND attribute_exists(email)",
+                                   "values": {**values, ":t": True}}])
+        except ConditionFailed:
+            return False
+        return True
+
+    def claim_reminder(self, code: str, debt_id: str, *, kind: str, due_date: str, at: str,
+                       log_month: str, log_key: str, detail: dict[str, Any]) -> bool:
+        """Claim the one reminder of this kind for this debt's due date (False: already claimed,
+        so never sent twice). The claim is also the municipality's delivery log entry."""
+        try:
+            self._table.put_new({"pk": keys.reminder(code, debt_id), "sk": f"{kind}#{due_date}", "status": "sending",
+                                 "at": at, "kind": kind, "due_date": due_date, "debt_id": debt_id, **detail,
+                                 "gsi1pk": keys.reminder_log(code, log_month), "gsi1sk": log_key})
+        except ConditionFailed:
+            return False
+        return True
+
+    def settle_reminder(self, code: str, debt_id: str, *, kind: str, due_date: str, status: str,
+                        message_id: str | None = None, reason: str | None = None) -> None:
+        """Record the outcome of a claimed reminder (sent / failed), once."""
+        self._table.update(keys.reminder(code, debt_id), f"{kind}#{due_date}",
+                           "SET #s = :s, message_id = :m, reason = :r", condition="#s = :sending",
+                           names={"#s": "status"},
+                           values={":s": status, ":m": message_id or "", ":r": reason or "", ":sending": "sending"},
+                           return_new=False)
+
+    def reminder_log(self, code: str, month: str, limit: int = 200) -> list[dict[str, Any]]:
+        """The municipality's reminder deliveries of a month, newest first."""
+        page = self._table.query(keys.reminder_log(code, month), index="GSI1", newest_first=True, limit=limit)
+        return page.items

@@ -221,3 +221,22 @@ def citizen(run_digest: str) -> str:
     municipality and payment id), addressed by a keyed hash (HMAC-SHA256) of the RUN — never
     the RUN in clear. Platform data (`00000`): a citizen pays in any municipality."""
     return f"{PLATFORM}#CITIZEN#{_hex64(run_digest)}"
+
+
+def debts_due(code: str, month: str) -> str:
+    """GSI1 partition of a municipality's debts falling due in a month `YYYY-MM` (sk
+    `<due date>#<debt id>`): what the reminders worker reads."""
+    if not re.match(r"^[0-9]{4}-[0-9]{2}$", month):
+        raise ValueError(f"not a month: {month!r}")
+    return f"{tenant(code)}#DUE#{month}"
+
+
+def reminder(code: str, debt_id: str) -> str:
+    """Partition of the reminders sent for one debt (sk `<kind>#<due date>`: one per kind and due
+    date, written once — the worker's idempotency)."""
+    return f"{tenant(code)}#REMINDER#{debt_id}"
+
+
+def reminder_log(code: str, month: str) -> str:
+    """GSI1 partition of a municipality's reminder deliveries of a month (sk `<utc>#<debt id>`)."""
+    return f"{tenant(code)}#REMINDERLOG#{month}"

@@ -16,7 +16,7 @@ from chalicelib.api.http import api_view, json_response, parse_body, parse_query
 from chalicelib.api.models import Strict, municipality_code
 from chalicelib.api.openapi import EXTRA_OPERATIONS, Operation
 from chalicelib.domain.payments import check_idempotency_key
-from chalicelib.services import citizens, payments
+from chalicelib.services import citizens, payments, reminders
 from chalicelib.settings import get_settings
 
 bp = Blueprint(__name__)
@@ -126,6 +126,63 @@ def pay() -> Response:
     return json_response(created, status=201, headers=NO_STORE)
 
 
+
+class ReminderConsentIn(Strict):
+    """Body of `PUT /v1/citizen/reminders`: where to write, and for which obligations."""
+
+    email: str = Field(min_length=5, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    obligations: list[Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_-]+$")]] = Field(
+        min_length=1, max_length=50, description='["all"] o ids de deudas propias abiertas')
+
+
+class UnsubscribeQuery(Strict):
+    r: str = Field(pattern=r"^[0-9a-f]{64}$")
+    v: int = Field(ge=1, le=1_000_000)
+    s: str = Field(min_length=20, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+@bp.route("/v1/citizen/reminders", methods=["GET"], cors=CITIZEN_CORS)
+@api_view
+def my_reminders() -> Response:
+    """The citizen's consent to reminders."""
+    ctx = wiring.citizen_context()
+    return json_response(reminders.consent_of(ctx, _citizen()), headers=NO_STORE)
+
+
+@bp.route("/v1/citizen/reminders", methods=["PUT"], cors=CITIZEN_CORS)
+@api_view
+def opt_in() -> Response:
+    """Opt in to reminders, for all obligations or some."""
+    ctx = wiring.citizen_context()
+    citizen = _citizen()
+    body = parse_body(bp.current_request, ReminderConsentIn)
+    at = wiring.today_in_chile().isoformat()
+    return json_response(reminders.give_consent(ctx, citizen, email=body.email, obligations=body.obligations,
+                                                at=at), headers=NO_STORE)
+
+
+@bp.route("/v1/citizen/reminders", methods=["DELETE"], cors=CITIZEN_CORS)
+@api_view
+def opt_out() -> Response:
+    """Withdraw consent: no more reminders."""
+    ctx = wiring.citizen_context()
+    return json_response(reminders.withdraw(ctx, _citizen()), headers=NO_STORE)
+
+
+@bp.route("/v1/citizen/reminders/unsubscribe", methods=["GET"], cors=True)
+@api_view
+def unsubscribe() -> Response:
+    """The one-click link of a reminder e-mail (signed, no sign-in): consent withdrawn."""
+    query = parse_query(bp.current_request, UnsubscribeQuery)
+    ctx = wiring.citizen_context()
+    reminders.unsubscribe(ctx.repo, ctx.index_secret, digest=query.r, version=query.v, signature=query.s)
+    page = ('<!doctype html><html lang="es-CL"><meta charset="utf-8"><meta name="viewport" '
+            'content="width=device-width, initial-scale=1"><title>Recordatorios</title>'
+            "<p>Listo: no recibirá más recordatorios de pago. Puede volver a pedirlos en Mis pagos.</p></html>")
+    return Response(body=page, status_code=200, headers={"Content-Type": "text/html; charset=utf-8",
+                                                          "Cache-Control": "no-store"})
+
+
 S, T = "citizenSession", "mis pagos"
 EXTRA_OPERATIONS.update({
     ("/v1/citizen/session/start", "POST"): Operation(
@@ -147,4 +204,11 @@ EXTRA_OPERATIONS.update({
         "Pagar desde Mis pagos (el pagador es la persona de la sesión)", T, body=CitizenPaymentIn, success=201,
         headers=(("Idempotency-Key", True, "1–255 de [A-Za-z0-9-]."),),
         errors=(400, 401, 403, 404, 409, 422, 503), security=S),
+    ("/v1/citizen/reminders", "GET"): Operation("Consentimiento de recordatorios", T, errors=(401,), security=S),
+    ("/v1/citizen/reminders", "PUT"): Operation(
+        "Pedir recordatorios (todas las obligaciones o algunas)", T, body=ReminderConsentIn, errors=(400, 401),
+        security=S),
+    ("/v1/citizen/reminders", "DELETE"): Operation("Dejar de recibir recordatorios", T, errors=(401,), security=S),
+    ("/v1/citizen/reminders/unsubscribe", "GET"): Operation(
+        "Enlace firmado de baja de recordatorios (sin ingreso)", T, query=UnsubscribeQuery, errors=(400,)),
 })

@@ -63,6 +63,12 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
         "sqs:SendMessage",
     },
+    # citizens' reminders: due debts, consents, claims and the delivery log; e-mails via SES
+    "send_reminders": {
+        "logs:CreateLogStream", "logs:PutLogEvents",
+        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
+        "ses:SendRawEmail",
+    },
 }
 
 TENANT_ROLE_ACTIONS = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"}

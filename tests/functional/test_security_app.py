@@ -423,6 +423,10 @@ CITIZEN_ROUTES: dict[tuple[str, str], Any] = {
     ("/v1/citizen/debts", "GET"): "the session's RUN only, in every municipality (test_citizen_space.py)",
     ("/v1/citizen/permits", "GET"): "the session's RUN only (test_citizen_space.py)",
     ("/v1/citizen/payments", "POST"): "the body's municipality; its debts only (test_citizen_space.py)",
+    ("/v1/citizen/reminders", "GET"): "the session's RUN's consent only (test_citizen_reminders.py)",
+    ("/v1/citizen/reminders", "PUT"): "the session's RUN's own open debts only (test_citizen_reminders.py)",
+    ("/v1/citizen/reminders", "DELETE"): "the session's RUN's consent only (test_citizen_reminders.py)",
+    ("/v1/citizen/reminders/unsubscribe", "GET"): "a link signed for one consent (test_citizen_reminders.py)",
 }
 
 
