@@ -157,16 +157,60 @@ function section(title, id, items, empty) {
     items.length ? el("ul", { class: "cards" }, items) : el("p", { class: "muted" }, empty));
 }
 
+function remindersSection(consent, debts) {
+  const email = el("input", { type: "email", id: "reminder-email", placeholder: "Correo para los recordatorios",
+    "aria-label": "Correo para los recordatorios", value: consent.email || "" });
+  const all = el("input", { type: "checkbox", id: "reminder-all", value: "all" });
+  all.checked = !consent.enabled || consent.obligations.includes("all");
+  const choices = debts.map((d) => {
+    const box = el("input", { type: "checkbox", class: "reminder-debt", value: d.debt_id });
+    box.checked = consent.obligations.includes(d.debt_id);
+    return el("label", { class: "check" }, box, ` ${d.description}`);
+  });
+  const status = el("p", { id: "reminder-status", class: "muted", role: "status" },
+    consent.enabled ? `Recordatorios activos a ${consent.email}.` : "No tiene recordatorios activos.");
+  async function save() {
+    const chosen = all.checked ? ["all"] : Array.from(document.querySelectorAll(".reminder-debt:checked"), (b) => b.value);
+    if (!chosen.length) {
+      status.textContent = "Elija al menos una obligación, o todas.";
+      return;
+    }
+    try {
+      const saved = await api("PUT", "/v1/citizen/reminders", { body: { email: email.value, obligations: chosen } });
+      status.textContent = `Recordatorios activos a ${saved.email}.`;
+    } catch (error) {
+      status.textContent = error.message;
+    }
+  }
+  async function stop() {
+    try {
+      await api("DELETE", "/v1/citizen/reminders");
+      status.textContent = "No tiene recordatorios activos.";
+    } catch (error) {
+      status.textContent = error.message;
+    }
+  }
+  return el("section", { id: "reminders" },
+    el("h2", {}, "Recordatorios por correo"),
+    el("p", { class: "muted" }, "Le avisamos antes de cada vencimiento y si una cuota queda impaga. Solo con su autorización."),
+    email, el("label", { class: "check" }, all, " Todas mis obligaciones"), ...choices,
+    el("div", { class: "actions" },
+      el("button", { type: "button", id: "reminder-save", onclick: save }, "Activar recordatorios"),
+      el("button", { type: "button", class: "secondary", id: "reminder-stop", onclick: stop }, "Desactivar")),
+    status);
+}
+
 async function home() {
-  const [me, payments, permits, debts] = await Promise.all([
+  const [me, payments, permits, debts, consent] = await Promise.all([
     api("GET", "/v1/citizen/me"), api("GET", "/v1/citizen/payments"), api("GET", "/v1/citizen/permits"),
-    api("GET", "/v1/citizen/debts")]);
+    api("GET", "/v1/citizen/debts"), api("GET", "/v1/citizen/reminders")]);
   who.textContent = `${me.name} · RUN ${me.run}`;
   show(
     section("Pagos", "payments", payments.payments.map(paymentCard), "Aún no tiene pagos con su RUN."),
     section(`Permisos de circulación ${permits.year}`, "permits", permits.permits.map(permitCard),
       "No hay patentes asociadas a sus pagos."),
     section("Deudas pendientes", "debts", debts.debts.map(debtCard), "No tiene deudas pendientes."),
+    remindersSection(consent, debts.debts),
     el("section", {}, el("button", { type: "button", class: "secondary", onclick: signOut }, "Cerrar sesión")));
 }
 

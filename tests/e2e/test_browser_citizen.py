@@ -81,3 +81,23 @@ def test_a_callback_with_a_foreign_state_is_refused(running_stack, browser):
     expect(page.locator(".error")).to_contain_text("state")
     assert page.locator("#signin").is_visible()
     assert page.js_errors == []
+
+
+def test_a_citizen_opts_in_to_reminders(running_stack, browser):
+    page = new_page(browser, PHONE, timeout_ms=30_000)
+    sign_in(page, running_stack)
+    expect(page.locator("#reminder-status")).to_contain_text("No tiene recordatorios")
+    page.fill("#reminder-email", "maria.perez@ciudadano.demo")
+    page.uncheck("#reminder-all")
+    # The patente stays open in every e2e test (test_payment_flow's payment of it is rejected).
+    patente = page.locator('.reminder-debt[value="PAT-2027-1-000123"]')
+    patente.check()
+    page.click("#reminder-save")
+    expect(page.locator("#reminder-status")).to_contain_text("activos a maria.perez@ciudadano.demo")
+    page.reload()
+    expect(page.locator("#reminder-status")).to_contain_text("activos a maria.perez@ciudadano.demo")
+    assert patente.is_checked()
+    assert not page.locator("#reminder-all").is_checked()
+    page.click("#reminder-stop")
+    expect(page.locator("#reminder-status")).to_contain_text("No tiene recordatorios")
+    assert page.js_errors == []
