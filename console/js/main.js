@@ -23,6 +23,7 @@ const MODULES = [
   { path: "estadisticas", label: "Estadísticas", perm: "reports.central", icon: "M12 3a9 9 0 100 18 9 9 0 000-18zM12 3v9l6.4 6.4M3 12h9", load: () => import("./pages/reports.js") },
   { path: "configuracion", label: "Configuración", perm: "settings.read", scoped: true, icon: "M12 8a4 4 0 100 8 4 4 0 000-8zM3 12h2m14 0h2M12 3v2m0 14v2M5.6 5.6l1.4 1.4m10 10l1.4 1.4M5.6 18.4l1.4-1.4m10-10l1.4-1.4", load: () => import("./pages/settings.js") },
   { path: "funcionarios", label: "Funcionarios", perm: "officials.read", scoped: true, icon: "M9 11a4 4 0 100-8 4 4 0 000 8zM2 21c0-4 3-7 7-7s7 3 7 7M17 11a3 3 0 000-6M22 21c0-3-2-5-4-6", load: () => import("./pages/officials.js") },
+  { path: "recordatorios", label: "Recordatorios", perm: "payments.read", scoped: true, icon: "M12 22a2 2 0 002-2h-4a2 2 0 002 2zM18 16V11a6 6 0 10-12 0v5l-2 2h16z", load: () => import("./pages/reminders.js") },
   { path: "auditoria", label: "Auditoría", perm: "audit.read", scoped: true, icon: "M4 4h16v16H4zM8 9h8M8 13h8M8 17h5", load: () => import("./pages/audit.js") },
   { path: "municipalidades", label: "Municipalidades", perm: "municipalities.read", icon: "M3 21h18M5 21V10l7-5 7 5v11M9 21v-6h6v6", load: () => import("./pages/municipalities.js") },
   { path: "firma", label: "Firma electrónica", perm: "signatures.enroll", icon: "M3 17c3-1 4-6 6-6s1 5 3 5 3-3 4-3 2 2 5 2M3 21h18", load: () => import("./pages/signatures.js") },

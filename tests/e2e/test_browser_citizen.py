@@ -7,6 +7,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.e2e.browser import new_page
+from tests.e2e.officials import sign_in as official_sign_in
 
 PHONE = {"width": 390, "height": 844}
 # María's aseo installment in 13101: paid by this test only (no other e2e test touches it).
@@ -101,3 +102,52 @@ def test_a_citizen_opts_in_to_reminders(running_stack, browser):
     page.click("#reminder-stop")
     expect(page.locator("#reminder-status")).to_contain_text("No tiene recordatorios")
     assert page.js_errors == []
+
+
+def put_debt_due_soon(stack):
+    """A debt of María's in 13101 due in three days, written to the stack's table (as a roll
+    upload would), so that the running worker has a reminder to send."""
+    from datetime import date, timedelta
+
+    import boto3
+
+    from chalicelib.adapters.debts_repo import DebtRepository
+
+    dynamodb = boto3.resource("dynamodb", endpoint_url=stack.url("moto"), region_name="us-east-1",
+                              aws_access_key_id="local-moto-not-a-secret",
+                              aws_secret_access_key="local-moto-not-a-secret")
+    name = next(t for t in dynamodb.meta.client.list_tables()["TableNames"] if "data" in t.lower())
+    due = (date.today() + timedelta(days=3)).isoformat()
+    dynamodb.Table(name).put_item(Item=DebtRepository.row("13101", {
+        "debt_id": "ASE-E2E-REMINDER", "rut": "12345678-5", "type": "aseo", "status": "open", "amount": 12_345,
+        "description": "Derechos de aseo rol 999-1, cuota de prueba", "period": "2027-Q1", "due_date": due}))
+
+
+def test_a_reminder_is_sent_and_the_municipality_sees_it_in_its_log(running_stack, browser):
+    put_debt_due_soon(running_stack)
+    page = new_page(browser, PHONE, timeout_ms=30_000)
+    sign_in(page, running_stack)
+    page.fill("#reminder-email", "maria.perez@ciudadano.demo")
+    page.check("#reminder-all")
+    page.click("#reminder-save")
+    expect(page.locator("#reminder-status")).to_contain_text("activos a maria.perez@ciudadano.demo")
+
+    console = new_page(browser, timeout_ms=30_000)
+    official_sign_in(console, running_stack, "tesorero@munistgo.demo")
+    console.goto(f"{running_stack.url('console')}/#/recordatorios")
+    for _ in range(40):  # the local worker sends reminders every minute
+        console.wait_for_selector(".page-header h1")
+        console.wait_for_selector("table.data, p.empty")
+        if console.locator("table.data", has_text="ASE-E2E-REMINDER").count():
+            break
+        console.wait_for_timeout(3000)
+        console.reload()
+    row = console.locator("table.data tr", has_text="ASE-E2E-REMINDER")
+    expect(row).to_contain_text("Antes del vencimiento")
+    expect(row).to_contain_text("Enviado")
+    expect(row).to_contain_text("m***@ciudadano.demo")
+    expect(row).to_contain_text("$12.345")
+    page.click("#reminder-stop")
+    expect(page.locator("#reminder-status")).to_contain_text("No tiene recordatorios")
+    assert page.js_errors == []
+    assert console.js_errors == []
