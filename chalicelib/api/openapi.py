@@ -214,6 +214,8 @@ def build_document(routes: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "paths": paths,
         "components": {"schemas": schemas, "securitySchemes": {
             "paymentToken": {"type": "http", "scheme": "bearer", "description": "access_token del pago"},
+            "citizenSession": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                               "description": "session_token de Mis pagos (tras ingresar con ClaveÚnica)"},
             "cognito": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                         "description": "ID token de Cognito de un funcionario"}}},
     }
