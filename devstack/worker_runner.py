@@ -259,10 +259,13 @@ class WorkerRunner:
 def main() -> None:
     argparse.ArgumentParser(description=__doc__).parse_args()
     import app  # noqa: F401  (registers the blueprints, as Lambda's import of app.py does)
-    from chalicelib.worker import email_events, receipts, retention, schedules, settlements
+    from chalicelib.worker import email_events, receipts, reference_imports, retention, schedules, settlements
 
     retention_every_s = float(os.environ.get("SEM_LOCAL_RETENTION_S", "300"))
     next_retention = [time.monotonic()]
+    # The CMF import (daily in AWS) against the local CMF simulator, every SEM_LOCAL_CMF_IMPORT_S seconds.
+    cmf_import_every_s = float(os.environ.get("SEM_LOCAL_CMF_IMPORT_S", "60"))
+    next_cmf_import = [time.monotonic()]
 
     def every_few_seconds(event: Any, context: Any) -> None:
         """What EventBridge and S3 notifications would start: the sweep, new settlement files, and
@@ -272,6 +275,9 @@ def main() -> None:
         if time.monotonic() >= next_retention[0]:
             next_retention[0] = time.monotonic() + retention_every_s
             retention.purge_personal_data(event, context)
+        if time.monotonic() >= next_cmf_import[0]:
+            next_cmf_import[0] = time.monotonic() + cmf_import_every_s
+            reference_imports.import_reference_data(event, context)
 
     settings = get_settings()
     switch = KillSwitch.from_env(os.environ.get("SEM_CHAOS_KILL"))
