@@ -177,7 +177,7 @@ def test_the_scheduled_import_leaves_each_month_pending_and_a_second_run_imports
     from devstack.worker_runner import LambdaContext, scheduled_event
 
     totals = reference_imports.import_reference_data(scheduled_event(), LambdaContext())
-    assert totals["failed"] == 0 and totals["pending"] == 0, totals
+    assert (totals["failed"], totals["pending"]) == (0, 0), totals
 
 
 def test_the_scheduled_import_stops_at_the_first_cmf_failure(env):
