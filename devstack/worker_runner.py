@@ -2,9 +2,9 @@
 
 `chalice local` serves HTTP only; in AWS, the event source mapping polls the queue and invokes
 `handle_receipt_job` with an SQS event of one record (and `handle_email_event` for the SES events
-queue), and EventBridge calls `sweep_payments` on its
-schedule. This runner does both against moto (the sweep every SEM_LOCAL_SWEEP_S seconds, 5 by
-default, instead of every five minutes):
+queue), and EventBridge calls `sweep_payments` (and the daily `import_reference_data`, the CMF import)
+on its schedule. This runner does both against moto (the sweep every SEM_LOCAL_SWEEP_S seconds, 5 by
+default, instead of every five minutes; the CMF import every SEM_LOCAL_CMF_IMPORT_S, 60):
 it long-polls, builds the same event, calls the handler, and deletes the message only when the
 handler returns. When it raises, the message stays, comes back after a short backoff, and after
 the queue's maxReceiveCount moto's redrive moves it to the dead-letter queue — as in AWS.
