@@ -28,7 +28,7 @@ from chalicelib.api import (
 )
 from chalicelib.api import receipts as receipt_routes
 from chalicelib.api import signatures as signature_routes
-from chalicelib.worker import email_events, receipts, retention, schedules
+from chalicelib.worker import email_events, receipts, reference_imports, retention, schedules
 from chalicelib.worker import reminders as reminder_worker
 from chalicelib.worker import settlements as settlement_worker
 
@@ -61,6 +61,7 @@ app.register_blueprint(signature_routes.bp)
 app.register_blueprint(receipts.bp)
 app.register_blueprint(schedules.bp)
 app.register_blueprint(retention.bp)
+app.register_blueprint(reference_imports.bp)
 app.register_blueprint(settlement_worker.bp)
 app.register_blueprint(email_events.bp)
 app.register_blueprint(admin_email.bp)

@@ -42,6 +42,7 @@ from chalicelib.domain.payments import (
 )
 from chalicelib.domain.plates import parse_plate
 from chalicelib.domain.rut import parse_rut
+from chalicelib.services import back_years
 from chalicelib.services.citizen_index import run_digest
 from chalicelib.services.permit_items import INSTALLMENT_TEXT, PLATFORM, price_permit
 from chalicelib.services.portal import Portal, registered_origins
@@ -175,6 +176,7 @@ def _create(portal: Portal, body: dict[str, Any], ctx: PaymentContext, now: date
     payer = body["payer"]
     payer_rut = parse_rut(payer["rut"], field="payer.rut")
     _check_return_url(portal, body["return_url"])
+    _check_back_years(body["items"], ctx)
     resolved = [_resolve_item(portal, i, item, payer_rut.compact, ctx, now) for i, item in enumerate(body["items"])]
     seen: set[str] = set()
     for i, item in enumerate(resolved):
@@ -229,6 +231,18 @@ def _create(portal: Portal, body: dict[str, Any], ctx: PaymentContext, now: date
         raise PaymentCreated(exc) from exc
     return {"payment_id": payment_id, "status": "pending", "amount": amount, "checkout_url": order.checkout_url,
             "access_token": token, "expires_at": expires_at}
+
+
+def _check_back_years(items: list[dict[str, Any]], ctx: PaymentContext) -> None:
+    """A permit of year N (full or first installment) is refused while the plate owes earlier years
+    that are not in the same cart (services/back_years.py); a second installment belongs to a year
+    already taken. Read before pricing, so the refusal names the years even when they cannot be priced."""
+    permits = [(i, parse_plate(item["plate"], field=f"items[{i}].plate").value, int(item["year"]))
+               for i, item in enumerate(items) if item.get("type") == "permit" and item.get("installment") != "second"]
+    for i, plate, year in permits:
+        owed = back_years.owed(plate, year, {}, ctx.payments)
+        back_years.require_paid_or_in_cart(plate, year, owed, (y for _, p, y in permits if p == plate),
+                                           field=f"items[{i}]")
 
 
 def _check_return_url(portal: Portal, url: str) -> None:

@@ -80,6 +80,12 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
         "ses:SendRawEmail",
     },
+    # daily CMF import (docs/domain.md): reads the reference tables, puts pending imports (a
+    # transaction of puts) and the central audit entry; the platform's partition only
+    "import_reference_data": {
+        "logs:CreateLogStream", "logs:PutLogEvents",
+        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query",
+    },
 }
 
 TENANT_ROLE_ACTIONS = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"}
@@ -459,3 +465,14 @@ def test_the_packaged_roles_carry_exactly_the_infra_policies(tmp_path, template)
     functions = {r["Properties"]["Role"]["Fn::GetAtt"][0] for r in packaged.values()
                  if r.get("Type") == "AWS::Serverless::Function"}
     assert functions == set(app_functions().values()), "one role per function"
+
+
+def test_the_reference_import_writes_only_the_platforms_partition(template):
+    """The CMF import touches the reference tables and the central audit log (pk 00000#…), no tenant."""
+    stmts = statements(template["Resources"][app_functions()["import_reference_data"]])
+    (table,) = [s for s in stmts if any(a.startswith("dynamodb:") for a in as_list(s["Action"]))]
+    assert table["Resource"] == {"Fn::GetAtt": ["DataTable", "Arn"]}, "no index, no other table"
+    assert table["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["00000#*"]}}
+    function = template["Resources"]["ImportReferenceData"]["Properties"]
+    assert function["Environment"]["Variables"]["SEM_CMF_API_KEY"] == {"Ref": "CmfApiKey"}
+    assert template["Parameters"]["CmfApiKey"]["NoEcho"] is True
