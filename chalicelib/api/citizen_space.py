@@ -12,7 +12,7 @@ from pydantic import Field
 
 from chalicelib import wiring
 from chalicelib.api.citizen import DebtItem, PermitItem
-from chalicelib.api.http import api_view, json_response, parse_body, parse_query
+from chalicelib.api.http import api_view, header, json_response, parse_body, parse_query
 from chalicelib.api.models import Strict, municipality_code
 from chalicelib.api.openapi import EXTRA_OPERATIONS, Operation
 from chalicelib.domain.payments import check_idempotency_key
@@ -47,7 +47,7 @@ class PermitsQuery(Strict):
 
 
 def _citizen() -> citizens.Citizen:
-    return citizens.citizen_of(wiring.citizen_context(), bp.current_request.headers.get("authorization"))
+    return citizens.citizen_of(wiring.citizen_context(), header(bp.current_request, "Authorization"))
 
 
 @bp.route("/v1/citizen/session/start", methods=["POST"], cors=CITIZEN_CORS)
@@ -114,7 +114,7 @@ def pay() -> Response:
     them back to the page."""
     ctx = wiring.citizen_context()
     citizen = _citizen()
-    key = check_idempotency_key(bp.current_request.headers.get("idempotency-key"))
+    key = check_idempotency_key(header(bp.current_request, "Idempotency-Key"))
     body = parse_body(bp.current_request, CitizenPaymentIn)
     page = get_settings().claveunica_redirect_uri
     parts = urlsplit(page)

@@ -87,6 +87,8 @@ CHECK_TEXT = {"insurance": "SOAP", "inspection": "revisión técnica", "emission
 class Municipalities(Protocol):
     def get(self, code: str) -> dict[str, Any] | None: ...
 
+    def current(self, code: str) -> dict[str, Any] | None: ...
+
 
 class ObjectStorePort(Protocol):
     def get(self, key: str) -> bytes: ...
@@ -199,7 +201,9 @@ def issue_receipt(code: str, payment_id: str, ctx: ReceiptContext) -> str:
     if payment.get("receipt") and email_done:
         return "already_complete"
 
-    config = ctx.municipalities.get(code)
+    # Read as stored now, not from the per-process cache: the receipt carries the look, sender and
+    # signer the municipality has at the moment it is issued (a change shows on the next receipt).
+    config = ctx.municipalities.current(code)
     if config is None:
         raise DependencyUnavailable("La municipalidad del pago no está configurada.", code="municipality_missing",
                                     retryable=False)

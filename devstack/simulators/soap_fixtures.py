@@ -165,6 +165,15 @@ FIXTURES: Final[dict[str, dict[str, Any]]] = {
         "vehicle": _vehicle("AUTOMOVIL", "Renault", "Kwid", 2022, "GASOLINA", "18444555-7", "Diego Salas Pino",
                             "2022-02-01", tasacion=("RENKWI22010", 5_900_000)),
     },
+    "BDFG35": {
+        "summary": "Todo en regla: Fiat Argo 2023 (lo paga la prueba de verificación en el navegador)",
+        "expected": OK,
+        "policies": [_policy(_HDI, "SOAP-2027-6140331", "2027-04-01", "2028-03-31")],
+        "controls": _both_controls(*_STGO, "2026-10-01", "2027-10-31"),
+        "fines": [],
+        "vehicle": _vehicle("AUTOMOVIL", "Fiat", "Argo", 2023, "GASOLINA", "19555666-0", "Marta Olivares Ruiz",
+                            "2023-02-01", tasacion=("FIAARG23012", 9_400_000)),
+    },
     # -- one failed check each ---------------------------------------------------------------
     "GHJK12": {
         "summary": "SOAP vencido (31-03-2026)",

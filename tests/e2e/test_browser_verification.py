@@ -1,5 +1,5 @@
 """Issue 17 in a real browser (Debian's chromium through Playwright) against the running local stack:
-a citizen pays BBBB10's 2026 permit late (public API + TGR simulator), the worker e-mails the receipt,
+a citizen pays BDFG35's 2027 permit (public API + TGR simulator), the worker e-mails the receipt,
 and a phone opens the verification URL the e-mail and the QR carry — with JavaScript off — and sees
 the page; an inspector checks a paid and an unpaid plate on the inspectors' page; the offline
 verifier (a static page) checks a token signed with the municipality's KMS key with the network
@@ -23,7 +23,7 @@ from tests.e2e.browser import new_page
 
 PHONE = {"width": 390, "height": 844}
 PAYER = {"rut": "22.222.222-2", "name": "Pedro Vera Muñoz", "email": "pedro.vera@ciudadano.demo"}
-PLATE, YEAR = "BBBB10", 2026  # the other e2e tests quote its 2027 permit, none pays its 2026 one
+PLATE, YEAR = "BDFG35", 2027  # a fixture plate only this module pays (docs/prerequisites.md)
 UNPAID = "GHJK12"  # its insurance has expired: never payable, so never paid
 
 
@@ -35,7 +35,7 @@ def _portal_key(stack: Any) -> str:
 
 @pytest.fixture(scope="module")
 def paid_permit(running_stack: Any) -> dict[str, Any]:
-    """BBBB10's 2026 permit paid in 13101 and its receipt e-mailed; with the e-mail's verification URL."""
+    """BDFG35's 2027 permit paid in 13101 and its receipt e-mailed; with the e-mail's verification URL."""
     api = running_stack.url("api")
     headers = {"Origin": running_stack.url("demo_site"), "X-Api-Key": _portal_key(running_stack),
                "Idempotency-Key": str(uuid.uuid4())}
@@ -85,7 +85,7 @@ def test_a_phone_without_javascript_opens_the_emailed_receipts_verification_page
     assert page.inner_text("#estado") == "Comprobante válido"
     assert page.inner_text("#folio") == paid_permit["receipt"]["folio"]
     body = page.inner_text("main")
-    for shown in (PLATE, "Municipalidad de Santiago", "Año del permiso", str(YEAR), "01-04-2026 al 31-03-2027",
+    for shown in (PLATE, "Municipalidad de Santiago", "Año del permiso", str(YEAR), "01-04-2027 al 31-03-2028",
                   "Firma electrónica", "SHA-256"):
         assert shown in body, shown
     assert "Pedro" not in body
@@ -114,13 +114,13 @@ def test_an_inspector_checks_a_paid_and_an_unpaid_plate(running_stack: Any, brow
                                                         paid_permit: dict[str, Any]) -> None:
     page = new_page(browser, PHONE, timeout_ms=20_000)
     page.goto(f"{running_stack.url('api')}/v1/inspector")
-    page.fill("#plate", "bbbb-10")
+    page.fill("#plate", "bdfg-35")
     page.fill("#year", str(YEAR))
     page.click("button[type=submit]")
     page.wait_for_selector("#estado")
     assert page.inner_text("#estado") == "Permiso pagado"
     assert page.inner_text("#patente") == PLATE
-    assert page.inner_text("#vigencia") == "31-03-2027"
+    assert page.inner_text("#vigencia") == "31-03-2028"
     assert paid_permit["receipt"]["folio"] in page.inner_text("main")
     page.screenshot(path="/tmp/verify-inspector-paid.png", full_page=True)
 
@@ -168,7 +168,7 @@ def test_the_offline_verifier_checks_a_token_with_the_network_cut(running_stack:
     shown = page.inner_text("#datos")
     assert receipt["folio"] in shown
     assert PLATE in shown
-    assert "31-03-2027" in shown
+    assert "31-03-2028" in shown
     page.screenshot(path="/tmp/verify-offline.png", full_page=True)
 
     header, payload, signature = token.split(".")

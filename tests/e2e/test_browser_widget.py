@@ -15,6 +15,17 @@ from tests.e2e.browser import new_page
 PHONE = {"width": 390, "height": 844}
 
 
+def contrast(first: str, second: str) -> float:
+    """WCAG 2 contrast ratio of two CSS `rgb(r, g, b)` colours."""
+    def luminance(css: str) -> float:
+        channels = [int(v) / 255 for v in re.findall(r"\d+", css)[:3]]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    high, low = sorted((luminance(first), luminance(second)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
 def test_the_page_embeds_the_widget_with_one_tag_under_a_strict_csp(running_stack):
     page = requests.get(f"{running_stack.url('demo_site')}/pagar.html?m=13101", timeout=10)
     assert page.status_code == 200
@@ -41,8 +52,13 @@ def test_a_citizen_pays_a_permit_with_the_widget_on_a_phone(running_stack, brows
 
     expect(page.locator(".sem-pago .muni")).to_have_text("Municipalidad de Santiago")
     band = page.locator(".sem-pago .band")
-    assert band.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(11, 79, 138)"  # 13101's #0b4f8a
-    assert band.evaluate("e => getComputedStyle(e).color") == "rgb(255, 255, 255)"  # white reads on it
+    # 13101's colour as it stands now (the console's browser test rebrands it with a random one).
+    profile = requests.get(f"{running_stack.url('api')}/v1/municipalities/13101", timeout=10).json()
+    primary = profile["branding"]["primary_color"]
+    background = band.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert background == "rgb({}, {}, {})".format(*(int(primary[i:i + 2], 16) for i in (1, 3, 5)))
+    text = band.evaluate("e => getComputedStyle(e).color")
+    assert contrast(text, background) >= 4.5, (text, background)  # WCAG AA for the band's text
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= PHONE["width"], "nothing scrolls sideways on a phone"
 

@@ -151,6 +151,7 @@ HEADER_CASES = [
     ("post", "/v1/municipalities/13101/payments", "Idempotency-Key", lambda v: v, 400),
     ("get", "/v1/municipalities/13101/debts?rut=12345678-5", "Origin", lambda v: f"http://{v}", 400),
     ("get", "/v1/admin/me", "Authorization", lambda v: f"Bearer {v}", 401),
+    ("get", "/v1/citizen/me", "Authorization", lambda v: f"Bearer {v}", 401),
     ("get", "/v1/admin/municipalities/13101/payments", "Authorization", lambda v: f"Bearer {v}", 401),
 ]
 
