@@ -9,6 +9,7 @@ from chalice.app import Blueprint, Response
 from chalicelib import wiring
 from chalicelib.api.admin_auth import current_official
 from chalicelib.api.http import api_view, json_response
+from chalicelib.api.operations import operation
 from chalicelib.domain.errors import DependencyUnavailable
 from chalicelib.services.auth import follow_enrolment
 from chalicelib.services.permissions import PROFILE_NAMES, permissions_of, requires_totp
@@ -17,6 +18,8 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/v1/admin/me", methods=["GET"], cors=True)
+@operation("getCurrentOfficial", "Funcionario con sesión: perfil, municipalidad, permisos y segundo factor",
+           tag="admin", security="officialToken", errors=(401, 403))
 @api_view
 def me() -> Response:
     """The signed-in official: profile, municipality, permissions, and the second factor's state.

@@ -11,6 +11,7 @@ from chalicelib import wiring
 from chalicelib.api.admin_auth import authorized, authorized_any
 from chalicelib.api.http import api_view, json_response, parse_body
 from chalicelib.api.models import Strict
+from chalicelib.api.operations import operation
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.services import admin_settings, receipt_signer_admin
 from chalicelib.services.auth import require
@@ -86,6 +87,8 @@ def _changes(body: SettingsPatchIn) -> dict[str, Any]:
 
 
 @bp.route("/v1/admin/municipalities/{code}/settings", methods=["GET"], cors=True)
+@operation("getSettings", "Configuración de la municipalidad — settings.read", tag="admin", security="officialToken",
+           errors=(401, 403, 404))
 @api_view
 def get_settings(code: str) -> Response:
     """The municipality's settings (with `version`, for a later PATCH)."""
@@ -94,6 +97,8 @@ def get_settings(code: str) -> Response:
 
 
 @bp.route("/v1/admin/municipalities/{code}/settings", methods=["PATCH"], cors=True)
+@operation("updateSettings", "Cambiar la configuración (imagen: settings.branding; lo demás: settings.edit)",
+           tag="admin", body=SettingsPatchIn, security="officialToken", errors=(400, 401, 403, 404, 409))
 @api_view
 def patch_settings(code: str) -> Response:
     """Change some settings; answers the settings as stored."""
@@ -107,6 +112,8 @@ def patch_settings(code: str) -> Response:
 
 
 @bp.route("/v1/admin/municipalities/{code}/settings/logo-upload", methods=["POST"], cors=True)
+@operation("startLogoUpload", "URL prefirmada para subir el logo (PNG, máx. 512 KB) — settings.branding", tag="admin",
+           body=LogoUploadIn, success=201, security="officialToken", errors=(400, 401, 403))
 @api_view
 def start_logo_upload(code: str) -> Response:
     """A presigned PUT for the new logo (PNG, ≤ 512 KB, exact size, 10 minutes)."""
@@ -117,6 +124,8 @@ def start_logo_upload(code: str) -> Response:
 
 
 @bp.route("/v1/admin/municipalities/{code}/settings/logo", methods=["POST"], cors=True)
+@operation("applyLogo", "Validar el PNG subido y usarlo como logo — settings.branding", tag="admin", body=LogoApplyIn,
+           security="officialToken", errors=(400, 401, 403, 404, 409, 422))
 @api_view
 def apply_logo(code: str) -> Response:
     """Check the uploaded PNG and make it the logo of the next receipts."""
@@ -126,6 +135,9 @@ def apply_logo(code: str) -> Response:
 
 
 @bp.route("/v1/admin/municipalities/{code}/portal-keys", methods=["POST"], cors=True)
+@operation("rotatePortalKey",
+           "Emitir una clave de portal (se muestra una vez) y revocar las anteriores — settings.portal_keys",
+           tag="admin", body=PortalKeyIn, success=201, security="officialToken", errors=(400, 401, 403, 404, 409))
 @api_view
 def rotate_portal_key(code: str) -> Response:
     """Issue a new portal API key (shown once) and optionally revoke the previous ones."""
@@ -142,6 +154,8 @@ class ReceiptSignerIn(Strict):
 
 
 @bp.route("/v1/admin/municipalities/{code}/receipt-signer", methods=["GET"], cors=True)
+@operation("getReceiptSigner", "Quién firma los comprobantes de la municipalidad — settings.read", tag="admin",
+           security="officialToken", errors=(401, 403, 404))
 @api_view
 def get_receipt_signer(code: str) -> Response:
     """Who signs the municipality's receipts (or that the labelled default does)."""
@@ -150,6 +164,9 @@ def get_receipt_signer(code: str) -> Response:
 
 
 @bp.route("/v1/admin/municipalities/{code}/receipt-signer", methods=["PUT"], cors=True)
+@operation("designateReceiptSigner",
+           "Designar al funcionario que firma los comprobantes (su RUN registrado) — settings.receipt_signer",
+           tag="admin", body=ReceiptSignerIn, security="officialToken", errors=(400, 401, 403, 404, 409, 503))
 @api_view
 def designate_receipt_signer(code: str) -> Response:
     """Designate the official who signs the municipality's receipts."""

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from chalicelib import wiring
 from chalicelib.api.http import api_view, header, json_response, parse_body, parse_query, source_address
 from chalicelib.api.models import Strict, municipality_code
+from chalicelib.api.operations import IDEMPOTENCY_KEY, operation
 from chalicelib.domain.payments import check_idempotency_key
 from chalicelib.services import payments, quotes
 from chalicelib.services.portal import Portal, open_portal
@@ -82,6 +83,8 @@ def _answer(portal: Portal, body: object, status: int = 200) -> Response:
 
 
 @bp.route("/v1/municipalities/{code}/permits/quote", methods=["GET"], cors=PORTAL_CORS)
+@operation("getPermitQuote", "Cotización del permiso por patente: montos, desglose y requisitos", tag="citizen",
+           query=QuoteQuery, security="portalKey", errors=(400, 401, 403, 404, 503))
 @api_view
 def permit_quote(code: str) -> Response:
     """Vehicle, amounts, breakdown, prerequisite checks and whether it can be paid."""
@@ -91,6 +94,8 @@ def permit_quote(code: str) -> Response:
 
 
 @bp.route("/v1/municipalities/{code}/debts", methods=["GET"], cors=PORTAL_CORS)
+@operation("listDebts", "Deudas de un RUT en la municipalidad", tag="citizen", query=DebtsQuery, security="portalKey",
+           errors=(400, 401, 403, 404))
 @api_view
 def debts(code: str) -> Response:
     """A RUT's open patentes, aseo installments and second permit installments."""
@@ -100,6 +105,8 @@ def debts(code: str) -> Response:
 
 
 @bp.route("/v1/municipalities/{code}/payments", methods=["POST"], cors=PORTAL_CORS)
+@operation("createPayment", "Iniciar el pago de un carro", tag="citizen", body=PaymentIn, response=PaymentCreatedOut,
+           success=201, headers=(IDEMPOTENCY_KEY,), security="portalKey", errors=(400, 401, 403, 404, 409, 422, 503))
 @api_view
 def create_payment(code: str) -> Response:
     """Start a payment of a cart; answers 201 with where to pay and the status token."""
@@ -111,6 +118,8 @@ def create_payment(code: str) -> Response:
 
 
 @bp.route("/v1/payments/{payment_id}", methods=["GET"], cors=PORTAL_CORS)
+@operation("getPaymentStatus", "Estado de un pago (con su token de acceso); 429 tras demasiados tokens incorrectos",
+           tag="citizen", security="paymentToken", errors=(400, 401, 404, 429, 503))
 @api_view
 def payment_status(payment_id: str) -> Response:
     """A payment's status, items and, once issued, its receipt (for the access token's holder)."""

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from chalicelib import wiring
 from chalicelib.api.errors import invalid_input_from
 from chalicelib.api.http import MAX_BODY_BYTES, api_view, header, json_response, loads_json
+from chalicelib.api.operations import operation
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.services import gateway
 from chalicelib.settings import get_settings
@@ -33,6 +34,10 @@ class TgrNotificationIn(BaseModel):
 
 
 @bp.route("/v1/gateways/tgr/notifications", methods=["POST"])
+@operation("receiveTgrNotification", "Notificación firmada de resultado de la Tesorería (TGR)", tag="gateway",
+           body=TgrNotificationIn,
+           headers=(("X-TGR-Signature", True, "t=<unix>,v1=<hex hmac-sha256(secreto, t + '.' + cuerpo)>"),),
+           errors=(400, 401, 404, 409))
 @api_view
 def tgr_notification() -> Response:
     """Verify the signature over the raw body, then apply the notification once."""

@@ -6,12 +6,14 @@ from chalice.app import Blueprint, Response
 
 from chalicelib import wiring
 from chalicelib.api.http import api_view, json_response
+from chalicelib.api.operations import operation
 from chalicelib.services.health import check_health
 
 bp = Blueprint(__name__)
 
 
 @bp.route("/v1/health", methods=["GET"], cors=True)
+@operation("getHealth", "Estado de la plataforma y de cada dependencia", tag="platform", errors=(503,))
 @api_view
 def health() -> Response:
     """200 with every check ok; 503 (same body) when any dependency is down."""

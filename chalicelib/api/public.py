@@ -6,13 +6,21 @@ from chalice.app import Blueprint, Response
 
 from chalicelib import wiring
 from chalicelib.api.http import api_view, json_response, parse_body
-from chalicelib.api.models import PatenteSimulationIn, PermitSimulationIn, body_for_domain, municipality_code
+from chalicelib.api.models import (
+    PatenteSimulationIn,
+    PermitSimulationIn,
+    SimulationOut,
+    body_for_domain,
+    municipality_code,
+)
+from chalicelib.api.operations import operation
 from chalicelib.services import municipalities, simulation
 
 bp = Blueprint(__name__)
 
 
 @bp.route("/v1/municipalities", methods=["GET"], cors=True)
+@operation("listMunicipalities", "Municipalidades habilitadas y sus servicios", tag="citizen", errors=())
 @api_view
 def list_municipalities() -> Response:
     """Enabled municipalities with the services each offers."""
@@ -20,6 +28,8 @@ def list_municipalities() -> Response:
 
 
 @bp.route("/v1/municipalities/{code}", methods=["GET"], cors=True)
+@operation("getMunicipality", "Una municipalidad: nombre, servicios y colores (los del widget de pago)", tag="citizen",
+           errors=(400, 404))
 @api_view
 def municipality_profile(code: str) -> Response:
     """An enabled municipality's name, services and colours (what the payment widget shows)."""
@@ -27,6 +37,8 @@ def municipality_profile(code: str) -> Response:
 
 
 @bp.route("/v1/municipalities/{code}/permits/simulate", methods=["POST"], cors=True)
+@operation("simulatePermit", "Calculadora del permiso de circulación", tag="citizen", body=PermitSimulationIn,
+           response=SimulationOut, errors=(400, 404, 422))
 @api_view
 def simulate_permit(code: str) -> Response:
     """The permit calculator: amount and breakdown for the given vehicle and year."""
@@ -37,6 +49,8 @@ def simulate_permit(code: str) -> Response:
 
 
 @bp.route("/v1/municipalities/{code}/patentes/simulate", methods=["POST"], cors=True)
+@operation("simulatePatente", "Calculadora de patentes municipales", tag="citizen", body=PatenteSimulationIn,
+           response=SimulationOut, errors=(400, 404, 422))
 @api_view
 def simulate_patente(code: str) -> Response:
     """The patente calculator: yearly amount, semesters and breakdown."""
