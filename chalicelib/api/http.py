@@ -114,8 +114,23 @@ def parse_query(request: Request, model: type[M]) -> M:
         raise invalid_input_from(exc) from exc
 
 
+class ResponseShapeError(RuntimeError):
+    """A service's answer does not fit the route's response model: a bug (500), never the caller's 400."""
+
+
+def typed(model: type[M], data: Any) -> M:
+    """A service's answer as the route's response model (what the OpenAPI document describes).
+    The fields it carries are exactly the keys given: `json_response` leaves out the ones unset."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ResponseShapeError(f"{model.__name__}: {exc.error_count()} field(s) do not fit") from exc
+
+
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """A JSON response."""
+    """A JSON response; a response model is sent with the fields it was given (not its defaults)."""
+    if isinstance(body, BaseModel):
+        body = body.model_dump(mode="json", exclude_unset=True)
     return Response(body=body, status_code=status,
                     headers={"Content-Type": "application/json", **(headers or {})})
 

@@ -65,13 +65,59 @@ class PatenteSimulationIn(Strict):
         default=None, description="Fecha de pago: los semestres vencidos llevan reajuste e intereses (art. 53).")
 
 
-class SimulationOut(BaseModel):
-    """A calculator's answer: the amount and the breakdown to redo it by hand."""
+class PermitSimulationOut(BaseModel):
+    """The permit calculator's answer: the amount of the asked installment, every installment's
+    amount, whether a projected UTM/IPC was used, the breakdown to redo it by hand, and with
+    `back_years` each earlier unpaid permit readjusted and with interest."""
+
+    municipality: str
+    amount: int | None
+    amounts: dict[str, int | None]
+    estimated: bool
+    estimated_amounts: dict[str, bool]
+    breakdown: dict[str, Any]
+    back_years: dict[str, Any] | None = None
+
+
+class PatenteSimulationOut(BaseModel):
+    """The patente calculator's answer: the yearly amount, its semesters and the breakdown."""
 
     municipality: str
     amount: int
+    installments: list[dict[str, Any]]
     estimated: bool
     breakdown: dict[str, Any]
+
+
+class MunicipalitySummaryOut(BaseModel):
+    code: str = Field(examples=["13101"], description="Código CUT.")
+    name: str = Field(examples=["Santiago"])
+    region: str | None
+    services: list[str] = Field(examples=[["permisos", "patentes", "aseo"]])
+
+
+class MunicipalitiesOut(BaseModel):
+    """`GET /v1/municipalities`: the enabled municipalities and the services each offers."""
+
+    municipalities: list[MunicipalitySummaryOut]
+
+
+class BrandingOut(BaseModel):
+    primary_color: str = Field(examples=["#0b5394"])
+    secondary_color: str = Field(examples=["#ffffff"])
+
+
+class MunicipalityOut(MunicipalitySummaryOut):
+    """`GET /v1/municipalities/{code}`: name, services and the colours the payment widget uses."""
+
+    branding: BrandingOut
+
+
+class HealthOut(BaseModel):
+    """`GET /v1/health`: `ok`, or `degraded` (answered 503) with each dependency's check."""
+
+    status: Literal["ok", "degraded"]
+    checks: dict[str, dict[str, Any]]
 
 
 def body_for_domain(model: BaseModel) -> dict[str, Any]:

@@ -68,7 +68,8 @@ def _operation(path: str, method: str, op: Operation, schemas: dict[str, Any]) -
         success["content"] = {"application/json": {"schema": _schema_ref(op.response, schemas)}}
     responses: dict[str, Any] = {str(op.success): success}
     for status, description in op.also:
-        responses[str(status)] = {"description": description}
+        responses[str(status)] = {"description": description, **({"content": success["content"]}
+                                                                  if "content" in success else {})}
     has_body = op.body is not None or "requestBody" in op.extra
     # A body in another content type is refused before the view runs (Chalice's 415, enveloped).
     for status in (*op.errors, *((415,) if has_body and 415 not in op.errors else ())):
