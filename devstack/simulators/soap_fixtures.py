@@ -165,6 +165,15 @@ FIXTURES: Final[dict[str, dict[str, Any]]] = {
         "vehicle": _vehicle("AUTOMOVIL", "Renault", "Kwid", 2022, "GASOLINA", "18444555-7", "Diego Salas Pino",
                             "2022-02-01", tasacion=("RENKWI22010", 5_900_000)),
     },
+    "BDFG35": {
+        "summary": "Todo en regla: Hyundai Accent 2020 (lo paga la prueba del cliente generado de la API)",
+        "expected": OK,
+        "policies": [_policy(_HDI, "SOAP-2027-6140331", "2027-04-01", "2028-03-31")],
+        "controls": _both_controls(*_STGO, "2026-10-01", "2027-10-31"),
+        "fines": [],
+        "vehicle": _vehicle("AUTOMOVIL", "Hyundai", "Accent", 2020, "GASOLINA", "19555666-0", "Pablo Soto Rivas",
+                            "2020-02-01", tasacion=("HYUACC20012", 7_400_000)),
+    },
     # -- one failed check each ---------------------------------------------------------------
     "GHJK12": {
         "summary": "SOAP vencido (31-03-2026)",
