@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib import wiring
 from chalicelib.api.http import api_view, header, json_response, parse_body, parse_query, source_address, typed
-from chalicelib.api.models import Strict, municipality_code
+from chalicelib.api.models import Out, Strict, municipality_code
 from chalicelib.api.operations import IDEMPOTENCY_KEY, operation
 from chalicelib.domain.payments import check_idempotency_key
 from chalicelib.services import payments, quotes
@@ -59,7 +59,7 @@ class PaymentIn(Strict):
     return_url: str = Field(min_length=10, max_length=2000, pattern=r"^https?://")
 
 
-class PaymentCreatedOut(BaseModel):
+class PaymentCreatedOut(Out):
     """`POST …/payments`: where to send the citizen (checkout_url) and the token to read the status."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
@@ -75,7 +75,7 @@ class PaymentCreatedOut(BaseModel):
     expires_at: str
 
 
-class VehicleOut(BaseModel):
+class VehicleOut(Out):
     """The vehicle as the registry knows it; the owner's name masked."""
 
     plate: str
@@ -87,7 +87,7 @@ class VehicleOut(BaseModel):
     owner: str = Field(description="Nombre del propietario, enmascarado.")
 
 
-class InstallmentOut(BaseModel):
+class InstallmentOut(Out):
     amount: int | None
     payable: bool
     reasons: list[str]
@@ -106,7 +106,7 @@ QUOTE_EXAMPLE: dict[str, Any] = {
 }
 
 
-class PermitQuoteOut(BaseModel):
+class PermitQuoteOut(Out):
     """`GET …/permits/quote`: vehicle, amounts per installment, breakdown, each prerequisite check and
     whether it can be paid now. Without a vehicle (not found), only plate, year, checks and reasons."""
 
@@ -127,7 +127,7 @@ class PermitQuoteOut(BaseModel):
     reasons: list[str]
 
 
-class DebtOut(BaseModel):
+class DebtOut(Out):
     debt_id: str
     type: str = Field(examples=["patente"])
     description: str | None
@@ -137,7 +137,7 @@ class DebtOut(BaseModel):
     in_progress: bool = Field(description="Ya está en un pago en curso.")
 
 
-class DebtsOut(BaseModel):
+class DebtsOut(Out):
     """`GET …/debts`: a RUT's open debts in the municipality and their total."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
@@ -151,7 +151,7 @@ class DebtsOut(BaseModel):
     total: int
 
 
-class PaymentItemOut(BaseModel):
+class PaymentItemOut(Out):
     type: str
     description: str | None = None
     amount: int | None = None
@@ -161,19 +161,19 @@ class PaymentItemOut(BaseModel):
     debt_id: str | None = None
 
 
-class ReceiptLinkOut(BaseModel):
+class ReceiptLinkOut(Out):
     folio: str | int
     verification_code: str
     download_url: str = Field(description="URL firmada del PDF, válida 5 minutos.")
     verification_url: str
 
 
-class EmailNoticeOut(BaseModel):
+class EmailNoticeOut(Out):
     status: str
     text: str
 
 
-class PaymentStatusOut(BaseModel):
+class PaymentStatusOut(Out):
     """`GET /v1/payments/{payment_id}`: status, items and, once issued, the receipt."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from chalicelib import wiring
 from chalicelib.api.errors import invalid_input_from
 from chalicelib.api.http import MAX_BODY_BYTES, api_view, header, json_response, loads_json, typed
+from chalicelib.api.models import Out
 from chalicelib.api.operations import operation
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.services import gateway
@@ -33,7 +34,7 @@ class TgrNotificationIn(BaseModel):
     paid_at: str | None = Field(default=None, max_length=40)
 
 
-class NotificationResultOut(BaseModel):
+class NotificationResultOut(Out):
     """What a notification did: `applied`, or why it changed nothing; the payment's status after it."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"result": "applied", "status": "paid",

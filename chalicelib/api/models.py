@@ -31,6 +31,13 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Out(BaseModel):
+    """Base of every response model: a key the service returns that the model does not name is a
+    bug caught at once (`http.typed` answers 500), never a field silently dropped from the answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class NewVehicleIn(Strict):
     net_invoice_value: int = Field(description="Valor neto de la factura, en pesos.")
     month: int = Field(description="Mes de compra (1-12).")
@@ -65,7 +72,7 @@ class PatenteSimulationIn(Strict):
         default=None, description="Fecha de pago: los semestres vencidos llevan reajuste e intereses (art. 53).")
 
 
-class PermitSimulationOut(BaseModel):
+class PermitSimulationOut(Out):
     """The permit calculator's answer: the amount of the asked installment, every installment's
     amount, whether a projected UTM/IPC was used, the breakdown to redo it by hand, and with
     `back_years` each earlier unpaid permit readjusted and with interest."""
@@ -79,7 +86,7 @@ class PermitSimulationOut(BaseModel):
     back_years: dict[str, Any] | None = None
 
 
-class PatenteSimulationOut(BaseModel):
+class PatenteSimulationOut(Out):
     """The patente calculator's answer: the yearly amount, its semesters and the breakdown."""
 
     municipality: str
@@ -89,20 +96,20 @@ class PatenteSimulationOut(BaseModel):
     breakdown: dict[str, Any]
 
 
-class MunicipalitySummaryOut(BaseModel):
+class MunicipalitySummaryOut(Out):
     code: str = Field(examples=["13101"], description="Código CUT.")
     name: str = Field(examples=["Santiago"])
     region: str | None
     services: list[str] = Field(examples=[["permisos", "patentes", "aseo"]])
 
 
-class MunicipalitiesOut(BaseModel):
+class MunicipalitiesOut(Out):
     """`GET /v1/municipalities`: the enabled municipalities and the services each offers."""
 
     municipalities: list[MunicipalitySummaryOut]
 
 
-class BrandingOut(BaseModel):
+class BrandingOut(Out):
     primary_color: str = Field(examples=["#0b5394"])
     secondary_color: str = Field(examples=["#ffffff"])
 
@@ -113,7 +120,7 @@ class MunicipalityOut(MunicipalitySummaryOut):
     branding: BrandingOut
 
 
-class HealthOut(BaseModel):
+class HealthOut(Out):
     """`GET /v1/health`: `ok`, or `degraded` (answered 503) with each dependency's check."""
 
     status: Literal["ok", "degraded"]
