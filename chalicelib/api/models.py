@@ -38,6 +38,16 @@ class Out(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class PresignedUploadOut(Out):
+    """Where to PUT a file: the presigned URL, the method and headers to use, and until when."""
+
+    upload_id: str
+    upload_url: str
+    method: Literal["PUT"]
+    headers: dict[str, str]
+    expires_at: str
+
+
 class NewVehicleIn(Strict):
     net_invoice_value: int = Field(description="Valor neto de la factura, en pesos.")
     month: int = Field(description="Mes de compra (1-12).")
