@@ -124,7 +124,10 @@ def typed(model: type[M], data: Any) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ResponseShapeError(f"{model.__name__}: {exc.error_count()} field(s) do not fit") from exc
+        # Where and how it does not fit, never the values (they may be a RUT or an e-mail), so the
+        # pydantic error is not chained into the logged traceback.
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['type']}" for e in exc.errors())
+        raise ResponseShapeError(f"{model.__name__} does not fit the answer ({problems})") from None
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -101,3 +101,52 @@ def test_the_document_is_served_and_uses_the_request_models(client):
     assert "409" in payments["responses"]
     notifications = doc["paths"]["/v1/gateways/tgr/notifications"]["post"]
     assert any(p["name"] == "X-TGR-Signature" for p in notifications["parameters"])
+
+
+def test_an_answer_that_does_not_fit_its_model_is_a_500_not_a_dropped_field_or_a_400():
+    from chalicelib.api.gateway import NotificationResultOut
+    from chalicelib.api.http import api_view, json_response, typed
+
+    fitted = json_response(typed(NotificationResultOut, {"result": "applied", "status": "paid", "reason": None}))
+    assert fitted.body == {"result": "applied", "status": "paid", "reason": None}
+
+    @api_view
+    def view(data: dict[str, object]):
+        return json_response(typed(NotificationResultOut, data))
+
+    for data in ({"result": "applied", "status": "paid", "reason": None, "extra": 1},  # a key the model lacks
+                 {"result": "applied", "status": 3, "reason": None},  # a wrong type
+                 {"result": "applied"}):  # a missing field
+        response = view(data)
+        assert response.status_code == 500
+        assert response.body["error"]["code"] == "internal_error"
+
+
+def test_a_typed_answer_keeps_exactly_the_keys_the_service_gave():
+    from chalicelib.api.citizen import PaymentStatusOut
+    from chalicelib.api.http import json_response, typed
+
+    given = {"payment_id": "13101-X", "municipality": "13101", "status": "pending", "status_text": "Pendiente",
+             "amount": 1000, "created_at": "2027-03-01T13:00:00+00:00", "expires_at": "2027-03-01T13:30:00+00:00",
+             "items": [{"type": "debt", "description": "Aseo", "amount": 1000, "debt_id": "A-1"}]}
+    assert json_response(typed(PaymentStatusOut, given)).body == given
+
+
+def test_a_misfit_answer_is_logged_without_its_values(caplog):
+    from chalicelib.api.citizen import DebtsOut
+    from chalicelib.api.http import api_view, json_response, typed
+
+    @api_view
+    def view():
+        return json_response(typed(DebtsOut, {"rut": "12.345.678-5", "municipality": "13101", "total": 1,
+                                              "debts": [], "email": "ana.diaz@ciudadano.demo"}))
+
+    with caplog.at_level("ERROR"):
+        assert view().status_code == 500
+    [record] = [r for r in caplog.records if r.exc_info]
+    assert record.exc_info is not None
+    error = record.exc_info[1]
+    assert str(error) == "DebtsOut does not fit the answer (email: extra_forbidden)"
+    # pydantic's own error (which quotes the values) is neither the cause nor the shown context
+    assert error.__cause__ is None
+    assert error.__suppress_context__
