@@ -11,11 +11,13 @@ from chalicelib.api import (
     admin_payments,
     admin_privacy,
     admin_reference,
+    admin_reminders,
     admin_reports,
     admin_rolls,
     admin_settings,
     admin_signatures,
     citizen,
+    citizen_space,
     gateway,
     health,
     middleware,
@@ -27,6 +29,7 @@ from chalicelib.api import (
 from chalicelib.api import receipts as receipt_routes
 from chalicelib.api import signatures as signature_routes
 from chalicelib.worker import email_events, receipts, retention, schedules
+from chalicelib.worker import reminders as reminder_worker
 from chalicelib.worker import settlements as settlement_worker
 
 app = Chalice(app_name="sem")
@@ -37,11 +40,13 @@ app.register_blueprint(health.bp)
 app.register_blueprint(public.bp)
 app.register_blueprint(privacy.bp)
 app.register_blueprint(citizen.bp)
+app.register_blueprint(citizen_space.bp)
 app.register_blueprint(gateway.bp)
 app.register_blueprint(admin_reference.bp)
 app.register_blueprint(admin_me.bp)
 app.register_blueprint(admin_payments.bp)
 app.register_blueprint(admin_privacy.bp)
+app.register_blueprint(admin_reminders.bp)
 app.register_blueprint(admin_rolls.bp)
 app.register_blueprint(admin_settings.bp)
 app.register_blueprint(admin_officials.bp)
@@ -59,3 +64,4 @@ app.register_blueprint(retention.bp)
 app.register_blueprint(settlement_worker.bp)
 app.register_blueprint(email_events.bp)
 app.register_blueprint(admin_email.bp)
+app.register_blueprint(reminder_worker.bp)

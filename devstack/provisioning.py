@@ -58,4 +58,10 @@ def local_secrets() -> dict[str, str]:
 
     return {"SEM_ACCESS_TOKEN_SECRET": secrets.token_urlsafe(32),
             "SEM_TGR_WEBHOOK_SECRETS": json.dumps([secrets.token_urlsafe(32)]),
-            "SEM_ALLOW_ESTIMATED_AMOUNTS": "true"}
+            "SEM_ALLOW_ESTIMATED_AMOUNTS": "true",
+            # Citizens' space (docs/citizens.md): the ClaveÚnica simulator's client, our session
+            # and RUN-index keys.
+            "SEM_CLAVEUNICA_CLIENT_ID": "sem-local",
+            "SEM_CLAVEUNICA_CLIENT_SECRET": secrets.token_urlsafe(32),
+            "SEM_CITIZEN_SESSION_SECRET": secrets.token_urlsafe(32),
+            "SEM_CITIZEN_INDEX_SECRET": secrets.token_urlsafe(32)}

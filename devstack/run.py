@@ -93,7 +93,8 @@ class Stack:
         facts = provision(moto_url, stage="local", extra_origins=demo_origins)
         api_url = self.ports.url("api")
         probes = {"tgr_simulator": f"{self.ports.url('tgr')}/health",
-                  "soap_simulator": f"{self.ports.url('soap')}/health"}
+                  "soap_simulator": f"{self.ports.url('soap')}/health",
+                  "claveunica_simulator": f"{self.ports.url('claveunica')}/health"}
         self.env = {
             **base_env, **facts["env"],
             "AWS_ENDPOINT_URL": moto_url,
@@ -107,6 +108,9 @@ class Stack:
             "SEM_VEHICLE_REGISTRY": "soap",
             "SEM_CMF_URL": self.ports.url("cmf"),
             "SEM_CMF_API_KEY": "local-cmf-key",
+            # Citizens sign in through the ClaveÚnica simulator and come back to "Mis pagos".
+            "SEM_CLAVEUNICA_ISSUER": f"{self.ports.url('claveunica')}/openid",
+            "SEM_CLAVEUNICA_REDIRECT_URI": f"{self.ports.url('console')}/mis-pagos/",
             "SEM_COGNITO_JWKS_URL": f"{moto_url}/{facts['env']['SEM_COGNITO_USER_POOL_ID']}/.well-known/jwks.json",
         }
         self.start("api", ["-m", "devstack.api_server", "--port", str(self.ports.api)], self.env)
@@ -114,6 +118,8 @@ class Stack:
         self.start("tgr", ["-m", "devstack.simulators.tgr", "--port", str(self.ports.tgr)], self.env)
         self.start("soap", ["-m", "devstack.simulators.soap", "--port", str(self.ports.soap)], self.env)
         self.start("cmf", ["-m", "devstack.simulators.cmf", "--port", str(self.ports.cmf)], self.env)
+        self.start("claveunica", ["-m", "devstack.simulators.claveunica", "--port", str(self.ports.claveunica)],
+                   self.env)
         self.start("console", ["-m", "devstack.console_server", "--port", str(self.ports.console)], self.env)
         portals = {m["code"]: {"name": m["name"], "apiKey": facts["portal_keys"][m["code"]], "color": m["color"]}
                    for m in demo_data.MUNICIPALITIES}
@@ -158,6 +164,9 @@ def banner(ports: Ports, facts: dict[str, Any], elapsed_s: float) -> str:
         f"  Payment widget   {ports.url('demo_site')}/pagar.html   (the same, embedded with one <script> tag)",
         f"  TGR simulator    {ports.url('tgr')}",
         f"  SOAP simulator   {ports.url('soap')}",
+        f"  Mis pagos        {ports.url('console')}/mis-pagos/   (citizens: sign in with the ClaveÚnica simulator)",
+        f"  ClaveÚnica simulator {ports.url('claveunica')}/openid   (demo citizens: 12345678-5, 12678579-8,"
+        " 11111111-1)",
         f"  AWS (moto)       {ports.url('moto')}      (sent e-mails: {ports.url('moto')}/moto-api/data.json)",
         "  E-mail fixtures  bounce@simulator.amazonses.com bounces, complaint@simulator.amazonses.com"
         " complains (docs/demo-data.md)",

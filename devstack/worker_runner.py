@@ -259,19 +259,25 @@ class WorkerRunner:
 def main() -> None:
     argparse.ArgumentParser(description=__doc__).parse_args()
     import app  # noqa: F401  (registers the blueprints, as Lambda's import of app.py does)
-    from chalicelib.worker import email_events, receipts, retention, schedules, settlements
+    from chalicelib.worker import email_events, receipts, reminders, retention, schedules, settlements
 
     retention_every_s = float(os.environ.get("SEM_LOCAL_RETENTION_S", "300"))
     next_retention = [time.monotonic()]
+    reminders_every_s = float(os.environ.get("SEM_LOCAL_REMINDERS_S", "60"))
+    next_reminders = [time.monotonic()]
 
     def every_few_seconds(event: Any, context: Any) -> None:
-        """What EventBridge and S3 notifications would start: the sweep, new settlement files, and
-        (every SEM_LOCAL_RETENTION_S seconds, hourly in AWS) the personal-data retention job."""
+        """What EventBridge and S3 notifications would start: the sweep, new settlement files,
+        (every SEM_LOCAL_RETENTION_S seconds, hourly in AWS) the personal-data retention job and
+        (once a day in AWS, every minute here: each reminder is sent once anyway) reminders."""
         schedules.sweep_payments(event, context)
         settlements.poll_settlements(event, context)
         if time.monotonic() >= next_retention[0]:
             next_retention[0] = time.monotonic() + retention_every_s
             retention.purge_personal_data(event, context)
+        if time.monotonic() >= next_reminders[0]:
+            next_reminders[0] = time.monotonic() + reminders_every_s
+            reminders.send_reminders(event, context)
 
     settings = get_settings()
     switch = KillSwitch.from_env(os.environ.get("SEM_CHAOS_KILL"))

@@ -21,13 +21,14 @@ from pydantic import BaseModel
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-Tag = Literal["platform", "citizen", "gateway", "receipts", "inspection", "signatures", "admin", "reports",
-              "reconciliation", "central"]
-Security = Literal["portalKey", "paymentToken", "officialToken"]
+Tag = Literal["platform", "citizen", "citizenSpace", "gateway", "receipts", "inspection", "signatures", "admin",
+              "reports", "reconciliation", "central"]
+Security = Literal["portalKey", "paymentToken", "citizenSession", "officialToken"]
 
 TAGS: dict[str, tuple[str, str]] = {
     "platform": ("Plataforma", "Estado de la plataforma y este documento."),
     "citizen": ("Ciudadanía", "Lo que llaman los sitios municipales: calculadoras, cotizaciones, deudas y pagos."),
+    "citizenSpace": ("Mis pagos", "El espacio de cada persona, tras ingresar con ClaveÚnica (docs/citizens.md)."),
     "gateway": ("Pasarela", "Notificaciones de la Tesorería General de la República (TGR)."),
     "receipts": ("Comprobantes", "Verificación de comprobantes y las claves públicas que los firman."),
     "inspection": ("Fiscalización", "Consulta de permisos por patente (inspectores, Carabineros)."),
@@ -44,6 +45,8 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
                   "description": "Clave de portal de la municipalidad (sem_<código>_…)."},
     "paymentToken": {"type": "http", "scheme": "bearer",
                      "description": "access_token del pago, entregado al crearlo."},
+    "citizenSession": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                       "description": "session_token de Mis pagos (tras ingresar con ClaveÚnica)."},
     "officialToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                       "description": "ID token de Cognito de un funcionario."},
 }

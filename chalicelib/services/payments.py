@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.adapters import keys
+from chalicelib.adapters.citizens_repo import CitizenRepository
 from chalicelib.adapters.debts_repo import DebtRepository
 from chalicelib.adapters.idempotency_repo import IdempotencyRepository
 from chalicelib.adapters.job_queue import JobQueue
@@ -41,6 +42,7 @@ from chalicelib.domain.payments import (
 )
 from chalicelib.domain.plates import parse_plate
 from chalicelib.domain.rut import parse_rut
+from chalicelib.services.citizen_index import run_digest
 from chalicelib.services.permit_items import INSTALLMENT_TEXT, PLATFORM, price_permit
 from chalicelib.services.portal import Portal, registered_origins
 from chalicelib.services.rate_limit import RateLimiter
@@ -71,6 +73,8 @@ class PaymentContext:
     """When the sweep queues a paid payment's receipt job again if it is still unfinished."""
     public_api_url: str = ""
     """Where the receipt's verification page lives (`receipt.verification_url`)."""
+    citizen_index_secret: str = ""
+    """Keys the RUN's hash in the national index of a citizen's payments (docs/citizens.md)."""
 
 
 # -- access tokens ------------------------------------------------------------------------------
@@ -204,7 +208,11 @@ def _create(portal: Portal, body: dict[str, Any], ctx: PaymentContext, now: date
     holds: list[HoldRef] = [(item["hold_owner"], key) for item in resolved for key in item["holds"]]
     event = event_row(code, payment_id, now_iso, "created", {"amount": amount, "items": len(resolved)})
     link = {**link, "values": {**link["values"], ":pid": payment_id}}
-    ctx.payments.create(meta, item_rows, holds, event, now_iso=now_key, hold_expires_at=expires_key, extra=[link])
+    extra = [link]
+    if ctx.citizen_index_secret:  # the payer's national index entry, written with the payment
+        extra.append(CitizenRepository.payment_pointer(run_digest(ctx.citizen_index_secret, payer_rut.compact),
+                                                       code=code, payment_id=payment_id, created_key=now_key))
+    ctx.payments.create(meta, item_rows, holds, event, now_iso=now_key, hold_expires_at=expires_key, extra=extra)
     try:
         order = _attach_order(portal, meta, ctx)
     except DependencyUnavailable as exc:

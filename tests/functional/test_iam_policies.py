@@ -74,6 +74,12 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "logs:CreateLogStream", "logs:PutLogEvents",
         "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
     },
+    # citizens' reminders: due debts, consents, claims and the delivery log; e-mails via SES
+    "send_reminders": {
+        "logs:CreateLogStream", "logs:PutLogEvents",
+        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
+        "ses:SendRawEmail",
+    },
 }
 
 TENANT_ROLE_ACTIONS = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"}
@@ -332,14 +338,16 @@ def test_create_alias_is_limited_to_sems_keys(template):
 def test_ses_send_is_scoped_to_the_platforms_sender_addresses(template):
     senders = [(name, s) for name, stmts in every_policy(template).items() for s in stmts
                if "ses:SendRawEmail" in as_list(s["Action"])]
-    # The identity statement and the configuration set's (SES authorizes a send against both).
-    assert [name for name, _ in senders] == ["HandleReceiptJobRole", "HandleReceiptJobRole"]
+    # The receipts worker and the reminders worker send; each has the identity statement and the
+    # configuration set's (SES authorizes a send against both), from the sender addresses only.
+    assert sorted(name for name, _ in senders) == ["HandleReceiptJobRole"] * 2 + ["SendRemindersRole"] * 2
     for _, stmt in senders:
         assert stmt["Condition"] == {"StringLike": {"ses:FromAddress": {"Ref": "SenderAddresses"}}}
-    assert sorted(str(stmt["Resource"]) for _, stmt in senders) == sorted([
-        str({"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"}),
-        str({"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:"
-                        "configuration-set/${SesConfigurationSet}"})])
+    for role in ("HandleReceiptJobRole", "SendRemindersRole"):
+        assert sorted(str(stmt["Resource"]) for name, stmt in senders if name == role) == sorted([
+            str({"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"}),
+            str({"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:"
+                            "configuration-set/${SesConfigurationSet}"})])
     parameter = template["Parameters"]["SenderAddresses"]
     assert parameter["Type"] == "CommaDelimitedList"
     assert parameter["Default"] == "", "no e-mail leaves until the operator names the senders"

@@ -496,6 +496,19 @@ CITIZEN_ROUTES: dict[tuple[str, str], Any] = {
     ("/v1/trust/certificates/{serial}", "GET"): PUBLIC + " (a certificate's revocation status)",
     ("/v1/signatures/verify", "POST"): PUBLIC + " (verifies the PDF it is sent)",
     ("/v1/gateways/tgr/notifications", "POST"): "TGR's HMAC signature (test_payments.py, this module)",
+    # The citizen's space is fenced by the session's RUN, not by a municipality (test_citizen_space.py).
+    ("/v1/citizen/session/start", "POST"): PUBLIC + " (starts a ClaveÚnica sign-in)",
+    ("/v1/citizen/session", "POST"): "ClaveÚnica's code + our one-use state (test_citizen_space.py)",
+    ("/v1/citizen/me", "GET"): "the session's RUN only (test_citizen_space.py)",
+    ("/v1/citizen/payments", "GET"): "the session's RUN only, in every municipality (test_citizen_space.py)",
+    ("/v1/citizen/payments/{payment_id}/receipt", "GET"): "the session's RUN only (test_citizen_space.py)",
+    ("/v1/citizen/debts", "GET"): "the session's RUN only, in every municipality (test_citizen_space.py)",
+    ("/v1/citizen/permits", "GET"): "the session's RUN only (test_citizen_space.py)",
+    ("/v1/citizen/payments", "POST"): "the body's municipality; its debts only (test_citizen_space.py)",
+    ("/v1/citizen/reminders", "GET"): "the session's RUN's consent only (test_citizen_reminders.py)",
+    ("/v1/citizen/reminders", "PUT"): "the session's RUN's own open debts only (test_citizen_reminders.py)",
+    ("/v1/citizen/reminders", "DELETE"): "the session's RUN's consent only (test_citizen_reminders.py)",
+    ("/v1/citizen/reminders/unsubscribe", "GET"): "a link signed for one consent (test_citizen_reminders.py)",
 }
 
 
