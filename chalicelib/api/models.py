@@ -48,6 +48,69 @@ class PresignedUploadOut(Out):
     expires_at: str
 
 
+class MunicipalityNameOut(Out):
+    code: str
+    name: str
+
+
+class PlatePermitOut(Out):
+    """`GET /v1/permits/{plate}`: a plate's permit for a year, nationally, without its owner."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "plate": "BBBB10", "year": 2027, "status": "paid", "status_text": "Pagado",
+        "municipality": {"code": "13101", "name": "Santiago"},
+        "installments": [{"installment": "full", "folio": "13101-2027-000001", "paid_at": "2027-03-01T13:05:00+00:00"}],
+        "valid_until": "2028-03-31", "valid_until_text": "31-03-2028"}]})
+
+    plate: str
+    year: int
+    status: Literal["paid", "partially_paid", "not_paid", "annulled"]
+    status_text: str
+    municipality: MunicipalityNameOut | None
+    installments: list[dict[str, Any]]
+    valid_until: str | None
+    valid_until_text: str
+
+
+class ReceiptSignatureOut(Out):
+    status: str
+    format: str
+    signer: str
+    role: str
+    trust_chain: str
+
+
+class ReceiptDocumentOut(Out):
+    sha256: str | None
+    algorithm: Literal["SHA-256"]
+
+
+class AnnulmentOut(Out):
+    at: str | None
+    reason: str
+
+
+class ReceiptVerificationOut(Out):
+    """`GET /v1/receipts/verify`: what the receipt's verification page shows, as JSON."""
+
+    valid: bool
+    status: str
+    status_text: str
+    folio: str
+    municipality: MunicipalityNameOut
+    amount: int
+    amount_text: str
+    issued_at: str
+    issued_on: str
+    paid_at: str
+    items: list[dict[str, Any]]
+    signature: ReceiptSignatureOut
+    document: ReceiptDocumentOut
+    verification_url: str
+    keys: str = Field(description="Ruta del JWKS que verifica sin conexión el token del QR.")
+    annulment: AnnulmentOut | None = None
+
+
 class NewVehicleIn(Strict):
     net_invoice_value: int = Field(description="Valor neto de la factura, en pesos.")
     month: int = Field(description="Mes de compra (1-12).")

@@ -12,8 +12,8 @@ from chalice.app import Blueprint, Request, Response
 from pydantic import Field
 
 from chalicelib import wiring
-from chalicelib.api.http import api_view, json_response, parse_query, source_address
-from chalicelib.api.models import Strict
+from chalicelib.api.http import api_view, json_response, parse_query, source_address, typed
+from chalicelib.api.models import ReceiptVerificationOut, Strict
 from chalicelib.api.operations import operation
 from chalicelib.api.pages import colors, logo_data_uri, page_or_api_view, render, wants_html
 from chalicelib.api.uploads import UPLOAD_TYPES, uploaded_pdf
@@ -51,7 +51,7 @@ def _receipt_page(body: dict[str, Any], query: VerifyQuery) -> Response:
 @operation("verifyReceipt",
            "Verificar un comprobante por folio y código (destino del QR): JSON, o una página si se pide text/html; "
            "429 tras demasiados intentos fallidos",
-           tag="receipts", query=VerifyQuery, errors=(400, 404, 429, 503))
+           tag="receipts", query=VerifyQuery, response=ReceiptVerificationOut, errors=(400, 404, 429, 503))
 @page_or_api_view(_request)
 def verify() -> Response:
     """A receipt by folio and code (where its QR points): state (valid or annulled), municipality,
@@ -64,7 +64,8 @@ def verify() -> Response:
                                              source=source_address(request))
     if wants_html(request):
         return _receipt_page(body, query)
-    return json_response(body, headers={"Cache-Control": "no-store", "Vary": "Accept"})
+    return json_response(typed(ReceiptVerificationOut, body),
+                         headers={"Cache-Control": "no-store", "Vary": "Accept"})
 
 
 @bp.route("/v1/receipts/verify", methods=["POST"], cors=True, content_types=UPLOAD_TYPES)
