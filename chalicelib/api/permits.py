@@ -83,7 +83,7 @@ def permit_by_plate(plate: str) -> Response:
 @operation("getInspectorPage",
            "Página para inspectores (teléfono): consulta de permiso por patente y año, sin JavaScript (text/html); a "
            "quien no pide HTML, el JSON de /v1/permits/{plate}",
-           tag="inspection", query=InspectorQuery, response=PlatePermitOut, errors=(400, 429, 503))
+           tag="inspection", query=InspectorQuery, errors=(400, 429, 503))
 @page_or_api_view(_request)
 def inspector() -> Response:
     """The inspectors' page: type a plate and a year, see the permit's state (no JavaScript). A
