@@ -11,6 +11,7 @@ from chalicelib import wiring
 from chalicelib.api.admin_auth import authorized
 from chalicelib.api.http import api_view, json_response, parse_query
 from chalicelib.api.models import Strict
+from chalicelib.api.operations import operation
 from chalicelib.services import admin_audit
 from chalicelib.services.permissions import Permission
 
@@ -27,6 +28,8 @@ class AuditQueryIn(Strict):
 
 
 @bp.route("/v1/admin/municipalities/{code}/audit", methods=["GET"], cors=True)
+@operation("listAuditEvents", "Registro de auditoría por rango de días UTC (paginado) — audit.read", tag="admin",
+           query=AuditQueryIn, security="officialToken", errors=(400, 401, 403))
 @api_view
 def read_audit(code: str) -> Response:
     """The municipality's audit entries, newest first."""

@@ -13,6 +13,7 @@ from chalicelib.api.admin_auth import authorized
 from chalicelib.api.admin_officials import EMAIL, NAME
 from chalicelib.api.http import api_view, json_response, parse_body, parse_query
 from chalicelib.api.models import Strict, municipality_code
+from chalicelib.api.operations import operation
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.services import admin_central
 from chalicelib.services.permissions import Permission
@@ -66,6 +67,8 @@ class PageIn(Strict):
 
 
 @bp.route("/v1/admin/central/municipalities", methods=["GET"], cors=True)
+@operation("listCentralMunicipalities", "Municipalidades de la plataforma, convenio y estado — municipalities.read",
+           tag="central", query=PageIn, security="officialToken", errors=(400, 401, 403))
 @api_view
 def list_municipalities() -> Response:
     """Every municipality of the platform with its agreement and whether it is enabled."""
@@ -76,6 +79,8 @@ def list_municipalities() -> Response:
 
 
 @bp.route("/v1/admin/central/municipalities", methods=["POST"], cors=True)
+@operation("onboardMunicipality", "Incorporar una municipalidad (y su primer administrador) — municipalities.onboard",
+           tag="central", body=MunicipalityIn, success=201, security="officialToken", errors=(400, 401, 403, 409))
 @api_view
 def onboard_municipality() -> Response:
     """Onboard a municipality (and, optionally, its first administrador municipal)."""
@@ -88,6 +93,8 @@ def onboard_municipality() -> Response:
 
 
 @bp.route("/v1/admin/central/municipalities/{code}", methods=["PATCH"], cors=True)
+@operation("updateMunicipality", "Cambiar el convenio o habilitar/deshabilitar una municipalidad — municipalities.edit",
+           tag="central", body=MunicipalityPatchIn, security="officialToken", errors=(400, 401, 403, 404, 409))
 @api_view
 def update_municipality(code: str) -> Response:
     """Change a municipality's agreement or enable / disable it."""

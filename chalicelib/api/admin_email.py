@@ -9,7 +9,7 @@ from chalice.app import Blueprint, Response
 from chalicelib import wiring
 from chalicelib.api.admin_auth import authorized
 from chalicelib.api.http import api_view, json_response
-from chalicelib.api.openapi import EXTRA_OPERATIONS, Operation
+from chalicelib.api.operations import operation
 from chalicelib.services import email_events
 from chalicelib.services.permissions import Permission
 
@@ -17,6 +17,10 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/v1/admin/municipalities/{code}/email-deliveries", methods=["GET"], cors=True)
+@operation("listEmailDeliveries",
+           "Correos de comprobantes de los últimos 7 días (entregados, rebotados, reclamos, demorados) y tasas de "
+           "rebote y reclamo en 24 h y 7 días — payments.read",
+           tag="admin", security="officialToken", errors=(401, 403))
 @api_view
 def email_deliveries(code: str) -> Response:
     """The municipality's receipt e-mails of the last 7 days (delivered, bounced, complained,
@@ -26,18 +30,12 @@ def email_deliveries(code: str) -> Response:
 
 
 @bp.route("/v1/admin/central/email-health", methods=["GET"], cors=True)
+@operation("getEmailHealth",
+           "Tasas de rebote y reclamo en 24 h y 7 días, por municipalidad y de la plataforma — reports.central",
+           tag="central", security="officialToken", errors=(401, 403))
 @api_view
 def email_health() -> Response:
     """Bounce and complaint rates over 24 h and 7 days, per municipality and for the platform."""
     authorized(bp.current_request, Permission.REPORTS_CENTRAL)
     codes = [str(m["code"]) for m in wiring.municipalities().list_all() if str(m.get("code")) != "00000"]
     return json_response(email_events.platform_health(codes, wiring.email_events_repo(), datetime.now(UTC)))
-
-
-EXTRA_OPERATIONS[("/v1/admin/municipalities/{code}/email-deliveries", "GET")] = Operation(
-    "Correos de comprobantes de los últimos 7 días (entregados, rebotados, reclamos, demorados) y tasas de"
-    " rebote y reclamo en 24 h y 7 días — payments.read", "administración", security="cognito",
-    errors=(401, 403))
-EXTRA_OPERATIONS[("/v1/admin/central/email-health", "GET")] = Operation(
-    "Tasas de rebote y reclamo en 24 h y 7 días, por municipalidad y de la plataforma — reports.central",
-    "nivel central", security="cognito", errors=(401, 403))

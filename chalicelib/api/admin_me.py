@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from chalice.app import Blueprint, Response
+from pydantic import Field
 
 from chalicelib import wiring
 from chalicelib.api.admin_auth import current_official
-from chalicelib.api.http import api_view, json_response
+from chalicelib.api.http import api_view, json_response, typed
+from chalicelib.api.models import Out
+from chalicelib.api.operations import operation
 from chalicelib.domain.errors import DependencyUnavailable
 from chalicelib.services.auth import follow_enrolment
 from chalicelib.services.permissions import PROFILE_NAMES, permissions_of, requires_totp
@@ -16,7 +19,32 @@ from chalicelib.services.permissions import PROFILE_NAMES, permissions_of, requi
 bp = Blueprint(__name__)
 
 
+class MunicipalityRefOut(Out):
+    code: str
+    name: str | None
+
+
+class TotpStateOut(Out):
+    required: bool
+    enrolled: bool | None = Field(description="null when the identity provider could not be asked.")
+
+
+class CurrentOfficialOut(Out):
+    """The signed-in official: profile, municipality, permissions and second factor."""
+
+    email: str
+    name: str | None
+    profile: str
+    profile_name: str
+    central: bool
+    municipality: MunicipalityRefOut
+    permissions: list[str]
+    totp: TotpStateOut
+
+
 @bp.route("/v1/admin/me", methods=["GET"], cors=True)
+@operation("getCurrentOfficial", "Funcionario con sesión: perfil, municipalidad, permisos y segundo factor",
+           tag="admin", response=CurrentOfficialOut, security="officialToken", errors=(401, 403))
 @api_view
 def me() -> Response:
     """The signed-in official: profile, municipality, permissions, and the second factor's state.
@@ -34,9 +62,9 @@ def me() -> Response:
         enrolled = None
     if enrolled is not None:
         follow_enrolment(official, enrolled, wiring.sessions())
-    return json_response({
+    return json_response(typed(CurrentOfficialOut, {
         "email": official.email, "name": official.name, "profile": official.profile,
         "profile_name": PROFILE_NAMES.get(official.profile, official.profile), "central": official.central,
         "municipality": municipality, "permissions": permissions_of(official.profile),
         "totp": {"required": requires_totp(official.profile), "enrolled": enrolled},
-    })
+    }))

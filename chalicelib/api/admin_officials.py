@@ -13,6 +13,7 @@ from chalicelib import wiring
 from chalicelib.api.admin_auth import authorized
 from chalicelib.api.http import api_view, json_response, parse_body, parse_query
 from chalicelib.api.models import Strict
+from chalicelib.api.operations import FOUR_EYES, operation
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.services import admin_officials, official_approvals
 from chalicelib.services.permissions import Permission
@@ -54,6 +55,8 @@ class ProposalsIn(PageIn):
 
 
 @bp.route("/v1/admin/municipalities/{code}/officials", methods=["GET"], cors=True)
+@operation("listOfficials", "Funcionarios de la municipalidad — officials.read", tag="admin", query=PageIn,
+           security="officialToken", errors=(400, 401, 403))
 @api_view
 def list_officials(code: str) -> Response:
     """The municipality's officials, by e-mail."""
@@ -64,6 +67,11 @@ def list_officials(code: str) -> Response:
 
 
 @bp.route("/v1/admin/municipalities/{code}/officials", methods=["POST"], cors=True)
+@operation("createOfficial",
+           "Crear un funcionario con su RUN y su cuenta (contraseña temporal); con un perfil que autoriza pagos, 202 "
+           "y una propuesta pendiente de aprobación — officials.manage",
+           tag="admin", body=OfficialIn, success=201, also=((202, FOUR_EYES),), security="officialToken",
+           errors=(400, 401, 403, 409, 503))
 @api_view
 def create_official(code: str) -> Response:
     """A new official; Cognito e-mails a temporary password that must be changed at first sign-in.
@@ -76,6 +84,11 @@ def create_official(code: str) -> Response:
 
 
 @bp.route("/v1/admin/municipalities/{code}/officials/{email}", methods=["PATCH"], cors=True)
+@operation("updateOfficial",
+           "Cambiar perfil o nombre, desactivar o reactivar un funcionario, o fijar el RUN de una cuenta que no lo "
+           "tiene; subir a un perfil que autoriza pagos: 202 y una propuesta — officials.manage",
+           tag="admin", body=OfficialPatchIn, also=((202, FOUR_EYES),), security="officialToken",
+           errors=(400, 401, 403, 404, 409, 503))
 @api_view
 def update_official(code: str, email: str) -> Response:
     """Change an official's name or profile, deactivate / reactivate it, or reset its password;
@@ -93,6 +106,8 @@ def update_official(code: str, email: str) -> Response:
 
 
 @bp.route("/v1/admin/municipalities/{code}/official-proposals", methods=["GET"], cors=True)
+@operation("listOfficialProposals", "Propuestas de dar un perfil que autoriza pagos (cuatro ojos) — officials.read",
+           tag="admin", query=ProposalsIn, security="officialToken", errors=(400, 401, 403))
 @api_view
 def list_proposals(code: str) -> Response:
     """Proposals to give an account a profile that authorizes payments, oldest first."""
@@ -103,6 +118,9 @@ def list_proposals(code: str) -> Response:
 
 
 @bp.route("/v1/admin/municipalities/{code}/official-proposals/{proposal_id}/approve", methods=["POST"], cors=True)
+@operation("approveOfficialProposal",
+           "Aprobar una propuesta: la cuenta se crea o cambia de perfil ahora — officials.approve", tag="admin",
+           security="officialToken", errors=(400, 401, 403, 404, 409, 503))
 @api_view
 def approve_proposal(code: str, proposal_id: str) -> Response:
     """The second approval (alcalde or SUBDERE): the account is created or promoted now."""
@@ -111,6 +129,8 @@ def approve_proposal(code: str, proposal_id: str) -> Response:
 
 
 @bp.route("/v1/admin/municipalities/{code}/official-proposals/{proposal_id}/reject", methods=["POST"], cors=True)
+@operation("rejectOfficialProposal", "Rechazar una propuesta — officials.approve", tag="admin",
+           security="officialToken", errors=(400, 401, 403, 404, 409))
 @api_view
 def reject_proposal(code: str, proposal_id: str) -> Response:
     """Close a proposal without changing any account."""

@@ -12,6 +12,7 @@ from chalicelib import wiring
 from chalicelib.api.admin_auth import authorized
 from chalicelib.api.http import api_view, json_response, parse_body, parse_query
 from chalicelib.api.models import Strict
+from chalicelib.api.operations import operation
 from chalicelib.services import admin_payments
 from chalicelib.services.auth import Official
 from chalicelib.services.permissions import Permission, allowed
@@ -85,6 +86,8 @@ def _filters(query: PaymentFiltersIn) -> admin_payments.PaymentFilters:
 
 
 @bp.route("/v1/admin/municipalities/{code}/payments", methods=["GET"], cors=True)
+@operation("searchPayments", "Buscar pagos por día, estado, servicio, RUT, patente o folio (paginado) — payments.read",
+           tag="admin", query=PaymentSearchIn, response=PaymentPage, security="officialToken", errors=(400, 401, 403))
 @api_view
 def search_payments(code: str) -> Response:
     """One page of the municipality's payments, newest first."""
@@ -98,6 +101,9 @@ def search_payments(code: str) -> Response:
 
 
 @bp.route("/v1/admin/municipalities/{code}/payments.csv", methods=["GET"], cors=True)
+@operation("exportPaymentsCsv", "Exportar la búsqueda de pagos a CSV (máx. 10.000) — payments.export", tag="admin",
+           query=PaymentFiltersIn, security="officialToken", errors=(400, 401, 403, 422),
+           extra={"x-content-type": "text/csv"})
 @api_view
 def export_payments(code: str) -> Response:
     """The same search as CSV (at most 10.000 payments)."""
@@ -113,6 +119,9 @@ def export_payments(code: str) -> Response:
 
 
 @bp.route("/v1/admin/municipalities/{code}/payments/{payment_id}", methods=["GET"], cors=True)
+@operation("getPaymentDetail",
+           "Detalle de un pago: ítems, desglose, verificaciones, eventos, comprobante, correos — payments.read",
+           tag="admin", query=DetailIn, security="officialToken", errors=(400, 401, 403, 404))
 @api_view
 def payment_detail(code: str, payment_id: str) -> Response:
     """A payment with its items (breakdown, checks), events, receipt and e-mail deliveries."""
@@ -137,6 +146,9 @@ def _audit_reveal(official: Official, code: str, reveal: bool, target: str, rows
 
 
 @bp.route("/v1/admin/municipalities/{code}/payments/{payment_id}/resend-receipt", methods=["POST"], cors=True)
+@operation("resendReceipt", "Reenviar el comprobante de un pago, opcionalmente a un correo corregido — receipts.resend",
+           tag="admin", body=ResendIn, response=ResendOut, success=202, security="officialToken",
+           errors=(400, 401, 403, 404, 409, 503))
 @api_view
 def resend_receipt(code: str, payment_id: str) -> Response:
     """Queue the receipt e-mail again (audited)."""

@@ -14,7 +14,7 @@ from chalicelib import wiring
 from chalicelib.api.admin_auth import current_official
 from chalicelib.api.http import api_view, json_response, parse_body, parse_query
 from chalicelib.api.models import Strict, municipality_code
-from chalicelib.api.openapi import EXTRA_OPERATIONS, Operation
+from chalicelib.api.operations import operation
 from chalicelib.domain.errors import Forbidden
 from chalicelib.services import rights_requests as rights
 from chalicelib.services.auth import Official, require
@@ -79,6 +79,8 @@ def _official(code: str) -> Official:
 
 
 @bp.route(BASE, methods=["POST"], cors=True)
+@operation("filePrivacyRequest", "Ingresar una solicitud de derechos sobre datos personales — privacy.requests",
+           tag="admin", body=RightsRequestIn, success=201, security="officialToken", errors=(400, 401, 403, 422))
 @api_view
 def file_request(code: str) -> Response:
     """File a rights request (audited); due in 30 calendar days."""
@@ -88,6 +90,8 @@ def file_request(code: str) -> Response:
 
 
 @bp.route(BASE, methods=["GET"], cors=True)
+@operation("listPrivacyRequests", "Solicitudes de derechos, más recientes primero, con su plazo — privacy.requests",
+           tag="admin", query=ListIn, security="officialToken", errors=(400, 401, 403))
 @api_view
 def list_requests(code: str) -> Response:
     """The municipality's requests, newest first, each with its deadline."""
@@ -97,6 +101,8 @@ def list_requests(code: str) -> Response:
 
 
 @bp.route(BASE + "/{request_id}", methods=["GET"], cors=True)
+@operation("getPrivacyRequest", "Una solicitud y sus pasos — privacy.requests", tag="admin", security="officialToken",
+           errors=(401, 403, 404))
 @api_view
 def get_request(code: str, request_id: str) -> Response:
     """One request and every step taken."""
@@ -105,6 +111,9 @@ def get_request(code: str, request_id: str) -> Response:
 
 
 @bp.route(BASE + "/{request_id}/export", methods=["POST"], cors=True)
+@operation("exportPrivacyRequestData",
+           "Acceso/portabilidad: todos los datos del RUN en la municipalidad (JSON) — privacy.requests", tag="admin",
+           security="officialToken", errors=(401, 403, 404, 409, 422))
 @api_view
 def export(code: str, request_id: str) -> Response:
     """Access / portability: JSON of everything held about the RUN here (audited)."""
@@ -116,6 +125,8 @@ def export(code: str, request_id: str) -> Response:
 
 
 @bp.route(BASE + "/{request_id}/rectify", methods=["POST"], cors=True)
+@operation("rectifyPrivacyRequestData", "Rectificar correo o nombre del titular en sus pagos — privacy.requests",
+           tag="admin", body=RectifyIn, security="officialToken", errors=(400, 401, 403, 404, 409, 422))
 @api_view
 def rectify(code: str, request_id: str) -> Response:
     official = _official(code)
@@ -125,6 +136,8 @@ def rectify(code: str, request_id: str) -> Response:
 
 
 @bp.route(BASE + "/{request_id}/suppress", methods=["POST"], cors=True)
+@operation("suppressPrivacyRequestData", "Suprimir lo que ninguna obligación legal conserva — privacy.requests",
+           tag="admin", security="officialToken", errors=(401, 403, 404, 409, 422))
 @api_view
 def suppress(code: str, request_id: str) -> Response:
     official = _official(code)
@@ -132,6 +145,8 @@ def suppress(code: str, request_id: str) -> Response:
 
 
 @bp.route(BASE + "/{request_id}/opposition", methods=["POST"], cors=True)
+@operation("recordPrivacyOpposition", "Registrar la oposición — privacy.requests", tag="admin", body=OppositionIn,
+           security="officialToken", errors=(400, 401, 403, 404, 409, 422))
 @api_view
 def opposition(code: str, request_id: str) -> Response:
     official = _official(code)
@@ -141,6 +156,8 @@ def opposition(code: str, request_id: str) -> Response:
 
 
 @bp.route(BASE + "/{request_id}/extend", methods=["POST"], cors=True)
+@operation("extendPrivacyRequest", "Prorrogar una vez el plazo (30 días) — privacy.requests", tag="admin",
+           body=ReasonIn, security="officialToken", errors=(400, 401, 403, 404, 409))
 @api_view
 def extend(code: str, request_id: str) -> Response:
     official = _official(code)
@@ -149,38 +166,10 @@ def extend(code: str, request_id: str) -> Response:
 
 
 @bp.route(BASE + "/{request_id}/close", methods=["POST"], cors=True)
+@operation("closePrivacyRequest", "Cerrar con la respuesta dada — privacy.requests", tag="admin", body=CloseIn,
+           security="officialToken", errors=(400, 401, 403, 404, 409))
 @api_view
 def close(code: str, request_id: str) -> Response:
     official = _official(code)
     body = parse_body(bp.current_request, CloseIn)
     return json_response(rights.close(code, request_id, body.model_dump(), official, wiring.rights_context()))
-
-
-_OPS = {
-    ("", "POST"): Operation("Ingresar una solicitud de derechos sobre datos personales — privacy.requests",
-                            "administración", body=RightsRequestIn, success=201, security="cognito",
-                            errors=(400, 401, 403, 422)),
-    ("", "GET"): Operation("Solicitudes de derechos, más recientes primero, con su plazo — privacy.requests",
-                           "administración", query=ListIn, security="cognito", errors=(400, 401, 403)),
-    ("/{request_id}", "GET"): Operation("Una solicitud y sus pasos — privacy.requests", "administración",
-                                        security="cognito", errors=(401, 403, 404)),
-    ("/{request_id}/export", "POST"): Operation(
-        "Acceso/portabilidad: todos los datos del RUN en la municipalidad (JSON) — privacy.requests",
-        "administración", security="cognito", errors=(401, 403, 404, 409, 422)),
-    ("/{request_id}/rectify", "POST"): Operation(
-        "Rectificar correo o nombre del titular en sus pagos — privacy.requests", "administración",
-        body=RectifyIn, security="cognito", errors=(400, 401, 403, 404, 409, 422)),
-    ("/{request_id}/suppress", "POST"): Operation(
-        "Suprimir lo que ninguna obligación legal conserva — privacy.requests", "administración",
-        security="cognito", errors=(401, 403, 404, 409, 422)),
-    ("/{request_id}/opposition", "POST"): Operation(
-        "Registrar la oposición — privacy.requests", "administración", body=OppositionIn, security="cognito",
-        errors=(400, 401, 403, 404, 409, 422)),
-    ("/{request_id}/extend", "POST"): Operation(
-        "Prorrogar una vez el plazo (30 días) — privacy.requests", "administración", body=ReasonIn,
-        security="cognito", errors=(400, 401, 403, 404, 409)),
-    ("/{request_id}/close", "POST"): Operation(
-        "Cerrar con la respuesta dada — privacy.requests", "administración", body=CloseIn, security="cognito",
-        errors=(400, 401, 403, 404, 409)),
-}
-EXTRA_OPERATIONS.update({(BASE + suffix, method): op for (suffix, method), op in _OPS.items()})

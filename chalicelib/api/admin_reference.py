@@ -11,6 +11,7 @@ from chalicelib import wiring
 from chalicelib.api.admin_auth import current_official
 from chalicelib.api.http import api_view, json_response, parse_body
 from chalicelib.api.models import Strict
+from chalicelib.api.operations import operation
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.services import reference_admin, reference_import
 from chalicelib.services.auth import require
@@ -47,6 +48,8 @@ def _table(name: str) -> Literal["UTM", "IPC", "TASA"]:
 
 
 @bp.route("/v1/admin/reference/{table}", methods=["GET"], cors=True)
+@operation("listReferenceValues", "Tabla de UTM, IPC o tasa semestral de interés (utm, ipc, interest)", tag="admin",
+           security="officialToken", errors=(401, 403, 404))
 @api_view
 def list_reference(table: str) -> Response:
     """Every month of a table, with source and whether it is projected."""
@@ -57,6 +60,8 @@ def list_reference(table: str) -> Response:
 
 
 @bp.route("/v1/admin/reference/{table}/{month}", methods=["PUT"], cors=True)
+@operation("putReferenceValue", "Fijar la UTM, el IPC o la tasa semestral de un mes (administrador SUBDERE)",
+           tag="admin", body=ReferenceValueIn, security="officialToken", errors=(400, 401, 403, 404))
 @api_view
 def put_reference(table: str, month: str) -> Response:
     """Set a month's UTM, IPC or semestral rate (central administrator); the previous value is kept in history."""
@@ -89,6 +94,9 @@ def _importable(table: str) -> Literal["UTM", "IPC", "TASA"]:
 
 
 @bp.route("/v1/admin/reference/{table}/import", methods=["POST"], cors=True)
+@operation("importReferenceValue",
+           "Importar la UTM o el IPC de un mes desde la API de la CMF (queda pendiente de confirmación)", tag="admin",
+           body=ImportIn, security="officialToken", errors=(400, 401, 403, 404, 503))
 @api_view
 def import_reference(table: str) -> Response:
     """Import a month of UTM, IPC or the semestral rate from the CMF's API; it waits for confirmation
@@ -104,6 +112,8 @@ def import_reference(table: str) -> Response:
 
 
 @bp.route("/v1/admin/reference/{table}/pending", methods=["GET"], cors=True)
+@operation("listPendingReferenceValues", "Meses importados pendientes de confirmación", tag="admin",
+           security="officialToken", errors=(400, 401, 403, 404))
 @api_view
 def list_pending(table: str) -> Response:
     """Imported months waiting for the central administrator's confirmation."""
@@ -114,6 +124,8 @@ def list_pending(table: str) -> Response:
 
 
 @bp.route("/v1/admin/reference/{table}/{month}/confirm", methods=["POST"], cors=True)
+@operation("confirmReferenceValue", "Confirmar un mes importado: desde ese momento lo usan los cálculos", tag="admin",
+           security="officialToken", errors=(400, 401, 403, 404))
 @api_view
 def confirm_reference(table: str, month: str) -> Response:
     """Confirm an imported month: from now on the rules use it."""

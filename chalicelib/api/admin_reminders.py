@@ -9,7 +9,7 @@ from chalicelib import wiring
 from chalicelib.api.admin_auth import authorized
 from chalicelib.api.http import api_view, json_response, parse_query
 from chalicelib.api.models import Strict
-from chalicelib.api.openapi import EXTRA_OPERATIONS, Operation
+from chalicelib.api.operations import operation
 from chalicelib.services import reminders
 from chalicelib.services.permissions import Permission
 
@@ -21,6 +21,8 @@ class ReminderLogQuery(Strict):
 
 
 @bp.route("/v1/admin/municipalities/{code}/reminders", methods=["GET"], cors=True)
+@operation("listReminderDeliveries", "Registro de recordatorios enviados a ciudadanos en el mes — payments.read",
+           tag="admin", query=ReminderLogQuery, security="officialToken", errors=(400, 401, 403))
 @api_view
 def reminder_log(code: str) -> Response:
     """The month's reminder deliveries (newest first): debt, kind, due date, masked recipient, outcome."""
@@ -28,7 +30,3 @@ def reminder_log(code: str) -> Response:
     query = parse_query(bp.current_request, ReminderLogQuery)
     return json_response(reminders.delivery_log(wiring.citizen_repo(), code, query.month))
 
-
-EXTRA_OPERATIONS[("/v1/admin/municipalities/{code}/reminders", "GET")] = Operation(
-    "Registro de recordatorios enviados a ciudadanos en el mes — payments.read", "administración",
-    query=ReminderLogQuery, security="cognito", errors=(400, 401, 403))

@@ -15,7 +15,7 @@ from chalicelib import wiring
 from chalicelib.api.admin_auth import authorized
 from chalicelib.api.http import api_view, json_response, parse_body, parse_query
 from chalicelib.api.models import Strict
-from chalicelib.api.openapi import EXTRA_OPERATIONS, Operation
+from chalicelib.api.operations import operation
 from chalicelib.services import reconciliation as recon_service
 from chalicelib.services import reports
 from chalicelib.services.permissions import Permission
@@ -79,6 +79,9 @@ class CentralReportQuery(Strict):
 # -- consolidation and reconciliation ---------------------------------------------------------------
 
 @bp.route("/v1/admin/municipalities/{code}/consolidation/{day}", methods=["GET"], cors=True)
+@operation("getConsolidation",
+           "Consolidación del día: totales por servicio y medio de pago, participación FCM y estado de la conciliación",
+           tag="reconciliation", security="officialToken", errors=(400, 401, 403, 404))
 @api_view
 def consolidation(code: str, day: str) -> Response:
     """The day's totals by service and method, the FCM share of permit revenue, the municipal share
@@ -88,6 +91,8 @@ def consolidation(code: str, day: str) -> Response:
 
 
 @bp.route("/v1/admin/municipalities/{code}/reconciliation/{day}", methods=["GET"], cors=True)
+@operation("getReconciliation", "Conciliación del día con la rendición de TGR: versiones y diferencias con su historia",
+           tag="reconciliation", security="officialToken", errors=(400, 401, 403, 404))
 @api_view
 def reconciliation_day(code: str, day: str) -> Response:
     """The day's reconciliation with TGR's settlement: versions, discrepancies and their history."""
@@ -96,6 +101,8 @@ def reconciliation_day(code: str, day: str) -> Response:
 
 
 @bp.route("/v1/admin/municipalities/{code}/reconciliation/{day}/run", methods=["POST"], cors=True)
+@operation("runReconciliation", "Volver a conciliar el día (p. ej. tras un pago tardío)", tag="reconciliation",
+           security="officialToken", errors=(400, 401, 403, 404))
 @api_view
 def reconcile_again(code: str, day: str) -> Response:
     """Reconcile the day again (after a late payment); discrepancies are kept, cleared or re-opened."""
@@ -107,6 +114,8 @@ def reconcile_again(code: str, day: str) -> Response:
 
 @bp.route("/v1/admin/municipalities/{code}/reconciliation/{day}/discrepancies/{discrepancy_id}/comments",
           methods=["POST"], cors=True)
+@operation("commentDiscrepancy", "Comentar una diferencia", tag="reconciliation", body=CommentIn, success=201,
+           security="officialToken", errors=(400, 401, 403, 404))
 @api_view
 def comment(code: str, day: str, discrepancy_id: str) -> Response:
     """Add a comment to a discrepancy."""
@@ -119,6 +128,8 @@ def comment(code: str, day: str, discrepancy_id: str) -> Response:
 
 @bp.route("/v1/admin/municipalities/{code}/reconciliation/{day}/discrepancies/{discrepancy_id}/resolve",
           methods=["POST"], cors=True)
+@operation("resolveDiscrepancy", "Resolver una diferencia abierta", tag="reconciliation", body=ResolveIn,
+           security="officialToken", errors=(400, 401, 403, 404, 409))
 @api_view
 def resolve(code: str, day: str, discrepancy_id: str) -> Response:
     """Resolve an open discrepancy (409 if it is not open)."""
@@ -137,6 +148,8 @@ def _csv_response(text: str, filename: str) -> Response:
 
 
 @bp.route("/v1/admin/municipalities/{code}/reports", methods=["GET"], cors=True)
+@operation("getMunicipalReport", "Informe de la municipalidad por día, mes, servicio o medio de pago (JSON o CSV)",
+           tag="reports", query=MunicipalReportQuery, security="officialToken", errors=(400, 401, 403))
 @api_view
 def municipal_report(code: str) -> Response:
     """Collections, transactions, items and average ticket by day, month, service or method."""
@@ -150,6 +163,9 @@ def municipal_report(code: str) -> Response:
 
 
 @bp.route("/v1/admin/central/reports", methods=["GET"], cors=True)
+@operation("getCentralReport",
+           "Estadísticas nacionales del año con comparación a la misma fecha del año anterior (JSON, CSV o PDF)",
+           tag="reports", query=CentralReportQuery, security="officialToken", errors=(400, 401, 403))
 @api_view
 def central_report() -> Response:
     """Municipalities with payments, transactions and amount in the year to date, against the same
@@ -176,31 +192,3 @@ def _pdf_link(report: dict[str, Any]) -> dict[str, Any]:
     return {"year": report["year"], "as_of": report["as_of"], "sentence": report["sentence"], "key": key,
             "bytes": len(pdf), "download_url": store.presign_get(key, expires_in=PDF_LINK_SECONDS, filename=filename),
             "expires_in": PDF_LINK_SECONDS}
-
-
-# -- OpenAPI catalogue ---------------------------------------------------------------------------
-
-_MUNI = "/v1/admin/municipalities/{code}"
-_ERRORS = (400, 401, 403, 404)
-EXTRA_OPERATIONS.update({
-    (f"{_MUNI}/consolidation/{{day}}", "GET"): Operation(
-        "Consolidación del día: totales por servicio y medio de pago, participación FCM y estado de la conciliación",
-        "conciliación", security="cognito", errors=_ERRORS),
-    (f"{_MUNI}/reconciliation/{{day}}", "GET"): Operation(
-        "Conciliación del día con la rendición de TGR: versiones y diferencias con su historia", "conciliación",
-        security="cognito", errors=_ERRORS),
-    (f"{_MUNI}/reconciliation/{{day}}/run", "POST"): Operation(
-        "Volver a conciliar el día (p. ej. tras un pago tardío)", "conciliación", security="cognito",
-        errors=_ERRORS),
-    (f"{_MUNI}/reconciliation/{{day}}/discrepancies/{{discrepancy_id}}/comments", "POST"): Operation(
-        "Comentar una diferencia", "conciliación", body=CommentIn, success=201, security="cognito", errors=_ERRORS),
-    (f"{_MUNI}/reconciliation/{{day}}/discrepancies/{{discrepancy_id}}/resolve", "POST"): Operation(
-        "Resolver una diferencia abierta", "conciliación", body=ResolveIn, security="cognito",
-        errors=(*_ERRORS, 409)),
-    (f"{_MUNI}/reports", "GET"): Operation(
-        "Informe de la municipalidad por día, mes, servicio o medio de pago (JSON o CSV)", "informes",
-        query=MunicipalReportQuery, security="cognito", errors=(400, 401, 403)),
-    ("/v1/admin/central/reports", "GET"): Operation(
-        "Estadísticas nacionales del año con comparación a la misma fecha del año anterior (JSON, CSV o PDF)",
-        "informes", query=CentralReportQuery, security="cognito", errors=(400, 401, 403)),
-})

@@ -9,6 +9,7 @@ from chalicelib import wiring
 from chalicelib.api.admin_auth import authorized
 from chalicelib.api.http import api_view, json_response, parse_body, parse_query
 from chalicelib.api.models import Strict
+from chalicelib.api.operations import operation
 from chalicelib.services import admin_rolls
 from chalicelib.services.permissions import Permission
 
@@ -28,6 +29,8 @@ class PageIn(Strict):
 
 
 @bp.route("/v1/admin/municipalities/{code}/rolls/uploads", methods=["POST"], cors=True)
+@operation("startRollUpload", "Iniciar la carga de un rol (URL prefirmada para PUT del CSV) — rolls.upload",
+           tag="admin", body=RollUploadIn, success=201, security="officialToken", errors=(400, 401, 403))
 @api_view
 def start_upload(code: str) -> Response:
     """A new roll upload and its presigned PUT URL (10 minutes; send exactly that size, text/csv)."""
@@ -38,6 +41,8 @@ def start_upload(code: str) -> Response:
 
 
 @bp.route("/v1/admin/municipalities/{code}/rolls/uploads", methods=["GET"], cors=True)
+@operation("listRollUploads", "Cargas de roles, más recientes primero — rolls.read", tag="admin", query=PageIn,
+           security="officialToken", errors=(400, 401, 403))
 @api_view
 def list_uploads(code: str) -> Response:
     """The municipality's roll uploads, newest first."""
@@ -47,6 +52,9 @@ def list_uploads(code: str) -> Response:
 
 
 @bp.route("/v1/admin/municipalities/{code}/rolls/uploads/{upload_id}/process", methods=["POST"], cors=True)
+@operation("processRollUpload",
+           "Validar y cargar el rol subido (idempotente; repetir mientras esté en proceso) — rolls.upload", tag="admin",
+           security="officialToken", errors=(401, 403, 404, 422))
 @api_view
 def process_upload(code: str, upload_id: str) -> Response:
     """Validate every line and load the good ones (idempotent; call again while `processing`)."""
@@ -55,6 +63,8 @@ def process_upload(code: str, upload_id: str) -> Response:
 
 
 @bp.route("/v1/admin/municipalities/{code}/rolls/uploads/{upload_id}", methods=["GET"], cors=True)
+@operation("getRollUpload", "Estado, avance y errores por línea de una carga — rolls.read", tag="admin", query=PageIn,
+           security="officialToken", errors=(400, 401, 403, 404))
 @api_view
 def upload_status(code: str, upload_id: str) -> Response:
     """An upload's status, counts and progress, with one page of its rejected lines."""

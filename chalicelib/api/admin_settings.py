@@ -9,8 +9,9 @@ from pydantic import Field
 
 from chalicelib import wiring
 from chalicelib.api.admin_auth import authorized, authorized_any
-from chalicelib.api.http import api_view, json_response, parse_body
-from chalicelib.api.models import Strict
+from chalicelib.api.http import api_view, json_response, parse_body, typed
+from chalicelib.api.models import Out, PresignedUploadOut, Strict
+from chalicelib.api.operations import operation
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.services import admin_settings, receipt_signer_admin
 from chalicelib.services.auth import require
@@ -61,6 +62,15 @@ class LogoApplyIn(Strict):
     upload_id: str = Field(min_length=16, max_length=16, pattern=r"^[0-9a-f]{16}$")
 
 
+class PortalKeyOut(Out):
+    """A new portal key: shown once, with the ids of the keys it revoked."""
+
+    key_id: str
+    api_key: str = Field(description="sem_<CUT>_<key id>_<secreto>: se muestra solo esta vez.")
+    revoked: list[str]
+    notice: str
+
+
 class PortalKeyIn(Strict):
     revoke_others: bool = Field(default=False, description="Revocar las claves activas anteriores.")
 
@@ -86,6 +96,8 @@ def _changes(body: SettingsPatchIn) -> dict[str, Any]:
 
 
 @bp.route("/v1/admin/municipalities/{code}/settings", methods=["GET"], cors=True)
+@operation("getSettings", "Configuración de la municipalidad — settings.read", tag="admin", security="officialToken",
+           errors=(401, 403, 404))
 @api_view
 def get_settings(code: str) -> Response:
     """The municipality's settings (with `version`, for a later PATCH)."""
@@ -94,6 +106,8 @@ def get_settings(code: str) -> Response:
 
 
 @bp.route("/v1/admin/municipalities/{code}/settings", methods=["PATCH"], cors=True)
+@operation("updateSettings", "Cambiar la configuración (imagen: settings.branding; lo demás: settings.edit)",
+           tag="admin", body=SettingsPatchIn, security="officialToken", errors=(400, 401, 403, 404, 409))
 @api_view
 def patch_settings(code: str) -> Response:
     """Change some settings; answers the settings as stored."""
@@ -107,16 +121,21 @@ def patch_settings(code: str) -> Response:
 
 
 @bp.route("/v1/admin/municipalities/{code}/settings/logo-upload", methods=["POST"], cors=True)
+@operation("startLogoUpload", "URL prefirmada para subir el logo (PNG, máx. 512 KB) — settings.branding", tag="admin",
+           body=LogoUploadIn, response=PresignedUploadOut, success=201, security="officialToken",
+           errors=(400, 401, 403))
 @api_view
 def start_logo_upload(code: str) -> Response:
     """A presigned PUT for the new logo (PNG, ≤ 512 KB, exact size, 10 minutes)."""
     official = authorized(bp.current_request, Permission.BRANDING_EDIT, code)
     body = parse_body(bp.current_request, LogoUploadIn)
-    return json_response(admin_settings.start_logo_upload(code, body.content_length, official,
-                                                          wiring.settings_admin()), status=201)
+    upload = admin_settings.start_logo_upload(code, body.content_length, official, wiring.settings_admin())
+    return json_response(typed(PresignedUploadOut, upload), status=201)
 
 
 @bp.route("/v1/admin/municipalities/{code}/settings/logo", methods=["POST"], cors=True)
+@operation("applyLogo", "Validar el PNG subido y usarlo como logo — settings.branding", tag="admin", body=LogoApplyIn,
+           security="officialToken", errors=(400, 401, 403, 404, 409, 422))
 @api_view
 def apply_logo(code: str) -> Response:
     """Check the uploaded PNG and make it the logo of the next receipts."""
@@ -126,13 +145,17 @@ def apply_logo(code: str) -> Response:
 
 
 @bp.route("/v1/admin/municipalities/{code}/portal-keys", methods=["POST"], cors=True)
+@operation("rotatePortalKey",
+           "Emitir una clave de portal (se muestra una vez) y revocar las anteriores — settings.portal_keys",
+           tag="admin", body=PortalKeyIn, response=PortalKeyOut,
+           success=201, security="officialToken", errors=(400, 401, 403, 404, 409))
 @api_view
 def rotate_portal_key(code: str) -> Response:
     """Issue a new portal API key (shown once) and optionally revoke the previous ones."""
     official = authorized(bp.current_request, Permission.PORTAL_KEYS_ROTATE, code)
     body = parse_body(bp.current_request, PortalKeyIn)
-    return json_response(admin_settings.rotate_portal_key(code, body.revoke_others, official,
-                                                          wiring.settings_admin()), status=201)
+    issued = admin_settings.rotate_portal_key(code, body.revoke_others, official, wiring.settings_admin())
+    return json_response(typed(PortalKeyOut, issued), status=201)
 
 
 class ReceiptSignerIn(Strict):
@@ -142,6 +165,8 @@ class ReceiptSignerIn(Strict):
 
 
 @bp.route("/v1/admin/municipalities/{code}/receipt-signer", methods=["GET"], cors=True)
+@operation("getReceiptSigner", "Quién firma los comprobantes de la municipalidad — settings.read", tag="admin",
+           security="officialToken", errors=(401, 403, 404))
 @api_view
 def get_receipt_signer(code: str) -> Response:
     """Who signs the municipality's receipts (or that the labelled default does)."""
@@ -150,6 +175,9 @@ def get_receipt_signer(code: str) -> Response:
 
 
 @bp.route("/v1/admin/municipalities/{code}/receipt-signer", methods=["PUT"], cors=True)
+@operation("designateReceiptSigner",
+           "Designar al funcionario que firma los comprobantes (su RUN registrado) — settings.receipt_signer",
+           tag="admin", body=ReceiptSignerIn, security="officialToken", errors=(400, 401, 403, 404, 409, 503))
 @api_view
 def designate_receipt_signer(code: str) -> Response:
     """Designate the official who signs the municipality's receipts."""

@@ -13,11 +13,14 @@ from chalicelib import wiring
 from chalicelib.api.admin_auth import authorized
 from chalicelib.api.http import api_view, json_response, parse_body, parse_query
 from chalicelib.api.models import Strict, municipality_code
-from chalicelib.api.openapi import EXTRA_OPERATIONS, Operation
+from chalicelib.api.operations import operation
 from chalicelib.services import agreements, batches, signatures
 from chalicelib.services.permissions import Permission
 
 bp = Blueprint(__name__)
+
+SIGN_ERRORS = (400, 401, 403, 404, 409, 422, 429, 503)
+"""What a route that signs with a one-time code can answer."""
 
 TEXT = r"^[^\x00-\x1f<>]+$"
 
@@ -47,6 +50,8 @@ class AgreementIn(Strict):
 # -- own enrollment --------------------------------------------------------------------------------
 
 @bp.route("/v1/admin/me/signature", methods=["GET"], cors=True)
+@operation("getMySignature", "Mi firma electrónica avanzada: certificado, estado y bloqueo — signatures.enroll",
+           tag="signatures", security="officialToken", errors=(401, 403))
 @api_view
 def my_signature() -> Response:
     """The official's signature: enrolled or not, certificate, lock."""
@@ -55,6 +60,10 @@ def my_signature() -> Response:
 
 
 @bp.route("/v1/admin/me/signature", methods=["POST"], cors=True)
+@operation("enrollMySignature",
+           "Enrolar mi firma: certificado (llave en KMS) y secreto TOTP (URI otpauth, se muestra una vez) — "
+           "signatures.enroll",
+           tag="signatures", body=EnrollIn, success=201, security="officialToken", errors=(400, 401, 403, 409, 503))
 @api_view
 def enroll() -> Response:
     """Issue the official's certificate and TOTP secret (the otpauth URI is shown once)."""
@@ -65,6 +74,8 @@ def enroll() -> Response:
 
 
 @bp.route("/v1/admin/me/signature/confirm", methods=["POST"], cors=True)
+@operation("confirmMySignature", "Confirmar el enrolamiento con un primer código — signatures.enroll", tag="signatures",
+           body=OtpIn, security="officialToken", errors=(400, 401, 403, 409, 429))
 @api_view
 def confirm() -> Response:
     """Confirm the enrollment with a first code."""
@@ -76,6 +87,9 @@ def confirm() -> Response:
 # -- daily batch -------------------------------------------------------------------------------------
 
 @bp.route("/v1/admin/municipalities/{code}/batches/{day}", methods=["GET"], cors=True)
+@operation("getBatch",
+           "Nómina de pagos del día: totales, pagos, versiones firmadas y corrección pendiente — batches.read",
+           tag="signatures", query=BatchQuery, security="officialToken", errors=(400, 401, 403, 422))
 @api_view
 def batch(code: str, day: str) -> Response:
     """The day's batch: totals, payments, signed versions, pending correction."""
@@ -85,6 +99,8 @@ def batch(code: str, day: str) -> Response:
 
 
 @bp.route("/v1/admin/municipalities/{code}/batches/{day}/sign", methods=["POST"], cors=True)
+@operation("signBatch", "Firmar la nómina del día (una vez; inmutable) — batches.sign", tag="signatures", body=OtpIn,
+           success=201, security="officialToken", errors=SIGN_ERRORS)
 @api_view
 def sign_batch(code: str, day: str) -> Response:
     """Sign the day's batch (once)."""
@@ -95,6 +111,9 @@ def sign_batch(code: str, day: str) -> Response:
 
 
 @bp.route("/v1/admin/municipalities/{code}/batches/{day}/corrections/sign", methods=["POST"], cors=True)
+@operation("signBatchCorrection",
+           "Firmar una corrección de la nómina (cambios posteriores a la última firma) — batches.sign",
+           tag="signatures", body=OtpIn, success=201, security="officialToken", errors=SIGN_ERRORS)
 @api_view
 def sign_correction(code: str, day: str) -> Response:
     """Sign a correction: what changed since the last signed version of the day."""
@@ -107,6 +126,8 @@ def sign_correction(code: str, day: str) -> Response:
 # -- agreements --------------------------------------------------------------------------------------
 
 @bp.route("/v1/admin/municipalities/{code}/agreements", methods=["GET"], cors=True)
+@operation("listAgreements", "Convenios de la municipalidad y el vigente — agreements.read", tag="signatures",
+           security="officialToken", errors=(401, 403, 404))
 @api_view
 def list_agreements(code: str) -> Response:
     """The municipality's agreements, newest first, and the one in force."""
@@ -115,6 +136,8 @@ def list_agreements(code: str) -> Response:
 
 
 @bp.route("/v1/admin/municipalities/{code}/agreements/{agreement_id}", methods=["GET"], cors=True)
+@operation("getAgreement", "Un convenio y el enlace a su PDF — agreements.read", tag="signatures",
+           security="officialToken", errors=(401, 403, 404))
 @api_view
 def get_agreement(code: str, agreement_id: str) -> Response:
     """One agreement with a link to its latest PDF."""
@@ -123,6 +146,8 @@ def get_agreement(code: str, agreement_id: str) -> Response:
 
 
 @bp.route("/v1/admin/municipalities/{code}/agreements/{agreement_id}/sign", methods=["POST"], cors=True)
+@operation("signAgreement", "Firma del convenio por el Alcalde(sa) — agreements.sign", tag="signatures", body=OtpIn,
+           security="officialToken", errors=SIGN_ERRORS)
 @api_view
 def sign_agreement(code: str, agreement_id: str) -> Response:
     """The Alcalde signs the agreement."""
@@ -133,6 +158,8 @@ def sign_agreement(code: str, agreement_id: str) -> Response:
 
 
 @bp.route("/v1/admin/central/municipalities/{code}/agreements", methods=["POST"], cors=True)
+@operation("issueAgreement", "Emitir un convenio (borrador PDF) para una municipalidad — agreements.issue",
+           tag="central", body=AgreementIn, success=201, security="officialToken", errors=(400, 401, 403, 404))
 @api_view
 def issue_agreement(code: str) -> Response:
     """The central administrator issues an agreement (PDF draft) for a municipality."""
@@ -146,6 +173,8 @@ def issue_agreement(code: str) -> Response:
 
 @bp.route("/v1/admin/central/municipalities/{code}/agreements/{agreement_id}/countersign", methods=["POST"],
           cors=True)
+@operation("countersignAgreement", "Firma del nivel central: el convenio entra en vigencia — agreements.countersign",
+           tag="central", body=OtpIn, security="officialToken", errors=SIGN_ERRORS)
 @api_view
 def countersign_agreement(code: str, agreement_id: str) -> Response:
     """The central administrator countersigns: the agreement enters into force."""
@@ -153,46 +182,3 @@ def countersign_agreement(code: str, agreement_id: str) -> Response:
     municipality_code(code)
     body = parse_body(bp.current_request, OtpIn)
     return json_response(agreements.countersign(code, agreement_id, body.otp, actor, wiring.agreements_context()))
-
-
-# -- OpenAPI catalogue ---------------------------------------------------------------------------
-
-_MUNI = "/v1/admin/municipalities/{code}"
-_CENTRAL = "/v1/admin/central/municipalities/{code}"
-_SIGN_ERRORS = (400, 401, 403, 404, 409, 422, 429, 503)
-EXTRA_OPERATIONS.update({
-    ("/v1/admin/me/signature", "GET"): Operation(
-        "Mi firma electrónica avanzada: certificado, estado y bloqueo — signatures.enroll", "firma electrónica",
-        security="cognito", errors=(401, 403)),
-    ("/v1/admin/me/signature", "POST"): Operation(
-        "Enrolar mi firma: certificado (llave en KMS) y secreto TOTP (URI otpauth, se muestra una vez) — "
-        "signatures.enroll", "firma electrónica", body=EnrollIn, success=201, security="cognito",
-        errors=(400, 401, 403, 409, 503)),
-    ("/v1/admin/me/signature/confirm", "POST"): Operation(
-        "Confirmar el enrolamiento con un primer código — signatures.enroll", "firma electrónica", body=OtpIn,
-        security="cognito", errors=(400, 401, 403, 409, 429)),
-    (f"{_MUNI}/batches/{{day}}", "GET"): Operation(
-        "Nómina de pagos del día: totales, pagos, versiones firmadas y corrección pendiente — batches.read",
-        "firma electrónica", query=BatchQuery, security="cognito", errors=(400, 401, 403, 422)),
-    (f"{_MUNI}/batches/{{day}}/sign", "POST"): Operation(
-        "Firmar la nómina del día (una vez; inmutable) — batches.sign", "firma electrónica", body=OtpIn, success=201,
-        security="cognito", errors=_SIGN_ERRORS),
-    (f"{_MUNI}/batches/{{day}}/corrections/sign", "POST"): Operation(
-        "Firmar una corrección de la nómina (cambios posteriores a la última firma) — batches.sign",
-        "firma electrónica", body=OtpIn, success=201, security="cognito", errors=_SIGN_ERRORS),
-    (f"{_MUNI}/agreements", "GET"): Operation(
-        "Convenios de la municipalidad y el vigente — agreements.read", "firma electrónica", security="cognito",
-        errors=(401, 403, 404)),
-    (f"{_MUNI}/agreements/{{agreement_id}}", "GET"): Operation(
-        "Un convenio y el enlace a su PDF — agreements.read", "firma electrónica", security="cognito",
-        errors=(401, 403, 404)),
-    (f"{_MUNI}/agreements/{{agreement_id}}/sign", "POST"): Operation(
-        "Firma del convenio por el Alcalde(sa) — agreements.sign", "firma electrónica", body=OtpIn,
-        security="cognito", errors=_SIGN_ERRORS),
-    (f"{_CENTRAL}/agreements", "POST"): Operation(
-        "Emitir un convenio (borrador PDF) para una municipalidad — agreements.issue", "nivel central",
-        body=AgreementIn, success=201, security="cognito", errors=(400, 401, 403, 404)),
-    (f"{_CENTRAL}/agreements/{{agreement_id}}/countersign", "POST"): Operation(
-        "Firma del nivel central: el convenio entra en vigencia — agreements.countersign", "nivel central",
-        body=OtpIn, security="cognito", errors=_SIGN_ERRORS),
-})

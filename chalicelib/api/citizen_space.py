@@ -14,7 +14,7 @@ from chalicelib import wiring
 from chalicelib.api.citizen import DebtItem, PermitItem
 from chalicelib.api.http import api_view, header, json_response, parse_body, parse_query
 from chalicelib.api.models import Strict, municipality_code
-from chalicelib.api.openapi import EXTRA_OPERATIONS, Operation
+from chalicelib.api.operations import operation
 from chalicelib.domain.payments import check_idempotency_key
 from chalicelib.services import citizens, payments, reminders
 from chalicelib.settings import get_settings
@@ -51,6 +51,9 @@ def _citizen() -> citizens.Citizen:
 
 
 @bp.route("/v1/citizen/session/start", methods=["POST"], cors=CITIZEN_CORS)
+@operation("startCitizenSignIn",
+           "Iniciar el ingreso con ClaveÚnica: dirección de autorización (PKCE, state, nonce) y state",
+           tag="citizenSpace", errors=(503,))
 @api_view
 def start_sign_in() -> Response:
     """Begin a ClaveÚnica sign-in: the authorize address (PKCE, state, nonce) and the state."""
@@ -58,6 +61,8 @@ def start_sign_in() -> Response:
 
 
 @bp.route("/v1/citizen/session", methods=["POST"], cors=CITIZEN_CORS)
+@operation("finishCitizenSignIn", "Completar el ingreso con ClaveÚnica (code y state del retorno): token de sesión",
+           tag="citizenSpace", body=SignInIn, success=201, errors=(400, 401, 503))
 @api_view
 def finish_sign_in() -> Response:
     """ClaveÚnica's callback, relayed by the page: the citizen's session token."""
@@ -67,6 +72,7 @@ def finish_sign_in() -> Response:
 
 
 @bp.route("/v1/citizen/me", methods=["GET"], cors=CITIZEN_CORS)
+@operation("getCitizen", "Persona de la sesión", tag="citizenSpace", security="citizenSession", errors=(401,))
 @api_view
 def me() -> Response:
     """Who the session belongs to."""
@@ -75,6 +81,8 @@ def me() -> Response:
 
 
 @bp.route("/v1/citizen/payments", methods=["GET"], cors=CITIZEN_CORS)
+@operation("listMyPayments", "Todos los pagos hechos con el RUN de la sesión, en cualquier municipalidad",
+           tag="citizenSpace", security="citizenSession", errors=(401,))
 @api_view
 def my_payments() -> Response:
     """Every payment made with the citizen's RUN, in any municipality."""
@@ -83,6 +91,8 @@ def my_payments() -> Response:
 
 
 @bp.route("/v1/citizen/payments/{payment_id}/receipt", methods=["GET"], cors=CITIZEN_CORS)
+@operation("getMyReceipt", "Enlace de descarga del comprobante de un pago propio", tag="citizenSpace",
+           security="citizenSession", errors=(401, 404))
 @api_view
 def my_receipt(payment_id: str) -> Response:
     """A short-lived download link to the receipt of one of the citizen's payments."""
@@ -91,6 +101,8 @@ def my_receipt(payment_id: str) -> Response:
 
 
 @bp.route("/v1/citizen/debts", methods=["GET"], cors=CITIZEN_CORS)
+@operation("listMyDebts", "Deudas abiertas del RUN en todas las municipalidades", tag="citizenSpace",
+           security="citizenSession", errors=(401,))
 @api_view
 def my_debts() -> Response:
     """The citizen's open debts in every municipality that has them."""
@@ -99,6 +111,8 @@ def my_debts() -> Response:
 
 
 @bp.route("/v1/citizen/permits", methods=["GET"], cors=CITIZEN_CORS)
+@operation("listMyPermits", "Estado del permiso del año de las patentes propias", tag="citizenSpace",
+           query=PermitsQuery, security="citizenSession", errors=(400, 401))
 @api_view
 def my_permits() -> Response:
     """The permit status of the citizen's plates for a year (default: the current one)."""
@@ -108,6 +122,9 @@ def my_permits() -> Response:
 
 
 @bp.route("/v1/citizen/payments", methods=["POST"], cors=CITIZEN_CORS)
+@operation("createMyPayment", "Pagar desde Mis pagos (el pagador es la persona de la sesión)", tag="citizenSpace",
+           body=CitizenPaymentIn, success=201, headers=(("Idempotency-Key", True, "1–255 de [A-Za-z0-9-]."),),
+           security="citizenSession", errors=(400, 401, 403, 404, 409, 422, 503))
 @api_view
 def pay() -> Response:
     """Pay from "Mis pagos" through the same payment flow, the citizen as payer; TGR sends
@@ -142,6 +159,8 @@ class UnsubscribeQuery(Strict):
 
 
 @bp.route("/v1/citizen/reminders", methods=["GET"], cors=CITIZEN_CORS)
+@operation("getMyReminders", "Consentimiento de recordatorios", tag="citizenSpace", security="citizenSession",
+           errors=(401,))
 @api_view
 def my_reminders() -> Response:
     """The citizen's consent to reminders."""
@@ -150,6 +169,8 @@ def my_reminders() -> Response:
 
 
 @bp.route("/v1/citizen/reminders", methods=["PUT"], cors=CITIZEN_CORS)
+@operation("optInReminders", "Pedir recordatorios (todas las obligaciones o algunas)", tag="citizenSpace",
+           body=ReminderConsentIn, security="citizenSession", errors=(400, 401))
 @api_view
 def opt_in() -> Response:
     """Opt in to reminders, for all obligations or some."""
@@ -162,6 +183,8 @@ def opt_in() -> Response:
 
 
 @bp.route("/v1/citizen/reminders", methods=["DELETE"], cors=CITIZEN_CORS)
+@operation("optOutReminders", "Dejar de recibir recordatorios", tag="citizenSpace", security="citizenSession",
+           errors=(401,))
 @api_view
 def opt_out() -> Response:
     """Withdraw consent: no more reminders."""
@@ -170,6 +193,8 @@ def opt_out() -> Response:
 
 
 @bp.route("/v1/citizen/reminders/unsubscribe", methods=["GET"], cors=True)
+@operation("unsubscribeReminders", "Enlace firmado de baja de recordatorios (sin ingreso)", tag="citizenSpace",
+           query=UnsubscribeQuery, errors=(400,))
 @api_view
 def unsubscribe() -> Response:
     """The one-click link of a reminder e-mail (signed, no sign-in): consent withdrawn."""
@@ -182,33 +207,3 @@ def unsubscribe() -> Response:
     return Response(body=page, status_code=200, headers={"Content-Type": "text/html; charset=utf-8",
                                                           "Cache-Control": "no-store"})
 
-
-S, T = "citizenSession", "mis pagos"
-EXTRA_OPERATIONS.update({
-    ("/v1/citizen/session/start", "POST"): Operation(
-        "Iniciar el ingreso con ClaveÚnica: dirección de autorización (PKCE, state, nonce) y state", "mis pagos",
-        errors=(503,)),
-    ("/v1/citizen/session", "POST"): Operation(
-        "Completar el ingreso con ClaveÚnica (code y state del retorno): token de sesión", "mis pagos",
-        body=SignInIn, success=201, errors=(400, 401, 503)),
-    ("/v1/citizen/me", "GET"): Operation("Persona de la sesión", T, errors=(401,), security=S),
-    ("/v1/citizen/payments", "GET"): Operation(
-        "Todos los pagos hechos con el RUN de la sesión, en cualquier municipalidad", T, errors=(401,), security=S),
-    ("/v1/citizen/payments/{payment_id}/receipt", "GET"): Operation(
-        "Enlace de descarga del comprobante de un pago propio", T, errors=(401, 404), security=S),
-    ("/v1/citizen/debts", "GET"): Operation("Deudas abiertas del RUN en todas las municipalidades", T,
-                                            errors=(401,), security=S),
-    ("/v1/citizen/permits", "GET"): Operation("Estado del permiso del año de las patentes propias", T,
-                                              query=PermitsQuery, errors=(400, 401), security=S),
-    ("/v1/citizen/payments", "POST"): Operation(
-        "Pagar desde Mis pagos (el pagador es la persona de la sesión)", T, body=CitizenPaymentIn, success=201,
-        headers=(("Idempotency-Key", True, "1–255 de [A-Za-z0-9-]."),),
-        errors=(400, 401, 403, 404, 409, 422, 503), security=S),
-    ("/v1/citizen/reminders", "GET"): Operation("Consentimiento de recordatorios", T, errors=(401,), security=S),
-    ("/v1/citizen/reminders", "PUT"): Operation(
-        "Pedir recordatorios (todas las obligaciones o algunas)", T, body=ReminderConsentIn, errors=(400, 401),
-        security=S),
-    ("/v1/citizen/reminders", "DELETE"): Operation("Dejar de recibir recordatorios", T, errors=(401,), security=S),
-    ("/v1/citizen/reminders/unsubscribe", "GET"): Operation(
-        "Enlace firmado de baja de recordatorios (sin ingreso)", T, query=UnsubscribeQuery, errors=(400,)),
-})

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalice.app import Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.adapters.dynamo import ConditionFailed
 from chalicelib.domain.errors import (
@@ -66,6 +66,25 @@ _VALIDATION_MESSAGES = {
     "string_pattern_mismatch": "No tiene el formato esperado.",
     "value_error": "El valor no es válido.",
 }
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong, for a program (`code`, `field`) and for a person (`message`, in Spanish)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(examples=["invalid_input"])
+    message: str = Field(description="En español, para personas.", examples=["Falta este campo obligatorio."])
+    field: str | None = Field(default=None, examples=["plate"])
+    request_id: str = Field(description="El mismo del encabezado X-Request-Id.")
+
+
+class ErrorOut(BaseModel):
+    """The error envelope every error answer carries (docs/contract.md); `envelope` builds it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    error: ErrorDetail
 
 
 def status_for(error: SemError) -> int:

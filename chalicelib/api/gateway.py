@@ -9,7 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib import wiring
 from chalicelib.api.errors import invalid_input_from
-from chalicelib.api.http import MAX_BODY_BYTES, api_view, header, json_response, loads_json
+from chalicelib.api.http import MAX_BODY_BYTES, api_view, header, json_response, loads_json, typed
+from chalicelib.api.models import Out
+from chalicelib.api.operations import operation
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.services import gateway
 from chalicelib.settings import get_settings
@@ -32,7 +34,22 @@ class TgrNotificationIn(BaseModel):
     paid_at: str | None = Field(default=None, max_length=40)
 
 
+class NotificationResultOut(Out):
+    """What a notification did: `applied`, or why it changed nothing; the payment's status after it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"result": "applied", "status": "paid",
+                                                               "reason": None}]})
+
+    result: str
+    status: str
+    reason: str | None
+
+
 @bp.route("/v1/gateways/tgr/notifications", methods=["POST"])
+@operation("receiveTgrNotification", "Notificación firmada de resultado de la Tesorería (TGR)", tag="gateway",
+           body=TgrNotificationIn, response=NotificationResultOut,
+           headers=(("X-TGR-Signature", True, "t=<unix>,v1=<hex hmac-sha256(secreto, t + '.' + cuerpo)>"),),
+           errors=(400, 401, 404, 409))
 @api_view
 def tgr_notification() -> Response:
     """Verify the signature over the raw body, then apply the notification once."""
@@ -52,4 +69,4 @@ def tgr_notification() -> Response:
         notification = TgrNotificationIn.model_validate(data)
     except ValidationError as exc:
         raise invalid_input_from(exc) from exc
-    return json_response(gateway.handle_notification(notification.model_dump(), ctx))
+    return json_response(typed(NotificationResultOut, gateway.handle_notification(notification.model_dump(), ctx)))

@@ -114,8 +114,36 @@ def parse_query(request: Request, model: type[M]) -> M:
         raise invalid_input_from(exc) from exc
 
 
+class ResponseShapeError(RuntimeError):
+    """A service's answer does not fit the route's response model: a bug (500), never the caller's 400."""
+
+
+def typed(model: type[M], data: Any) -> M | Any:
+    """A service's answer as the route's response model (what the OpenAPI document describes).
+    The fields it carries are exactly the keys given: `json_response` leaves out the ones unset.
+
+    An answer that does not fit is a bug of ours. Outside production it fails the request (500),
+    so tests catch the drift; in production the citizen still gets the answer as the service gave
+    it, and the mismatch is logged as an error for the on-call engineer (never a 500 for that)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        # Where and how it does not fit, never the values (they may be a RUT or an e-mail), so the
+        # pydantic error is not chained into the logged traceback.
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['type']}" for e in exc.errors())
+        message = f"{model.__name__} does not fit the answer ({problems})"
+        from chalicelib.settings import get_settings
+
+        if get_settings().stage == "prod":
+            logger.error("response shape drift", extra={"model": model.__name__, "problems": problems})
+            return data
+        raise ResponseShapeError(message) from None
+
+
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """A JSON response."""
+    """A JSON response; a response model is sent with the fields it was given (not its defaults)."""
+    if isinstance(body, BaseModel):
+        body = body.model_dump(mode="json", exclude_unset=True)
     return Response(body=body, status_code=status,
                     headers={"Content-Type": "application/json", **(headers or {})})
 

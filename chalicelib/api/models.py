@@ -31,6 +31,86 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Out(BaseModel):
+    """Base of every response model: a key the service returns that the model does not name is a
+    bug caught at once (`http.typed` answers 500), never a field silently dropped from the answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PresignedUploadOut(Out):
+    """Where to PUT a file: the presigned URL, the method and headers to use, and until when."""
+
+    upload_id: str
+    upload_url: str
+    method: Literal["PUT"]
+    headers: dict[str, str]
+    expires_at: str
+
+
+class MunicipalityNameOut(Out):
+    code: str
+    name: str
+
+
+class PlatePermitOut(Out):
+    """`GET /v1/permits/{plate}`: a plate's permit for a year, nationally, without its owner."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "plate": "BBBB10", "year": 2027, "status": "paid", "status_text": "Pagado",
+        "municipality": {"code": "13101", "name": "Santiago"},
+        "installments": [{"installment": "full", "folio": "13101-2027-000001", "paid_at": "2027-03-01T13:05:00+00:00"}],
+        "valid_until": "2028-03-31", "valid_until_text": "31-03-2028"}]})
+
+    plate: str
+    year: int
+    status: Literal["paid", "partially_paid", "not_paid", "annulled"]
+    status_text: str
+    municipality: MunicipalityNameOut | None
+    installments: list[dict[str, Any]]
+    valid_until: str | None
+    valid_until_text: str
+
+
+class ReceiptSignatureOut(Out):
+    status: str
+    format: str
+    signer: str
+    role: str
+    trust_chain: str
+
+
+class ReceiptDocumentOut(Out):
+    sha256: str | None
+    algorithm: Literal["SHA-256"]
+
+
+class AnnulmentOut(Out):
+    at: str | None
+    reason: str
+
+
+class ReceiptVerificationOut(Out):
+    """`GET /v1/receipts/verify`: what the receipt's verification page shows, as JSON."""
+
+    valid: bool
+    status: str
+    status_text: str
+    folio: str
+    municipality: MunicipalityNameOut
+    amount: int
+    amount_text: str
+    issued_at: str
+    issued_on: str
+    paid_at: str
+    items: list[dict[str, Any]]
+    signature: ReceiptSignatureOut
+    document: ReceiptDocumentOut
+    verification_url: str
+    keys: str = Field(description="Ruta del JWKS que verifica sin conexión el token del QR.")
+    annulment: AnnulmentOut | None = None
+
+
 class NewVehicleIn(Strict):
     net_invoice_value: int = Field(description="Valor neto de la factura, en pesos.")
     month: int = Field(description="Mes de compra (1-12).")
@@ -65,13 +145,59 @@ class PatenteSimulationIn(Strict):
         default=None, description="Fecha de pago: los semestres vencidos llevan reajuste e intereses (art. 53).")
 
 
-class SimulationOut(BaseModel):
-    """A calculator's answer: the amount and the breakdown to redo it by hand."""
+class PermitSimulationOut(Out):
+    """The permit calculator's answer: the amount of the asked installment, every installment's
+    amount, whether a projected UTM/IPC was used, the breakdown to redo it by hand, and with
+    `back_years` each earlier unpaid permit readjusted and with interest."""
+
+    municipality: str
+    amount: int | None
+    amounts: dict[str, int | None]
+    estimated: bool
+    estimated_amounts: dict[str, bool]
+    breakdown: dict[str, Any]
+    back_years: dict[str, Any] | None = None
+
+
+class PatenteSimulationOut(Out):
+    """The patente calculator's answer: the yearly amount, its semesters and the breakdown."""
 
     municipality: str
     amount: int
+    installments: list[dict[str, Any]]
     estimated: bool
     breakdown: dict[str, Any]
+
+
+class MunicipalitySummaryOut(Out):
+    code: str = Field(examples=["13101"], description="Código CUT.")
+    name: str = Field(examples=["Santiago"])
+    region: str | None
+    services: list[str] = Field(examples=[["permisos", "patentes", "aseo"]])
+
+
+class MunicipalitiesOut(Out):
+    """`GET /v1/municipalities`: the enabled municipalities and the services each offers."""
+
+    municipalities: list[MunicipalitySummaryOut]
+
+
+class BrandingOut(Out):
+    primary_color: str = Field(examples=["#0b5394"])
+    secondary_color: str = Field(examples=["#ffffff"])
+
+
+class MunicipalityOut(MunicipalitySummaryOut):
+    """`GET /v1/municipalities/{code}`: name, services and the colours the payment widget uses."""
+
+    branding: BrandingOut
+
+
+class HealthOut(Out):
+    """`GET /v1/health`: `ok`, or `degraded` (answered 503) with each dependency's check."""
+
+    status: Literal["ok", "degraded"]
+    checks: dict[str, dict[str, Any]]
 
 
 def body_for_domain(model: BaseModel) -> dict[str, Any]:

@@ -13,9 +13,9 @@ from chalice.app import Blueprint, Request, Response
 from pydantic import Field
 
 from chalicelib import wiring
-from chalicelib.api.http import json_response, source_address
-from chalicelib.api.models import Strict
-from chalicelib.api.openapi import EXTRA_OPERATIONS, Operation
+from chalicelib.api.http import json_response, source_address, typed
+from chalicelib.api.models import PlatePermitOut, Strict
+from chalicelib.api.operations import operation
 from chalicelib.api.pages import page_or_api_view, render, wants_html
 from chalicelib.domain.errors import InvalidInput, RateLimited, SemError
 from chalicelib.services import verification
@@ -59,6 +59,10 @@ def _inspector_page(plate: str, year: str, result: dict[str, object] | None = No
 
 
 @bp.route("/v1/permits/{plate}", methods=["GET"], cors=True)
+@operation("getPermitByPlate",
+           "Estado nacional del permiso de circulación de una patente en un año (pagado, pagado en parte, no pagado, "
+           "anulado), sin datos del propietario; página para inspectores si se pide text/html; límite por origen",
+           tag="inspection", query=PermitQuery, response=PlatePermitOut, errors=(400, 429, 503))
 @page_or_api_view(_request, back=INSPECTOR_PATH)
 def permit_by_plate(plate: str) -> Response:
     """A plate's permit for `year`, nationally: paid, partially_paid, not_paid or annulled."""
@@ -72,10 +76,14 @@ def permit_by_plate(plate: str) -> Response:
                                      channel="page" if html else "api")
     if html:
         return _inspector_page(body["plate"], str(body["year"]), body)
-    return json_response(body, headers={"Cache-Control": "no-store", "Vary": "Accept"})
+    return json_response(typed(PlatePermitOut, body), headers={"Cache-Control": "no-store", "Vary": "Accept"})
 
 
 @bp.route(INSPECTOR_PATH, methods=["GET"], cors=True)
+@operation("getInspectorPage",
+           "Página para inspectores (teléfono): consulta de permiso por patente y año, sin JavaScript (text/html); a "
+           "quien no pide HTML, el JSON de /v1/permits/{plate}",
+           tag="inspection", query=InspectorQuery, errors=(400, 429, 503))
 @page_or_api_view(_request)
 def inspector() -> Response:
     """The inspectors' page: type a plate and a year, see the permit's state (no JavaScript). A
@@ -89,20 +97,10 @@ def inspector() -> Response:
         return _inspector_page("", year or str(context.today.year))
     if not wants_html(request):
         body = verification.plate_permit(plate, year, context, source=source_address(request), channel="api")
-        return json_response(body, headers={"Cache-Control": "no-store", "Vary": "Accept"})
+        return json_response(typed(PlatePermitOut, body), headers={"Cache-Control": "no-store", "Vary": "Accept"})
     try:
         result = verification.plate_permit(plate, year, context, source=source_address(bp.current_request),
                                            channel="page")
     except (InvalidInput, RateLimited) as exc:
         return _inspector_page(plate, year, error=exc)
     return _inspector_page(result["plate"], str(result["year"]), result)
-
-
-EXTRA_OPERATIONS[("/v1/permits/{plate}", "GET")] = Operation(
-    "Estado nacional del permiso de circulación de una patente en un año (pagado, pagado en parte, no pagado, "
-    "anulado), sin datos del propietario; página para inspectores si se pide text/html; límite por origen",
-    "fiscalización", query=PermitQuery, errors=(400, 429, 503))
-EXTRA_OPERATIONS[(INSPECTOR_PATH, "GET")] = Operation(
-    "Página para inspectores (teléfono): consulta de permiso por patente y año, sin JavaScript (text/html); "
-    "a quien no pide HTML, el JSON de /v1/permits/{plate}", "fiscalización", query=InspectorQuery,
-    errors=(400, 429, 503))

@@ -8,7 +8,7 @@ from pydantic import Field
 from chalicelib import wiring
 from chalicelib.api.http import api_view, parse_query
 from chalicelib.api.models import Strict
-from chalicelib.api.openapi import EXTRA_OPERATIONS, Operation
+from chalicelib.api.operations import operation
 from chalicelib.services.privacy_notice import controller_name, notice_html
 
 bp = Blueprint(__name__)
@@ -23,6 +23,9 @@ class PrivacyQuery(Strict):
 
 
 @bp.route("/v1/privacy", methods=["GET"], cors=True)
+@operation("getPrivacyNotice",
+           "Aviso de privacidad (HTML): qué datos se tratan, para qué, con qué base y por cuánto tiempo; derechos",
+           tag="citizen", query=PrivacyQuery, errors=(400, 404), extra={"x-content-type": "text/html"})
 @api_view
 def privacy() -> Response:
     """The privacy notice (HTML, es-CL); `?municipality=<CUT>` names that municipality as controller."""
@@ -31,8 +34,3 @@ def privacy() -> Response:
     return Response(body=html, status_code=200, headers={
         "Content-Type": "text/html; charset=utf-8",
         "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'"})
-
-
-EXTRA_OPERATIONS[("/v1/privacy", "GET")] = Operation(
-    "Aviso de privacidad (HTML): qué datos se tratan, para qué, con qué base y por cuánto tiempo; derechos",
-    "ciudadanía", query=PrivacyQuery, errors=(400, 404), extra={"x-content-type": "text/html"})

@@ -5,42 +5,62 @@ from __future__ import annotations
 from chalice.app import Blueprint, Response
 
 from chalicelib import wiring
-from chalicelib.api.http import api_view, json_response, parse_body
-from chalicelib.api.models import PatenteSimulationIn, PermitSimulationIn, body_for_domain, municipality_code
+from chalicelib.api.http import api_view, json_response, parse_body, typed
+from chalicelib.api.models import (
+    MunicipalitiesOut,
+    MunicipalityOut,
+    PatenteSimulationIn,
+    PatenteSimulationOut,
+    PermitSimulationIn,
+    PermitSimulationOut,
+    body_for_domain,
+    municipality_code,
+)
+from chalicelib.api.operations import operation
 from chalicelib.services import municipalities, simulation
 
 bp = Blueprint(__name__)
 
 
 @bp.route("/v1/municipalities", methods=["GET"], cors=True)
+@operation("listMunicipalities", "Municipalidades habilitadas y sus servicios", tag="citizen",
+           response=MunicipalitiesOut, errors=())
 @api_view
 def list_municipalities() -> Response:
     """Enabled municipalities with the services each offers."""
-    return json_response({"municipalities": municipalities.public_listing(wiring.municipalities())})
+    listing = municipalities.public_listing(wiring.municipalities())
+    return json_response(typed(MunicipalitiesOut, {"municipalities": listing}))
 
 
 @bp.route("/v1/municipalities/{code}", methods=["GET"], cors=True)
+@operation("getMunicipality", "Una municipalidad: nombre, servicios y colores (los del widget de pago)",
+           tag="citizen", response=MunicipalityOut, errors=(400, 404))
 @api_view
 def municipality_profile(code: str) -> Response:
     """An enabled municipality's name, services and colours (what the payment widget shows)."""
-    return json_response(municipalities.public_profile(wiring.municipalities(), municipality_code(code)))
+    profile = municipalities.public_profile(wiring.municipalities(), municipality_code(code))
+    return json_response(typed(MunicipalityOut, profile))
 
 
 @bp.route("/v1/municipalities/{code}/permits/simulate", methods=["POST"], cors=True)
+@operation("simulatePermit", "Calculadora del permiso de circulación", tag="citizen", body=PermitSimulationIn,
+           response=PermitSimulationOut, errors=(400, 404, 422))
 @api_view
 def simulate_permit(code: str) -> Response:
     """The permit calculator: amount and breakdown for the given vehicle and year."""
     body = parse_body(bp.current_request, PermitSimulationIn)
     result = simulation.simulate_permit(municipality_code(code), body_for_domain(body),
                                         wiring.municipalities(), wiring.references())
-    return json_response(result)
+    return json_response(typed(PermitSimulationOut, result))
 
 
 @bp.route("/v1/municipalities/{code}/patentes/simulate", methods=["POST"], cors=True)
+@operation("simulatePatente", "Calculadora de patentes municipales", tag="citizen", body=PatenteSimulationIn,
+           response=PatenteSimulationOut, errors=(400, 404, 422))
 @api_view
 def simulate_patente(code: str) -> Response:
     """The patente calculator: yearly amount, semesters and breakdown."""
     body = parse_body(bp.current_request, PatenteSimulationIn)
     result = simulation.simulate_patente(municipality_code(code), body_for_domain(body),
                                          wiring.municipalities(), wiring.references())
-    return json_response(result)
+    return json_response(typed(PatenteSimulationOut, result))

@@ -12,9 +12,9 @@ from chalice.app import Blueprint, Request, Response
 from pydantic import Field
 
 from chalicelib import wiring
-from chalicelib.api.http import api_view, json_response, parse_query, source_address
-from chalicelib.api.models import Strict
-from chalicelib.api.openapi import EXTRA_OPERATIONS, Operation
+from chalicelib.api.http import api_view, json_response, parse_query, source_address, typed
+from chalicelib.api.models import ReceiptVerificationOut, Strict
+from chalicelib.api.operations import operation
 from chalicelib.api.pages import colors, logo_data_uri, page_or_api_view, render, wants_html
 from chalicelib.api.uploads import UPLOAD_TYPES, uploaded_pdf
 from chalicelib.domain.errors import NotFound
@@ -48,6 +48,10 @@ def _receipt_page(body: dict[str, Any], query: VerifyQuery) -> Response:
 
 
 @bp.route("/v1/receipts/verify", methods=["GET"], cors=True)
+@operation("verifyReceipt",
+           "Verificar un comprobante por folio y código (destino del QR): JSON, o una página si se pide text/html; "
+           "429 tras demasiados intentos fallidos",
+           tag="receipts", query=VerifyQuery, response=ReceiptVerificationOut, errors=(400, 404, 429, 503))
 @page_or_api_view(_request)
 def verify() -> Response:
     """A receipt by folio and code (where its QR points): state (valid or annulled), municipality,
@@ -60,10 +64,19 @@ def verify() -> Response:
                                              source=source_address(request))
     if wants_html(request):
         return _receipt_page(body, query)
-    return json_response(body, headers={"Cache-Control": "no-store", "Vary": "Accept"})
+    return json_response(typed(ReceiptVerificationOut, body),
+                         headers={"Cache-Control": "no-store", "Vary": "Accept"})
 
 
 @bp.route("/v1/receipts/verify", methods=["POST"], cors=True, content_types=UPLOAD_TYPES)
+@operation("verifyReceiptUpload",
+           "Comprobar que un PDF es el comprobante emitido (SHA-256) y que su firma es válida (multipart/form-data "
+           "con el campo pdf, o application/pdf; máx. 5 MB)",
+           tag="receipts", query=VerifyQuery, errors=(400, 404, 429, 503),
+           extra={"requestBody": {"required": True, "content": {
+               "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+               "multipart/form-data": {"schema": {"type": "object", "properties": {
+                   "pdf": {"type": "string", "format": "binary"}}, "required": ["pdf"]}}}}})
 @page_or_api_view(_request)
 def verify_upload() -> Response:
     """The same, plus whether the PDF sent (a form's `pdf` file, or the body as application/pdf)
@@ -82,6 +95,9 @@ def verify_upload() -> Response:
 
 
 @bp.route("/v1/trust/jwks.json", methods=["GET"], cors=True)
+@operation("getTrustJwks",
+           "Llaves públicas (JWKS, ES256) que verifican sin conexión el token firmado del QR de los comprobantes",
+           tag="receipts")
 @api_view
 def jwks() -> Response:
     """The public keys (JWKS) that verify the signed tokens in receipts' QR codes, offline."""
@@ -96,6 +112,8 @@ def jwks() -> Response:
 
 
 @bp.route("/v1/trust/ca.pem", methods=["GET"], cors=True)
+@operation("getTrustCaCertificate", "Cadena de certificados (PEM) con que se validan las firmas de los comprobantes",
+           tag="receipts", errors=(404,))
 @api_view
 def ca_pem() -> Response:
     """The platform CA certificate (PEM) that receipts' signatures chain to."""
@@ -105,21 +123,3 @@ def ca_pem() -> Response:
     return Response(body=pem.decode("ascii"), status_code=200,
                     headers={"Content-Type": PEM_CONTENT_TYPE, "Cache-Control": "public, max-age=3600",
                              "Content-Disposition": 'inline; filename="sem-ca.pem"'})
-
-
-EXTRA_OPERATIONS[("/v1/receipts/verify", "GET")] = Operation(
-    "Verificar un comprobante por folio y código (destino del QR): JSON, o una página si se pide text/html; "
-    "429 tras demasiados intentos fallidos", "comprobantes", query=VerifyQuery, errors=(400, 404, 429, 503))
-EXTRA_OPERATIONS[("/v1/receipts/verify", "POST")] = Operation(
-    "Comprobar que un PDF es el comprobante emitido (SHA-256) y que su firma es válida "
-    "(multipart/form-data con el campo pdf, o application/pdf; máx. 5 MB)", "comprobantes", query=VerifyQuery,
-    errors=(400, 404, 429, 503), extra={"requestBody": {"required": True, "content": {
-        "application/pdf": {"schema": {"type": "string", "format": "binary"}},
-        "multipart/form-data": {"schema": {"type": "object", "properties": {
-            "pdf": {"type": "string", "format": "binary"}}, "required": ["pdf"]}}}}})
-EXTRA_OPERATIONS[("/v1/trust/jwks.json", "GET")] = Operation(
-    "Llaves públicas (JWKS, ES256) que verifican sin conexión el token firmado del QR de los comprobantes",
-    "comprobantes")
-EXTRA_OPERATIONS[("/v1/trust/ca.pem", "GET")] = Operation(
-    "Cadena de certificados (PEM) con que se validan las firmas de los comprobantes", "comprobantes",
-    errors=(404,))

@@ -8,7 +8,7 @@ from chalice.app import Blueprint, Response
 
 from chalicelib import wiring
 from chalicelib.api.http import api_view, json_response
-from chalicelib.api.openapi import EXTRA_OPERATIONS, Operation
+from chalicelib.api.operations import operation
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.services import signatures
 
@@ -18,6 +18,9 @@ PDF_TYPES = ["application/pdf", "application/octet-stream"]
 
 
 @bp.route("/v1/trust/certificates/{serial}", methods=["GET"], cors=True)
+@operation("getCertificateStatus",
+           "Estado de un certificado de firma emitido por la plataforma (vigente o revocado, con fecha y motivo)",
+           tag="signatures", errors=(400, 404))
 @api_view
 def certificate_status(serial: str) -> Response:
     """good / revoked (with time and reason) for a certificate issued to an official."""
@@ -26,6 +29,11 @@ def certificate_status(serial: str) -> Response:
 
 
 @bp.route("/v1/signatures/verify", methods=["POST"], cors=True, content_types=PDF_TYPES)
+@operation("verifySignedDocument",
+           "Verificar las firmas de un PDF (comprobante, nómina o convenio; cuerpo application/pdf, máx. 5 MB)",
+           tag="signatures", errors=(400, 404),
+           extra={"requestBody": {"required": True, "content": {
+               "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
 @api_view
 def verify() -> Response:
     """The signatures of the PDF sent as the body (at most 5 MB): signer, profile, municipality,
@@ -41,12 +49,3 @@ def verify() -> Response:
     body = signatures.verify_pdf(raw, trust_roots_pem=ca_chain_pem(wiring.receipts_store()),
                                  repo=wiring.signatures_repo())
     return json_response(body, headers={"Cache-Control": "no-store"})
-
-
-EXTRA_OPERATIONS[("/v1/trust/certificates/{serial}", "GET")] = Operation(
-    "Estado de un certificado de firma emitido por la plataforma (vigente o revocado, con fecha y motivo)",
-    "firma electrónica", errors=(400, 404))
-EXTRA_OPERATIONS[("/v1/signatures/verify", "POST")] = Operation(
-    "Verificar las firmas de un PDF (comprobante, nómina o convenio; cuerpo application/pdf, máx. 5 MB)",
-    "firma electrónica", errors=(400, 404), extra={"requestBody": {"required": True, "content": {
-        "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})

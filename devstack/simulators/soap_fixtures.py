@@ -166,12 +166,21 @@ FIXTURES: Final[dict[str, dict[str, Any]]] = {
                             "2022-02-01", tasacion=("RENKWI22010", 5_900_000)),
     },
     "BDFG35": {
-        "summary": "Todo en regla: Fiat Argo 2023 (lo paga la prueba de verificación en el navegador)",
+        "summary": "Todo en regla: Hyundai Accent 2020 (lo paga la prueba del cliente generado de la API)",
         "expected": OK,
         "policies": [_policy(_HDI, "SOAP-2027-6140331", "2027-04-01", "2028-03-31")],
         "controls": _both_controls(*_STGO, "2026-10-01", "2027-10-31"),
         "fines": [],
-        "vehicle": _vehicle("AUTOMOVIL", "Fiat", "Argo", 2023, "GASOLINA", "19555666-0", "Marta Olivares Ruiz",
+        "vehicle": _vehicle("AUTOMOVIL", "Hyundai", "Accent", 2020, "GASOLINA", "19555666-0", "Pablo Soto Rivas",
+                            "2020-02-01", tasacion=("HYUACC20012", 7_400_000)),
+    },
+    "BDFG36": {
+        "summary": "Todo en regla: Fiat Argo 2023 (lo paga la prueba de verificación en el navegador)",
+        "expected": OK,
+        "policies": [_policy(_HDI, "SOAP-2027-6150331", "2027-04-01", "2028-03-31")],
+        "controls": _both_controls(*_STGO, "2026-10-01", "2027-10-31"),
+        "fines": [],
+        "vehicle": _vehicle("AUTOMOVIL", "Fiat", "Argo", 2023, "GASOLINA", "20666777-K", "Marta Olivares Ruiz",
                             "2023-02-01", tasacion=("FIAARG23012", 9_400_000)),
     },
     # -- one failed check each ---------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Issue 17 in a real browser (Debian's chromium through Playwright) against the running local stack:
-a citizen pays BDFG35's 2027 permit (public API + TGR simulator), the worker e-mails the receipt,
+a citizen pays BDFG36's 2027 permit (public API + TGR simulator), the worker e-mails the receipt,
 and a phone opens the verification URL the e-mail and the QR carry — with JavaScript off — and sees
 the page; an inspector checks a paid and an unpaid plate on the inspectors' page; the offline
 verifier (a static page) checks a token signed with the municipality's KMS key with the network
@@ -23,7 +23,7 @@ from tests.e2e.browser import new_page
 
 PHONE = {"width": 390, "height": 844}
 PAYER = {"rut": "22.222.222-2", "name": "Pedro Vera Muñoz", "email": "pedro.vera@ciudadano.demo"}
-PLATE, YEAR = "BDFG35", 2027  # a fixture plate only this module pays (docs/prerequisites.md)
+PLATE, YEAR = "BDFG36", 2027  # a fixture plate only this module pays (docs/prerequisites.md)
 UNPAID = "GHJK12"  # its insurance has expired: never payable, so never paid
 
 
@@ -35,7 +35,7 @@ def _portal_key(stack: Any) -> str:
 
 @pytest.fixture(scope="module")
 def paid_permit(running_stack: Any) -> dict[str, Any]:
-    """BDFG35's 2027 permit paid in 13101 and its receipt e-mailed; with the e-mail's verification URL."""
+    """BDFG36's 2027 permit paid in 13101 and its receipt e-mailed; with the e-mail's verification URL."""
     api = running_stack.url("api")
     headers = {"Origin": running_stack.url("demo_site"), "X-Api-Key": _portal_key(running_stack),
                "Idempotency-Key": str(uuid.uuid4())}
@@ -114,7 +114,7 @@ def test_an_inspector_checks_a_paid_and_an_unpaid_plate(running_stack: Any, brow
                                                         paid_permit: dict[str, Any]) -> None:
     page = new_page(browser, PHONE, timeout_ms=20_000)
     page.goto(f"{running_stack.url('api')}/v1/inspector")
-    page.fill("#plate", "bdfg-35")
+    page.fill("#plate", "bdfg-36")
     page.fill("#year", str(YEAR))
     page.click("button[type=submit]")
     page.wait_for_selector("#estado")
