@@ -21,7 +21,7 @@ def test_payments_survive_injected_faults(tmp_path):
     out = tmp_path / "chaos.json"
     env_log = tmp_path / "logs"
     completed = subprocess.run(
-        [sys.executable, "-m", "devstack.chaos", "--payments", "16", "--seconds", "180", "--seed", "2027",
+        [sys.executable, "-m", "devstack.chaos", "--payments", "16", "--seconds", "240", "--seed", "2027",
          "--concurrency", "5", "--json", str(out)],
         cwd=ROOT, env={**_env(), "SEM_CHAOS_LOG_DIR": str(env_log)}, capture_output=True, text=True, timeout=540)
     assert out.exists(), completed.stdout[-4000:] + completed.stderr[-4000:]
