@@ -24,6 +24,7 @@ from chalicelib.api import (
     public,
 )
 from chalicelib.api import receipts as receipt_routes
+from chalicelib.api import refunds as refund_routes
 from chalicelib.api import signatures as signature_routes
 from chalicelib.worker import email_events, receipts, retention, schedules
 from chalicelib.worker import settlements as settlement_worker
@@ -56,3 +57,4 @@ app.register_blueprint(retention.bp)
 app.register_blueprint(settlement_worker.bp)
 app.register_blueprint(email_events.bp)
 app.register_blueprint(admin_email.bp)
+app.register_blueprint(refund_routes.bp)

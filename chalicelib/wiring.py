@@ -32,6 +32,7 @@ from chalicelib.adapters.payments_repo import PaymentRepository
 from chalicelib.adapters.rate_limit_repo import RateCounters
 from chalicelib.adapters.receipts_repo import ReceiptRepository
 from chalicelib.adapters.reference_repo import ReferenceRepository
+from chalicelib.adapters.refunds_repo import RefundRepository
 from chalicelib.adapters.retention_repo import RetentionRepository
 from chalicelib.adapters.rights_repo import RightsRepository
 from chalicelib.adapters.rolls_repo import RollRepository
@@ -50,6 +51,7 @@ from chalicelib.services.payments import PaymentContext
 from chalicelib.services.rate_limit import FailureLimits, RateLimiter
 from chalicelib.services.receipt_signer_admin import ReceiptSignerAdmin
 from chalicelib.services.receipts import MunicipalLogos, ReceiptContext, ReceiptSigner
+from chalicelib.services.refunds import RefundsContext
 from chalicelib.services.retention import RetentionContext
 from chalicelib.services.rights_requests import RightsContext
 from chalicelib.services.signatures import SignaturesContext
@@ -361,6 +363,16 @@ def batches_context() -> BatchesContext:
     return BatchesContext(table=data_table(), documents=receipts_store(), drafts=uploads_store(),
                           municipalities=municipalities(), signatures=signatures_context(),
                           clock=lambda: datetime.now(SANTIAGO))
+
+
+def refunds_context() -> RefundsContext:
+    settings = get_settings()
+    return RefundsContext(payments=payments_repo(), debts=DebtRepository(data_table()),
+                          refunds=RefundRepository(data_table()), receipts=receipts_repo(),
+                          gateway=TgrClient(settings.tgr_url), documents=receipts_store(),
+                          municipalities=municipalities(), signatures=signatures_context(),
+                          clock=lambda: datetime.now(SANTIAGO),
+                          notify_url=f"{settings.public_api_url.rstrip('/')}/v1/gateways/tgr/refund-notifications")
 
 
 def agreements_context() -> AgreementsContext:

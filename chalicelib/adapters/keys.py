@@ -124,6 +124,12 @@ def idempotency(code: str, key: str) -> str:
     return f"{tenant(code)}#IDEM#{key}"
 
 
+def refunds(code: str) -> str:
+    """GSI1 partition of a municipality's refunds and reversals (gsi1sk `<utc created>#<id>`): the
+    refunds page's list, newest first. The rows themselves live in their payment's partition."""
+    return f"{tenant(code)}#REFUNDS"
+
+
 def stats(code: str, day: str) -> str:
     """Partition of a municipality's (or, with `00000`, the platform's) counters for a day."""
     return f"{tenant(code)}#STATS#{day}"
