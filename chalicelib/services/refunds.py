@@ -117,6 +117,11 @@ def _refund(code: str, payment_id: str, refund_id: str, ctx: RefundsContext) -> 
     return row
 
 
+def _gateway_audit(code: str, *, action: str, target: str, **change: Any) -> dict[str, Any]:
+    """The audit entry of a step TGR's notification or answer caused."""
+    return audit_row(code, actor=GATEWAY_ACTOR, profile=GATEWAY_PROFILE, action=action, target=target, **change)
+
+
 def _who(official: Official) -> dict[str, str]:
     return {"email": official.email, "name": official.name, "profile": official.profile}
 
@@ -279,7 +284,7 @@ def _reject(code: str, payment_id: str, row: dict[str, Any], answer: RefundOrder
             row_fields={"tgr_reason": answer.reason, "closed_at": now_iso}, payment_to="refund_failed",
             event=event_row(code, payment_id, now_iso, "refund_rejected",
                             {"refund_id": refund_id, "reason": answer.reason}),
-            audit=audit_row(code, actor=GATEWAY_ACTOR, profile=GATEWAY_PROFILE, action="refund.rejected", target=f"{payment_id}#{refund_id}",
+            audit=_gateway_audit(code, action="refund.rejected", target=f"{payment_id}#{refund_id}",
                             after={"reason": answer.reason}))
 
 
@@ -332,7 +337,7 @@ def _refund_result(note: dict[str, Any], ctx: RefundsContext) -> dict[str, Any]:
         ctx.refunds.close(code, payment_id, refund_id, row_from=sorted(rules.IN_FLIGHT), row_to="failed",
                           row_fields={"tgr_reason": note.get("failure_reason"), "closed_at": at},
                           payment_to="refund_failed", event=event,
-                          audit=audit_row(code, actor=GATEWAY_ACTOR, profile=GATEWAY_PROFILE, action="refund.failed", target=target, now=now))
+                          audit=_gateway_audit(code, action="refund.failed", target=target, now=now))
         return {"result": "applied", "status": "failed", "payment_status": "refund_failed",
                 "reason": decision.reason}
     payment_to = rules.payment_status_after(payment, int(row["amount"]))
@@ -343,7 +348,7 @@ def _refund_result(note: dict[str, Any], ctx: RefundsContext) -> dict[str, Any]:
                       row_fields={"completed_at": at, "tgr_refund_order_id": note.get("refund_order_id")},
                       payment_to=payment_to, refunded_amount=int(row["amount"]),
                       refunded_items=[int(i) for i in row.get("items", [])], annulment=annulment, event=event,
-                      audit=audit_row(code, actor=GATEWAY_ACTOR, profile=GATEWAY_PROFILE, action="refund.completed", target=target,
+                      audit=_gateway_audit(code, action="refund.completed", target=target,
                                       after={"amount": int(row["amount"]), "payment_status": payment_to,
                                              "receipt_annulled": annulment.receipt_folio}, now=now))
     logger.info("refund completed", extra={"municipality": code, "payment_status": payment_to})
@@ -375,7 +380,7 @@ def _reversal(note: dict[str, Any], ctx: RefundsContext) -> dict[str, Any]:
         code, payment_id, row, payment_from=str(payment["status"]), annulment=annulment,
         event=event_row(code, payment_id, at, "reversed", {"reversal_id": reversal_id, "amount": int(note["amount"]),
                                                           "notification_id": note.get("notification_id")}),
-        audit=audit_row(code, actor=GATEWAY_ACTOR, profile=GATEWAY_PROFILE, action="payment.reversed", target=payment_id,
+        audit=_gateway_audit(code, action="payment.reversed", target=payment_id,
                         before={"status": payment["status"]},
                         after={"status": "reversed", "amount": amount, "receipt_annulled": annulment.receipt_folio},
                         now=now))
