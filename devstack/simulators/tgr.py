@@ -8,6 +8,7 @@ signed result notification on its `notify_url`, exactly as with the real portal:
     GET  /checkout/{order_id}                the checkout page (es-CL): method, "Pagar" / "Rechazar"
     POST /checkout/{order_id}                form (method, outcome): notify SEM, then 303 to return_url
     GET  /health                             200 while the process runs
+    POST /api/v1/refunds                     a refund order (tgr_refunds.py: refunds and reversals)
 
 Automation and switches for tests (API.md, "Local TGR simulator"):
 
@@ -76,6 +77,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import requests
 
 from devstack.simulators.base import BackgroundServer, JsonHandler
+from devstack.simulators.tgr_refunds import REFUND_PATH, REVERSE_PATH, RefundDesk, Rejected
 
 NOTIFY_TIMEOUT_S: Final = 10.0
 MAX_REQUEST_BYTES: Final = 64 * 1024
@@ -325,6 +327,7 @@ class TgrSimulator(BackgroundServer):
         self._orders: dict[str, Order] = {}
         self._by_reference: dict[str, str] = {}
         self._switches = Switches()
+        self.refunds = RefundDesk(self)
 
     # -- switches ----------------------------------------------------------------------------
 
@@ -578,6 +581,11 @@ class TgrHandler(JsonHandler):
                 self.send_json(200, {"status": "ok", "service": "tgr-simulator"})
             elif path == "/simulator/control":
                 self.send_json(200, asdict(self.sim.switches()))
+            elif path == "/simulator/refunds":
+                reference = parse_qs(parts.query).get("merchant_reference", [None])[0]
+                self.send_json(200, {"refunds": self.sim.refunds.listing(reference)})
+            elif REFUND_PATH.match(path) and not path.endswith("/complete"):
+                self.send_json(200, asdict(self.sim.refunds.get(path.rsplit("/", 1)[-1])))
             elif path == "/simulator/orders":
                 reference = parse_qs(parts.query).get("merchant_reference", [None])[0]
                 self.send_json(200, {"orders": [self.sim.state(o.order_id) for o in self.sim.orders(reference)]})
@@ -603,6 +611,16 @@ class TgrHandler(JsonHandler):
                 self.send_json(201 if created else 200, order.public())
             elif path == "/simulator/settlements":
                 self.send_json(201, self.sim.settlement(self._json()))
+            elif path == "/api/v1/refunds":
+                refund, created = self.sim.refunds.create(self._json())
+                self.send_json(201 if created else 200, {"refund_order_id": refund.refund_order_id,
+                                                         "status": refund.status})
+            elif path == "/simulator/refund-control":
+                self.send_json(200, self.sim.refunds.control(self._json()))
+            elif (completing := REFUND_PATH.match(path)) and path.endswith("/complete"):
+                self.send_json(200, self.sim.refunds.complete(completing.group(1), self._json()))
+            elif reverse := REVERSE_PATH.match(path):
+                self.send_json(200, self.sim.refunds.reverse(reverse.group(1), self._json()))
             elif path == "/simulator/control":
                 changes = self._json()
                 if not isinstance(changes, dict):
@@ -623,6 +641,8 @@ class TgrHandler(JsonHandler):
                 self._not_found()
         except InvalidRequest as exc:
             self.send_json(400, {"error": {"code": "invalid_request", "message": exc.message, "field": exc.field}})
+        except Rejected as exc:
+            self.send_json(422, {"error": {"code": "refund_rejected", "message": str(exc)}})
         except Conflict as exc:
             state = self.sim.state(match.group(1)) if match else None
             self.send_json(409, {"error": {"code": exc.code, "message": exc.message}, "order": state})
