@@ -236,7 +236,9 @@ def test_an_operator_proposes_the_tesorero_signs_tgr_refunds_and_the_receipt_is_
 
     status, proposal = propose(world, payment_id, {"reason": "double_payment", "note": "Pagó dos veces en línea"})
     assert status == 201, proposal
-    assert proposal["status"] == "proposed" and proposal["amount"] == 25_000 and proposal["whole"]
+    assert proposal["status"] == "proposed"
+    assert proposal["amount"] == 25_000
+    assert proposal["whole"]
     refund_id = proposal["refund_id"]
     assert payment(payment_id)["status"] == "paid"  # nothing moves before the signature
 
@@ -244,19 +246,22 @@ def test_an_operator_proposes_the_tesorero_signs_tgr_refunds_and_the_receipt_is_
     status, body = authorize(world, payment_id, refund_id, code="123456", email=OPERADOR)
     assert status == 403
     status, body = authorize(world, payment_id, refund_id, code="000000")
-    assert status == 403 and body["error"]["code"] == "otp_invalid", body
+    assert status == 403, body
+    assert body["error"]["code"] == "otp_invalid", body
     assert wiring.refunds_context().refunds.get("13101", payment_id, refund_id)["status"] == "proposed"
     assert payment(payment_id)["status"] == "paid"
 
     status, signed = authorize(world, payment_id, refund_id)
     assert status == 201, signed
-    assert signed["status"] == "accepted" and signed["tgr_refund_order_id"].startswith("TGRR-")
+    assert signed["status"] == "accepted"
+    assert signed["tgr_refund_order_id"].startswith("TGRR-")
     assert signed["authorized_by"]["email"] == TESORERO
     assert payment(payment_id)["status"] == "refund_pending"
 
     # The signed order verifies, signed by the Tesorero.
     assert signed["document_url"]
-    pdf = wiring.receipts_store().get(wiring.refunds_context().refunds.get("13101", payment_id, refund_id)["document_key"])
+    stored = wiring.refunds_context().refunds.get("13101", payment_id, refund_id)
+    pdf = wiring.receipts_store().get(stored["document_key"])
     response = world["client"].http.post("/v1/signatures/verify", body=pdf,
                                          headers={"Content-Type": "application/octet-stream"})
     check = json.loads(response.body)
@@ -265,32 +270,39 @@ def test_an_operator_proposes_the_tesorero_signs_tgr_refunds_and_the_receipt_is_
 
     # TGR completes it; its duplicate changes nothing.
     answer = complete_at_tgr(world, payment_id, duplicates=1)
-    assert answer["sem_status"] == 200 and answer["sem_body"]["result"] == "applied", answer
+    assert answer["sem_status"] == 200, answer
+    assert answer["sem_body"]["result"] == "applied", answer
     assert answer["duplicates"][0]["sem_body"]["result"] == "duplicate"
     after = payment(payment_id)
     assert after["status"] == "refunded"
-    assert after["refunded_amount"] == 25_000 and "refund_open" not in after
+    assert after["refunded_amount"] == 25_000
+    assert "refund_open" not in after
 
     record = receipt_record(payment_id)
     assert record["status"] == "annulled"
-    assert record["annulled_at"] and record["annulment_reason"].startswith("Devolución total: Pago duplicado")
+    assert record["annulled_at"]
+    assert record["annulment_reason"].startswith("Devolución total: Pago duplicado")
     assert wiring.payments_repo().hold(("13101", f"DEBT#{debt_id}"))["status"] == "annulled"
     assert DebtRepository(wiring.data_table()).get("13101", debt_id)["status"] == "open"
     create_payment(world, [debt_id])  # payable again
 
     day = datetime.now(SANTIAGO).date().isoformat()
     cell = wiring.data_table().get(keys.stats("13101", day), "patentes#refund")
-    assert cell["amount"] <= -25_000 and cell["refunds"] >= 1
+    assert cell["amount"] <= -25_000
+    assert cell["refunds"] >= 1
     assert {"refund.propose", "refund.authorize", "refund.completed"} <= set(audit_actions())
 
     status, detail = call(world, "get", f"{BASE}/13101/payments/{payment_id}/refunds", TESORERO)
-    assert status == 200 and [r["status"] for r in detail["items"]] == ["completed"]
+    assert status == 200
+    assert [r["status"] for r in detail["items"]] == ["completed"]
     status, listing = call(world, "get", f"{BASE}/13101/refunds", OPERADOR)
-    assert status == 200 and refund_id in [r.get("refund_id") for r in listing["items"]]
+    assert status == 200
+    assert refund_id in [r.get("refund_id") for r in listing["items"]]
 
     # Already refunded: refused, nothing changes.
     status, body = propose(world, payment_id, {"reason": "double_payment"})
-    assert status == 409 and body["error"]["code"] == "already_refunded"
+    assert status == 409
+    assert body["error"]["code"] == "already_refunded"
 
 
 def test_a_refund_by_item_leaves_the_payment_partially_refunded_and_the_receipt_valid(world):
@@ -302,17 +314,22 @@ def test_a_refund_by_item_leaves_the_payment_partially_refunded_and_the_receipt_
     assert status == 201
     assert complete_at_tgr(world, payment_id)["sem_body"]["payment_status"] == "partially_refunded"
     after = payment(payment_id)
-    assert after["status"] == "partially_refunded" and after["refunded_items"] == [1]
+    assert after["status"] == "partially_refunded"
+    assert after["refunded_items"] == [1]
     assert receipt_record(payment_id)["status"] == "issued"
     assert DebtRepository(wiring.data_table()).get("13101", debts[1])["status"] == "open"
     assert DebtRepository(wiring.data_table()).get("13101", debts[0])["status"] == "paid"
 
     status, body = propose(world, payment_id, {"items": [1], "reason": "not_owed", "note": "otra vez"})
-    assert status == 409 and body["error"]["code"] == "already_refunded"
+    assert status == 409
+    assert body["error"]["code"] == "already_refunded"
     status, body = propose(world, payment_id, {"items": [0], "amount": 9_999, "reason": "double_payment"})
-    assert status == 400 and body["error"]["code"] == "amount_mismatch"
+    assert status == 400
+    assert body["error"]["code"] == "amount_mismatch"
     status, proposal = propose(world, payment_id, {"reason": "double_payment"})
-    assert status == 201 and proposal["amount"] == 10_000 and proposal["items"] == [0]
+    assert status == 201
+    assert proposal["amount"] == 10_000
+    assert proposal["items"] == [0]
     assert authorize(world, payment_id, proposal["refund_id"])[0] == 201
     complete_at_tgr(world, payment_id)
     assert payment(payment_id)["status"] == "refunded"
@@ -333,32 +350,38 @@ def test_bad_refunds_are_refused_in_spanish_and_change_nothing(world):
     for body, status, code in cases:
         got, answer = propose(world, payment_id, body)
         assert got == status, (body, answer)
-        assert answer["error"]["message"] and (code is None or answer["error"]["code"] == code), answer
+        assert answer["error"]["message"], answer
+        assert code is None or answer["error"]["code"] == code, answer
     # Another municipality's official, and another municipality's payment under one's own code.
     assert propose(world, payment_id, {"reason": "double_payment"}, email=FOREIGN_TESORERO)[0] == 403
     foreign_id = "13114-" + payment_id[6:]
     status, body = call(world, "post", f"{BASE}/13101/payments/{foreign_id}/refunds", OPERADOR,
                         {"reason": "double_payment"})
-    assert status == 404 and body["error"]["code"] == "payment_not_found"
+    assert status == 404
+    assert body["error"]["code"] == "payment_not_found"
     # A pending payment received no money.
     debt_id = f"PAT-RF-P{time.time_ns()}"
     debt(debt_id, 3_000)
     pending = create_payment(world, [debt_id])["payment_id"]
     status, body = propose(world, pending, {"reason": "double_payment"})
-    assert status == 409 and body["error"]["code"] == "payment_not_refundable"
+    assert status == 409
+    assert body["error"]["code"] == "payment_not_refundable"
     assert "pagado" in body["error"]["message"]
     # A second proposal while one is open.
     assert propose(world, payment_id, {"reason": "double_payment"})[0] == 201
     status, body = propose(world, payment_id, {"reason": "double_payment"})
-    assert status == 409 and body["error"]["code"] == "refund_in_progress"
+    assert status == 409
+    assert body["error"]["code"] == "refund_in_progress"
     # A refund id that does not exist / is malformed.
     status, body = authorize(world, payment_id, "RF-" + "0" * 26)
     assert status == 404
     status, body = authorize(world, payment_id, "nope")
-    assert status == 400 and body["error"]["code"] == "invalid_refund_id"
+    assert status == 400
+    assert body["error"]["code"] == "invalid_refund_id"
     after = payment(payment_id)
     assert after["status"] == before["status"] == "paid"
-    assert after["amount"] == before["amount"] and "refunded_amount" not in after
+    assert after["amount"] == before["amount"]
+    assert "refunded_amount" not in after
 
 
 def test_two_officials_refunding_at_once_cannot_both_succeed(world):
@@ -438,7 +461,8 @@ def test_tgr_rejecting_the_order_leaves_refund_failed_and_a_new_refund_possible(
     finally:
         requests.post(f"{world['sim'].url}/simulator/refund-control", json={"reject": None}, timeout=10)
     assert status == 201, body
-    assert body["status"] == "rejected" and "no admite" in body["tgr_reason"]
+    assert body["status"] == "rejected"
+    assert "no admite" in body["tgr_reason"]
     assert payment(payment_id)["status"] == "refund_failed"
     status, again = propose(world, payment_id, {"reason": "wrong_municipality"})
     assert status == 201, again
@@ -460,14 +484,18 @@ def test_duplicated_and_late_refund_notifications_change_nothing(world):
             break
         time.sleep(0.1)
     late = [n for n in sent if n["kind"] == "late_duplicate"]
-    assert late and late[0]["answer"]["sem_body"]["result"] == "duplicate", sent
+    assert late, sent
+    assert late[0]["answer"]["sem_body"]["result"] == "duplicate", sent
     # A contrary result arriving late is ignored; a changed amount is refused.
     status, body = signed_post(world, "/v1/gateways/tgr/refund-notifications", {**notification, "status": "failed"})
-    assert status == 200 and body["result"] == "ignored"
+    assert status == 200
+    assert body["result"] == "ignored"
     status, body = signed_post(world, "/v1/gateways/tgr/refund-notifications", {**notification, "amount": 1})
-    assert status == 409 and body["error"]["code"] == "amount_mismatch"
+    assert status == 409
+    assert body["error"]["code"] == "amount_mismatch"
     after = payment(payment_id)
-    assert after["status"] == "refunded" and after["refunded_amount"] == 8_000
+    assert after["status"] == "refunded"
+    assert after["refunded_amount"] == 8_000
     # Unsigned: refused before anything is read.
     response = world["client"].http.post("/v1/gateways/tgr/refund-notifications", body=json.dumps(notification),
                                          headers={"Content-Type": "application/json", "X-TGR-Signature": "t=1,v1=00"})
@@ -478,19 +506,23 @@ def test_a_reversal_moves_the_payment_to_reversed_once_and_annuls_the_receipt(wo
     payment_id, [debt_id] = paid(world, 12_000)
     order_id = payment(payment_id)["order_id"]
     answer = requests.post(f"{world['sim'].url}/simulator/orders/{order_id}/reverse",
-                           json={"duplicates": 2, "notify_url": world["bridge"] + "/v1/gateways/tgr/refund-notifications"},
+                           json={"duplicates": 2,
+                                 "notify_url": world["bridge"] + "/v1/gateways/tgr/refund-notifications"},
                            timeout=30).json()
     assert answer["sem_status"] == 200, answer
     assert [answer["sem_body"]["result"]] + [d["sem_body"]["result"] for d in answer["duplicates"]] == \
         ["applied", "duplicate", "duplicate"]
     after = payment(payment_id)
-    assert after["status"] == "reversed" and after["reversal_id"] == answer["notification"]["reversal_id"]
+    assert after["status"] == "reversed"
+    assert after["reversal_id"] == answer["notification"]["reversal_id"]
     record = receipt_record(payment_id)
-    assert record["status"] == "annulled" and "Contracargo" in record["annulment_reason"]
+    assert record["status"] == "annulled"
+    assert "Contracargo" in record["annulment_reason"]
     assert DebtRepository(wiring.data_table()).get("13101", debt_id)["status"] == "open"
     status, listing = call(world, "get", f"{BASE}/13101/refunds", TESORERO)
     assert any(r["kind"] == "reversal" and r["payment_id"] == payment_id for r in listing["items"])
     assert "payment.reversed" in audit_actions()
     # A reversed payment cannot be refunded.
     status, body = propose(world, payment_id, {"reason": "double_payment"})
-    assert status == 409 and body["error"]["code"] == "already_refunded"
+    assert status == 409
+    assert body["error"]["code"] == "already_refunded"
