@@ -299,6 +299,13 @@ def test_an_operator_proposes_the_tesorero_signs_tgr_refunds_and_the_receipt_is_
     assert status == 200
     assert refund_id in [r.get("refund_id") for r in listing["items"]]
 
+    status, shown = call(world, "get", f"{BASE}/13101/payments/{payment_id}", TESORERO)
+    assert status == 200, shown
+    assert shown["status"] == "refunded"
+    assert shown["status_text"] == "Devuelto"
+    assert [r["refund_id"] for r in shown["refunds"]] == [refund_id]
+    assert shown["annulment"]["reason"].startswith("Devolución total")
+
     # Already refunded: refused, nothing changes.
     status, body = propose(world, payment_id, {"reason": "double_payment"})
     assert status == 409
@@ -526,3 +533,13 @@ def test_a_reversal_moves_the_payment_to_reversed_once_and_annuls_the_receipt(wo
     status, body = propose(world, payment_id, {"reason": "double_payment"})
     assert status == 409
     assert body["error"]["code"] == "already_refunded"
+
+
+def test_the_openapi_document_serves_the_refund_routes_and_states(world):
+    response = world["client"].http.get("/v1/openapi.json")
+    document = json.loads(response.body)
+    assert "/v1/admin/municipalities/{code}/payments/{payment_id}/refunds" in document["paths"]
+    assert "/v1/gateways/tgr/refund-notifications" in document["paths"]
+    text = json.dumps(document)
+    for state in ("refund_pending", "refunded", "partially_refunded", "refund_failed", "reversed", "annulled"):
+        assert state in text, state
