@@ -44,7 +44,8 @@ SERVICE_TEXT: Final = {"permisos": "Permisos de circulación", "patentes": "Pate
                        "aseo": "Derechos de aseo"}
 METHOD_TEXT: Final = {"credito": "Tarjeta de crédito", "debito": "Tarjeta de débito",
                       "casas_comerciales": "Casas comerciales", "transferencia": "Transferencia",
-                      "desconocido": "Medio no informado"}
+                      "desconocido": "Medio no informado",
+                      "refund": "Devoluciones y contracargos (resta)"}
 
 
 class InvalidSettlement(InvalidInput):

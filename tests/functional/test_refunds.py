@@ -291,6 +291,11 @@ def test_an_operator_proposes_the_tesorero_signs_tgr_refunds_and_the_receipt_is_
     assert cell["amount"] <= -25_000
     assert cell["refunds"] >= 1
     assert {"refund.propose", "refund.authorize", "refund.completed"} <= set(audit_actions())
+    status, report = call(world, "get", f"{BASE}/13101/reports?from={day}&to={day}&group=method", TESORERO)
+    assert status == 200, report
+    [line] = [r for r in report["rows"] if r["key"] == "refund"]  # refunds are their own line, subtracted
+    assert line["amount"] <= -25_000, report
+    assert line["label"].startswith("Devoluciones"), report
 
     status, detail = call(world, "get", f"{BASE}/13101/payments/{payment_id}/refunds", TESORERO)
     assert status == 200
