@@ -141,6 +141,18 @@ def decide_notification(current: PaymentStatus, notified: NotifiedStatus, *, amo
     return NotificationDecision("ignored", None, f"payment is {current.value}")
 
 
+AFTER_PAID = frozenset({"refund_pending", "refunded", "partially_refunded", "refund_failed", "reversed"})
+
+
+def went_through_paid(meta: dict[str, object]) -> bool:
+    """Whether a payment was collected as `paid` on its `paid_at` day, whatever came later (a refund
+    or a reversal is its own later line): the day's batch and the reconciliation still count it.
+    A payment resolved from `review` never was; `receipt_job` is written only by the step that
+    marks a payment paid, so it tells the two apart."""
+    status = meta.get("status")
+    return status == "paid" or (status in AFTER_PAID and meta.get("receipt_job") is not None)
+
+
 def permit_hold_keys(plate: str, year: int, installment: str) -> list[str]:
     """The holds a permit item takes: each installment is one; the full permit takes both."""
     halves = {"first": ["1"], "second": ["2"], "full": ["1", "2"]}[installment]

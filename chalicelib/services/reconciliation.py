@@ -25,7 +25,7 @@ from chalicelib.adapters.reconciliation_repo import ReconciliationRepository
 from chalicelib.adapters.settlement_inbox import SettlementInbox
 from chalicelib.adapters.stats_repo import StatsRepository
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
-from chalicelib.domain.payments import PAYMENT_ID
+from chalicelib.domain.payments import PAYMENT_ID, went_through_paid
 from chalicelib.domain.reconciliation import (
     Cell,
     Discrepancy,
@@ -74,7 +74,7 @@ def paid_payments(code: str, day: str, table: DynamoTable) -> list[PlatformPayme
     found: list[PlatformPayment] = []
     for created in (previous, day):
         for item in table.query_all(keys.payments_by_day(code, created), index="GSI1", limit=500):
-            if item.get("sk") != "META" or item.get("status") != "paid" or str(item.get("paid_at", ""))[:10] != day:
+            if item.get("sk") != "META" or not went_through_paid(item) or str(item.get("paid_at", ""))[:10] != day:
                 continue
             found.append(PlatformPayment(str(item["payment_id"]), str(item.get("order_id") or ""),
                                          int(item["amount"]), str(item.get("method") or "desconocido"),

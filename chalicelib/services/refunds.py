@@ -25,7 +25,7 @@ from chalicelib.adapters.refunds_repo import Annulment, RefundRepository
 from chalicelib.adapters.tgr_client import RefundOrder, TgrClient
 from chalicelib.domain import refunds as rules
 from chalicelib.domain.errors import Conflict, DependencyUnavailable, InvalidInput, NotFound
-from chalicelib.domain.payments import PAYMENT_ID, municipality_of, utc_key
+from chalicelib.domain.payments import PAYMENT_ID, municipality_of, utc_key, went_through_paid
 from chalicelib.domain.personal_data import mask_rut
 from chalicelib.domain.refunds import REASONS, RefundStatus
 from chalicelib.observability import logger
@@ -414,9 +414,9 @@ def _annulment(code: str, payment: dict[str, Any], item_indexes: list[int], amou
             debts.append(str(item["debt_id"]))
         by_service[str(item.get("service", "otro"))] += int(item.get("amount", 0))
     debts = [d for d in debts if _debt_paid_by(code, d, payment_id, ctx)]
-    # Only payments that went through `paid` were added to the counters (gateway._mark_paid, which
-    # is also the only writer of `receipt_job`); a payment in review never was.
-    counted = payment.get("receipt_job") is not None
+    # Only payments that went through `paid` were added to the counters (gateway._mark_paid); a
+    # payment in review never was.
+    counted = went_through_paid(payment)
     if counted and sum(by_service.values()) != amount:
         by_service = _prorate(by_service, amount)
     folio = None

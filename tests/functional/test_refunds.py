@@ -42,6 +42,7 @@ SANTIAGO = ZoneInfo("America/Santiago")
 BASE = "/v1/admin/municipalities"
 TESORERO = "tesorero@munistgo.demo"
 OPERADOR = "operador.rentas@munistgo.demo"
+SUBROGANTE = "tesorero.subrogante@munistgo.demo"
 FOREIGN_TESORERO = "tesorero@lascondes.demo"
 ORIGIN = "http://127.0.0.1"
 
@@ -296,6 +297,10 @@ def test_an_operator_proposes_the_tesorero_signs_tgr_refunds_and_the_receipt_is_
     [line] = [r for r in report["rows"] if r["key"] == "refund"]  # refunds are their own line, subtracted
     assert line["amount"] <= -25_000, report
     assert line["label"].startswith("Devoluciones"), report
+    # Collected that day all the same: the day's batch (and reconciliation) still count it.
+    status, batch = call(world, "get", f"{BASE}/13101/batches/{day}", TESORERO)
+    assert status == 200, batch
+    assert payment_id in [p["payment_id"] for p in batch["payments"]]
 
     status, detail = call(world, "get", f"{BASE}/13101/payments/{payment_id}/refunds", TESORERO)
     assert status == 200
@@ -430,7 +435,8 @@ def test_two_officials_refunding_at_once_cannot_both_succeed(world):
     [winner] = [r for r in results if isinstance(r, dict)]
     assert len(ctx.refunds.of_payment("13101", payment_id)) == 1
 
-    # Two signatures of the same proposal at once: one is recorded.
+    # Two officials sign the same proposal at once: one signature is recorded.
+    _enroll(world, SUBROGANTE)
     barrier = threading.Barrier(2, timeout=10)
     real_authorize = RefundRepository.authorize
 
@@ -439,12 +445,13 @@ def test_two_officials_refunding_at_once_cannot_both_succeed(world):
         with moto_lock:
             return real_authorize(self, *args, **kwargs)
 
-    codes = [otp(world), otp(world)]
+    signers = [(TESORERO, "tesorero", otp(world, TESORERO)),
+               (SUBROGANTE, "tesorero_subrogante", otp(world, SUBROGANTE))]
     answers: list[Any] = []
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(RefundRepository, "authorize", both_signed_then_write)
-        threads = [threading.Thread(target=lambda c=c: answers.append(
-            _authorize_direct(world, payment_id, winner["refund_id"], c))) for c in codes]
+        threads = [threading.Thread(target=lambda s=s: answers.append(
+            _authorize_direct(payment_id, winner["refund_id"], *s))) for s in signers]
         for t in threads:
             t.start()
         for t in threads:
@@ -455,8 +462,8 @@ def test_two_officials_refunding_at_once_cannot_both_succeed(world):
                                         params={"merchant_reference": payment_id}, timeout=10).json()["refunds"]]) == 1
 
 
-def _authorize_direct(world, payment_id, refund_id, code):
-    official = Official(email=TESORERO, municipality="13101", profile="tesorero", name="Tesorero Santiago (demo)")
+def _authorize_direct(payment_id, refund_id, email, profile, code):
+    official = Official(email=email, municipality="13101", profile=profile, name=email)
     try:
         return refunds.authorize("13101", payment_id, refund_id, code, official, wiring.refunds_context())
     except Conflict as exc:
