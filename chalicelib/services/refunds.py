@@ -36,6 +36,7 @@ from chalicelib.services.permit_items import PLATFORM
 LINK_SECONDS = 300
 GATEWAY_ACTOR, GATEWAY_PROFILE = "TGR", "pasarela"
 NOTIFICATION_ATTEMPTS = 3
+LIST_PAGES = 10
 REVERSAL_TEXT = "Contracargo del medio de pago informado por la Tesorería"
 
 
@@ -87,11 +88,14 @@ def listing(code: str, ctx: RefundsContext, *, status: str | None, limit: int, c
             ) -> dict[str, Any]:
     """The municipality's refunds and reversals, newest first; `status` filters (e.g. `proposed`:
     the authorizations pending)."""
-    page = ctx.refunds.listing(code, limit=limit, cursor=cursor)
-    rows = [view(r) for r in page.items]
-    if status:
-        rows = [r for r in rows if r["status"] == status]
-    return {"items": rows, "cursor": page.cursor, "reasons": [{"code": k, "text": v} for k, v in REASONS.items()]}
+    rows: list[dict[str, Any]] = []
+    for _ in range(LIST_PAGES):  # a filter reads on, a bounded number of pages, to fill the page
+        page = ctx.refunds.listing(code, limit=limit, cursor=cursor)
+        rows += [r for r in (view(item) for item in page.items) if not status or r["status"] == status]
+        cursor = page.cursor
+        if cursor is None or len(rows) >= limit:
+            break
+    return {"items": rows, "cursor": cursor, "reasons": [{"code": k, "text": v} for k, v in REASONS.items()]}
 
 
 def of_payment(code: str, payment_id: str, ctx: RefundsContext) -> list[dict[str, Any]]:
@@ -327,6 +331,11 @@ def _refund_result(note: dict[str, Any], ctx: RefundsContext) -> dict[str, Any]:
     decision = rules.decide_refund_result(RefundStatus(row["status"]), str(note["status"]))
     if decision.new_status is None:
         return {"result": decision.outcome, "status": row["status"], "reason": decision.reason}
+    if payment["status"] != "refund_pending" or payment.get("refund_open") != refund_id:
+        # A reversal took the payment meanwhile (it returned everything): nothing left for this refund.
+        logger.warning("refund notification for a payment no longer waiting for it",
+                       extra={"payment_status": payment["status"]})
+        return {"result": "ignored", "status": row["status"], "reason": f"payment is {payment['status']}"}
     now = ctx.clock()
     at = str(note.get("completed_at") or now.isoformat(timespec="seconds"))
     event = event_row(code, payment_id, at, f"refund_{decision.new_status.value}",

@@ -555,3 +555,20 @@ def test_the_openapi_document_serves_the_refund_routes_and_states(world):
     text = json.dumps(document)
     for state in ("refund_pending", "refunded", "partially_refunded", "refund_failed", "reversed", "annulled"):
         assert state in text, state
+
+
+def test_a_reversal_during_a_refund_wins_and_the_refunds_late_result_is_ignored(world):
+    payment_id, _ = paid(world, 5_000, receipt=False)
+    _, proposal = propose(world, payment_id, {"reason": "double_payment"})
+    assert authorize(world, payment_id, proposal["refund_id"])[0] == 201
+    order_id = payment(payment_id)["order_id"]
+    reversal = {"type": "reversal", "notification_id": "n-rev", "reversal_id": f"CC-{time.time_ns()}",
+                "order_id": order_id, "payment_id": payment_id, "amount": 5_000, "reason": "Cargo desconocido"}
+    status, body = signed_post(world, "/v1/gateways/tgr/refund-notifications", reversal)
+    assert status == 200, body
+    assert body["result"] == "applied"
+    answer = complete_at_tgr(world, payment_id)
+    assert answer["sem_body"]["result"] == "ignored", answer
+    after = payment(payment_id)
+    assert after["status"] == "reversed"
+    assert "refunded_amount" not in after
