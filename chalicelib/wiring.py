@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
+from chalicelib.adapters.annulments_repo import AnnulmentRepository
 from chalicelib.adapters.audit_log import AuditLog
 from chalicelib.adapters.aws_clients import aws_client, forget_clients
 from chalicelib.adapters.cmf_client import CmfClient
@@ -44,6 +45,7 @@ from chalicelib.services.admin_payments import PaymentsAdmin
 from chalicelib.services.admin_rolls import RollsAdmin
 from chalicelib.services.admin_settings import SettingsAdmin
 from chalicelib.services.agreements import AgreementsContext
+from chalicelib.services.annulments import AnnulmentsContext
 from chalicelib.services.auth import SecondFactor, Sessions
 from chalicelib.services.batches import BatchesContext
 from chalicelib.services.health import Probe
@@ -372,7 +374,15 @@ def refunds_context() -> RefundsContext:
                           gateway=TgrClient(settings.tgr_url), documents=receipts_store(),
                           municipalities=municipalities(), signatures=signatures_context(),
                           clock=lambda: datetime.now(SANTIAGO),
-                          notify_url=f"{settings.public_api_url.rstrip('/')}/v1/gateways/tgr/refund-notifications")
+                          notify_url=f"{settings.public_api_url.rstrip('/')}/v1/gateways/tgr/refund-notifications",
+                          jobs=receipts_queue())
+
+
+def annulments_context() -> AnnulmentsContext:
+    receipts = receipt_context()
+    return AnnulmentsContext(payments=payments_repo(), annulments=AnnulmentRepository(data_table()),
+                             municipalities=municipalities(), store=receipts_store(), signer=receipts.signer,
+                             mailer=mailer(), clock=lambda: datetime.now(SANTIAGO))
 
 
 def agreements_context() -> AgreementsContext:

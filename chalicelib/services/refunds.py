@@ -17,6 +17,7 @@ from typing import Any
 from chalicelib.adapters.audit_rows import audit_row
 from chalicelib.adapters.debts_repo import DebtRepository
 from chalicelib.adapters.dynamo import ConditionFailed
+from chalicelib.adapters.job_queue import JobQueue
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository
 from chalicelib.adapters.object_store import ObjectStore
 from chalicelib.adapters.payments_repo import HoldRef, PaymentRepository, event_row
@@ -55,6 +56,8 @@ class RefundsContext:
     signatures: signatures.SignaturesContext
     clock: Callable[[], datetime]
     notify_url: str
+    jobs: JobQueue | None = None
+    """The receipts queue: the annulment document's job (services/annulments.py)."""
 
 
 # -- views ---------------------------------------------------------------------------------------
@@ -330,6 +333,8 @@ def _refund_result(note: dict[str, Any], ctx: RefundsContext) -> dict[str, Any]:
                        field="amount")
     decision = rules.decide_refund_result(RefundStatus(row["status"]), str(note["status"]))
     if decision.new_status is None:
+        if row["status"] == RefundStatus.COMPLETED.value and not _document_sent(row):
+            _queue_document(code, payment_id, f"REFUND#{refund_id}", ctx)  # a retried notification finishes it
         return {"result": decision.outcome, "status": row["status"], "reason": decision.reason}
     if payment["status"] != "refund_pending" or payment.get("refund_open") != refund_id:
         # A reversal took the payment meanwhile (it returned everything): nothing left for this refund.
@@ -361,6 +366,7 @@ def _refund_result(note: dict[str, Any], ctx: RefundsContext) -> dict[str, Any]:
                                       after={"amount": int(row["amount"]), "payment_status": payment_to,
                                              "receipt_annulled": annulment.receipt_folio}, now=now))
     logger.info("refund completed", extra={"municipality": code, "payment_status": payment_to})
+    _queue_document(code, payment_id, f"REFUND#{refund_id}", ctx)
     return {"result": "applied", "status": "completed", "payment_status": payment_to, "reason": decision.reason}
 
 
@@ -370,7 +376,10 @@ def _reversal(note: dict[str, Any], ctx: RefundsContext) -> dict[str, Any]:
     reversal_id = str(note.get("reversal_id") or "")
     if not reversal_id:
         raise InvalidInput("Falta reversal_id.", code="invalid_notification", field="reversal_id")
-    if ctx.refunds.reversal(code, payment_id, reversal_id) is not None or payment["status"] == "reversed":
+    recorded = ctx.refunds.reversal(code, payment_id, reversal_id)
+    if recorded is not None or payment["status"] == "reversed":
+        if recorded is not None and not _document_sent(recorded):
+            _queue_document(code, payment_id, f"REVERSAL#{reversal_id}", ctx)  # a retried notification finishes it
         return {"result": "duplicate", "status": "reversed", "reason": "payment already reversed"}
     if payment["status"] not in rules.REVERSIBLE_PAYMENT_STATES:
         return {"result": "ignored", "status": payment["status"], "reason": f"payment is {payment['status']}"}
@@ -394,10 +403,27 @@ def _reversal(note: dict[str, Any], ctx: RefundsContext) -> dict[str, Any]:
                         after={"status": "reversed", "amount": amount, "receipt_annulled": annulment.receipt_folio},
                         now=now))
     logger.warning("payment reversed by the gateway", extra={"municipality": code})
+    _queue_document(code, payment_id, f"REVERSAL#{reversal_id}", ctx)
     return {"result": "applied", "status": "reversed", "reason": "reversal notified by the gateway"}
 
 
 # -- annulment -----------------------------------------------------------------------------------
+
+def _document_sent(row: dict[str, Any]) -> bool:
+    return (row.get("document_email") or {}).get("status") in ("sent", "failed")
+
+
+def _queue_document(code: str, payment_id: str, row_sk: str, ctx: RefundsContext) -> None:
+    """Queue the annulment document (or credit note) of a completed refund or reversal. A failure
+    to queue is logged: TGR repeats a notification it sees unanswered, and a repeat queues it again."""
+    from chalicelib.services.annulments import job
+
+    if ctx.jobs is None:
+        return
+    try:
+        ctx.jobs.send(job(code, payment_id, row_sk))
+    except DependencyUnavailable:
+        logger.warning("annulment document not queued; a repeated notification queues it again")
 
 def _annulment(code: str, payment: dict[str, Any], item_indexes: list[int], amount: int, at: str, reason: str,
                ctx: RefundsContext, *, annul_receipt: bool) -> Annulment:

@@ -57,6 +57,17 @@ class StepClock:
         return datetime.now(SANTIAGO) + timedelta(seconds=30 * self.steps)
 
 
+class RecordingQueue:
+    """The receipts queue, with the jobs sent to it written down."""
+
+    def __init__(self, queue: Any, sent: list[dict[str, Any]]) -> None:
+        self._queue, self._sent = queue, sent
+
+    def send(self, message: dict[str, Any]) -> None:
+        self._sent.append(message)
+        self._queue.send(message)
+
+
 def _bridge(client: Any) -> tuple[HTTPServer, str]:
     """A loopback HTTP server that hands every POST to the Chalice test client (one at a time)."""
     lock = threading.Lock()
@@ -90,6 +101,7 @@ def world(shared_demo_stack_with_users: dict[str, Any]) -> Iterator[dict[str, An
     facts = shared_demo_stack_with_users
     secret = json.loads(os.environ["SEM_TGR_WEBHOOK_SECRETS"])[0]
     steps = StepClock()
+    sent: list[dict[str, Any]] = []
     real_payments, real_signatures, real_refunds = (wiring.payment_context, wiring.signatures_context,
                                                     wiring.refunds_context)
     with Client(app, stage_name="test") as client, TgrSimulator([secret], port=0) as sim:
@@ -108,6 +120,7 @@ def world(shared_demo_stack_with_users: dict[str, Any]) -> Iterator[dict[str, An
 
         def refunds_context():
             ctx = real_refunds()
+            ctx.jobs = RecordingQueue(ctx.jobs, sent)
             ctx.gateway = TgrClient(sim.url, attempts=1)
             ctx.notify_url = bridge + "/v1/gateways/tgr/refund-notifications"
             return ctx
@@ -117,7 +130,7 @@ def world(shared_demo_stack_with_users: dict[str, Any]) -> Iterator[dict[str, An
             mp.setattr(wiring, "signatures_context", signatures_context)
             mp.setattr(wiring, "refunds_context", refunds_context)
             world = {"client": client, "sim": sim, "facts": facts, "steps": steps, "tokens": {}, "secrets": {},
-                     "secret": secret, "bridge": bridge}
+                     "secret": secret, "bridge": bridge, "jobs": sent}
             _enroll(world, TESORERO)
             yield world
         server.shutdown()
@@ -218,6 +231,19 @@ def signed_post(world, path, body):
     return response.status_code, json.loads(response.body)
 
 
+def run_job(job):
+    """What the receipts worker does with an annulment job."""
+    from chalicelib.services.annulments import issue_annulment
+
+    return issue_annulment(job["municipality"], job["payment_id"], job["ref"], wiring.annulments_context())
+
+
+def verify_pdf(world, pdf):
+    response = world["client"].http.post("/v1/signatures/verify", body=pdf,
+                                         headers={"Content-Type": "application/octet-stream"})
+    return json.loads(response.body)
+
+
 def receipt_record(payment_id):
     folio = payment(payment_id)["receipt"]["folio"]
     return wiring.receipts_repo().get(payment_id[:5], folio)
@@ -315,6 +341,21 @@ def test_an_operator_proposes_the_tesorero_signs_tgr_refunds_and_the_receipt_is_
     assert shown["status_text"] == "Devuelto"
     assert [r["refund_id"] for r in shown["refunds"]] == [refund_id]
     assert shown["annulment"]["reason"].startswith("Devolución total")
+
+    # The comprobante de anulación: queued, issued with its own folio series, signed, e-mailed once.
+    # (The duplicate notification queued it again, the document not being sent yet: the same job.)
+    jobs = [j for j in world["jobs"] if j.get("ref") == f"REFUND#{refund_id}"]
+    assert jobs
+    job = jobs[0]
+    assert all(j == job for j in jobs)
+    assert job["kind"] == "annulment"
+    assert run_job(job) == "sent"
+    assert run_job(job) == "already_complete"
+    row = wiring.refunds_context().refunds.get("13101", payment_id, refund_id)
+    assert row["document"]["folio"].startswith("13101-ANU-")
+    assert row["document_email"]["status"] == "sent"
+    check = verify_pdf(world, wiring.receipts_store().get(row["document"]["key"]))
+    assert check["valid"], check
 
     # Already refunded: refused, nothing changes.
     status, body = propose(world, payment_id, {"reason": "double_payment"})
@@ -541,6 +582,8 @@ def test_a_reversal_moves_the_payment_to_reversed_once_and_annuls_the_receipt(wo
     status, listing = call(world, "get", f"{BASE}/13101/refunds", TESORERO)
     assert any(r["kind"] == "reversal" and r["payment_id"] == payment_id for r in listing["items"])
     assert "payment.reversed" in audit_actions()
+    job = next(j for j in world["jobs"] if j.get("ref") == f"REVERSAL#{answer['notification']['reversal_id']}")
+    assert run_job(job) == "sent"
     # A reversed payment cannot be refunded.
     status, body = propose(world, payment_id, {"reason": "double_payment"})
     assert status == 409
