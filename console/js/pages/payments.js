@@ -109,10 +109,11 @@ const EVENTS = {
   created: "Pago creado", gateway_order_created: "Orden creada en TGR", gateway_approved: "TGR aprobó el pago",
   gateway_rejected: "TGR rechazó el pago", expired: "El pago expiró", cancelled: "Pago anulado",
   receipt_issued: "Comprobante emitido y firmado", receipt_emailed: "Comprobante enviado por correo",
-  receipt_resent: "Comprobante reenviado", refund_proposed: "Devolución propuesta", refund_withdrawn: "Devolución retirada",
+  receipt_resent: "Comprobante reenviado", receipt_resend_requested: "Reenvío del comprobante solicitado", review: "Pago enviado a revisión", review_opened: "Pago enviado a revisión",
+  refund_proposed: "Devolución propuesta", refund_withdrawn: "Devolución retirada",
   refund_authorized: "Devolución autorizada con firma", refund_accepted: "TGR aceptó la orden de devolución",
   refund_completed: "TGR devolvió el dinero", refund_rejected: "TGR rechazó la devolución", refund_failed: "La devolución falló en TGR",
-  reversed: "Contracargo: TGR reversó el pago", annulment_emailed: "Comprobante de anulación enviado por correo", receipt_resend_requested: "Reenvío del comprobante solicitado", review: "Pago enviado a revisión", review_opened: "Pago enviado a revisión",
+  reversed: "Contracargo: TGR reversó el pago", annulment_emailed: "Comprobante de anulación enviado por correo",
 };
 const CHECKS = {
   insurance: "Seguro obligatorio (SOAP)", inspection: "Revisión técnica", emissions: "Control de emisiones",
