@@ -491,6 +491,7 @@ CITIZEN_ROUTES: dict[tuple[str, str], Any] = {
     ("/v1/trust/certificates/{serial}", "GET"): PUBLIC + " (a certificate's revocation status)",
     ("/v1/signatures/verify", "POST"): PUBLIC + " (verifies the PDF it is sent)",
     ("/v1/gateways/tgr/notifications", "POST"): "TGR's HMAC signature (test_payments.py, this module)",
+    ("/v1/gateways/tgr/refund-notifications", "POST"): "TGR's HMAC signature (test_refunds.py)",
 }
 
 
