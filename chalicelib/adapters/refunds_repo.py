@@ -60,6 +60,10 @@ class RefundRepository:
         """The municipality's refunds and reversals, newest first."""
         return self._table.query(keys.refunds(code), index="GSI1", newest_first=True, limit=limit, cursor=cursor)
 
+    def created_between(self, code: str, low_utc: str, high_utc: str) -> list[dict[str, Any]]:
+        """The municipality's refunds and reversals created between two UTC keys (reconciliation)."""
+        return list(self._table.query_all(keys.refunds(code), index="GSI1", sk_between=(low_utc, high_utc + "~")))
+
     # -- rows ----------------------------------------------------------------------------------
 
     @staticmethod

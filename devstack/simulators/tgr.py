@@ -31,7 +31,8 @@ Automation and switches for tests (API.md, "Local TGR simulator"):
                                                  "duplicate": [order ids], "generated_at": "…",
                                                  "upload": true}
                                                 the day's settlement file (rendición, docs/settlement.md)
-                                                of the approved orders, with its switches; written
+                                                of the approved orders (and the day's refunds and
+                                                reversals, negative), with its switches; written
                                                 to the uploads bucket (SEM_UPLOADS_BUCKET, through
                                                 AWS_ENDPOINT_URL: moto) unless "upload": false, and
                                                 returned as {"key", "csv", "lines", "total", …}
@@ -424,6 +425,7 @@ class TgrSimulator(BackgroundServer):
                 line = SettlementLine(order.order_id, order.merchant_reference, amount, order.method or "credito",
                                       str(note.get("authorization_code") or ""), str(note["paid_at"]))
                 lines += [line] * (2 if order.order_id in duplicate else 1)
+        lines += self.refunds.settlement_lines(municipality, day, omit)
         for n in range(unknown):
             lines.append(SettlementLine(f"TGR-{day.replace('-', '')}-X{secrets.token_hex(4).upper()}",
                                         f"{municipality}-DESCONOCIDO-{n + 1}", 10_000 * (n + 1), "debito",

@@ -147,6 +147,27 @@ class RefundDesk:
         self.reject_reason = reject
         return {"reject": reject}
 
+    def settlement_lines(self, municipality: str, day: str, omit: list[Any]) -> list[Any]:
+        """The day's refund (`devolucion`) and reversal (`contracargo`) lines of the settlement file,
+        negative, with SEM's refund id or TGR's reversal id as `autorizacion` (docs/settlement.md)."""
+        from chalicelib.domain.reconciliation import SettlementLine
+
+        lines = []
+        with self._sim._lock:
+            for refund in self._refunds.values():
+                if (refund.municipality == municipality and refund.status == "completed"
+                        and str(refund.completed_at)[:10] == day and refund.refund_order_id not in omit):
+                    lines.append(SettlementLine(refund.refund_order_id, refund.merchant_reference, -refund.amount,
+                                                "devolucion", refund.merchant_refund_reference,
+                                                str(refund.completed_at)))
+            for order_id, note in self._reversed.items():
+                order = self._sim._orders.get(order_id)
+                if (order is not None and order.municipality == municipality
+                        and str(note["reversed_at"])[:10] == day and note["reversal_id"] not in omit):
+                    lines.append(SettlementLine(order_id, str(note["payment_id"]), -int(note["amount"]),
+                                                "contracargo", str(note["reversal_id"]), str(note["reversed_at"])))
+        return lines
+
     # -- completion and reversal ---------------------------------------------------------------
 
     def complete(self, refund_order_id: str, data: Any) -> dict[str, Any]:

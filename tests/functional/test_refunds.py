@@ -615,3 +615,49 @@ def test_a_reversal_during_a_refund_wins_and_the_refunds_late_result_is_ignored(
     after = payment(payment_id)
     assert after["status"] == "reversed"
     assert "refunded_amount" not in after
+
+
+def test_the_days_settlement_carries_refunds_and_reversals_and_reconciles(world, monkeypatch):
+    from chalicelib.domain.reconciliation import parse_settlement
+    from chalicelib.services.settlements import ingest_settlement
+    from chalicelib.worker import settlements as settlement_worker
+
+    refunded, _ = paid(world, 3_300, receipt=False)
+    _, proposal = propose(world, refunded, {"reason": "double_payment"})
+    assert authorize(world, refunded, proposal["refund_id"])[0] == 201
+    complete_at_tgr(world, refunded)
+    reversed_id, _ = paid(world, 2_200, receipt=False)
+    order_id = payment(reversed_id)["order_id"]
+    answer = requests.post(f"{world['sim'].url}/simulator/orders/{order_id}/reverse", timeout=30, json={
+        "notify_url": world["bridge"] + "/v1/gateways/tgr/refund-notifications"}).json()
+    assert answer["sem_body"]["result"] == "applied", answer
+
+    day = datetime.now(SANTIAGO).date().isoformat()
+    monkeypatch.setenv("SEM_UPLOADS_BUCKET", world["facts"]["env"]["SEM_UPLOADS_BUCKET"])
+    made = requests.post(f"{world['sim'].url}/simulator/settlements", json={"municipality": "13101", "date": day},
+                         timeout=30).json()
+    lines = parse_settlement(made["csv"].encode()).lines
+    returns = {line.authorization_code: line for line in lines if line.method in ("devolucion", "contracargo")}
+    assert returns[proposal["refund_id"]].amount == -3_300
+    assert returns[answer["notification"]["reversal_id"]].amount == -2_200
+    assert made["total"] == sum(line.amount for line in lines)
+
+    ctx = settlement_worker.reconciliation_context()
+    result = ingest_settlement(made["key"], ctx)
+    status, view = call(world, "get", f"{BASE}/13101/reconciliation/{day}", TESORERO)
+    assert status == 200, view
+    about = [d for d in view["discrepancies"] if d["status"] == "open"
+             and d["order_id"] in (proposal["refund_id"], answer["notification"]["reversal_id"])]
+    assert about == [], about  # both returns matched their settlement lines
+    assert result["reconciliation"]["returns"] >= 2, result
+
+    # A later version of the file without the refund: the platform's refund is missing from it.
+    refund_order = returns[proposal["refund_id"]].order_id
+    later = (datetime.now(SANTIAGO) + timedelta(minutes=5)).isoformat(timespec="seconds")
+    made = requests.post(f"{world['sim'].url}/simulator/settlements", timeout=30, json={
+        "municipality": "13101", "date": day, "omit": [refund_order], "generated_at": later}).json()
+    ingest_settlement(made["key"], ctx)
+    _, view = call(world, "get", f"{BASE}/13101/reconciliation/{day}", TESORERO)
+    [missing] = [d for d in view["discrepancies"] if d["status"] == "open" and d["order_id"] == proposal["refund_id"]]
+    assert missing["kind"] == "missing_in_settlement"
+    assert "devolución" in missing["detail"]
