@@ -85,7 +85,7 @@ def payment_refunds(code: str, payment_id: str) -> Response:
     """A payment's refunds and reversals."""
     authorized(bp.current_request, Permission.REFUNDS_READ, code)
     ctx = wiring.refunds_context()
-    refunds._payment(code, payment_id, ctx)
+    refunds.require_payment(code, payment_id, ctx)
     return json_response({"items": refunds.of_payment(code, payment_id, ctx)})
 
 

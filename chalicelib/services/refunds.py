@@ -107,7 +107,8 @@ def of_payment(code: str, payment_id: str, ctx: RefundsContext) -> list[dict[str
     return sorted((view(r, ctx) for r in rows), key=lambda r: str(r.get("created_at")))
 
 
-def _payment(code: str, payment_id: str, ctx: RefundsContext) -> dict[str, Any]:
+def require_payment(code: str, payment_id: str, ctx: RefundsContext) -> dict[str, Any]:
+    """The municipality's payment, or 404 (an id of another municipality is not looked up)."""
     match = PAYMENT_ID.match(payment_id or "")
     payment = ctx.payments.get(code, payment_id) if match and match.group(1) == code else None
     if payment is None:
@@ -117,7 +118,7 @@ def _payment(code: str, payment_id: str, ctx: RefundsContext) -> dict[str, Any]:
 
 def _refund(code: str, payment_id: str, refund_id: str, ctx: RefundsContext) -> dict[str, Any]:
     rules.check_refund_id(refund_id)
-    _payment(code, payment_id, ctx)
+    require_payment(code, payment_id, ctx)
     row = ctx.refunds.get(code, payment_id, refund_id)
     if row is None:
         raise NotFound("No existe esa devolución para este pago.", code="refund_not_found", field="refund_id")
@@ -139,7 +140,7 @@ def propose(code: str, payment_id: str, official: Official, ctx: RefundsContext,
             amount: int | None, reason: str, note: str) -> dict[str, Any]:
     """A refund proposal (nothing is paid until a profile that authorizes payments signs it)."""
     rules.check_reason(reason, note)
-    payment = _payment(code, payment_id, ctx)
+    payment = require_payment(code, payment_id, ctx)
     if payment.get("refund_open"):
         raise Conflict("El pago ya tiene una devolución propuesta o en curso.", code="refund_in_progress")
     plan = rules.plan_refund(payment, items, amount)
@@ -195,7 +196,7 @@ def authorize(code: str, payment_id: str, refund_id: str, otp: str, official: Of
     row = _refund(code, payment_id, refund_id, ctx)
     if row["status"] != RefundStatus.PROPOSED.value:
         raise Conflict("Esta devolución ya fue firmada o cerrada.", code="refund_not_proposed")
-    payment = _payment(code, payment_id, ctx)
+    payment = require_payment(code, payment_id, ctx)
     if payment.get("refund_open") != refund_id or payment["status"] not in rules.REFUNDABLE_PAYMENT_STATES:
         raise Conflict("El pago cambió desde la propuesta; retírela y proponga de nuevo.", code="payment_changed")
     # What the proposal returns must still fit in what is left to return.
