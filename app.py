@@ -27,6 +27,7 @@ from chalicelib.api import (
     public,
 )
 from chalicelib.api import receipts as receipt_routes
+from chalicelib.api import refunds as refund_routes
 from chalicelib.api import signatures as signature_routes
 from chalicelib.worker import email_events, receipts, reference_imports, retention, schedules
 from chalicelib.worker import reminders as reminder_worker
@@ -66,3 +67,4 @@ app.register_blueprint(settlement_worker.bp)
 app.register_blueprint(email_events.bp)
 app.register_blueprint(admin_email.bp)
 app.register_blueprint(reminder_worker.bp)
+app.register_blueprint(refund_routes.bp)

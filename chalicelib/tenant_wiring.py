@@ -16,6 +16,7 @@ import threading
 from typing import Any
 
 from chalicelib import wiring
+from chalicelib.adapters.annulments_repo import AnnulmentRepository
 from chalicelib.adapters.aws_clients import aws_client, aws_client_with_credentials
 from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.adapters.email_events_repo import EmailEventsRepository
@@ -23,6 +24,7 @@ from chalicelib.adapters.municipalities_repo import MunicipalityRepository
 from chalicelib.adapters.payments_repo import PaymentRepository
 from chalicelib.adapters.receipts_repo import ReceiptRepository
 from chalicelib.adapters.tenant_credentials import ScopedCredentials, TenantCredentials
+from chalicelib.services.annulments import AnnulmentsContext
 from chalicelib.services.receipts import ReceiptContext
 from chalicelib.settings import get_settings
 
@@ -65,6 +67,14 @@ def receipt_context(code: str) -> ReceiptContext:
     _, payments, receipts, municipalities = found
     return dataclasses.replace(ctx, payments=payments, receipts=receipts, municipalities=municipalities,
                                email_events=EmailEventsRepository(receipts.table))
+
+
+def annulments_context(code: str) -> AnnulmentsContext:
+    """`wiring.annulments_context()` with its table adapters fenced to municipality `code`."""
+    fenced = receipt_context(code)
+    return dataclasses.replace(wiring.annulments_context(), payments=fenced.payments,
+                               annulments=AnnulmentRepository(fenced.receipts.table),
+                               municipalities=fenced.municipalities)
 
 
 def reset() -> None:

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
+from chalicelib.adapters.annulments_repo import AnnulmentRepository
 from chalicelib.adapters.audit_log import AuditLog
 from chalicelib.adapters.aws_clients import aws_client, forget_clients
 from chalicelib.adapters.citizens_repo import CitizenRepository
@@ -34,6 +35,7 @@ from chalicelib.adapters.payments_repo import PaymentRepository
 from chalicelib.adapters.rate_limit_repo import RateCounters
 from chalicelib.adapters.receipts_repo import ReceiptRepository
 from chalicelib.adapters.reference_repo import ReferenceRepository
+from chalicelib.adapters.refunds_repo import RefundRepository
 from chalicelib.adapters.retention_repo import RetentionRepository
 from chalicelib.adapters.rights_repo import RightsRepository
 from chalicelib.adapters.rolls_repo import RollRepository
@@ -45,6 +47,7 @@ from chalicelib.services.admin_payments import PaymentsAdmin
 from chalicelib.services.admin_rolls import RollsAdmin
 from chalicelib.services.admin_settings import SettingsAdmin
 from chalicelib.services.agreements import AgreementsContext
+from chalicelib.services.annulments import AnnulmentsContext
 from chalicelib.services.auth import SecondFactor, Sessions
 from chalicelib.services.batches import BatchesContext
 from chalicelib.services.citizens import CitizenContext
@@ -53,6 +56,7 @@ from chalicelib.services.payments import PaymentContext
 from chalicelib.services.rate_limit import FailureLimits, RateLimiter
 from chalicelib.services.receipt_signer_admin import ReceiptSignerAdmin
 from chalicelib.services.receipts import MunicipalLogos, ReceiptContext, ReceiptSigner
+from chalicelib.services.refunds import RefundsContext
 from chalicelib.services.reminders import ReminderContext
 from chalicelib.services.retention import RetentionContext
 from chalicelib.services.rights_requests import RightsContext
@@ -383,6 +387,24 @@ def batches_context() -> BatchesContext:
     return BatchesContext(table=data_table(), documents=receipts_store(), drafts=uploads_store(),
                           municipalities=municipalities(), signatures=signatures_context(),
                           clock=lambda: datetime.now(SANTIAGO))
+
+
+def refunds_context() -> RefundsContext:
+    settings = get_settings()
+    return RefundsContext(payments=payments_repo(), debts=DebtRepository(data_table()),
+                          refunds=RefundRepository(data_table()), receipts=receipts_repo(),
+                          gateway=TgrClient(settings.tgr_url), documents=receipts_store(),
+                          municipalities=municipalities(), signatures=signatures_context(),
+                          clock=lambda: datetime.now(SANTIAGO),
+                          notify_url=f"{settings.public_api_url.rstrip('/')}/v1/gateways/tgr/refund-notifications",
+                          jobs=receipts_queue())
+
+
+def annulments_context() -> AnnulmentsContext:
+    receipts = receipt_context()
+    return AnnulmentsContext(payments=payments_repo(), annulments=AnnulmentRepository(data_table()),
+                             municipalities=municipalities(), store=receipts_store(), signer=receipts.signer,
+                             mailer=mailer(), clock=lambda: datetime.now(SANTIAGO))
 
 
 def agreements_context() -> AgreementsContext:

@@ -124,6 +124,23 @@ def idempotency(code: str, key: str) -> str:
     return f"{tenant(code)}#IDEM#{key}"
 
 
+def annulment_counter(code: str, year: int) -> str:
+    """Partition of a municipality's folio counter of annulment documents (comprobantes de anulación
+    and credit notes) for one year (sk `COUNTER`): their own series, apart from receipts'."""
+    return f"{tenant(code)}#FOLIO#ANU#{year:04d}"
+
+
+def annulment(code: str, folio: str) -> str:
+    """Partition of one annulment document, by its folio (sk `ANNULMENT`)."""
+    return f"{tenant(code)}#ANNULMENT#{folio}"
+
+
+def refunds(code: str) -> str:
+    """GSI1 partition of a municipality's refunds and reversals (gsi1sk `<utc created>#<id>`): the
+    refunds page's list, newest first. The rows themselves live in their payment's partition."""
+    return f"{tenant(code)}#REFUNDS"
+
+
 def stats(code: str, day: str) -> str:
     """Partition of a municipality's (or, with `00000`, the platform's) counters for a day."""
     return f"{tenant(code)}#STATS#{day}"

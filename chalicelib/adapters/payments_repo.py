@@ -69,9 +69,11 @@ class PaymentRepository:
                 "put": {"pk": keys.hold(owner, item_key), "sk": "HOLD", "item": item_key, "status": "pending",
                         "payment_id": payment_id, "municipality": code, "expires_at": hold_expires_at,
                         "updated_at": now_iso},
-                "condition": "attribute_not_exists(pk) OR #s = :released OR (#s = :pending AND expires_at < :now)",
+                "condition": "attribute_not_exists(pk) OR #s IN (:released, :annulled) "
+                             "OR (#s = :pending AND expires_at < :now)",
                 "names": {"#s": "status"},
-                "values": {":released": "released", ":pending": "pending", ":now": now_iso},
+                "values": {":released": "released", ":annulled": "annulled", ":pending": "pending",
+                           ":now": now_iso},
             })
         operations.append({"put": meta, "condition": "attribute_not_exists(pk)"})
         operations += [{"put": row, "condition": "attribute_not_exists(pk)"} for row in item_rows]

@@ -1,4 +1,5 @@
-"""The TGR payment portal's merchant API: creating the order a citizen pays at the checkout.
+"""The TGR payment portal's merchant API: creating the order a citizen pays at the checkout, and
+the refund order that gives (part of) a paid order's money back (docs/refunds.md, "TGR contract").
 
 Creating an order is safe to retry because TGR deduplicates by `merchant_reference` (our payment
 id): a repeat returns the same order. So transport failures and 5xx answers are retried a bounded
@@ -17,6 +18,16 @@ from chalicelib.domain.errors import DependencyUnavailable
 class GatewayOrder:
     order_id: str
     checkout_url: str
+
+
+@dataclass(frozen=True)
+class RefundOrder:
+    """TGR's answer to a refund order: `accepted` (completed later by a signed notification) or
+    `rejected` (with TGR's reason; nothing will be paid)."""
+
+    status: str
+    refund_order_id: str | None
+    reason: str | None = None
 
 
 class TgrClient:
@@ -62,4 +73,46 @@ class TgrClient:
                 last = "malformed answer"
                 continue
         raise DependencyUnavailable(f"El portal de pagos de la Tesorería no responde ({last}); intente nuevamente.",
+                                    code="gateway_unavailable", retry_after=30)
+
+    def create_refund(self, *, refund_id: str, order_id: str, payment_id: str, municipality: str, amount: int,
+                      reason: str, notify_url: str, signed_order_sha256: str) -> RefundOrder:
+        """Ask TGR to return `amount` of a paid order. Safe to retry: TGR deduplicates by
+        `merchant_refund_reference` (our refund id). A 422 is TGR's refusal, not a failure."""
+        import requests
+
+        session = self._session or requests.Session()
+        body = {"merchant_refund_reference": refund_id, "order_id": order_id, "merchant_reference": payment_id,
+                "municipality": municipality, "amount": amount, "currency": "CLP", "reason": reason[:200],
+                "notify_url": notify_url, "signed_order_sha256": signed_order_sha256}
+        last: str = "no answer"
+        for attempt in range(self._attempts):
+            if attempt:
+                time.sleep(self._backoff_s * 2 ** (attempt - 1))
+            try:
+                response = session.post(f"{self._base_url}/api/v1/refunds", json=body, timeout=self._timeout)
+            except requests.RequestException as exc:
+                last = type(exc).__name__
+                continue
+            if response.status_code >= 500:
+                last = f"HTTP {response.status_code}"
+                continue
+            try:
+                data = response.json()
+            except ValueError:
+                last = "malformed answer"
+                continue
+            if response.status_code == 422 and isinstance(data, dict):
+                error = data.get("error") or {}
+                return RefundOrder("rejected", None, str(error.get("message") or error.get("code") or "rechazada"))
+            if response.status_code in (200, 201) and isinstance(data, dict) and data.get("refund_order_id"):
+                return RefundOrder(str(data.get("status") or "accepted"), str(data["refund_order_id"]))
+            if response.status_code in (200, 201):
+                last = "malformed answer"
+                continue
+            raise DependencyUnavailable(
+                "El portal de pagos de la Tesorería no aceptó la orden de devolución; intente más tarde.",
+                code="gateway_refused", retryable=False)
+        raise DependencyUnavailable(f"El portal de pagos de la Tesorería no responde ({last}); la orden de "
+                                    "devolución queda firmada y se puede reenviar.",
                                     code="gateway_unavailable", retry_after=30)

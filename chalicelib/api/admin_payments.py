@@ -19,7 +19,8 @@ from chalicelib.services.permissions import Permission, allowed
 
 bp = Blueprint(__name__)
 
-Status = Literal["pending", "paid", "rejected", "expired", "cancelled", "review"]
+Status = Literal["pending", "paid", "rejected", "expired", "cancelled", "review", "refund_pending", "refunded",
+                 "partially_refunded", "refund_failed", "reversed"]
 Service = Literal["permisos", "patentes", "aseo"]
 
 

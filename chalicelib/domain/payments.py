@@ -10,6 +10,14 @@ States:
     pending ──gateway order failed──────▶ cancelled
     rejected / expired / cancelled ──approved──▶ review (TGR collected money for a closed payment)
 
+Money back (docs/refunds.md, `domain/refunds.py`):
+
+    paid / review / partially_refunded / refund_failed ──signed refund order──▶ refund_pending
+    refund_pending ──TGR completed, all paid returned──▶ refunded
+    refund_pending ──TGR completed, part returned─────▶ partially_refunded
+    refund_pending ──TGR rejected or failed───────────▶ refund_failed
+    any state where TGR holds money ──contracargo────▶ reversed
+
 `paid`, `rejected`, `expired`, `cancelled` and `review` are terminal for notifications: a repeat
 of the notification that caused them is a duplicate, anything else is ignored (and said so).
 """
@@ -35,6 +43,11 @@ class PaymentStatus(StrEnum):
     EXPIRED = "expired"
     CANCELLED = "cancelled"
     REVIEW = "review"
+    REFUND_PENDING = "refund_pending"
+    REFUNDED = "refunded"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUND_FAILED = "refund_failed"
+    REVERSED = "reversed"
 
 
 class NotifiedStatus(StrEnum):
@@ -49,6 +62,11 @@ STATUS_TEXT = {
     PaymentStatus.EXPIRED: "Expirado",
     PaymentStatus.CANCELLED: "Anulado",
     PaymentStatus.REVIEW: "En revisión",
+    PaymentStatus.REFUND_PENDING: "Devolución en curso",
+    PaymentStatus.REFUNDED: "Devuelto",
+    PaymentStatus.PARTIALLY_REFUNDED: "Devuelto en parte",
+    PaymentStatus.REFUND_FAILED: "Devolución fallida",
+    PaymentStatus.REVERSED: "Contracargo (reversado)",
 }
 
 
@@ -121,6 +139,18 @@ def decide_notification(current: PaymentStatus, notified: NotifiedStatus, *, amo
         return NotificationDecision("applied", PaymentStatus.REVIEW,
                                     f"approved after the payment was {current.value}")
     return NotificationDecision("ignored", None, f"payment is {current.value}")
+
+
+AFTER_PAID = frozenset({"refund_pending", "refunded", "partially_refunded", "refund_failed", "reversed"})
+
+
+def went_through_paid(meta: dict[str, object]) -> bool:
+    """Whether a payment was collected as `paid` on its `paid_at` day, whatever came later (a refund
+    or a reversal is its own later line): the day's batch and the reconciliation still count it.
+    A payment resolved from `review` never was; `receipt_job` is written only by the step that
+    marks a payment paid, so it tells the two apart."""
+    status = meta.get("status")
+    return status == "paid" or (status in AFTER_PAID and meta.get("receipt_job") is not None)
 
 
 def permit_hold_keys(plate: str, year: int, installment: str) -> list[str]:

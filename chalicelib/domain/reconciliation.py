@@ -44,7 +44,14 @@ SERVICE_TEXT: Final = {"permisos": "Permisos de circulación", "patentes": "Pate
                        "aseo": "Derechos de aseo"}
 METHOD_TEXT: Final = {"credito": "Tarjeta de crédito", "debito": "Tarjeta de débito",
                       "casas_comerciales": "Casas comerciales", "transferencia": "Transferencia",
-                      "desconocido": "Medio no informado"}
+                      "desconocido": "Medio no informado",
+                      "refund": "Devoluciones y contracargos (resta)"}
+
+
+RETURN_METHODS: Final = {"devolucion": "Devolución", "contracargo": "Contracargo"}
+"""`medio` of a settlement line that takes money back (docs/settlement.md, "Refunds and reversals"):
+its amount is negative, `orden` is TGR's refund order (the original order for a reversal) and
+`autorizacion` the reference both sides know: SEM's refund id, or TGR's reversal id."""
 
 
 class InvalidSettlement(InvalidInput):
@@ -115,6 +122,12 @@ def _pesos(text: str, where: str) -> int:
     return int(text)
 
 
+def _signed_pesos(text: str, where: str) -> int:
+    if not re.fullmatch(r"-?\d{1,12}", text):
+        raise InvalidSettlement(f"{where}: el monto «{text[:20]}» debe ser un entero de pesos, sin separadores.")
+    return int(text)
+
+
 def parse_settlement(raw: bytes) -> Settlement:
     """The settlement in a file's bytes; `InvalidSettlement` naming the line at fault."""
     try:
@@ -132,7 +145,7 @@ def parse_settlement(raw: bytes) -> Settlement:
         raise InvalidSettlement("Línea 1: el municipio debe ser un código CUT de 5 dígitos.")
     if not _valid_day(day):
         raise InvalidSettlement("Línea 1: la fecha debe ser AAAA-MM-DD.")
-    count, total = _pesos(header[4], "Línea 1"), _pesos(header[5], "Línea 1")
+    count, total = _pesos(header[4], "Línea 1"), _signed_pesos(header[5], "Línea 1")
     if tuple(cell.strip().lower() for cell in rows[1]) != COLUMNS:
         raise InvalidSettlement("Línea 2: las columnas deben ser " + DELIMITER.join(COLUMNS) + ".")
     if len(rows) - 2 > MAX_LINES:
@@ -146,7 +159,14 @@ def parse_settlement(raw: bytes) -> Settlement:
         order_id, payment_id, amount, method, authorization, paid_at = cells
         if not order_id or len(order_id) > 64 or not payment_id or len(payment_id) > 128:
             raise InvalidSettlement(f"{where}: faltan la orden o el pago, o son demasiado largos.")
-        lines.append(SettlementLine(order_id, payment_id, _pesos(amount, where), method or "desconocido",
+        if method in RETURN_METHODS:
+            pesos = _signed_pesos(amount, where)
+            if pesos >= 0 or not authorization:
+                raise InvalidSettlement(f"{where}: una {RETURN_METHODS[method].lower()} se informa con monto "
+                                        "negativo y su referencia en «autorizacion».")
+        else:
+            pesos = _pesos(amount, where)
+        lines.append(SettlementLine(order_id, payment_id, pesos, method or "desconocido",
                                     authorization[:32], _moment(paid_at, where)))
     if len(lines) != count:
         raise InvalidSettlement(f"Línea 1: declara {count} líneas y el archivo trae {len(lines)}.")
@@ -247,15 +267,19 @@ class Matching:
     settlement_total: int
 
 
-def reconcile(payments: Sequence[PlatformPayment], lines: Sequence[SettlementLine]) -> Matching:
+def reconcile(payments: Sequence[PlatformPayment], lines: Sequence[SettlementLine],
+              returns: Sequence[PlatformPayment] = ()) -> Matching:
     """Match the day's paid payments with the settlement's lines (by payment id, else by TGR order),
-    and name every difference."""
+    and the day's refunds and reversals (`returns`: `order_id` is their reference, `amount`
+    negative) with its return lines (by reference); name every difference."""
     by_payment = {p.payment_id: p for p in payments}
     by_order = {p.order_id: p for p in payments if p.order_id}
     seen: set[str] = set()
     matched: list[tuple[PlatformPayment, SettlementLine]] = []
     found: list[Discrepancy] = []
     for line in lines:
+        if line.method in RETURN_METHODS:
+            continue
         payment = by_payment.get(line.payment_id) or by_order.get(line.order_id)
         if payment is None:
             found.append(Discrepancy(
@@ -284,7 +308,42 @@ def reconcile(payments: Sequence[PlatformPayment], lines: Sequence[SettlementLin
                 DiscrepancyKind.MISSING_IN_SETTLEMENT, payment.payment_id, payment.order_id, payment.amount, None,
                 f"El pago {payment.payment_id} (orden {payment.order_id}, {format_clp(payment.amount)}) está "
                 "pagado en la plataforma pero no figura en la rendición de TGR."))
-    return Matching(tuple(matched), tuple(found), sum(p.amount for p in payments), sum(li.amount for li in lines))
+    _reconcile_returns(returns, [li for li in lines if li.method in RETURN_METHODS], matched, found)
+    return Matching(tuple(matched), tuple(found), sum(p.amount for p in payments) + sum(r.amount for r in returns),
+                    sum(li.amount for li in lines))
+
+
+def _reconcile_returns(returns: Sequence[PlatformPayment], lines: Sequence[SettlementLine],
+                       matched: list[tuple[PlatformPayment, SettlementLine]], found: list[Discrepancy]) -> None:
+    by_reference = {r.order_id: r for r in returns}
+    seen: set[str] = set()
+    for line in lines:
+        what = RETURN_METHODS[line.method].lower()
+        known = by_reference.get(line.authorization_code)
+        if known is None:
+            found.append(Discrepancy(
+                DiscrepancyKind.NOT_IN_PLATFORM, line.payment_id, line.authorization_code, None, line.amount,
+                f"La rendición de TGR informa una {what} ({line.authorization_code}, pago {line.payment_id}, "
+                f"{format_clp(line.amount)}) que no figura cerrada en la plataforma ese día."))
+        elif known.order_id in seen:
+            found.append(Discrepancy(
+                DiscrepancyKind.DUPLICATE_IN_SETTLEMENT, known.payment_id, known.order_id, known.amount, line.amount,
+                f"La rendición informa más de una vez la {what} {known.order_id} del pago {known.payment_id}."))
+        elif line.amount != known.amount:
+            seen.add(known.order_id)
+            found.append(Discrepancy(
+                DiscrepancyKind.AMOUNT_MISMATCH, known.payment_id, known.order_id, known.amount, line.amount,
+                f"La {what} {known.order_id} del pago {known.payment_id}: la plataforma registra "
+                f"{format_clp(known.amount)} y la rendición {format_clp(line.amount)}."))
+        else:
+            seen.add(known.order_id)
+            matched.append((known, line))
+    for known in returns:
+        if known.order_id not in seen:
+            found.append(Discrepancy(
+                DiscrepancyKind.MISSING_IN_SETTLEMENT, known.payment_id, known.order_id, known.amount, None,
+                f"La devolución o contracargo {known.order_id} del pago {known.payment_id} "
+                f"({format_clp(known.amount)}) está cerrada en la plataforma pero no figura en la rendición de TGR."))
 
 
 def status_of(has_settlement: bool, open_count: int) -> tuple[str, str]:

@@ -197,7 +197,7 @@ def summary(meta: Item, *, masked: bool = False) -> dict[str, Any]:
 # -- detail -------------------------------------------------------------------------------------
 
 _DETAIL_FIELDS = ("order_id", "authorization_code", "expires_at", "closed_at", "review_reason", "gateway_amount",
-                  "receipt_job", "checkout_url")
+                  "receipt_job", "checkout_url", "refunded_amount", "refunded_items", "refund_open", "reversed_at")
 
 
 def payment_detail(code: str, payment_id: str, ctx: PaymentsAdmin, *, masked: bool = False) -> dict[str, Any]:
@@ -228,7 +228,25 @@ def payment_detail(code: str, payment_id: str, ctx: PaymentsAdmin, *, masked: bo
     body.update({k: meta[k] for k in _DETAIL_FIELDS if meta.get(k) is not None})
     body.update(items=items, events=events, receipt=receipt, email=meta.get("email"), emails=emails)
     body.update(email_delivery(code, payment_id, meta, ctx))
+    body.update(money_back(code, payment_id, stored, ctx))
     return body
+
+
+def money_back(code: str, payment_id: str, receipt: Any, ctx: PaymentsAdmin) -> dict[str, Any]:
+    """The payment's refunds and reversals (docs/refunds.md) and its receipt's annulment, if any."""
+    from chalicelib.adapters.receipts_repo import ReceiptRepository
+    from chalicelib.adapters.refunds_repo import RefundRepository
+    from chalicelib.services.refunds import view
+
+    repo = RefundRepository(ctx.table)
+    rows = repo.of_payment(code, payment_id) + repo.reversals_of(code, payment_id)
+    annulment = None
+    if isinstance(receipt, dict) and receipt.get("folio"):
+        record = ReceiptRepository(ctx.table).get(code, str(receipt["folio"])) or {}
+        if record.get("status") == "annulled":
+            annulment = {"at": record.get("annulled_at"), "reason": record.get("annulment_reason")}
+    return {"refunds": sorted((view(r) for r in rows), key=lambda r: str(r.get("created_at"))),
+            "annulment": annulment}
 
 
 def email_delivery(code: str, payment_id: str, meta: Item, ctx: PaymentsAdmin) -> dict[str, Any]:

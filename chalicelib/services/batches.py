@@ -30,6 +30,7 @@ from chalicelib.adapters.dynamo import ConditionFailed, DynamoTable
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository
 from chalicelib.adapters.object_store import ObjectStore
 from chalicelib.domain.errors import Conflict, InvalidInput, RuleRefused
+from chalicelib.domain.payments import went_through_paid
 from chalicelib.domain.reconciliation import METHOD_TEXT, SERVICE_TEXT
 from chalicelib.services import signatures
 from chalicelib.services.auth import Official
@@ -70,7 +71,7 @@ def day_payments(code: str, day: str, table: DynamoTable) -> list[dict[str, Any]
     found = []
     for created in (previous, day):
         for item in table.query_all(keys.payments_by_day(code, created), index="GSI1", limit=500):
-            if item.get("sk") != "META" or item.get("status") != "paid" or str(item.get("paid_at", ""))[:10] != day:
+            if item.get("sk") != "META" or not went_through_paid(item) or str(item.get("paid_at", ""))[:10] != day:
                 continue
             by_service: dict[str, int] = defaultdict(int)
             for line in item.get("items", []):

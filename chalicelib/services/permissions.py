@@ -77,6 +77,10 @@ class Permission(StrEnum):
     AGREEMENTS_SIGN = "agreements.sign"
     AGREEMENTS_ISSUE = "agreements.issue"
     AGREEMENTS_COUNTERSIGN = "agreements.countersign"
+    # Money back (docs/refunds.md).
+    REFUNDS_READ = "refunds.read"
+    REFUNDS_PROPOSE = "refunds.propose"
+    REFUNDS_AUTHORIZE = "refunds.authorize"
     # Personal data (docs/personal-data.md).
     PRIVACY_REQUESTS = "privacy.requests"
     PERSONAL_DATA_FULL = "personal_data.full"
@@ -188,6 +192,15 @@ RULES: dict[Permission, Rule] = {
     Permission.AGREEMENTS_COUNTERSIGN: Rule(
         _SUBDERE, "platform", True,
         "Firmar el convenio por el nivel central, lo que lo pone en vigencia (firma avanzada con código TOTP)"),
+    Permission.REFUNDS_READ: Rule(
+        _FINANCE | {"operador_rentas", "operador_transito"} | _CENTRAL, "municipality", False,
+        "Ver las devoluciones y contracargos de la municipalidad"),
+    Permission.REFUNDS_PROPOSE: Rule(
+        frozenset({"tesorero", "tesorero_subrogante", "operador_rentas", "operador_transito"}), "municipality",
+        True, "Proponer la devolución de un pago (total o por ítem, con motivo) y retirar una propuesta"),
+    Permission.REFUNDS_AUTHORIZE: Rule(
+        _FINANCE, "municipality", True,
+        "Autorizar una devolución firmando la orden con firma electrónica avanzada (código TOTP)"),
     Permission.PRIVACY_REQUESTS: Rule(
         frozenset({"alcalde", "director_finanzas", "administrador_municipal"}), "municipality", True,
         "Ingresar y tramitar solicitudes de derechos sobre datos personales (acceso, rectificación, "

@@ -25,7 +25,7 @@ from chalicelib.adapters.reconciliation_repo import ReconciliationRepository
 from chalicelib.adapters.settlement_inbox import SettlementInbox
 from chalicelib.adapters.stats_repo import StatsRepository
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
-from chalicelib.domain.payments import PAYMENT_ID
+from chalicelib.domain.payments import PAYMENT_ID, went_through_paid
 from chalicelib.domain.reconciliation import (
     Cell,
     Discrepancy,
@@ -74,11 +74,35 @@ def paid_payments(code: str, day: str, table: DynamoTable) -> list[PlatformPayme
     found: list[PlatformPayment] = []
     for created in (previous, day):
         for item in table.query_all(keys.payments_by_day(code, created), index="GSI1", limit=500):
-            if item.get("sk") != "META" or item.get("status") != "paid" or str(item.get("paid_at", ""))[:10] != day:
+            if item.get("sk") != "META" or not went_through_paid(item) or str(item.get("paid_at", ""))[:10] != day:
                 continue
             found.append(PlatformPayment(str(item["payment_id"]), str(item.get("order_id") or ""),
                                          int(item["amount"]), str(item.get("method") or "desconocido"),
                                          str(item["paid_at"])))
+    return found
+
+
+RETURN_WINDOW_DAYS = 60
+"""How far back a refund closed on the day may have been proposed."""
+
+
+def day_returns(code: str, day: str, table: DynamoTable) -> list[PlatformPayment]:
+    """The municipality's refunds completed and reversals notified on `day` (Chile's date of TGR's
+    time), as negative lines: `order_id` holds the reference the settlement's `autorizacion` carries."""
+    from chalicelib.adapters.refunds_repo import RefundRepository
+
+    low = (date.fromisoformat(day) - timedelta(days=RETURN_WINDOW_DAYS)).isoformat()
+    high = (date.fromisoformat(day) + timedelta(days=2)).isoformat()
+    found: list[PlatformPayment] = []
+    for row in RefundRepository(table).created_between(code, low, high):
+        if row.get("kind") == "reversal":
+            at, reference, method = str(row.get("created_at") or ""), str(row["reversal_id"]), "contracargo"
+        elif row.get("status") == "completed":
+            at, reference, method = str(row.get("completed_at") or ""), str(row["refund_id"]), "devolucion"
+        else:
+            continue
+        if at[:10] == day:
+            found.append(PlatformPayment(str(row["payment_id"]), reference, -int(row["amount"]), method, at))
     return found
 
 
@@ -110,15 +134,16 @@ def reconcile_day(code: str, day: str, ctx: ReconciliationContext, *, trigger: s
     now = ctx.clock().isoformat(timespec="seconds")
     current = current_version(ctx.recon.files(code, day))
     payments = paid_payments(code, day, ctx.table)
-    run: dict[str, Any] = {"at": now, "trigger": trigger, "payments": len(payments),
-                           "platform_total": sum(p.amount for p in payments)}
+    returns = day_returns(code, day, ctx.table)
+    run: dict[str, Any] = {"at": now, "trigger": trigger, "payments": len(payments), "returns": len(returns),
+                           "platform_total": sum(p.amount for p in payments) + sum(r.amount for r in returns)}
     if current is None:
         status, text = status_of(False, 0)
         run.update(status=status, status_text=text)
         ctx.recon.add_run(code, day, run)
         return _public_run(run)
     settlement = parse_settlement(ctx.inbox.get(str(current["archive_key"])))
-    matching = reconcile(payments, settlement.lines)
+    matching = reconcile(payments, settlement.lines, returns)
     found = {d.id: _explain(code, d, ctx) for d in matching.discrepancies}
     existing = {d["discrepancy_id"]: d for d in ctx.recon.discrepancies(code, day)}
     version = int(current["version"])

@@ -26,7 +26,7 @@ from chalicelib.signing.otp import OtpPolicy, OtpState, SecretBox, check_code
 from chalicelib.signing.pades_documents import Certify
 
 Purpose = Literal["attended", "unattended"]
-DocumentKind = Literal["receipt", "batch", "batch_correction", "agreement"]
+DocumentKind = Literal["receipt", "batch", "batch_correction", "agreement", "refund_order"]
 
 UNATTENDED_KINDS: frozenset[str] = frozenset({"receipt"})
 RECEIPT_SIGNER_PROFILES: frozenset[str] = frozenset({"tesorero", "tesorero_subrogante", "director_finanzas"})

@@ -22,13 +22,15 @@ bp = Blueprint(__name__)
 
 
 class ReceiptJob(BaseModel):
-    """The message: which payment of which municipality needs its receipt."""
+    """The message: which payment of which municipality needs its receipt (or, `annulment`, the
+    annulment document of its refund or reversal `ref`: services/annulments.py)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    kind: Literal["receipt"] = "receipt"
+    kind: Literal["receipt", "annulment"] = "receipt"
     municipality: str = Field(pattern=r"^[0-9]{5}$")
     payment_id: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_-]+$")
+    ref: str | None = Field(default=None, pattern=r"^(REFUND|REVERSAL)#[A-Za-z0-9_-]{1,80}$")
 
 
 class PoisonMessage(Exception):
@@ -53,6 +55,13 @@ def process(job: ReceiptJob) -> None:
     from chalicelib import tenant_wiring
     from chalicelib.services.receipts import issue_receipt
 
+    if job.kind == "annulment" and job.ref:
+        from chalicelib.services.annulments import issue_annulment
+
+        outcome = issue_annulment(job.municipality, job.payment_id, job.ref,
+                                  tenant_wiring.annulments_context(job.municipality))
+        logger.info("annulment job done", extra={"job_kind": job.kind, "outcome": outcome})
+        return
     # The table is read and written with credentials fenced to the job's municipality (prod).
     outcome = issue_receipt(job.municipality, job.payment_id, tenant_wiring.receipt_context(job.municipality))
     logger.info("receipt job done", extra={"job_kind": job.kind, "outcome": outcome})

@@ -65,7 +65,8 @@ export const SERVICIOS = { permisos: "Permisos de circulación", patentes: "Pate
 export const SERVICIOS_CORTO = { permisos: "Permisos", patentes: "Patentes", aseo: "Aseo" };
 export const ESTADOS = {
   pending: "Pendiente", paid: "Pagado", rejected: "Rechazado", expired: "Expirado",
-  cancelled: "Anulado", review: "En revisión",
+  cancelled: "Anulado", review: "En revisión", refund_pending: "Devolución en curso", refunded: "Devuelto",
+  partially_refunded: "Devuelto en parte", refund_failed: "Devolución fallida", reversed: "Contracargo (reversado)",
 };
 export const MEDIOS = {
   credito: "Tarjeta de crédito", debito: "Tarjeta de débito", transferencia: "Transferencia",

@@ -17,6 +17,7 @@ const CONFIG = window.SEM_CONFIG || {};
 const MODULES = [
   { path: "inicio", label: "Panel", icon: "M3 13h8V3H3zm0 8h8v-6H3zm10 0h8V11h-8zm0-18v6h8V3z", load: () => import("./pages/dashboard.js") },
   { path: "pagos", label: "Pagos", perm: "payments.read", scoped: true, icon: "M2 6h20v12H2zM2 10h20M6 15h4", load: () => import("./pages/payments.js") },
+  { path: "devoluciones", label: "Devoluciones", perm: "refunds.read", scoped: true, icon: "M9 14L4 9l5-5M4 9h11a5 5 0 010 10h-3", load: () => import("./pages/refunds.js") },
   { path: "correos", label: "Correos", perm: "payments.read", scoped: true, icon: "M3 5h18v14H3zM3 5l9 7 9-7", load: () => import("./pages/email.js") },
   { path: "roles", label: "Roles de cobro", perm: "rolls.read", scoped: true, icon: "M6 2h9l5 5v15H6zM14 2v6h6M9 13h8M9 17h8", load: () => import("./pages/rolls.js") },
   { path: "conciliacion", label: "Conciliación", perm: "reconciliation.read", scoped: true, icon: "M9 11l3 3 8-8M20 12v7a2 2 0 01-2 2H6a2 2 0 01-2-2V5a2 2 0 012-2h9", load: () => import("./pages/reconciliation.js") },

@@ -131,7 +131,8 @@ export function badge(text, kind) {
   return h("span", { class: `badge badge-${kind || "neutral"}`, text });
 }
 
-export const STATUS_KIND = { paid: "ok", pending: "warn", review: "warn", rejected: "bad", expired: "neutral", cancelled: "neutral" };
+export const STATUS_KIND = { paid: "ok", pending: "warn", review: "warn", rejected: "bad", expired: "neutral", cancelled: "neutral",
+  refund_pending: "warn", refunded: "neutral", partially_refunded: "warn", refund_failed: "bad", reversed: "bad" };
 
 /** Page header: title, subtitle, actions on the right. */
 export function pageHeader(title, subtitle, ...actions) {

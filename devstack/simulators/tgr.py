@@ -8,6 +8,7 @@ signed result notification on its `notify_url`, exactly as with the real portal:
     GET  /checkout/{order_id}                the checkout page (es-CL): method, "Pagar" / "Rechazar"
     POST /checkout/{order_id}                form (method, outcome): notify SEM, then 303 to return_url
     GET  /health                             200 while the process runs
+    POST /api/v1/refunds                     a refund order (tgr_refunds.py: refunds and reversals)
 
 Automation and switches for tests (docs/contract.md, "The local TGR simulator"):
 
@@ -30,7 +31,8 @@ Automation and switches for tests (docs/contract.md, "The local TGR simulator"):
                                                  "duplicate": [order ids], "generated_at": "…",
                                                  "upload": true}
                                                 the day's settlement file (rendición, docs/settlement.md)
-                                                of the approved orders, with its switches; written
+                                                of the approved orders (and the day's refunds and
+                                                reversals, negative), with its switches; written
                                                 to the uploads bucket (SEM_UPLOADS_BUCKET, through
                                                 AWS_ENDPOINT_URL: moto) unless "upload": false, and
                                                 returned as {"key", "csv", "lines", "total", …}
@@ -76,6 +78,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import requests
 
 from devstack.simulators.base import BackgroundServer, JsonHandler
+from devstack.simulators.tgr_refunds import REFUND_PATH, REVERSE_PATH, RefundDesk, Rejected
 
 NOTIFY_TIMEOUT_S: Final = 10.0
 MAX_REQUEST_BYTES: Final = 64 * 1024
@@ -325,6 +328,7 @@ class TgrSimulator(BackgroundServer):
         self._orders: dict[str, Order] = {}
         self._by_reference: dict[str, str] = {}
         self._switches = Switches()
+        self.refunds = RefundDesk(self)
 
     # -- switches ----------------------------------------------------------------------------
 
@@ -421,6 +425,7 @@ class TgrSimulator(BackgroundServer):
                 line = SettlementLine(order.order_id, order.merchant_reference, amount, order.method or "credito",
                                       str(note.get("authorization_code") or ""), str(note["paid_at"]))
                 lines += [line] * (2 if order.order_id in duplicate else 1)
+        lines += self.refunds.settlement_lines(municipality, day, omit)
         for n in range(unknown):
             lines.append(SettlementLine(f"TGR-{day.replace('-', '')}-X{secrets.token_hex(4).upper()}",
                                         f"{municipality}-DESCONOCIDO-{n + 1}", 10_000 * (n + 1), "debito",
@@ -578,6 +583,11 @@ class TgrHandler(JsonHandler):
                 self.send_json(200, {"status": "ok", "service": "tgr-simulator"})
             elif path == "/simulator/control":
                 self.send_json(200, asdict(self.sim.switches()))
+            elif path == "/simulator/refunds":
+                reference = parse_qs(parts.query).get("merchant_reference", [None])[0]
+                self.send_json(200, {"refunds": self.sim.refunds.listing(reference)})
+            elif REFUND_PATH.match(path) and not path.endswith("/complete"):
+                self.send_json(200, asdict(self.sim.refunds.get(path.rsplit("/", 1)[-1])))
             elif path == "/simulator/orders":
                 reference = parse_qs(parts.query).get("merchant_reference", [None])[0]
                 self.send_json(200, {"orders": [self.sim.state(o.order_id) for o in self.sim.orders(reference)]})
@@ -603,6 +613,16 @@ class TgrHandler(JsonHandler):
                 self.send_json(201 if created else 200, order.public())
             elif path == "/simulator/settlements":
                 self.send_json(201, self.sim.settlement(self._json()))
+            elif path == "/api/v1/refunds":
+                refund, created = self.sim.refunds.create(self._json())
+                self.send_json(201 if created else 200, {"refund_order_id": refund.refund_order_id,
+                                                         "status": refund.status})
+            elif path == "/simulator/refund-control":
+                self.send_json(200, self.sim.refunds.control(self._json()))
+            elif (completing := REFUND_PATH.match(path)) and path.endswith("/complete"):
+                self.send_json(200, self.sim.refunds.complete(completing.group(1), self._json()))
+            elif reverse := REVERSE_PATH.match(path):
+                self.send_json(200, self.sim.refunds.reverse(reverse.group(1), self._json()))
             elif path == "/simulator/control":
                 changes = self._json()
                 if not isinstance(changes, dict):
@@ -623,6 +643,8 @@ class TgrHandler(JsonHandler):
                 self._not_found()
         except InvalidRequest as exc:
             self.send_json(400, {"error": {"code": "invalid_request", "message": exc.message, "field": exc.field}})
+        except Rejected as exc:
+            self.send_json(422, {"error": {"code": "refund_rejected", "message": str(exc)}})
         except Conflict as exc:
             state = self.sim.state(match.group(1)) if match else None
             self.send_json(409, {"error": {"code": exc.code, "message": exc.message}, "order": state})

@@ -509,6 +509,7 @@ CITIZEN_ROUTES: dict[tuple[str, str], Any] = {
     ("/v1/citizen/reminders", "PUT"): "the session's RUN's own open debts only (test_citizen_reminders.py)",
     ("/v1/citizen/reminders", "DELETE"): "the session's RUN's consent only (test_citizen_reminders.py)",
     ("/v1/citizen/reminders/unsubscribe", "GET"): "a link signed for one consent (test_citizen_reminders.py)",
+    ("/v1/gateways/tgr/refund-notifications", "POST"): "TGR's HMAC signature (test_refunds.py)",
 }
 
 

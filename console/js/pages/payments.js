@@ -4,6 +4,7 @@
 import { api, muni } from "../api.js";
 import { h, field, select } from "../dom.js";
 import { ESTADOS, MEDIOS, SERVICIOS, addDays, fecha, fechaHora, hoyChile, pesos, rut, servicio } from "../format.js";
+import { refundsCard } from "./refunds.js";
 import { STATUS_KIND, badge, busy, card, errorBox, facts, loading, notice, pageHeader, pager, statusSlot, table } from "../ui.js";
 
 export async function render(root, ctx) {
@@ -109,6 +110,10 @@ const EVENTS = {
   gateway_rejected: "TGR rechazó el pago", expired: "El pago expiró", cancelled: "Pago anulado",
   receipt_issued: "Comprobante emitido y firmado", receipt_emailed: "Comprobante enviado por correo",
   receipt_resent: "Comprobante reenviado", receipt_resend_requested: "Reenvío del comprobante solicitado", review: "Pago enviado a revisión", review_opened: "Pago enviado a revisión",
+  refund_proposed: "Devolución propuesta", refund_withdrawn: "Devolución retirada",
+  refund_authorized: "Devolución autorizada con firma", refund_accepted: "TGR aceptó la orden de devolución",
+  refund_completed: "TGR devolvió el dinero", refund_rejected: "TGR rechazó la devolución", refund_failed: "La devolución falló en TGR",
+  reversed: "Contracargo: TGR reversó el pago", annulment_emailed: "Comprobante de anulación enviado por correo",
 };
 const CHECKS = {
   insurance: "Seguro obligatorio (SOAP)", inspection: "Revisión técnica", emissions: "Control de emisiones",
@@ -160,6 +165,7 @@ async function detail(root, ctx, paymentId) {
       card("Pagador", facts([["Nombre", p.payer.name], ["RUT", rut(p.payer.rut)], ["Correo", p.payer.email]]))),
     card("Ítems", h("div", { class: "items" }, p.items.map(itemView))),
     h("div", { class: "grid-2" }, receiptCard(p, ctx, code), emailCard(p, ctx, code)),
+    refundsCard(p, ctx, code) || "",
     card("Historial", timeline(p.events)),
   );
 }

@@ -27,6 +27,9 @@ TABLE = [
     (P.CANCELLED, R, True, "ignored", None),
     (P.REVIEW, A, True, "ignored", None),
     (P.REVIEW, R, True, "ignored", None),
+    # Money back (docs/refunds.md): a late payment notification never revives a refunded payment.
+    *[(state, notified, True, "ignored", None) for state in (P.REFUND_PENDING, P.REFUNDED, P.PARTIALLY_REFUNDED,
+                                                              P.REFUND_FAILED, P.REVERSED) for notified in (A, R)],
 ]
 
 

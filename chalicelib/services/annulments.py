@@ -1,0 +1,157 @@
+"""The document that tells the citizen money went back (docs/refunds.md, "Comprobante de anulación"):
+for a whole refund or a reversal a comprobante de anulación (the receipt no longer proves payment),
+for a partial refund a nota de crédito. Its own folio series, signed by the municipality's
+designated receipt signer (unattended, as receipts are), stored beside the receipts and e-mailed to
+the payer. A job of the receipts queue (`{"kind": "annulment", …}`) runs it; every step repeats
+safely (folio once per refund, stored PDF reused, e-mail under a lease and never sent twice)."""
+
+from __future__ import annotations
+
+import html
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.adapters.annulments_repo import AnnulmentRepository
+from chalicelib.adapters.mailer import Attachment, OutgoingEmail
+from chalicelib.adapters.payments_repo import PaymentRepository, event_row
+from chalicelib.domain.errors import DependencyUnavailable
+from chalicelib.domain.payments import utc_key
+from chalicelib.domain.personal_data import mask_rut
+from chalicelib.domain.refunds import REASONS
+from chalicelib.domain.senders import sender_allowed
+from chalicelib.observability import logger
+from chalicelib.services.receipts import MailerPort, Municipalities, ObjectStorePort, SignerPort, display_name
+
+EMAIL_LEASE = timedelta(minutes=5)
+
+
+@dataclass
+class AnnulmentsContext:
+    payments: PaymentRepository
+    annulments: AnnulmentRepository
+    municipalities: Municipalities
+    store: ObjectStorePort
+    signer: SignerPort
+    mailer: MailerPort
+    clock: Callable[[], datetime]
+
+
+def job(code: str, payment_id: str, row_sk: str) -> dict[str, str]:
+    """The queue message that issues the document of one completed refund or reversal."""
+    return {"kind": "annulment", "municipality": code, "payment_id": payment_id, "ref": row_sk}
+
+
+def issue_annulment(code: str, payment_id: str, row_sk: str, ctx: AnnulmentsContext) -> str:
+    """Bring the document of the refund or reversal `row_sk` to completion; what happened, for the log."""
+    row = ctx.annulments.row(code, payment_id, row_sk)
+    payment = ctx.payments.get(code, payment_id)
+    if row is None or payment is None:
+        logger.error("annulment job for an unknown refund; dropped", extra={"outcome": "unknown"})
+        return "unknown"
+    if row.get("kind") == "refund" and row.get("status") != "completed":
+        return "not_completed"
+    if (row.get("document_email") or {}).get("status") in ("sent", "failed"):
+        return "already_complete"
+    config = ctx.municipalities.get(code)
+    if config is None:
+        raise DependencyUnavailable("La municipalidad del pago no está configurada.", code="municipality_missing",
+                                    retryable=False)
+    whole = row.get("kind") == "reversal" or bool(row.get("whole")) or payment.get("status") == "refunded"
+    allocation = row.get("document") or _allocate(code, payment_id, row_sk, row, ctx)
+    pdf = _stored_or_new_pdf(code, payment, row, allocation, whole, config, ctx)
+    return _deliver(code, payment, row_sk, allocation, whole, config, pdf, ctx)
+
+
+def _allocate(code: str, payment_id: str, row_sk: str, row: dict[str, Any], ctx: AnnulmentsContext
+              ) -> dict[str, Any]:
+    now = ctx.clock()
+    allocation = ctx.annulments.allocate(code, payment_id, row_sk, year=now.year,
+                                         issued_at=now.isoformat(timespec="seconds"),
+                                         data={"amount": int(row["amount"]), "issued_at": now.isoformat()})
+    if allocation is None:  # a twin job allocated first
+        again = ctx.annulments.row(code, payment_id, row_sk) or {}
+        if not again.get("document"):
+            raise DependencyUnavailable("La devolución cambió durante la emisión; se reintentará.",
+                                        code="refund_changed")
+        return dict(again["document"])
+    return allocation
+
+
+def _stored_or_new_pdf(code: str, payment: dict[str, Any], row: dict[str, Any], allocation: dict[str, Any],
+                       whole: bool, config: dict[str, Any], ctx: AnnulmentsContext) -> bytes:
+    from chalicelib.signing.refund_documents import annulment_pdf
+
+    key = str(allocation["key"])
+    if ctx.store.exists(key):
+        return ctx.store.get(key)
+    lines = payment.get("items", [])
+    indexes = [int(i) for i in row.get("items", [])] if row.get("kind") == "refund" else \
+        [i for i in range(len(lines)) if i not in {int(n) for n in payment.get("refunded_items", [])}]
+    reason = row.get("reason_text") if row.get("kind") == "reversal" else REASONS.get(str(row.get("reason")), "")
+    payer = payment.get("payer") or {}
+    receipt = payment.get("receipt") or {}
+    document = {"folio": allocation["folio"], "whole": whole, "receipt_folio": receipt.get("folio"),
+                "payment_id": payment["payment_id"], "payer": f"{payer.get('name', '')} ({mask_rut(payer.get('rut'))})",
+                "reason": reason, "at": str(row.get("completed_at") or row.get("created_at") or "")[:19],
+                "amount": int(row["amount"]),
+                "items": [{"description": lines[i].get("description", ""), "amount": lines[i].get("amount", 0)}
+                          for i in indexes if i < len(lines)]}
+    pdf = annulment_pdf(document, municipality=display_name(config),
+                        generated_at=ctx.clock().strftime("%d-%m-%Y %H:%M"))
+    signed = ctx.signer.sign(pdf, code=code, config=config)
+    ctx.store.put(key, signed, content_type="application/pdf", metadata={"folio": str(allocation["folio"])})
+    return signed
+
+
+def _deliver(code: str, payment: dict[str, Any], row_sk: str, allocation: dict[str, Any], whole: bool,
+             config: dict[str, Any], pdf: bytes, ctx: AnnulmentsContext) -> str:
+    payment_id = str(payment["payment_id"])
+    now = ctx.clock()
+    attempt_id = secrets.token_hex(8)
+    if not ctx.annulments.claim_email(code, payment_id, row_sk, attempt_id=attempt_id, now_key=utc_key(now),
+                                      lease_until=utc_key(now + EMAIL_LEASE)):
+        raise DependencyUnavailable("Otro proceso está enviando este documento; se reintentará.",
+                                    code="email_in_progress")
+    folio = str(allocation["folio"])
+    title = "Comprobante de anulación" if whole else "Nota de crédito"
+    try:
+        message = _email(payment, config, pdf, folio, title)
+        message_id = ctx.mailer.send(message)
+    except DependencyUnavailable as exc:
+        status = "retry" if exc.retryable else "failed"
+        ctx.annulments.record_email(code, payment_id, row_sk, attempt_id=attempt_id,
+                                    state={"status": status, "reason_code": exc.code, "attempt_id": attempt_id})
+        if exc.retryable:
+            raise
+        return "email_failed"
+    ctx.annulments.record_email(
+        code, payment_id, row_sk, attempt_id=attempt_id,
+        state={"status": "sent", "message_id": message_id, "attempt_id": attempt_id, "at": utc_key(now)},
+        event=event_row(code, payment_id, now.isoformat(timespec="seconds"), "annulment_emailed",
+                        {"folio": folio, "message_id": message_id}))
+    logger.info("annulment document e-mailed", extra={"folio": folio})
+    return "sent"
+
+
+def _email(payment: dict[str, Any], config: dict[str, Any], pdf: bytes, folio: str, title: str) -> OutgoingEmail:
+    sender = str(config.get("sender_email") or "")
+    if not sender or not sender_allowed(sender, config.get("sender_identities") or []):
+        raise DependencyUnavailable("La municipalidad no tiene un remitente de correo verificado.",
+                                    code="sender_not_verified", retryable=False)
+    payer = payment.get("payer") or {}
+    recipient = str(payer.get("email") or "")
+    if "@" not in recipient:
+        raise DependencyUnavailable("El pago no tiene una dirección de correo válida.", code="recipient_invalid",
+                                    retryable=False)
+    receipt = (payment.get("receipt") or {}).get("folio") or "—"
+    name = display_name(config)
+    text = (f"Estimado(a) {payer.get('name', '')}:\n\n{name} le envía el {title.lower()} {folio}, firmado "
+            f"electrónicamente, por la devolución o reversa de su pago {payment['payment_id']} (comprobante de pago "
+            f"{receipt}). Lo encontrará adjunto en PDF.\n\nEste es un mensaje automático; no lo responda.\n")
+    markup = "".join(f"<p>{html.escape(part)}</p>" for part in text.split("\n\n"))
+    attachment = Attachment(filename=f"anulacion-{folio}.pdf", content=pdf)
+    return OutgoingEmail(sender=sender, sender_name=name, recipient=recipient, subject=f"{title} {folio} — {name}",
+                         text=text, html=markup, attachments=(attachment,))
