@@ -140,6 +140,11 @@ class Settings(BaseSettings):
     firmagob_secret: SecretStr = SecretStr("")
     firmagob_entities: dict[str, str] = Field(default_factory=dict)
     firmagob_timeout_s: float = Field(default=20.0, gt=0, le=25)
+    # FirmaGob's published certificate chain (issuing CA first, then the root; PEM) that its
+    # signatures are verified against, and where it was taken from (docs/signatures.md): a file
+    # path, relative to the package (`chalicelib/assets/trust/`) or absolute.
+    firmagob_chain_path: str = ""
+    firmagob_chain_source: str = ""
 
     # Fault injection for `make chaos` and its test (chalicelib/adapters/fault_injection.py): JSON,
     # service or "service:Operation" -> share of calls answered with throttling. Never on prod.

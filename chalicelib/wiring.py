@@ -197,7 +197,7 @@ def reset() -> None:
     for builder in (data_table, receipts_store, uploads_store, assets_store, receipts_queue,
                     municipalities, references, token_verifier, officials, audit_log, payments_repo,
                     portal_keys, registry, receipts_repo, kms_keys, mailer, receipt_signer, municipal_logos,
-                    second_factor, email_events_repo):
+                    second_factor, email_events_repo, firmagob_chain_pem):
         builder.cache_clear()
     forget_clients()
     reset_settings()
@@ -232,11 +232,32 @@ def email_events_repo() -> EmailEventsRepository:
 
 @cache
 def receipt_signer() -> ReceiptSigner:
-    """Signs receipts; caches each municipality's signing credentials for the process."""
+    """Signs receipts through the configured signing backend (`SEM_SIGNING_BACKEND`); with the
+    platform CA, caches each municipality's signing credentials for the process."""
     settings = get_settings()
     refused = frozenset({DEMO_SIGNER_RUN}) if settings.production else frozenset()
+    if settings.signing_backend == "firmagob":
+        from chalicelib.domain.signature_kinds import firmagob_kind
+
+        return ReceiptSigner(kms_keys(), receipts_store(), default_run=settings.receipt_default_signer_run,
+                             refused_runs=refused, port=signing_port(), kind=firmagob_kind(firmagob_issuer()))
     return ReceiptSigner(kms_keys(), receipts_store(), default_run=settings.receipt_default_signer_run,
                          refused_runs=refused)
+
+
+@cache
+def firmagob_chain_pem() -> bytes:
+    """FirmaGob's published chain (`SEM_FIRMAGOB_CHAIN_PATH`); empty when not configured."""
+    from chalicelib.signing.trust import read_chain
+
+    return read_chain(get_settings().firmagob_chain_path)
+
+
+def firmagob_issuer() -> str:
+    """The common name of FirmaGob's issuing CA (the chain's first certificate)."""
+    from chalicelib.signing.trust import issuer_name
+
+    return issuer_name(firmagob_chain_pem())
 
 
 @cache

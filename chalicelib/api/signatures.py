@@ -39,7 +39,7 @@ def verify() -> Response:
         raise InvalidInput("Envíe el PDF firmado como cuerpo de la solicitud.", code="not_a_pdf")
     signatures.check_pdf(raw)  # a non-PDF is a 400 whether or not the platform CA exists yet
     body = signatures.verify_pdf(raw, trust_roots_pem=ca_chain_pem(wiring.receipts_store()),
-                                 repo=wiring.signatures_repo())
+                                 repo=wiring.signatures_repo(), firmagob_chain_pem=wiring.firmagob_chain_pem())
     return json_response(body, headers={"Cache-Control": "no-store"})
 
 

@@ -46,6 +46,7 @@ from chalicelib.domain.money import format_clp, format_date
 from chalicelib.domain.payments import utc_key
 from chalicelib.domain.rut import parse_rut
 from chalicelib.domain.senders import sender_allowed
+from chalicelib.domain.signature_kinds import SignatureKind
 from chalicelib.observability import logger
 from chalicelib.services.rate_limit import RateLimiter
 
@@ -54,6 +55,7 @@ if TYPE_CHECKING:  # the signing modules are for the worker: the API's import ch
     from chalicelib.signing.ca import BlobStore, SigningCredentials
     from chalicelib.signing.certificates import Official
     from chalicelib.signing.kms_keys import KmsKeys
+    from chalicelib.signing.port import SignerIdentity, SigningPort
 
 EMAIL_TEMPLATES = Path(__file__).resolve().parent.parent / "assets" / "email"
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -100,7 +102,12 @@ class MailerPort(Protocol):
 
 
 class SignerPort(Protocol):
-    def sign(self, pdf: bytes, *, code: str, config: Mapping[str, Any]) -> bytes: ...
+    kind: SignatureKind
+    """What the signatures it makes are (the legend printed before signing says so)."""
+
+    def sign(self, pdf: bytes, *, code: str, config: Mapping[str, Any], description: str = ...) -> bytes: ...
+
+    def kind_of(self, pdf: bytes) -> SignatureKind: ...
 
 
 class LogoPort(Protocol):
@@ -200,7 +207,7 @@ def issue_receipt(code: str, payment_id: str, ctx: ReceiptContext) -> str:
     pdf: bytes | None = None
     if not payment.get("receipt"):
         pdf = _stored_or_new_pdf(code, payment, allocation, config, ctx)
-        _mark_issued(code, payment_id, allocation, config, ctx)
+        _mark_issued(code, payment_id, allocation, config, ctx, kind=ctx.signer.kind_of(pdf))
     if email_done:
         return "issued"
     if pdf is None:
@@ -232,7 +239,9 @@ def _stored_or_new_pdf(code: str, payment: Mapping[str, Any], allocation: Mappin
 
     items = ctx.payments.items(code, str(payment["payment_id"]))
     document = receipt_document(payment, items, config, allocation, ctx.logos.logo(code), ctx.public_api_url)
-    signed = ctx.signer.sign(build_receipt_pdf(document), code=code, config=config)
+    document = dataclasses.replace(document, signature_note=ctx.signer.kind.legend())  # what signs it, no more
+    signed = ctx.signer.sign(build_receipt_pdf(document), code=code, config=config,
+                             description=f"comprobante-{allocation['folio']}.pdf")
     ctx.store.put(key, signed, content_type="application/pdf",
                   metadata={"folio": str(allocation["folio"]), "payment-id": str(payment["payment_id"])})
     logger.info("receipt stored", extra={"folio": allocation["folio"], "bytes": len(signed)})
@@ -240,7 +249,7 @@ def _stored_or_new_pdf(code: str, payment: Mapping[str, Any], allocation: Mappin
 
 
 def _mark_issued(code: str, payment_id: str, allocation: Mapping[str, Any], config: Mapping[str, Any],
-                 ctx: ReceiptContext) -> None:
+                 ctx: ReceiptContext, *, kind: SignatureKind) -> None:
     official, role = designated_official(config, ctx.default_signer_run)
     receipt = {"folio": allocation["folio"], "verification_code": allocation["verification_code"],
                "key": allocation["key"], "issued_at": allocation["issued_at"]}
@@ -248,7 +257,7 @@ def _mark_issued(code: str, payment_id: str, allocation: Mapping[str, Any], conf
     event = event_row(code, payment_id, now_iso, "receipt_issued", {"folio": allocation["folio"],
                                                                      "key": allocation["key"]})
     signature = {"status": "signed", "format": "PAdES B-B", "signer": official.name, "role": role,
-                 "signed_at": now_iso}
+                 "signed_at": now_iso, **kind.record()}
     ctx.receipts.mark_issued(code, payment_id, receipt, signature=signature, event=event)
 
 
@@ -283,7 +292,7 @@ def _deliver(code: str, payment: Mapping[str, Any], allocation: Mapping[str, Any
         if ctx.email_events is not None and recipient and ctx.email_events.is_suppressed(code, recipient):
             raise DependencyUnavailable("El destinatario marcó como spam un correo anterior; no se le envían más.",
                                         code="email_suppressed", retryable=False)
-        message = receipt_email(payment, allocation, config, pdf, ctx.public_api_url)
+        message = receipt_email(payment, allocation, config, pdf, ctx.public_api_url, kind=ctx.signer.kind_of(pdf))
         message = dataclasses.replace(message, tags={"municipality": code, "payment": payment_id,
                                                      "folio": str(allocation["folio"]), "attempt": attempt_id})
         message_id = ctx.mailer.send(message)
@@ -385,8 +394,9 @@ def _record_sent(code: str, payment_id: str, attempt_id: str, state: dict[str, A
 
 
 def receipt_email(payment: Mapping[str, Any], allocation: Mapping[str, Any], config: Mapping[str, Any],
-                  pdf: bytes, public_api_url: str) -> OutgoingEmail:
-    """The receipt e-mail (Spanish, text and HTML from the templates, the signed PDF attached)."""
+                  pdf: bytes, public_api_url: str, *, kind: SignatureKind | None = None) -> OutgoingEmail:
+    """The receipt e-mail (Spanish, text and HTML from the templates, the signed PDF attached);
+    `kind`: what the PDF's signature is, stated as such (unknown: just "firmado electrónicamente")."""
     sender = str(config.get("sender_email") or "")
     if not sender:
         raise DependencyUnavailable("La municipalidad no tiene configurado un remitente de correo.",
@@ -416,6 +426,7 @@ def receipt_email(payment: Mapping[str, Any], allocation: Mapping[str, Any], con
         "verify_url": verify_url(public_api_url, folio, str(allocation["verification_code"])),
         "privacy_url": privacy_url(public_api_url, str(payment.get("municipality") or folio[:5])),
         "filename": filename,
+        "signature_sentence": kind.sentence() if kind else "firmado electrónicamente conforme a la Ley N° 19.799",
     }
     env = _templates()
     return OutgoingEmail(
@@ -544,46 +555,96 @@ def designated_official(config: Mapping[str, Any], default_run: str) -> tuple[Of
 
 
 class ReceiptSigner:
-    """Signs receipts with the municipality's designated official's certificate (KMS-held key).
+    """Signs receipts through the signing port, unattended, as the municipality's designated
+    official — with the platform CA (default: the official's certificate from the platform CA,
+    key in KMS) or with FirmaGob ("Desatendido", the official's RUN and the municipality's entity).
 
-    The credentials are made or checked once per process and municipality (`ensure_receipt_signer`:
-    a few KMS and S3 calls) and then reused; each receipt costs one KMS `Sign`.
+    One port call per receipt. With the platform CA the credentials are made or checked once per
+    process and municipality (`ensure_receipt_signer`: a few KMS and S3 calls) and then reused;
+    each receipt costs one KMS `Sign`. `kind` is what the signature is (`domain/signature_kinds`).
     """
 
     def __init__(self, kms: KmsKeys, store: BlobStore, *, default_run: str, cache_ttl_s: float = 3600,
-                 refused_runs: frozenset[str] = frozenset()) -> None:
+                 refused_runs: frozenset[str] = frozenset(), port: SigningPort | None = None,
+                 kind: SignatureKind | None = None) -> None:
+        from chalicelib.domain.signature_kinds import platform_kind
+        from chalicelib.signing.port import PlatformCaReceiptSigning
+
         self._kms = kms
         self._store = store
         self._default_run = default_run
         self._refused_runs = refused_runs
         """RUNs this process never signs with (in production: the built-in demo RUN)."""
         self._credentials: TtlCache[SigningCredentials] = TtlCache(cache_ttl_s)
+        self._port: SigningPort = port or PlatformCaReceiptSigning(kms, self._credentials_of)
+        self.kind: SignatureKind = kind or platform_kind()
 
     def credentials(self, code: str, config: Mapping[str, Any]) -> tuple[SigningCredentials, Official, str]:
-        from chalicelib.signing.ca import SignerMunicipality, ensure_receipt_signer
+        """The platform CA's receipt credentials of the municipality's designated official."""
+        official, role = self._official(config)
+        identity = self._identity(code, config, official, role)
+        return self._credentials_of(identity), official, role
 
+    def _official(self, config: Mapping[str, Any]) -> tuple[Official, str]:
         official, role = designated_official(config, self._default_run)
-        if official.run in self._refused_runs:
-            logger.error("receipt signer has the demo RUN; refusing to sign", extra={"outcome": "demo_signer_run"})
+        if official.run in self._refused_runs or (self.kind.backend == "firmagob"
+                                                  and official.name == DEFAULT_SIGNER_NAME):
+            # FirmaGob signs only for the official the municipality designated (and registered
+            # for unattended signing): the default signer is never sent. The job waits.
+            logger.error("receipt signer not designated; refusing to sign", extra={"outcome": "signer_not_designated"})
             raise DependencyUnavailable("La municipalidad no tiene un firmante de comprobantes designado; no se "
-                                        "firma con el RUN de demostración.", code="receipt_signer_not_designated")
-        municipality = SignerMunicipality(code=code, name=str(config.get("name", code)),
-                                          legal_name=str(config.get("legal_name") or display_name(config)))
-        key = f"{code}|{official.run}|{official.name}|{official.profile}|{municipality.legal_name}"
+                                        "firma con el RUN de demostración ni con el firmante por defecto.",
+                                        code="receipt_signer_not_designated")
+        return official, role
+
+    @staticmethod
+    def _identity(code: str, config: Mapping[str, Any], official: Official, role: str) -> SignerIdentity:
+        from chalicelib.signing.port import SignerIdentity
+
+        return SignerIdentity(municipality=code, email="", name=official.name, run=official.run,
+                              profile=official.profile, purpose="unattended", role=role,
+                              organization=str(config.get("legal_name") or display_name(config)),
+                              locality=str(config.get("name", code)))
+
+    def _credentials_of(self, signer: SignerIdentity) -> SigningCredentials:
+        from chalicelib.signing.ca import SignerMunicipality, ensure_receipt_signer
+        from chalicelib.signing.certificates import Official
+
+        official = Official(name=signer.name, run=signer.run, profile=signer.profile)
+        municipality = SignerMunicipality(code=signer.municipality, name=signer.locality or signer.municipality,
+                                          legal_name=signer.organization)
+        key = f"{signer.municipality}|{official.run}|{official.name}|{official.profile}|{municipality.legal_name}"
 
         def load() -> SigningCredentials:
             if official.name == DEFAULT_SIGNER_NAME:
                 logger.warning("municipality has no designated receipt signer; signing as the default")
             return ensure_receipt_signer(self._kms, self._store, municipality=municipality, official=official)
 
-        return self._credentials.get_or_load(key, load), official, role
+        return self._credentials.get_or_load(key, load)
 
-    def sign(self, pdf: bytes, *, code: str, config: Mapping[str, Any]) -> bytes:
-        from chalicelib.signing.pades import sign_receipt_pdf
+    def sign(self, pdf: bytes, *, code: str, config: Mapping[str, Any], description: str = "comprobante.pdf"
+             ) -> bytes:
+        """The receipt `pdf` signed by the designated official (one call to the port)."""
+        from chalicelib.receipts.pdf import SIGNATURE_BOX
+        from chalicelib.signing.pades import FIELD_NAME, REASON
+        from chalicelib.signing.port import Appearance, DocumentToSign
 
-        credentials, official, role = self.credentials(code, config)
-        return sign_receipt_pdf(pdf, credentials=credentials, kms=self._kms, signer_name=official.name,
-                                signer_role=role, location=display_name(config))
+        official, role = self._official(config)
+        document = DocumentToSign(pdf=pdf, kind="receipt", description=description,
+                                  appearance=Appearance(field_name=FIELD_NAME, box=SIGNATURE_BOX, reason=REASON,
+                                                        location=display_name(config), certify="no_changes"))
+        return self._port.sign(document, self._identity(code, config, official, role))
+
+    def kind_of(self, pdf: bytes) -> SignatureKind:
+        """What the signature of a signed receipt is, from its certificate's issuer: the platform
+        CA's, or else FirmaGob's (a receipt signed before a switch of backend keeps its kind)."""
+        from chalicelib.domain.signature_kinds import PLATFORM_CA_NAME, firmagob_kind, platform_kind
+        from chalicelib.signing.verify import signer_issuer
+
+        issuer = signer_issuer(pdf)
+        if issuer == self.kind.issuer:
+            return self.kind
+        return platform_kind() if issuer in ("", PLATFORM_CA_NAME) else firmagob_kind(issuer)
 
 
 class MunicipalLogos:
