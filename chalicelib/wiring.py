@@ -253,6 +253,14 @@ def firmagob_chain_pem() -> bytes:
     return read_chain(get_settings().firmagob_chain_path)
 
 
+def trust_roots_pem() -> bytes:
+    """Every chain a receipt's signature may validate against: the platform CA's and, where
+    configured, FirmaGob's (`signing/verify.verify_receipt_pdf`)."""
+    from chalicelib.signing.ca import ca_chain_pem
+
+    return ca_chain_pem(receipts_store()) + b"\n" + firmagob_chain_pem()
+
+
 def firmagob_issuer() -> str:
     """The common name of FirmaGob's issuing CA (the chain's first certificate)."""
     from chalicelib.signing.trust import issuer_name

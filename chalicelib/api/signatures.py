@@ -9,7 +9,7 @@ from chalice.app import Blueprint, Response
 from chalicelib import wiring
 from chalicelib.api.http import api_view, json_response
 from chalicelib.api.openapi import EXTRA_OPERATIONS, Operation
-from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.services import signatures
 
 bp = Blueprint(__name__)
@@ -23,6 +23,19 @@ def certificate_status(serial: str) -> Response:
     """good / revoked (with time and reason) for a certificate issued to an official."""
     body = signatures.certificate_status(serial, wiring.signatures_repo())
     return json_response(body, headers={"Cache-Control": "no-store"})
+
+
+@bp.route("/v1/trust/firmagob.pem", methods=["GET"], cors=True)
+@api_view
+def firmagob_pem() -> Response:
+    """FirmaGob's published chain (PEM) that FirmaGob-signed documents are validated against, as
+    configured (`SEM_FIRMAGOB_CHAIN_PATH`); 404 where FirmaGob is not configured."""
+    pem = wiring.firmagob_chain_pem()
+    if not pem:
+        raise NotFound("Esta instalación no usa FirmaGob.", code="firmagob_not_configured")
+    return Response(body=pem.decode("ascii"), status_code=200,
+                    headers={"Content-Type": "application/x-pem-file", "Cache-Control": "public, max-age=3600",
+                             "Content-Disposition": 'inline; filename="firmagob.pem"'})
 
 
 @bp.route("/v1/signatures/verify", methods=["POST"], cors=True, content_types=PDF_TYPES)
@@ -46,6 +59,9 @@ def verify() -> Response:
 EXTRA_OPERATIONS[("/v1/trust/certificates/{serial}", "GET")] = Operation(
     "Estado de un certificado de firma emitido por la plataforma (vigente o revocado, con fecha y motivo)",
     "firma electrónica", errors=(400, 404))
+EXTRA_OPERATIONS[("/v1/trust/firmagob.pem", "GET")] = Operation(
+    "Cadena de certificados publicada por FirmaGob (PEM) con que se validan las firmas avanzadas",
+    "firma electrónica", errors=(404,))
 EXTRA_OPERATIONS[("/v1/signatures/verify", "POST")] = Operation(
     "Verificar las firmas de un PDF (comprobante, nómina o convenio; cuerpo application/pdf, máx. 5 MB)",
     "firma electrónica", errors=(400, 404), extra={"requestBody": {"required": True, "content": {

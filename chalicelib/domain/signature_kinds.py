@@ -28,6 +28,8 @@ PLATFORM_CA_NAME = "SEM Autoridad Certificadora de la Plataforma"
 """The platform CA's common name (the same as `signing/ca.py`'s `CA_COMMON_NAME`)."""
 FIRMAGOB_PROVIDER = "FirmaGob (Gobierno Digital, SEGPRES)"
 PLATFORM_PROVIDER = "Autoridad certificadora propia de la plataforma SEM"
+TRUST_CHAINS = {"platform": "/v1/trust/ca.pem", "firmagob": "/v1/trust/firmagob.pem"}
+"""Where the API publishes each backend's chain (PEM), to validate a PDF in any reader."""
 LAW = "Ley N° 19.799"
 GENERIC_NOTE = "Documento firmado electrónicamente conforme a la Ley N° 19.799."
 """The legend of a document whose signer is not known when it is drawn: says no more than that."""
@@ -79,7 +81,7 @@ class SignatureKind:
         """The fields the receipt record keeps (and the verification shows)."""
         return {"backend": self.backend, "level": self.level, "level_text": self.level_text,
                 "accredited": self.accredited, "provider": self.provider, "issuer": self.issuer,
-                "legend": self.legend()}
+                "legend": self.legend(), "trust_chain": TRUST_CHAINS[self.backend]}
 
 
 def platform_kind() -> SignatureKind:
@@ -100,5 +102,5 @@ def kind_of_record(signature: Mapping[str, Any] | None) -> SignatureKind:
 
 def describe(signature: Mapping[str, Any] | None) -> dict[str, Any]:
     """What a verification page or JSON shows of a stored receipt signature: its record fields
-    (`backend`, `level`, `level_text`, `accredited`, `provider`, `issuer`, `legend`)."""
+    (`backend`, `level`, `level_text`, `accredited`, `provider`, `issuer`, `legend`, `trust_chain`)."""
     return kind_of_record(signature).record()

@@ -41,12 +41,12 @@ from chalicelib.adapters.mailer import Attachment, OutgoingEmail
 from chalicelib.adapters.payments_repo import PaymentRepository, event_row
 from chalicelib.adapters.receipts_repo import FolioRequest, ReceiptRepository
 from chalicelib.adapters.ttl_cache import TtlCache
-from chalicelib.domain.errors import DependencyUnavailable, InvalidInput, NotFound
+from chalicelib.domain.errors import DependencyUnavailable, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.money import format_clp, format_date
 from chalicelib.domain.payments import utc_key
 from chalicelib.domain.rut import parse_rut
 from chalicelib.domain.senders import sender_allowed
-from chalicelib.domain.signature_kinds import SignatureKind
+from chalicelib.domain.signature_kinds import SignatureKind, describe
 from chalicelib.observability import logger
 from chalicelib.services.rate_limit import RateLimiter
 
@@ -206,7 +206,11 @@ def issue_receipt(code: str, payment_id: str, ctx: ReceiptContext) -> str:
     allocation = payment.get("receipt_issue") or _allocate(code, payment_id, payment, ctx)
     pdf: bytes | None = None
     if not payment.get("receipt"):
-        pdf = _stored_or_new_pdf(code, payment, allocation, config, ctx)
+        try:
+            pdf = _stored_or_new_pdf(code, payment, allocation, config, ctx)
+        except SigningRefused as exc:  # sent again it would be refused again: the sweep re-queues it
+            logger.error("receipt signature refused", extra={"outcome": "signing_refused", "reason_code": exc.code})
+            return "signing_refused"
         _mark_issued(code, payment_id, allocation, config, ctx, kind=ctx.signer.kind_of(pdf))
     if email_done:
         return "issued"
@@ -554,6 +558,15 @@ def designated_official(config: Mapping[str, Any], default_run: str) -> tuple[Of
         DEFAULT_SIGNER_ROLE
 
 
+class SigningRefused(DependencyUnavailable):
+    """The signing service refused the receipt for a reason a retry does not change (its
+    configuration, the designation, the document): the job ends; the payments sweep queues it
+    again at its recheck time (`PaymentContext.receipt_recheck`), after the cause is fixed."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message, code=code, retryable=False)
+
+
 class ReceiptSigner:
     """Signs receipts through the signing port, unattended, as the municipality's designated
     official — with the platform CA (default: the official's certificate from the platform CA,
@@ -633,7 +646,14 @@ class ReceiptSigner:
         document = DocumentToSign(pdf=pdf, kind="receipt", description=description,
                                   appearance=Appearance(field_name=FIELD_NAME, box=SIGNATURE_BOX, reason=REASON,
                                                         location=display_name(config), certify="no_changes"))
-        return self._port.sign(document, self._identity(code, config, official, role))
+        try:
+            return self._port.sign(document, self._identity(code, config, official, role))
+        except (Forbidden, InvalidInput) as exc:  # FirmaGob's 4xx, a missing entity, an unfit document
+            raise SigningRefused(exc.message, code=exc.code) from exc
+        except DependencyUnavailable as exc:  # 5xx, 429, timeouts: retried; other refusals: not
+            if exc.retryable:
+                raise
+            raise SigningRefused(exc.message, code=exc.code) from exc
 
     def kind_of(self, pdf: bytes) -> SignatureKind:
         """What the signature of a signed receipt is, from its certificate's issuer: the platform
@@ -693,5 +713,5 @@ def verify_receipt(folio: str, code: str, receipts: ReceiptRepository, municipal
         "issued_on": issued_at[:10],
         "signature": {"status": signature.get("status", "signed"), "format": signature.get("format", "PAdES B-B"),
                       "signer": signature.get("signer", ""), "role": signature.get("role", ""),
-                      "trust_chain": TRUST_CHAIN_PATH},
+                      "trust_chain": TRUST_CHAIN_PATH, **describe(signature)},
     }

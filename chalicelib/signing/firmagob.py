@@ -102,7 +102,7 @@ class FirmaGobSigning(SigningPort):
         except ValueError:
             answer = {}
         message = str(answer.get("error") or answer.get("message") or "")
-        if response.status_code >= 500:
+        if response.status_code >= 500 or response.status_code in (408, 429):  # down, slow or throttling
             raise DependencyUnavailable("El servicio de firma (FirmaGob) no está disponible.",
                                         code="firmagob_unavailable")
         otp_expired = bool((answer.get("metadata") or {}).get("otpExpired"))

@@ -61,6 +61,9 @@ class FirmaGobStandIn:
     def __init__(self, config: FirmaGobConfig | None = None) -> None:
         self.config = config or FirmaGobConfig()
         self.requests: list[dict[str, Any]] = []
+        self.outages: list[int] = []
+        """HTTP statuses the next requests are answered with before any check (500, 503, 429…):
+        how a test makes FirmaGob fail."""
         self._signers: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._chain = _chain()
@@ -71,6 +74,10 @@ class FirmaGobStandIn:
     # -- the contract ----------------------------------------------------------------------------
 
     def handle(self, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            outage = self.outages.pop(0) if self.outages else None
+        if outage is not None:
+            return outage, {"error": "Servicio no disponible (simulado)"}
         try:
             return 200, self._handle(body, headers)
         except Refused as exc:
