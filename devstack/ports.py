@@ -16,6 +16,7 @@ DEFAULTS = {
     "cmf": ("SEM_CMF_PORT", 8104),
     "console": ("SEM_CONSOLE_PORT", 8200),
     "demo_site": ("SEM_DEMO_SITE_PORT", 8300),
+    "firmagob": ("SEM_FIRMAGOB_PORT", 8105),
 }
 
 
@@ -28,6 +29,7 @@ class Ports:
     cmf: int
     console: int
     demo_site: int
+    firmagob: int
 
     @classmethod
     def from_env(cls) -> Ports:

@@ -308,5 +308,31 @@ def _handler_for(stand_in: FirmaGobStandIn) -> type[JsonHandler]:
     return Handler
 
 
+def main(argv: list[str] | None = None) -> None:
+    """The stand-in for a local stack (`make run` with `SEM_SIGNING_BACKEND=firmagob`): the
+    institution's api token key and JWT secret from the same variables the platform reads
+    (`SEM_FIRMAGOB_API_TOKEN_KEY`, `SEM_FIRMAGOB_SECRET`), the registered entities from
+    `SEM_FIRMAGOB_ENTITIES`, the RUNs allowed to sign unattended from `--unattended-runs`, and its
+    chain written to `--chain-out` before it serves."""
+    import argparse
+    import os
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=8105)
+    parser.add_argument("--chain-out", type=Path)
+    parser.add_argument("--unattended-runs", default=TEST_RUN, help="comma-separated RUNs without check digit")
+    args = parser.parse_args(argv)
+    entities = set(json.loads(os.environ.get("SEM_FIRMAGOB_ENTITIES") or "{}").values()) or {TEST_ENTITY}
+    config = FirmaGobConfig(api_token_key=os.environ.get("SEM_FIRMAGOB_API_TOKEN_KEY") or TEST_API_TOKEN_KEY,
+                            secret=os.environ.get("SEM_FIRMAGOB_SECRET") or TEST_SECRET, entities=entities,
+                            unattended_runs={run.strip() for run in args.unattended_runs.split(",") if run.strip()})
+    stand_in = FirmaGobStandIn(config)
+    if args.chain_out:
+        args.chain_out.parent.mkdir(parents=True, exist_ok=True)
+        args.chain_out.write_bytes(stand_in.chain_pem())
+    serve(_handler_for(stand_in), args.port, "FirmaGob stand-in")
+
+
 if __name__ == "__main__":  # pragma: no cover - manual use
-    serve(_handler_for(FirmaGobStandIn()), 8104, "FirmaGob stand-in")
+    main()
