@@ -256,9 +256,14 @@ def firmagob_chain_pem() -> bytes:
 def trust_roots_pem() -> bytes:
     """Every chain a receipt's signature may validate against: the platform CA's and, where
     configured, FirmaGob's (`signing/verify.verify_receipt_pdf`)."""
+    from chalicelib.domain.errors import NotFound
     from chalicelib.signing.ca import ca_chain_pem
 
-    return ca_chain_pem(receipts_store()) + b"\n" + firmagob_chain_pem()
+    try:
+        platform = ca_chain_pem(receipts_store())
+    except NotFound:  # nothing was ever signed with the platform CA (a FirmaGob deployment)
+        platform = b""
+    return platform + b"\n" + firmagob_chain_pem()
 
 
 def firmagob_issuer() -> str:

@@ -51,8 +51,12 @@ def verify() -> Response:
     if not raw:
         raise InvalidInput("Envíe el PDF firmado como cuerpo de la solicitud.", code="not_a_pdf")
     signatures.check_pdf(raw)  # a non-PDF is a 400 whether or not the platform CA exists yet
-    body = signatures.verify_pdf(raw, trust_roots_pem=ca_chain_pem(wiring.receipts_store()),
-                                 repo=wiring.signatures_repo(), firmagob_chain_pem=wiring.firmagob_chain_pem())
+    try:
+        platform_pem = ca_chain_pem(wiring.receipts_store())
+    except NotFound:  # nothing was ever signed with the platform CA (a FirmaGob deployment)
+        platform_pem = b""
+    body = signatures.verify_pdf(raw, trust_roots_pem=platform_pem, repo=wiring.signatures_repo(),
+                                 firmagob_chain_pem=wiring.firmagob_chain_pem())
     return json_response(body, headers={"Cache-Control": "no-store"})
 
 
