@@ -237,10 +237,9 @@ def receipt_signer() -> ReceiptSigner:
     settings = get_settings()
     refused = frozenset({DEMO_SIGNER_RUN}) if settings.production else frozenset()
     if settings.signing_backend == "firmagob":
-        from chalicelib.domain.signature_kinds import firmagob_kind
-
+        port = signing_port()
         return ReceiptSigner(kms_keys(), receipts_store(), default_run=settings.receipt_default_signer_run,
-                             refused_runs=refused, port=signing_port(), kind=firmagob_kind(firmagob_issuer()))
+                             refused_runs=refused, port=port, kind=port.kind)
     return ReceiptSigner(kms_keys(), receipts_store(), default_run=settings.receipt_default_signer_run,
                          refused_runs=refused)
 
@@ -374,7 +373,7 @@ def signing_port() -> SigningPort:
         return FirmaGobSigning(FirmaGobConfig(
             url=settings.firmagob_url, api_token_key=settings.firmagob_api_token_key.get_secret_value(),
             secret=settings.firmagob_secret.get_secret_value(), entities=dict(settings.firmagob_entities),
-            timeout_s=settings.firmagob_timeout_s), clock)
+            timeout_s=settings.firmagob_timeout_s, issuer=firmagob_issuer()), clock)
     return PlatformCaSigning(KmsSecrets(aws_client("kms")), receipts_store(), signatures_repo(),
                              KmsSecrets(aws_client("kms")), signing_otp_policy(), clock)
 

@@ -3,6 +3,7 @@ show (Flate-decoded), joined by newlines — enough to find a legend."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import re
 import zlib
@@ -12,6 +13,9 @@ def page_text(pdf: bytes) -> str:
     shown: list[str] = []
     for match in re.finditer(rb"stream\r?\n(.*?)endstream", pdf, re.S):
         data = match.group(1)
+        if data.rstrip().endswith(b"~>"):  # ASCII85 before Flate (reportlab's default)
+            with contextlib.suppress(ValueError):
+                data = base64.a85decode(data.rstrip(), adobe=True)
         with contextlib.suppress(zlib.error):  # not every stream is compressed
             data = zlib.decompressobj().decompress(data)
         shown += [_unescape(s) for s in re.findall(rb"\(((?:[^()\\]|\\.)*)\)\s*Tj", data)]

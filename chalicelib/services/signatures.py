@@ -75,7 +75,9 @@ def enrollment_view(record: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def my_signature(official: Official, ctx: SignaturesContext) -> dict[str, Any]:
-    return enrollment_view(ctx.repo.enrollment(official.municipality, official.email))
+    """The official's enrollment, and what a signature made now is (`signs_with`)."""
+    return {**enrollment_view(ctx.repo.enrollment(official.municipality, official.email)),
+            "signs_with": ctx.port.kind.record()}
 
 
 def enroll(official: Official, ctx: SignaturesContext, *, otp: str | None = None) -> dict[str, Any]:
@@ -92,7 +94,7 @@ def enroll(official: Official, ctx: SignaturesContext, *, otp: str | None = None
     from chalicelib.signing.otp import check_code, new_secret, provisioning_uri, seal
 
     if official.profile not in SIGNING_PROFILES:
-        raise Forbidden("Su perfil no firma con firma electrónica avanzada.", code="permission_denied")
+        raise Forbidden("Su perfil no firma documentos con firma electrónica.", code="permission_denied")
     code, email = official.municipality, official.email
     compact = official_run(code, email, ctx)
     now = ctx.clock()
@@ -230,7 +232,7 @@ def identity(official: Official, ctx: SignaturesContext) -> SignerIdentity:
     """The attended signer behind an authenticated official (403 until enrolled)."""
     record = ctx.repo.enrollment(official.municipality, official.email)
     if record is None or record.get("status") == "pending":
-        raise Forbidden("Enrole y confirme su firma electrónica avanzada antes de firmar.",
+        raise Forbidden("Enrole y confirme su firma electrónica antes de firmar.",
                         code="signature_not_enrolled")
     return SignerIdentity(municipality=official.municipality, email=official.email, name=official.name,
                           run=str(record["run"]), profile=official.profile, purpose="attended",

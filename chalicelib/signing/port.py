@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound
+from chalicelib.domain.signature_kinds import SignatureKind, platform_kind
 from chalicelib.signing.ca import BlobStore, SigningCredentials
 from chalicelib.signing.kms_keys import KmsKeys
 from chalicelib.signing.otp import OtpPolicy, OtpState, SecretBox, check_code
@@ -75,7 +76,12 @@ class DocumentToSign:
 
 
 class SigningPort(ABC):
-    """Sign a PDF for an official. Subclasses implement `_sign`."""
+    """Sign a PDF for an official. Subclasses implement `_sign`; `kind` says what the
+    signatures they make are (Ley N° 19.799: simple with the platform CA)."""
+
+    @property
+    def kind(self) -> SignatureKind:
+        return platform_kind()
 
     def sign(self, document: DocumentToSign, signer: SignerIdentity, *, otp: str | None = None) -> bytes:
         check_use(document, signer, otp)
@@ -146,7 +152,7 @@ class PlatformCaSigning(SigningPort):
         certificate not revoked and within its validity (403 otherwise)."""
         record = self._enrollments.enrollment(signer.municipality, signer.email)
         if record is None or record.get("status") == "pending":
-            raise Forbidden("Enrole su firma electrónica avanzada antes de firmar.", code="signature_not_enrolled")
+            raise Forbidden("Enrole su firma electrónica antes de firmar.", code="signature_not_enrolled")
         if record.get("status") == "revoked":
             raise Forbidden("Su certificado de firma fue revocado; enrole su firma nuevamente.",
                             code="certificate_revoked")
