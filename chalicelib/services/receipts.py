@@ -591,6 +591,8 @@ class ReceiptSigner:
         self._credentials: TtlCache[SigningCredentials] = TtlCache(cache_ttl_s)
         self._port: SigningPort = port or PlatformCaReceiptSigning(kms, self._credentials_of)
         self.kind: SignatureKind = kind or platform_kind()
+        self._signed_here: dict[str, SignatureKind] = {}
+        """SHA-256 of the PDFs this process just signed → their kind (`kind_of` without parsing)."""
 
     def credentials(self, code: str, config: Mapping[str, Any]) -> tuple[SigningCredentials, Official, str]:
         """The platform CA's receipt credentials of the municipality's designated official."""
@@ -647,13 +649,17 @@ class ReceiptSigner:
                                   appearance=Appearance(field_name=FIELD_NAME, box=SIGNATURE_BOX, reason=REASON,
                                                         location=display_name(config), certify="no_changes"))
         try:
-            return self._port.sign(document, self._identity(code, config, official, role))
+            signed = self._port.sign(document, self._identity(code, config, official, role))
         except (Forbidden, InvalidInput) as exc:  # FirmaGob's 4xx, a missing entity, an unfit document
             raise SigningRefused(exc.message, code=exc.code) from exc
         except DependencyUnavailable as exc:  # 5xx, 429, timeouts: retried; other refusals: not
             if exc.retryable:
                 raise
             raise SigningRefused(exc.message, code=exc.code) from exc
+        if len(self._signed_here) >= 64:
+            self._signed_here.pop(next(iter(self._signed_here)))
+        self._signed_here[hashlib.sha256(signed).hexdigest()] = self.kind
+        return signed
 
     def kind_of(self, pdf: bytes) -> SignatureKind:
         """What the signature of a signed receipt is, from its certificate's issuer: the platform
@@ -661,6 +667,9 @@ class ReceiptSigner:
         from chalicelib.domain.signature_kinds import PLATFORM_CA_NAME, firmagob_kind, platform_kind
         from chalicelib.signing.verify import signer_issuer
 
+        known = self._signed_here.get(hashlib.sha256(pdf).hexdigest())
+        if known is not None:  # signed a moment ago by this process: no need to parse it (~8 ms)
+            return known
         issuer = signer_issuer(pdf)
         if issuer == self.kind.issuer:
             return self.kind

@@ -918,3 +918,23 @@ def test_firmagob_never_signs_as_the_default_signer(firmagob, monkeypatch):
         deliver(created["job"])
     assert (waiting.value.code, waiting.value.retryable) == ("receipt_signer_not_designated", True)
     assert stand_in.requests == []
+
+
+def test_a_receipt_in_flight_when_the_backend_is_switched_keeps_and_states_its_signature(firmagob, monkeypatch):
+    world, stand_in, faults = firmagob["world"], firmagob["stand_in"], firmagob["faults"]
+    created = paid(world, "firmagob-switch")
+    faults.arm("mark")  # signed through FirmaGob and stored, then the worker dies before marking it issued
+    with pytest.raises(DependencyUnavailable):
+        deliver(created["job"])
+    assert len(stand_in.requests) == 1
+
+    monkeypatch.setenv("SEM_SIGNING_BACKEND", "platform")  # switched back before the redelivery
+    wiring.reset()
+    deliver(created["job"])
+    assert len(stand_in.requests) == 1  # the stored PDF is reused: not signed again
+    receipt = meta(created["payment_id"])["receipt"]
+    record = wiring.receipts_repo().get("13101", receipt["folio"])
+    assert record is not None
+    assert (record["signature"]["backend"], record["signature"]["level"]) == ("firmagob", "avanzada")
+    text = " ".join(part_text(mails_to(created["email"])[0], "text/plain").split())
+    assert "firmado con firma electrónica avanzada (Ley N° 19.799) a través de FirmaGob" in text
