@@ -487,6 +487,7 @@ CITIZEN_ROUTES: dict[tuple[str, str], Any] = {
     ("/v1/payments/{payment_id}", "GET"): _status_cross,
     ("/v1/receipts/verify", "GET"): "folio + verification code of one receipt (test_receipt_codes_are_rate_limited)",
     ("/v1/trust/ca.pem", "GET"): PUBLIC,
+    ("/v1/trust/firmagob.pem", "GET"): PUBLIC + " (FirmaGob's published chain, as configured)",
     ("/v1/privacy", "GET"): PUBLIC + " (the privacy notice, generated from the register of processing)",
     ("/v1/trust/certificates/{serial}", "GET"): PUBLIC + " (a certificate's revocation status)",
     ("/v1/signatures/verify", "POST"): PUBLIC + " (verifies the PDF it is sent)",
