@@ -146,6 +146,19 @@ class Settings(BaseSettings):
     firmagob_chain_path: str = ""
     firmagob_chain_source: str = ""
 
+    @field_validator("firmagob_chain_source")
+    @classmethod
+    def _firmagob_complete(cls, value: str, info: ValidationInfo) -> str:
+        """With FirmaGob, its URL, its chain and the chain's source are required: a legend must
+        name the certificate's issuer and a verification must know what to trust."""
+        if info.data.get("signing_backend") == "firmagob":
+            missing = [name for name, given in (("SEM_FIRMAGOB_URL", info.data.get("firmagob_url")),
+                                                ("SEM_FIRMAGOB_CHAIN_PATH", info.data.get("firmagob_chain_path")),
+                                                ("SEM_FIRMAGOB_CHAIN_SOURCE", value)) if not given]
+            if missing:
+                raise ValueError(f"SEM_SIGNING_BACKEND=firmagob needs {', '.join(missing)} (docs/signatures.md)")
+        return value
+
     # Fault injection for `make chaos` and its test (chalicelib/adapters/fault_injection.py): JSON,
     # service or "service:Operation" -> share of calls answered with throttling. Never on prod.
     faults: dict[str, float] = Field(default_factory=dict)

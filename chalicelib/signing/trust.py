@@ -21,7 +21,7 @@ def read_chain(path: str) -> bytes:
         return b""
     file = Path(path) if Path(path).is_absolute() else PACKAGE_ROOT / path
     pem = file.read_bytes()
-    if not split_pem(pem):
+    if b"-----BEGIN CERTIFICATE-----" not in pem or not split_pem(pem):
         raise ValueError(f"no certificate in the FirmaGob chain file {file.name}")
     return pem
 

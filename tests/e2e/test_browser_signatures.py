@@ -137,10 +137,10 @@ def test_the_alcalde_signs_an_agreement_and_subdere_countersigns(running_stack: 
     sign_in(page, running_stack, "alcalde@munistgo.demo")
     page.click("a[data-path='firmas']")
     page.click(f"button[data-open='{agreement_id}']")
+    assert page.inner_text(".agreement-card .signs-with").startswith("firma electrónica simple")  # the platform CA's
     page.fill("#agreement-sign-otp", next_code(alcalde_secret))
     page.click("#agreement-sign")
     page.wait_for_selector(f".agreement-status[data-id='{agreement_id}'][data-status='signed_municipality']")
-    assert page.inner_text(".agreement-card .signs-with").startswith("firma electrónica simple")
     page.screenshot(path="/tmp/console-agreement-signed.png", full_page=True)
     assert page.js_errors == []
 

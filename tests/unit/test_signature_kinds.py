@@ -55,3 +55,30 @@ def test_the_whole_legend_is_printed_in_the_signature_block(kind):
     assert len(lines) <= 3  # the block prints three lines
     pdf = build_receipt_pdf(dataclasses.replace(sample_document(), signature_note=kind.legend()))
     assert " ".join(page_text(pdf).split()).count(" ".join(kind.legend().split())) == 1
+
+
+def test_the_firmagob_backend_does_not_start_without_its_url_chain_and_source(monkeypatch):
+    from pydantic import ValidationError
+
+    from chalicelib.settings import Settings
+
+    monkeypatch.setenv("SEM_SIGNING_BACKEND", "firmagob")
+    with pytest.raises(ValidationError, match="SEM_FIRMAGOB_URL, SEM_FIRMAGOB_CHAIN_PATH, SEM_FIRMAGOB_CHAIN_SOURCE"):
+        Settings()
+    monkeypatch.setenv("SEM_FIRMAGOB_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("SEM_FIRMAGOB_CHAIN_PATH", "assets/trust/firmagob.pem")
+    monkeypatch.setenv("SEM_FIRMAGOB_CHAIN_SOURCE", "FirmaGob's publication, 2027-01-05")
+    assert Settings().signing_backend == "firmagob"
+
+
+def test_a_configured_chain_file_without_certificates_is_an_error(tmp_path):
+    from chalicelib.signing.trust import issuer_name, read_chain
+
+    assert read_chain("") == b""
+    assert issuer_name(b"") == ""
+    empty = tmp_path / "chain.pem"
+    empty.write_bytes(b"not a certificate\n")
+    with pytest.raises(ValueError, match="no certificate"):
+        read_chain(str(empty))
+    with pytest.raises(FileNotFoundError):
+        read_chain(str(tmp_path / "missing.pem"))
