@@ -17,6 +17,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal, Protocol
 
 from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound
@@ -201,6 +202,7 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
+@lru_cache(maxsize=512)  # one per receipt certificate: parsing it costs ~0.6 ms a receipt
 def _subject_serial(certificate_der: bytes) -> str:
     from asn1crypto import x509
 
