@@ -920,7 +920,7 @@ def test_firmagob_never_signs_as_the_default_signer(firmagob, monkeypatch):
     assert stand_in.requests == []
 
 
-def test_a_receipt_in_flight_when_the_backend_is_switched_keeps_and_states_its_signature(firmagob, monkeypatch):
+def test_a_receipt_in_flight_when_the_backend_is_switched_keeps_and_states_its_signature(firmagob):
     world, stand_in, faults = firmagob["world"], firmagob["stand_in"], firmagob["faults"]
     created = paid(world, "firmagob-switch")
     faults.arm("mark")  # signed through FirmaGob and stored, then the worker dies before marking it issued
@@ -928,9 +928,10 @@ def test_a_receipt_in_flight_when_the_backend_is_switched_keeps_and_states_its_s
         deliver(created["job"])
     assert len(stand_in.requests) == 1
 
-    monkeypatch.setenv("SEM_SIGNING_BACKEND", "platform")  # switched back before the redelivery
-    wiring.reset()
-    deliver(created["job"])
+    with pytest.MonkeyPatch.context() as switched:  # inside the fixture's environment, undone before it
+        switched.setenv("SEM_SIGNING_BACKEND", "platform")  # switched back before the redelivery
+        wiring.reset()
+        deliver(created["job"])
     assert len(stand_in.requests) == 1  # the stored PDF is reused: not signed again
     receipt = meta(created["payment_id"])["receipt"]
     record = wiring.receipts_repo().get("13101", receipt["folio"])
