@@ -24,12 +24,22 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@touch $(STAMP)
 
 # Debian packages the tests need: chromium for the browser tests (driven by Playwright with
-# executable_path; no browser is ever downloaded). Installed only when missing.
+# executable_path; no browser is ever downloaded), php-cli for the PHP integration example,
+# poppler-utils (pdftotext, pdfsig), zbar-tools (zbarimg) and libnss3-tools (certutil) to read
+# the PDFs, QR codes and signatures the platform makes with other programs' eyes.
+# Installed only when missing.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "Installing Debian's chromium for the browser tests…"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@command -v php >/dev/null 2>&1 || { \
+	  echo "Installing Debian's php-cli for the PHP example of docs/integration.md…"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq php-cli >/dev/null; }
+	@command -v pdfsig >/dev/null 2>&1 && command -v zbarimg >/dev/null 2>&1 && command -v certutil >/dev/null 2>&1 || { \
+	  echo "Installing Debian's poppler-utils, zbar-tools and libnss3-tools for the PDF, QR and signature checks…"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	    poppler-utils zbar-tools libnss3-tools >/dev/null; }
 
 run: $(STAMP)
 	$(PY) -m devstack.run

@@ -127,6 +127,7 @@ def bench_citizen_routes(requests: int = 30) -> dict[str, dict[str, Any]]:
 
         simulate: list[float] = []
         create: list[float] = []
+        look_up: list[float] = []
         calls = {"n": 0}
 
         def count(**_: Any) -> None:
@@ -153,6 +154,16 @@ def bench_citizen_routes(requests: int = 30) -> dict[str, dict[str, Any]]:
                                             headers={**headers, "Idempotency-Key": f"bench-{i}"})
                 create.append((time.perf_counter() - started) * 1000)
                 assert response.status_code == 201, response.body
+            create_calls, calls["n"] = calls["n"] / requests, 0
+            for i in range(requests):  # the inspectors' look-up (issue 17): JSON, then the page
+                plate = f"BC{'BCDFGHJKLPRSTVWXYZ'[i // 18 % 18]}{'BCDFGHJKLPRSTVWXYZ'[i % 18]}{10 + i % 90}"
+                started = time.perf_counter()
+                response = client.http.get(f"/v1/permits/{plate}?year=2027", headers={"Accept": "application/json"})
+                look_up.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200, response.body
+            look_up_calls = calls["n"] / requests
+            page = client.http.get("/v1/inspector?plate=BCBB10&year=2027", headers={"Accept": "text/html"})
+            page_bytes = len(page.body)
         wiring.payment_context = real_context
         wiring.reset()
     return {
@@ -160,7 +171,10 @@ def bench_citizen_routes(requests: int = 30) -> dict[str, dict[str, Any]]:
                            "p95_ms": round(percentile(simulate, 0.95), 2)},
         "payment_create": {"requests": requests, "p50_ms_on_moto": round(percentile(create, 0.5), 2),
                            "p95_ms_on_moto": round(percentile(create, 0.95), 2),
-                           "dynamodb_calls_per_request": round(calls["n"] / requests, 2)},
+                           "dynamodb_calls_per_request": round(create_calls, 2)},
+        "plate_look_up": {"requests": requests, "p50_ms_on_moto": round(percentile(look_up, 0.5), 2),
+                          "p95_ms_on_moto": round(percentile(look_up, 0.95), 2),
+                          "dynamodb_calls_per_request": round(look_up_calls, 2), "inspector_page_bytes": page_bytes},
     }
 
 

@@ -159,6 +159,19 @@ class Settings(BaseSettings):
                 raise ValueError(f"SEM_SIGNING_BACKEND=firmagob needs {', '.join(missing)} (docs/signatures.md)")
         return value
 
+    # Citizens' sign-in with ClaveÚnica (docs/citizens.md). The issuer's address gives the
+    # endpoints (`<issuer>/authorize`, `/token`, `/userinfo`, `/jwks`), as accounts.claveunica.gob.cl
+    # lays them out; locally the simulator's. The redirect URI is the "Mis pagos" page's callback,
+    # registered with ClaveÚnica per stage. The session secret signs citizens' own short sessions;
+    # the index secret keys the hash of a RUN in the national index of their payments.
+    claveunica_issuer: str = "https://accounts.claveunica.gob.cl/openid"
+    claveunica_client_id: str = ""
+    claveunica_client_secret: SecretStr = SecretStr("")
+    claveunica_redirect_uri: str = ""
+    citizen_session_secret: SecretStr = SecretStr("")
+    citizen_index_secret: SecretStr = SecretStr("")
+    citizen_session_minutes: int = Field(default=30, ge=5, le=120)
+
     # Fault injection for `make chaos` and its test (chalicelib/adapters/fault_injection.py): JSON,
     # service or "service:Operation" -> share of calls answered with throttling. Never on prod.
     faults: dict[str, float] = Field(default_factory=dict)

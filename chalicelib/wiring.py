@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.adapters.audit_log import AuditLog
 from chalicelib.adapters.aws_clients import aws_client, forget_clients
+from chalicelib.adapters.citizens_repo import CitizenRepository
+from chalicelib.adapters.claveunica import ClaveUnicaClient
 from chalicelib.adapters.cmf_client import CmfClient
 from chalicelib.adapters.cognito_tokens import CognitoTokenVerifier, JwksCache
 from chalicelib.adapters.cognito_users import CognitoUsers
@@ -45,20 +47,24 @@ from chalicelib.services.admin_settings import SettingsAdmin
 from chalicelib.services.agreements import AgreementsContext
 from chalicelib.services.auth import SecondFactor, Sessions
 from chalicelib.services.batches import BatchesContext
+from chalicelib.services.citizens import CitizenContext
 from chalicelib.services.health import Probe
 from chalicelib.services.payments import PaymentContext
 from chalicelib.services.rate_limit import FailureLimits, RateLimiter
 from chalicelib.services.receipt_signer_admin import ReceiptSignerAdmin
 from chalicelib.services.receipts import MunicipalLogos, ReceiptContext, ReceiptSigner
+from chalicelib.services.reminders import ReminderContext
 from chalicelib.services.retention import RetentionContext
 from chalicelib.services.rights_requests import RightsContext
 from chalicelib.services.signatures import SignaturesContext
 from chalicelib.services.vehicle_checks import DemoRegistryChecks, RegistryChecks, SoapRegistryChecks
+from chalicelib.services.verification import VerificationContext
 from chalicelib.settings import DEMO_SIGNER_RUN, get_settings, reset_settings
 from chalicelib.signing.kms_keys import KmsKeys
 from chalicelib.signing.officials import KmsSecrets
 from chalicelib.signing.otp import OtpPolicy
 from chalicelib.signing.port import PlatformCaSigning, SigningPort
+from chalicelib.signing.receipt_tokens import ReceiptTokenSigner
 
 SANTIAGO = ZoneInfo("America/Santiago")
 
@@ -173,7 +179,9 @@ def payment_context() -> PaymentContext:
         clock=lambda: datetime.now(SANTIAGO), token_secret=secret,
         notify_url=f"{settings.public_api_url.rstrip('/')}/v1/gateways/tgr/notifications",
         payment_ttl=timedelta(minutes=settings.payment_ttl_minutes),
-        allow_estimated=settings.allow_estimated_amounts, receipt_recheck=timedelta(seconds=settings.receipt_recheck_s))
+        allow_estimated=settings.allow_estimated_amounts, receipt_recheck=timedelta(seconds=settings.receipt_recheck_s),
+        public_api_url=settings.public_api_url,
+        citizen_index_secret=settings.citizen_index_secret.get_secret_value())
 
 
 def health_probes() -> dict[str, Probe]:
@@ -197,7 +205,7 @@ def reset() -> None:
     for builder in (data_table, receipts_store, uploads_store, assets_store, receipts_queue,
                     municipalities, references, token_verifier, officials, audit_log, payments_repo,
                     portal_keys, registry, receipts_repo, kms_keys, mailer, receipt_signer, municipal_logos,
-                    second_factor, email_events_repo, firmagob_chain_pem):
+                    second_factor, email_events_repo, receipt_token_signer, claveunica, firmagob_chain_pem):
         builder.cache_clear()
     forget_clients()
     reset_settings()
@@ -287,7 +295,20 @@ def receipt_context() -> ReceiptContext:
         email_lease=timedelta(seconds=settings.receipt_email_lease_s),
         email_events_grace=timedelta(seconds=settings.receipt_email_events_grace_s),
         email_events=email_events_repo(),
-        default_signer_run=settings.receipt_default_signer_run)
+        default_signer_run=settings.receipt_default_signer_run, tokens=receipt_token_signer())
+
+
+@cache
+def receipt_token_signer() -> ReceiptTokenSigner:
+    """Signs the offline-verifiable tokens in receipts' QR codes; caches each municipality's JWK."""
+    return ReceiptTokenSigner(kms_keys())
+
+
+def verification_context() -> VerificationContext:
+    """What the public verification routes (receipt page, plate look-up) read."""
+    return VerificationContext(receipts=receipts_repo(), payments=payments_repo(), municipalities=municipalities(),
+                               store=receipts_store(), limiter=rate_limiter(),
+                               public_api_url=get_settings().public_api_url, today=today_in_chile())
 
 
 # -- the officials' console (admin API) -----------------------------------------------------------
@@ -352,7 +373,8 @@ def officials_admin() -> OfficialsAdmin:
 
 def central_admin() -> CentralAdmin:
     return CentralAdmin(admin=MunicipalityAdminRepository(data_table()), municipalities=municipalities(),
-                        officials=officials_admin(), clock=lambda: datetime.now(SANTIAGO))
+                        officials=officials_admin(), clock=lambda: datetime.now(SANTIAGO),
+                        token_keys=receipt_token_signer())
 
 
 # -- officials' advanced electronic signature (docs/signatures.md) ---------------------------------
@@ -424,3 +446,46 @@ def rights_context() -> RightsContext:
     """Personal-data rights requests (docs/personal-data.md)."""
     return RightsContext(RightsRepository(data_table()), RetentionRepository(data_table()), audit_log(),
                          clock=lambda: datetime.now(SANTIAGO))
+
+
+# -- the citizen's own space (docs/citizens.md) ----------------------------------------------------
+# Appended as one block; the ClaveÚnica client (and its JWKS cache) is kept per process.
+
+
+@cache
+def claveunica() -> ClaveUnicaClient:
+    """The relying party registered with ClaveÚnica for this stage (the simulator locally)."""
+    settings = get_settings()
+    return ClaveUnicaClient(issuer=settings.claveunica_issuer, client_id=settings.claveunica_client_id,
+                            client_secret=settings.claveunica_client_secret.get_secret_value(),
+                            redirect_uri=settings.claveunica_redirect_uri)
+
+
+def citizen_context() -> CitizenContext:
+    """What the citizen's space needs, built from the settings."""
+    settings = get_settings()
+    session_secret = settings.citizen_session_secret.get_secret_value()
+    index_secret = settings.citizen_index_secret.get_secret_value()
+    if not session_secret or not index_secret:
+        raise RuntimeError("SEM_CITIZEN_SESSION_SECRET and SEM_CITIZEN_INDEX_SECRET must be set")
+    return CitizenContext(repo=CitizenRepository(data_table()), claveunica=claveunica(), payments=payments_repo(),
+                          debts=DebtRepository(data_table()), municipalities=municipalities(),
+                          receipts_store=receipts_store(), session_secret=session_secret, index_secret=index_secret,
+                          session_minutes=settings.citizen_session_minutes, now=_time.time, today=today_in_chile,
+                          public_api_url=settings.public_api_url)
+
+
+def reminder_context() -> ReminderContext:
+    """What the reminders worker needs (SES through the one mailer)."""
+    settings = get_settings()
+    index_secret = settings.citizen_index_secret.get_secret_value()
+    if not index_secret:
+        raise RuntimeError("SEM_CITIZEN_INDEX_SECRET must be set")
+    return ReminderContext(citizens=CitizenRepository(data_table()), debts=DebtRepository(data_table()),
+                           municipalities=municipalities(), mailer=mailer(), index_secret=index_secret,
+                           public_api_url=settings.public_api_url, clock=lambda: datetime.now(SANTIAGO),
+                           suppressed=email_events_repo().is_suppressed)
+
+
+def citizen_repo() -> CitizenRepository:
+    return CitizenRepository(data_table())

@@ -8,12 +8,17 @@ integrates with SEM's public API the way docs/integration.md describes. Dev only
         python -m devstack.demo_site_server --port 8300
 
 Each portal may also carry "color" ("#0b4f8a") for the page's header.
+
+`/pagar.html?m=<code>` is the page that embeds SEM's payment widget, as a municipality's CMS
+would: one `<script>` tag with the widget's URL (SEM_WIDGET_URL, served by the console server),
+the municipality's code and its portal key.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import html
 import json
 import os
 import re
@@ -25,7 +30,7 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 SITE_DIR: Final = Path(__file__).resolve().parent / "demo_site"
 DEFAULT_PORT: Final = 8300
@@ -38,6 +43,7 @@ _COLOR: Final = re.compile(r"^#[0-9A-Fa-f]{6}$")
 class DemoConfig:
     api_url: str
     portals: dict[str, dict[str, str]]
+    widget_url: str | None = None
 
     def script(self) -> bytes:
         config = {"apiUrl": self.api_url, "portals": self.portals}
@@ -46,6 +52,24 @@ class DemoConfig:
     def api_origin(self) -> str:
         parts = urlsplit(self.api_url)
         return f"{parts.scheme}://{parts.netloc}"
+
+    def widget_origin(self) -> str:
+        parts = urlsplit(self.widget_url or "")
+        return f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
+
+    def widget_page(self, code: str | None) -> bytes:
+        """pagar.html with the widget's tag for `code` (else the first portal) filled in."""
+        template = (SITE_DIR / "pagar.html").read_text(encoding="utf-8")
+        chosen = code if code in self.portals else next(iter(self.portals), None)
+        if chosen is None or not self.widget_url:
+            tag = '<p class="error">Sin municipio o sin widget configurado (SEM_DEMO_PORTALS, SEM_WIDGET_URL).</p>'
+            name = "—"
+        else:
+            portal = self.portals[chosen]
+            name = portal["name"]
+            tag = (f'<script src="{html.escape(self.widget_url)}" data-municipio="{chosen}"\n'
+                   f'          data-clave="{html.escape(portal["apiKey"])}" defer></script>')
+        return template.replace("{{WIDGET_TAG}}", tag).replace("{{NAME}}", html.escape(name)).encode()
 
 
 def load_config(environ: Mapping[str, str] | None = None) -> DemoConfig:
@@ -58,7 +82,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> DemoConfig:
     raw = env.get("SEM_DEMO_PORTALS")
     if raw is None:
         print("SEM_DEMO_PORTALS is not set: the demo site has no municipality to play.", file=sys.stderr)
-        return DemoConfig(api_url, {})
+        return DemoConfig(api_url, {}, env.get("SEM_WIDGET_URL"))
     try:
         value = json.loads(raw)
     except ValueError:
@@ -74,7 +98,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> DemoConfig:
         if isinstance(portal.get("color"), str) and _COLOR.match(portal["color"]):
             entry["color"] = portal["color"]
         portals[code] = entry
-    return DemoConfig(api_url, portals)
+    return DemoConfig(api_url, portals, env.get("SEM_WIDGET_URL"))
 
 
 class DemoSiteHandler(SimpleHTTPRequestHandler):
@@ -84,6 +108,9 @@ class DemoSiteHandler(SimpleHTTPRequestHandler):
         path = urlsplit(self.path).path
         if path == "/config.js":
             self._send(200, self.config.script(), "application/javascript; charset=utf-8")
+        elif path == "/pagar.html":
+            code = parse_qs(urlsplit(self.path).query).get("m", [None])[0]
+            self._send(200, self.config.widget_page(code), "text/html; charset=utf-8")
         elif path == "/" or path.endswith((".html", ".js", ".css", ".svg", ".ico")):
             super().do_GET()
         else:
@@ -94,9 +121,12 @@ class DemoSiteHandler(SimpleHTTPRequestHandler):
         return f"{kind}; charset=utf-8" if kind.startswith("text/") or kind.endswith("javascript") else kind
 
     def end_headers(self) -> None:
-        # Scripts and styles only from this site; fetch only to SEM's API. Navigations to TGR's
-        # checkout and to the receipt download are not restricted by CSP.
-        self.send_header("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; "
+        # Scripts and styles only from this site and SEM's platform (the widget); fetch only to
+        # SEM's API. Navigations to TGR's checkout and to the receipt download are not restricted
+        # by CSP. No 'unsafe-inline', no 'unsafe-eval': the widget needs neither.
+        platform = self.config.widget_origin()
+        self.send_header("Content-Security-Policy", f"default-src 'self'; script-src 'self' {platform}; "
+                         f"style-src 'self' {platform}; img-src 'self' data:; "
                          f"connect-src 'self' {self.config.api_origin()}; base-uri 'none'; "
                          "form-action 'self'; frame-ancestors 'none'; object-src 'none'")
         self.send_header("X-Content-Type-Options", "nosniff")

@@ -16,6 +16,7 @@ DEFAULTS = {
     "cmf": ("SEM_CMF_PORT", 8104),
     "console": ("SEM_CONSOLE_PORT", 8200),
     "demo_site": ("SEM_DEMO_SITE_PORT", 8300),
+    "claveunica": ("SEM_CLAVEUNICA_PORT", 8103),
     "firmagob": ("SEM_FIRMAGOB_PORT", 8105),
 }
 
@@ -29,6 +30,7 @@ class Ports:
     cmf: int
     console: int
     demo_site: int
+    claveunica: int
     firmagob: int
 
     @classmethod

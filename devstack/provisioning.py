@@ -43,6 +43,7 @@ def provision(endpoint_url: str | None, *, stage: str = "local", with_demo_data:
         table = DynamoTable(aws["dynamodb"], outputs["TableName"])
         counts = seed.seed_table(table, extra_origins=extra_origins)
         portal_keys = seed.seed_portal_keys(table)
+        counts["receipt_token_keys"] = seed.seed_receipt_token_keys(aws["kms"])
         if with_demo_users:
             counts["cognito_users"], totp_secret = seed.seed_officials_in_cognito(
                 aws["cognito-idp"], boot.user_pool_id, boot.user_pool_client_id, table)
@@ -57,4 +58,10 @@ def local_secrets() -> dict[str, str]:
 
     return {"SEM_ACCESS_TOKEN_SECRET": secrets.token_urlsafe(32),
             "SEM_TGR_WEBHOOK_SECRETS": json.dumps([secrets.token_urlsafe(32)]),
-            "SEM_ALLOW_ESTIMATED_AMOUNTS": "true"}
+            "SEM_ALLOW_ESTIMATED_AMOUNTS": "true",
+            # Citizens' space (docs/citizens.md): the ClaveÚnica simulator's client, our session
+            # and RUN-index keys.
+            "SEM_CLAVEUNICA_CLIENT_ID": "sem-local",
+            "SEM_CLAVEUNICA_CLIENT_SECRET": secrets.token_urlsafe(32),
+            "SEM_CITIZEN_SESSION_SECRET": secrets.token_urlsafe(32),
+            "SEM_CITIZEN_INDEX_SECRET": secrets.token_urlsafe(32)}

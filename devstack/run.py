@@ -93,7 +93,8 @@ class Stack:
         facts = provision(moto_url, stage="local", extra_origins=demo_origins)
         api_url = self.ports.url("api")
         probes = {"tgr_simulator": f"{self.ports.url('tgr')}/health",
-                  "soap_simulator": f"{self.ports.url('soap')}/health"}
+                  "soap_simulator": f"{self.ports.url('soap')}/health",
+                  "claveunica_simulator": f"{self.ports.url('claveunica')}/health"}
         self.env = {
             **base_env, **facts["env"],
             "AWS_ENDPOINT_URL": moto_url,
@@ -107,6 +108,9 @@ class Stack:
             "SEM_VEHICLE_REGISTRY": "soap",
             "SEM_CMF_URL": self.ports.url("cmf"),
             "SEM_CMF_API_KEY": "local-cmf-key",
+            # Citizens sign in through the ClaveÚnica simulator and come back to "Mis pagos".
+            "SEM_CLAVEUNICA_ISSUER": f"{self.ports.url('claveunica')}/openid",
+            "SEM_CLAVEUNICA_REDIRECT_URI": f"{self.ports.url('console')}/mis-pagos/",
             "SEM_COGNITO_JWKS_URL": f"{moto_url}/{facts['env']['SEM_COGNITO_USER_POOL_ID']}/.well-known/jwks.json",
         }
         if base_env.get("SEM_SIGNING_BACKEND") == "firmagob":
@@ -116,11 +120,14 @@ class Stack:
         self.start("tgr", ["-m", "devstack.simulators.tgr", "--port", str(self.ports.tgr)], self.env)
         self.start("soap", ["-m", "devstack.simulators.soap", "--port", str(self.ports.soap)], self.env)
         self.start("cmf", ["-m", "devstack.simulators.cmf", "--port", str(self.ports.cmf)], self.env)
+        self.start("claveunica", ["-m", "devstack.simulators.claveunica", "--port", str(self.ports.claveunica)],
+                   self.env)
         self.start("console", ["-m", "devstack.console_server", "--port", str(self.ports.console)], self.env)
         portals = {m["code"]: {"name": m["name"], "apiKey": facts["portal_keys"][m["code"]], "color": m["color"]}
                    for m in demo_data.MUNICIPALITIES}
         self.start("demo_site", ["-m", "devstack.demo_site_server", "--port", str(self.ports.demo_site)],
-                   {**self.env, "SEM_DEMO_PORTALS": json.dumps(portals)})
+                   {**self.env, "SEM_DEMO_PORTALS": json.dumps(portals),
+                    "SEM_WIDGET_URL": f"{self.ports.url('console')}/widget/v1/sem-pago.js"})
         wait_for(f"{api_url}/v1/health", "the API (all health checks)", self)
         return facts
 
@@ -179,9 +186,15 @@ def banner(ports: Ports, facts: dict[str, Any], elapsed_s: float) -> str:
         "",
         f"  API              {ports.url('api')}      (health: {ports.url('api')}/v1/health)",
         f"  Console          {ports.url('console')}",
+        f"  Inspectors       {ports.url('api')}/v1/inspector",
+        f"  Offline verifier {ports.url('console')}/verificar.html",
         f"  Demo municipal site {ports.url('demo_site')}   (pay a permit or a debt as a citizen would)",
+        f"  Payment widget   {ports.url('demo_site')}/pagar.html   (the same, embedded with one <script> tag)",
         f"  TGR simulator    {ports.url('tgr')}",
         f"  SOAP simulator   {ports.url('soap')}",
+        f"  Mis pagos        {ports.url('console')}/mis-pagos/   (citizens: sign in with the ClaveÚnica simulator)",
+        f"  ClaveÚnica simulator {ports.url('claveunica')}/openid   (demo citizens: 12345678-5, 12678579-8,"
+        " 11111111-1)",
         f"  AWS (moto)       {ports.url('moto')}      (sent e-mails: {ports.url('moto')}/moto-api/data.json)",
         "  E-mail fixtures  bounce@simulator.amazonses.com bounces, complaint@simulator.amazonses.com"
         " complains (docs/demo-data.md)",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.adapters import keys
+from chalicelib.adapters.debts_repo import DebtRepository
 from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.domain import reference_data
 from chalicelib.services.permissions import requires_totp
@@ -43,8 +44,7 @@ def seed_table(table: DynamoTable, *, extra_origins: list[str] | None = None) ->
         table.put({"pk": keys.vehicle(vehicle["municipality"], vehicle["plate"]), "sk": "DATA", **vehicle})
         counts["vehicles"] += 1
     for debt in demo_data.DEBTS:
-        table.put({"pk": keys.debt(debt["municipality"], debt["debt_id"]), "sk": "DEBT", **debt, "status": "open",
-                   "gsi2pk": keys.by_rut(debt["municipality"], debt["rut"]), "gsi2sk": f"DEBT#{debt['debt_id']}"})
+        table.put(DebtRepository.row(debt["municipality"], {**debt, "status": "open"}))
         counts["debts"] += 1
     counts["reference"] = seed_reference(table)
     return counts
@@ -141,3 +141,15 @@ def seed_officials_in_cognito(cognito: Any, pool_id: str, client_id: str, table:
                                    totp_enrolled_at=datetime.now(UTC).isoformat(timespec="seconds"))
         created += 1
     return created, totp_secret
+
+
+def seed_receipt_token_keys(kms: Any) -> int:
+    """Each demo municipality's receipt-token key (KMS EC P-256), as onboarding makes it: the JWKS
+    lists them all from the start (docs/verification.md)."""
+    from chalicelib.signing.kms_keys import KmsKeys
+    from chalicelib.signing.receipt_tokens import ReceiptTokenSigner
+
+    signer = ReceiptTokenSigner(KmsKeys(kms))
+    for municipality in demo_data.MUNICIPALITIES:
+        signer.jwk(str(municipality["code"]))
+    return len(demo_data.MUNICIPALITIES)

@@ -2,9 +2,9 @@
 
 `chalice local` serves HTTP only; in AWS, the event source mapping polls the queue and invokes
 `handle_receipt_job` with an SQS event of one record (and `handle_email_event` for the SES events
-queue), and EventBridge calls `sweep_payments` on its
-schedule. This runner does both against moto (the sweep every SEM_LOCAL_SWEEP_S seconds, 5 by
-default, instead of every five minutes):
+queue), and EventBridge calls `sweep_payments` (and the daily `import_reference_data`, the CMF import)
+on its schedule. This runner does both against moto (the sweep every SEM_LOCAL_SWEEP_S seconds, 5 by
+default, instead of every five minutes; the CMF import every SEM_LOCAL_CMF_IMPORT_S, 60):
 it long-polls, builds the same event, calls the handler, and deletes the message only when the
 handler returns. When it raises, the message stays, comes back after a short backoff, and after
 the queue's maxReceiveCount moto's redrive moves it to the dead-letter queue — as in AWS.
@@ -259,19 +259,40 @@ class WorkerRunner:
 def main() -> None:
     argparse.ArgumentParser(description=__doc__).parse_args()
     import app  # noqa: F401  (registers the blueprints, as Lambda's import of app.py does)
-    from chalicelib.worker import email_events, receipts, retention, schedules, settlements
+    from chalicelib.worker import (
+        email_events,
+        receipts,
+        reference_imports,
+        reminders,
+        retention,
+        schedules,
+        settlements,
+    )
 
     retention_every_s = float(os.environ.get("SEM_LOCAL_RETENTION_S", "300"))
     next_retention = [time.monotonic()]
+    reminders_every_s = float(os.environ.get("SEM_LOCAL_REMINDERS_S", "60"))
+    next_reminders = [time.monotonic()]
+    # The CMF import (daily in AWS) against the local CMF simulator, every SEM_LOCAL_CMF_IMPORT_S seconds.
+    cmf_import_every_s = float(os.environ.get("SEM_LOCAL_CMF_IMPORT_S", "60"))
+    next_cmf_import = [time.monotonic()]
 
     def every_few_seconds(event: Any, context: Any) -> None:
-        """What EventBridge and S3 notifications would start: the sweep, new settlement files, and
-        (every SEM_LOCAL_RETENTION_S seconds, hourly in AWS) the personal-data retention job."""
+        """What EventBridge and S3 notifications would start: the sweep, new settlement files,
+        (every SEM_LOCAL_RETENTION_S seconds, hourly in AWS) the personal-data retention job,
+        (once a day in AWS, every minute here: each reminder is sent once anyway) reminders and
+        (daily in AWS) the CMF import of reference data."""
         schedules.sweep_payments(event, context)
         settlements.poll_settlements(event, context)
         if time.monotonic() >= next_retention[0]:
             next_retention[0] = time.monotonic() + retention_every_s
             retention.purge_personal_data(event, context)
+        if time.monotonic() >= next_reminders[0]:
+            next_reminders[0] = time.monotonic() + reminders_every_s
+            reminders.send_reminders(event, context)
+        if time.monotonic() >= next_cmf_import[0]:
+            next_cmf_import[0] = time.monotonic() + cmf_import_every_s
+            reference_imports.import_reference_data(event, context)
 
     settings = get_settings()
     switch = KillSwitch.from_env(os.environ.get("SEM_CHAOS_KILL"))

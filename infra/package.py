@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -59,14 +60,21 @@ def stage_app(build: Path, *, vendor_from: Path | None) -> None:
                 zf.extractall(vendor)
 
 
-def download_wheels(dest: Path) -> None:
-    """Every runtime dependency as a wheel for CPython 3.13 on Linux aarch64."""
+def host_platforms() -> tuple[str, ...]:
+    """The manylinux tags of this machine's architecture: tests/artifact builds the same package
+    for it, to run it here under CPython 3.13."""
+    machine = platform.machine()
+    return (f"manylinux2014_{machine}", f"manylinux_2_28_{machine}")
+
+
+def download_wheels(dest: Path, platforms: tuple[str, ...] = PLATFORMS) -> None:
+    """Every runtime dependency as a wheel for CPython 3.13 on Linux (aarch64 unless told)."""
     dest.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "pip", "download", "-qq", "--only-binary=:all:",
            "--implementation", "cp", "--python-version", PY_VERSION, "--abi", "cp313", "--abi", "abi3",
            "--abi", "none", "-r", str(ROOT / "requirements.txt"), "-d", str(dest)]
-    for platform in PLATFORMS:
-        cmd += ["--platform", platform]
+    for tag in platforms:
+        cmd += ["--platform", tag]
     cmd += ["--platform", "any"]
     subprocess.run(cmd, check=True)
 

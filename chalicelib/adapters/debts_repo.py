@@ -23,5 +23,13 @@ class DebtRepository:
     @staticmethod
     def row(code: str, debt: dict[str, Any]) -> dict[str, Any]:
         """The stored form of a debt (keys added)."""
-        return {"pk": keys.debt(code, debt["debt_id"]), "sk": "DEBT", **debt, "municipality": code,
-                "gsi2pk": keys.by_rut(code, debt["rut"]), "gsi2sk": f"DEBT#{debt['debt_id']}"}
+        row = {"pk": keys.debt(code, debt["debt_id"]), "sk": "DEBT", **debt, "municipality": code,
+               "gsi2pk": keys.by_rut(code, debt["rut"]), "gsi2sk": f"DEBT#{debt['debt_id']}"}
+        due = str(debt.get("due_date") or "")
+        if len(due) == 10:  # listed by due month for the citizens' reminders (docs/citizens.md)
+            row.update(gsi1pk=keys.debts_due(code, due[:7]), gsi1sk=f"{due}#{debt['debt_id']}")
+        return row
+
+    def due_in(self, code: str, month: str) -> list[dict[str, Any]]:
+        """The municipality's debts falling due in a month `YYYY-MM` (GSI1), by due date."""
+        return list(self._table.query_all(keys.debts_due(code, month), index="GSI1"))

@@ -235,3 +235,46 @@ def rights_requests(code: str) -> str:
     """Partition of a municipality's personal-data rights requests (sk `REQ#<id>`, ids sort by
     filing time; `REQ#<id>#EV#<utc>#<n>` each step)."""
     return f"{tenant(code)}#RIGHTS"
+
+
+# -- citizens' own space (docs/citizens.md) ---------------------------------------------------------
+
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _hex64(value: str) -> str:
+    if not _HEX64.match(value):
+        raise ValueError("not a 64-hex-digit digest")
+    return value
+
+
+def citizen_sign_in(state_digest: str) -> str:
+    """Partition of one ClaveÚnica sign-in under way (sk `FLOW`: nonce, PKCE verifier, expiry;
+    TTL), addressed by the SHA-256 of its `state`. Platform data: the citizen is not yet known."""
+    return f"{PLATFORM}#CITIZEN_SIGNIN#{_hex64(state_digest)}"
+
+
+def citizen(run_digest: str) -> str:
+    """Partition of the national index of a citizen's payments (sk `PAY#<utc>#<payment id>`:
+    municipality and payment id), addressed by a keyed hash (HMAC-SHA256) of the RUN — never
+    the RUN in clear. Platform data (`00000`): a citizen pays in any municipality."""
+    return f"{PLATFORM}#CITIZEN#{_hex64(run_digest)}"
+
+
+def debts_due(code: str, month: str) -> str:
+    """GSI1 partition of a municipality's debts falling due in a month `YYYY-MM` (sk
+    `<due date>#<debt id>`): what the reminders worker reads."""
+    if not re.match(r"^[0-9]{4}-[0-9]{2}$", month):
+        raise ValueError(f"not a month: {month!r}")
+    return f"{tenant(code)}#DUE#{month}"
+
+
+def reminder(code: str, debt_id: str) -> str:
+    """Partition of the reminders sent for one debt (sk `<kind>#<due date>`: one per kind and due
+    date, written once — the worker's idempotency)."""
+    return f"{tenant(code)}#REMINDER#{debt_id}"
+
+
+def reminder_log(code: str, month: str) -> str:
+    """GSI1 partition of a municipality's reminder deliveries of a month (sk `<utc>#<debt id>`)."""
+    return f"{tenant(code)}#REMINDERLOG#{month}"

@@ -20,6 +20,13 @@ class MunicipalityRepository:
         """A municipality's configuration, or None if the platform does not know it."""
         return self._cache.get_or_load(code, lambda: self._table.get(keys.municipality(code), "CONFIG"))
 
+    def current(self, code: str) -> dict[str, Any] | None:
+        """The configuration as stored now (a strongly consistent read, which also refreshes the
+        cache): for what must follow a change at once, such as the receipt a payment gets."""
+        self._cache.forget(code)
+        return self._cache.get_or_load(code, lambda: self._table.get(keys.municipality(code), "CONFIG",
+                                                                      consistent=True))
+
     def list_all(self) -> list[dict[str, Any]]:
         """Every municipality's index entry (code, name, region, services, enabled), by code."""
         return list(self._table.query_all(keys.municipality_index()))

@@ -128,17 +128,23 @@ class ReceiptRepository:
     # -- issue ---------------------------------------------------------------------------------
 
     def mark_issued(self, code: str, payment_id: str, receipt: Mapping[str, Any], *,
-                    signature: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
-        """Set the payment's `receipt` (what citizens see) and mark the record issued, with the
-        event; False when it was already marked (nothing written)."""
+                    signature: Mapping[str, Any], event: Mapping[str, Any],
+                    document_sha256: str | None = None) -> bool:
+        """Set the payment's `receipt` (what citizens see) and mark the record issued (with the
+        stored PDF's SHA-256, what verifiers compare an uploaded PDF with), with the event; False
+        when it was already marked (nothing written)."""
+        values: dict[str, Any] = {":issued": "issued", ":sig": dict(signature), ":pid": payment_id}
+        expression = "SET #s = :issued, signature = :sig"
+        if document_sha256:
+            expression += ", document_sha256 = :sha"
+            values[":sha"] = document_sha256
         folio = str(receipt["folio"])
         try:
             self._table.transact([
                 {"update": (keys.payment(code, payment_id), "META"), "expression": "SET receipt = :r",
                  "condition": "attribute_not_exists(receipt)", "values": {":r": dict(receipt)}},
-                {"update": (keys.receipt(code, folio), "RECEIPT"), "expression": "SET #s = :issued, signature = :sig",
-                 "condition": "payment_id = :pid", "names": {"#s": "status"},
-                 "values": {":issued": "issued", ":sig": dict(signature), ":pid": payment_id}},
+                {"update": (keys.receipt(code, folio), "RECEIPT"), "expression": expression,
+                 "condition": "payment_id = :pid", "names": {"#s": "status"}, "values": values},
                 {"put": dict(event)},
             ])
         except ConditionFailed:

@@ -12,7 +12,7 @@ from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.adapters.ttl_cache import TtlCache
 from chalicelib.domain.units import ReferenceTables
 
-TableName = Literal["UTM", "IPC", "TASA", "IMPORT_UTM", "IMPORT_IPC"]
+TableName = Literal["UTM", "IPC", "TASA", "IMPORT_UTM", "IMPORT_IPC", "IMPORT_TASA"]
 
 
 class ReferenceRepository:

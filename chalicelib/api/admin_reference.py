@@ -75,26 +75,24 @@ def put_reference(table: str, month: str) -> Response:
 
 
 
-
-
 class ImportIn(Strict):
-    """Which month to import from the CMF's API."""
+    """Which month to import from the CMF's API (for the semestral rate, the semester's first month)."""
 
-    month: str = Field(pattern=r"^\d{4}-\d{2}$", description="Mes a importar, AAAA-MM.")
+    month: str = Field(pattern=r"^\d{4}-\d{2}$",
+                       description="Mes a importar, AAAA-MM (tasa semestral: AAAA-01 o AAAA-07).")
 
 
-def _importable(table: str) -> Literal["UTM", "IPC"]:
-    name = _table(table)
-    if name == "TASA":
-        raise InvalidInput("La tasa semestral la fija una resolución del SII: ingrésela con su fuente.",
-                           code="not_importable", field="table")
-    return name
+def _importable(table: str) -> Literal["UTM", "IPC", "TASA"]:
+    """Every table is importable: the semestral rate as the CMF's rate + 3,5 points (art. 53), which the
+    administrator checks against the SII's resolution before confirming."""
+    return _table(table)
 
 
 @bp.route("/v1/admin/reference/{table}/import", methods=["POST"], cors=True)
 @api_view
 def import_reference(table: str) -> Response:
-    """Import a month of UTM or IPC from the CMF's API; it waits for confirmation before any rule uses it."""
+    """Import a month of UTM, IPC or the semestral rate from the CMF's API; it waits for confirmation
+    before any rule uses it."""
     official = current_official(bp.current_request)
     require(official, Permission.REFERENCE_EDIT)
     name = _importable(table)

@@ -1,4 +1,4 @@
-"""The error envelope of API.md, and the one place errors become HTTP responses.
+"""The error envelope of docs/contract.md, and the one place errors become HTTP responses.
 
     {"error": {"code": "...", "message": "...", "field": "...", "request_id": "..."}}
 
@@ -77,7 +77,7 @@ def status_for(error: SemError) -> int:
 
 
 def envelope(code: str, message: str, field: str | None = None) -> dict[str, Any]:
-    """The error body of API.md."""
+    """The error body of docs/contract.md."""
     return {"error": {"code": code, "message": message, "field": field, "request_id": current_request_id()}}
 
 

@@ -53,9 +53,12 @@ READ_HEADERS: dict[str, tuple[type[SemError], str, str]] = {
     "idempotency-key": (InvalidInput, "invalid_idempotency_key",
                         "Idempotency-Key debe tener de 1 a 255 caracteres A-Z, a-z, 0-9 o guion."),
     "origin": (InvalidInput, "invalid_origin", "El encabezado Origin no es válido."),
+    "accept": (InvalidInput, "invalid_accept", "El encabezado Accept no es válido."),
+    "content-type": (InvalidInput, "invalid_content_type", "El encabezado Content-Type no es válido."),
 }
 _FIELD_NAMES = {"authorization": "Authorization", "x-api-key": "X-Api-Key", "x-tgr-signature": "X-TGR-Signature",
-                "idempotency-key": "Idempotency-Key", "origin": "Origin"}
+                "idempotency-key": "Idempotency-Key", "origin": "Origin", "accept": "Accept",
+                "content-type": "Content-Type"}
 
 
 def header(request: Request, name: str) -> str | None:

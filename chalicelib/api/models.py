@@ -1,4 +1,4 @@
-"""Request and response shapes of the public routes (API.md), as pydantic models.
+"""Request and response shapes of the public routes (docs/contract.md), as pydantic models.
 
 They validate structure and types at the edge (and generate the OpenAPI document); the domain
 then applies the rules and refuses, with its own specific codes, what the law does not allow.

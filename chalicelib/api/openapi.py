@@ -59,6 +59,8 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("/v1/openapi.json", "GET"): Operation("Este documento", "plataforma", errors=()),
     ("/v1/municipalities", "GET"): Operation("Municipalidades habilitadas y sus servicios", "ciudadanía",
                                               errors=()),
+    ("/v1/municipalities/{code}", "GET"): Operation(
+        "Una municipalidad: nombre, servicios y colores (los del widget de pago)", "ciudadanía", errors=(400, 404)),
     ("/v1/municipalities/{code}/permits/simulate", "POST"): Operation(
         "Calculadora del permiso de circulación", "ciudadanía", body=models.PermitSimulationIn,
         response=models.SimulationOut, errors=(400, 404, 422)),
@@ -66,13 +68,15 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Calculadora de patentes municipales", "ciudadanía", body=models.PatenteSimulationIn,
         response=models.SimulationOut, errors=(400, 404, 422)),
     ("/v1/municipalities/{code}/permits/quote", "GET"): Operation(
-        "Cotización del permiso por patente: montos, desglose y requisitos", "ciudadanía",
+        "Cotización del permiso por patente: montos, desglose, requisitos y años anteriores adeudados "
+        "(back_years)", "ciudadanía",
         query=citizen.QuoteQuery, headers=PORTAL, errors=(400, 401, 403, 404, 503)),
     ("/v1/municipalities/{code}/debts", "GET"): Operation(
         "Deudas de un RUT en la municipalidad", "ciudadanía", query=citizen.DebtsQuery, headers=PORTAL,
         errors=(400, 401, 403, 404)),
     ("/v1/municipalities/{code}/payments", "POST"): Operation(
-        "Iniciar el pago de un carro", "ciudadanía", body=citizen.PaymentIn, response=citizen.PaymentCreatedOut,
+        "Iniciar el pago de un carro (422 back_years_owed si la patente adeuda años anteriores que no van en el "
+        "mismo carro)", "ciudadanía", body=citizen.PaymentIn, response=citizen.PaymentCreatedOut,
         success=201, headers=(*PORTAL, ("Idempotency-Key", True, "1–255 de [A-Za-z0-9-]; misma clave y cuerpo "
                                         "devuelven la misma respuesta, otro cuerpo 409.")),
         errors=(400, 401, 403, 404, 409, 422, 503)),
@@ -90,7 +94,8 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Fijar la UTM, el IPC o la tasa semestral de un mes (administrador SUBDERE)", "administración",
         body=admin_reference.ReferenceValueIn, security="cognito", errors=(400, 401, 403, 404)),
     ("/v1/admin/reference/{table}/import", "POST"): Operation(
-        "Importar la UTM o el IPC de un mes desde la API de la CMF (queda pendiente de confirmación)",
+        "Importar la UTM, el IPC o la tasa semestral (tasa de la CMF + 3,5) desde la API de la CMF (queda "
+        "pendiente de confirmación)",
         "administración", body=admin_reference.ImportIn, security="cognito", errors=(400, 401, 403, 404, 503)),
     ("/v1/admin/reference/{table}/pending", "GET"): Operation(
         "Meses importados pendientes de confirmación", "administración", security="cognito",
@@ -212,6 +217,8 @@ def build_document(routes: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "paths": paths,
         "components": {"schemas": schemas, "securitySchemes": {
             "paymentToken": {"type": "http", "scheme": "bearer", "description": "access_token del pago"},
+            "citizenSession": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                               "description": "session_token de Mis pagos (tras ingresar con ClaveÚnica)"},
             "cognito": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                         "description": "ID token de Cognito de un funcionario"}}},
     }

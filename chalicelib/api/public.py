@@ -19,6 +19,13 @@ def list_municipalities() -> Response:
     return json_response({"municipalities": municipalities.public_listing(wiring.municipalities())})
 
 
+@bp.route("/v1/municipalities/{code}", methods=["GET"], cors=True)
+@api_view
+def municipality_profile(code: str) -> Response:
+    """An enabled municipality's name, services and colours (what the payment widget shows)."""
+    return json_response(municipalities.public_profile(wiring.municipalities(), municipality_code(code)))
+
+
 @bp.route("/v1/municipalities/{code}/permits/simulate", methods=["POST"], cors=True)
 @api_view
 def simulate_permit(code: str) -> Response:

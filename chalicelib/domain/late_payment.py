@@ -18,8 +18,11 @@ and art. 55 Código Tributario, as amended by Ley 21.713, D.O. 24-10-2024):
   by the SII (CMF *tasa de interés corriente* for readjustable operations of one year or more up
   to 2.000 UF, plus 3,5 points) / 360. A debt late across several semesters adds each
   semester's days at its own rate. The exact sum is rounded once to pesos. A day in a semester
-  with no published rate loaded — including any day before 2025, for which the law publishes
-  none — refuses the computation (``interest_rate_missing``) rather than guess.
+  with no published rate loaded refuses the computation (``interest_rate_missing``) rather than
+  guess. A debt due before 1-1-2025 and paid from then on is refused too (same code, its own
+  message): the SII publishes no semestral rate for days before 2025, and no published text read
+  for this platform (Circular SII N° 1 of 2025 as reported, the TGR's notices) says which rate
+  those days bear under the daily rule — only that the rule in force on the payment date applies.
 
 Worked example (TGR, January 2025): $2.000.000 paid 60 days late in the first semester of 2025
 (8,12% ⇒ 0,0225555556% a day) bears $27.067 of interest; 61 days, $27.518.
@@ -33,11 +36,21 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Final
 
+from chalicelib.domain.errors import RuleRefused
 from chalicelib.domain.money import decimal_text, format_clp, format_date, mul, to_pesos
 from chalicelib.domain.units import IpcAdjustment, ReferenceTables, SemestralRate, YearMonth
 
 DAILY_RULE_FROM: Final = date(2025, 1, 1)
 """First payment date under the daily rule of Ley 21.713 (art. 53 as amended)."""
+
+TRANSITION_REFUSAL: Final = (
+    "El atraso incluye días del {half} semestre de {year}, anteriores al 01-01-2025. Desde esa fecha el "
+    "interés moratorio es diario (art. 53 del Código Tributario, modificado por la Ley 21.713) y rige la regla "
+    "vigente al pagar (arts. 3° y 55), pero el SII no publica tasa semestral para días anteriores a 2025 y no "
+    "encontramos un texto publicado (Circular SII N° 1 de 2025, TGR) que diga qué tasa aplicar a esos días. "
+    "Este monto no se calcula en línea: consulte en la municipalidad."
+)
+"""Why a debt due before 2025 and paid from 2025 is refused (docs/domain.md, "Debts straddling 1-1-2025")."""
 
 LAW_MONTHLY: Final = "Código Tributario art. 53 inc. 3° (texto vigente hasta el 31-12-2024): 1,5% por mes o fracción"
 LAW_DAILY: Final = (
@@ -189,6 +202,10 @@ def daily_interest_segments(
     """The days from the day after ``due`` through ``paid``, grouped by semester, each at its rate."""
     segments: list[InterestSegment] = []
     first = due + timedelta(days=1)
+    if first < DAILY_RULE_FROM <= paid:
+        raise RuleRefused(TRANSITION_REFUSAL.format(half="primer" if first.month <= 6 else "segundo",
+                                                    year=first.year),
+                          code="interest_rate_missing", field=field)
     while first <= paid:
         rate = tables.interest_rate(first, field=field)
         last = min(rate.last_day, paid)

@@ -21,7 +21,7 @@ from chalicelib.domain.money import decimal_text
 
 
 class VehicleClass(StrEnum):
-    """The ``vehicle_class`` values of the simulate route (API.md)."""
+    """The ``vehicle_class`` values of the simulate route (docs/contract.md)."""
 
     LIGHT = "light"
     """Automóviles, station wagons, camionetas and other light vehicles valued by SII."""

@@ -187,7 +187,7 @@ class PermitRequest:
 
     @classmethod
     def parse(cls, body: object) -> PermitRequest:
-        """A request from the JSON body of the simulate route (API.md), or InvalidInput per field."""
+        """A request from the JSON body of the simulate route (docs/contract.md), or InvalidInput per field."""
         data = require_mapping(body, field="body")
         known = {
             "vehicle_class",

@@ -303,7 +303,7 @@ class PrerequisiteChecks:
         return max(waits) if waits else None
 
     def to_json(self) -> JsonDict:
-        """``{"checks": {name: outcome}, "payable": bool, "reasons": [...]}`` (API.md's quote)."""
+        """``{"checks": {name: outcome}, "payable": bool, "reasons": [...]}`` (the public contract's quote)."""
         return {"checks": {o.name.value: o.to_json() for o in self.outcomes},
                 "payable": self.payable, "reasons": self.reasons}
 

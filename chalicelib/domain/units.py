@@ -369,6 +369,13 @@ def semestral_rate_from_record(record: Mapping[str, object]) -> SemestralRate:
             code="invalid_rate_month",
             field="month",
         )
+    if month < YearMonth(2025, 1):
+        raise InvalidInput(
+            "No hay tasa semestral antes de 2025: el interés diario del art. 53 (Ley 21.713) rige desde el "
+            "01-01-2025; hasta el 31-12-2024 rigió el 1,5% mensual.",
+            code="invalid_rate_month",
+            field="month",
+        )
     percent = require_decimal(
         record.get("annual_percent"),
         field="annual_percent",

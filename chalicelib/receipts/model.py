@@ -91,6 +91,9 @@ class ReceiptDocument:
     verification_code: str
     verify_url: str
     """Where the QR points: ``…/v1/receipts/verify?folio=…&code=…``."""
+    qr_payload: str = ""
+    """What the QR encodes when not just `verify_url`: the URL with the signed token in its
+    fragment (``…#t=<JWS>``, docs/verification.md)."""
     title: str = "COMPROBANTE DE PAGO"
     extra_notes: tuple[str, ...] = field(default=())
     """Optional short lines printed under the items (e.g. "Primera cuota de 2")."""

@@ -38,6 +38,10 @@ SIGNATURE_BOX: tuple[int, int, int, int] = (326, 106, 547, 178)
 SIGNATURE_NOTE = GENERIC_NOTE
 """The legend when the document does not say what signs it (`ReceiptDocument.signature_note`)."""
 
+QR_MAX_MODULES_AT_M = 77
+"""Version 15: one permit's URL and token at correction level M (15%) print at ~0.43 mm a module
+in the 104-point square; longer payloads (carts of permits) drop to level L (7%). docs/verification.md."""
+
 _BAND_HEIGHT = 104.0
 _STRIP_HEIGHT = 4.0
 _FOOTER_TOP = 62.0
@@ -67,7 +71,9 @@ def build_receipt_pdf(document: ReceiptDocument) -> bytes:
     # ASCII85 only inflates binary streams, and reportlab's encoder is pure Python (a third of
     # the build time). A process-wide setting: the receipts are the worker's only reportlab use.
     rl_config.useA85 = 0
-    matrix = qr_matrix(document.verify_url)
+    matrix = qr_matrix(document.qr_payload or document.verify_url, level="M")
+    if len(matrix) > QR_MAX_MODULES_AT_M:  # a cart of several permits: trade correction for module size
+        matrix = qr_matrix(document.qr_payload or document.verify_url, level="L")
     items = [_layout_item(item) for item in document.items]
     pages = _paginate(items, closing_height=_closing_height(document))
 
@@ -288,7 +294,7 @@ def _draw_verification(canvas: Any, document: ReceiptDocument, matrix: Any) -> N
     _box(canvas, x, bottom, width, top - bottom)
     _text(canvas, x + 10, top - 14, "VERIFICACIÓN DEL COMPROBANTE", _BOLD, 7.5,
           _hex(document.branding.primary_color))
-    qr_size = 96.0
+    qr_size = 104.0  # a version-15 symbol (URL + token, level M) at ~0.43 mm per module
     canvas.setFillColorRGB(1, 1, 1)
     canvas.rect(x + 6, bottom + 6, qr_size, qr_size, stroke=0, fill=1)
     draw_qr(canvas, matrix, x + 6, bottom + 6, qr_size)

@@ -7,18 +7,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from chalicelib.adapters.audit_rows import audit_row
 from chalicelib.adapters.dynamo import ConditionFailed
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository
 from chalicelib.adapters.municipality_admin_repo import MunicipalityAdminRepository
-from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
+from chalicelib.domain.errors import Conflict, DependencyUnavailable, InvalidInput, NotFound
+from chalicelib.observability import logger
 from chalicelib.services import admin_officials
 from chalicelib.services.admin_settings import check_origin
 from chalicelib.services.auth import Official
 
 PLATFORM = "00000"
+
+
+class TokenKeys(Protocol):
+    def jwk(self, code: str, *, create: bool = True) -> dict[str, str]: ...
 
 
 @dataclass
@@ -27,6 +32,8 @@ class CentralAdmin:
     municipalities: MunicipalityRepository
     officials: admin_officials.OfficialsAdmin
     clock: Callable[[], datetime]
+    token_keys: TokenKeys | None = None
+    """Creates a new municipality's receipt-token key (KMS EC P-256, docs/verification.md)."""
 
 
 def public(entry: dict[str, Any]) -> dict[str, Any]:
@@ -67,6 +74,11 @@ def onboard(data: dict[str, Any], actor: Official, ctx: CentralAdmin) -> dict[st
         raise Conflict(f"La municipalidad {code} ya está en la plataforma.", code="municipality_exists",
                        field="code") from exc
     ctx.municipalities.forget(code)
+    if ctx.token_keys is not None:
+        try:  # published in the JWKS from day one; else made by its first receipt
+            ctx.token_keys.jwk(code)
+        except DependencyUnavailable:
+            logger.warning("receipt-token key not created at onboarding; the first receipt will create it")
     body = public(index_entry)
     first = data.get("first_admin")
     if first:

@@ -37,3 +37,23 @@ def public_listing(repo: MunicipalityRepository) -> list[dict[str, Any]]:
     """Enabled municipalities with the services each offers (`GET /v1/municipalities`)."""
     return [{"code": m["code"], "name": m["name"], "region": m["region"], "services": m["services"]}
             for m in repo.list_all() if m.get("enabled")]
+
+
+def public_profile(repo: MunicipalityRepository, code: str) -> dict[str, Any]:
+    """What anyone may know of an enabled municipality: its name, services and the colours its
+    citizens know it by (`GET /v1/municipalities/{code}`; the payment widget paints itself with
+    them). A disabled one is as unknown as a missing one."""
+    config = require_municipality(repo, code)
+    if not config.get("enabled"):
+        raise NotFound(f"La municipalidad {code} no está registrada en la plataforma.",
+                       code="municipality_not_found", field="code")
+    return {"code": config["code"], "name": config["name"], "region": config.get("region"),
+            "services": list(config.get("services", [])), "branding": public_branding(config)}
+
+
+def public_branding(config: dict[str, Any]) -> dict[str, str]:
+    """The municipality's primary and secondary colours (the platform's where it set none)."""
+    from chalicelib.receipts.branding import branding_with_defaults
+
+    branding = branding_with_defaults(dict(config.get("branding") or {}))
+    return {"primary_color": branding.primary_color, "secondary_color": branding.secondary_color}

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.adapters import keys
+from chalicelib.adapters.citizens_repo import CitizenRepository
 from chalicelib.adapters.debts_repo import DebtRepository
 from chalicelib.adapters.idempotency_repo import IdempotencyRepository
 from chalicelib.adapters.job_queue import JobQueue
@@ -41,9 +42,12 @@ from chalicelib.domain.payments import (
 )
 from chalicelib.domain.plates import parse_plate
 from chalicelib.domain.rut import parse_rut
+from chalicelib.services import back_years
+from chalicelib.services.citizen_index import run_digest
 from chalicelib.services.permit_items import INSTALLMENT_TEXT, PLATFORM, price_permit
 from chalicelib.services.portal import Portal, registered_origins
 from chalicelib.services.rate_limit import RateLimiter
+from chalicelib.services.receipts import verify_url
 from chalicelib.services.vehicle_checks import RegistryChecks
 
 SERVICE_OF_DEBT = {"patente": "patentes", "aseo": "aseo", "permit_second": "permisos"}
@@ -68,6 +72,10 @@ class PaymentContext:
     allow_estimated: bool
     receipt_recheck: timedelta = timedelta(minutes=45)
     """When the sweep queues a paid payment's receipt job again if it is still unfinished."""
+    public_api_url: str = ""
+    """Where the receipt's verification page lives (`receipt.verification_url`)."""
+    citizen_index_secret: str = ""
+    """Keys the RUN's hash in the national index of a citizen's payments (docs/citizens.md)."""
 
 
 # -- access tokens ------------------------------------------------------------------------------
@@ -168,6 +176,7 @@ def _create(portal: Portal, body: dict[str, Any], ctx: PaymentContext, now: date
     payer = body["payer"]
     payer_rut = parse_rut(payer["rut"], field="payer.rut")
     _check_return_url(portal, body["return_url"])
+    _check_back_years(body["items"], ctx)
     resolved = [_resolve_item(portal, i, item, payer_rut.compact, ctx, now) for i, item in enumerate(body["items"])]
     seen: set[str] = set()
     for i, item in enumerate(resolved):
@@ -201,7 +210,11 @@ def _create(portal: Portal, body: dict[str, Any], ctx: PaymentContext, now: date
     holds: list[HoldRef] = [(item["hold_owner"], key) for item in resolved for key in item["holds"]]
     event = event_row(code, payment_id, now_iso, "created", {"amount": amount, "items": len(resolved)})
     link = {**link, "values": {**link["values"], ":pid": payment_id}}
-    ctx.payments.create(meta, item_rows, holds, event, now_iso=now_key, hold_expires_at=expires_key, extra=[link])
+    extra = [link]
+    if ctx.citizen_index_secret:  # the payer's national index entry, written with the payment
+        extra.append(CitizenRepository.payment_pointer(run_digest(ctx.citizen_index_secret, payer_rut.compact),
+                                                       code=code, payment_id=payment_id, created_key=now_key))
+    ctx.payments.create(meta, item_rows, holds, event, now_iso=now_key, hold_expires_at=expires_key, extra=extra)
     try:
         order = _attach_order(portal, meta, ctx)
     except DependencyUnavailable as exc:
@@ -218,6 +231,18 @@ def _create(portal: Portal, body: dict[str, Any], ctx: PaymentContext, now: date
         raise PaymentCreated(exc) from exc
     return {"payment_id": payment_id, "status": "pending", "amount": amount, "checkout_url": order.checkout_url,
             "access_token": token, "expires_at": expires_at}
+
+
+def _check_back_years(items: list[dict[str, Any]], ctx: PaymentContext) -> None:
+    """A permit of year N (full or first installment) is refused while the plate owes earlier years
+    that are not in the same cart (services/back_years.py); a second installment belongs to a year
+    already taken. Read before pricing, so the refusal names the years even when they cannot be priced."""
+    permits = [(i, parse_plate(item["plate"], field=f"items[{i}].plate").value, int(item["year"]))
+               for i, item in enumerate(items) if item.get("type") == "permit" and item.get("installment") != "second"]
+    for i, plate, year in permits:
+        owed = back_years.owed(plate, year, {}, ctx.payments)
+        back_years.require_paid_or_in_cart(plate, year, owed, (y for _, p, y in permits if p == plate),
+                                           field=f"items[{i}]")
 
 
 def _check_return_url(portal: Portal, url: str) -> None:
@@ -332,7 +357,9 @@ def payment_status(payment_id: str, authorization: str | None, ctx: PaymentConte
     if receipt and ctx.receipts_store is not None:
         body["receipt"] = {"folio": receipt["folio"], "verification_code": receipt["verification_code"],
                            "download_url": ctx.receipts_store.presign_get(
-                               receipt["key"], expires_in=300, filename=f"comprobante-{receipt['folio']}.pdf")}
+                               receipt["key"], expires_in=300, filename=f"comprobante-{receipt['folio']}.pdf"),
+                           "verification_url": verify_url(ctx.public_api_url, str(receipt["folio"]),
+                                                          str(receipt["verification_code"]))}
     if payment.get("email_bounce") or (payment.get("email") or {}).get("reason_code") == "email_suppressed":
         # SES reported a hard bounce (docs/email-events.md): the citizen learns it here, with the download.
         body["email_notice"] = {"status": "bounced", "text": (

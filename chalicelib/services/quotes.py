@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.adapters.payments_repo import PaymentRepository
+from chalicelib.domain.back_years import years_text
 from chalicelib.domain.errors import DependencyUnavailable
 from chalicelib.domain.payments import debt_hold_key, mask_name, utc_key
 from chalicelib.domain.plates import parse_plate
 from chalicelib.domain.rut import parse_rut
+from chalicelib.services import back_years
 from chalicelib.services.payments import PaymentContext
 from chalicelib.services.permit_items import price_permit
 from chalicelib.services.portal import Portal
@@ -35,6 +37,11 @@ def permit_quote(portal: Portal, raw_plate: str, year: int, ctx: PaymentContext)
     reasons = [c.get("reason") or f"{name}: {c.get('status')}" for name, c in result.checks.items()
                if c.get("status") != "ok"]
     reasons += full.reasons
+    owed = back_years.owed(plate.value, year, vehicle, ctx.payments)
+    owed_block = _owed_block(portal, vehicle, owed, ctx, now) if owed else None
+    if owed:
+        reasons.append(f"Adeuda el permiso de {years_text(owed)}: se paga antes del permiso {year} o en el mismo "
+                       "pago.")
     return {
         "plate": plate.value, "year": year, "municipality": portal.code,
         "vehicle": {"plate": plate.value, "vehicle_class": vehicle.get("vehicle_class"), "make": vehicle.get("make"),
@@ -52,9 +59,27 @@ def permit_quote(portal: Portal, raw_plate: str, year: int, ctx: PaymentContext)
         "breakdown": full.breakdown,
         "checks": result.checks,
         "checked_at": result.checked_at,
-        "payable": result.all_ok and full.amount is not None and not full.reasons,
+        # earlier years the national record shows unpaid: each priced as paid today (readjusted, art. 53)
+        "back_years": owed_block,
+        "payable": result.all_ok and full.amount is not None and not full.reasons and not owed,
         "reasons": [str(r) for r in reasons],
     }
+
+
+def _owed_block(portal: Portal, vehicle: dict[str, Any], owed: tuple[int, ...], ctx: PaymentContext,
+                now: Any) -> dict[str, Any]:
+    """The owed years, each with its amount today and every step (base, readjustment, interest)."""
+    years = []
+    for back in owed:
+        price = price_permit(portal.code, portal.config, vehicle, back, "full", refs=ctx.references,
+                             payments=ctx.payments, today=now.date(), now_iso=utc_key(now),
+                             allow_estimated=ctx.allow_estimated)
+        years.append({"year": back, "amount": price.amount, "estimated": price.estimated,
+                      "breakdown": price.breakdown or None, "reasons": price.reasons})
+    amounts = [y["amount"] for y in years]
+    return {"rule": back_years.RULE, "source": back_years.SOURCE, "years": years,
+            "total": sum(a for a in amounts if a is not None) if all(a is not None for a in amounts) else None,
+            "pay_together": True}
 
 
 def debts_of(portal: Portal, raw_rut: str, ctx: PaymentContext) -> dict[str, Any]:

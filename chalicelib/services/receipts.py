@@ -9,7 +9,8 @@ only what is missing, with a conditional write that makes a concurrent twin give
 2. PDF — built, signed (one KMS call) and stored at `<cut>/receipts/<year>/<folio>.pdf` unless that
    object exists already (then the stored bytes are reused, so the e-mail carries the same file);
 3. issued — `receipt` on the payment (what `GET /v1/payments/{id}` shows) and the receipt record
-   marked issued (what `GET /v1/receipts/verify` answers), with a `receipt_issued` event;
+   marked issued with the stored PDF's SHA-256 (what `GET /v1/receipts/verify` answers,
+   `services/verification.py`), with a `receipt_issued` event;
 4. e-mail — claimed with a lease on the payment's `email` attribute, sent once through SES, settled
    as `sent` or `failed` (permanent refusals are recorded, not retried); every attempt is kept as
    an `EMAIL#…` row for officials. An earlier attempt whose outcome is unknown (its worker died
@@ -25,12 +26,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import hmac
 import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -46,9 +46,8 @@ from chalicelib.domain.money import format_clp, format_date
 from chalicelib.domain.payments import utc_key
 from chalicelib.domain.rut import parse_rut
 from chalicelib.domain.senders import sender_allowed
-from chalicelib.domain.signature_kinds import SignatureKind, describe
+from chalicelib.domain.signature_kinds import SignatureKind
 from chalicelib.observability import logger
-from chalicelib.services.rate_limit import RateLimiter
 
 if TYPE_CHECKING:  # the signing modules are for the worker: the API's import chain skips them
     from chalicelib.receipts.model import Branding
@@ -64,6 +63,8 @@ FOLIO_PATTERN = r"^[0-9]{5}-[0-9]{4}-[0-9]{6,9}$"
 DEFAULT_SIGNER_NAME = "Tesorero(a) municipal"
 DEFAULT_SIGNER_ROLE = "Firmante por defecto (sin designación municipal)"
 TRUST_CHAIN_PATH = "/v1/trust/ca.pem"
+TOKEN_FRAGMENT = "t"  # noqa: S105 - the name of a URL fragment parameter, not a secret
+"""The QR's URL carries the signed token in its fragment (`#t=…`): a phone opening it never sends it."""
 
 METHOD_TEXT = {
     "credito": "Tarjeta de crédito",
@@ -87,6 +88,8 @@ CHECK_TEXT = {"insurance": "SOAP", "inspection": "revisión técnica", "emission
 
 class Municipalities(Protocol):
     def get(self, code: str) -> dict[str, Any] | None: ...
+
+    def current(self, code: str) -> dict[str, Any] | None: ...
 
 
 class ObjectStorePort(Protocol):
@@ -120,6 +123,10 @@ class EmailEventsPort(Protocol):
     def is_suppressed(self, code: str, address: str) -> bool: ...
 
 
+class TokenSignerPort(Protocol):
+    def sign(self, code: str, claims: Mapping[str, Any]) -> str: ...
+
+
 @dataclass
 class ReceiptContext:
     """Everything issuing a receipt needs (built by `chalicelib.wiring.receipt_context`)."""
@@ -142,6 +149,8 @@ class ReceiptContext:
     """SES's recorded events per payment and the complaint suppression list."""
     email_events_grace: timedelta = timedelta(seconds=300)
     """How long after an unknown attempt's lease (or lost answer) its SES events may take."""
+    tokens: TokenSignerPort | None = None
+    """Signs the offline-verifiable token the QR carries (`signing/receipt_tokens.py`); None: URL only."""
 
 
 # -- verification codes ---------------------------------------------------------------------------
@@ -199,7 +208,9 @@ def issue_receipt(code: str, payment_id: str, ctx: ReceiptContext) -> str:
     if payment.get("receipt") and email_done:
         return "already_complete"
 
-    config = ctx.municipalities.get(code)
+    # Read as stored now, not from the per-process cache: the receipt carries the look, sender and
+    # signer the municipality has at the moment it is issued (a change shows on the next receipt).
+    config = ctx.municipalities.current(code)
     if config is None:
         raise DependencyUnavailable("La municipalidad del pago no está configurada.", code="municipality_missing",
                                     retryable=False)
@@ -211,7 +222,8 @@ def issue_receipt(code: str, payment_id: str, ctx: ReceiptContext) -> str:
         except SigningRefused as exc:  # sent again it would be refused again: the sweep re-queues it
             logger.error("receipt signature refused", extra={"outcome": "signing_refused", "reason_code": exc.code})
             return "signing_refused"
-        _mark_issued(code, payment_id, allocation, config, ctx, kind=ctx.signer.kind_of(pdf))
+        _mark_issued(code, payment_id, allocation, config, ctx, document_sha256=hashlib.sha256(pdf).hexdigest(),
+                     kind=ctx.signer.kind_of(pdf))
     if email_done:
         return "issued"
     if pdf is None:
@@ -243,7 +255,10 @@ def _stored_or_new_pdf(code: str, payment: Mapping[str, Any], allocation: Mappin
 
     items = ctx.payments.items(code, str(payment["payment_id"]))
     document = receipt_document(payment, items, config, allocation, ctx.logos.logo(code), ctx.public_api_url)
-    document = dataclasses.replace(document, signature_note=ctx.signer.kind.legend())  # what signs it, no more
+    if ctx.tokens is not None:
+        token = ctx.tokens.sign(code, receipt_token_claims(payment, allocation))
+        document = replace(document, qr_payload=f"{document.verify_url}#{TOKEN_FRAGMENT}={token}")
+    document = replace(document, signature_note=ctx.signer.kind.legend())  # what signs it, no more
     signed = ctx.signer.sign(build_receipt_pdf(document), code=code, config=config,
                              description=f"comprobante-{allocation['folio']}.pdf")
     ctx.store.put(key, signed, content_type="application/pdf",
@@ -252,8 +267,23 @@ def _stored_or_new_pdf(code: str, payment: Mapping[str, Any], allocation: Mappin
     return signed
 
 
+def receipt_token_claims(payment: Mapping[str, Any], allocation: Mapping[str, Any]) -> dict[str, Any]:
+    """The claims of the token in a receipt's QR (`signing/receipt_tokens.receipt_claims`)."""
+    from chalicelib.domain.verification import installment_valid_until
+    from chalicelib.signing.receipt_tokens import receipt_claims
+
+    permits = []
+    for item in payment.get("items", []):
+        if item.get("type") == "permit":
+            until = installment_valid_until(int(item["year"]), str(item["installment"]))
+            permits.append((str(item["plate"]), int(item["year"]), str(item["installment"]),
+                            until.isoformat() if until else ""))
+    return receipt_claims(folio=str(allocation["folio"]), municipality=str(payment["municipality"]),
+                          issued_on=str(allocation["issued_at"])[:10], amount=int(payment["amount"]), permits=permits)
+
+
 def _mark_issued(code: str, payment_id: str, allocation: Mapping[str, Any], config: Mapping[str, Any],
-                 ctx: ReceiptContext, *, kind: SignatureKind) -> None:
+                 ctx: ReceiptContext, *, document_sha256: str, kind: SignatureKind) -> None:
     official, role = designated_official(config, ctx.default_signer_run)
     receipt = {"folio": allocation["folio"], "verification_code": allocation["verification_code"],
                "key": allocation["key"], "issued_at": allocation["issued_at"]}
@@ -262,7 +292,8 @@ def _mark_issued(code: str, payment_id: str, allocation: Mapping[str, Any], conf
                                                                      "key": allocation["key"]})
     signature = {"status": "signed", "format": "PAdES B-B", "signer": official.name, "role": role,
                  "signed_at": now_iso, **kind.record()}
-    ctx.receipts.mark_issued(code, payment_id, receipt, signature=signature, event=event)
+    ctx.receipts.mark_issued(code, payment_id, receipt, signature=signature, event=event,
+                             document_sha256=document_sha256)
 
 
 # -- e-mail ---------------------------------------------------------------------------------------
@@ -691,36 +722,3 @@ class MunicipalLogos:
                 return None
 
         return self._cache.get_or_load(code, load)
-
-
-# -- verification (the public route) --------------------------------------------------------------
-
-def verify_receipt(folio: str, code: str, receipts: ReceiptRepository, municipalities: Municipalities,
-                   *, limiter: RateLimiter | None = None, source: str | None = None) -> dict[str, Any]:
-    """What `GET /v1/receipts/verify` answers for a folio and its code: no more than the printed
-    receipt shows (no payer data). The same `NotFound` for an unknown folio, a wrong code and a
-    receipt not issued yet, so the route says nothing about folios one does not hold."""
-    normalized = normalize_code(code)
-    municipality = folio[:5]
-    attempt = limiter.attempt(municipality, limiter.receipt_code_limits(source)) if limiter else None
-    record = receipts.get(municipality, folio)
-    expected = str((record or {}).get("code_hash", ""))
-    matches = hmac.compare_digest(code_hash(folio, normalized), expected)
-    if record is None or not matches or record.get("status") != "issued":
-        raise NotFound("No existe un comprobante con ese folio y código de verificación.", code="receipt_not_found")
-    if attempt is not None:
-        attempt.succeeded()  # a right pair is not a failure (issue 15.7: slots are taken before the read)
-    config = municipalities.get(municipality) or {}
-    signature = record.get("signature") or {}
-    issued_at = str(record["issued_at"])
-    return {
-        "valid": True,
-        "folio": folio,
-        "municipality": {"code": municipality, "name": display_name(config) if config else municipality},
-        "amount": int(record["amount"]),
-        "issued_at": issued_at,
-        "issued_on": issued_at[:10],
-        "signature": {"status": signature.get("status", "signed"), "format": signature.get("format", "PAdES B-B"),
-                      "signer": signature.get("signer", ""), "role": signature.get("role", ""),
-                      "trust_chain": TRUST_CHAIN_PATH, **describe(signature)},
-    }

@@ -13,7 +13,7 @@ from chalicelib.services import municipalities
 
 def simulate_permit(code: str, body: dict[str, Any], munis: MunicipalityRepository,
                     refs: ReferenceRepository) -> dict[str, Any]:
-    """The permit calculator of API.md for one municipality (its rules and discounts)."""
+    """The permit calculator of docs/contract.md for one municipality (its rules and discounts)."""
     config = municipalities.require_municipality(munis, code)
     request = PermitRequest.parse(body)
     rules = municipalities.permit_rules(config)
@@ -26,7 +26,7 @@ def simulate_permit(code: str, body: dict[str, Any], munis: MunicipalityReposito
 
 def simulate_patente(code: str, body: dict[str, Any], munis: MunicipalityRepository,
                      refs: ReferenceRepository) -> dict[str, Any]:
-    """The patente calculator of API.md for one municipality (its rate per mille)."""
+    """The patente calculator of docs/contract.md for one municipality (its rate per mille)."""
     config = municipalities.require_municipality(munis, code)
     request = PatenteRequest.parse(body)
     result = compute_patente(request, refs.tables(), municipalities.patente_rules(config))

@@ -1,6 +1,6 @@
 """The FirmaGob adapter of the signing port (the government's advanced-signature service).
 
-Request (one per document), as FirmaGob's API v2 takes it (SIGNATURE.md; the public
+Request (one per document), as FirmaGob's API v2 takes it (docs/signatures.md; the public
 "firma-xml-ejemplo" integration of digital-gob-cl shows the same fields):
 
     POST <environment URL>/firma/v2/files/tickets

@@ -15,6 +15,8 @@ from chalicelib.observability import logger
 
 SIGNING_ALGORITHM = "RSASSA_PKCS1_V1_5_SHA_256"
 KEY_SPEC = "RSA_3072"
+EC_SIGNING_ALGORITHM = "ECDSA_SHA_256"
+EC_KEY_SPEC = "ECC_NIST_P256"
 
 _RETRYABLE = {
     "ThrottlingException", "KMSInternalException", "DependencyTimeoutException",
@@ -23,19 +25,20 @@ _RETRYABLE = {
 
 
 class KmsKeys:
-    """Sign with, read and create asymmetric RSA signing keys in KMS."""
+    """Sign with, read and create asymmetric signing keys (RSA, and EC P-256 for receipt tokens) in KMS."""
 
     def __init__(self, client: Any) -> None:
         self._client = client
 
-    def sign(self, key_id: str, message: bytes) -> bytes:
-        """PKCS#1 v1.5 signature over SHA-256(`message`), made inside KMS.
+    def sign(self, key_id: str, message: bytes, *, algorithm: str = SIGNING_ALGORITHM) -> bytes:
+        """PKCS#1 v1.5 signature over SHA-256(`message`), made inside KMS (`algorithm`
+        `ECDSA_SHA_256` for an EC P-256 key: then a DER-encoded ECDSA signature).
 
         `message` is sent whole (MessageType RAW, at most 4096 bytes): KMS hashes it. moto ignores
         MessageType DIGEST, so pre-hashed input would be hashed twice there.
         """
         response = self._call("sign", KeyId=key_id, Message=message, MessageType="RAW",
-                              SigningAlgorithm=SIGNING_ALGORITHM)
+                              SigningAlgorithm=algorithm)
         signature: bytes = response["Signature"]
         return signature
 
@@ -51,8 +54,9 @@ class KmsKeys:
         except NotFound:
             return None
 
-    def ensure_key(self, alias: str, description: str, *, tags: dict[str, str] | None = None) -> str:
-        """The key behind `alias`, created (RSA-3072, SIGN_VERIFY) when missing.
+    def ensure_key(self, alias: str, description: str, *, tags: dict[str, str] | None = None,
+                   key_spec: str = KEY_SPEC) -> str:
+        """The key behind `alias`, created (`key_spec`, RSA-3072 by default; SIGN_VERIFY) when missing.
 
         Safe under concurrency: when another process creates the alias first, the alias's key is
         returned. The key made here is left as it is, unused: no function may schedule a signing
@@ -62,7 +66,7 @@ class KmsKeys:
         if found:
             return found
         created = self._call(
-            "create_key", Description=description, KeyUsage="SIGN_VERIFY", KeySpec=KEY_SPEC,
+            "create_key", Description=description, KeyUsage="SIGN_VERIFY", KeySpec=key_spec,
             Tags=[{"TagKey": k, "TagValue": v} for k, v in (tags or {}).items()],
         )
         key_id = str(created["KeyMetadata"]["KeyId"])

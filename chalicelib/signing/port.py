@@ -1,5 +1,5 @@
 """The signing port: sign(document PDF, signer = official + purpose, optional one-time code) →
-signed PDF — the shape of FirmaGob's API (/work/shared/design/SIGNATURE.md), so a deployment
+signed PDF — the shape of FirmaGob's API (docs/signatures.md), so a deployment
 switches between the platform CA and FirmaGob by configuration (`SEM_SIGNING_BACKEND`).
 
 Rules every adapter obeys (`SigningPort.sign` checks them before the adapter runs):

@@ -1,5 +1,5 @@
 /*
- * Demo municipal site: the municipality's own web page calling SEM's public API (API.md).
+ * Demo municipal site: the municipality's own web page calling SEM's public API (docs/contract.md).
  * No framework, no build. API data is only ever put in the page with textContent / attributes
  * checked here; HTML is never parsed from strings.
  */
@@ -26,15 +26,21 @@
     return `${m[3]}-${m[2]}-${m[1]}` + (m[4] ? ` ${m[4]}:${m[5]}` : "");
   }
 
-  const LABELS = {
-    plate: "Patente", make: "Marca", brand: "Marca", model: "Modelo", model_year: "Año",
-    vehicle_class: "Tipo", class: "Tipo", color: "Color", owner: "Propietario", owner_name: "Propietario",
-    owner_masked: "Propietario", propulsion: "Propulsión", fuel: "Combustible", tasacion: "Tasación",
-    valid_until: "vigente hasta", valid_to: "vigente hasta", expires_on: "vence", insurer: "aseguradora",
-    policy: "póliza", policy_number: "póliza", plant: "planta", result: "resultado", count: "cantidad",
-    total: "total", amount: "monto", reason: "motivo", source: "fuente", checked_at: "consultado",
-    date: "fecha", due_date: "vence", period: "período", name: "nombre", rut: "RUT",
+  /** The vehicle's facts the quote returns, in the order and words a citizen reads. */
+  const VEHICLE_FIELDS = [
+    ["plate", "Patente"], ["vehicle_class", "Tipo de vehículo"], ["make", "Marca"], ["model", "Modelo"],
+    ["model_year", "Año"], ["propulsion", "Propulsión"], ["owner", "Propietario"],
+  ];
+  const VEHICLE_CLASSES = {
+    light: "Vehículo liviano (automóvil, station wagon, camioneta)", motorcycle: "Motocicleta",
+    moped: "Motoneta o bicimoto", taxi: "Taxi", bus: "Bus", truck: "Camión", tractor_truck: "Tractocamión",
+    trailer_light: "Remolque o semirremolque liviano (hasta 1.750 kg)",
+    trailer_heavy: "Remolque o semirremolque pesado (más de 1.750 kg)", tractor: "Tractor agrícola",
+    machinery: "Maquinaria automotriz",
   };
+  const PROPULSIONS = { combustion: "Combustión", electric: "Eléctrico", plugin_hybrid: "Híbrido enchufable" };
+  const CONTROL_RESULTS = { aprobada: "Aprobada", rechazada: "Rechazada", exenta: "Exenta" };
+
   const CHECK_NAMES = {
     insurance: "Seguro obligatorio (SOAP)", inspection: "Revisión técnica",
     emissions: "Control de emisiones (gases)", fines: "Multas de tránsito impagas (RMNP)",
@@ -43,8 +49,7 @@
   const INSTALLMENTS = { full: "Pago total", first: "Primera cuota", second: "Segunda cuota" };
   const DEBT_KINDS = {
     patente: "Patente municipal", aseo: "Derechos de aseo",
-    permit_second_installment: "Segunda cuota permiso de circulación",
-    second_installment: "Segunda cuota permiso de circulación",
+    permit_second: "Segunda cuota permiso de circulación",
   };
   const PAYMENT_STATUS = {
     pending: ["Pendiente: esperando la confirmación de la Tesorería…", ""],
@@ -54,18 +59,51 @@
     review: ["En revisión: el municipio verificará este pago y le informará por correo.", "warn"],
   };
 
-  function label(key) {
-    return LABELS[key] || String(key).replace(/_/g, " ");
+  /** A fact for the citizen: known enum values in Spanish; anything unknown is not shown raw. */
+  function vehicleFact(key, value) {
+    if (key === "vehicle_class") return VEHICLE_CLASSES[value] || "Otro";
+    if (key === "propulsion") return PROPULSIONS[value] || "Otra";
+    return String(value);
   }
 
-  /** Any JSON value as one line of text (details of checks, reasons…). */
-  function describe(value) {
-    if (value == null) return "";
-    if (typeof value === "string") return /^\d{4}-\d{2}-\d{2}/.test(value) ? fecha(value) : value;
-    if (typeof value === "number" || typeof value === "boolean") return value === true ? "sí" : value === false ? "no" : String(value);
-    if (Array.isArray(value)) return value.map(describe).filter(Boolean).join("; ");
-    if (typeof value.message === "string") return value.message;
-    return Object.entries(value).map(([k, v]) => `${label(k)}: ${describe(v)}`).join(", ");
+  /**
+   * The evidence behind a check, as [label, text] rows in Spanish: who answered, when, the
+   * reference, and what that source said (policies, the control, fines). Keys the page does not
+   * know are left out rather than shown raw.
+   */
+  function evidenceRows(detail) {
+    const d = detail && typeof detail === "object" ? detail : {};
+    const rows = [];
+    const add = (label, value) => { if (value != null && value !== "") rows.push([label, String(value)]); };
+    add("Fuente", d.source_name);
+    add("Consultado el", d.checked_at ? fecha(d.checked_at) : null);
+    add("N° de consulta", d.reference);
+    if (d.period && typeof d.period === "object") add("Período del permiso", `${fecha(d.period.start)} al ${fecha(d.period.end)}`);
+    add("Exigido desde", d.required_from ? fecha(d.required_from) : null);
+    add("Exigido al", d.required_on ? fecha(d.required_on) : null);
+    add("Cubierto hasta", d.covered_until ? fecha(d.covered_until) : null);
+    for (const p of Array.isArray(d.policies) ? d.policies : []) {
+      add("Póliza SOAP", `${p.insurer || "Aseguradora"} N° ${p.policy_number || "—"}, vigente del ${fecha(p.valid_from)} al ${fecha(p.valid_to)}`);
+    }
+    const c = d.control;
+    if (c && typeof c === "object") {
+      add("Resultado", CONTROL_RESULTS[c.result] || null);
+      add("Planta", c.plant);
+      add("Fecha del control", c.inspected_on ? fecha(c.inspected_on) : null);
+      add("Vigente hasta", c.valid_until ? fecha(c.valid_until) : null);
+    }
+    for (const f of Array.isArray(d.fines) ? d.fines : []) {
+      add("Multa impaga", `${f.court || "Juzgado"}, ${fecha(f.date)}, ${pesos(f.amount)}${f.case_number ? ` (rol ${f.case_number})` : ""}`);
+    }
+    if (Array.isArray(d.fines) && d.fines.length) add("Total de multas", pesos(d.total));
+    return rows;
+  }
+
+  /** "2027-S1" → "1er semestre 2027"; "2027-Q3" / "2027-C2" → "cuota 3 de 2027"; else as given. */
+  function periodo(value) {
+    const m = /^(\d{4})-([SQC])(\d)$/.exec(String(value));
+    if (!m) return String(value);
+    return m[2] === "S" ? `${m[3] === "1" ? "1er" : "2º"} semestre ${m[1]}` : `cuota ${m[3]} de ${m[1]}`;
   }
 
   // -- DOM helpers -------------------------------------------------------------------------------
@@ -177,6 +215,8 @@
     const color = portal && /^#[0-9a-fA-F]{6}$/.test(portal.color || "") ? portal.color : "#0b4f8a";
     document.documentElement.style.setProperty("--muni", color);
     if (code) localStorage.setItem("demo.municipality", code);
+    const widgetLink = $("widget-link");
+    if (widgetLink && code) widgetLink.setAttribute("href", `pagar.html?m=${encodeURIComponent(code)}`);
   }
 
   function configProblem() {
@@ -289,9 +329,10 @@
     function renderQuote(data, plate, year) {
       const vehicle = data.vehicle && typeof data.vehicle === "object" ? data.vehicle : {};
       const facts = clear($("vehicle"));
-      for (const [key, value] of Object.entries(vehicle)) {
+      for (const [key, name] of VEHICLE_FIELDS) {
+        const value = vehicle[key];
         if (value == null || value === "") continue;
-        facts.append(el("dt", { text: label(key) }), el("dd", { text: describe(value) }));
+        facts.append(el("dt", { text: name }), el("dd", { text: vehicleFact(key, value) }));
       }
       if (typeof data.tasacion === "number") facts.append(el("dt", { text: "Tasación" }), el("dd", { text: pesos(data.tasacion) }));
 
@@ -308,17 +349,24 @@
           el("span", { className: "amount", text: available ? pesos(amounts[key]) : "—" })));
       }
 
-      const rows = clear($("checks"));
+      const body = clear($("checks"));
       const checks = Array.isArray(data.checks)
         ? data.checks.map((c) => [c.name || c.check || c.type, c])
         : Object.entries(data.checks || {});
       for (const [name, check] of checks) {
-        const status = check && typeof check.status === "string" ? check.status : "unavailable";
-        const detail = check ? describe(check.detail != null ? check.detail : (check.reason != null ? check.reason : check.message)) : "";
-        rows.append(el("tr", {},
-          el("td", { text: CHECK_NAMES[name] || label(name) }),
-          el("td", {}, el("span", { className: `badge ${status in CHECK_STATUS ? status : "unavailable"}`, text: CHECK_STATUS[status] || status })),
-          el("td", { text: detail })));
+        const status = check && typeof check.status === "string" && check.status in CHECK_STATUS ? check.status : "unavailable";
+        const reason = check && typeof check.reason === "string" ? check.reason : "";
+        const cell = el("td", {}, el("p", { className: "reason", text: reason }));
+        const rows = evidenceRows(check && check.detail);
+        if (rows.length) {
+          const list = el("dl", { className: "evidence" });
+          for (const [term, text] of rows) list.append(el("dt", { text: term }), el("dd", { text }));
+          cell.append(el("details", {}, el("summary", { text: "Ver respaldo de la consulta" }), list));
+        }
+        body.append(el("tr", {},
+          el("th", { scope: "row", text: CHECK_NAMES[name] || "Otro requisito" }),
+          el("td", {}, el("span", { className: `badge ${status}`, text: CHECK_STATUS[status] })),
+          cell));
       }
 
       const payable = data.payable === true;
@@ -326,7 +374,7 @@
       box.className = `status-box ${payable ? "ok" : "bad"}`;
       box.textContent = payable ? "El permiso se puede pagar en línea." : "El permiso no se puede pagar en línea por ahora:";
       const reasons = clear($("reasons"));
-      for (const reason of Array.isArray(data.reasons) ? data.reasons : []) reasons.append(el("li", { text: describe(reason) }));
+      for (const reason of Array.isArray(data.reasons) ? data.reasons : []) reasons.append(el("li", { text: String(reason) }));
       $("add-permit").disabled = !payable;
       $("add-permit").dataset.plate = data.vehicle && typeof data.vehicle.plate === "string" ? data.vehicle.plate : plate;
       $("add-permit").dataset.year = String(year);
@@ -369,8 +417,8 @@
     });
 
     function debtLabel(debt) {
-      const what = debt.description || debt.concept || DEBT_KINDS[debt.kind || debt.type] || label(debt.kind || debt.type || "deuda");
-      const period = debt.period ? ` · ${describe(debt.period)}` : "";
+      const what = debt.description || DEBT_KINDS[debt.type] || "Deuda municipal";
+      const period = debt.period ? ` · ${periodo(debt.period)}` : "";
       const due = debt.due_date ? ` · vence ${fecha(debt.due_date)}` : "";
       return `${what}${period}${due}`;
     }

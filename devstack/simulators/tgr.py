@@ -9,7 +9,7 @@ signed result notification on its `notify_url`, exactly as with the real portal:
     POST /checkout/{order_id}                form (method, outcome): notify SEM, then 303 to return_url
     GET  /health                             200 while the process runs
 
-Automation and switches for tests (API.md, "Local TGR simulator"):
+Automation and switches for tests (docs/contract.md, "The local TGR simulator"):
 
     POST /simulator/orders/{order_id}/complete  {"outcome": "approved"|"rejected", "method": "credito",
                                                  "switches": {…}}

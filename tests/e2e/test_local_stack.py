@@ -15,7 +15,7 @@ def test_health_is_ok_with_every_check(running_stack):
     payload = response.json()
     assert payload["status"] == "ok"
     expected = {"table", "receipts_bucket", "uploads_bucket", "assets_bucket", "receipts_queue",
-                "tgr_simulator", "soap_simulator"}
+                "tgr_simulator", "soap_simulator", "claveunica_simulator"}
     assert set(payload["checks"]) == expected
     assert {name for name, c in payload["checks"].items() if c["status"] != "ok"} == set()
 

@@ -801,6 +801,8 @@ def test_subdere_onboards_a_municipality_and_keeps_the_index_in_step(world):
     assert status == 201, created
     assert created["first_admin"]["profile"] == "administrador_municipal"
     assert admin(world, "post", "/v1/admin/central/municipalities", SUBDERE, body)[0] == 409
+    jwks = json.loads(world["client"].http.get("/v1/trust/jwks.json").body)["keys"]
+    assert [k["alg"] for k in jwks if k["kid"].startswith("02101-")] == ["ES256"]  # its receipt-token key
     public = json.loads(world["client"].http.get("/v1/municipalities").body)
     assert "02101" not in json.dumps(public)
     status, changed = admin(world, "patch", "/v1/admin/central/municipalities/02101", SUBDERE,

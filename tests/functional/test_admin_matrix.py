@@ -66,6 +66,7 @@ ROUTES: list[tuple[str, str, tuple[Permission, ...], object, int]] = [
     ("get", "/v1/admin/municipalities/{code}/receipt-signer", (P.SETTINGS_READ,), None, 200),
     ("put", "/v1/admin/municipalities/{code}/receipt-signer", (P.RECEIPT_SIGNER_DESIGNATE,), {}, 400),
     ("get", "/v1/admin/municipalities/{code}/audit", (P.AUDIT_READ,), None, 200),
+    ("get", "/v1/admin/municipalities/{code}/reminders?month=2027-03", (P.PAYMENTS_READ,), None, 200),
     ("get", "/v1/admin/municipalities/{code}/consolidation/2027-03-20", (P.RECONCILIATION_READ,), None, 200),
     ("get", "/v1/admin/municipalities/{code}/reconciliation/2027-03-20", (P.RECONCILIATION_READ,), None, 200),
     ("post", "/v1/admin/municipalities/{code}/reconciliation/2027-03-20/run", (P.RECONCILIATION_RESOLVE,), None,

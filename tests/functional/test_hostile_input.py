@@ -151,6 +151,7 @@ HEADER_CASES = [
     ("post", "/v1/municipalities/13101/payments", "Idempotency-Key", lambda v: v, 400),
     ("get", "/v1/municipalities/13101/debts?rut=12345678-5", "Origin", lambda v: f"http://{v}", 400),
     ("get", "/v1/admin/me", "Authorization", lambda v: f"Bearer {v}", 401),
+    ("get", "/v1/citizen/me", "Authorization", lambda v: f"Bearer {v}", 401),
     ("get", "/v1/admin/municipalities/13101/payments", "Authorization", lambda v: f"Bearer {v}", 401),
 ]
 
@@ -169,6 +170,23 @@ def test_non_ascii_in_a_header_the_api_reads_is_a_400_or_401_in_the_envelope(env
     assert_refused(status, answer, expected)
     assert answer["error"]["field"] == header
     assert value not in answer["error"]["message"]
+
+
+@pytest.mark.parametrize("value", NON_ASCII)
+def test_a_garbled_accept_on_the_verification_url_gets_the_json_answer_not_a_500(env, value):
+    """Accept only chooses between the page and JSON: a value that is not ASCII is no preference."""
+    status, answer, _ = call(env, "get", "/v1/receipts/verify?folio=13101-2027-000001&code=K7P39-XQ2M4",
+                             headers={"Accept": f"text/html{value}"}, portal=False)
+    assert_refused(status, answer, 404, "receipt_not_found")
+
+
+@pytest.mark.parametrize("value", NON_ASCII)
+def test_a_garbled_content_type_on_a_pdf_upload_is_refused_in_the_envelope(env, value):
+    status, answer, _ = call(env, "post", "/v1/receipts/verify?folio=13101-2027-000001&code=K7P39-XQ2M4",
+                             body=b"%PDF-1.7", headers={"Content-Type": f"multipart/form-data; boundary={value}"},
+                             portal=False)
+    assert status in (400, 415), answer
+    assert {"code", "message", "field", "request_id"} <= set(answer["error"])
 
 
 def test_every_request_header_is_read_through_the_one_checked_reader():

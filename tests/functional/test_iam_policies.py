@@ -74,6 +74,18 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "logs:CreateLogStream", "logs:PutLogEvents",
         "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
     },
+    # citizens' reminders: due debts, consents, claims and the delivery log; e-mails via SES
+    "send_reminders": {
+        "logs:CreateLogStream", "logs:PutLogEvents",
+        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
+        "ses:SendRawEmail",
+    },
+    # daily CMF import (docs/domain.md): reads the reference tables, puts pending imports (a
+    # transaction of puts) and the central audit entry; the platform's partition only
+    "import_reference_data": {
+        "logs:CreateLogStream", "logs:PutLogEvents",
+        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query",
+    },
 }
 
 TENANT_ROLE_ACTIONS = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"}
@@ -332,14 +344,16 @@ def test_create_alias_is_limited_to_sems_keys(template):
 def test_ses_send_is_scoped_to_the_platforms_sender_addresses(template):
     senders = [(name, s) for name, stmts in every_policy(template).items() for s in stmts
                if "ses:SendRawEmail" in as_list(s["Action"])]
-    # The identity statement and the configuration set's (SES authorizes a send against both).
-    assert [name for name, _ in senders] == ["HandleReceiptJobRole", "HandleReceiptJobRole"]
+    # The receipts worker and the reminders worker send; each has the identity statement and the
+    # configuration set's (SES authorizes a send against both), from the sender addresses only.
+    assert sorted(name for name, _ in senders) == ["HandleReceiptJobRole"] * 2 + ["SendRemindersRole"] * 2
     for _, stmt in senders:
         assert stmt["Condition"] == {"StringLike": {"ses:FromAddress": {"Ref": "SenderAddresses"}}}
-    assert sorted(str(stmt["Resource"]) for _, stmt in senders) == sorted([
-        str({"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"}),
-        str({"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:"
-                        "configuration-set/${SesConfigurationSet}"})])
+    for role in ("HandleReceiptJobRole", "SendRemindersRole"):
+        assert sorted(str(stmt["Resource"]) for name, stmt in senders if name == role) == sorted([
+            str({"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"}),
+            str({"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:"
+                            "configuration-set/${SesConfigurationSet}"})])
     parameter = template["Parameters"]["SenderAddresses"]
     assert parameter["Type"] == "CommaDelimitedList"
     assert parameter["Default"] == "", "no e-mail leaves until the operator names the senders"
@@ -451,3 +465,14 @@ def test_the_packaged_roles_carry_exactly_the_infra_policies(tmp_path, template)
     functions = {r["Properties"]["Role"]["Fn::GetAtt"][0] for r in packaged.values()
                  if r.get("Type") == "AWS::Serverless::Function"}
     assert functions == set(app_functions().values()), "one role per function"
+
+
+def test_the_reference_import_writes_only_the_platforms_partition(template):
+    """The CMF import touches the reference tables and the central audit log (pk 00000#…), no tenant."""
+    stmts = statements(template["Resources"][app_functions()["import_reference_data"]])
+    (table,) = [s for s in stmts if any(a.startswith("dynamodb:") for a in as_list(s["Action"]))]
+    assert table["Resource"] == {"Fn::GetAtt": ["DataTable", "Arn"]}, "no index, no other table"
+    assert table["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["00000#*"]}}
+    function = template["Resources"]["ImportReferenceData"]["Properties"]
+    assert function["Environment"]["Variables"]["SEM_CMF_API_KEY"] == {"Ref": "CmfApiKey"}
+    assert template["Parameters"]["CmfApiKey"]["NoEcho"] is True

@@ -11,10 +11,10 @@ import pytest
 
 from chalicelib import wiring
 from chalicelib.adapters import keys
-from chalicelib.adapters.receipts_repo import ReceiptRepository
 from chalicelib.domain.personal_data import RETENTION, retention_seconds
 from chalicelib.services import retention
-from chalicelib.services.receipts import code_hash, normalize_code, verify_receipt
+from chalicelib.services.receipts import code_hash, normalize_code
+from chalicelib.services.verification import receipt_verification
 
 SANTIAGO = ZoneInfo("America/Santiago")
 CODE = "13101"
@@ -48,7 +48,8 @@ def add_payment(world, payment_id, *, days_ago, status, email_status=None, code=
     meta = {"pk": keys.payment(code, pid), "sk": "META", "payment_id": pid, "municipality": code,
             "status": status, "amount": 45000, "created_at": created.isoformat(timespec="seconds"),
             "payer": {"rut": "12345678-5", "name": "María Pérez", "email": "maria@example.cl"},
-            "items": [{"type": "permit", "plate": "BBBB10", "amount": 45000, "owner_rut": "12345678-5",
+            "items": [{"type": "permit", "plate": "BBBB10", "year": 2027, "installment": "full", "amount": 45000,
+                       "owner_rut": "12345678-5",
                        "description": "Permiso de circulación 2027, BBBB10"}],
             "gsi1pk": keys.payments_by_day(code, day), "gsi1sk": f"{key}#{pid}",
             "gsi2pk": keys.by_rut(code, "12345678-5"), "gsi2sk": f"PAY#{key}#{pid}"}
@@ -101,8 +102,7 @@ def test_a_paid_payment_keeps_its_legal_content_and_loses_its_email_after_the_pe
     assert summary["email_through"]["anonymized"] == 1
     assert summary["email_through"]["delivery_rows"] == 1
     # the receipt's record is untouched and its public verification still answers
-    verified = verify_receipt("13101-2027-000001", VERIFICATION, ReceiptRepository(wiring.data_table()),
-                              wiring.municipalities())
+    verified = receipt_verification("13101-2027-000001", VERIFICATION, wiring.verification_context(), source=None)
     assert verified["valid"] is True
     assert verified["amount"] == 45000
     [entry] = audit_entries(world)

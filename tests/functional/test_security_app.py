@@ -420,7 +420,7 @@ def test_every_route_answers_with_the_security_headers(world):
             assert response.headers.get("X-Content-Type-Options") == "nosniff", where
             assert response.headers.get("Strict-Transport-Security", "").startswith("max-age="), where
             assert response.headers.get("X-Request-Id"), where
-            if path != "/v1/trust/ca.pem":  # public and cacheable: the CA certificate
+            if path not in ("/v1/trust/ca.pem", "/v1/trust/jwks.json"):  # public, cacheable: CA and token keys
                 assert response.headers.get("Cache-Control") == "no-store", where
 
 
@@ -479,6 +479,7 @@ CITIZEN_ROUTES: dict[tuple[str, str], Any] = {
     ("/v1/health", "GET"): PUBLIC,
     ("/v1/openapi.json", "GET"): PUBLIC,
     ("/v1/municipalities", "GET"): PUBLIC,
+    ("/v1/municipalities/{code}", "GET"): PUBLIC + " (name, services and colours)",
     ("/v1/municipalities/{code}/permits/simulate", "POST"): PUBLIC + " (a calculator on public tariffs)",
     ("/v1/municipalities/{code}/patentes/simulate", "POST"): PUBLIC + " (a calculator on public tariffs)",
     ("/v1/municipalities/{code}/permits/quote", "GET"): _portal_cross,
@@ -486,12 +487,29 @@ CITIZEN_ROUTES: dict[tuple[str, str], Any] = {
     ("/v1/municipalities/{code}/payments", "POST"): [_portal_cross, _debt_cross],
     ("/v1/payments/{payment_id}", "GET"): _status_cross,
     ("/v1/receipts/verify", "GET"): "folio + verification code of one receipt (test_receipt_codes_are_rate_limited)",
+    ("/v1/receipts/verify", "POST"): "folio + verification code of one receipt, like its GET (test_verification.py)",
+    ("/v1/permits/{plate}", "GET"): "national by design: a permit's state, no owner (test_verification.py)",
+    ("/v1/inspector", "GET"): "national by design: the plate look-up's page (test_verification.py)",
+    ("/v1/trust/jwks.json", "GET"): PUBLIC + " (public keys)",
     ("/v1/trust/ca.pem", "GET"): PUBLIC,
     ("/v1/trust/firmagob.pem", "GET"): PUBLIC + " (FirmaGob's published chain, as configured)",
     ("/v1/privacy", "GET"): PUBLIC + " (the privacy notice, generated from the register of processing)",
     ("/v1/trust/certificates/{serial}", "GET"): PUBLIC + " (a certificate's revocation status)",
     ("/v1/signatures/verify", "POST"): PUBLIC + " (verifies the PDF it is sent)",
     ("/v1/gateways/tgr/notifications", "POST"): "TGR's HMAC signature (test_payments.py, this module)",
+    # The citizen's space is fenced by the session's RUN, not by a municipality (test_citizen_space.py).
+    ("/v1/citizen/session/start", "POST"): PUBLIC + " (starts a ClaveÚnica sign-in)",
+    ("/v1/citizen/session", "POST"): "ClaveÚnica's code + our one-use state (test_citizen_space.py)",
+    ("/v1/citizen/me", "GET"): "the session's RUN only (test_citizen_space.py)",
+    ("/v1/citizen/payments", "GET"): "the session's RUN only, in every municipality (test_citizen_space.py)",
+    ("/v1/citizen/payments/{payment_id}/receipt", "GET"): "the session's RUN only (test_citizen_space.py)",
+    ("/v1/citizen/debts", "GET"): "the session's RUN only, in every municipality (test_citizen_space.py)",
+    ("/v1/citizen/permits", "GET"): "the session's RUN only (test_citizen_space.py)",
+    ("/v1/citizen/payments", "POST"): "the body's municipality; its debts only (test_citizen_space.py)",
+    ("/v1/citizen/reminders", "GET"): "the session's RUN's consent only (test_citizen_reminders.py)",
+    ("/v1/citizen/reminders", "PUT"): "the session's RUN's own open debts only (test_citizen_reminders.py)",
+    ("/v1/citizen/reminders", "DELETE"): "the session's RUN's consent only (test_citizen_reminders.py)",
+    ("/v1/citizen/reminders/unsubscribe", "GET"): "a link signed for one consent (test_citizen_reminders.py)",
 }
 
 

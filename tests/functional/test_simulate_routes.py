@@ -1,8 +1,9 @@
-"""The calculators of API.md through the Chalice app against moto, with the seeded reference data."""
+"""The calculators of docs/contract.md through the Chalice app against moto, with the seeded reference data."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -215,3 +216,17 @@ def test_the_municipality_list_shows_enabled_ones_with_services(api):
     assert set(listed) == {"13101", "13114", "05101", "12101", "01101"}
     assert listed["12101"]["name"] == "Punta Arenas"
     assert listed["13101"]["services"] == ["permisos", "patentes", "aseo"]
+
+
+def test_a_municipalitys_public_profile_carries_its_colours(api):
+    response = api.http.get("/v1/municipalities/13101")
+    assert response.status_code == 200
+    profile = json.loads(response.body)
+    assert profile["name"] == "Santiago"
+    assert profile["services"] == ["permisos", "patentes", "aseo"]
+    assert set(profile["branding"]) == {"primary_color", "secondary_color"}
+    assert profile["branding"]["primary_color"] == "#0b4f8a"  # its own (devstack/demo_data.py)
+    for colour in profile["branding"].values():  # what the payment widget paints itself with
+        assert re.fullmatch(r"#[0-9A-Fa-f]{6}", colour)
+    assert api.http.get("/v1/municipalities/99999").status_code == 404
+    assert api.http.get("/v1/municipalities/abc").status_code == 400

@@ -79,3 +79,35 @@ def test_bad_portals_stop_the_server_with_a_message(portals):
 
 def test_portals_are_optional():
     assert load_config({}).portals == {}
+
+
+def test_the_widget_page_carries_one_tag_for_the_chosen_municipality():
+    config = load_config({"SEM_PUBLIC_API_URL": "http://127.0.0.1:8123", "SEM_DEMO_PORTALS": json.dumps(PORTALS),
+                          "SEM_WIDGET_URL": "http://127.0.0.1:8200/widget/v1/sem-pago.js"})
+    port = free_port()
+    server = make_server(port, config)
+    thread = serve_in_thread(server)
+    try:
+        page = requests.get(f"http://127.0.0.1:{port}/pagar.html?m=05101", timeout=5)
+        assert page.status_code == 200
+        tags = re.findall(r"<script\b[^>]*>", page.text)
+        assert tags == ['<script src="http://127.0.0.1:8200/widget/v1/sem-pago.js" data-municipio="05101"\n'
+                        '          data-clave="demo-key-valpo" defer></script>'[:-len("</script>")]]
+        assert "Valparaíso" in page.text
+        csp = page.headers["Content-Security-Policy"]
+        assert "script-src 'self' http://127.0.0.1:8200;" in csp
+        assert "style-src 'self' http://127.0.0.1:8200;" in csp
+        assert "unsafe" not in csp
+        unknown = requests.get(f"http://127.0.0.1:{port}/pagar.html?m=<x>", timeout=5).text
+        assert 'data-municipio="13101"' in unknown  # the first portal, never the raw parameter
+        assert "<x>" not in unknown
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_the_widget_page_says_what_is_missing_without_a_widget_url():
+    config = load_config({"SEM_DEMO_PORTALS": json.dumps(PORTALS)})
+    assert b"SEM_WIDGET_URL" in config.widget_page("13101")
+    assert b"<script" not in config.widget_page("13101")

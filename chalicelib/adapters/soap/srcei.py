@@ -35,7 +35,7 @@ SRCEI: Final = SoapServiceSpec(
 )
 
 LIGHT_TRAILER_MAX_KG: Final = 1_750
-"""Trailers up to this capacity pay as light trailers (DOMAIN.md: deadlines per class)."""
+"""Trailers up to this capacity pay as light trailers (docs/domain.md: deadlines per class)."""
 
 _CLASSES: Final[dict[str, VehicleClass | None]] = {
     "AUTOMOVIL": VehicleClass.LIGHT,

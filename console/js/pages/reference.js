@@ -1,5 +1,6 @@
 /** UTM, IPC and the semestral art. 53 rate: the tables every computation reads (GET), set by SUBDERE (PUT per
- * month), and UTM/IPC months imported from the CMF's API that SUBDERE confirms before any computation uses them. */
+ * month), and months imported from the CMF's API (by hand or by the daily schedule) that SUBDERE confirms before any
+ * computation uses them; the semestral rate is the CMF's rate + 3,5 points, checked against the SII's resolution. */
 
 import { api } from "../api.js";
 import { h, field } from "../dom.js";
@@ -20,7 +21,7 @@ export async function render(root, ctx) {
   const body = h("div", {}, loading());
   root.append(body);
   const reload = () => ctx.navigate("referencia", { tabla: which });
-  if (which !== "interest") root.append(await importCard(which, ctx.can("reference.edit"), reload));
+  root.append(await importCard(which, ctx.can("reference.edit"), reload));
   if (ctx.can("reference.edit")) root.append(editCard(which, reload));
   try {
     const data = await api.get(`/v1/admin/reference/${which}`);
@@ -47,7 +48,8 @@ async function importCard(which, canEdit, done) {
       const data = await api.get(`/v1/admin/reference/${which}/pending`);
       list.replaceChildren(table([
         ["Mes", (r) => monthName(r.month)],
-        ["Valor importado", (r) => which === "utm" ? pesos(r.value) : `${String(r.variation_percent).replace(".", ",")}%`, "num"],
+        ["Valor importado", (r) => which === "utm" ? pesos(r.value)
+          : `${String(which === "ipc" ? r.variation_percent : r.annual_percent).replace(".", ",")}%`, "num"],
         ["Fuente", (r) => h("small", { text: r.source })],
         ["", (r) => canEdit ? h("button", { class: "btn btn-primary", type: "button", text: "Confirmar",
           "data-confirm": r.month, onclick: (event) => busy(event.currentTarget, slot, async () => {
@@ -67,13 +69,19 @@ async function importCard(which, canEdit, done) {
     busy(go, slot, async () => {
       const answer = await api.post(`/v1/admin/reference/${which}/import`, { month: month.value });
       const said = { pending: "Importado: revise y confirme el valor antes de que se use.",
-        not_published: "La CMF aún no publica ese mes.", already_confirmed: "Ese mes ya está confirmado con el mismo valor." };
+        not_published: "La CMF aún no publica ese mes.", already_confirmed: "Ese mes ya está confirmado con el mismo valor.",
+        already_pending: "Ese mes ya está importado con el mismo valor y espera su confirmación." };
       slot.info(said[answer.status] || answer.status);
       await refresh();
     });
   } }, h("div", { class: "form-grid" }, field("Mes", month)), h("div", {}, go)) : null;
+  const note = which === "interest"
+    ? "La tasa importada es la tasa de interés corriente de la CMF (operaciones reajustables de un año o más, hasta 2.000 UF) "
+      + "publicada el mes anterior al semestre, más 3,5 puntos (art. 53). Compárela con la resolución del SII antes de confirmarla; "
+      + "indique el primer mes del semestre (enero o julio)."
+    : "Un mes importado no se usa en ningún cálculo hasta que un administrador lo confirma.";
   return card("Importados desde la API de la CMF (pendientes de confirmación)", h("div", { class: "stack" },
-    h("p", { text: "Un mes importado no se usa en ningún cálculo hasta que un administrador lo confirma." }),
+    h("p", { text: note }),
     list, form, slot.node));
 }
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 import pytest
 
 from chalicelib.domain import reference_data
-from chalicelib.domain.errors import RuleRefused
+from chalicelib.domain.errors import InvalidInput, RuleRefused
 from chalicelib.domain.late_payment import late_payment
 from chalicelib.domain.permits import PermitRequest, compute_permit
 from chalicelib.domain.units import ReferenceTables, YearMonth
@@ -140,3 +140,20 @@ def test_second_installment_2022_published_adjustment_is_february_to_june_point_
     assert tables.ipc_accumulated(YearMonth(2022, first), YearMonth(2022, last)).applied_percent == Decimal("5.5")
     # the five monthly variations February–June would give 5,8%, not the published 5,5%
     assert tables.ipc_accumulated(YearMonth(2022, 2), YearMonth(2022, 6)).applied_percent == Decimal("5.8")
+
+
+def test_a_debt_due_in_2024_and_paid_in_2025_is_refused_even_with_a_rate_loaded_for_2024() -> None:
+    """No published text says which rate the 2024 days bear under the daily rule (docs/domain.md)."""
+    invented = [*reference_data.INTEREST_RATE_RECORDS,
+                {"month": "2024-07", "annual_percent": "8.12", "source": "inventada", "projected": False}]
+    with pytest.raises(InvalidInput) as loaded:
+        _no_readjustment_tables(invented)
+    assert loaded.value.code == "invalid_rate_month"
+    tables = _no_readjustment_tables(reference_data.INTEREST_RATE_RECORDS)
+    with pytest.raises(RuleRefused) as refused:
+        late_payment(100_000, date(2024, 12, 30), date(2025, 1, 1), tables, monthly_rate=LEGACY)
+    assert "Ley 21.713" in refused.value.message
+    assert "Circular SII N° 1 de 2025" in refused.value.message
+    # due on the last day of 2024: the first day of delay is 1-1-2025, fully under the daily rule
+    on_time = late_payment(100_000, date(2024, 12, 31), date(2025, 1, 2), tables, monthly_rate=LEGACY)
+    assert on_time.days == 2

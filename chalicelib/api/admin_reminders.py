@@ -1,0 +1,34 @@
+"""Officials: the municipality's log of citizens' reminder e-mails (docs/citizens.md)."""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint, Response
+from pydantic import Field
+
+from chalicelib import wiring
+from chalicelib.api.admin_auth import authorized
+from chalicelib.api.http import api_view, json_response, parse_query
+from chalicelib.api.models import Strict
+from chalicelib.api.openapi import EXTRA_OPERATIONS, Operation
+from chalicelib.services import reminders
+from chalicelib.services.permissions import Permission
+
+bp = Blueprint(__name__)
+
+
+class ReminderLogQuery(Strict):
+    month: str = Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="AAAA-MM (UTC)")
+
+
+@bp.route("/v1/admin/municipalities/{code}/reminders", methods=["GET"], cors=True)
+@api_view
+def reminder_log(code: str) -> Response:
+    """The month's reminder deliveries (newest first): debt, kind, due date, masked recipient, outcome."""
+    authorized(bp.current_request, Permission.PAYMENTS_READ, code)
+    query = parse_query(bp.current_request, ReminderLogQuery)
+    return json_response(reminders.delivery_log(wiring.citizen_repo(), code, query.month))
+
+
+EXTRA_OPERATIONS[("/v1/admin/municipalities/{code}/reminders", "GET")] = Operation(
+    "Registro de recordatorios enviados a ciudadanos en el mes — payments.read", "administración",
+    query=ReminderLogQuery, security="cognito", errors=(400, 401, 403))

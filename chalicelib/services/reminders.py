@@ -1,0 +1,193 @@
+"""Citizens' reminders (docs/citizens.md): consent per obligation or for all, e-mails before each
+due date and after a missed one, sent once per debt, kind and due date by a scheduled worker,
+with the municipality's branding and a signed one-click unsubscribe link; no consent, no e-mail."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import html
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from chalicelib.adapters.citizens_repo import CitizenRepository
+from chalicelib.adapters.debts_repo import DebtRepository
+from chalicelib.adapters.mailer import Mailer, OutgoingEmail
+from chalicelib.adapters.municipalities_repo import MunicipalityRepository
+from chalicelib.domain.errors import DependencyUnavailable, InvalidInput
+from chalicelib.domain.money import format_clp, format_date
+from chalicelib.domain.reminders import KIND_TEXT, months_to_scan, reminder_kind
+from chalicelib.domain.senders import sender_allowed
+from chalicelib.services.citizen_index import run_digest
+from chalicelib.services.citizens import Citizen, CitizenContext, my_debts
+
+ALL = "all"
+
+
+@dataclass
+class ReminderContext:
+    """What the reminders worker needs."""
+
+    citizens: CitizenRepository
+    debts: DebtRepository
+    municipalities: MunicipalityRepository
+    mailer: Mailer
+    index_secret: str
+    public_api_url: str
+    clock: Callable[[], datetime]
+    suppressed: Callable[[str, str], bool] = lambda code, address: False
+    """Whether a complaint stopped mail to an address in a municipality (docs/email-events.md)."""
+
+
+# -- consent ----------------------------------------------------------------------------------
+
+def consent_of(ctx: CitizenContext, citizen: Citizen) -> dict[str, Any]:
+    """The citizen's current consent (`{"enabled": false}` without one)."""
+    record = ctx.repo.consent(run_digest(ctx.index_secret, citizen.run.compact))
+    if not record or not record.get("email"):
+        return {"enabled": False, "obligations": []}
+    return {"enabled": True, "email": record["email"], "obligations": list(record.get("obligations") or [])}
+
+
+def give_consent(ctx: CitizenContext, citizen: Citizen, *, email: str, obligations: list[str],
+                 at: str) -> dict[str, Any]:
+    """Opt in, for all obligations (`["all"]`) or for some of the citizen's open debts."""
+    chosen = sorted(set(obligations))
+    if ALL in chosen:
+        chosen = [ALL]
+    else:
+        own = {d["debt_id"] for d in my_debts(ctx, citizen)["debts"]}
+        for i, debt_id in enumerate(chosen):
+            if debt_id not in own:
+                raise InvalidInput("Esa obligación no es una deuda abierta de su RUN.", code="unknown_obligation",
+                                   field=f"obligations[{i}]")
+    ctx.repo.save_consent(run_digest(ctx.index_secret, citizen.run.compact), email=email.strip().lower(),
+                          obligations=chosen, at=at)
+    return consent_of(ctx, citizen)
+
+
+def withdraw(ctx: CitizenContext, citizen: Citizen) -> dict[str, Any]:
+    ctx.repo.withdraw_consent(run_digest(ctx.index_secret, citizen.run.compact))
+    return {"enabled": False, "obligations": []}
+
+
+# -- the signed unsubscribe link ----------------------------------------------------------------
+
+def _signature(secret: str, digest: str, version: int) -> str:
+    mac = hmac.new(secret.encode(), f"reminders-unsubscribe|{digest}|{version}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+def unsubscribe_url(public_api_url: str, secret: str, digest: str, version: int) -> str:
+    query = urlencode({"r": digest, "v": version, "s": _signature(secret, digest, version)})
+    return f"{public_api_url.rstrip('/')}/v1/citizen/reminders/unsubscribe?{query}"
+
+
+def unsubscribe(repo: CitizenRepository, secret: str, *, digest: str, version: int, signature: str) -> bool:
+    """Withdraw the consent a link names, if the link is ours and unaltered (else 400). True when
+    it withdrew now, False when that consent was already withdrawn or replaced."""
+    if not hmac.compare_digest(_signature(secret, digest, version), signature):
+        raise InvalidInput("El enlace para dejar de recibir recordatorios no es válido.",
+                           code="invalid_unsubscribe_link")
+    return repo.withdraw_consent(digest, version=version)
+
+
+# -- the worker ---------------------------------------------------------------------------------
+
+def run_reminders(ctx: ReminderContext, today: date | None = None) -> dict[str, int]:
+    """One pass: every open debt due soon or missed, in every enabled municipality, whose
+    debtor consented; each reminder claimed before it is sent, so never twice."""
+    now = ctx.clock()
+    today = today or now.date()
+    counts = {"considered": 0, "no_consent": 0, "already_sent": 0, "sent": 0, "failed": 0, "suppressed": 0}
+    for muni in ctx.municipalities.list_all():
+        if muni.get("enabled") is False:
+            continue
+        code = str(muni["code"])
+        config = ctx.municipalities.get(code) or {}
+        for month in months_to_scan(today):
+            for debt in ctx.debts.due_in(code, month):
+                kind = reminder_kind(date.fromisoformat(str(debt["due_date"])), today)
+                if debt.get("status") != "open" or kind is None:
+                    continue
+                counts["considered"] += 1
+                counts[_remind(ctx, code, config, debt, kind, now)] += 1
+    return counts
+
+
+def _remind(ctx: ReminderContext, code: str, config: dict[str, Any], debt: dict[str, Any], kind: str,
+            now: datetime) -> str:
+    digest = run_digest(ctx.index_secret, str(debt["rut"]))
+    consent = ctx.citizens.consent(digest)
+    if not consent or not consent.get("email"):
+        return "no_consent"
+    obligations = list(consent.get("obligations") or [])
+    if ALL not in obligations and debt["debt_id"] not in obligations:
+        return "no_consent"
+    at = now.isoformat(timespec="seconds")
+    utc = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    email = str(consent["email"])
+    if ctx.suppressed(code, email):  # the citizen complained about our mail: none goes, reminders included
+        return "suppressed"
+    if not ctx.citizens.claim_reminder(code, debt["debt_id"], kind=kind, due_date=str(debt["due_date"]), at=at,
+                                       log_month=utc[:7], log_key=f"{utc}#{debt['debt_id']}#{kind}",
+                                       detail={"description": debt["description"], "amount": int(debt["amount"]),
+                                               "recipient": _mask(email)}):
+        return "already_sent"
+    try:
+        message_id = ctx.mailer.send(_message(ctx, config, debt, kind, email, digest, int(consent.get("version", 1))))
+    except (DependencyUnavailable, InvalidInput) as exc:
+        ctx.citizens.settle_reminder(code, debt["debt_id"], kind=kind, due_date=str(debt["due_date"]),
+                                     status="failed", reason=exc.code)
+        return "failed"
+    ctx.citizens.settle_reminder(code, debt["debt_id"], kind=kind, due_date=str(debt["due_date"]), status="sent",
+                                 message_id=message_id)
+    return "sent"
+
+
+def _mask(email: str) -> str:
+    """`m***@dominio.cl`: enough for an official to recognise a delivery, not to harvest."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def _message(ctx: ReminderContext, config: dict[str, Any], debt: dict[str, Any], kind: str, email: str,
+             digest: str, version: int) -> OutgoingEmail:
+    from chalicelib.receipts.branding import branding_with_defaults
+    from chalicelib.services.receipts import display_name
+
+    sender = str(config.get("sender_email") or "")
+    if not sender:
+        raise InvalidInput("La municipalidad no tiene remitente de correo configurado.", code="sender_not_configured")
+    if not sender_allowed(sender, config.get("sender_identities") or []):  # as receipts (docs/security.md)
+        raise InvalidInput("El remitente de la municipalidad no está verificado para ella.", code="sender_not_verified")
+    name = display_name(config)
+    branding = branding_with_defaults(dict(config.get("branding") or {}))
+    due_text = format_date(date.fromisoformat(str(debt["due_date"])))
+    amount = format_clp(int(debt["amount"]))
+    leave = unsubscribe_url(ctx.public_api_url, ctx.index_secret, digest, version)
+    lead = (f"Le recordamos que {debt['description']} vence el {due_text}." if kind == "before" else
+            f"{debt['description']} venció el {due_text} y aún figura impaga.")
+    subject = f"{name}: {debt['description']} {KIND_TEXT[kind]}"
+    text = (f"{lead}\nMonto: {amount}.\nPuede pagarla en Mis pagos o en el sitio de la municipalidad.\n\n"
+            f"Recibe este correo porque pidió recordatorios. Para no recibir más: {leave}\n")
+    body = (f'<div style="font-family:sans-serif"><h2 style="color:{html.escape(branding.primary_color)}">'
+            f"{html.escape(name)}</h2><p>{html.escape(lead)}</p><p>Monto: <strong>{html.escape(amount)}</strong></p>"
+            "<p>Puede pagarla en Mis pagos o en el sitio de la municipalidad.</p>"
+            f'<p style="font-size:12px;color:#555">Recibe este correo porque pidió recordatorios. '
+            f'<a href="{html.escape(leave)}">Dejar de recibir recordatorios</a>.</p></div>')
+    return OutgoingEmail(sender=sender, sender_name=name, recipient=email, subject=subject[:180], text=text,
+                         html=body)
+
+
+
+LOG_FIELDS = ("at", "kind", "debt_id", "description", "amount", "due_date", "recipient", "status", "reason")
+
+
+def delivery_log(repo: CitizenRepository, code: str, month: str) -> dict[str, Any]:
+    """The municipality's reminder deliveries of a month (UTC), newest first, for its officials."""
+    return {"month": month, "deliveries": [{k: r.get(k) for k in LOG_FIELDS} for r in repo.reminder_log(code, month)]}
