@@ -162,7 +162,7 @@ _CENTRAL = "/v1/admin/central/municipalities/{code}"
 _SIGN_ERRORS = (400, 401, 403, 404, 409, 422, 429, 503)
 EXTRA_OPERATIONS.update({
     ("/v1/admin/me/signature", "GET"): Operation(
-        "Mi firma electrónica avanzada: certificado, estado y bloqueo — signatures.enroll", "firma electrónica",
+        "Mi firma electrónica: certificado, estado y bloqueo — signatures.enroll", "firma electrónica",
         security="cognito", errors=(401, 403)),
     ("/v1/admin/me/signature", "POST"): Operation(
         "Enrolar mi firma: certificado (llave en KMS) y secreto TOTP (URI otpauth, se muestra una vez) — "
