@@ -140,6 +140,24 @@ class Settings(BaseSettings):
     firmagob_secret: SecretStr = SecretStr("")
     firmagob_entities: dict[str, str] = Field(default_factory=dict)
     firmagob_timeout_s: float = Field(default=20.0, gt=0, le=25)
+    # FirmaGob's published certificate chain (issuing CA first, then the root; PEM) that its
+    # signatures are verified against, and where it was taken from (docs/signatures.md): a file
+    # path, relative to the package (`chalicelib/assets/trust/`) or absolute.
+    firmagob_chain_path: str = ""
+    firmagob_chain_source: str = ""
+
+    @field_validator("firmagob_chain_source")
+    @classmethod
+    def _firmagob_complete(cls, value: str, info: ValidationInfo) -> str:
+        """With FirmaGob, its URL, its chain and the chain's source are required: a legend must
+        name the certificate's issuer and a verification must know what to trust."""
+        if info.data.get("signing_backend") == "firmagob":
+            missing = [name for name, given in (("SEM_FIRMAGOB_URL", info.data.get("firmagob_url")),
+                                                ("SEM_FIRMAGOB_CHAIN_PATH", info.data.get("firmagob_chain_path")),
+                                                ("SEM_FIRMAGOB_CHAIN_SOURCE", value)) if not given]
+            if missing:
+                raise ValueError(f"SEM_SIGNING_BACKEND=firmagob needs {', '.join(missing)} (docs/signatures.md)")
+        return value
 
     # Citizens' sign-in with ClaveÚnica (docs/citizens.md). The issuer's address gives the
     # endpoints (`<issuer>/authorize`, `/token`, `/userinfo`, `/jwks`), as accounts.claveunica.gob.cl

@@ -209,7 +209,7 @@ def reset() -> None:
     for builder in (data_table, receipts_store, uploads_store, assets_store, receipts_queue,
                     municipalities, references, token_verifier, officials, audit_log, payments_repo,
                     portal_keys, registry, receipts_repo, kms_keys, mailer, receipt_signer, municipal_logos,
-                    second_factor, email_events_repo, receipt_token_signer, claveunica):
+                    second_factor, email_events_repo, receipt_token_signer, claveunica, firmagob_chain_pem):
         builder.cache_clear()
     forget_clients()
     reset_settings()
@@ -244,11 +244,44 @@ def email_events_repo() -> EmailEventsRepository:
 
 @cache
 def receipt_signer() -> ReceiptSigner:
-    """Signs receipts; caches each municipality's signing credentials for the process."""
+    """Signs receipts through the configured signing backend (`SEM_SIGNING_BACKEND`); with the
+    platform CA, caches each municipality's signing credentials for the process."""
     settings = get_settings()
     refused = frozenset({DEMO_SIGNER_RUN}) if settings.production else frozenset()
+    if settings.signing_backend == "firmagob":
+        port = signing_port()
+        return ReceiptSigner(kms_keys(), receipts_store(), default_run=settings.receipt_default_signer_run,
+                             refused_runs=refused, port=port, kind=port.kind)
     return ReceiptSigner(kms_keys(), receipts_store(), default_run=settings.receipt_default_signer_run,
                          refused_runs=refused)
+
+
+@cache
+def firmagob_chain_pem() -> bytes:
+    """FirmaGob's published chain (`SEM_FIRMAGOB_CHAIN_PATH`); empty when not configured."""
+    from chalicelib.signing.trust import read_chain
+
+    return read_chain(get_settings().firmagob_chain_path)
+
+
+def trust_roots_pem() -> bytes:
+    """Every chain a receipt's signature may validate against: the platform CA's and, where
+    configured, FirmaGob's (`signing/verify.verify_receipt_pdf`)."""
+    from chalicelib.domain.errors import NotFound
+    from chalicelib.signing.ca import ca_chain_pem
+
+    try:
+        platform = ca_chain_pem(receipts_store())
+    except NotFound:  # nothing was ever signed with the platform CA (a FirmaGob deployment)
+        platform = b""
+    return platform + b"\n" + firmagob_chain_pem()
+
+
+def firmagob_issuer() -> str:
+    """The common name of FirmaGob's issuing CA (the chain's first certificate)."""
+    from chalicelib.signing.trust import issuer_name
+
+    return issuer_name(firmagob_chain_pem())
 
 
 @cache
@@ -366,7 +399,7 @@ def signing_port() -> SigningPort:
         return FirmaGobSigning(FirmaGobConfig(
             url=settings.firmagob_url, api_token_key=settings.firmagob_api_token_key.get_secret_value(),
             secret=settings.firmagob_secret.get_secret_value(), entities=dict(settings.firmagob_entities),
-            timeout_s=settings.firmagob_timeout_s), clock)
+            timeout_s=settings.firmagob_timeout_s, issuer=firmagob_issuer()), clock)
     return PlatformCaSigning(KmsSecrets(aws_client("kms")), receipts_store(), signatures_repo(),
                              KmsSecrets(aws_client("kms")), signing_otp_policy(), clock)
 

@@ -17,6 +17,7 @@ DEFAULTS = {
     "console": ("SEM_CONSOLE_PORT", 8200),
     "demo_site": ("SEM_DEMO_SITE_PORT", 8300),
     "claveunica": ("SEM_CLAVEUNICA_PORT", 8103),
+    "firmagob": ("SEM_FIRMAGOB_PORT", 8105),
 }
 
 
@@ -30,6 +31,7 @@ class Ports:
     console: int
     demo_site: int
     claveunica: int
+    firmagob: int
 
     @classmethod
     def from_env(cls) -> Ports:

@@ -113,6 +113,8 @@ class Stack:
             "SEM_CLAVEUNICA_REDIRECT_URI": f"{self.ports.url('console')}/mis-pagos/",
             "SEM_COGNITO_JWKS_URL": f"{moto_url}/{facts['env']['SEM_COGNITO_USER_POOL_ID']}/.well-known/jwks.json",
         }
+        if base_env.get("SEM_SIGNING_BACKEND") == "firmagob":
+            self.env.update(self.start_firmagob(facts))
         self.start("api", ["-m", "devstack.api_server", "--port", str(self.ports.api)], self.env)
         self.start("worker", ["-m", "devstack.worker_runner"], self.env)
         self.start("tgr", ["-m", "devstack.simulators.tgr", "--port", str(self.ports.tgr)], self.env)
@@ -128,6 +130,32 @@ class Stack:
                     "SEM_WIDGET_URL": f"{self.ports.url('console')}/widget/v1/sem-pago.js"})
         wait_for(f"{api_url}/v1/health", "the API (all health checks)", self)
         return facts
+
+
+    def start_firmagob(self, facts: dict[str, Any]) -> dict[str, str]:
+        """`SEM_SIGNING_BACKEND=firmagob`: the FirmaGob stand-in with each demo municipality as a
+        registered entity and its demo Tesorero(a), designated as its receipt signer, allowed to
+        sign unattended; returns the platform's FirmaGob settings (keys generated for this run)."""
+        import secrets
+
+        from chalicelib.adapters.dynamo import DynamoTable
+        from devstack.provisioning import clients
+        from devstack.seed import designate_demo_receipt_signers
+
+        dynamodb = clients(self.ports.url("moto"))["dynamodb"]
+        runs = designate_demo_receipt_signers(DynamoTable(dynamodb, facts["outputs"]["TableName"]))
+        chain = self.log_dir.parent / "firmagob-chain.pem"
+        chain.unlink(missing_ok=True)
+        env = {"SEM_FIRMAGOB_URL": self.ports.url("firmagob"),
+               "SEM_FIRMAGOB_API_TOKEN_KEY": secrets.token_urlsafe(16),
+               "SEM_FIRMAGOB_SECRET": secrets.token_urlsafe(32),
+               "SEM_FIRMAGOB_ENTITIES": json.dumps({m["code"]: m["legal_name"] for m in demo_data.MUNICIPALITIES}),
+               "SEM_FIRMAGOB_CHAIN_PATH": str(chain),
+               "SEM_FIRMAGOB_CHAIN_SOURCE": "the local FirmaGob stand-in (devstack/simulators/firmagob.py)"}
+        self.start("firmagob", ["-m", "devstack.simulators.firmagob", "--port", str(self.ports.firmagob),
+                                "--chain-out", str(chain), "--unattended-runs", ",".join(runs)], {**self.env, **env})
+        wait_for(f"{self.ports.url('firmagob')}/cadena.pem", "the FirmaGob stand-in", self)
+        return env
 
 
 def wait_for(url: str, what: str, stack: Stack) -> None:

@@ -50,6 +50,24 @@ def seed_table(table: DynamoTable, *, extra_origins: list[str] | None = None) ->
     return counts
 
 
+def designate_demo_receipt_signers(table: DynamoTable) -> list[str]:
+    """Each demo municipality's Tesorero(a) designated as its receipt signer, as its administrator
+    would in the console (services/receipt_signer_admin.py); returns their RUNs without check
+    digit (what FirmaGob registers for unattended signing)."""
+    runs = []
+    for muni in demo_data.MUNICIPALITIES:
+        tesorero = next(o for o in demo_data.officials()
+                        if o["municipality"] == muni["code"] and o["profile"] == "tesorero")
+        signer = {"email": tesorero["email"], "name": tesorero["name"], "run": tesorero["run"],
+                  "profile": "tesorero", "designated_at": "2027-01-01T00:00:00+00:00",
+                  "designated_by": f"administrador.municipal@{muni['domain']}"}
+        config = table.get(keys.municipality(muni["code"]), "CONFIG")
+        if config is not None:  # seeded just before, in the same process; nothing else writes it yet
+            table.put({**config, "receipt_signer": signer})
+        runs.append(tesorero["run"].split("-")[0])
+    return runs
+
+
 def seed_portal_keys(table: DynamoTable) -> dict[str, str]:
     """A fresh portal API key for each demo municipality (generated now; only hashes stored)."""
     from datetime import UTC, datetime

@@ -50,7 +50,7 @@ class AgreementIn(Strict):
 # -- own enrollment --------------------------------------------------------------------------------
 
 @bp.route("/v1/admin/me/signature", methods=["GET"], cors=True)
-@operation("getMySignature", "Mi firma electrónica avanzada: certificado, estado y bloqueo — signatures.enroll",
+@operation("getMySignature", "Mi firma electrónica: certificado, estado y bloqueo — signatures.enroll",
            tag="signatures", security="officialToken", errors=(401, 403))
 @api_view
 def my_signature() -> Response:

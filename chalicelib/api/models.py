@@ -73,11 +73,21 @@ class PlatePermitOut(Out):
 
 
 class ReceiptSignatureOut(Out):
+    """The receipt's signature as it is under Ley 19.799 art. 2: `simple` (the platform's CA) or
+    `advanced` (FirmaGob, an accredited provider), with who issued the signer's certificate."""
+
     status: str
     format: str
     signer: str
     role: str
     trust_chain: str
+    backend: Literal["platform", "firmagob"] | None = None
+    level: Literal["simple", "avanzada"] | None = None
+    level_text: str | None = None
+    accredited: bool | None = None
+    provider: str | None = None
+    issuer: str | None = None
+    legend: str | None = None
 
 
 class ReceiptDocumentOut(Out):

@@ -32,7 +32,8 @@ TAGS: dict[str, tuple[str, str]] = {
     "gateway": ("Pasarela", "Notificaciones de la Tesorería General de la República (TGR)."),
     "receipts": ("Comprobantes", "Verificación de comprobantes y las claves públicas que los firman."),
     "inspection": ("Fiscalización", "Consulta de permisos por patente (inspectores, Carabineros)."),
-    "signatures": ("Firma electrónica", "Firma electrónica avanzada de funcionarios: nóminas y convenios."),
+    "signatures": ("Firma electrónica", "Firma electrónica de funcionarios (simple con la CA de la plataforma, "
+                                        "avanzada con FirmaGob): nóminas, convenios y devoluciones."),
     "admin": ("Administración", "Consola de funcionarios municipales (docs/admin-api.md)."),
     "reports": ("Informes", "Informes de recaudación."),
     "reconciliation": ("Conciliación", "Conciliación diaria con la Tesorería."),

@@ -81,14 +81,13 @@ def verify() -> Response:
 def verify_upload() -> Response:
     """The same, plus whether the PDF sent (a form's `pdf` file, or the body as application/pdf)
     is the very PDF the platform stored and whether its signature holds."""
-    from chalicelib.signing.ca import ca_chain_pem
 
     request = bp.current_request
     query = parse_query(request, VerifyQuery)
     pdf = uploaded_pdf(request)
     body = verification.check_uploaded_pdf(query.folio, query.code, pdf, wiring.verification_context(),
                                            source=source_address(request),
-                                           trust_roots_pem=ca_chain_pem(wiring.receipts_store()))
+                                           trust_roots_pem=wiring.trust_roots_pem())
     if wants_html(request):
         return _receipt_page(body, query)
     return json_response(body, headers={"Cache-Control": "no-store", "Vary": "Accept"})

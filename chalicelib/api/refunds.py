@@ -134,7 +134,7 @@ def propose(code: str, payment_id: str) -> Response:
 
 
 @bp.route(BASE + "/payments/{payment_id}/refunds/{refund_id}/authorize", methods=["POST"], cors=True)
-@operation("authorizeRefund", "Autorizar una devolución firmando la orden (firma avanzada y código TOTP) y enviarla "
+@operation("authorizeRefund", "Autorizar una devolución firmando la orden (firma electrónica y código TOTP) y enviarla "
            "a la Tesorería — refunds.authorize", tag="admin", body=OtpIn, success=201,
            also=((202, "Firmada; la Tesorería no respondió: reenviar"),), security="officialToken",
            errors=(400, 401, 403, 404, 409))

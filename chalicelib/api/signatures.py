@@ -9,7 +9,7 @@ from chalice.app import Blueprint, Response
 from chalicelib import wiring
 from chalicelib.api.http import api_view, json_response
 from chalicelib.api.operations import operation
-from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.services import signatures
 
 bp = Blueprint(__name__)
@@ -26,6 +26,21 @@ def certificate_status(serial: str) -> Response:
     """good / revoked (with time and reason) for a certificate issued to an official."""
     body = signatures.certificate_status(serial, wiring.signatures_repo())
     return json_response(body, headers={"Cache-Control": "no-store"})
+
+
+@bp.route("/v1/trust/firmagob.pem", methods=["GET"], cors=True)
+@operation("getFirmaGobChain", "Cadena de certificados publicada por FirmaGob (PEM) con que se validan las firmas "
+           "avanzadas", tag="signatures", errors=(404,))
+@api_view
+def firmagob_pem() -> Response:
+    """FirmaGob's published chain (PEM) that FirmaGob-signed documents are validated against, as
+    configured (`SEM_FIRMAGOB_CHAIN_PATH`); 404 where FirmaGob is not configured."""
+    pem = wiring.firmagob_chain_pem()
+    if not pem:
+        raise NotFound("Esta instalación no usa FirmaGob.", code="firmagob_not_configured")
+    return Response(body=pem.decode("ascii"), status_code=200,
+                    headers={"Content-Type": "application/x-pem-file", "Cache-Control": "public, max-age=3600",
+                             "Content-Disposition": 'inline; filename="firmagob.pem"'})
 
 
 @bp.route("/v1/signatures/verify", methods=["POST"], cors=True, content_types=PDF_TYPES)
@@ -46,6 +61,10 @@ def verify() -> Response:
     if not raw:
         raise InvalidInput("Envíe el PDF firmado como cuerpo de la solicitud.", code="not_a_pdf")
     signatures.check_pdf(raw)  # a non-PDF is a 400 whether or not the platform CA exists yet
-    body = signatures.verify_pdf(raw, trust_roots_pem=ca_chain_pem(wiring.receipts_store()),
-                                 repo=wiring.signatures_repo())
+    try:
+        platform_pem = ca_chain_pem(wiring.receipts_store())
+    except NotFound:  # nothing was ever signed with the platform CA (a FirmaGob deployment)
+        platform_pem = b""
+    body = signatures.verify_pdf(raw, trust_roots_pem=platform_pem, repo=wiring.signatures_repo(),
+                                 firmagob_chain_pem=wiring.firmagob_chain_pem())
     return json_response(body, headers={"Cache-Control": "no-store"})

@@ -97,6 +97,9 @@ class ReceiptDocument:
     title: str = "COMPROBANTE DE PAGO"
     extra_notes: tuple[str, ...] = field(default=())
     """Optional short lines printed under the items (e.g. "Primera cuota de 2")."""
+    signature_note: str = ""
+    """The signature block's legend: what the signature is (`SignatureKind.legend`); empty: the
+    generic "firmado electrónicamente" note, which claims no level."""
 
     def __post_init__(self) -> None:
         if self.issued_at.tzinfo is None or self.issued_at.utcoffset() is None:

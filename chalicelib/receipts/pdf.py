@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.domain.money import format_clp, format_date
+from chalicelib.domain.signature_kinds import GENERIC_NOTE
 from chalicelib.receipts.branding import default_logo_png
 from chalicelib.receipts.model import ReceiptDocument, ReceiptItem
 from chalicelib.receipts.qr import draw_qr, qr_matrix
@@ -34,10 +35,8 @@ RIGHT = PAGE_WIDTH - MARGIN
 SIGNATURE_BOX: tuple[int, int, int, int] = (326, 106, 547, 178)
 """(x1, y1, x2, y2) in points, last page: where the signature's visible stamp goes."""
 
-SIGNATURE_NOTE = (
-    "Documento firmado con firma electrónica avanzada, conforme a la Ley N° 19.799 sobre documentos "
-    "electrónicos, firma electrónica y servicios de certificación de dicha firma."
-)
+SIGNATURE_NOTE = GENERIC_NOTE
+"""The legend when the document does not say what signs it (`ReceiptDocument.signature_note`)."""
 
 QR_MAX_MODULES_AT_M = 77
 """Version 15: one permit's URL and token at correction level M (15%) print at ~0.43 mm a module
@@ -326,7 +325,7 @@ def _draw_signature_area(canvas: Any, document: ReceiptDocument) -> None:
     _text(canvas, x1 + 10, top - 26, _clip(document.municipality.legal_name, _REGULAR, 7,
                                            x2 - x1 - 20), _REGULAR, 7, _GREY)
     line_y: float = y1 - 9
-    for line in simpleSplit(SIGNATURE_NOTE, _REGULAR, 6, x2 - x1 - 20)[:3]:
+    for line in simpleSplit(document.signature_note or SIGNATURE_NOTE, _REGULAR, 6, x2 - x1 - 20)[:3]:
         _text(canvas, x1 + 10, line_y, line, _REGULAR, 6, _GREY)
         line_y -= 7.5
 

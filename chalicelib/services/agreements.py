@@ -81,12 +81,13 @@ def public(record: dict[str, Any], ctx: AgreementsContext, *, current_id: str | 
 def list_agreements(code: str, ctx: AgreementsContext) -> dict[str, Any]:
     current = str((_config(code, ctx).get("agreement") or {}).get("agreement_id") or "")
     return {"items": [public(r, ctx, current_id=current) for r in ctx.signatures.repo.agreements(code)],
-            "current": current or None}
+            "current": current or None, "signs_with": ctx.signatures.port.kind.record()}
 
 
 def get(code: str, agreement_id: str, ctx: AgreementsContext) -> dict[str, Any]:
     current = str((_config(code, ctx).get("agreement") or {}).get("agreement_id") or "")
-    return public(_get(code, agreement_id, ctx), ctx, current_id=current)
+    return {**public(_get(code, agreement_id, ctx), ctx, current_id=current),
+            "signs_with": ctx.signatures.port.kind.record()}
 
 
 def issue(code: str, *, valid_from: date, valid_until: date, reference: str | None, actor: Official,
@@ -108,7 +109,7 @@ def issue(code: str, *, valid_from: date, valid_until: date, reference: str | No
                               "reference": reference, "issued_at": now.isoformat(timespec="seconds"),
                               "issued_by": {"email": actor.email, "name": actor.name}}
     pdf = agreement_pdf(record, municipality_legal_name=str(config.get("legal_name") or config.get("name")),
-                        generated_at=now.strftime("%d-%m-%Y %H:%M"))
+                        generated_at=now.strftime("%d-%m-%Y %H:%M"), signature=ctx.signatures.port.kind.level_text)
     pdf = add_signature_fields(pdf, [(MAYOR_FIELD, MAYOR_BOX), (CENTRAL_FIELD, CENTRAL_BOX)])
     key = f"{code}/agreements/{agreement_id}/0-borrador.pdf"
     ctx.documents.put(key, pdf, content_type="application/pdf")

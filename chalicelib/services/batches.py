@@ -145,7 +145,8 @@ def view(code: str, day: str, ctx: BatchesContext, *, with_document: bool = Fals
             pending = {"added": added, "removed": removed,
                        "net_amount": sum(p["amount"] for p in added) - sum(p["amount"] for p in removed)}
     body: dict[str, Any] = {**batch, "status": status, "status_text": STATUS_TEXT[status],
-                            "signed": [_public_record(r, ctx) for r in records], "pending_correction": pending}
+                            "signed": [_public_record(r, ctx) for r in records], "pending_correction": pending,
+                            "signs_with": ctx.signatures.port.kind.record()}
     if with_document and status != "signed":
         pdf = _document(code, batch, records, last, pending, ctx)
         key = f"{code}/batches/{day}/drafts/{ctx.clock():%Y%m%dT%H%M%S}-{secrets.token_hex(4)}.pdf"

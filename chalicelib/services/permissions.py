@@ -109,7 +109,7 @@ RULES: dict[Permission, Rule] = {
         _FINANCE, "municipality", False, "Exportar pagos a CSV"),
     Permission.PAYMENTS_AUTHORIZE: Rule(
         _FINANCE, "municipality", True,
-        "Autorizar y consolidar pagos con firma electrónica avanzada (exige segundo factor TOTP)"),
+        "Autorizar y consolidar pagos con firma electrónica (exige segundo factor TOTP)"),
     Permission.RECEIPTS_RESEND: Rule(
         frozenset({"director_finanzas", "tesorero", "tesorero_subrogante", "operador_rentas",
                    "operador_transito"}), "municipality", True, "Reenviar el comprobante de un pago"),
@@ -175,23 +175,23 @@ RULES: dict[Permission, Rule] = {
     # Advanced electronic signature: who holds a certificate, who signs what (docs/signatures.md).
     Permission.SIGNATURE_ENROLL: Rule(
         _FINANCE | _SUBDERE, "own", True,
-        "Enrolar su firma electrónica avanzada: certificado con llave en KMS y código TOTP de firma"),
+        "Enrolar su firma electrónica: certificado con llave en KMS y código TOTP de firma"),
     Permission.BATCHES_READ: Rule(
         _FINANCE | _CENTRAL, "municipality", False, "Ver la nómina diaria de pagos, sus firmas y correcciones"),
     Permission.BATCHES_SIGN: Rule(
         frozenset({"tesorero", "tesorero_subrogante"}), "municipality", True,
-        "Firmar la nómina diaria de pagos y sus correcciones (firma avanzada con código TOTP)"),
+        "Firmar la nómina diaria de pagos y sus correcciones (firma electrónica con código TOTP)"),
     Permission.AGREEMENTS_READ: Rule(
         frozenset({"alcalde", "director_finanzas", "administrador_municipal"}) | _CENTRAL, "municipality", False,
         "Ver los convenios con el nivel central y descargarlos"),
     Permission.AGREEMENTS_SIGN: Rule(
         frozenset({"alcalde"}), "municipality", True,
-        "Firmar el convenio por la municipalidad (firma avanzada con código TOTP)"),
+        "Firmar el convenio por la municipalidad (firma electrónica con código TOTP)"),
     Permission.AGREEMENTS_ISSUE: Rule(
         _SUBDERE, "platform", True, "Emitir un convenio (borrador PDF) para una municipalidad"),
     Permission.AGREEMENTS_COUNTERSIGN: Rule(
         _SUBDERE, "platform", True,
-        "Firmar el convenio por el nivel central, lo que lo pone en vigencia (firma avanzada con código TOTP)"),
+        "Firmar el convenio por el nivel central, lo que lo pone en vigencia (firma electrónica con código TOTP)"),
     Permission.REFUNDS_READ: Rule(
         _FINANCE | {"operador_rentas", "operador_transito"} | _CENTRAL, "municipality", False,
         "Ver las devoluciones y contracargos de la municipalidad"),
@@ -200,7 +200,7 @@ RULES: dict[Permission, Rule] = {
         True, "Proponer la devolución de un pago (total o por ítem, con motivo) y retirar una propuesta"),
     Permission.REFUNDS_AUTHORIZE: Rule(
         _FINANCE, "municipality", True,
-        "Autorizar una devolución firmando la orden con firma electrónica avanzada (código TOTP)"),
+        "Autorizar una devolución firmando la orden con la firma electrónica del funcionario (código TOTP)"),
     Permission.PRIVACY_REQUESTS: Rule(
         frozenset({"alcalde", "director_finanzas", "administrador_municipal"}), "municipality", True,
         "Ingresar y tramitar solicitudes de derechos sobre datos personales (acceso, rectificación, "

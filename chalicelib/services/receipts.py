@@ -41,11 +41,12 @@ from chalicelib.adapters.mailer import Attachment, OutgoingEmail
 from chalicelib.adapters.payments_repo import PaymentRepository, event_row
 from chalicelib.adapters.receipts_repo import FolioRequest, ReceiptRepository
 from chalicelib.adapters.ttl_cache import TtlCache
-from chalicelib.domain.errors import DependencyUnavailable, InvalidInput, NotFound
+from chalicelib.domain.errors import DependencyUnavailable, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.money import format_clp, format_date
 from chalicelib.domain.payments import utc_key
 from chalicelib.domain.rut import parse_rut
 from chalicelib.domain.senders import sender_allowed
+from chalicelib.domain.signature_kinds import SignatureKind
 from chalicelib.observability import logger
 
 if TYPE_CHECKING:  # the signing modules are for the worker: the API's import chain skips them
@@ -53,6 +54,7 @@ if TYPE_CHECKING:  # the signing modules are for the worker: the API's import ch
     from chalicelib.signing.ca import BlobStore, SigningCredentials
     from chalicelib.signing.certificates import Official
     from chalicelib.signing.kms_keys import KmsKeys
+    from chalicelib.signing.port import SignerIdentity, SigningPort
 
 EMAIL_TEMPLATES = Path(__file__).resolve().parent.parent / "assets" / "email"
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -103,7 +105,12 @@ class MailerPort(Protocol):
 
 
 class SignerPort(Protocol):
-    def sign(self, pdf: bytes, *, code: str, config: Mapping[str, Any]) -> bytes: ...
+    kind: SignatureKind
+    """What the signatures it makes are (the legend printed before signing says so)."""
+
+    def sign(self, pdf: bytes, *, code: str, config: Mapping[str, Any], description: str = ...) -> bytes: ...
+
+    def kind_of(self, pdf: bytes) -> SignatureKind: ...
 
 
 class LogoPort(Protocol):
@@ -210,8 +217,13 @@ def issue_receipt(code: str, payment_id: str, ctx: ReceiptContext) -> str:
     allocation = payment.get("receipt_issue") or _allocate(code, payment_id, payment, ctx)
     pdf: bytes | None = None
     if not payment.get("receipt"):
-        pdf = _stored_or_new_pdf(code, payment, allocation, config, ctx)
-        _mark_issued(code, payment_id, allocation, config, ctx, document_sha256=hashlib.sha256(pdf).hexdigest())
+        try:
+            pdf = _stored_or_new_pdf(code, payment, allocation, config, ctx)
+        except SigningRefused as exc:  # sent again it would be refused again: the sweep re-queues it
+            logger.error("receipt signature refused", extra={"outcome": "signing_refused", "reason_code": exc.code})
+            return "signing_refused"
+        _mark_issued(code, payment_id, allocation, config, ctx, document_sha256=hashlib.sha256(pdf).hexdigest(),
+                     kind=ctx.signer.kind_of(pdf))
     if email_done:
         return "issued"
     if pdf is None:
@@ -246,7 +258,9 @@ def _stored_or_new_pdf(code: str, payment: Mapping[str, Any], allocation: Mappin
     if ctx.tokens is not None:
         token = ctx.tokens.sign(code, receipt_token_claims(payment, allocation))
         document = replace(document, qr_payload=f"{document.verify_url}#{TOKEN_FRAGMENT}={token}")
-    signed = ctx.signer.sign(build_receipt_pdf(document), code=code, config=config)
+    document = replace(document, signature_note=ctx.signer.kind.legend())  # what signs it, no more
+    signed = ctx.signer.sign(build_receipt_pdf(document), code=code, config=config,
+                             description=f"comprobante-{allocation['folio']}.pdf")
     ctx.store.put(key, signed, content_type="application/pdf",
                   metadata={"folio": str(allocation["folio"]), "payment-id": str(payment["payment_id"])})
     logger.info("receipt stored", extra={"folio": allocation["folio"], "bytes": len(signed)})
@@ -269,7 +283,7 @@ def receipt_token_claims(payment: Mapping[str, Any], allocation: Mapping[str, An
 
 
 def _mark_issued(code: str, payment_id: str, allocation: Mapping[str, Any], config: Mapping[str, Any],
-                 ctx: ReceiptContext, *, document_sha256: str) -> None:
+                 ctx: ReceiptContext, *, document_sha256: str, kind: SignatureKind) -> None:
     official, role = designated_official(config, ctx.default_signer_run)
     receipt = {"folio": allocation["folio"], "verification_code": allocation["verification_code"],
                "key": allocation["key"], "issued_at": allocation["issued_at"]}
@@ -277,7 +291,7 @@ def _mark_issued(code: str, payment_id: str, allocation: Mapping[str, Any], conf
     event = event_row(code, payment_id, now_iso, "receipt_issued", {"folio": allocation["folio"],
                                                                      "key": allocation["key"]})
     signature = {"status": "signed", "format": "PAdES B-B", "signer": official.name, "role": role,
-                 "signed_at": now_iso}
+                 "signed_at": now_iso, **kind.record()}
     ctx.receipts.mark_issued(code, payment_id, receipt, signature=signature, event=event,
                              document_sha256=document_sha256)
 
@@ -313,7 +327,7 @@ def _deliver(code: str, payment: Mapping[str, Any], allocation: Mapping[str, Any
         if ctx.email_events is not None and recipient and ctx.email_events.is_suppressed(code, recipient):
             raise DependencyUnavailable("El destinatario marcó como spam un correo anterior; no se le envían más.",
                                         code="email_suppressed", retryable=False)
-        message = receipt_email(payment, allocation, config, pdf, ctx.public_api_url)
+        message = receipt_email(payment, allocation, config, pdf, ctx.public_api_url, kind=ctx.signer.kind_of(pdf))
         message = dataclasses.replace(message, tags={"municipality": code, "payment": payment_id,
                                                      "folio": str(allocation["folio"]), "attempt": attempt_id})
         message_id = ctx.mailer.send(message)
@@ -415,8 +429,9 @@ def _record_sent(code: str, payment_id: str, attempt_id: str, state: dict[str, A
 
 
 def receipt_email(payment: Mapping[str, Any], allocation: Mapping[str, Any], config: Mapping[str, Any],
-                  pdf: bytes, public_api_url: str) -> OutgoingEmail:
-    """The receipt e-mail (Spanish, text and HTML from the templates, the signed PDF attached)."""
+                  pdf: bytes, public_api_url: str, *, kind: SignatureKind | None = None) -> OutgoingEmail:
+    """The receipt e-mail (Spanish, text and HTML from the templates, the signed PDF attached);
+    `kind`: what the PDF's signature is, stated as such (unknown: just "firmado electrónicamente")."""
     sender = str(config.get("sender_email") or "")
     if not sender:
         raise DependencyUnavailable("La municipalidad no tiene configurado un remitente de correo.",
@@ -446,6 +461,7 @@ def receipt_email(payment: Mapping[str, Any], allocation: Mapping[str, Any], con
         "verify_url": verify_url(public_api_url, folio, str(allocation["verification_code"])),
         "privacy_url": privacy_url(public_api_url, str(payment.get("municipality") or folio[:5])),
         "filename": filename,
+        "signature_sentence": kind.sentence() if kind else "firmado electrónicamente conforme a la Ley N° 19.799",
     }
     env = _templates()
     return OutgoingEmail(
@@ -573,47 +589,122 @@ def designated_official(config: Mapping[str, Any], default_run: str) -> tuple[Of
         DEFAULT_SIGNER_ROLE
 
 
-class ReceiptSigner:
-    """Signs receipts with the municipality's designated official's certificate (KMS-held key).
+class SigningRefused(DependencyUnavailable):
+    """The signing service refused the receipt for a reason a retry does not change (its
+    configuration, the designation, the document): the job ends; the payments sweep queues it
+    again at its recheck time (`PaymentContext.receipt_recheck`), after the cause is fixed."""
 
-    The credentials are made or checked once per process and municipality (`ensure_receipt_signer`:
-    a few KMS and S3 calls) and then reused; each receipt costs one KMS `Sign`.
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message, code=code, retryable=False)
+
+
+class ReceiptSigner:
+    """Signs receipts through the signing port, unattended, as the municipality's designated
+    official — with the platform CA (default: the official's certificate from the platform CA,
+    key in KMS) or with FirmaGob ("Desatendido", the official's RUN and the municipality's entity).
+
+    One port call per receipt. With the platform CA the credentials are made or checked once per
+    process and municipality (`ensure_receipt_signer`: a few KMS and S3 calls) and then reused;
+    each receipt costs one KMS `Sign`. `kind` is what the signature is (`domain/signature_kinds`).
     """
 
     def __init__(self, kms: KmsKeys, store: BlobStore, *, default_run: str, cache_ttl_s: float = 3600,
-                 refused_runs: frozenset[str] = frozenset()) -> None:
+                 refused_runs: frozenset[str] = frozenset(), port: SigningPort | None = None,
+                 kind: SignatureKind | None = None) -> None:
+        from chalicelib.domain.signature_kinds import platform_kind
+        from chalicelib.signing.port import PlatformCaReceiptSigning
+
         self._kms = kms
         self._store = store
         self._default_run = default_run
         self._refused_runs = refused_runs
         """RUNs this process never signs with (in production: the built-in demo RUN)."""
         self._credentials: TtlCache[SigningCredentials] = TtlCache(cache_ttl_s)
+        self._port: SigningPort = port or PlatformCaReceiptSigning(kms, self._credentials_of)
+        self.kind: SignatureKind = kind or platform_kind()
+        self._signed_here: dict[str, SignatureKind] = {}
+        """SHA-256 of the PDFs this process just signed → their kind (`kind_of` without parsing)."""
 
     def credentials(self, code: str, config: Mapping[str, Any]) -> tuple[SigningCredentials, Official, str]:
-        from chalicelib.signing.ca import SignerMunicipality, ensure_receipt_signer
+        """The platform CA's receipt credentials of the municipality's designated official."""
+        official, role = self._official(config)
+        identity = self._identity(code, config, official, role)
+        return self._credentials_of(identity), official, role
 
+    def _official(self, config: Mapping[str, Any]) -> tuple[Official, str]:
         official, role = designated_official(config, self._default_run)
-        if official.run in self._refused_runs:
-            logger.error("receipt signer has the demo RUN; refusing to sign", extra={"outcome": "demo_signer_run"})
+        if official.run in self._refused_runs or (self.kind.backend == "firmagob"
+                                                  and official.name == DEFAULT_SIGNER_NAME):
+            # FirmaGob signs only for the official the municipality designated (and registered
+            # for unattended signing): the default signer is never sent. The job waits.
+            logger.error("receipt signer not designated; refusing to sign", extra={"outcome": "signer_not_designated"})
             raise DependencyUnavailable("La municipalidad no tiene un firmante de comprobantes designado; no se "
-                                        "firma con el RUN de demostración.", code="receipt_signer_not_designated")
-        municipality = SignerMunicipality(code=code, name=str(config.get("name", code)),
-                                          legal_name=str(config.get("legal_name") or display_name(config)))
-        key = f"{code}|{official.run}|{official.name}|{official.profile}|{municipality.legal_name}"
+                                        "firma con el RUN de demostración ni con el firmante por defecto.",
+                                        code="receipt_signer_not_designated")
+        return official, role
+
+    @staticmethod
+    def _identity(code: str, config: Mapping[str, Any], official: Official, role: str) -> SignerIdentity:
+        from chalicelib.signing.port import SignerIdentity
+
+        return SignerIdentity(municipality=code, email="", name=official.name, run=official.run,
+                              profile=official.profile, purpose="unattended", role=role,
+                              organization=str(config.get("legal_name") or display_name(config)),
+                              locality=str(config.get("name", code)))
+
+    def _credentials_of(self, signer: SignerIdentity) -> SigningCredentials:
+        from chalicelib.signing.ca import SignerMunicipality, ensure_receipt_signer
+        from chalicelib.signing.certificates import Official
+
+        official = Official(name=signer.name, run=signer.run, profile=signer.profile)
+        municipality = SignerMunicipality(code=signer.municipality, name=signer.locality or signer.municipality,
+                                          legal_name=signer.organization)
+        key = f"{signer.municipality}|{official.run}|{official.name}|{official.profile}|{municipality.legal_name}"
 
         def load() -> SigningCredentials:
             if official.name == DEFAULT_SIGNER_NAME:
                 logger.warning("municipality has no designated receipt signer; signing as the default")
             return ensure_receipt_signer(self._kms, self._store, municipality=municipality, official=official)
 
-        return self._credentials.get_or_load(key, load), official, role
+        return self._credentials.get_or_load(key, load)
 
-    def sign(self, pdf: bytes, *, code: str, config: Mapping[str, Any]) -> bytes:
-        from chalicelib.signing.pades import sign_receipt_pdf
+    def sign(self, pdf: bytes, *, code: str, config: Mapping[str, Any], description: str = "comprobante.pdf"
+             ) -> bytes:
+        """The receipt `pdf` signed by the designated official (one call to the port)."""
+        from chalicelib.receipts.pdf import SIGNATURE_BOX
+        from chalicelib.signing.pades import FIELD_NAME, REASON
+        from chalicelib.signing.port import Appearance, DocumentToSign
 
-        credentials, official, role = self.credentials(code, config)
-        return sign_receipt_pdf(pdf, credentials=credentials, kms=self._kms, signer_name=official.name,
-                                signer_role=role, location=display_name(config))
+        official, role = self._official(config)
+        document = DocumentToSign(pdf=pdf, kind="receipt", description=description,
+                                  appearance=Appearance(field_name=FIELD_NAME, box=SIGNATURE_BOX, reason=REASON,
+                                                        location=display_name(config), certify="no_changes"))
+        try:
+            signed = self._port.sign(document, self._identity(code, config, official, role))
+        except (Forbidden, InvalidInput) as exc:  # FirmaGob's 4xx, a missing entity, an unfit document
+            raise SigningRefused(exc.message, code=exc.code) from exc
+        except DependencyUnavailable as exc:  # 5xx, 429, timeouts: retried; other refusals: not
+            if exc.retryable:
+                raise
+            raise SigningRefused(exc.message, code=exc.code) from exc
+        if len(self._signed_here) >= 64:
+            self._signed_here.pop(next(iter(self._signed_here)))
+        self._signed_here[hashlib.sha256(signed).hexdigest()] = self.kind
+        return signed
+
+    def kind_of(self, pdf: bytes) -> SignatureKind:
+        """What the signature of a signed receipt is, from its certificate's issuer: the platform
+        CA's, or else FirmaGob's (a receipt signed before a switch of backend keeps its kind)."""
+        from chalicelib.domain.signature_kinds import PLATFORM_CA_NAME, firmagob_kind, platform_kind
+        from chalicelib.signing.verify import signer_issuer
+
+        known = self._signed_here.get(hashlib.sha256(pdf).hexdigest())
+        if known is not None:  # signed a moment ago by this process: no need to parse it (~8 ms)
+            return known
+        issuer = signer_issuer(pdf)
+        if issuer == self.kind.issuer:
+            return self.kind
+        return platform_kind() if issuer in ("", PLATFORM_CA_NAME) else firmagob_kind(issuer)
 
 
 class MunicipalLogos:

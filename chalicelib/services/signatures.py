@@ -75,7 +75,9 @@ def enrollment_view(record: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def my_signature(official: Official, ctx: SignaturesContext) -> dict[str, Any]:
-    return enrollment_view(ctx.repo.enrollment(official.municipality, official.email))
+    """The official's enrollment, and what a signature made now is (`signs_with`)."""
+    return {**enrollment_view(ctx.repo.enrollment(official.municipality, official.email)),
+            "signs_with": ctx.port.kind.record()}
 
 
 def enroll(official: Official, ctx: SignaturesContext, *, otp: str | None = None) -> dict[str, Any]:
@@ -92,7 +94,7 @@ def enroll(official: Official, ctx: SignaturesContext, *, otp: str | None = None
     from chalicelib.signing.otp import check_code, new_secret, provisioning_uri, seal
 
     if official.profile not in SIGNING_PROFILES:
-        raise Forbidden("Su perfil no firma con firma electrónica avanzada.", code="permission_denied")
+        raise Forbidden("Su perfil no firma documentos con firma electrónica.", code="permission_denied")
     code, email = official.municipality, official.email
     compact = official_run(code, email, ctx)
     now = ctx.clock()
@@ -230,7 +232,7 @@ def identity(official: Official, ctx: SignaturesContext) -> SignerIdentity:
     """The attended signer behind an authenticated official (403 until enrolled)."""
     record = ctx.repo.enrollment(official.municipality, official.email)
     if record is None or record.get("status") == "pending":
-        raise Forbidden("Enrole y confirme su firma electrónica avanzada antes de firmar.",
+        raise Forbidden("Enrole y confirme su firma electrónica antes de firmar.",
                         code="signature_not_enrolled")
     return SignerIdentity(municipality=official.municipality, email=official.email, name=official.name,
                           run=str(record["run"]), profile=official.profile, purpose="attended",
@@ -274,15 +276,21 @@ def check_pdf(pdf: bytes) -> None:
         raise InvalidInput("Envíe el documento PDF firmado (application/pdf).", code="not_a_pdf")
 
 
-def verify_pdf(pdf: bytes, *, trust_roots_pem: bytes, repo: SignaturesRepository) -> dict[str, Any]:
+def verify_pdf(pdf: bytes, *, trust_roots_pem: bytes, repo: SignaturesRepository,
+               firmagob_chain_pem: bytes = b"") -> dict[str, Any]:
     """Every signature of a signed PDF: who (name, RUN, profile, municipality), when, whether the
     document is intact and trusted, and whether the certificate was valid then — issued by the
     platform CA, within its validity, and not revoked before the signing time (its status row;
-    receipts' certificates, which are replaced rather than revoked, have none and count as good)."""
+    receipts' certificates, which are replaced rather than revoked, have none and count as good) —
+    or issued under FirmaGob's published chain (`firmagob_chain_pem`; FirmaGob keeps its own
+    revocation). Each says what it is (`kind`): advanced when it chains to FirmaGob, simple when
+    to the platform CA, nothing when it is not trusted."""
     from chalicelib.signing.verify_documents import verify_document_pdf
 
     check_pdf(pdf)
-    check = verify_document_pdf(pdf, trust_roots_pem)
+    firmagob_names = _subject_names(firmagob_chain_pem)
+    check = verify_document_pdf(pdf, trust_roots_pem + b"\n" + firmagob_chain_pem if firmagob_chain_pem.strip()
+                                else trust_roots_pem)
     signatures = []
     for sig in check.signatures:
         status = repo.certificate_status(sig.certificate_serial) if sig.certificate_serial else None
@@ -301,12 +309,31 @@ def verify_pdf(pdf: bytes, *, trust_roots_pem: bytes, repo: SignaturesRepository
                             "status": (status or {}).get("status", "good" if sig.trusted else "unknown"),
                             "revoked_at": revoked_at or None, "reason": (status or {}).get("reason"),
                             "valid_at_signing": valid_then},
+            "kind": _kind(sig.trusted, sig.trust_anchor, sig.issuer_common_name, firmagob_names),
             "valid": bool(sig.valid and valid_then), "problem": sig.reason or (
                 "" if valid_then else "certificate revoked before signing or not issued by the platform"),
         })
     valid = bool(signatures) and all(s["valid"] for s in signatures)
     return {"valid": valid, "signatures": signatures, "document_sha256": sha256_hex(pdf),
             "reason": check.reason or ("" if valid else "al menos una firma no es válida")}
+
+
+def _subject_names(chain_pem: bytes) -> frozenset[str]:
+    from asn1crypto import x509
+
+    from chalicelib.signing.certificates import split_pem
+
+    ders = split_pem(chain_pem) if chain_pem.strip() else []
+    return frozenset(str(x509.Certificate.load(der).subject.native.get("common_name", "")) for der in ders)
+
+
+def _kind(trusted: bool, anchor: str, issuer: str, firmagob_names: frozenset[str]) -> dict[str, Any] | None:
+    """What a trusted signature is under Ley N° 19.799 (`domain/signature_kinds`); None if untrusted."""
+    from chalicelib.domain.signature_kinds import firmagob_kind, platform_kind
+
+    if not trusted:
+        return None
+    return (firmagob_kind(issuer) if anchor in firmagob_names else platform_kind()).record()
 
 
 def b64(data: bytes) -> str:

@@ -23,6 +23,7 @@ from chalicelib.adapters.receipts_repo import ReceiptRepository
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.money import format_clp, format_date
 from chalicelib.domain.plates import parse_plate
+from chalicelib.domain.signature_kinds import describe
 from chalicelib.domain.verification import (
     INSTALLMENT_HALVES,
     RECEIPT_ANNULLED,
@@ -101,9 +102,11 @@ def receipt_verification(folio: str, code: str, ctx: VerificationContext, *, sou
         "issued_on": issued_at[:10],
         "paid_at": str(payment.get("paid_at") or issued_at),
         "items": [_item_view(item, rows, index) for index, item in enumerate(payment.get("items", []))],
+        # What the signature is, exactly (simple: the platform's CA; advanced: FirmaGob, accredited),
+        # from the stored record; its trust chain is the one that kind validates against.
         "signature": {"status": signature.get("status", "signed"), "format": signature.get("format", "PAdES B-B"),
                       "signer": signature.get("signer", ""), "role": signature.get("role", ""),
-                      "trust_chain": TRUST_CHAIN_PATH},
+                      "trust_chain": TRUST_CHAIN_PATH, **describe(signature)},
         "document": {"sha256": _document_sha256(record, payment, ctx), "algorithm": "SHA-256"},
         "verification_url": verify_url(ctx.public_api_url, folio, normalized),
         "keys": JWKS_PATH,

@@ -168,23 +168,26 @@ AGREEMENT_CLAUSES = (
     ("SEGUNDO: Obligaciones de la Subsecretaría.", "Operar la plataforma, emitir comprobantes de pago firmados "
      "electrónicamente, consolidar diariamente los pagos y publicar estadísticas de operación."),
     ("TERCERO: Obligaciones de la Municipalidad.", "Mantener actualizados sus roles, tarifas y funcionarios "
-     "habilitados; autorizar diariamente la nómina de pagos con firma electrónica avanzada de su Tesorero(a)."),
+     "habilitados; autorizar diariamente la nómina de pagos con la firma electrónica de su Tesorero(a)."),
     ("CUARTO: Datos personales.", "Las partes tratarán los datos personales de los contribuyentes solo para los "
      "fines de este convenio, conforme a la Ley N° 19.628."),
-    ("QUINTO: Firma electrónica.", "Este convenio se suscribe con firma electrónica avanzada, conforme a la Ley "
+    ("QUINTO: Firma electrónica.", "Este convenio se suscribe con {signature}, conforme a la Ley "
      "N° 19.799, y entra en vigencia una vez firmado por ambas partes."),
 )
 
 
-def agreement_pdf(agreement: dict[str, Any], *, municipality_legal_name: str, generated_at: str) -> bytes:
-    """An agreement between SUBDERE and a municipality, with a box for each party's signature."""
+def agreement_pdf(agreement: dict[str, Any], *, municipality_legal_name: str, generated_at: str,
+                  signature: str = "firma electrónica") -> bytes:
+    """An agreement between SUBDERE and a municipality, with a box for each party's signature;
+    `signature`: what its signatures are (`SignatureKind.level_text`, e.g. "firma electrónica
+    simple"), stated in its fifth clause."""
     w = _Writer("CONVENIO DE COLABORACIÓN PARA LA RECAUDACIÓN EN LÍNEA", f"N° {agreement['agreement_id']}",
                 f"SEM · convenio {agreement['agreement_id']} · emitido el {generated_at}")
     w.paragraph(f"Entre la Subsecretaría de Desarrollo Regional y Administrativo (SUBDERE) y la "
                 f"{municipality_legal_name} (código {agreement['municipality']}), se acuerda lo siguiente:")
     for title, text in AGREEMENT_CLAUSES:
         w.heading(title)
-        w.paragraph(text)
+        w.paragraph(text.replace("{signature}", signature))
     w.heading("SEXTO: Vigencia.")
     w.paragraph(f"Desde el {day_text(str(agreement['valid_from']))} hasta el "
                 f"{day_text(str(agreement['valid_until']))}. Se renueva mediante un nuevo convenio.")

@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.errors import DependencyUnavailable, Forbidden, InvalidInput
+from chalicelib.domain.signature_kinds import SignatureKind, firmagob_kind
 from chalicelib.signing.port import DocumentToSign, SignerIdentity, SigningPort
 
 PATH = "/firma/v2/files/tickets"
@@ -46,6 +47,8 @@ class FirmaGobConfig:
     entities: dict[str, str] = field(default_factory=dict)
     """The registered entity name per municipality code (`00000`: the central level)."""
     timeout_s: float = 20.0
+    issuer: str = ""
+    """The common name of FirmaGob's issuing CA (from its published chain): named in legends."""
 
 
 def checksum(content_b64: str) -> str:
@@ -80,6 +83,10 @@ class FirmaGobSigning(SigningPort):
         self._clock = clock
         self._session = session
 
+    @property
+    def kind(self) -> SignatureKind:
+        return firmagob_kind(self._config.issuer)
+
     def _sign(self, document: DocumentToSign, signer: SignerIdentity, otp: str | None) -> bytes:
         import requests
 
@@ -102,7 +109,7 @@ class FirmaGobSigning(SigningPort):
         except ValueError:
             answer = {}
         message = str(answer.get("error") or answer.get("message") or "")
-        if response.status_code >= 500:
+        if response.status_code >= 500 or response.status_code in (408, 429):  # down, slow or throttling
             raise DependencyUnavailable("El servicio de firma (FirmaGob) no está disponible.",
                                         code="firmagob_unavailable")
         otp_expired = bool((answer.get("metadata") or {}).get("otpExpired"))

@@ -17,10 +17,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal, Protocol
 
 from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound
-from chalicelib.signing.ca import BlobStore
+from chalicelib.domain.signature_kinds import SignatureKind, platform_kind
+from chalicelib.signing.ca import BlobStore, SigningCredentials
 from chalicelib.signing.kms_keys import KmsKeys
 from chalicelib.signing.otp import OtpPolicy, OtpState, SecretBox, check_code
 from chalicelib.signing.pades_documents import Certify
@@ -46,6 +48,10 @@ class SignerIdentity:
     purpose: Purpose
     role: str
     """The role printed in the visible stamp, e.g. ``"Tesorero(a)"``."""
+    organization: str = ""
+    """The municipality's legal name (the subject of certificates the platform CA issues)."""
+    locality: str = ""
+    """The municipality's name (idem)."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +77,12 @@ class DocumentToSign:
 
 
 class SigningPort(ABC):
-    """Sign a PDF for an official. Subclasses implement `_sign`."""
+    """Sign a PDF for an official. Subclasses implement `_sign`; `kind` says what the
+    signatures they make are (Ley N° 19.799: simple with the platform CA)."""
+
+    @property
+    def kind(self) -> SignatureKind:
+        return platform_kind()
 
     def sign(self, document: DocumentToSign, signer: SignerIdentity, *, otp: str | None = None) -> bytes:
         check_use(document, signer, otp)
@@ -116,16 +127,14 @@ class PlatformCaSigning(SigningPort):
         self._clock = clock
 
     def _sign(self, document: DocumentToSign, signer: SignerIdentity, otp: str | None) -> bytes:
-        from chalicelib.signing.ca import SigningCredentials, ca_certificate_key, load_receipt_signer
+        from chalicelib.signing.ca import ca_certificate_key, load_receipt_signer
         from chalicelib.signing.certificates import split_pem
         from chalicelib.signing.pades_documents import sign_document_pdf
 
         now = self._clock()
         if signer.purpose == "unattended":
-            credentials = load_receipt_signer(self._store, signer.municipality)
-            if _subject_serial(credentials.certificate_der) != signer.run:
-                raise Forbidden("Solo el funcionario designado por la municipalidad firma sus comprobantes.",
-                                code="not_designated_signer")
+            return sign_receipt_with_ca(document, signer, load_receipt_signer(self._store, signer.municipality),
+                                        self._kms)
         else:
             record = self.usable_enrollment(signer, now)
             check_code(record, otp, box=self._secrets, state=self._enrollments, policy=self._policy, now=now)
@@ -144,7 +153,7 @@ class PlatformCaSigning(SigningPort):
         certificate not revoked and within its validity (403 otherwise)."""
         record = self._enrollments.enrollment(signer.municipality, signer.email)
         if record is None or record.get("status") == "pending":
-            raise Forbidden("Enrole su firma electrónica avanzada antes de firmar.", code="signature_not_enrolled")
+            raise Forbidden("Enrole su firma electrónica antes de firmar.", code="signature_not_enrolled")
         if record.get("status") == "revoked":
             raise Forbidden("Su certificado de firma fue revocado; enrole su firma nuevamente.",
                             code="certificate_revoked")
@@ -157,12 +166,43 @@ class PlatformCaSigning(SigningPort):
         return record
 
 
+class PlatformCaReceiptSigning(SigningPort):
+    """The platform CA for the receipts worker: unattended receipts only, with the municipality's
+    receipt-signing credentials as `credentials` makes or finds them (`ensure_receipt_signer`,
+    cached per process by the caller)."""
+
+    def __init__(self, kms: KmsKeys, credentials: Callable[[SignerIdentity], SigningCredentials]) -> None:
+        self._kms = kms
+        self._credentials = credentials
+
+    def _sign(self, document: DocumentToSign, signer: SignerIdentity, otp: str | None) -> bytes:
+        if signer.purpose != "unattended":
+            raise Forbidden("Este firmante solo firma comprobantes en forma desatendida.",
+                            code="attended_not_supported")
+        return sign_receipt_with_ca(document, signer, self._credentials(signer), self._kms)
+
+
+def sign_receipt_with_ca(document: DocumentToSign, signer: SignerIdentity, credentials: SigningCredentials,
+                         kms: KmsKeys) -> bytes:
+    """A receipt signed with the platform CA's receipt credentials (one KMS call), once their
+    certificate is checked to name the designated official."""
+    from chalicelib.signing.pades import sign_receipt_pdf
+
+    if _subject_serial(credentials.certificate_der) != signer.run:
+        raise Forbidden("Solo el funcionario designado por la municipalidad firma sus comprobantes.",
+                        code="not_designated_signer")
+    look = document.appearance
+    return sign_receipt_pdf(document.pdf, credentials=credentials, kms=kms, signer_name=signer.name,
+                            signer_role=signer.role, location=look.location, box=look.box, reason=look.reason)
+
+
 def _utc(moment: datetime) -> str:
     from datetime import UTC
 
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
+@lru_cache(maxsize=512)  # one per receipt certificate: parsing it costs ~0.6 ms a receipt
 def _subject_serial(certificate_der: bytes) -> str:
     from asn1crypto import x509
 

@@ -90,6 +90,20 @@ def verify_receipt_pdf(pdf: bytes, trust_roots_pem: bytes, *, at: datetime | Non
     )
 
 
+def signer_issuer(pdf: bytes) -> str:
+    """The common name of the CA that issued the certificate of `pdf`'s last signature (empty
+    when it has none or cannot be read). Not a validation: what the signature claims."""
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        signatures = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures
+        certificate = signatures[-1].signer_cert if signatures else None
+    except (PdfError, ValueError, KeyError, TypeError, IndexError):
+        return ""
+    return str(certificate.issuer.native.get("common_name", "")) if certificate is not None else ""
+
+
 def _load_certificate(der: bytes) -> object:
     from asn1crypto import x509
 

@@ -39,6 +39,10 @@ class SignatureCheck:
     signing_time: datetime | None
     reason: str
     """Empty when valid; otherwise why not (English, for logs)."""
+    issuer_common_name: str = ""
+    """The CA that issued the signer's certificate."""
+    trust_anchor: str = ""
+    """The common name of the root the certificate chains to (empty when not trusted)."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,18 @@ def _check(embedded: object, roots: list[object], *, last: bool) -> SignatureChe
         signer_locality=str(subject.get("locality_name", "")),
         certificate_serial=format(status.signing_cert.serial_number, "x"),
         signing_time=status.signer_reported_dt or moment,
-        reason="; ".join(reasons))
+        reason="; ".join(reasons),
+        issuer_common_name=str(status.signing_cert.issuer.native.get("common_name", "")),
+        trust_anchor=_anchor_name(status) if status.trusted else "")
+
+
+def _anchor_name(status: object) -> str:
+    path = getattr(status, "validation_path", None)
+    try:
+        name = path.trust_anchor.authority.name if path is not None else None
+    except AttributeError:
+        return ""
+    return str(name.native.get("common_name", "")) if name is not None else ""
 
 
 def _certificate(der: bytes) -> object:

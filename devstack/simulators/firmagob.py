@@ -4,9 +4,11 @@
 documents it — the api token key, the HS256 JWT (signature, `run`, `entity`, `purpose`,
 `expiration` in Chile's local time), the `OTP` header against the RUN's TOTP secret for
 "Propósito General", that "Desatendido" is used only by RUNs registered for it, each file's
-content type and checksum, the 5 MB cap — and answers the signed PDF (signed here with a
-throwaway key and a self-signed "FirmaGob simulador" certificate per RUN) in FirmaGob's answer
-shape. Run it alone with `python -m devstack.simulators.firmagob`.
+content type and checksum, the 5 MB cap — and answers the signed PDF in FirmaGob's answer shape.
+It signs with a throwaway key and certificate per RUN, issued by its own two-level chain (a root
+and an issuing CA, `CHAIN_NAMES`): `chain_pem()` is the chain a deployment would take from
+FirmaGob's publication, and `GET /cadena.pem` serves it (stand-in only). Run it alone with
+`python -m devstack.simulators.firmagob`.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ TEST_SECRET = "secreto-de-prueba-del-simulador-de-firmagob"  # noqa: S105 - loca
 TEST_RUN = "22222222"
 TEST_ENTITY = "Subsecretaría General de la Presidencia"
 TEST_OTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 - local test material
+CHAIN_NAMES = ("FirmaGob simulador - CA raíz", "FirmaGob simulador - CA de firma avanzada")
+"""Common names of the stand-in's root and issuing CA (the issuer of every signer certificate)."""
 
 
 class Refused(Exception):
@@ -57,12 +61,23 @@ class FirmaGobStandIn:
     def __init__(self, config: FirmaGobConfig | None = None) -> None:
         self.config = config or FirmaGobConfig()
         self.requests: list[dict[str, Any]] = []
+        self.outages: list[int] = []
+        """HTTP statuses the next requests are answered with before any check (500, 503, 429…):
+        how a test makes FirmaGob fail."""
         self._signers: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self._chain = _chain()
 
+    def chain_pem(self) -> bytes:
+        """The issuing CA's and the root's certificates (PEM, in that order)."""
+        return self._chain.pem
     # -- the contract ----------------------------------------------------------------------------
 
     def handle(self, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            outage = self.outages.pop(0) if self.outages else None
+        if outage is not None:
+            return outage, {"error": "Servicio no disponible (simulado)"}
         try:
             return 200, self._handle(body, headers)
         except Refused as exc:
@@ -167,39 +182,80 @@ class FirmaGobStandIn:
     def _signer(self, run: str) -> Any:
         with self._lock:
             if run not in self._signers:
-                self._signers[run] = _throwaway_signer(run)
+                self._signers[run] = _throwaway_signer(run, self._chain)
             return self._signers[run]
 
 
-def _throwaway_signer(run: str) -> Any:
+@dataclass(frozen=True)
+class _Chain:
+    issuing_key: Any
+    issuing_der: bytes
+    root_der: bytes
+    pem: bytes
+
+
+def _name(common_name: str, serial: str | None = None) -> Any:
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    attributes = [x509.NameAttribute(NameOID.COUNTRY_NAME, "CL"),
+                  x509.NameAttribute(NameOID.ORGANIZATION_NAME, "FirmaGob simulador")]
+    if serial:
+        attributes.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, serial))
+    return x509.Name([*attributes, x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+def _certificate(subject: Any, issuer: Any, public_key: Any, signing_key: Any, *, ca: bool, days: int) -> Any:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    now = datetime.now(UTC)
+    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(public_key)
+               .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=5))
+               .not_valid_after(now + timedelta(days=days))
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+               .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+               .add_extension(x509.KeyUsage(digital_signature=not ca, content_commitment=not ca,
+                                            key_encipherment=False, data_encipherment=False, key_agreement=False,
+                                            key_cert_sign=ca, crl_sign=ca, encipher_only=False,
+                                            decipher_only=False), critical=True))
+    return builder.sign(signing_key, hashes.SHA256())
+
+
+def _chain() -> _Chain:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    root_key = ec.generate_private_key(ec.SECP256R1())
+    issuing_key = ec.generate_private_key(ec.SECP256R1())
+    root_name, issuing_name = _name(CHAIN_NAMES[0]), _name(CHAIN_NAMES[1])
+    root = _certificate(root_name, root_name, root_key.public_key(), root_key, ca=True, days=3650)
+    issuing = _certificate(issuing_name, root_name, issuing_key.public_key(), root_key, ca=True, days=1825)
+    pem = issuing.public_bytes(serialization.Encoding.PEM) + root.public_bytes(serialization.Encoding.PEM)
+    return _Chain(issuing_key=issuing_key, issuing_der=issuing.public_bytes(serialization.Encoding.DER),
+                  root_der=root.public_bytes(serialization.Encoding.DER), pem=pem)
+
+
+def _throwaway_signer(run: str, chain: _Chain) -> Any:
     from asn1crypto import keys as asn1_keys
     from asn1crypto import x509 as asn1_x509
     from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
     from pyhanko.sign import signers
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "CL"),
-                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "FirmaGob simulador"),
-                      x509.NameAttribute(NameOID.SERIAL_NUMBER, run),
-                      x509.NameAttribute(NameOID.COMMON_NAME, f"Titular {run} (simulador)")])
-    now = datetime.now(UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=5))
-            .not_valid_after(now + timedelta(days=30))
-            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
-                                         data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                                         crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-            .sign(key, hashes.SHA256()))
+    issuer = x509.load_der_x509_certificate(chain.issuing_der).subject
+    cert = _certificate(_name(f"Titular {run} (simulador)", run), issuer, key.public_key(), chain.issuing_key,
+                        ca=False, days=30)
     certificate = asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
     private = asn1_keys.PrivateKeyInfo.load(key.private_bytes(serialization.Encoding.DER,
                                                               serialization.PrivateFormat.PKCS8,
                                                               serialization.NoEncryption()))
-    return signers.SimpleSigner(signing_cert=certificate, signing_key=private,
-                                cert_registry=SimpleCertificateStore.from_certs([certificate]))  # type: ignore[no-untyped-call]
+    registry = SimpleCertificateStore.from_certs(  # type: ignore[no-untyped-call]
+        [certificate, asn1_x509.Certificate.load(chain.issuing_der), asn1_x509.Certificate.load(chain.root_der)])
+    return signers.SimpleSigner(signing_cert=certificate, signing_key=private, cert_registry=registry)
 
 
 class FirmaGobServer:
@@ -227,6 +283,17 @@ class FirmaGobServer:
 
 def _handler_for(stand_in: FirmaGobStandIn) -> type[JsonHandler]:
     class Handler(JsonHandler):
+        def do_GET(self) -> None:
+            if self.path != "/cadena.pem":
+                self.send_json(404, {"error": "ruta no encontrada"})
+                return
+            body = stand_in.chain_pem()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-pem-file")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
         def do_POST(self) -> None:
             if self.path != PATH:
                 self.send_json(404, {"error": "ruta no encontrada"})
@@ -241,5 +308,31 @@ def _handler_for(stand_in: FirmaGobStandIn) -> type[JsonHandler]:
     return Handler
 
 
+def main(argv: list[str] | None = None) -> None:
+    """The stand-in for a local stack (`make run` with `SEM_SIGNING_BACKEND=firmagob`): the
+    institution's api token key and JWT secret from the same variables the platform reads
+    (`SEM_FIRMAGOB_API_TOKEN_KEY`, `SEM_FIRMAGOB_SECRET`), the registered entities from
+    `SEM_FIRMAGOB_ENTITIES`, the RUNs allowed to sign unattended from `--unattended-runs`, and its
+    chain written to `--chain-out` before it serves."""
+    import argparse
+    import os
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=8105)
+    parser.add_argument("--chain-out", type=Path)
+    parser.add_argument("--unattended-runs", default=TEST_RUN, help="comma-separated RUNs without check digit")
+    args = parser.parse_args(argv)
+    entities = set(json.loads(os.environ.get("SEM_FIRMAGOB_ENTITIES") or "{}").values()) or {TEST_ENTITY}
+    config = FirmaGobConfig(api_token_key=os.environ.get("SEM_FIRMAGOB_API_TOKEN_KEY") or TEST_API_TOKEN_KEY,
+                            secret=os.environ.get("SEM_FIRMAGOB_SECRET") or TEST_SECRET, entities=entities,
+                            unattended_runs={run.strip() for run in args.unattended_runs.split(",") if run.strip()})
+    stand_in = FirmaGobStandIn(config)
+    if args.chain_out:
+        args.chain_out.parent.mkdir(parents=True, exist_ok=True)
+        args.chain_out.write_bytes(stand_in.chain_pem())
+    serve(_handler_for(stand_in), args.port, "FirmaGob stand-in")
+
+
 if __name__ == "__main__":  # pragma: no cover - manual use
-    serve(_handler_for(FirmaGobStandIn()), 8104, "FirmaGob stand-in")
+    main()

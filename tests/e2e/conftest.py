@@ -36,9 +36,9 @@ class RunningStack:
         return self.process.wait(timeout=timeout)
 
 
-def start_stack(tmp_dir: Path) -> RunningStack:
+def start_stack(tmp_dir: Path, extra_env: dict[str, str] | None = None) -> RunningStack:
     ports = {name: free_port() for name in DEFAULTS}
-    env = {**os.environ, "SEM_LOG_DIR": str(tmp_dir), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "SEM_LOG_DIR": str(tmp_dir), "PYTHONUNBUFFERED": "1", **(extra_env or {})}
     env.setdefault("SEM_LOCAL_CMF_IMPORT_S", "10")  # the daily CMF import, every 10 s (test_reference_schedule)
     env.update({var: str(ports[name]) for name, (var, _) in DEFAULTS.items()})
     env.pop("AWS_ENDPOINT_URL", None)

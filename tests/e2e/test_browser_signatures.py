@@ -61,11 +61,14 @@ def test_the_treasurer_enrolls_and_signs_the_days_batch(running_stack: Any, brow
     assert page.inner_text("#sig-serial") not in ("", "—")
     page.wait_for_selector("#sig-trust .badge")
     assert "Vigente" in page.inner_text("#sig-trust")
+    assert page.inner_text("#sig-kind").startswith("firma electrónica simple")  # the platform CA's, said so
 
     # The day's batch: totals, the payment, a wrong code refused, then signed.
     page.goto(f"{running_stack.url('console')}/#/firmas?dia={day}")
     page.wait_for_selector("#batch-status[data-status='unsigned']")
     assert paid["payment_id"] in page.inner_text("#batch")
+    assert "con firma electrónica simple" in page.inner_text("#batch .signs-with")
+    assert "avanzada" not in page.inner_text("#batch")
     page.click("#batch-draft")
     page.wait_for_selector("#batch-draft-link")
     page.screenshot(path="/tmp/console-signature-batch.png", full_page=True)
@@ -134,6 +137,7 @@ def test_the_alcalde_signs_an_agreement_and_subdere_countersigns(running_stack: 
     sign_in(page, running_stack, "alcalde@munistgo.demo")
     page.click("a[data-path='firmas']")
     page.click(f"button[data-open='{agreement_id}']")
+    assert page.inner_text(".agreement-card .signs-with").startswith("firma electrónica simple")  # the platform CA's
     page.fill("#agreement-sign-otp", next_code(alcalde_secret))
     page.click("#agreement-sign")
     page.wait_for_selector(f".agreement-status[data-id='{agreement_id}'][data-status='signed_municipality']")

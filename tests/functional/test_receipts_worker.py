@@ -9,6 +9,7 @@ import email
 import email.header
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from email.message import Message
@@ -23,6 +24,7 @@ from chalicelib.adapters import keys
 from chalicelib.adapters.debts_repo import DebtRepository
 from chalicelib.domain.errors import DependencyUnavailable, InvalidInput
 from chalicelib.domain.payments import utc_key
+from chalicelib.domain.signature_kinds import describe
 from chalicelib.services import receipts as service
 from chalicelib.worker import email_events as email_events_worker
 from chalicelib.worker import receipts as worker
@@ -740,3 +742,206 @@ def test_the_delivery_page_and_sending_health_count_what_ses_reported(rx, ses_ev
     assert email_events.delivery_page("13114", wiring.email_events_repo(), datetime.now(UTC))["emails"] == []
     platform = email_events.platform_health(["13101", "13114"], wiring.email_events_repo(), datetime.now(UTC))
     assert platform["platform"]["24h"]["sent"] == day["sent"]
+
+
+# -- the signature, stated as what it is (issue 24) ------------------------------------------------
+
+DESIGNATED = {"name": "Rosa Tapia Fuentes", "run": "11.111.111-1", "profile": "tesorero"}
+ENTITY = "Ilustre Municipalidad de Santiago"
+
+
+class Designating:
+    """The municipalities' configurations with 13101's receipt signer designated (as the
+    administrator does in the console, services/receipt_signer_admin.py)."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def get(self, code: str) -> dict[str, Any] | None:
+        return self._designated(code, self._real.get(code))
+
+    def current(self, code: str) -> dict[str, Any] | None:
+        return self._designated(code, self._real.current(code))
+
+    @staticmethod
+    def _designated(code: str, found: dict[str, Any] | None) -> dict[str, Any] | None:
+        return {**found, "receipt_signer": DESIGNATED} if found and code == "13101" else found
+
+
+@pytest.fixture
+def firmagob(rx, tmp_path):
+    """The worker and the API configured with the FirmaGob backend, against the stand-in, whose
+    published chain is the configured one; 13101 has designated its receipt signer."""
+    from devstack.simulators.firmagob import (
+        TEST_API_TOKEN_KEY,
+        TEST_SECRET,
+        FirmaGobConfig,
+        FirmaGobServer,
+        FirmaGobStandIn,
+    )
+
+    stand_in = FirmaGobStandIn(FirmaGobConfig(entities={ENTITY}, unattended_runs={"11111111"}))
+    chain = tmp_path / "firmagob-chain.pem"
+    chain.write_bytes(stand_in.chain_pem())
+    with FirmaGobServer(stand_in) as server, pytest.MonkeyPatch.context() as mp:
+        for name, value in {"SEM_SIGNING_BACKEND": "firmagob", "SEM_FIRMAGOB_URL": server.url,
+                            "SEM_FIRMAGOB_API_TOKEN_KEY": TEST_API_TOKEN_KEY, "SEM_FIRMAGOB_SECRET": TEST_SECRET,
+                            "SEM_FIRMAGOB_ENTITIES": json.dumps({"13101": ENTITY}),
+                            "SEM_FIRMAGOB_CHAIN_PATH": str(chain),
+                            "SEM_FIRMAGOB_CHAIN_SOURCE": "the stand-in (devstack/simulators/firmagob.py)"}.items():
+            mp.setenv(name, value)
+        wiring.reset()
+        inner = wiring.receipt_context
+
+        def context() -> Any:
+            ctx = inner()
+            ctx.municipalities = Designating(ctx.municipalities)
+            return ctx
+
+        mp.setattr(wiring, "receipt_context", context)
+        yield {**rx, "stand_in": stand_in}
+    wiring.reset()
+
+
+def stored_pdf(receipt: dict[str, Any]) -> bytes:
+    body = boto3.client("s3").get_object(Bucket=os.environ["SEM_RECEIPTS_BUCKET"], Key=receipt["key"])["Body"]
+    return bytes(body.read())
+
+
+def verified_pdf(world, pdf: bytes) -> dict[str, Any]:
+    response = world["client"].http.post("/v1/signatures/verify", body=pdf, headers={"Content-Type": "application/pdf"})
+    assert response.status_code == 200, response.body
+    return dict(json.loads(response.body))
+
+
+def test_the_platform_ca_makes_a_simple_signature_and_every_text_says_so(rx):
+    from chalicelib.domain.signature_kinds import PLATFORM_CA_NAME
+    from tests.pdf_text import page_text
+
+    world = rx["world"]
+    created = paid(world, "simple")
+    deliver(created["job"])
+    receipt = meta(created["payment_id"])["receipt"]
+    pdf = stored_pdf(receipt)
+    legend = " ".join(page_text(pdf).split())
+    assert "firma electrónica simple (Ley N° 19.799, art. 2 letra f)" in legend
+    assert "no es un prestador acreditado" in legend
+    mail = mails_to(created["email"])[0]
+    for body in (page_text(pdf), part_text(mail, "text/plain"), part_text(mail, "text/html")):
+        assert "avanzada" not in body  # never more than it is
+    assert "firmado con firma electrónica simple" in " ".join(part_text(mail, "text/plain").split())
+    assert "firmado con firma electrónica simple" in " ".join(part_text(mail, "text/html").split())
+
+    record = wiring.receipts_repo().get("13101", receipt["folio"])
+    assert record is not None
+    assert {k: record["signature"][k] for k in ("backend", "level", "accredited", "issuer")} == {
+        "backend": "platform", "level": "simple", "accredited": False, "issuer": PLATFORM_CA_NAME}
+    # What the verification page and JSON show of it (`describe` of the record's signature).
+    assert (describe(record["signature"])["level_text"], describe(record["signature"])["trust_chain"]) == (
+        "firma electrónica simple", "/v1/trust/ca.pem")
+    assert describe({"status": "signed"})["level_text"] == "firma electrónica simple"  # records from before
+    checked = verified_pdf(world, pdf)
+    assert checked["valid"] is True
+    assert checked["signatures"][0]["kind"]["level"] == "simple"
+    assert checked["signatures"][0]["kind"]["issuer"] == PLATFORM_CA_NAME
+    assert get(world, "/v1/trust/firmagob.pem")[0] == 404  # this stack does not use FirmaGob
+
+
+def test_firmagob_signs_receipts_unattended_as_the_designated_official_and_every_text_says_advanced(firmagob):
+    from chalicelib.signing.verify import verify_receipt_pdf
+    from devstack.simulators.firmagob import CHAIN_NAMES
+    from tests.pdf_text import page_text
+
+    world, stand_in = firmagob["world"], firmagob["stand_in"]
+    before = counter()
+    created = paid(world, "firmagob")
+    deliver(created["job"])
+    receipt = assert_complete_once(created, counter_before=before)
+    assert stand_in.requests == [{"run": "11111111", "purpose": "Desatendido", "entity": ENTITY, "files": 1}]
+    deliver(created["job"])  # a redelivery signs nothing again
+    assert len(stand_in.requests) == 1
+
+    pdf = stored_pdf(receipt)
+    issuer = CHAIN_NAMES[1]
+    legend = " ".join(page_text(pdf).split())
+    assert "firma electrónica avanzada (Ley N° 19.799, art. 2 letra g), certificada por FirmaGob" in legend
+    assert f"Certificado emitido por {issuer}" in legend
+    assert "simple" not in legend
+    mail = mails_to(created["email"])[0]
+    for body in (part_text(mail, "text/plain"), part_text(mail, "text/html")):
+        flat = " ".join(body.split())
+        assert "firmado con firma electrónica avanzada (Ley N° 19.799) a través de FirmaGob" in flat
+        assert issuer in flat
+
+    record = wiring.receipts_repo().get("13101", receipt["folio"])
+    assert record is not None
+    assert {k: record["signature"][k] for k in ("backend", "level", "accredited", "issuer", "signer")} == {
+        "backend": "firmagob", "level": "avanzada", "accredited": True, "issuer": issuer,
+        "signer": DESIGNATED["name"]}
+    shown = describe(record["signature"])  # what the verification page and JSON show of it
+    assert shown["level_text"] == "firma electrónica avanzada"
+    assert shown["provider"] == "FirmaGob (Gobierno Digital, SEGPRES)"
+    assert shown["trust_chain"] == "/v1/trust/firmagob.pem"
+
+    # Validated against FirmaGob's published chain (here the stand-in's), not the platform CA's.
+    status, chain, _ = get(world, "/v1/trust/firmagob.pem")
+    chain_pem = chain if isinstance(chain, bytes) else chain.encode()
+    assert (status, chain_pem) == (200, stand_in.chain_pem())
+    assert verify_receipt_pdf(pdf, chain_pem).valid
+    platform_only = verify_receipt_pdf(pdf, wiring.trust_roots_pem().split(stand_in.chain_pem())[0])
+    assert not platform_only.trusted
+    checked = verified_pdf(world, pdf)
+    assert checked["valid"] is True, checked
+    kind = checked["signatures"][0]["kind"]
+    assert (kind["level"], kind["issuer"], kind["accredited"]) == ("avanzada", issuer, True)
+    assert checked["signatures"][0]["run"] == "11111111"
+
+
+def test_firmagob_outages_are_retried_and_its_refusals_end_the_job_until_the_sweep(firmagob):
+    world, stand_in = firmagob["world"], firmagob["stand_in"]
+    created = paid(world, "firmagob-faults")
+    stand_in.outages = [503, 429]
+    for _ in range(2):
+        with pytest.raises(DependencyUnavailable) as down:
+            deliver(created["job"])
+        assert down.value.retryable
+        assert down.value.code == "firmagob_unavailable"
+    stand_in.config.unattended_runs.clear()  # FirmaGob no longer lets the RUN sign unattended: 403
+    deliver(created["job"])  # refused: logged, no retry storm; the sweep re-queues it later
+    assert "receipt" not in meta(created["payment_id"])
+    assert stand_in.requests == []
+    stand_in.config.unattended_runs.add("11111111")
+    deliver(created["job"])
+    assert meta(created["payment_id"])["receipt"]["folio"].startswith("13101-2027-")
+    assert len(stand_in.requests) == 1
+
+
+def test_firmagob_never_signs_as_the_default_signer(firmagob, monkeypatch):
+    world, stand_in = firmagob["world"], firmagob["stand_in"]
+    monkeypatch.setattr(sys.modules[__name__], "DESIGNATED", {})  # no designation
+    created = paid(world, "firmagob-undesignated")
+    with pytest.raises(DependencyUnavailable) as waiting:
+        deliver(created["job"])
+    assert (waiting.value.code, waiting.value.retryable) == ("receipt_signer_not_designated", True)
+    assert stand_in.requests == []
+
+
+def test_a_receipt_in_flight_when_the_backend_is_switched_keeps_and_states_its_signature(firmagob):
+    world, stand_in, faults = firmagob["world"], firmagob["stand_in"], firmagob["faults"]
+    created = paid(world, "firmagob-switch")
+    faults.arm("mark")  # signed through FirmaGob and stored, then the worker dies before marking it issued
+    with pytest.raises(DependencyUnavailable):
+        deliver(created["job"])
+    assert len(stand_in.requests) == 1
+
+    with pytest.MonkeyPatch.context() as switched:  # inside the fixture's environment, undone before it
+        switched.setenv("SEM_SIGNING_BACKEND", "platform")  # switched back before the redelivery
+        wiring.reset()
+        deliver(created["job"])
+    assert len(stand_in.requests) == 1  # the stored PDF is reused: not signed again
+    receipt = meta(created["payment_id"])["receipt"]
+    record = wiring.receipts_repo().get("13101", receipt["folio"])
+    assert record is not None
+    assert (record["signature"]["backend"], record["signature"]["level"]) == ("firmagob", "avanzada")
+    text = " ".join(part_text(mails_to(created["email"])[0], "text/plain").split())
+    assert "firmado con firma electrónica avanzada (Ley N° 19.799) a través de FirmaGob" in text

@@ -492,6 +492,7 @@ CITIZEN_ROUTES: dict[tuple[str, str], Any] = {
     ("/v1/inspector", "GET"): "national by design: the plate look-up's page (test_verification.py)",
     ("/v1/trust/jwks.json", "GET"): PUBLIC + " (public keys)",
     ("/v1/trust/ca.pem", "GET"): PUBLIC,
+    ("/v1/trust/firmagob.pem", "GET"): PUBLIC + " (FirmaGob's published chain, as configured)",
     ("/v1/privacy", "GET"): PUBLIC + " (the privacy notice, generated from the register of processing)",
     ("/v1/trust/certificates/{serial}", "GET"): PUBLIC + " (a certificate's revocation status)",
     ("/v1/signatures/verify", "POST"): PUBLIC + " (verifies the PDF it is sent)",

@@ -236,6 +236,7 @@ def test_the_tesorero_signs_the_days_batch_once_and_it_verifies(world, tmp_path)
     assert batch["totals"]["count"] == 2
     assert batch["totals"]["by_service"][0]["service"] == "patentes"
     assert batch["draft_url"]
+    assert (batch["signs_with"]["level"], batch["signs_with"]["accredited"]) == ("simple", False)  # platform CA
 
     status, body, _ = call(world, "post", f"{path}/sign", TESORERO, {"otp": "000000"})
     assert status == 403
@@ -260,6 +261,7 @@ def test_the_tesorero_signs_the_days_batch_once_and_it_verifies(world, tmp_path)
     assert signature["municipality"] == "Ilustre Municipalidad de Santiago"
     assert signature["certificate"]["valid_at_signing"]
     assert signature["signed_at"]
+    assert signature["kind"]["level_text"] == "firma electrónica simple"
 
     bad = verify(world, tamper(pdf))
     assert not bad["valid"]
@@ -459,6 +461,8 @@ def test_an_agreement_is_signed_by_the_alcalde_then_countersigned_and_enters_int
     assert config["agreement"]["status"] == "in_force"
     status, listing, _ = call(world, "get", f"{BASE}/13101/agreements", ALCALDE)
     assert listing["current"] == agreement_id
+    assert listing["signs_with"]["level_text"] == "firma electrónica simple"
+    assert call(world, "get", f"{BASE}/13101/agreements/{agreement_id}", ALCALDE)[1]["signs_with"]["level"] == "simple"
 
     record = wiring.signatures_repo().agreement("13101", agreement_id)
     pdf = stored(record["document_key"])
@@ -471,6 +475,12 @@ def test_an_agreement_is_signed_by_the_alcalde_then_countersigned_and_enters_int
     assert central["profile"] == "administrador_subdere"
     assert central["municipality"] == "Subsecretaría de Desarrollo Regional y Administrativo"
     assert central["coverage"] == "entire_file"
+    assert {mayor["kind"]["level"], central["kind"]["level"]} == {"simple"}
+    from tests.pdf_text import page_text
+
+    clause = " ".join(page_text(pdf).split())
+    assert "Este convenio se suscribe con firma electrónica simple, conforme a la Ley N° 19.799" in clause
+    assert "avanzada" not in clause
     assert not verify(world, tamper(pdf))["valid"]
     if shutil.which("openssl"):
         (tmp_path / "ca.pem").write_bytes(wiring.receipts_store().get("00000/signing/ca.pem"))

@@ -118,3 +118,33 @@ def test_unattended_is_desatendido_for_receipts_only(server):
     signed = adapter(server).sign(document("receipt"), unattended)
     assert signed.startswith(b"%PDF")
     assert server.stand_in.requests[-1]["purpose"] == "Desatendido"
+
+
+@pytest.mark.parametrize(("status", "retryable"), [(500, True), (503, True), (429, True), (408, True),
+                                                   (400, False), (413, False)])
+def test_failures_are_retryable_as_firmagobs_contract_says(server, status, retryable):
+    unattended = SignerIdentity(**{**SIGNER.__dict__, "purpose": "unattended"})
+    server.stand_in.outages.append(status)
+    with pytest.raises(DependencyUnavailable) as failed:
+        adapter(server).sign(document("receipt"), unattended)
+    assert failed.value.retryable is retryable
+    assert adapter(server).sign(document("receipt"), unattended).startswith(b"%PDF")  # the next one works
+
+
+def test_the_stand_in_signs_under_its_published_two_level_chain(server):
+    from chalicelib.signing.certificates import split_pem
+    from chalicelib.signing.trust import issuer_name
+    from chalicelib.signing.verify import signer_issuer, verify_receipt_pdf
+    from devstack.simulators.firmagob import CHAIN_NAMES
+
+    unattended = SignerIdentity(**{**SIGNER.__dict__, "purpose": "unattended"})
+    signed = adapter(server).sign(document("receipt"), unattended)
+    chain = server.stand_in.chain_pem()
+    assert len(split_pem(chain)) == 2
+    assert issuer_name(chain) == signer_issuer(signed) == CHAIN_NAMES[1]
+    assert verify_receipt_pdf(signed, chain).valid
+    root_only = chain[chain.index(b"-----BEGIN CERTIFICATE-----", 10):]
+    assert verify_receipt_pdf(signed, root_only).valid  # the issuing CA travels in the signature
+    import requests
+
+    assert requests.get(server.url + "/cadena.pem", timeout=5).content == chain

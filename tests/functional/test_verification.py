@@ -102,6 +102,13 @@ def test_the_qr_url_opens_a_page_without_scripts_for_a_phone(world, issued):
         assert shown in page, shown
     _no_personal_data(page)
     assert len(page.encode()) < 16_000  # one small document: fast on a poor connection
+    # The signature is stated as what it is: the platform's own CA makes a simple electronic
+    # signature (Ley 19.799 art. 2 f), never called advanced (docs/signatures.md).
+    assert (body["signature"]["backend"], body["signature"]["level"], body["signature"]["accredited"]) == (
+        "platform", "simple", False)
+    assert "avanzada" not in body["signature"]["level_text"].lower()
+    assert body["signature"]["level_text"] in page
+    assert "no es un prestador acreditado" in page
 
 
 def test_the_payment_status_route_returns_the_verification_url(world, issued):

@@ -79,12 +79,21 @@ export async function verifyLink(url) {
   return data;
 }
 
+/** What a signature is under Ley N° 19.799, as the API states it (`signs_with` / `kind`): the
+ * level and, for an advanced one, the accredited provider and the certificate's issuer. */
+export function kindText(kind) {
+  if (!kind) return "firma electrónica";
+  return kind.accredited ? `${kind.level_text} (${kind.provider}; certificado emitido por ${kind.issuer})`
+    : `${kind.level_text} (certificado de la autoridad certificadora propia de la plataforma; no es un prestador acreditado)`;
+}
+
 /** The verification's answer: valid or not, and each signature. */
 export function verificationView(result) {
   const rows = (result.signatures || []).map((s) => h("li", { class: "sig-line" },
     s.intact && s.trusted && s.certificate && s.certificate.valid_at_signing ? badge("Firma válida", "ok") : badge("Firma no válida", "bad"),
     " ", h("strong", { text: s.signer || "—" }),
     ` · RUN ${rut(s.run)} · ${s.profile_name || s.profile || "—"} · ${s.municipality || "—"} · ${fechaHora(s.signed_at)}`,
+    ` · ${s.kind ? kindText(s.kind) : "firma no confiable"}`,
     s.certificate && s.certificate.status === "revoked" ? ` · certificado revocado ${fechaHora(s.certificate.revoked_at)}` : ""));
   return h("div", { class: "verify-result", dataset: { valid: String(Boolean(result.valid)) } },
     result.valid ? badge("Documento verificado: firmas válidas", "ok") : badge(`No válido${result.reason ? `: ${result.reason}` : ""}`, "bad"),

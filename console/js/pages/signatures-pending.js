@@ -6,7 +6,7 @@ import { api, muni } from "../api.js";
 import { h, field, clear } from "../dom.js";
 import { fecha, fechaHora, hoyChile, pesos, miles } from "../format.js";
 import { badge, busy, card, errorBox, facts, loading, notice, pageHeader, statusSlot, table } from "../ui.js";
-import { otpForm } from "./signatures-common.js";
+import { kindText, otpForm } from "./signatures-common.js";
 
 const BATCH_KIND = { unsigned: "warn", signed: "ok", correction_pending: "warn" };
 const BATCH_TEXT = { unsigned: "Sin firmar", signed: "Firmada", correction_pending: "Corrección pendiente" };
@@ -118,7 +118,7 @@ function signArea(target, ctx, batch) {
     },
   });
   return card(correction ? "Firmar la corrección" : "Firmar la nómina",
-    h("p", { text: `Firmará ${miles(batch.totals.count)} pagos por ${pesos(batch.totals.amount)} con su firma electrónica avanzada.` }),
+    h("p", { class: "signs-with", text: `Firmará ${miles(batch.totals.count)} pagos por ${pesos(batch.totals.amount)} con ${kindText(batch.signs_with)}.` }),
     form, slot.node);
 }
 
@@ -178,6 +178,7 @@ async function openAgreement(target, ctx, id, reload) {
     facts([["Estado", badge(a.status_text || a.status, AGREEMENT_KIND[a.status])], ["Vigencia", `${fecha(a.valid_from)} al ${fecha(a.valid_until)}`],
       ["Emitido por", a.issued_by && (a.issued_by.name || a.issued_by.email || String(a.issued_by))],
       ["Firma de la municipalidad", who(a.municipality_signature)], ["Firma del nivel central", who(a.central_signature)],
+      ["Tipo de firma", h("span", { class: "signs-with", text: kindText(a.signs_with) })],
       ["Documento", h("a", { href: a.download_url, target: "_blank", rel: "noopener", id: "agreement-download", text: "Descargar PDF (5 min)" })]]),
     action, slot.node));
 }

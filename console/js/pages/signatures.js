@@ -7,7 +7,7 @@ import { api } from "../api.js";
 import { h, field, clear } from "../dom.js";
 import { fecha, fechaHora, rut } from "../format.js";
 import { badge, busy, card, errorBox, facts, loading, notice, pageHeader, statusSlot } from "../ui.js";
-import { showSignError } from "./signatures-common.js";
+import { kindText, showSignError } from "./signatures-common.js";
 
 const STATUS = {
   not_enrolled: ["Sin firma enrolada", "neutral"], pending: ["Pendiente de confirmar", "warn"],
@@ -15,7 +15,7 @@ const STATUS = {
 };
 
 export async function render(root, ctx) {
-  root.append(pageHeader("Firma electrónica avanzada",
+  root.append(pageHeader("Firma electrónica",
     "Su certificado para firmar nóminas y convenios con un código de un solo uso (Ley N° 19.799)"));
   const body = h("div");
   root.append(body);
@@ -39,6 +39,7 @@ async function show(body, ctx) {
   clear(body).append(card("Mi certificado",
     facts([
       ["Estado", status],
+      ["Tipo de firma", h("span", { id: "sig-kind", text: kindText(mine.signs_with) })],
       mine.status !== "not_enrolled" && ["Titular", mine.name],
       mine.status !== "not_enrolled" && ["RUN", rut(mine.run)],
       mine.status !== "not_enrolled" && ["Perfil", mine.profile_name || mine.profile],
