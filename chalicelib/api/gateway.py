@@ -5,16 +5,14 @@ from __future__ import annotations
 from typing import Literal
 
 from chalice.app import Blueprint, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib import wiring
-from chalicelib.api.errors import invalid_input_from
-from chalicelib.api.http import MAX_BODY_BYTES, api_view, header, json_response, loads_json, typed
+from chalicelib.api.http import api_view, json_response, typed
 from chalicelib.api.models import Out
 from chalicelib.api.operations import operation
-from chalicelib.domain.errors import InvalidInput
+from chalicelib.api.tgr_body import signed_notification
 from chalicelib.services import gateway
-from chalicelib.settings import get_settings
 
 bp = Blueprint(__name__)
 
@@ -53,20 +51,6 @@ class NotificationResultOut(Out):
 @api_view
 def tgr_notification() -> Response:
     """Verify the signature over the raw body, then apply the notification once."""
-    request = bp.current_request
-    raw = request.raw_body or b""
-    if isinstance(raw, str):
-        raw = raw.encode()
-    if len(raw) > MAX_BODY_BYTES:
-        raise InvalidInput("El cuerpo de la solicitud es demasiado grande.", code="body_too_large")
     ctx = wiring.payment_context()
-    secrets = [s.get_secret_value() for s in get_settings().tgr_webhook_secrets]
-    gateway.verify_signature(header(request, "x-tgr-signature"), raw, secrets, ctx.clock())
-    data = loads_json(raw, "El cuerpo de la notificación no es JSON válido.")
-    if not isinstance(data, dict):
-        raise InvalidInput("El cuerpo de la notificación debe ser un objeto JSON.", code="invalid_json")
-    try:
-        notification = TgrNotificationIn.model_validate(data)
-    except ValidationError as exc:
-        raise invalid_input_from(exc) from exc
+    notification = signed_notification(bp.current_request, TgrNotificationIn, ctx.clock)
     return json_response(typed(NotificationResultOut, gateway.handle_notification(notification.model_dump(), ctx)))

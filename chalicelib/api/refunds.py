@@ -6,28 +6,24 @@ from __future__ import annotations
 from typing import Literal
 
 from chalice.app import Blueprint, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib import wiring
 from chalicelib.api.admin_auth import authorized, authorized_any
-from chalicelib.api.errors import invalid_input_from
 from chalicelib.api.http import (
-    MAX_BODY_BYTES,
     api_view,
-    header,
     json_response,
-    loads_json,
     parse_body,
     parse_query,
     typed,
 )
 from chalicelib.api.models import Out, Strict
 from chalicelib.api.operations import operation
+from chalicelib.api.tgr_body import signed_notification
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.refunds import REASONS
-from chalicelib.services import gateway, refunds
+from chalicelib.services import refunds
 from chalicelib.services.permissions import Permission
-from chalicelib.settings import get_settings
 
 bp = Blueprint(__name__)
 
@@ -178,22 +174,8 @@ def resend(code: str, payment_id: str, refund_id: str) -> Response:
 @api_view
 def tgr_refund_notification() -> Response:
     """TGR's refund result or reversal: the signature over the raw body checked, applied once."""
-    request = bp.current_request
-    raw = request.raw_body or b""
-    if isinstance(raw, str):
-        raw = raw.encode()
-    if len(raw) > MAX_BODY_BYTES:
-        raise InvalidInput("El cuerpo de la solicitud es demasiado grande.", code="body_too_large")
     ctx = wiring.refunds_context()
-    secrets = [s.get_secret_value() for s in get_settings().tgr_webhook_secrets]
-    gateway.verify_signature(header(request, "x-tgr-signature"), raw, secrets, ctx.clock())
-    data = loads_json(raw, "El cuerpo de la notificación no es JSON válido.")
-    if not isinstance(data, dict):
-        raise InvalidInput("El cuerpo de la notificación debe ser un objeto JSON.", code="invalid_json")
-    try:
-        note = TgrRefundNotificationIn.model_validate(data)
-    except ValidationError as exc:
-        raise invalid_input_from(exc) from exc
+    note = signed_notification(bp.current_request, TgrRefundNotificationIn, ctx.clock)
     if note.type == "refund" and (note.status is None or not note.refund_id):
         raise InvalidInput("Una notificación de devolución trae refund_id y status.", code="invalid_notification",
                            field="status" if note.status is None else "refund_id")
