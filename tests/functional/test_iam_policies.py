@@ -473,6 +473,7 @@ def test_the_reference_import_writes_only_the_platforms_partition(template):
     (table,) = [s for s in stmts if any(a.startswith("dynamodb:") for a in as_list(s["Action"]))]
     assert table["Resource"] == {"Fn::GetAtt": ["DataTable", "Arn"]}, "no index, no other table"
     assert table["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["00000#*"]}}
-    function = template["Resources"]["ImportReferenceData"]["Properties"]
-    assert function["Environment"]["Variables"]["SEM_CMF_API_KEY"] == {"Ref": "CmfApiKey"}
+    for name in ("ImportReferenceData", "APIHandler"):  # the schedule, and the administrator's import route
+        function = template["Resources"][name]["Properties"]
+        assert function["Environment"]["Variables"]["SEM_CMF_API_KEY"] == {"Ref": "CmfApiKey"}, name
     assert template["Parameters"]["CmfApiKey"]["NoEcho"] is True
