@@ -56,8 +56,8 @@ class RetentionRepository:
         return self._table.get(keys.payment(code, payment_id), "META", consistent=True)
 
     def email_rows(self, code: str, payment_id: str) -> list[dict[str, Any]]:
-        """A payment's e-mail delivery rows."""
-        return list(self._table.query_all(keys.payment(code, payment_id), sk_prefix="EMAIL#", consistent=True))
+        """A payment's e-mail delivery rows: the attempts (`EMAIL#…`) and SES's events (`EMAILEVT#…`)."""
+        return list(self._table.query_all(keys.payment(code, payment_id), sk_prefix="EMAIL", consistent=True))
 
     # -- anonymizing writes --------------------------------------------------------------------
 
@@ -83,10 +83,12 @@ class RetentionRepository:
         return True
 
     def remove_delivery_recipient(self, code: str, payment_id: str, sk: str) -> bool:
-        """Drop the recipient address from one e-mail delivery row (its outcome stays)."""
+        """Drop the recipient address from one e-mail delivery row (its outcome stays): `to` on an
+        attempt, `recipient` on an SES event."""
+        field = "recipient" if sk.startswith("EMAILEVT#") else "to"
         try:
             self._table.update(keys.payment(code, payment_id), sk, "REMOVE #to", condition="attribute_exists(#to)",
-                               names={"#to": "to"}, return_new=False)
+                               names={"#to": field}, return_new=False)
         except ConditionFailed:
             return False
         return True

@@ -84,7 +84,8 @@ def _email_pass(code: str, payments: Iterable[dict[str, Any]], ctx: RetentionCon
         if ctx.repo.remove_payer_email(code, payment_id, at=at, unpaid=UNPAID):
             result.anonymized += 1
         for row in ctx.repo.email_rows(code, payment_id):
-            if "to" in row and ctx.repo.remove_delivery_recipient(code, payment_id, str(row["sk"])):
+            if ("to" in row or "recipient" in row) and ctx.repo.remove_delivery_recipient(code, payment_id,
+                                                                                           str(row["sk"])):
                 result.delivery_rows += 1
 
 

@@ -227,3 +227,18 @@ def test_the_scheduled_function_runs_over_every_municipality_of_the_demo(demo_st
     assert totals["municipalities"] == len(wiring.municipalities().list_all()) >= 2
     for code in (m["code"] for m in wiring.municipalities().list_all()):
         assert "email_through" in wiring.data_table().get(keys.retention_marker(code), "MARKER", consistent=True)
+
+
+def test_the_ses_events_of_an_expired_payment_lose_their_recipient_too(world):
+    """SES's delivery events (docs/email-events.md) carry the address: it goes with the payer's."""
+    pid = add_payment(world, "P9", days_ago=100, status="paid", email_status="sent")
+    world["table"].put({"pk": keys.payment(CODE, pid), "sk": "EMAILEVT#a1#delivery#2027-01-01T10:00:00Z#m-1",
+                        "type": "delivery", "at": "2027-01-01T10:00:00Z", "message_id": "m-1",
+                        "recipient": "maria@example.cl"})
+
+    summary = retention.run(CODE, world["ctx"])
+
+    [event] = world["table"].query_all(keys.payment(CODE, pid), sk_prefix="EMAILEVT#")
+    assert "recipient" not in event
+    assert (event["type"], event["message_id"]) == ("delivery", "m-1")  # what happened stays
+    assert summary["email_through"]["delivery_rows"] == 2  # the attempt's `to` and the event's recipient
