@@ -8,10 +8,13 @@ number of times; anything else is an answer."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from chalicelib.domain.errors import DependencyUnavailable
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -44,53 +47,60 @@ class TgrClient:
     def create_order(self, *, payment_id: str, municipality: str, amount: int, description: str,
                      return_url: str, notify_url: str) -> GatewayOrder:
         """The order for one payment (the same order again for the same payment)."""
-        import requests
-
-        session = self._session or requests.Session()
         body = {"merchant_reference": payment_id, "municipality": municipality, "amount": amount,
                 "currency": "CLP", "description": description[:200], "return_url": return_url,
                 "notify_url": notify_url}
-        last: str = "no answer"
-        for attempt in range(self._attempts):
-            if attempt:
-                time.sleep(self._backoff_s * 2 ** (attempt - 1))
-            try:
-                response = session.post(f"{self._base_url}/api/v1/orders", json=body, timeout=self._timeout)
-            except requests.RequestException as exc:
-                last = type(exc).__name__
-                continue
-            if response.status_code >= 500:
-                last = f"HTTP {response.status_code}"
-                continue
-            if response.status_code not in (200, 201):
+
+        def answer(status: int, data: Any) -> GatewayOrder | None:
+            if status not in (200, 201):
                 raise DependencyUnavailable(
                     "El portal de pagos de la Tesorería rechazó la orden; intente más tarde.",
                     code="gateway_refused", retryable=False)
             try:
-                data = response.json()
                 return GatewayOrder(order_id=str(data["order_id"]), checkout_url=str(data["checkout_url"]))
-            except (ValueError, KeyError, TypeError):
-                last = "malformed answer"
-                continue
-        raise DependencyUnavailable(f"El portal de pagos de la Tesorería no responde ({last}); intente nuevamente.",
-                                    code="gateway_unavailable", retry_after=30)
+            except (KeyError, TypeError):
+                return None
+
+        return self._post("/api/v1/orders", body, answer, unavailable="intente nuevamente.")
 
     def create_refund(self, *, refund_id: str, order_id: str, payment_id: str, municipality: str, amount: int,
                       reason: str, notify_url: str, signed_order_sha256: str) -> RefundOrder:
         """Ask TGR to return `amount` of a paid order. Safe to retry: TGR deduplicates by
         `merchant_refund_reference` (our refund id). A 422 is TGR's refusal, not a failure."""
-        import requests
-
-        session = self._session or requests.Session()
         body = {"merchant_refund_reference": refund_id, "order_id": order_id, "merchant_reference": payment_id,
                 "municipality": municipality, "amount": amount, "currency": "CLP", "reason": reason[:200],
                 "notify_url": notify_url, "signed_order_sha256": signed_order_sha256}
+
+        def answer(status: int, data: Any) -> RefundOrder | None:
+            if data is None:  # not JSON, whatever the status: asked again
+                return None
+            if status == 422 and isinstance(data, dict):
+                error = data.get("error") or {}
+                return RefundOrder("rejected", None, str(error.get("message") or error.get("code") or "rechazada"))
+            if status in (200, 201) and isinstance(data, dict) and data.get("refund_order_id"):
+                return RefundOrder(str(data.get("status") or "accepted"), str(data["refund_order_id"]))
+            if status in (200, 201):
+                return None
+            raise DependencyUnavailable(
+                "El portal de pagos de la Tesorería no aceptó la orden de devolución; intente más tarde.",
+                code="gateway_refused", retryable=False)
+
+        return self._post("/api/v1/refunds", body, answer,
+                          unavailable="la orden de devolución queda firmada y se puede reenviar.")
+
+    def _post(self, path: str, body: dict[str, Any], answer: Callable[[int, Any], T | None], *,
+              unavailable: str) -> T:
+        """POST `body` to TGR, retrying (with backoff) what may succeed later: no answer, a 5xx, or
+        an answer `answer` cannot read (it returns None). `answer` decides the rest, refusals too."""
+        import requests
+
+        session = self._session or requests.Session()
         last: str = "no answer"
         for attempt in range(self._attempts):
             if attempt:
                 time.sleep(self._backoff_s * 2 ** (attempt - 1))
             try:
-                response = session.post(f"{self._base_url}/api/v1/refunds", json=body, timeout=self._timeout)
+                response = session.post(f"{self._base_url}{path}", json=body, timeout=self._timeout)
             except requests.RequestException as exc:
                 last = type(exc).__name__
                 continue
@@ -98,21 +108,13 @@ class TgrClient:
                 last = f"HTTP {response.status_code}"
                 continue
             try:
-                data = response.json()
+                data: Any = response.json()
             except ValueError:
+                data = None
+            result = answer(response.status_code, data)
+            if result is None:
                 last = "malformed answer"
                 continue
-            if response.status_code == 422 and isinstance(data, dict):
-                error = data.get("error") or {}
-                return RefundOrder("rejected", None, str(error.get("message") or error.get("code") or "rechazada"))
-            if response.status_code in (200, 201) and isinstance(data, dict) and data.get("refund_order_id"):
-                return RefundOrder(str(data.get("status") or "accepted"), str(data["refund_order_id"]))
-            if response.status_code in (200, 201):
-                last = "malformed answer"
-                continue
-            raise DependencyUnavailable(
-                "El portal de pagos de la Tesorería no aceptó la orden de devolución; intente más tarde.",
-                code="gateway_refused", retryable=False)
-        raise DependencyUnavailable(f"El portal de pagos de la Tesorería no responde ({last}); la orden de "
-                                    "devolución queda firmada y se puede reenviar.",
+            return result
+        raise DependencyUnavailable(f"El portal de pagos de la Tesorería no responde ({last}); {unavailable}",
                                     code="gateway_unavailable", retry_after=30)
