@@ -21,9 +21,15 @@ from chalicelib.domain.errors import DependencyUnavailable
 from chalicelib.domain.payments import utc_key
 from chalicelib.domain.personal_data import mask_rut
 from chalicelib.domain.refunds import REASONS
-from chalicelib.domain.senders import sender_allowed
 from chalicelib.observability import logger
-from chalicelib.services.receipts import MailerPort, Municipalities, ObjectStorePort, SignerPort, display_name
+from chalicelib.services.receipts import (
+    MailerPort,
+    Municipalities,
+    ObjectStorePort,
+    SignerPort,
+    display_name,
+    mail_addresses,
+)
 
 EMAIL_LEASE = timedelta(minutes=5)
 
@@ -137,15 +143,8 @@ def _deliver(code: str, payment: dict[str, Any], row_sk: str, allocation: dict[s
 
 
 def _email(payment: dict[str, Any], config: dict[str, Any], pdf: bytes, folio: str, title: str) -> OutgoingEmail:
-    sender = str(config.get("sender_email") or "")
-    if not sender or not sender_allowed(sender, config.get("sender_identities") or []):
-        raise DependencyUnavailable("La municipalidad no tiene un remitente de correo verificado.",
-                                    code="sender_not_verified", retryable=False)
+    sender, recipient = mail_addresses(payment, config)
     payer = payment.get("payer") or {}
-    recipient = str(payer.get("email") or "")
-    if "@" not in recipient:
-        raise DependencyUnavailable("El pago no tiene una dirección de correo válida.", code="recipient_invalid",
-                                    retryable=False)
     receipt = (payment.get("receipt") or {}).get("folio") or "—"
     name = display_name(config)
     text = (f"Estimado(a) {payer.get('name', '')}:\n\n{name} le envía el {title.lower()} {folio}, firmado "

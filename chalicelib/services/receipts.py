@@ -428,22 +428,29 @@ def _record_sent(code: str, payment_id: str, attempt_id: str, state: dict[str, A
             time.sleep(pause)
 
 
-def receipt_email(payment: Mapping[str, Any], allocation: Mapping[str, Any], config: Mapping[str, Any],
-                  pdf: bytes, public_api_url: str, *, kind: SignatureKind | None = None) -> OutgoingEmail:
-    """The receipt e-mail (Spanish, text and HTML from the templates, the signed PDF attached);
-    `kind`: what the PDF's signature is, stated as such (unknown: just "firmado electrónicamente")."""
+def mail_addresses(payment: Mapping[str, Any], config: Mapping[str, Any]) -> tuple[str, str]:
+    """The sender (the municipality's, verified for it: docs/security.md) and the payer's address
+    of a document e-mailed for a payment; a permanent failure (not retried) when either is unusable."""
     sender = str(config.get("sender_email") or "")
     if not sender:
         raise DependencyUnavailable("La municipalidad no tiene configurado un remitente de correo.",
                                     code="sender_not_configured", retryable=False)
-    if not sender_allowed(sender, config.get("sender_identities") or []):  # issue 15.4, checked again here
+    if not sender_allowed(sender, config.get("sender_identities") or []):  # checked again at sending
         raise DependencyUnavailable("El remitente de la municipalidad no está verificado para ella.",
                                     code="sender_not_verified", retryable=False)
-    payer = payment.get("payer") or {}
-    recipient = str(payer.get("email") or "")
+    recipient = str((payment.get("payer") or {}).get("email") or "")
     if "@" not in recipient:
         raise DependencyUnavailable("El pago no tiene una dirección de correo válida.", code="recipient_invalid",
                                     retryable=False)
+    return sender, recipient
+
+
+def receipt_email(payment: Mapping[str, Any], allocation: Mapping[str, Any], config: Mapping[str, Any],
+                  pdf: bytes, public_api_url: str, *, kind: SignatureKind | None = None) -> OutgoingEmail:
+    """The receipt e-mail (Spanish, text and HTML from the templates, the signed PDF attached);
+    `kind`: what the PDF's signature is, stated as such (unknown: just "firmado electrónicamente")."""
+    sender, recipient = mail_addresses(payment, config)
+    payer = payment.get("payer") or {}
     branding = _branding(config)
     folio = str(allocation["folio"])
     filename = f"comprobante-{folio}.pdf"
