@@ -235,8 +235,9 @@ class DynamoTable:
 
     def transact(self, operations: Sequence[Mapping[str, Any]]) -> None:
         """Write several items atomically. Each operation is one of
-        {"put": item, "condition": ...}, {"update": (pk, sk), "expression": ..., "condition": ...}
-        or {"check": (pk, sk), "condition": ...}, with optional "names" and "values"."""
+        {"put": item, "condition": ...}, {"update": (pk, sk), "expression": ..., "condition": ...},
+        {"delete": (pk, sk), "condition": ...} or {"check": (pk, sk), "condition": ...}, with optional
+        "names" and "values"."""
         actions = []
         for op in operations:
             body: dict[str, Any] = {"TableName": self.name}
@@ -248,6 +249,10 @@ class DynamoTable:
                 body["Key"] = self.to_dynamo({"pk": pk, "sk": sk})
                 body["UpdateExpression"] = op["expression"]
                 kind = "Update"
+            elif "delete" in op:
+                pk, sk = op["delete"]
+                body["Key"] = self.to_dynamo({"pk": pk, "sk": sk})
+                kind = "Delete"
             else:
                 pk, sk = op["check"]
                 body["Key"] = self.to_dynamo({"pk": pk, "sk": sk})

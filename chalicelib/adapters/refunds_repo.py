@@ -34,6 +34,9 @@ class Annulment:
     day: str = ""
     by_service: Mapping[str, int] = field(default_factory=dict)
     """Amount returned per service, booked negative on `day`'s counters."""
+    second_installments: Sequence[str] = ()
+    """Second-installment debts the returned first installments created, still unpaid: removed
+    (without its first installment the permit has no second one to pay)."""
 
 
 class RefundRepository:
@@ -194,6 +197,10 @@ class RefundRepository:
                                "expression": "SET #s = :open REMOVE paid_by",
                                "condition": "#s = :paid AND paid_by = :pid", "names": {"#s": "status"},
                                "values": {":open": "open", ":paid": "paid", ":pid": payment_id}})
+        for debt_id in annulment.second_installments:
+            operations.append({"delete": (keys.debt(code, debt_id), "DEBT"),
+                               "condition": "#s = :open AND created_by_payment = :pid", "names": {"#s": "status"},
+                               "values": {":open": "open", ":pid": payment_id}})
         if annulment.receipt_folio:
             operations.append({"update": (keys.receipt(code, annulment.receipt_folio), "RECEIPT"),
                                "expression": "SET #s = :annulled, annulled_at = :at, annulment_reason = :why",

@@ -21,6 +21,7 @@ from chalicelib.domain.payments import (
     PaymentStatus,
     decide_notification,
     municipality_of,
+    second_installment_of,
     utc_key,
 )
 from chalicelib.observability import logger
@@ -154,8 +155,8 @@ def _mark_paid(payment: dict[str, Any], notification: dict[str, Any], event: dic
             extra.append({"update": (keys.debt(code, item["debt_id"]), "DEBT"),
                           "expression": "SET #s = :paid, paid_by = :pid", "condition": "#s = :open",
                           "names": {"#s": "status"}, "values": {":paid": "paid", ":open": "open", ":pid": payment_id}})
-        if item["type"] == "permit" and item["installment"] == "first" and item.get("owner_rut"):
-            second_id = f"SEG-{item['year']}-{item['plate']}"
+        second_id = second_installment_of(item)
+        if second_id is not None:
             second = {"debt_id": second_id, "type": "permit_second", "rut": item["owner_rut"], "plate": item["plate"],
                       "year": item["year"], "status": "open", "due_date": f"{item['year']}-08-31",
                       "description": f"Permiso de circulación {item['year']}, {item['plate']}, segunda cuota",

@@ -25,8 +25,14 @@ from chalicelib.adapters.receipts_repo import ReceiptRepository
 from chalicelib.adapters.refunds_repo import Annulment, RefundRepository
 from chalicelib.adapters.tgr_client import RefundOrder, TgrClient
 from chalicelib.domain import refunds as rules
-from chalicelib.domain.errors import Conflict, DependencyUnavailable, InvalidInput, NotFound
-from chalicelib.domain.payments import PAYMENT_ID, municipality_of, utc_key, went_through_paid
+from chalicelib.domain.errors import Conflict, DependencyUnavailable, InvalidInput, NotFound, RuleRefused
+from chalicelib.domain.payments import (
+    PAYMENT_ID,
+    municipality_of,
+    second_installment_of,
+    utc_key,
+    went_through_paid,
+)
 from chalicelib.domain.personal_data import mask_rut
 from chalicelib.domain.refunds import REASONS, RefundStatus
 from chalicelib.observability import logger
@@ -144,6 +150,7 @@ def propose(code: str, payment_id: str, official: Official, ctx: RefundsContext,
     if payment.get("refund_open"):
         raise Conflict("El pago ya tiene una devolución propuesta o en curso.", code="refund_in_progress")
     plan = rules.plan_refund(payment, items, amount)
+    _refuse_if_second_installment_paid(code, payment, plan.items, ctx)
     now = ctx.clock()
     now_iso = now.isoformat(timespec="seconds")
     refund_id = rules.new_refund_id(int(now.timestamp() * 1000), os.urandom(10))
@@ -202,6 +209,7 @@ def authorize(code: str, payment_id: str, refund_id: str, otp: str, official: Of
     # What the proposal returns must still fit in what is left to return.
     if int(row["amount"]) > rules.collected(payment) - rules.refunded_so_far(payment):
         raise Conflict("La devolución supera lo pagado que queda por devolver.", code="refund_exceeds_paid")
+    _refuse_if_second_installment_paid(code, payment, [int(i) for i in row.get("items", [])], ctx)
     signer = signatures.identity(official, ctx.signatures)
     now = ctx.clock()
     config = ctx.municipalities.get(code) or {}
@@ -450,6 +458,10 @@ def _annulment(code: str, payment: dict[str, Any], item_indexes: list[int], amou
             debts.append(str(item["debt_id"]))
         by_service[str(item.get("service", "otro"))] += int(item.get("amount", 0))
     debts = [d for d in debts if _debt_paid_by(code, d, payment_id, ctx)]
+    seconds = [d for d in (second_installment_of(lines[i]) for i in item_indexes if i < len(lines)) if d]
+    # A second installment paid meanwhile stays (and the refund was refused while it was paid);
+    # only the unpaid one this payment created goes.
+    seconds = [d for d in seconds if _second_installment(code, d, payment_id, ctx).get("status") == "open"]
     # Only payments that went through `paid` were added to the counters (gateway._mark_paid); a
     # payment in review never was.
     counted = went_through_paid(payment)
@@ -462,7 +474,33 @@ def _annulment(code: str, payment: dict[str, Any], item_indexes: list[int], amou
         folio = str(receipt["folio"]) if record.get("status") == "issued" else None
     day = at[:10]
     return Annulment(at=at, reason=reason, holds=holds, debts=debts, receipt_folio=folio, day=day,
-                     by_service=dict(by_service) if counted else {})
+                     by_service=dict(by_service) if counted else {}, second_installments=seconds)
+
+
+def _second_installment(code: str, debt_id: str, payment_id: str, ctx: RefundsContext) -> dict[str, Any]:
+    """The second-installment debt `payment_id` created, or {} (none, or another payment's)."""
+    debt = ctx.debts.get(code, debt_id) or {}
+    return debt if debt.get("created_by_payment") == payment_id else {}
+
+
+def _refuse_if_second_installment_paid(code: str, payment: dict[str, Any], item_indexes: Sequence[int],
+                                       ctx: RefundsContext) -> None:
+    """A first installment whose second one is already paid is not returned alone: the permit
+    would stand half paid. The second installment's payment is refunded first."""
+    lines = payment.get("items", [])
+    for index in item_indexes:
+        if index >= len(lines):
+            continue
+        debt_id = second_installment_of(lines[index])
+        if debt_id is None:
+            continue
+        debt = _second_installment(code, debt_id, str(payment["payment_id"]), ctx)
+        if debt.get("status") == "paid":
+            item = lines[index]
+            raise RuleRefused(
+                f"La segunda cuota del permiso {item.get('plate')} {item.get('year')} ya está pagada "
+                f"(pago {debt.get('paid_by')}): devuelva primero ese pago y luego la primera cuota.",
+                code="second_installment_paid", field="items")
 
 
 def _prorate(by_service: dict[str, int], amount: int) -> dict[str, int]:

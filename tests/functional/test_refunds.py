@@ -169,8 +169,8 @@ def debt(debt_id, amount, code="13101"):
         "period": "2027-S1", "due_date": "2027-04-30", "amount": amount, "status": "open"}))
 
 
-def create_payment(world, debt_ids, code="13101"):
-    body = {"items": [{"type": "debt", "debt_id": d} for d in debt_ids],
+def create_payment(world, debt_ids, code="13101", items=None):
+    body = {"items": items or [{"type": "debt", "debt_id": d} for d in debt_ids],
             "payer": {"rut": DEMO_RUT, "name": "María Pérez", "email": "maria@ciudadano.demo"},
             "return_url": "http://127.0.0.1/retorno.html"}
     response = world["client"].http.post(f"/v1/municipalities/{code}/payments", body=json.dumps(body).encode(),
@@ -200,6 +200,24 @@ def paid(world, *amounts, code="13101", receipt=True):
 
         issue_receipt(code, payment_id, wiring.receipt_context())
     return payment_id, ids
+
+
+def approve(world, created):
+    order_id = created["checkout_url"].rsplit("/", 1)[-1]
+    answer = requests.post(f"{world['sim'].url}/simulator/orders/{order_id}/complete",
+                           json={"outcome": "approved"}, timeout=30).json()
+    assert answer["sem_status"] == 200, answer
+    return created["payment_id"]
+
+
+def paid_first_installment(world, plate):
+    """The 2027 permit's first installment of a fresh vehicle, approved at the simulator."""
+    wiring.data_table().put({"pk": keys.vehicle("13101", plate), "sk": "DATA", "plate": plate,
+                             "vehicle_class": "light", "make": "Kia", "model": "Rio", "model_year": 2018,
+                             "propulsion": "combustion", "tasacion": 5_000_000, "owner_rut": "11111111-1",
+                             "owner_name": "Ana Díaz"})
+    return approve(world, create_payment(world, [], items=[{"type": "permit", "plate": plate, "year": 2027,
+                                                            "installment": "first"}]))
 
 
 def payment(payment_id):
@@ -392,6 +410,43 @@ def test_a_refund_by_item_leaves_the_payment_partially_refunded_and_the_receipt_
     complete_at_tgr(world, payment_id)
     assert payment(payment_id)["status"] == "refunded"
     assert receipt_record(payment_id)["status"] == "annulled"
+
+
+def test_a_refunded_first_installment_takes_its_unpaid_second_installment_with_it(world):
+    debts = DebtRepository(wiring.data_table())
+    payment_id = paid_first_installment(world, "GHJK13")
+    assert debts.get("13101", "SEG-2027-GHJK13")["status"] == "open"
+    _, proposal = propose(world, payment_id, {"reason": "double_payment"})
+    assert authorize(world, payment_id, proposal["refund_id"])[0] == 201
+    assert complete_at_tgr(world, payment_id)["sem_body"]["payment_status"] == "refunded"
+    # Without its first installment the permit has no second one to pay.
+    assert debts.get("13101", "SEG-2027-GHJK13") is None
+    # The permit is payable again from its first installment, which leaves a new second one.
+    again = paid_first_installment(world, "GHJK13")
+    assert payment(again)["status"] == "paid"
+    assert debts.get("13101", "SEG-2027-GHJK13")["created_by_payment"] == again
+
+
+def test_a_first_installment_whose_second_is_paid_is_not_refunded_alone(world):
+    debts = DebtRepository(wiring.data_table())
+    first = paid_first_installment(world, "GHJK14")
+    second = approve(world, create_payment(world, ["SEG-2027-GHJK14"]))
+    assert debts.get("13101", "SEG-2027-GHJK14")["paid_by"] == second
+    before = payment(first)
+    status, body = propose(world, first, {"reason": "double_payment"})
+    assert (status, body["error"]["code"]) == (422, "second_installment_paid"), body
+    assert "segunda cuota" in body["error"]["message"]
+    assert payment(first) == before
+    # The second installment's payment goes first; then the first installment may go too.
+    _, proposal = propose(world, second, {"reason": "double_payment"})
+    assert authorize(world, second, proposal["refund_id"])[0] == 201
+    complete_at_tgr(world, second)
+    assert debts.get("13101", "SEG-2027-GHJK14")["status"] == "open"
+    status, proposal = propose(world, first, {"reason": "double_payment"})
+    assert status == 201, proposal
+    assert authorize(world, first, proposal["refund_id"])[0] == 201
+    complete_at_tgr(world, first)
+    assert debts.get("13101", "SEG-2027-GHJK14") is None
 
 
 def test_bad_refunds_are_refused_in_spanish_and_change_nothing(world):
