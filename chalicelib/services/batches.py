@@ -9,8 +9,14 @@ changes later is signed as a correction of the same day.
   corrections), written with `attribute_not_exists`: never overwritten. Its manifest (payment id →
   amount, JSON) and signed PDF are objects in the receipts bucket under `<cut>/batches/<day>/`, with
   a random part in their names so a losing concurrent signer cannot replace the winner's files.
+- Money that went back on the day — refunds TGR completed and reversals (contracargos) it
+  notified, the same lines the settlement reconciliation matches (`reconciliation.day_returns`) —
+  are lines of their own with a negative amount (`returns`), so the day's total is net; a refunded
+  payment stays in its paid day's batch (it was collected that day). In the manifest a return is
+  keyed `DEV#<refund id>` / `CTC#<reversal id>` beside the payment ids.
 - A correction compares the day as it is now with the last signed manifest: payments added (late
-  notifications), removed (no longer paid) or with another amount (shown as removed + added).
+  notifications), removed (no longer paid) or with another amount (shown as removed + added), and
+  returns notified after the day was signed.
 """
 
 from __future__ import annotations
@@ -82,7 +88,26 @@ def day_payments(code: str, day: str, table: DynamoTable) -> list[dict[str, Any]
     return sorted(found, key=lambda p: (p["paid_at"], p["payment_id"]))
 
 
-def totals(payments: list[dict[str, Any]]) -> dict[str, Any]:
+RETURN_PREFIX = {"devolucion": "DEV", "contracargo": "CTC"}
+RETURN_TEXT = {"devolucion": "Devolución", "contracargo": "Contracargo"}
+
+
+def day_returns(code: str, day: str, table: DynamoTable) -> list[dict[str, Any]]:
+    """The money that went back on `day` as batch lines: negative amounts, oldest first."""
+    from chalicelib.services.reconciliation import day_returns as returned_on
+
+    lines = [{"payment_id": r.payment_id, "line": f"{RETURN_PREFIX.get(r.method, 'DEV')}#{r.order_id}",
+              "reference": r.order_id, "kind": r.method, "kind_text": RETURN_TEXT.get(r.method, r.method),
+              "amount": r.amount, "returned_at": r.paid_at}
+             for r in returned_on(code, day, table)]
+    return sorted(lines, key=lambda line: (line["returned_at"], line["line"]))
+
+
+def _line_key(line: dict[str, Any]) -> str:
+    return str(line.get("line") or line["payment_id"])
+
+
+def totals(payments: list[dict[str, Any]], returns: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     services: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     methods: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for p in payments:
@@ -91,15 +116,25 @@ def totals(payments: list[dict[str, Any]]) -> dict[str, Any]:
             services[service][1] += amount
         methods[p["method"]][0] += 1
         methods[p["method"]][1] += p["amount"]
-    return {"count": len(payments), "amount": sum(p["amount"] for p in payments),
+    returns = returns or []
+    collected = sum(p["amount"] for p in payments)
+    returned = sum(r["amount"] for r in returns)
+    by_method = [{"method": m, "label": METHOD_TEXT.get(m, m), "count": n, "amount": a}
+                 for m, (n, a) in sorted(methods.items())]
+    if returns:
+        by_method.append({"method": "refund", "label": METHOD_TEXT["refund"], "count": len(returns),
+                          "amount": returned})
+    return {"count": len(payments), "amount": collected + returned, "collected": collected,
+            "returns": {"count": len(returns), "amount": returned},
             "by_service": [{"service": s, "label": SERVICE_TEXT.get(s, s), "count": n, "amount": a}
                            for s, (n, a) in sorted(services.items())],
-            "by_method": [{"method": m, "label": METHOD_TEXT.get(m, m), "count": n, "amount": a}
-                          for m, (n, a) in sorted(methods.items())]}
+            "by_method": by_method}
 
 
-def manifest(payments: list[dict[str, Any]]) -> dict[str, int]:
-    return {p["payment_id"]: p["amount"] for p in payments}
+def manifest(payments: list[dict[str, Any]], returns: list[dict[str, Any]] | None = None) -> dict[str, int]:
+    entries = {p["payment_id"]: p["amount"] for p in payments}
+    entries.update({r["line"]: r["amount"] for r in returns or []})
+    return entries
 
 
 def digest(entries: dict[str, int]) -> str:
@@ -108,8 +143,9 @@ def digest(entries: dict[str, int]) -> str:
 
 def build(code: str, day: str, ctx: BatchesContext) -> dict[str, Any]:
     payments = day_payments(code, day, ctx.table)
-    return {"municipality": code, "day": day, "payments": payments, "totals": totals(payments),
-            "digest": digest(manifest(payments))}
+    returns = day_returns(code, day, ctx.table)
+    return {"municipality": code, "day": day, "payments": payments, "returns": returns,
+            "totals": totals(payments, returns), "digest": digest(manifest(payments, returns))}
 
 
 def _signed(code: str, day: str, ctx: BatchesContext) -> tuple[list[dict[str, Any]], dict[str, int] | None]:
@@ -122,12 +158,14 @@ def _signed(code: str, day: str, ctx: BatchesContext) -> tuple[list[dict[str, An
 
 def difference(current: list[dict[str, Any]], signed: dict[str, int]) -> tuple[list[dict[str, Any]],
                                                                             list[dict[str, Any]]]:
-    """Payments to add and to remove for the signed manifest to match the day as it is now."""
-    now = {p["payment_id"]: p for p in current}
-    added = [p for p in current if signed.get(p["payment_id"]) != p["amount"]]
-    removed = [{"payment_id": pid, "amount": amount, "paid_at": "", "method": "", "services": []}
-               for pid, amount in sorted(signed.items())
-               if pid not in now or now[pid]["amount"] != amount]
+    """Lines (payments and returns) to add and to remove for the signed manifest to match the day
+    as it is now."""
+    now = {_line_key(p): p for p in current}
+    added = [p for p in current if signed.get(_line_key(p)) != p["amount"]]
+    removed = [{"payment_id": "" if "#" in key else key, "line": key, "amount": amount,
+                "paid_at": "", "method": "", "services": []}
+               for key, amount in sorted(signed.items())
+               if key not in now or now[key]["amount"] != amount]
     return added, removed
 
 
@@ -139,7 +177,7 @@ def view(code: str, day: str, ctx: BatchesContext, *, with_document: bool = Fals
     pending = None
     status = "unsigned"
     if last is not None:
-        added, removed = difference(batch["payments"], last)
+        added, removed = difference(batch["payments"] + batch["returns"], last)
         status = "correction_pending" if added or removed else "signed"
         if added or removed:
             pending = {"added": added, "removed": removed,
@@ -203,7 +241,7 @@ def sign(code: str, day: str, otp: str, official: Official, ctx: BatchesContext,
     if correction:
         if last is None:
             raise Conflict("Primero firme la nómina del día.", code="batch_not_signed")
-        added, removed = difference(batch["payments"], last)
+        added, removed = difference(batch["payments"] + batch["returns"], last)
         if not added and not removed:
             raise Conflict("La nómina firmada coincide con los pagos del día: no hay nada que corregir.",
                            code="nothing_to_correct")
@@ -222,7 +260,7 @@ def sign(code: str, day: str, otp: str, official: Official, ctx: BatchesContext,
     signed_pdf = ctx.signatures.port.sign(document, signer, otp=otp)
     now = ctx.clock()
     stem = f"{code}/batches/{day}/{number:03d}-{secrets.token_hex(6)}"
-    entries = manifest(batch["payments"])
+    entries = manifest(batch["payments"], batch["returns"])
     ctx.documents.put(f"{stem}.json", json.dumps(entries, sort_keys=True).encode(), content_type="application/json")
     ctx.documents.put(f"{stem}.pdf", signed_pdf, content_type="application/pdf",
                       metadata={"kind": kind, "day": day, "number": str(number)})

@@ -427,6 +427,67 @@ def test_a_refunded_first_installment_takes_its_unpaid_second_installment_with_i
     assert debts.get("13101", "SEG-2027-GHJK13")["created_by_payment"] == again
 
 
+def test_the_days_batch_and_fcm_share_are_net_of_the_money_that_went_back(world):
+    day = datetime.now(SANTIAGO).date().isoformat()
+    path = f"{BASE}/13101/batches/{day}"
+    before_batch = call(world, "get", path, TESORERO)[1]
+    before = call(world, "get", f"{BASE}/13101/consolidation/{day}", TESORERO)[1]["distribution"]
+    payment_id = paid_first_installment(world, "GHJK15")
+    amount = payment(payment_id)["amount"]
+    paid_batch = call(world, "get", path, TESORERO)[1]
+    assert paid_batch["totals"]["amount"] == before_batch["totals"]["amount"] + amount
+    _, proposal = propose(world, payment_id, {"reason": "wrong_municipality", "note": "Vehículo de otra comuna"})
+    assert authorize(world, payment_id, proposal["refund_id"])[0] == 201
+    complete_at_tgr(world, payment_id)
+
+    status, batch = call(world, "get", path, TESORERO)
+    assert status == 200, batch
+    assert payment_id in [p["payment_id"] for p in batch["payments"]]  # collected that day all the same
+    [line] = [r for r in batch["returns"] if r["reference"] == proposal["refund_id"]]
+    assert (line["payment_id"], line["amount"], line["kind"]) == (payment_id, -amount, "devolucion")
+    assert line["line"] == f"DEV#{proposal['refund_id']}"
+    totals = batch["totals"]
+    assert totals["amount"] == totals["collected"] + totals["returns"]["amount"]
+    assert totals["amount"] == before_batch["totals"]["amount"]  # paid and returned the same day: net zero
+    assert batch["digest"] != paid_batch["digest"]
+
+    after = call(world, "get", f"{BASE}/13101/consolidation/{day}", TESORERO)[1]["distribution"]
+    assert after["permits_amount"] == before["permits_amount"]  # the permit's revenue went back
+    assert abs(after["fcm"] - before["fcm"]) <= 1  # rounded once on the day's net revenue
+
+
+def test_a_return_after_the_day_was_signed_is_a_signed_correction(world):
+    day = datetime.now(SANTIAGO).date().isoformat()
+    path = f"{BASE}/13101/batches/{day}"
+    payment_id, _ = paid(world, 6_100, receipt=False)
+    status, signed = call(world, "post", f"{path}/sign", TESORERO, {"otp": otp(world)})
+    if status == 409:  # another test signed today's batch first: sign what changed since
+        assert signed["error"]["code"] == "batch_already_signed", signed
+        status, signed = call(world, "post", f"{path}/corrections/sign", TESORERO, {"otp": otp(world)})
+    assert status == 201, signed
+    assert signed["status"] == "signed"
+    _, proposal = propose(world, payment_id, {"reason": "double_payment"})
+    assert authorize(world, payment_id, proposal["refund_id"])[0] == 201
+    complete_at_tgr(world, payment_id)
+    status, batch = call(world, "get", f"{path}?document=true", TESORERO)
+    assert batch["status"] == "correction_pending", batch
+    [added] = [a for a in batch["pending_correction"]["added"] if a.get("reference") == proposal["refund_id"]]
+    assert added["amount"] == -6_100
+    assert batch["pending_correction"]["net_amount"] <= -6_100
+    status, signed = call(world, "post", f"{path}/corrections/sign", TESORERO, {"otp": otp(world)})
+    assert status == 201, signed
+    correction = wiring.signatures_repo().signed_batches("13101", day)[-1]
+    manifest = json.loads(wiring.receipts_store().get(correction["manifest_key"]))
+    assert manifest[f"DEV#{proposal['refund_id']}"] == -6_100
+    assert manifest[payment_id] == 6_100
+    from tests.pdf_text import page_text
+
+    shown = page_text(wiring.receipts_store().get(correction["document_key"]))
+    assert f"Devolución {proposal['refund_id']}" in shown, shown
+    assert "Recaudado en el día" in shown, shown
+    assert "Total neto del día" in shown, shown
+
+
 def test_a_first_installment_whose_second_is_paid_is_not_refunded_alone(world):
     debts = DebtRepository(wiring.data_table())
     first = paid_first_installment(world, "GHJK14")
