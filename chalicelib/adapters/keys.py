@@ -113,6 +113,12 @@ def outbox(code: str) -> str:
     return f"{tenant(code)}#OUTBOX"
 
 
+def annulment_outbox(code: str) -> str:
+    """GSI3 (sparse) partition of refunds and reversals whose annulment document is not settled
+    yet (sk: when the sweep queues its job again)."""
+    return f"{tenant(code)}#ANNULOUTBOX"
+
+
 def hold(code: str, item_key: str) -> str:
     """Partition of the hold on one payable item. Permits are held nationally (`00000`): a
     vehicle's permit for a year is paid once, in whichever municipality."""

@@ -132,9 +132,13 @@ class RefundRepository:
     def close(self, code: str, payment_id: str, refund_id: str, *, row_from: Sequence[str], row_to: str,
               row_fields: Mapping[str, Any], payment_to: str, refunded_amount: int = 0,
               refunded_items: Sequence[int] = (), annulment: Annulment | None = None,
-              event: dict[str, Any], audit: dict[str, Any]) -> None:
+              document_due: str | None = None, event: dict[str, Any], audit: dict[str, Any]) -> None:
         """The refund's end: the row to `row_to`, the payment `refund_pending` → `payment_to` (its
-        mark released; the amount and items added to what was refunded), and `annulment`."""
+        mark released; the amount and items added to what was refunded), and `annulment`. With
+        `document_due` (a UTC key) the row enters the annulment outbox: the sweep queues its
+        document job from then on until the document's e-mail is settled."""
+        if document_due is not None:
+            row_fields = {**row_fields, **_outbox_fields(code, document_due)}
         expression = "SET #s = :to, updated_at = :at"
         values: dict[str, Any] = {":to": payment_to, ":from": "refund_pending", ":rid": refund_id, ":at": event["at"]}
         if refunded_amount:
@@ -151,11 +155,12 @@ class RefundRepository:
         self._table.transact(operations)
 
     def reverse(self, code: str, payment_id: str, row: dict[str, Any], *, payment_from: str,
-                annulment: Annulment, event: dict[str, Any], audit: dict[str, Any]) -> None:
-        """TGR's contracargo: the reversal row (new), the payment `payment_from` → `reversed`, and
-        `annulment`. ConditionFailed when the payment moved or the reversal is already recorded."""
+                annulment: Annulment, document_due: str, event: dict[str, Any], audit: dict[str, Any]) -> None:
+        """TGR's contracargo: the reversal row (new, in the annulment outbox from `document_due`),
+        the payment `payment_from` → `reversed`, and `annulment`. ConditionFailed when the payment
+        moved or the reversal is already recorded."""
         operations: list[Mapping[str, Any]] = [
-            {"put": row, "condition": "attribute_not_exists(pk)"},
+            {"put": {**row, **_outbox_fields(code, document_due)}, "condition": "attribute_not_exists(pk)"},
             {"update": (keys.payment(code, payment_id), "META"),
              "expression": "SET #s = :to, reversed_at = :at, reversal_id = :rid REMOVE refund_open",
              "condition": "#s = :from", "names": {"#s": "status"},
@@ -215,3 +220,7 @@ class RefundRepository:
                                    "names": {"#amount": "amount", "#refunds": "refunds"},
                                    "values": {":a": -int(amount), ":one": 1}})
         return operations
+
+
+def _outbox_fields(code: str, due: str) -> dict[str, str]:
+    return {"gsi3pk": keys.annulment_outbox(code), "gsi3sk": due}

@@ -7,14 +7,16 @@ safely (folio once per refund, stored PDF reused, e-mail under a lease and never
 
 from __future__ import annotations
 
+import contextlib
 import html
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from chalicelib.adapters.annulments_repo import AnnulmentRepository
+from chalicelib.adapters.dynamo import ConditionFailed
 from chalicelib.adapters.mailer import Attachment, OutgoingEmail
 from chalicelib.adapters.payments_repo import PaymentRepository, event_row
 from chalicelib.domain.errors import DependencyUnavailable
@@ -34,6 +36,12 @@ from chalicelib.services.receipts import (
 EMAIL_LEASE = timedelta(minutes=5)
 
 
+class JobSender(Protocol):
+    """The receipts queue, as the sweep sends to it."""
+
+    def send(self, job: Mapping[str, Any], *, delay_s: int = ...) -> str: ...
+
+
 @dataclass
 class AnnulmentsContext:
     payments: PaymentRepository
@@ -48,6 +56,25 @@ class AnnulmentsContext:
 def job(code: str, payment_id: str, row_sk: str) -> dict[str, str]:
     """The queue message that issues the document of one completed refund or reversal."""
     return {"kind": "annulment", "municipality": code, "payment_id": payment_id, "ref": row_sk}
+
+
+def sweep(code: str, ctx: AnnulmentsContext, jobs: JobSender, recheck: timedelta) -> int:
+    """The scheduled step for one municipality: queue again the document jobs of refunds and
+    reversals whose document is unsettled at their recheck time (the job was never queued, or
+    ended in the dead-letter queue), and move each to its next recheck. Returns how many."""
+    now = ctx.clock()
+    queued = 0
+    for payment_id, row_sk in ctx.annulments.due_documents(code, utc_key(now)):
+        try:
+            jobs.send(job(code, payment_id, row_sk))
+        except DependencyUnavailable:
+            logger.warning("annulment document not queued; the next sweep retries")
+            break
+        # Settled in between (the mark is gone): fine, the job finds the document already sent.
+        with contextlib.suppress(ConditionFailed):
+            ctx.annulments.postpone(code, payment_id, row_sk, due=utc_key(now + recheck))
+        queued += 1
+    return queued
 
 
 def issue_annulment(code: str, payment_id: str, row_sk: str, ctx: AnnulmentsContext) -> str:

@@ -11,7 +11,7 @@ import secrets
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.adapters.audit_rows import audit_row
@@ -43,6 +43,9 @@ from chalicelib.services.permit_items import PLATFORM
 LINK_SECONDS = 300
 GATEWAY_ACTOR, GATEWAY_PROFILE = "TGR", "pasarela"
 NOTIFICATION_ATTEMPTS = 3
+DOCUMENT_RECHECK = timedelta(minutes=10)
+"""How long a completed refund's or a reversal's document job has before the sweep queues it again
+(a job normally ends within seconds; a second one is harmless, the job being idempotent)."""
 LIST_PAGES = 10
 REVERSAL_TEXT = "Contracargo del medio de pago informado por la Tesorería"
 
@@ -370,7 +373,8 @@ def _refund_result(note: dict[str, Any], ctx: RefundsContext) -> dict[str, Any]:
     ctx.refunds.close(code, payment_id, refund_id, row_from=sorted(rules.IN_FLIGHT), row_to="completed",
                       row_fields={"completed_at": at, "tgr_refund_order_id": note.get("refund_order_id")},
                       payment_to=payment_to, refunded_amount=int(row["amount"]),
-                      refunded_items=[int(i) for i in row.get("items", [])], annulment=annulment, event=event,
+                      refunded_items=[int(i) for i in row.get("items", [])], annulment=annulment,
+                      document_due=utc_key(now + DOCUMENT_RECHECK), event=event,
                       audit=_gateway_audit(code, action="refund.completed", target=target,
                                       after={"amount": int(row["amount"]), "payment_status": payment_to,
                                              "receipt_annulled": annulment.receipt_folio}, now=now))
@@ -405,6 +409,7 @@ def _reversal(note: dict[str, Any], ctx: RefundsContext) -> dict[str, Any]:
         "notification_id": note.get("notification_id")})
     ctx.refunds.reverse(
         code, payment_id, row, payment_from=str(payment["status"]), annulment=annulment,
+        document_due=utc_key(now + DOCUMENT_RECHECK),
         event=event_row(code, payment_id, at, "reversed", {"reversal_id": reversal_id, "amount": int(note["amount"]),
                                                           "notification_id": note.get("notification_id")}),
         audit=_gateway_audit(code, action="payment.reversed", target=payment_id,
@@ -424,7 +429,9 @@ def _document_sent(row: dict[str, Any]) -> bool:
 
 def _queue_document(code: str, payment_id: str, row_sk: str, ctx: RefundsContext) -> None:
     """Queue the annulment document (or credit note) of a completed refund or reversal. A failure
-    to queue is logged: TGR repeats a notification it sees unanswered, and a repeat queues it again."""
+    to queue is logged: the row is in the annulment outbox until its e-mail is settled, and the
+    sweep queues it again at its recheck time (`annulments.sweep`); a repeated TGR notification
+    queues it at once."""
     from chalicelib.services.annulments import job
 
     if ctx.jobs is None:

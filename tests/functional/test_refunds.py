@@ -488,6 +488,55 @@ def test_a_return_after_the_day_was_signed_is_a_signed_correction(world):
     assert "Total neto del día" in shown, shown
 
 
+def test_an_annulment_document_whose_job_was_lost_is_queued_by_the_sweep_until_sent(world, monkeypatch):
+    from chalicelib.domain.errors import DependencyUnavailable
+    from chalicelib.services import annulments
+
+    payment_id, _ = paid(world, 5_500)
+    _, proposal = propose(world, payment_id, {"reason": "double_payment"})
+    assert authorize(world, payment_id, proposal["refund_id"])[0] == 201
+    row_sk = f"REFUND#{proposal['refund_id']}"
+
+    class DownQueue:
+        def send(self, message, **_):
+            raise DependencyUnavailable("cola caída", code="queue_unavailable")
+
+    real = wiring.refunds_context
+    monkeypatch.setattr(wiring, "refunds_context", lambda: (lambda ctx: (setattr(ctx, "jobs", DownQueue()), ctx)[1])(
+        real()))
+    assert complete_at_tgr(world, payment_id)["sem_body"]["payment_status"] == "refunded"
+    monkeypatch.setattr(wiring, "refunds_context", real)
+    assert not [j for j in world["jobs"] if j.get("ref") == row_sk]  # the job was lost
+
+    sent: list[dict[str, Any]] = []
+
+    class Queue:
+        def send(self, message, **_):
+            sent.append(message)
+            return "m-1"
+
+    ctx = wiring.annulments_context()
+    assert annulments.sweep("13101", ctx, Queue(), refunds.DOCUMENT_RECHECK) == 0  # not due yet
+    later = datetime.now(SANTIAGO) + refunds.DOCUMENT_RECHECK + timedelta(minutes=1)
+    ctx.clock = lambda: later
+    assert annulments.sweep("13101", ctx, Queue(), refunds.DOCUMENT_RECHECK) >= 1
+    [job] = [j for j in sent if j["ref"] == row_sk]
+    assert job == annulments.job("13101", payment_id, row_sk)
+    # Moved to its next recheck: the same sweep again does not queue it twice.
+    sent.clear()
+    annulments.sweep("13101", ctx, Queue(), refunds.DOCUMENT_RECHECK)
+    assert [j for j in sent if j["ref"] == row_sk] == []
+
+    assert run_job(job) == "sent"
+    row = wiring.refunds_context().refunds.get("13101", payment_id, proposal["refund_id"])
+    assert "gsi3pk" not in row  # settled: out of the outbox
+    much_later = later + 10 * refunds.DOCUMENT_RECHECK
+    ctx.clock = lambda: much_later
+    sent.clear()
+    annulments.sweep("13101", ctx, Queue(), refunds.DOCUMENT_RECHECK)
+    assert [j for j in sent if j["ref"] == row_sk] == []
+
+
 def test_a_first_installment_whose_second_is_paid_is_not_refunded_alone(world):
     debts = DebtRepository(wiring.data_table())
     first = paid_first_installment(world, "GHJK14")
