@@ -113,6 +113,12 @@ def outbox(code: str) -> str:
     return f"{tenant(code)}#OUTBOX"
 
 
+def alerts(code: str) -> str:
+    """GSI2 (sparse) partition of what the municipality's treasury must look at (a reversal not yet
+    acknowledged); sk is when it happened."""
+    return f"{tenant(code)}#ALERTS"
+
+
 def annulment_outbox(code: str) -> str:
     """GSI3 (sparse) partition of refunds and reversals whose annulment document is not settled
     yet (sk: when the sweep queues its job again)."""

@@ -59,6 +59,26 @@ class RefundRepository:
     def reversal(self, code: str, payment_id: str, reversal_id: str) -> dict[str, Any] | None:
         return self._table.get(keys.payment(code, payment_id), f"REVERSAL#{reversal_id}", consistent=True)
 
+    def open_alerts(self, code: str, *, limit: int) -> list[dict[str, Any]]:
+        """The municipality's reversals not yet acknowledged, newest first (read in full: the
+        index may carry only their keys)."""
+        page = self._table.query(keys.alerts(code), index="GSI2", newest_first=True, limit=limit)
+        rows = (self._table.get(str(item["pk"]), str(item["sk"]), consistent=True) for item in page.items)
+        return [row for row in rows if row is not None and row.get("gsi2pk") == keys.alerts(code)]
+
+    def acknowledge(self, code: str, payment_id: str, reversal_id: str, *, fields: Mapping[str, Any],
+                    event: dict[str, Any], audit: dict[str, Any]) -> None:
+        """An official saw the reversal: its fields set and its alert gone (ConditionFailed when
+        it was acknowledged already, or does not exist)."""
+        expression, names, values = set_remove_expression(fields, ("gsi2pk", "gsi2sk"))
+        names["#alert"] = "gsi2pk"
+        values[":alerts"] = keys.alerts(code)
+        self._table.transact([
+            {"update": (keys.payment(code, payment_id), f"REVERSAL#{reversal_id}"), "expression": expression,
+             "condition": "#alert = :alerts", "names": names, "values": values},
+            {"put": event}, {"put": audit, "condition": "attribute_not_exists(pk)"},
+        ])
+
     def listing(self, code: str, *, limit: int, cursor: str | None) -> Page:
         """The municipality's refunds and reversals, newest first."""
         return self._table.query(keys.refunds(code), index="GSI1", newest_first=True, limit=limit, cursor=cursor)
@@ -79,7 +99,9 @@ class RefundRepository:
     def reversal_row(code: str, payment_id: str, reversal_id: str, created_utc: str, data: Mapping[str, Any]
                      ) -> dict[str, Any]:
         return {"pk": keys.payment(code, payment_id), "sk": f"REVERSAL#{reversal_id}", "kind": "reversal",
-                "gsi1pk": keys.refunds(code), "gsi1sk": f"{created_utc}#{reversal_id}", **data}
+                "gsi1pk": keys.refunds(code), "gsi1sk": f"{created_utc}#{reversal_id}",
+                # An alert for the treasury until an official acknowledges it.
+                "gsi2pk": keys.alerts(code), "gsi2sk": f"{created_utc}#{reversal_id}", **data}
 
     # -- writes --------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -74,10 +75,15 @@ class RefundsContext:
 def view(row: dict[str, Any], ctx: RefundsContext | None = None) -> dict[str, Any]:
     """A refund or reversal as officials see it."""
     if row.get("kind") == "reversal":
-        return {"kind": "reversal", "reversal_id": row["reversal_id"], "payment_id": row["payment_id"],
-                "status": "completed", "status_text": "Contracargo: pago reversado por la Tesorería",
-                "amount": int(row["amount"]), "reason_text": row.get("reason_text") or REVERSAL_TEXT,
-                "created_at": row.get("created_at"), "completed_at": row.get("created_at")}
+        reversal = {"kind": "reversal", "reversal_id": row["reversal_id"], "payment_id": row["payment_id"],
+                    "status": "completed", "status_text": "Contracargo: pago reversado por la Tesorería",
+                    "amount": int(row["amount"]), "reason_text": row.get("reason_text") or REVERSAL_TEXT,
+                    "created_at": row.get("created_at"), "completed_at": row.get("created_at"),
+                    "acknowledged": bool(row.get("acknowledged_at"))}
+        for name in ("acknowledged_at", "acknowledged_by", "acknowledgement_note"):
+            if row.get(name) is not None:
+                reversal[name] = row[name]
+        return reversal
     status = RefundStatus(row["status"])
     body: dict[str, Any] = {
         "kind": "refund", "refund_id": row["refund_id"], "payment_id": row["payment_id"], "status": status.value,
@@ -108,6 +114,41 @@ def listing(code: str, ctx: RefundsContext, *, status: str | None, limit: int, c
         if cursor is None or len(rows) >= limit:
             break
     return {"items": rows, "cursor": cursor, "reasons": [{"code": k, "text": v} for k, v in REASONS.items()]}
+
+
+ALERTS_SHOWN = 50
+REVERSAL_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+"""TGR's reversal ids as they may appear in a path (anything else names no reversal)."""
+
+
+def open_reversals(code: str, ctx: RefundsContext) -> dict[str, Any]:
+    """The reversals (contracargos) nobody in the treasury has acknowledged yet, newest first: the
+    console's alert. TGR took money back from the municipality; someone must look into it."""
+    return {"items": [view(row) for row in ctx.refunds.open_alerts(code, limit=ALERTS_SHOWN)]}
+
+
+def acknowledge_reversal(code: str, payment_id: str, reversal_id: str, note: str, official: Official,
+                         ctx: RefundsContext) -> dict[str, Any]:
+    """An official records having looked into a reversal (what was done, in `note`): the alert
+    goes, the step is in the payment's history and the audit log."""
+    row = ctx.refunds.reversal(code, payment_id, reversal_id) if REVERSAL_ID.match(reversal_id) else None
+    if row is None:
+        raise NotFound("No existe ese contracargo para este pago.", code="reversal_not_found", field="reversal_id")
+    if row.get("acknowledged_at"):
+        raise Conflict("Ese contracargo ya fue revisado.", code="already_acknowledged")
+    now = ctx.clock()
+    now_iso = now.isoformat(timespec="seconds")
+    fields = {"acknowledged_at": now_iso, "acknowledged_by": _who(official), "acknowledgement_note": note.strip()}
+    try:
+        ctx.refunds.acknowledge(
+            code, payment_id, reversal_id, fields=fields,
+            event=event_row(code, payment_id, now_iso, "reversal_acknowledged",
+                            {"reversal_id": reversal_id, "by": official.email}),
+            audit=audit_row(code, actor=official.email, profile=official.profile, action="payment.reversal.acknowledge",
+                            target=f"{payment_id}#{reversal_id}", after={"note": note.strip()}, now=now))
+    except ConditionFailed as exc:
+        raise Conflict("Ese contracargo ya fue revisado.", code="already_acknowledged") from exc
+    return view({**row, **fields})
 
 
 def of_payment(code: str, payment_id: str, ctx: RefundsContext) -> list[dict[str, Any]]:

@@ -755,6 +755,48 @@ def test_a_reversal_moves_the_payment_to_reversed_once_and_annuls_the_receipt(wo
     assert body["error"]["code"] == "already_refunded"
 
 
+def test_a_reversal_alerts_the_treasury_until_an_official_acknowledges_it(world):
+    payment_id, _ = paid(world, 13_000, receipt=False)
+    order_id = payment(payment_id)["order_id"]
+    answer = requests.post(f"{world['sim'].url}/simulator/orders/{order_id}/reverse", timeout=30, json={
+        "duplicates": 1, "notify_url": world["bridge"] + "/v1/gateways/tgr/refund-notifications"}).json()
+    reversal_id = answer["notification"]["reversal_id"]
+    alerts = f"{BASE}/13101/reversals/open"
+    status, body = call(world, "get", alerts, TESORERO)
+    assert status == 200, body
+    [alert] = [r for r in body["items"] if r["reversal_id"] == reversal_id]
+    assert (alert["payment_id"], alert["amount"], alert["acknowledged"]) == (payment_id, 13_000, False)
+    # Another municipality's treasury neither sees nor acknowledges it.
+    status, body = call(world, "get", f"{BASE}/13114/reversals/open", TESORERO)
+    assert status == 403
+    ack = f"{BASE}/13101/payments/{payment_id}/reversals/{reversal_id}/acknowledge"
+    status, body = call(world, "post", ack, FOREIGN_TESORERO, {"note": "Revisado"})
+    assert status == 403
+    status, body = call(world, "post", f"{BASE}/13114/payments/{payment_id}/reversals/{reversal_id}/acknowledge",
+                        FOREIGN_TESORERO, {"note": "Revisado"})
+    assert (status, body["error"]["code"]) == (404, "payment_not_found")
+    # Bad input changes nothing.
+    assert call(world, "post", ack, OPERADOR, {"note": ""})[0] == 400
+    assert call(world, "post", ack, OPERADOR, {"note": "ok", "extra": 1})[0] == 400
+    status, body = call(world, "post", f"{BASE}/13101/payments/{payment_id}/reversals/CC%23X/acknowledge",
+                        OPERADOR, {"note": "Revisado"})
+    assert (status, body["error"]["code"]) == (404, "reversal_not_found")
+
+    status, done = call(world, "post", ack, OPERADOR, {"note": "Se llamó al contribuyente; pagará de nuevo"})
+    assert status == 200, done
+    assert done["acknowledged"]
+    assert done["acknowledged_by"]["email"] == OPERADOR
+    assert done["acknowledgement_note"] == "Se llamó al contribuyente; pagará de nuevo"
+    status, body = call(world, "post", ack, TESORERO, {"note": "Otra vez"})
+    assert (status, body["error"]["code"]) == (409, "already_acknowledged")
+    status, body = call(world, "get", alerts, TESORERO)
+    assert reversal_id not in [r["reversal_id"] for r in body["items"]]
+    assert "payment.reversal.acknowledge" in audit_actions()
+    status, detail = call(world, "get", f"{BASE}/13101/payments/{payment_id}/refunds", TESORERO)
+    [shown] = [r for r in detail["items"] if r.get("reversal_id") == reversal_id]
+    assert shown["acknowledged"]
+
+
 def test_the_openapi_document_serves_the_refund_routes_and_states(world):
     response = world["client"].http.get("/v1/openapi.json")
     document = json.loads(response.body)
