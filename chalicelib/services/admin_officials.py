@@ -21,9 +21,8 @@ from typing import Any
 
 from chalicelib.adapters.audit_rows import audit_row
 from chalicelib.adapters.cognito_users import CognitoUsers
-from chalicelib.adapters.dynamo import ConditionFailed
 from chalicelib.adapters.officials_admin_repo import OfficialsAdminRepository
-from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
+from chalicelib.domain.errors import ConditionFailed, Conflict, InvalidInput, NotFound
 from chalicelib.domain.rut import parse_rut
 from chalicelib.services.auth import Official, session_cutoff
 from chalicelib.services.permissions import MUNICIPAL_PROFILES, PROFILE_NAMES, requires_totp

@@ -26,10 +26,10 @@ from typing import Any
 
 from chalicelib.adapters import keys
 from chalicelib.adapters.audit_rows import audit_row
-from chalicelib.adapters.dynamo import ConditionFailed, DynamoTable
+from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository
 from chalicelib.adapters.object_store import ObjectStore
-from chalicelib.domain.errors import Conflict, InvalidInput, RuleRefused
+from chalicelib.domain.errors import ConditionFailed, Conflict, InvalidInput, RuleRefused
 from chalicelib.domain.payments import went_through_paid
 from chalicelib.domain.reconciliation import METHOD_TEXT, SERVICE_TEXT
 from chalicelib.services import signatures

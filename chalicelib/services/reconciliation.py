@@ -19,12 +19,12 @@ from typing import Any
 
 from chalicelib.adapters import keys
 from chalicelib.adapters.audit_log import AuditLog
-from chalicelib.adapters.dynamo import ConditionFailed, DynamoTable
+from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.adapters.payments_repo import PaymentRepository
 from chalicelib.adapters.reconciliation_repo import ReconciliationRepository
 from chalicelib.adapters.settlement_inbox import SettlementInbox
 from chalicelib.adapters.stats_repo import StatsRepository
-from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
+from chalicelib.domain.errors import ConditionFailed, Conflict, InvalidInput, NotFound
 from chalicelib.domain.payments import PAYMENT_ID, went_through_paid
 from chalicelib.domain.reconciliation import (
     Cell,

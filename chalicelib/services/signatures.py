@@ -13,11 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.adapters.audit_rows import audit_row
-from chalicelib.adapters.dynamo import ConditionFailed
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository
 from chalicelib.adapters.officials_repo import OfficialRepository
 from chalicelib.adapters.signatures_repo import SignaturesRepository
-from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from chalicelib.domain.errors import ConditionFailed, Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.rut import parse_rut
 from chalicelib.observability import logger
 from chalicelib.services.auth import Official
