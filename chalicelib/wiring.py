@@ -7,8 +7,10 @@ time; `reset()` forgets everything (tests and the local runner switch environmen
 from __future__ import annotations
 
 import time as _time
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.adapters.annulments_repo import AnnulmentRepository
@@ -41,6 +43,7 @@ from chalicelib.adapters.rights_repo import RightsRepository
 from chalicelib.adapters.rolls_repo import RollRepository
 from chalicelib.adapters.signatures_repo import SignaturesRepository
 from chalicelib.adapters.tgr_client import TgrClient
+from chalicelib.services import signatures
 from chalicelib.services.admin_central import CentralAdmin
 from chalicelib.services.admin_officials import OfficialsAdmin
 from chalicelib.services.admin_payments import PaymentsAdmin
@@ -48,7 +51,7 @@ from chalicelib.services.admin_rolls import RollsAdmin
 from chalicelib.services.admin_settings import SettingsAdmin
 from chalicelib.services.agreements import AgreementsContext
 from chalicelib.services.annulments import AnnulmentsContext
-from chalicelib.services.auth import SecondFactor, Sessions
+from chalicelib.services.auth import Official, SecondFactor, Sessions
 from chalicelib.services.batches import BatchesContext
 from chalicelib.services.citizens import CitizenContext
 from chalicelib.services.health import Probe
@@ -372,7 +375,13 @@ def receipt_signer_admin() -> ReceiptSignerAdmin:
 
 def officials_admin() -> OfficialsAdmin:
     return OfficialsAdmin(officials=OfficialsAdminRepository(data_table()), cognito=cognito_users(),
-                          clock=lambda: datetime.now(SANTIAGO))
+                          clock=lambda: datetime.now(SANTIAGO), on_change=official_changed)
+
+
+def official_changed(code: str, email: str, official: Mapping[str, Any], actor: Official) -> None:
+    """The officials' administration's hook into signing, its contexts built when it runs."""
+    signatures.official_changed(code, email, official, actor, signer_admin=receipt_signer_admin(),
+                                ctx=signatures_context())
 
 
 def central_admin() -> CentralAdmin:

@@ -33,6 +33,9 @@ class OfficialsAdmin:
     officials: OfficialsAdminRepository
     cognito: CognitoUsers
     clock: Callable[[], datetime]
+    on_change: Callable[[str, str, Mapping[str, Any], Official], None]
+    """After every change (and its retries): what signing does when an official left office or
+    changed profile (wiring gives `services/signatures.official_changed` with its contexts)."""
 
 
 def public(record: dict[str, Any]) -> dict[str, Any]:
@@ -176,9 +179,7 @@ def update_official(code: str, email: str, changes: dict[str, Any], actor: Offic
             raise Conflict("El funcionario cambió mientras lo editaba; recargue e intente de nuevo.",
                            code="official_changed") from exc
         record = {**record, **fields}
-    from chalicelib.services.signatures import official_changed  # left office or changed profile: revoke
-
-    official_changed(code, email, record, actor)
+    ctx.on_change(code, email, record, actor)  # left office or changed profile: the certificate is revoked
     _sync_cognito(email, record, ctx)
     if reset:
         ctx.cognito.reset_password(str(record.get("sub") or email))
