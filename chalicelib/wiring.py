@@ -36,12 +36,15 @@ from chalicelib.adapters.officials_repo import OfficialRepository
 from chalicelib.adapters.payments_repo import PaymentRepository
 from chalicelib.adapters.rate_limit_repo import RateCounters
 from chalicelib.adapters.receipts_repo import ReceiptRepository
+from chalicelib.adapters.reconciliation_repo import ReconciliationRepository
 from chalicelib.adapters.reference_repo import ReferenceRepository
 from chalicelib.adapters.refunds_repo import RefundRepository
 from chalicelib.adapters.retention_repo import RetentionRepository
 from chalicelib.adapters.rights_repo import RightsRepository
 from chalicelib.adapters.rolls_repo import RollRepository
+from chalicelib.adapters.settlement_inbox import SettlementInbox
 from chalicelib.adapters.signatures_repo import SignaturesRepository
+from chalicelib.adapters.stats_repo import StatsRepository
 from chalicelib.adapters.tgr_client import TgrClient
 from chalicelib.services import signatures
 from chalicelib.services.admin_central import CentralAdmin
@@ -59,8 +62,10 @@ from chalicelib.services.payments import PaymentContext
 from chalicelib.services.rate_limit import FailureLimits, RateLimiter
 from chalicelib.services.receipt_signer_admin import ReceiptSignerAdmin
 from chalicelib.services.receipts import MunicipalLogos, ReceiptContext, ReceiptSigner
+from chalicelib.services.reconciliation import ReconciliationContext
 from chalicelib.services.refunds import RefundsContext
 from chalicelib.services.reminders import ReminderContext
+from chalicelib.services.reports import ReportsContext
 from chalicelib.services.retention import RetentionContext
 from chalicelib.services.rights_requests import RightsContext
 from chalicelib.services.signatures import SignaturesContext
@@ -466,6 +471,20 @@ def otp_day_limiter() -> RateLimiter:
     """Wrong one-time signing codes per official per day (on top of the lock of signing/otp.py)."""
     return RateLimiter(RateCounters(data_table()), window_s=86_400, now=_time.time,
                        limits=FailureLimits(per_official_otp=get_settings().signing_otp_daily_max_failures))
+
+
+def reconciliation_context() -> ReconciliationContext:
+    """The consolidation and reconciliation use cases (the officials' routes, the settlements worker)."""
+    table = data_table()
+    return ReconciliationContext(
+        table=table, recon=ReconciliationRepository(table), stats=StatsRepository(table),
+        payments=payments_repo(), inbox=SettlementInbox(aws_client("s3"), get_settings().uploads_bucket),
+        audit=audit_log(), clock=lambda: datetime.now(SANTIAGO))
+
+
+def reports_context() -> ReportsContext:
+    """The operation reports (a municipality's and the central one), as of today in Chile."""
+    return ReportsContext(stats=StatsRepository(data_table()), today=today_in_chile())
 
 
 def retention_context() -> RetentionContext:
