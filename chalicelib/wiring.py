@@ -1,11 +1,15 @@
 """The composition root: builds adapters from the settings, lazily, once per process.
 
-Routes and worker handlers ask here for what their service needs. Nothing is built at import
-time; `reset()` forgets everything (tests and the local runner switch environments).
+Routes and worker handlers ask here for what their service needs; services never ask it (what a
+service needs is handed to it in its context). This is the only module that builds adapters and
+contexts (docs/architecture.md). Nothing is built at import time; `reset()` forgets everything
+(tests and the local runner switch environments).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 import time as _time
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
@@ -15,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.adapters.annulments_repo import AnnulmentRepository
 from chalicelib.adapters.audit_log import AuditLog
-from chalicelib.adapters.aws_clients import aws_client, forget_clients
+from chalicelib.adapters.aws_clients import aws_client, aws_client_with_credentials, forget_clients
 from chalicelib.adapters.citizens_repo import CitizenRepository
 from chalicelib.adapters.claveunica import ClaveUnicaClient
 from chalicelib.adapters.cmf_client import CmfClient
@@ -45,6 +49,7 @@ from chalicelib.adapters.rolls_repo import RollRepository
 from chalicelib.adapters.settlement_inbox import SettlementInbox
 from chalicelib.adapters.signatures_repo import SignaturesRepository
 from chalicelib.adapters.stats_repo import StatsRepository
+from chalicelib.adapters.tenant_credentials import ScopedCredentials, TenantCredentials
 from chalicelib.adapters.tgr_client import TgrClient
 from chalicelib.services import signatures
 from chalicelib.services.admin_central import CentralAdmin
@@ -219,6 +224,9 @@ def reset() -> None:
                     portal_keys, registry, receipts_repo, kms_keys, mailer, receipt_signer, municipal_logos,
                     second_factor, email_events_repo, receipt_token_signer, claveunica, firmagob_chain_pem):
         builder.cache_clear()
+    with _tenant_lock:
+        _tenant_credentials.clear()
+        _tenant_repos.clear()
     forget_clients()
     reset_settings()
 
@@ -452,6 +460,62 @@ def annulments_context() -> AnnulmentsContext:
     return AnnulmentsContext(payments=payments_repo(), annulments=AnnulmentRepository(data_table()),
                              municipalities=municipalities(), store=receipts_store(), signer=receipts.signer,
                              mailer=mailer(), clock=lambda: datetime.now(SANTIAGO))
+
+
+# -- work done for one municipality with credentials fenced to it (docs/security.md) --------------
+# When `SEM_TENANT_DATA_ROLE_ARN` is set (prod: the receipts worker), the table adapters of a
+# receipt job are built on a DynamoDB client whose credentials come from that role assumed with
+# the session tag `municipality=<cut>` (adapters/tenant_credentials.py): IAM then refuses any key
+# not beginning with `<cut>#`. Unset (locally and in tests, where moto enforces no IAM), the job
+# uses `receipt_context()` as it is. Everything else of the context (bucket, KMS, SES) is shared.
+
+_tenant_lock = threading.Lock()
+_tenant_credentials: dict[str, TenantCredentials] = {}
+_tenant_repos: dict[str, tuple[ScopedCredentials, PaymentRepository, ReceiptRepository, MunicipalityRepository]] = {}
+
+
+def tenant_credentials() -> TenantCredentials | None:
+    """The tenant role's credential cache, or ``None`` when no tenant role is configured."""
+    role_arn = get_settings().tenant_data_role_arn
+    if not role_arn:
+        return None
+    with _tenant_lock:
+        found = _tenant_credentials.get(role_arn)
+        if found is None:
+            found = _tenant_credentials[role_arn] = TenantCredentials(aws_client("sts"), role_arn)
+        return found
+
+
+def scoped_client(service: str, creds: ScopedCredentials) -> Any:
+    """A client for `service` signed with `creds`, configured as `aws_client` makes them."""
+    return aws_client_with_credentials(service, access_key_id=creds.access_key_id,
+                                       secret_access_key=creds.secret_access_key, session_token=creds.session_token)
+
+
+def fenced_receipt_context(code: str) -> ReceiptContext:
+    """`receipt_context()` with its table adapters fenced to municipality `code`."""
+    ctx = receipt_context()
+    cache = tenant_credentials()
+    if cache is None:
+        return ctx
+    creds = cache.for_municipality(code)
+    with _tenant_lock:
+        found = _tenant_repos.get(code)
+        if found is None or found[0] is not creds:
+            table = DynamoTable(scoped_client("dynamodb", creds), get_settings().table_name)
+            found = (creds, PaymentRepository(table), ReceiptRepository(table), MunicipalityRepository(table))
+            _tenant_repos[code] = found
+    _, payments, receipts, municipalities_ = found
+    return dataclasses.replace(ctx, payments=payments, receipts=receipts, municipalities=municipalities_,
+                               email_events=EmailEventsRepository(receipts.table))
+
+
+def fenced_annulments_context(code: str) -> AnnulmentsContext:
+    """`annulments_context()` with its table adapters fenced to municipality `code`."""
+    fenced = fenced_receipt_context(code)
+    return dataclasses.replace(annulments_context(), payments=fenced.payments,
+                               annulments=AnnulmentRepository(fenced.receipts.table),
+                               municipalities=fenced.municipalities)
 
 
 def agreements_context() -> AgreementsContext:
