@@ -31,6 +31,7 @@ from chalicelib.adapters.email_events_repo import EmailEventsRepository
 from chalicelib.adapters.http_probe import HttpProbe
 from chalicelib.adapters.idempotency_repo import IdempotencyRepository
 from chalicelib.adapters.job_queue import JobQueue
+from chalicelib.adapters.kms_keys import KmsKeys, KmsSecrets
 from chalicelib.adapters.mailer import Mailer
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository, PortalKeyRepository
 from chalicelib.adapters.municipality_admin_repo import MunicipalityAdminRepository
@@ -77,8 +78,6 @@ from chalicelib.services.signatures import SignaturesContext
 from chalicelib.services.vehicle_checks import DemoRegistryChecks, RegistryChecks, SoapRegistryChecks
 from chalicelib.services.verification import VerificationContext
 from chalicelib.settings import DEMO_SIGNER_RUN, get_settings, reset_settings
-from chalicelib.signing.kms_keys import KmsKeys
-from chalicelib.signing.officials import KmsSecrets
 from chalicelib.signing.otp import OtpPolicy
 from chalicelib.signing.port import PlatformCaSigning, SigningPort
 from chalicelib.signing.receipt_tokens import ReceiptTokenSigner
@@ -416,7 +415,7 @@ def signing_port() -> SigningPort:
     settings = get_settings()
     clock = lambda: datetime.now(SANTIAGO)  # noqa: E731
     if settings.signing_backend == "firmagob":
-        from chalicelib.signing.firmagob import FirmaGobConfig, FirmaGobSigning
+        from chalicelib.adapters.firmagob import FirmaGobConfig, FirmaGobSigning
 
         return FirmaGobSigning(FirmaGobConfig(
             url=settings.firmagob_url, api_token_key=settings.firmagob_api_token_key.get_secret_value(),

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.adapters.audit_rows import audit_row
+from chalicelib.adapters.kms_keys import KmsSecrets
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository
 from chalicelib.adapters.officials_repo import OfficialRepository
 from chalicelib.adapters.signatures_repo import SignaturesRepository
@@ -22,7 +23,6 @@ from chalicelib.observability import logger
 from chalicelib.services.auth import Official
 from chalicelib.services.permissions import PROFILE_NAMES
 from chalicelib.signing.ca import BlobStore
-from chalicelib.signing.officials import KmsSecrets
 from chalicelib.signing.otp import OtpPolicy
 from chalicelib.signing.port import SignerIdentity, SigningPort
 
