@@ -331,7 +331,6 @@ def verification_context() -> VerificationContext:
 
 
 # -- the officials' console (admin API) -----------------------------------------------------------
-# Appended as one block (several changes append to this file at once), so its imports sit here.
 # Nothing below is cached: each builder wraps the cached clients and table above, which `reset()`
 # already forgets.
 
@@ -403,7 +402,7 @@ def central_admin() -> CentralAdmin:
 
 
 # -- officials' advanced electronic signature (docs/signatures.md) ---------------------------------
-# Appended as one block; nothing cached: each builder wraps the cached clients and table above.
+# Nothing cached: each builder wraps the cached clients and table above.
 
 
 def signatures_repo() -> SignaturesRepository:
@@ -562,7 +561,7 @@ def rights_context() -> RightsContext:
 
 
 # -- the citizen's own space (docs/citizens.md) ----------------------------------------------------
-# Appended as one block; the ClaveÚnica client (and its JWKS cache) is kept per process.
+# The ClaveÚnica client (and its JWKS cache) is kept per process.
 
 
 @cache
