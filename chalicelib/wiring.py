@@ -541,7 +541,7 @@ def reconciliation_context() -> ReconciliationContext:
     return ReconciliationContext(
         table=table, recon=ReconciliationRepository(table), stats=StatsRepository(table),
         payments=payments_repo(), inbox=SettlementInbox(aws_client("s3"), get_settings().uploads_bucket),
-        audit=audit_log(), clock=lambda: datetime.now(SANTIAGO))
+        audit=audit_log(), clock=lambda: datetime.now(SANTIAGO), refunds=RefundRepository(table))
 
 
 def reports_context() -> ReportsContext:
