@@ -146,7 +146,7 @@ def seed_officials_in_cognito(cognito: Any, pool_id: str, client_id: str, table:
 def seed_receipt_token_keys(kms: Any) -> int:
     """Each demo municipality's receipt-token key (KMS EC P-256), as onboarding makes it: the JWKS
     lists them all from the start (docs/verification.md)."""
-    from chalicelib.signing.kms_keys import KmsKeys
+    from chalicelib.adapters.kms_keys import KmsKeys
     from chalicelib.signing.receipt_tokens import ReceiptTokenSigner
 
     signer = ReceiptTokenSigner(KmsKeys(kms))

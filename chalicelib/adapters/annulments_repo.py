@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.adapters import keys
-from chalicelib.adapters.dynamo import ConditionFailed, DynamoTable
-from chalicelib.domain.errors import DependencyUnavailable
+from chalicelib.adapters.dynamo import DynamoTable
+from chalicelib.domain.errors import ConditionFailed, DependencyUnavailable
 
 _ALLOCATION_ATTEMPTS = 12
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.domain.errors import DependencyUnavailable, SemError
+from chalicelib.domain.errors import ConditionFailed, DependencyUnavailable
 
 Item = dict[str, Any]
 
@@ -29,16 +29,6 @@ _RETRYABLE = {
     "ServiceUnavailable",
     "TransactionConflictException",
 }
-
-
-class ConditionFailed(SemError):
-    """A conditional write found the item in another state (the caller decides what that means)."""
-
-    default_code = "condition_failed"
-
-    def __init__(self, message: str = "condition failed", *, reasons: Sequence[str] = ()) -> None:
-        super().__init__(message)
-        self.reasons = list(reasons)
 
 
 @dataclass(frozen=True)

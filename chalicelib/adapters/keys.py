@@ -10,16 +10,10 @@ from __future__ import annotations
 
 import re
 
-PLATFORM = "00000"
-_CUT = re.compile(r"^[0-9]{5}$")
+from chalicelib.domain.municipality_codes import PLATFORM as PLATFORM  # keys start with these (re-exported)
+from chalicelib.domain.municipality_codes import tenant as tenant
+
 _SUB = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-
-def tenant(code: str) -> str:
-    """The validated municipality code a key starts with (guards against key injection)."""
-    if not _CUT.match(code):
-        raise ValueError(f"not a 5-digit municipality code: {code!r}")
-    return code
 
 
 # -- platform-wide ------------------------------------------------------------------------------

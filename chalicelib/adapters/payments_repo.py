@@ -8,8 +8,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from chalicelib.adapters import keys
-from chalicelib.adapters.dynamo import ConditionFailed, DynamoTable, set_remove_expression
-from chalicelib.domain.errors import Conflict
+from chalicelib.adapters.dynamo import DynamoTable, set_remove_expression
+from chalicelib.domain.errors import ConditionFailed, Conflict
 from chalicelib.domain.payments import utc_key
 
 HoldRef = tuple[str, str]  # (owner code, item key)

@@ -25,22 +25,6 @@ bp = Blueprint(__name__)
 PDF_LINK_SECONDS: Final = 300
 
 
-def _today() -> date:
-    return datetime.now(wiring.SANTIAGO).date()
-
-
-def _reconciliation() -> recon_service.ReconciliationContext:
-    from chalicelib.worker.settlements import reconciliation_context
-
-    return reconciliation_context()
-
-
-def _reports() -> reports.ReportsContext:
-    from chalicelib.adapters.stats_repo import StatsRepository
-
-    return reports.ReportsContext(stats=StatsRepository(wiring.data_table()), today=_today())
-
-
 # -- models --------------------------------------------------------------------------------------
 
 class CommentIn(Strict):
@@ -87,7 +71,7 @@ def consolidation(code: str, day: str) -> Response:
     """The day's totals by service and method, the FCM share of permit revenue, the municipal share
     and the reconciliation status."""
     authorized(bp.current_request, Permission.RECONCILIATION_READ, code)
-    return json_response(recon_service.consolidation(code, day, _reconciliation()))
+    return json_response(recon_service.consolidation(code, day, wiring.reconciliation_context()))
 
 
 @bp.route("/v1/admin/municipalities/{code}/reconciliation/{day}", methods=["GET"], cors=True)
@@ -97,7 +81,7 @@ def consolidation(code: str, day: str) -> Response:
 def reconciliation_day(code: str, day: str) -> Response:
     """The day's reconciliation with TGR's settlement: versions, discrepancies and their history."""
     authorized(bp.current_request, Permission.RECONCILIATION_READ, code)
-    return json_response(recon_service.day_view(code, day, _reconciliation()))
+    return json_response(recon_service.day_view(code, day, wiring.reconciliation_context()))
 
 
 @bp.route("/v1/admin/municipalities/{code}/reconciliation/{day}/run", methods=["POST"], cors=True)
@@ -107,7 +91,7 @@ def reconciliation_day(code: str, day: str) -> Response:
 def reconcile_again(code: str, day: str) -> Response:
     """Reconcile the day again (after a late payment); discrepancies are kept, cleared or re-opened."""
     official = authorized(bp.current_request, Permission.RECONCILIATION_RESOLVE, code)
-    ctx = _reconciliation()
+    ctx = wiring.reconciliation_context()
     run = recon_service.reconcile_day(code, recon_service.check_day(day), ctx, trigger=f"manual: {official.email}")
     return json_response(run)
 
@@ -122,7 +106,7 @@ def comment(code: str, day: str, discrepancy_id: str) -> Response:
     official = authorized(bp.current_request, Permission.RECONCILIATION_COMMENT, code)
     body = parse_body(bp.current_request, CommentIn)
     event = recon_service.comment(code, day, discrepancy_id, body.text.strip(), actor=official.email,
-                                  profile=official.profile, ctx=_reconciliation())
+                                  profile=official.profile, ctx=wiring.reconciliation_context())
     return json_response(event, status=201)
 
 
@@ -136,7 +120,7 @@ def resolve(code: str, day: str, discrepancy_id: str) -> Response:
     official = authorized(bp.current_request, Permission.RECONCILIATION_RESOLVE, code)
     body = parse_body(bp.current_request, ResolveIn)
     record = recon_service.resolve(code, day, discrepancy_id, outcome=body.outcome, note=body.note.strip(),
-                                   actor=official.email, profile=official.profile, ctx=_reconciliation())
+                                   actor=official.email, profile=official.profile, ctx=wiring.reconciliation_context())
     return json_response(record)
 
 
@@ -155,7 +139,7 @@ def municipal_report(code: str) -> Response:
     """Collections, transactions, items and average ticket by day, month, service or method."""
     authorized(bp.current_request, Permission.REPORTS_MUNICIPAL, code)
     query = parse_query(bp.current_request, MunicipalReportQuery)
-    report = reports.municipal_report(code, query.date_from, query.date_to, query.group, _reports())
+    report = reports.municipal_report(code, query.date_from, query.date_to, query.group, wiring.reports_context())
     if query.format == "csv":
         return _csv_response(reports.municipal_csv(report),
                              f"informe-{code}-{query.date_from}-{query.date_to}-{query.group}.csv")
@@ -172,7 +156,7 @@ def central_report() -> Response:
     date of the previous year. `format=pdf` answers a short-lived download link to the PDF."""
     authorized(bp.current_request, Permission.REPORTS_CENTRAL)
     query = parse_query(bp.current_request, CentralReportQuery)
-    report = reports.central_report(query.year, _reports(), as_of=query.as_of)
+    report = reports.central_report(query.year, wiring.reports_context(), as_of=query.as_of)
     if query.format == "csv":
         return _csv_response(reports.central_csv(report), f"estadisticas-sem-{query.year}.csv")
     if query.format == "pdf":

@@ -10,10 +10,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from chalicelib.adapters.audit_rows import audit_row
-from chalicelib.adapters.dynamo import ConditionFailed
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository
 from chalicelib.adapters.municipality_admin_repo import MunicipalityAdminRepository
-from chalicelib.domain.errors import Conflict, DependencyUnavailable, InvalidInput, NotFound
+from chalicelib.domain.errors import ConditionFailed, Conflict, DependencyUnavailable, InvalidInput, NotFound
 from chalicelib.observability import logger
 from chalicelib.services import admin_officials
 from chalicelib.services.admin_settings import check_origin

@@ -21,9 +21,8 @@ from typing import Any
 
 from chalicelib.adapters.audit_rows import audit_row
 from chalicelib.adapters.cognito_users import CognitoUsers
-from chalicelib.adapters.dynamo import ConditionFailed
 from chalicelib.adapters.officials_admin_repo import OfficialsAdminRepository
-from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
+from chalicelib.domain.errors import ConditionFailed, Conflict, InvalidInput, NotFound
 from chalicelib.domain.rut import parse_rut
 from chalicelib.services.auth import Official, session_cutoff
 from chalicelib.services.permissions import MUNICIPAL_PROFILES, PROFILE_NAMES, requires_totp
@@ -34,6 +33,9 @@ class OfficialsAdmin:
     officials: OfficialsAdminRepository
     cognito: CognitoUsers
     clock: Callable[[], datetime]
+    on_change: Callable[[str, str, Mapping[str, Any], Official], None]
+    """After every change (and its retries): what signing does when an official left office or
+    changed profile (wiring gives `services/signatures.official_changed` with its contexts)."""
 
 
 def public(record: dict[str, Any]) -> dict[str, Any]:
@@ -177,9 +179,7 @@ def update_official(code: str, email: str, changes: dict[str, Any], actor: Offic
             raise Conflict("El funcionario cambió mientras lo editaba; recargue e intente de nuevo.",
                            code="official_changed") from exc
         record = {**record, **fields}
-    from chalicelib.services.signatures import official_changed  # left office or changed profile: revoke
-
-    official_changed(code, email, record, actor)
+    ctx.on_change(code, email, record, actor)  # left office or changed profile: the certificate is revoked
     _sync_cognito(email, record, ctx)
     if reset:
         ctx.cognito.reset_password(str(record.get("sub") or email))

@@ -24,10 +24,9 @@ from typing import Any
 
 from chalicelib.adapters.audit_log import AuditLog
 from chalicelib.adapters.debts_repo import DebtRepository
-from chalicelib.adapters.dynamo import ConditionFailed
 from chalicelib.adapters.object_store import ObjectStore
 from chalicelib.adapters.rolls_repo import RollRepository
-from chalicelib.domain.errors import InvalidInput, NotFound, RuleRefused
+from chalicelib.domain.errors import ConditionFailed, InvalidInput, NotFound, RuleRefused
 from chalicelib.domain.rut import parse_rut
 from chalicelib.services.auth import Official
 

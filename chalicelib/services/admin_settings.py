@@ -16,11 +16,11 @@ from urllib.parse import urlsplit
 
 from chalicelib.adapters import keys
 from chalicelib.adapters.audit_rows import audit_row
-from chalicelib.adapters.dynamo import ConditionFailed, DynamoTable
+from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository, PortalKeyRepository
 from chalicelib.adapters.municipality_admin_repo import MunicipalityAdminRepository
 from chalicelib.adapters.object_store import ObjectStore
-from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, RuleRefused
+from chalicelib.domain.errors import ConditionFailed, Conflict, InvalidInput, NotFound, RuleRefused
 from chalicelib.domain.senders import sender_allowed
 from chalicelib.services.auth import Official
 

@@ -16,10 +16,9 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from chalicelib.adapters.annulments_repo import AnnulmentRepository
-from chalicelib.adapters.dynamo import ConditionFailed
 from chalicelib.adapters.mailer import Attachment, OutgoingEmail
 from chalicelib.adapters.payments_repo import PaymentRepository, event_row
-from chalicelib.domain.errors import DependencyUnavailable
+from chalicelib.domain.errors import ConditionFailed, DependencyUnavailable
 from chalicelib.domain.payments import utc_key
 from chalicelib.domain.personal_data import mask_rut
 from chalicelib.domain.refunds import REASONS

@@ -32,10 +32,11 @@ from typing import Any
 
 from chalicelib.adapters import keys
 from chalicelib.adapters.audit_rows import audit_row
-from chalicelib.adapters.dynamo import ConditionFailed, DynamoTable
+from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository
 from chalicelib.adapters.object_store import ObjectStore
-from chalicelib.domain.errors import Conflict, InvalidInput, RuleRefused
+from chalicelib.adapters.refunds_repo import RefundRepository
+from chalicelib.domain.errors import ConditionFailed, Conflict, InvalidInput, RuleRefused
 from chalicelib.domain.payments import went_through_paid
 from chalicelib.domain.reconciliation import METHOD_TEXT, SERVICE_TEXT
 from chalicelib.services import signatures
@@ -56,6 +57,8 @@ class BatchesContext:
     municipalities: MunicipalityRepository
     signatures: signatures.SignaturesContext
     clock: Callable[[], datetime]
+    refunds: RefundRepository
+    """The day's refunds and reversals: lines of their own in the batch."""
 
 
 def check_day(day: str, today: date | None = None) -> str:
@@ -92,14 +95,14 @@ RETURN_PREFIX = {"devolucion": "DEV", "contracargo": "CTC"}
 RETURN_TEXT = {"devolucion": "Devolución", "contracargo": "Contracargo"}
 
 
-def day_returns(code: str, day: str, table: DynamoTable) -> list[dict[str, Any]]:
+def day_returns(code: str, day: str, refunds: RefundRepository) -> list[dict[str, Any]]:
     """The money that went back on `day` as batch lines: negative amounts, oldest first."""
     from chalicelib.services.reconciliation import day_returns as returned_on
 
     lines = [{"payment_id": r.payment_id, "line": f"{RETURN_PREFIX.get(r.method, 'DEV')}#{r.order_id}",
               "reference": r.order_id, "kind": r.method, "kind_text": RETURN_TEXT.get(r.method, r.method),
               "amount": r.amount, "returned_at": r.paid_at}
-             for r in returned_on(code, day, table)]
+             for r in returned_on(code, day, refunds)]
     return sorted(lines, key=lambda line: (line["returned_at"], line["line"]))
 
 
@@ -143,7 +146,7 @@ def digest(entries: dict[str, int]) -> str:
 
 def build(code: str, day: str, ctx: BatchesContext) -> dict[str, Any]:
     payments = day_payments(code, day, ctx.table)
-    returns = day_returns(code, day, ctx.table)
+    returns = day_returns(code, day, ctx.refunds)
     return {"municipality": code, "day": day, "payments": payments, "returns": returns,
             "totals": totals(payments, returns), "digest": digest(manifest(payments, returns))}
 

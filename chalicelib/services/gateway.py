@@ -11,10 +11,9 @@ from typing import Any
 
 from chalicelib.adapters import keys
 from chalicelib.adapters.debts_repo import DebtRepository
-from chalicelib.adapters.dynamo import ConditionFailed
 from chalicelib.adapters.payments_repo import HoldRef, event_row
 from chalicelib.domain import webhook_signature
-from chalicelib.domain.errors import Conflict, DependencyUnavailable, NotFound
+from chalicelib.domain.errors import ConditionFailed, Conflict, DependencyUnavailable, NotFound
 from chalicelib.domain.payments import (
     NotificationDecision,
     NotifiedStatus,

@@ -20,8 +20,7 @@ from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.adapters.audit_rows import audit_row
-from chalicelib.adapters.dynamo import ConditionFailed
-from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from chalicelib.domain.errors import ConditionFailed, Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.services.auth import Official
 from chalicelib.services.permissions import PROFILE_NAMES, requires_totp
 

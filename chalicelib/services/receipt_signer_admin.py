@@ -11,11 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.adapters.audit_rows import audit_row
-from chalicelib.adapters.dynamo import ConditionFailed
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository
 from chalicelib.adapters.municipality_admin_repo import MunicipalityAdminRepository
 from chalicelib.adapters.officials_admin_repo import OfficialsAdminRepository
-from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
+from chalicelib.domain.errors import ConditionFailed, Conflict, InvalidInput, NotFound
 from chalicelib.services.auth import Official
 from chalicelib.services.permissions import PROFILE_NAMES, TOTP_PROFILES
 

@@ -40,7 +40,6 @@ from urllib.parse import urlencode
 from chalicelib.adapters.mailer import Attachment, OutgoingEmail
 from chalicelib.adapters.payments_repo import PaymentRepository, event_row
 from chalicelib.adapters.receipts_repo import FolioRequest, ReceiptRepository
-from chalicelib.adapters.ttl_cache import TtlCache
 from chalicelib.domain.errors import DependencyUnavailable, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.money import format_clp, format_date
 from chalicelib.domain.payments import utc_key
@@ -48,12 +47,13 @@ from chalicelib.domain.rut import parse_rut
 from chalicelib.domain.senders import sender_allowed
 from chalicelib.domain.signature_kinds import SignatureKind
 from chalicelib.observability import logger
+from chalicelib.ttl_cache import TtlCache
 
 if TYPE_CHECKING:  # the signing modules are for the worker: the API's import chain skips them
+    from chalicelib.adapters.kms_keys import KmsKeys
     from chalicelib.receipts.model import Branding
     from chalicelib.signing.ca import BlobStore, SigningCredentials
     from chalicelib.signing.certificates import Official
-    from chalicelib.signing.kms_keys import KmsKeys
     from chalicelib.signing.port import SignerIdentity, SigningPort
 
 EMAIL_TEMPLATES = Path(__file__).resolve().parent.parent / "assets" / "email"

@@ -17,7 +17,6 @@ from typing import Any
 
 from chalicelib.adapters.audit_rows import audit_row
 from chalicelib.adapters.debts_repo import DebtRepository
-from chalicelib.adapters.dynamo import ConditionFailed
 from chalicelib.adapters.job_queue import JobQueue
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository
 from chalicelib.adapters.object_store import ObjectStore
@@ -26,7 +25,14 @@ from chalicelib.adapters.receipts_repo import ReceiptRepository
 from chalicelib.adapters.refunds_repo import Annulment, RefundRepository
 from chalicelib.adapters.tgr_client import RefundOrder, TgrClient
 from chalicelib.domain import refunds as rules
-from chalicelib.domain.errors import Conflict, DependencyUnavailable, InvalidInput, NotFound, RuleRefused
+from chalicelib.domain.errors import (
+    ConditionFailed,
+    Conflict,
+    DependencyUnavailable,
+    InvalidInput,
+    NotFound,
+    RuleRefused,
+)
 from chalicelib.domain.payments import (
     PAYMENT_ID,
     municipality_of,

@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.signing.ca import SigningCredentials
-from chalicelib.signing.kms_keys import KmsKeys
+from chalicelib.signing.signing_keys import SigningKeys
 
 if TYPE_CHECKING:
     from chalicelib.signing.kms_signer import KmsSigner
@@ -32,7 +32,7 @@ STAMP_TEXT = "Firmado electrónicamente por:\n%(signer)s\n%(role)s\nFecha: %(whe
 _CMS_OVERHEAD = 1536
 
 
-def sign_receipt_pdf(pdf: bytes, *, credentials: SigningCredentials, kms: KmsKeys, signer_name: str,
+def sign_receipt_pdf(pdf: bytes, *, credentials: SigningCredentials, kms: SigningKeys, signer_name: str,
                      signer_role: str, location: str, box: tuple[int, int, int, int] | None = None,
                      reason: str = REASON, local_time: tzinfo | None = None) -> bytes:
     """Sign `pdf` and return the signed PDF.
@@ -72,7 +72,7 @@ def sign_receipt_pdf(pdf: bytes, *, credentials: SigningCredentials, kms: KmsKey
 
 
 @lru_cache(maxsize=512)  # one per municipality's certificate: ~345 municipalities, a few KB each
-def _kms_signer(kms: KmsKeys, credentials: SigningCredentials) -> KmsSigner:
+def _kms_signer(kms: SigningKeys, credentials: SigningCredentials) -> KmsSigner:
     """pyHanko's signer for a KMS key and its certificates, one per process (it keeps the
     parsed certificates and, after its first signature, the CMS template)."""
     from asn1crypto import x509

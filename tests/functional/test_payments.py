@@ -282,8 +282,8 @@ def test_an_approval_whose_hold_another_payment_took_goes_to_review(world):
 def test_a_notification_retries_a_lost_write_a_bounded_number_of_times(world, monkeypatch):
     """Each write finds the payment moved (a stand-in for endless races): a few re-decisions, then
     503 for TGR to retry — never a recursion without end."""
-    from chalicelib.adapters.dynamo import ConditionFailed
     from chalicelib.adapters.payments_repo import PaymentRepository
+    from chalicelib.domain.errors import ConditionFailed
     from chalicelib.services import gateway
 
     _, created, _ = pay(world, [{"type": "debt", "debt_id": "ASE-2027-1-000871"}], code="13114", key="k-bounded")

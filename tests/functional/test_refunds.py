@@ -827,7 +827,6 @@ def test_a_reversal_during_a_refund_wins_and_the_refunds_late_result_is_ignored(
 def test_the_days_settlement_carries_refunds_and_reversals_and_reconciles(world, monkeypatch):
     from chalicelib.domain.reconciliation import parse_settlement
     from chalicelib.services.settlements import ingest_settlement
-    from chalicelib.worker import settlements as settlement_worker
 
     refunded, _ = paid(world, 3_300, receipt=False)
     _, proposal = propose(world, refunded, {"reason": "double_payment"})
@@ -849,7 +848,7 @@ def test_the_days_settlement_carries_refunds_and_reversals_and_reconciles(world,
     assert returns[answer["notification"]["reversal_id"]].amount == -2_200
     assert made["total"] == sum(line.amount for line in lines)
 
-    ctx = settlement_worker.reconciliation_context()
+    ctx = wiring.reconciliation_context()
     result = ingest_settlement(made["key"], ctx)
     status, view = call(world, "get", f"{BASE}/13101/reconciliation/{day}", TESORERO)
     assert status == 200, view

@@ -162,7 +162,6 @@ def test_report_routes_and_their_permissions(world):
 def test_reconciliation_routes_plant_see_comment_and_resolve(world):
     from chalicelib.domain.reconciliation import format_settlement
     from chalicelib.services.settlements import ingest_settlement
-    from chalicelib.worker.settlements import reconciliation_context
 
     code, day = "13101", END.isoformat()
     sample = [p for p in world["history"].payments if p["municipality"] == code]
@@ -170,7 +169,7 @@ def test_reconciliation_routes_plant_see_comment_and_resolve(world):
     key = f"{code}/settlements/{day}/rendicion.csv"
     boto3.client("s3").put_object(Bucket=os.environ["SEM_UPLOADS_BUCKET"], Key=key,
                                   Body=format_settlement(code, day, f"{day}T23:00:00-04:00", lines))
-    assert ingest_settlement(key, reconciliation_context())["reconciliation"]["open"] == 1
+    assert ingest_settlement(key, wiring.reconciliation_context())["reconciliation"]["open"] == 1
     base = f"/v1/admin/municipalities/{code}/reconciliation/{day}"
     status, view = call(world, "get", base, "director.finanzas@munistgo.demo")
     assert status == 200

@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
+from chalicelib.adapters.kms_keys import KmsKeys
 from chalicelib.adapters.object_store import ObjectStore
 from chalicelib.domain.errors import NotFound
 from chalicelib.receipts.pdf import build_receipt_pdf
@@ -23,7 +24,6 @@ from chalicelib.signing.ca import (
     load_receipt_signer,
 )
 from chalicelib.signing.certificates import Official, split_pem
-from chalicelib.signing.kms_keys import KmsKeys
 from chalicelib.signing.pades import sign_receipt_pdf
 from chalicelib.signing.verify import verify_receipt_pdf
 from infra.bootstrap import CA_KEY_ALIAS, ensure_signing_key
