@@ -257,8 +257,8 @@ class AwsMeter:
             spent = self.by_partition.setdefault(partition, [0.0, 0.0])
             spent[0] += rru
             spent[1] += wru
-            if index is None:
-                sk = str(next(iter(key.get("sk", {"S": ""}).values())))
+            if index is None and "sk" in key:  # a Query names its partition, not its items
+                sk = str(next(iter(key["sk"].values())))
                 on_item = self.by_item.setdefault((pk, sk), [0.0, 0.0])
                 on_item[0] += rru
                 on_item[1] += wru

@@ -12,6 +12,11 @@ per second: the country's rate for national partitions, the largest municipality
 A partition written through `n` write shards takes `1/n` of that. Each must stay within a third of
 DynamoDB's per-partition limits (1,000 WCU/s, 3,000 RCU/s); so must each item.
 
+What a process caches (a municipality's configuration, the UTM/IPC tables: `TtlCache`, 60 s) is
+read again only when its copy expires: two more payments run with every process cache emptied
+first, and the units they spent over the warm payments' on a shared partition are counted once
+per refresh, at most `LAMBDA_INSTANCES` processes each refreshing every `CACHE_TTL_S` seconds.
+
 The folio counter is optimistic (read, then a transaction conditional on the value), so concurrent
 allocations of one municipality collide and retry: its units are multiplied by the expected
 attempts per folio, 1 / (1 - p) with p = 1 - exp(-rate × window), the chance that another
@@ -21,6 +26,7 @@ a transaction).
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import re
@@ -42,6 +48,10 @@ WCU_PER_PARTITION = 1_000.0
 RCU_PER_PARTITION = 3_000.0
 TARGET_SHARE = round(1 / 3, 4)
 FOLIO_WINDOW_S = 0.02
+LAMBDA_INSTANCES = 3_000
+"""Concurrent Lambda executions asked for in docs/deploy.md: an upper bound on cache refreshers."""
+CACHE_TTL_S = 60.0
+"""The shortest process cache (adapters/reference_repo.py, adapters/municipalities_repo.py)."""
 
 PAYERS = ("11.111.111-1", "22.222.222-2", "33.333.333-3", "44.444.444-4")
 SHARDED = {re.compile(r"^(?P<base>00000#STATS#\d{4}-\d{2}-\d{2})#\d+$"): PLATFORM_SHARDS}
@@ -85,10 +95,23 @@ def shard_class(partition: str) -> tuple[str, int]:
     return partition, 1
 
 
-def measure(payments: int = 2) -> list[dict[str, dict[str, list[float]]]]:
-    """Units per partition and per item of `payments` complete payments (after a warm-up one)."""
-    measured = []
-    with bench_world(payments + 2) as world:
+Measured = list[dict[str, dict[str, list[float]]]]
+
+
+def _forget_process_caches() -> None:
+    """Empty every process cache, as in a new Lambda instance or after their expiry."""
+    from chalicelib.adapters.ttl_cache import TtlCache
+
+    for found in gc.get_objects():
+        if isinstance(found, TtlCache):
+            found.forget()
+
+
+def measure(payments: int = 2) -> dict[str, Measured]:
+    """Units per partition and per item of `payments` complete payments after a warm-up one
+    (`warm`), and of as many more each after emptying the process caches (`cold`)."""
+    measured: dict[str, Measured] = {"warm": [], "cold": []}
+    with bench_world(2 * payments + 2) as world:
         meter = world["meter"]
         citizen = PeakCitizen(world)
 
@@ -99,15 +122,18 @@ def measure(payments: int = 2) -> list[dict[str, dict[str, list[float]]]]:
             citizen.receipt(citizen.take_job(created["payment_id"]))
 
         complete(0)  # warm-up: clients, caches, the day's counters and the year's folio counter exist
-        for i in range(1, payments + 1):
+        for i in range(1, 2 * payments + 1):
+            kind = "warm" if i <= payments else "cold"
+            if kind == "cold":
+                _forget_process_caches()
             meter.reset()
             complete(i)
-            measured.append({"partitions": {k: list(v) for k, v in meter.by_partition.items()},
-                             "items": {f"{pk} | {sk}": list(v) for (pk, sk), v in meter.by_item.items()}})
+            measured[kind].append({"partitions": {k: list(v) for k, v in meter.by_partition.items()},
+                                   "items": {f"{pk} | {sk}": list(v) for (pk, sk), v in meter.by_item.items()}})
     return measured
 
 
-def _shared(measured: list[dict[str, dict[str, list[float]]]], kind: str) -> dict[str, tuple[float, float, int]]:
+def _shared(measured: Measured, kind: str) -> dict[str, tuple[float, float, int]]:
     """Keys (shards folded) every measured payment touched → (RRU, WRU) per payment, shards."""
     per_payment: list[dict[str, tuple[float, float, int]]] = []
     for figures in measured:
@@ -125,22 +151,31 @@ def _shared(measured: list[dict[str, dict[str, list[float]]]], kind: str) -> dic
             for name in common}
 
 
-def model(measured: list[dict[str, dict[str, list[float]]]], load: float = 1.0) -> dict[str, Any]:
+def model(measured: dict[str, Measured], load: float = 1.0) -> dict[str, Any]:
     """Units per second and share of the partition limit of every shared partition and item."""
     rate = {scope: r * load for scope, r in rates().items()}
+    refreshes_per_s = LAMBDA_INSTANCES / CACHE_TTL_S
     out: dict[str, Any] = {}
     for kind in ("partitions", "items"):
+        warm = _shared(measured["warm"], kind)
+        cold = _shared(measured["cold"], kind) if measured.get("cold") else {}
         rows = []
-        for name, (rru, wru, shards) in _shared(measured, kind).items():
+        for name in sorted(set(warm) | set(cold)):
+            rru, wru, shards = warm.get(name, (0.0, 0.0, cold.get(name, (0, 0, 1))[2]))
+            refresh_rru = max(0.0, cold[name][0] - rru) if name in cold else 0.0
             scope = "municipality" if MUNICIPALITY in name else "national"
             payments_per_s = rate[scope] / shards
             attempts = folio_attempts(rate[scope]) if "#FOLIO#" in name else 1.0
-            wcu, rcu = wru * attempts * payments_per_s, rru * attempts * payments_per_s
+            wcu = wru * attempts * payments_per_s
+            rcu = rru * attempts * payments_per_s + refresh_rru * refreshes_per_s / shards
             share = max(wcu / WCU_PER_PARTITION, rcu / RCU_PER_PARTITION)
             row: dict[str, Any] = {"key": name, "scope": scope, "shards": shards,
                                    "rru_per_payment": round(rru, 2), "wru_per_payment": round(wru, 2),
                                    "payments_per_s": round(payments_per_s, 2),
                                    "wcu_per_s": round(wcu, 1), "rcu_per_s": round(rcu, 1), "share": round(share, 4)}
+            if refresh_rru:
+                row["rru_per_cache_refresh"] = round(refresh_rru, 2)
+                row["cache_refreshes_per_s"] = round(refreshes_per_s, 1)
             if attempts != 1.0:
                 row["attempts_per_folio"] = round(attempts, 2)
                 row["serialised_utilisation"] = round(rate[scope] * FOLIO_WINDOW_S, 2)
@@ -162,13 +197,15 @@ def bench_peak(payments: int = 2) -> dict[str, Any]:
     hottest = max(top, key=lambda r: r["share"])
     # Every unit a payment spends lands on some partition: its whole WRU at the largest
     # municipality's rate bounds any partition of that municipality, however the writes are laid out.
-    wru = sum(w for figures in measured for _, w in figures["partitions"].values()) / len(measured)
+    warm = measured["warm"]
+    wru = sum(w for figures in warm for _, w in figures["partitions"].values()) / len(warm)
     sharded = [r for r in at_peak["partitions"] if r["shards"] > 1]
     return {
         "assumptions": {"day_payments": DAY_PAYMENTS, "busiest_hour_share": BUSIEST_HOUR_SHARE,
                         "largest_municipality_share": LARGEST_MUNICIPALITY_SHARE, "load_factor": LOAD_FACTOR,
                         "wcu_per_partition": WCU_PER_PARTITION, "rcu_per_partition": RCU_PER_PARTITION,
-                        "folio_window_s": FOLIO_WINDOW_S, "payments_measured": payments},
+                        "folio_window_s": FOLIO_WINDOW_S, "lambda_instances": LAMBDA_INSTANCES,
+                        "cache_ttl_s": CACHE_TTL_S, "payments_measured": {"warm": payments, "cold": payments}},
         "payments_per_s": {k: round(v, 2) for k, v in rates().items()},
         "max_share_of_partition_limit": hottest["share"],
         "hottest": hottest["key"],

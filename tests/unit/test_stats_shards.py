@@ -82,7 +82,7 @@ def test_the_model_takes_shared_partitions_at_their_scope_rate_and_divides_shard
             "13101#FOLIO#2027": [1.0, 2.0],
         }, "items": {}}
 
-    figures = peak.model([payment("A", 0), payment("B", 3)])
+    figures = peak.model({"warm": [payment("A", 0), payment("B", 3)]})
     rows = {r["key"]: r for r in figures["partitions"]}
     assert set(rows) == {keys.stats("13101", DAY), f"00000#STATS#{DAY}#<shard>", "13101#FOLIO#2027"}
     national = peak.rates()["national"]
@@ -97,3 +97,19 @@ def test_the_model_takes_shared_partitions_at_their_scope_rate_and_divides_shard
     folio = rows["13101#FOLIO#2027"]
     assert folio["wcu_per_s"] == pytest.approx(2 * peak.folio_attempts(national / 10) * national / 10, abs=0.1)
     assert folio["rcu_per_s"] == pytest.approx(folio["wcu_per_s"] / 2, abs=0.1)
+
+
+def test_reads_a_process_caches_are_counted_per_refresh_not_per_payment():
+    def payment(cold: bool) -> dict:
+        partitions = {"13101#MUNI": [1.0, 0.0]}
+        if cold:
+            partitions |= {"00000#REF#UTM": [0.5, 0.0], "13101#MUNI": [2.0, 0.0]}
+        return {"partitions": partitions, "items": {}}
+
+    figures = peak.model({"warm": [payment(False), payment(False)], "cold": [payment(True), payment(True)]})
+    rows = {r["key"]: r for r in figures["partitions"]}
+    refreshes = peak.LAMBDA_INSTANCES / peak.CACHE_TTL_S
+    assert rows["00000#REF#UTM"]["rru_per_payment"] == 0.0
+    assert rows["00000#REF#UTM"]["rcu_per_s"] == pytest.approx(0.5 * refreshes, abs=0.1)
+    municipal = peak.rates()["municipality"]
+    assert rows["13101#MUNI"]["rcu_per_s"] == pytest.approx(municipal + refreshes, abs=0.1)
