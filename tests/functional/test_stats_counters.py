@@ -1,13 +1,23 @@
 """The daily counters against moto under concurrent payments: a bounded load of paid payments and
 refunds from threads, each the counter steps of its own transaction, adds up exactly in the
-municipality's day and across the platform's write shards — and in the reports read from them."""
+municipality's day and across the platform's write shards — and in the reports read from them.
+
+moto applies an update's ADD actions one attribute at a time without a lock, so two threads
+updating one item can lose one's amount; DynamoDB applies a transaction atomically. moto's
+transaction is therefore made atomic here (one at a time, as DynamoDB serialises writes to an
+item); everything on SEM's side — building the steps, choosing the shard, the requests — runs
+concurrently."""
 
 from __future__ import annotations
 
 import random
+import threading
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+
+import pytest
+from moto.dynamodb.models import DynamoDBBackend
 
 from chalicelib import wiring
 from chalicelib.adapters import keys
@@ -21,7 +31,19 @@ PAYMENTS = 320
 THREADS = 16
 
 
-def test_concurrent_payments_add_up_exactly_across_the_shards(stack):
+@pytest.fixture
+def atomic_moto_transactions(monkeypatch):
+    lock = threading.Lock()
+    transact = DynamoDBBackend.transact_write_items
+
+    def atomic(self, transact_items):
+        with lock:
+            return transact(self, transact_items)
+
+    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", atomic)
+
+
+def test_concurrent_payments_add_up_exactly_across_the_shards(stack, atomic_moto_transactions):
     table = wiring.data_table()
     stats = StatsRepository(table)
     rng = random.Random(18)
