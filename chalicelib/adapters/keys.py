@@ -148,8 +148,15 @@ def refunds(code: str) -> str:
 
 
 def stats(code: str, day: str) -> str:
-    """Partition of a municipality's (or, with `00000`, the platform's) counters for a day."""
+    """Partition of a municipality's counters for a day (the platform's: `stats_shard`)."""
     return f"{tenant(code)}#STATS#{day}"
+
+
+def stats_shard(day: str, shard: int) -> str:
+    """Partition of one write shard of the platform's counters for a day: every payment of the
+    country updates them, so they are spread over `stats_repo.PLATFORM_SHARDS` partitions and
+    summed on read (docs/capacity.md)."""
+    return f"{PLATFORM}#STATS#{day}#{shard}"
 
 
 def folio_counter(code: str, year: int) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from chalicelib.adapters import keys
 from chalicelib.adapters.dynamo import DynamoTable, Page, set_remove_expression
 from chalicelib.adapters.payments_repo import HoldRef
+from chalicelib.adapters.stats_repo import StatsRepository
 
 REFUND_LINE = "refund"
 """The method part of the counters' sort key under which refunds and reversals are booked."""
@@ -234,13 +235,8 @@ class RefundRepository:
                                "condition": "#s = :issued AND payment_id = :pid", "names": {"#s": "status"},
                                "values": {":annulled": "annulled", ":issued": "issued", ":at": annulment.at,
                                           ":why": annulment.reason, ":pid": payment_id}})
-        for owner in (code, keys.PLATFORM):
-            for service, amount in sorted(annulment.by_service.items()):
-                sk = f"{service}#{REFUND_LINE}" if owner == code else f"{code}#{service}#{REFUND_LINE}"
-                operations.append({"update": (keys.stats(owner, annulment.day), sk),
-                                   "expression": "ADD #amount :a, #refunds :one",
-                                   "names": {"#amount": "amount", "#refunds": "refunds"},
-                                   "values": {":a": -int(amount), ":one": 1}})
+        operations += StatsRepository.refund_operations(code, annulment.day, payment_id, annulment.by_service,
+                                                        REFUND_LINE)
         return operations
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from chalicelib.adapters import keys
 from chalicelib.adapters.debts_repo import DebtRepository
 from chalicelib.adapters.payments_repo import HoldRef, event_row
+from chalicelib.adapters.stats_repo import StatsRepository
 from chalicelib.domain import webhook_signature
 from chalicelib.domain.errors import ConditionFailed, Conflict, DependencyUnavailable, NotFound
 from chalicelib.domain.payments import (
@@ -167,13 +168,8 @@ def _mark_paid(payment: dict[str, Any], notification: dict[str, Any], event: dic
     for item in payment["items"]:
         totals[(item["service"], method)] += int(item["amount"])
         counts[(item["service"], method)] += 1
-    for owner in (code, PLATFORM):
-        for (service, how), amount in totals.items():
-            extra.append({"update": (keys.stats(owner, day), f"{service}#{how}" if owner == code
-                                     else f"{code}#{service}#{how}"),
-                          "expression": "ADD #amount :a, #items :n, #payments :one",
-                          "names": {"#amount": "amount", "#items": "items", "#payments": "payments"},
-                          "values": {":a": amount, ":n": counts[(service, how)], ":one": 1}})
+    extra += StatsRepository.paid_operations(code, day, payment_id,
+                                             {cell: (amount, counts[cell]) for cell, amount in totals.items()})
     ctx.payments.transition(
         code, payment_id, from_status="pending", to_status="paid",
         set_fields={"paid_at": paid_at, "method": method,

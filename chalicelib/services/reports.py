@@ -1,9 +1,10 @@
 """Operation reports from the pre-aggregated counters only (never from payments, never a scan).
 
 Sources (docs/reports.md):
-- `<cut>#STATS#<day>` / `00000#STATS#<day>`: the counters the gateway updates in the transaction
-  that marks a payment paid (amount, items, payments per service and method; the platform's per
-  municipality too). A day is one Query.
+- `<cut>#STATS#<day>` / the platform's day: the counters updated in the transaction that marks a
+  payment paid (amount, items, payments per service and method; the platform's per municipality
+  too), read through `StatsRepository.day_cells` (the platform's write shards summed there). A
+  municipality's day is one Query, the platform's one per shard.
 - `<cut>#STATSY#<year>` / `00000#STATSY#<year>`, sk `YYYY-MM`: a closed month's summary (its days
   inside), derived here once from its days' counters and stored (conditional put, never
   rewritten). A month is closed when its last day is `CLOSED_AFTER_DAYS` behind: a payment is paid

@@ -28,6 +28,7 @@ from chalicelib import wiring
 from chalicelib.adapters import keys
 from chalicelib.adapters.debts_repo import DebtRepository
 from chalicelib.adapters.refunds_repo import RefundRepository
+from chalicelib.adapters.stats_repo import StatsRepository
 from chalicelib.adapters.tgr_client import TgrClient
 from chalicelib.domain import webhook_signature
 from chalicelib.domain.errors import Conflict
@@ -335,6 +336,8 @@ def test_an_operator_proposes_the_tesorero_signs_tgr_refunds_and_the_receipt_is_
     cell = wiring.data_table().get(keys.stats("13101", day), "patentes#refund")
     assert cell["amount"] <= -25_000
     assert cell["refunds"] >= 1
+    platform = {c["sk"]: c for c in StatsRepository(wiring.data_table()).day_cells("00000", day)}
+    assert platform["13101#patentes#refund"]["amount"] <= -25_000  # in the payment's platform shard
     assert {"refund.propose", "refund.authorize", "refund.completed"} <= set(audit_actions())
     status, report = call(world, "get", f"{BASE}/13101/reports?from={day}&to={day}&group=method", TESORERO)
     assert status == 200, report
