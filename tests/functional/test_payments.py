@@ -364,13 +364,31 @@ def test_concurrent_duplicates_create_one_payment(world, monkeypatch):
     # moto's in-process backend is not thread-safe (it can raise "dictionary changed size during
     # iteration" inside TransactWriteItems). DynamoDB applies each request atomically, so single
     # requests are serialized here; the create flows, made of several requests, still interleave.
+    # And they truly race: every attempt's claim of the key is held at a barrier until all six are
+    # on the wire, so whatever each read before, only DynamoDB's condition on the write can let just
+    # one through (a read-then-write claim lets all six through here; the old test ran the threads
+    # nearly one after another and could not tell).
     client = wiring.data_table()._client
     one_request_at_a_time = threading.Lock()
     make_api_call = client._make_api_call
+    attempts = 6
+    all_claiming = threading.Barrier(attempts, timeout=10)
+    claims: list[str] = []
 
     def atomic_request(operation, params):
+        is_claim = operation == "PutItem" and params.get("Item", {}).get("sk") == {"S": "IDEM"}
+        if is_claim:
+            all_claiming.wait()
         with one_request_at_a_time:
-            return make_api_call(operation, params)
+            try:
+                answer = make_api_call(operation, params)
+            except client.exceptions.ConditionalCheckFailedException:
+                if is_claim:
+                    claims.append("refused")
+                raise
+            if is_claim:
+                claims.append("claimed")
+            return answer
 
     monkeypatch.setattr(client, "_make_api_call", atomic_request)
     ctx = wiring.payment_context()
@@ -387,11 +405,12 @@ def test_concurrent_duplicates_create_one_payment(world, monkeypatch):
         except Exception as exc:
             errors.append(getattr(exc, "code", type(exc).__name__))
 
-    threads = [threading.Thread(target=attempt) for _ in range(6)]
+    threads = [threading.Thread(target=attempt) for _ in range(attempts)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    assert sorted(claims) == ["claimed"] + ["refused"] * (attempts - 1), claims  # all six raced to the write
     assert len(set(results)) == 1, (results, errors)
     assert set(errors) <= {"idempotency_in_progress"}
 

@@ -41,10 +41,12 @@ _debt_numbers = iter(range(1, 10_000))
 # -- fault injection: adapters that break once, where a real dependency could ----------------------
 
 class Faults:
-    """Steps that fail once, then work."""
+    """Steps that fail once, then work; `fired` lists the faults that actually broke a call, so a
+    test can prove the break it arranged happened (an armed fault nobody hits proves nothing)."""
 
     def __init__(self) -> None:
         self.armed: dict[str, Exception] = {}
+        self.fired: list[str] = []
 
     def arm(self, step: str, error: Exception | None = None) -> None:
         self.armed[step] = error or DependencyUnavailable("injected fault", code=f"fault_{step}")
@@ -52,7 +54,12 @@ class Faults:
     def hit(self, step: str) -> None:
         error = self.armed.pop(step, None)
         if error is not None:
+            self.fired.append(step)
             raise error
+
+    def assert_all_fired(self) -> None:
+        """Every armed fault broke a call (called by the fixtures after each test)."""
+        assert not self.armed, f"armed faults that never fired: {sorted(self.armed)}"
 
 
 class Faulty:
@@ -96,7 +103,8 @@ def rx(world, monkeypatch):
 
     monkeypatch.setattr(wiring, "receipt_context", context)
     monkeypatch.setattr(service, "_RECORD_RETRIES_S", (0.0, 0.0, 0.0))
-    return {"world": world, "faults": faults}
+    yield {"world": world, "faults": faults}
+    faults.assert_all_fired()
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -387,6 +395,7 @@ def test_a_delivery_that_breaks_off_is_completed_by_the_next_one(rx, step, attem
     rx["faults"].arm(step)
     with pytest.raises(DependencyUnavailable):
         deliver(created["job"])
+    assert rx["faults"].fired == [step]
     assert mails_to(created["email"]) == []
     deliver(created["job"])
     assert_complete_once(created, counter_before=before)
@@ -400,6 +409,7 @@ def test_a_database_hiccup_after_ses_accepted_does_not_send_twice(rx):
     created = paid(rx["world"], "record-hiccup")
     rx["faults"].arm("record")  # recording "sent" fails once: retried in process, not by redelivery
     deliver(created["job"])
+    assert rx["faults"].fired == ["record"]  # the hiccup happened, and the first delivery absorbed it
     deliver(created["job"])
     assert_complete_once(created, counter_before=before)
 
@@ -434,6 +444,7 @@ def test_a_lost_ses_response_is_settled_from_ses_events_and_not_sent_again(rx, s
     rx["faults"].arm("after_send", DependencyUnavailable("no answer", code="email_outcome_unknown"))
     with pytest.raises(DependencyUnavailable):
         deliver(created["job"])  # SES accepted, but the worker saw a read timeout
+    assert rx["faults"].fired == ["after_send"]
     assert meta(created["payment_id"])["email"]["status"] == "unknown"
     assert ses_events() >= 2  # Send and Delivery, through SNS, SQS and the events worker
     deliver(created["job"])
@@ -449,6 +460,7 @@ def test_an_attempt_of_unknown_outcome_without_events_is_sent_again_after_the_gr
     rx["faults"].arm("send", DependencyUnavailable("reset", code="email_outcome_unknown"))
     with pytest.raises(DependencyUnavailable):
         deliver(created["job"])  # the connection broke: SES may or may not have the message
+    assert rx["faults"].fired == ["send"]
     with pytest.raises(DependencyUnavailable) as caught:
         deliver(created["job"])
     assert caught.value.code == "email_awaiting_events"
@@ -932,6 +944,7 @@ def test_a_receipt_in_flight_when_the_backend_is_switched_keeps_and_states_its_s
     faults.arm("mark")  # signed through FirmaGob and stored, then the worker dies before marking it issued
     with pytest.raises(DependencyUnavailable):
         deliver(created["job"])
+    assert faults.fired == ["mark"]
     assert len(stand_in.requests) == 1
 
     with pytest.MonkeyPatch.context() as switched:  # inside the fixture's environment, undone before it
