@@ -13,7 +13,6 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
-from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
@@ -21,34 +20,16 @@ import pytest
 from chalicelib import wiring
 from chalicelib.adapters import keys
 from chalicelib.adapters.debts_repo import DebtRepository
-from chalicelib.adapters.tgr_client import GatewayOrder
-from chalicelib.domain import webhook_signature
 from chalicelib.domain.errors import Forbidden
 from devstack import demo_totp
 from devstack.demo_data import DEMO_PASSWORD, DEMO_RUT
-from tests.officials import id_token
+from tests.support.clocks import SANTIAGO, Clock
+from tests.support.gateways import FakeGateway
+from tests.support.officials import id_token
+from tests.support.payments_world import ORIGIN, citizen, notify_at, pay_at, put_debt
 
-SANTIAGO = ZoneInfo("America/Santiago")
-ORIGIN = "http://127.0.0.1"
 RUT_B = "11111111-1"
 BASE = "/v1/admin/municipalities"
-
-
-class FakeGateway:
-    def __init__(self):
-        self.orders = {}
-
-    def create_order(self, *, payment_id, municipality, amount, description, return_url, notify_url):
-        number = len(self.orders) + 1
-        return self.orders.setdefault(payment_id, GatewayOrder(f"TGR-{number}", f"http://127.0.0.1:9/c/{number}"))
-
-
-class Clock:
-    def __init__(self):
-        self.now = datetime(2027, 3, 20, 10, 0, tzinfo=SANTIAGO)
-
-    def __call__(self):
-        return self.now
 
 
 class RecordingClient:
@@ -114,63 +95,27 @@ def admin(world, method, path, email=TESORERO, body=None, raw=False):
 
 # -- payments made through the real routes ------------------------------------------------------
 
-def _citizen(world, method, path, code, body=None, headers=None):
-    h = {"Content-Type": "application/json", "Origin": ORIGIN, "X-Api-Key": world["facts"]["portal_keys"][code],
-         **(headers or {})}
-    response = getattr(world["client"].http, method)(path, headers=h, body=json.dumps(body).encode() if body else b"")
-    return response.status_code, json.loads(response.body)
-
-
-def _pay(world, at, items, *, payer_rut=DEMO_RUT, code="13101"):
-    world["clock"].now = at
-    body = {"items": items, "payer": {"rut": payer_rut, "name": "María Pérez", "email": "maria@ciudadano.demo"},
-            "return_url": "http://127.0.0.1/retorno.html"}
-    status, created = _citizen(world, "post", f"/v1/municipalities/{code}/payments", code, body,
-                               {"Idempotency-Key": f"k-{time.time_ns()}"})
-    assert status == 201, created
-    return created["payment_id"]
-
-
-def _notify(world, payment_id, status):
-    payment = wiring.payments_repo().get(payment_id[:5], payment_id)
-    body = json.dumps({"notification_id": f"n-{time.time_ns()}", "order_id": payment["order_id"],
-                       "payment_id": payment_id, "status": status, "amount": payment["amount"],
-                       "authorization_code": "123456" if status == "approved" else None, "method": "debito",
-                       "paid_at": world["clock"]().isoformat(timespec="seconds")}).encode()
-    secret = json.loads(os.environ["SEM_TGR_WEBHOOK_SECRETS"])[0]
-    header = webhook_signature.signature_header(secret, int(world["clock"]().timestamp()), body)
-    response = world["client"].http.post("/v1/gateways/tgr/notifications", body=body, headers={
-        "Content-Type": "application/json", "X-TGR-Signature": header})
-    assert response.status_code == 200, response.body
-
-
-def _debt(code, debt_id, kind, rut, amount):
-    wiring.data_table().put(DebtRepository.row(code, {
-        "debt_id": debt_id, "type": kind, "rut": rut, "description": f"{kind} {debt_id}", "period": "2027-S1",
-        "due_date": "2027-04-30", "amount": amount, "status": "open"}))
-
-
 def _create_payments(world):
     for n in range(6):
-        _debt("13101", f"PAT-T-{n}", "patente", DEMO_RUT, 10_000 + n)
-    _debt("13101", "ASE-T-B1", "aseo", RUT_B, 7_000)
+        put_debt("13101", f"PAT-T-{n}", "patente", DEMO_RUT, 10_000 + n)
+    put_debt("13101", "ASE-T-B1", "aseo", RUT_B, 7_000)
     ids = {}
-    ids["paid_patente"] = _pay(world, datetime(2027, 3, 18, 10, 0, tzinfo=SANTIAGO),
+    ids["paid_patente"] = pay_at(world, datetime(2027, 3, 18, 10, 0, tzinfo=SANTIAGO),
                                [{"type": "debt", "debt_id": "PAT-2027-1-000123"}])
-    _notify(world, ids["paid_patente"], "approved")
-    ids["paid_permit"] = _pay(world, datetime(2027, 3, 19, 10, 0, tzinfo=SANTIAGO),
+    notify_at(world, ids["paid_patente"], "approved")
+    ids["paid_permit"] = pay_at(world, datetime(2027, 3, 19, 10, 0, tzinfo=SANTIAGO),
                               [{"type": "permit", "plate": "BBBB10", "year": 2027, "installment": "full"}])
-    _notify(world, ids["paid_permit"], "approved")
-    ids["pending_aseo"] = _pay(world, datetime(2027, 3, 19, 11, 0, tzinfo=SANTIAGO),
+    notify_at(world, ids["paid_permit"], "approved")
+    ids["pending_aseo"] = pay_at(world, datetime(2027, 3, 19, 11, 0, tzinfo=SANTIAGO),
                                [{"type": "debt", "debt_id": "ASE-2027-1-004567"}])
-    ids["rejected_b"] = _pay(world, datetime(2027, 3, 20, 9, 0, tzinfo=SANTIAGO),
+    ids["rejected_b"] = pay_at(world, datetime(2027, 3, 20, 9, 0, tzinfo=SANTIAGO),
                              [{"type": "debt", "debt_id": "ASE-T-B1"}], payer_rut=RUT_B)
-    _notify(world, ids["rejected_b"], "rejected")
-    ids["pending"] = [_pay(world, datetime(2027, 3, 20, 10, n, tzinfo=SANTIAGO),
+    notify_at(world, ids["rejected_b"], "rejected")
+    ids["pending"] = [pay_at(world, datetime(2027, 3, 20, 10, n, tzinfo=SANTIAGO),
                            [{"type": "debt", "debt_id": f"PAT-T-{n}"}]) for n in range(6)]
-    ids["foreign"] = _pay(world, datetime(2027, 3, 20, 12, 0, tzinfo=SANTIAGO),
+    ids["foreign"] = pay_at(world, datetime(2027, 3, 20, 12, 0, tzinfo=SANTIAGO),
                           [{"type": "debt", "debt_id": "ASE-2027-1-000871"}], code="13114", payer_rut="12678579-8")
-    _notify(world, ids["foreign"], "approved")
+    notify_at(world, ids["foreign"], "approved")
     # A folio and an e-mail delivery row, as the receipts worker leaves them.
     from chalicelib.adapters.receipts_repo import FolioRequest
 
@@ -384,7 +329,7 @@ def test_a_roll_loads_its_good_lines_and_reports_every_bad_one_by_line(world):
     assert debts.get("13101", "PAT-2027-1-000123")["status"] == "paid"  # the existing debt is untouched
     # Processing again changes nothing; the new debts are what citizens now see.
     assert admin(world, "post", f"{path}/process", OPERADOR_RENTAS)[1] == state
-    status, owed = _citizen(world, "get", "/v1/municipalities/13101/debts?rut=11.111.111-1", "13101")
+    status, owed = citizen(world, "get", "/v1/municipalities/13101/debts?rut=11.111.111-1", "13101")
     assert status == 200, owed
     assert "ASE-R-1" in [d["debt_id"] for d in owed["debts"]]
     listed = admin(world, "get", f"{BASE}/13101/rolls/uploads", DIRECTOR)[1]["items"]

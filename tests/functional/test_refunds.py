@@ -36,7 +36,8 @@ from chalicelib.services.auth import Official
 from devstack.demo_data import DEMO_RUT
 from devstack.ports import free_port
 from devstack.simulators.tgr import TgrSimulator
-from tests.officials import id_token
+from tests.support.clocks import StepClock
+from tests.support.officials import id_token
 
 SANTIAGO = ZoneInfo("America/Santiago")
 BASE = "/v1/admin/municipalities"
@@ -45,16 +46,6 @@ OPERADOR = "operador.rentas@munistgo.demo"
 SUBROGANTE = "tesorero.subrogante@munistgo.demo"
 FOREIGN_TESORERO = "tesorero@lascondes.demo"
 ORIGIN = "http://127.0.0.1"
-
-
-class StepClock:
-    """The signing clock: real time plus one TOTP step per code handed out."""
-
-    def __init__(self) -> None:
-        self.steps = 0
-
-    def __call__(self) -> datetime:
-        return datetime.now(SANTIAGO) + timedelta(seconds=30 * self.steps)
 
 
 class RecordingQueue:
