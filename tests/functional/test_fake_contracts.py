@@ -19,6 +19,7 @@ from chalicelib.adapters.debts_repo import DebtRepository
 from chalicelib.adapters.job_queue import JobQueue
 from chalicelib.adapters.mailer import Mailer, OutgoingEmail
 from chalicelib.adapters.municipality_admin_repo import MunicipalityAdminRepository
+from chalicelib.adapters.officials_admin_repo import OfficialsAdminRepository
 from chalicelib.adapters.rights_repo import RightsRepository, event_row
 from chalicelib.domain.errors import DependencyUnavailable
 from tests.support.fakes import (
@@ -28,6 +29,7 @@ from tests.support.fakes import (
     FakeJobQueue,
     FakeMailer,
     FakeMunicipalityRepository,
+    FakeOfficialProposals,
     FakeRightsRepository,
 )
 
@@ -238,6 +240,46 @@ def test_requests_are_paged_newest_first_their_events_skipped(rights):
         cursor = page.cursor
     assert seen == ["20270322T130000Z-00000002", "20270321T130000Z-00000001", "20270320T130000Z-00000000"]
     assert rights.page("12101", None).items == []
+
+
+# -- officials' four-eyes proposals ----------------------------------------------------------------------
+
+@pytest.fixture
+def proposals(kind: str) -> Any:
+    return FakeOfficialProposals() if kind == "fake" else OfficialsAdminRepository(wiring.data_table())
+
+
+def _proposal(proposal_id: str, email: str) -> dict[str, Any]:
+    return {"proposal_id": proposal_id, "municipality": "13101", "kind": "create", "email": email, "name": "N",
+            "run": "12345678-5", "profile": "tesorero", "status": "pending", "proposed_by": "a@munistgo.demo",
+            "proposed_at": "2027-03-20T10:00:00-03:00"}
+
+
+def test_proposals_are_listed_oldest_first_and_decided_once(proposals):
+    from chalicelib.adapters.dynamo import ConditionFailed
+
+    for n, email in enumerate(["t1@munistgo.demo", "t2@munistgo.demo", "t3@munistgo.demo"]):
+        proposals.propose("13101", _proposal(f"20270320T13000{n}Z-0000000{n}", email),
+                          _audit("13101", "official.propose", f"2027-03-20T10:00:0{n}-03:00"))
+    with pytest.raises(ConditionFailed):
+        proposals.propose("13101", _proposal("20270320T130000Z-00000000", "t9@munistgo.demo"),
+                          _audit("13101", "official.propose", "2027-03-20T10:00:09-03:00"))
+    assert proposals.proposal("13101", "20270320T130001Z-00000001")["email"] == "t2@munistgo.demo"
+    assert proposals.proposal("12101", "20270320T130001Z-00000001") is None
+    proposals.close("13101", "20270320T130001Z-00000001", {"status": "rejected", "decided_by": "b@munistgo.demo"},
+                    _audit("13101", "official.reject", "2027-03-20T11:00:00-03:00"))
+    with pytest.raises(ConditionFailed):  # decided already
+        proposals.close("13101", "20270320T130001Z-00000001", {"status": "rejected"},
+                        _audit("13101", "official.reject", "2027-03-20T11:00:01-03:00"))
+    with pytest.raises(ConditionFailed):  # no such proposal
+        proposals.close("13101", "20270320T130009Z-00000009", {"status": "rejected"},
+                        _audit("13101", "official.reject", "2027-03-20T11:00:02-03:00"))
+    assert proposals.proposal("13101", "20270320T130001Z-00000001")["decided_by"] == "b@munistgo.demo"
+    assert [p["email"] for p in proposals.pending_proposals("13101")] == ["t1@munistgo.demo", "t3@munistgo.demo"]
+    first = proposals.proposals("13101", limit=2, cursor=None)
+    assert [p["email"] for p in first.items] == ["t1@munistgo.demo", "t2@munistgo.demo"]
+    rest = proposals.proposals("13101", limit=2, cursor=first.cursor)
+    assert [p["email"] for p in rest.items] == ["t3@munistgo.demo"]
 
 
 # -- the audit log ----------------------------------------------------------------------------------------

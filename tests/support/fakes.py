@@ -217,6 +217,45 @@ class FakeRightsRepository:
         return False
 
 
+class FakeOfficialProposals:
+    """The four-eyes proposals of OfficialsAdminRepository (propose, read, list, close): a decision
+    applies only to a proposal still pending, as the adapter's conditional transaction does."""
+
+    def __init__(self) -> None:
+        self.proposals_of: dict[str, dict[str, dict[str, Any]]] = {}
+        self.audit_rows: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    def propose(self, code: str, proposal: Mapping[str, Any], audit: Mapping[str, Any]) -> None:
+        with self._lock:
+            mine = self.proposals_of.setdefault(code, {})
+            if proposal["proposal_id"] in mine:
+                raise ConditionFailed("proposal exists")
+            mine[str(proposal["proposal_id"])] = dict(proposal)
+            self.audit_rows.append(dict(audit))
+
+    def proposal(self, code: str, proposal_id: str) -> dict[str, Any] | None:
+        found = self.proposals_of.get(code, {}).get(proposal_id)
+        return copy.deepcopy(found) if found is not None else None
+
+    def proposals(self, code: str, *, limit: int, cursor: str | None) -> Page:
+        ordered = [self.proposals_of[code][k] for k in sorted(self.proposals_of.get(code, {}))]
+        start = int(cursor) if cursor else 0
+        following = str(start + limit) if start + limit < len(ordered) else None
+        return Page([dict(p) for p in ordered[start:start + limit]], following)
+
+    def pending_proposals(self, code: str) -> list[dict[str, Any]]:
+        return [dict(p) for p in self.proposals(code, limit=10_000, cursor=None).items if p.get("status") == "pending"]
+
+    def close(self, code: str, proposal_id: str, fields: Mapping[str, Any], audit: Mapping[str, Any]) -> None:
+        with self._lock:
+            found = self.proposals_of.get(code, {}).get(proposal_id)
+            if found is None or found.get("status") != "pending":
+                raise ConditionFailed("proposal not pending")
+            found.update(fields)
+            self.audit_rows.append(dict(audit))
+
+
 class FakeJobQueue:
     """A job queue: jobs kept in order with their delay; `fail = True` makes it unreachable."""
 
