@@ -7,6 +7,7 @@ tests/functional/test_admin_console.py."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -42,6 +43,7 @@ def test_one_pending_proposal_per_official(ctx):
     with pytest.raises(Conflict) as pending:
         proposed(ctx)
     assert pending.value.code == "proposal_pending"
+    ctx.clock.now += timedelta(seconds=1)  # ids sort by time: the later proposal lists after
     proposed(ctx, {**CHANGE, "email": "otra@munistgo.demo"})
     listed = approvals.list_proposals(CODE, ctx, limit=10, cursor=None, pending_only=True)["items"]
     assert [p["email"] for p in listed] == ["nuevo.tesorero@munistgo.demo", "otra@munistgo.demo"]
