@@ -8,7 +8,6 @@ fake), on days set by a fake clock, so the search reads what the real writers wr
 from __future__ import annotations
 
 import json
-import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +25,7 @@ from devstack.demo_data import DEMO_PASSWORD, DEMO_RUT
 from tests.support.clocks import SANTIAGO, Clock
 from tests.support.gateways import FakeGateway
 from tests.support.officials import id_token
-from tests.support.payments_world import ORIGIN, citizen, notify_at, pay_at, put_debt
+from tests.support.payments_world import ORIGIN, citizen, notify_at, pay_at, put_debt, queued_jobs
 
 RUT_B = "11111111-1"
 BASE = "/v1/admin/municipalities"
@@ -243,25 +242,13 @@ def test_csv_export_has_spanish_headers_and_whole_pesos(world):
     assert (status, body["error"]["code"]) == (403, "permission_denied")
 
 
-def _jobs():
-    sqs = boto3.client("sqs")
-    bodies = []
-    for _ in range(20):
-        messages = sqs.receive_message(QueueUrl=os.environ["SEM_RECEIPTS_QUEUE_URL"], MaxNumberOfMessages=10,
-                                       VisibilityTimeout=60).get("Messages", [])
-        if not messages:
-            break
-        bodies += [json.loads(m["Body"]) for m in messages]
-    return bodies
-
-
 def test_resend_receipt_reopens_the_email_step_queues_the_job_and_is_audited(world):
     ids = world["ids"]
-    _jobs()  # drain what the approvals queued
+    queued_jobs()  # drain what the approvals queued
     status, body = admin(world, "post", f"{BASE}/13101/payments/{ids['paid_patente']}/resend-receipt",
                          OPERADOR_RENTAS)
     assert status == 202, body
-    assert {"kind": "receipt", "municipality": "13101", "payment_id": ids["paid_patente"]} in _jobs()
+    assert {"kind": "receipt", "municipality": "13101", "payment_id": ids["paid_patente"]} in queued_jobs()
     email = wiring.payments_repo().get("13101", ids["paid_patente"])["email"]
     assert (email["status"], email["resend_requested_by"]) == ("retry", OPERADOR_RENTAS)
     status, body = admin(world, "post", f"{BASE}/13101/payments/{ids['paid_patente']}/resend-receipt",
