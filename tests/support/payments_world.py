@@ -38,7 +38,7 @@ def payments_world(facts: dict[str, Any], *, gateway: FakeGateway | None = None,
     real = wiring.payment_context
 
     def context() -> Any:
-        ctx = real()
+        ctx: Any = real()
         ctx.gateway, ctx.clock = gateway, clock
         return ctx
 
@@ -80,7 +80,7 @@ def notify(world: dict[str, Any], payment_id: str, status: str = "approved", amo
            order_id: str | None = None, secret: str | None = None, t: int | None = None,
            raw: bytes | None = None) -> tuple[int, Any]:
     """TGR's signed notification of the payment's result (overridable field by field)."""
-    payment = wiring.payments_repo().get(payment_id[:5], payment_id)
+    payment = wiring.payments_repo().get(payment_id[:5], payment_id) or {}  # may not exist: a forged notification
     body = raw or json.dumps({"notification_id": f"n-{time.time_ns()}", "order_id": order_id or payment["order_id"],
                               "payment_id": payment_id, "status": status,
                               "amount": payment["amount"] if amount is None else amount,
@@ -142,6 +142,7 @@ def pay_at(world: dict[str, Any], at: datetime, items: list[dict[str, Any]], *, 
 def notify_at(world: dict[str, Any], payment_id: str, status: str) -> None:
     """TGR's notification of the result, paid at the world's clock (must be accepted)."""
     payment = wiring.payments_repo().get(payment_id[:5], payment_id)
+    assert payment is not None, payment_id
     body = json.dumps({"notification_id": f"n-{time.time_ns()}", "order_id": payment["order_id"],
                        "payment_id": payment_id, "status": status, "amount": payment["amount"],
                        "authorization_code": "123456" if status == "approved" else None, "method": "debito",

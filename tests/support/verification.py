@@ -33,7 +33,7 @@ def make_world(facts: dict[str, Any]) -> Iterator[dict[str, Any]]:
     real_payments, real_receipts = wiring.payment_context, wiring.receipt_context
 
     def payments() -> Any:
-        ctx = real_payments()
+        ctx: Any = real_payments()
         ctx.gateway, ctx.clock = gateway, lambda: now
         return ctx
 
