@@ -433,17 +433,29 @@ def test_bad_refunds_are_refused_in_spanish_and_change_nothing(world):
     assert "refunded_amount" not in after
 
 
-def test_two_officials_refunding_at_once_cannot_both_succeed(world):
+def test_two_officials_refunding_at_once_cannot_both_succeed(world, monkeypatch):
     payment_id, _ = paid(world, 9_000, receipt=False)
     ctx = wiring.refunds_context()
+    # moto's in-process backend is not thread-safe (a transaction deep-copies the table while another
+    # thread writes it); DynamoDB applies each request atomically, so each single request is
+    # serialized here — every request of both flows, including the winner's later steps — while the
+    # flows themselves interleave. The barrier holds both at the contested write, after both read:
+    # only DynamoDB's condition can turn one away.
+    client = wiring.data_table()._client
+    one_request_at_a_time = threading.Lock()
+    make_api_call = client._make_api_call
+
+    def atomic_request(operation, params):
+        with one_request_at_a_time:
+            return make_api_call(operation, params)
+
+    monkeypatch.setattr(client, "_make_api_call", atomic_request)
     barrier = threading.Barrier(2, timeout=10)
-    moto_lock = threading.Lock()
     real = RefundRepository.propose
 
     def both_read_then_write(self, *args, **kwargs):
         barrier.wait()  # both have read the payment with no open refund
-        with moto_lock:  # moto's transactions are not thread-safe; DynamoDB's condition decides
-            return real(self, *args, **kwargs)
+        return real(self, *args, **kwargs)
 
     officials = [Official(email=OPERADOR, municipality="13101", profile="operador_rentas", name="Operador"),
                  Official(email=TESORERO, municipality="13101", profile="tesorero", name="Tesorero")]
@@ -474,8 +486,7 @@ def test_two_officials_refunding_at_once_cannot_both_succeed(world):
 
     def both_signed_then_write(self, *args, **kwargs):
         barrier.wait()  # both have signed the same proposal
-        with moto_lock:
-            return real_authorize(self, *args, **kwargs)
+        return real_authorize(self, *args, **kwargs)
 
     signers = [(TESORERO, "tesorero", otp(world, TESORERO)),
                (SUBROGANTE, "tesorero_subrogante", otp(world, SUBROGANTE))]
