@@ -19,8 +19,8 @@ from urllib.parse import parse_qs, urlsplit
 import pyotp
 import requests
 
-from tests.e2e.browser import new_page
-from tests.e2e.officials import id_token, sign_in
+from tests.support.e2e.browser import new_page
+from tests.support.e2e.officials import id_token, sign_in
 
 SIGNER = "tesorero.subrogante@munistgo.demo"
 ADMIN = "administrador.municipal@munistgo.demo"

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.browser import new_page
+from tests.support.e2e.browser import new_page
 
 PHONE = {"width": 390, "height": 844}
 PAYER = {"rut": "22.222.222-2", "name": "Pedro Vera Muñoz", "email": "pedro.vera@ciudadano.demo"}

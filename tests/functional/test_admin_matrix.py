@@ -25,7 +25,7 @@ from chalicelib.services.permissions import (
     allowed,
     matrix_markdown,
 )
-from tests.officials import id_token
+from tests.support.officials import id_token
 
 OWN, FOREIGN = "13101", "13114"
 MISSING_PAYMENT = "{code}-01JQ0000000000000000000000"

@@ -13,7 +13,7 @@ from chalicelib.adapters.cmf_client import CmfClient, parse_cmf_number
 from chalicelib.domain.errors import DependencyUnavailable
 from chalicelib.domain.units import YearMonth
 from devstack.simulators.cmf import CmfSimulator
-from tests.officials import id_token
+from tests.support.officials import id_token
 
 KEY = "test-cmf-key"
 

@@ -249,7 +249,7 @@ def test_a_malformed_rut_is_a_clear_400_that_does_not_repeat_it(env, rut):
 
 def test_a_payer_rut_and_plate_in_full_width_are_stored_normalized(env, monkeypatch):
     from chalicelib import wiring
-    from tests.functional.test_payments import FakeGateway
+    from tests.support.gateways import FakeGateway
 
     real = wiring.payment_context
 

@@ -37,7 +37,8 @@ from chalicelib.services.auth import Official
 from devstack.demo_data import DEMO_RUT
 from devstack.ports import free_port
 from devstack.simulators.tgr import TgrSimulator
-from tests.officials import id_token
+from tests.support.clocks import StepClock
+from tests.support.officials import id_token
 
 SANTIAGO = ZoneInfo("America/Santiago")
 BASE = "/v1/admin/municipalities"
@@ -46,16 +47,6 @@ OPERADOR = "operador.rentas@munistgo.demo"
 SUBROGANTE = "tesorero.subrogante@munistgo.demo"
 FOREIGN_TESORERO = "tesorero@lascondes.demo"
 ORIGIN = "http://127.0.0.1"
-
-
-class StepClock:
-    """The signing clock: real time plus one TOTP step per code handed out."""
-
-    def __init__(self) -> None:
-        self.steps = 0
-
-    def __call__(self) -> datetime:
-        return datetime.now(SANTIAGO) + timedelta(seconds=30 * self.steps)
 
 
 class RecordingQueue:
@@ -483,7 +474,7 @@ def test_a_return_after_the_day_was_signed_is_a_signed_correction(world):
     manifest = json.loads(wiring.receipts_store().get(correction["manifest_key"]))
     assert manifest[f"DEV#{proposal['refund_id']}"] == -6_100
     assert manifest[payment_id] == 6_100
-    from tests.pdf_text import page_text
+    from tests.support.pdfs import page_text
 
     shown = page_text(wiring.receipts_store().get(correction["document_key"]))
     assert f"Devolución {proposal['refund_id']}" in shown, shown
@@ -610,17 +601,29 @@ def test_bad_refunds_are_refused_in_spanish_and_change_nothing(world):
     assert "refunded_amount" not in after
 
 
-def test_two_officials_refunding_at_once_cannot_both_succeed(world):
+def test_two_officials_refunding_at_once_cannot_both_succeed(world, monkeypatch):
     payment_id, _ = paid(world, 9_000, receipt=False)
     ctx = wiring.refunds_context()
+    # moto's in-process backend is not thread-safe (a transaction deep-copies the table while another
+    # thread writes it); DynamoDB applies each request atomically, so each single request is
+    # serialized here — every request of both flows, including the winner's later steps — while the
+    # flows themselves interleave. The barrier holds both at the contested write, after both read:
+    # only DynamoDB's condition can turn one away.
+    client = wiring.data_table()._client
+    one_request_at_a_time = threading.Lock()
+    make_api_call = client._make_api_call
+
+    def atomic_request(operation, params):
+        with one_request_at_a_time:
+            return make_api_call(operation, params)
+
+    monkeypatch.setattr(client, "_make_api_call", atomic_request)
     barrier = threading.Barrier(2, timeout=10)
-    moto_lock = threading.Lock()
     real = RefundRepository.propose
 
     def both_read_then_write(self, *args, **kwargs):
         barrier.wait()  # both have read the payment with no open refund
-        with moto_lock:  # moto's transactions are not thread-safe; DynamoDB's condition decides
-            return real(self, *args, **kwargs)
+        return real(self, *args, **kwargs)
 
     officials = [Official(email=OPERADOR, municipality="13101", profile="operador_rentas", name="Operador"),
                  Official(email=TESORERO, municipality="13101", profile="tesorero", name="Tesorero")]
@@ -651,8 +654,7 @@ def test_two_officials_refunding_at_once_cannot_both_succeed(world):
 
     def both_signed_then_write(self, *args, **kwargs):
         barrier.wait()  # both have signed the same proposal
-        with moto_lock:
-            return real_authorize(self, *args, **kwargs)
+        return real_authorize(self, *args, **kwargs)
 
     signers = [(TESORERO, "tesorero", otp(world, TESORERO)),
                (SUBROGANTE, "tesorero_subrogante", otp(world, SUBROGANTE))]

@@ -19,7 +19,7 @@ from chalicelib import wiring
 from chalicelib.adapters.stats_repo import StatsRepository
 from chalicelib.services import reports
 from devstack import history
-from tests.officials import id_token
+from tests.support.officials import id_token
 
 REAL_TODAY = date.today()
 END = date(REAL_TODAY.year - 1, 6, 2)  # the history's last day: long closed, whatever today is

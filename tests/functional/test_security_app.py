@@ -24,24 +24,28 @@ from chalicelib import wiring
 from chalicelib.adapters.rate_limit_repo import RateCounters
 from chalicelib.domain import webhook_signature
 from chalicelib.services.rate_limit import FailureLimits, RateLimiter
-from tests.functional import test_payments as flow
+from tests.support import payments_world as flow
+from tests.support.clocks import EpochClock
 
-world = flow.world  # the payments module's world: demo stack, fake TGR, fixed clock
+
+@pytest.fixture(scope="module")
+def world(shared_demo_stack):
+    """The payments world: demo stack, fake TGR, fixed clock."""
+    yield from flow.payments_world(shared_demo_stack)
+
+
 ORIGIN = flow.ORIGIN
 SPANISH = re.compile(r"[áéíóúñ]|intentos|espere", re.IGNORECASE)
 
 
-class Window:
+class Window(EpochClock):
     """The rate limiter's clock, moved by hand; each one starts in a window no other test used."""
 
     used = 0
 
     def __init__(self) -> None:
         Window.used += 1
-        self.now = 1_900_000_000.0 + Window.used * 86_400
-
-    def __call__(self) -> float:
-        return self.now
+        super().__init__(1_900_000_000.0 + Window.used * 86_400)
 
 
 @pytest.fixture

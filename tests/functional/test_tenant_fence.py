@@ -14,13 +14,17 @@ from typing import Any
 
 import pytest
 
-import tests.functional.test_payments as payments_tests
 from chalicelib import wiring
 from chalicelib.adapters.aws_clients import aws_client
 from chalicelib.adapters.tenant_credentials import TenantCredentials
-from tests.functional.test_receipts_worker import deliver, meta, paid
+from tests.support.payments_world import payments_world
+from tests.support.receipt_jobs import deliver, meta, paid
 
-world = payments_tests.world
+
+@pytest.fixture(scope="module")
+def world(shared_demo_stack):
+    """The app, a fake TGR and a clock on the module's demo stack."""
+    yield from payments_world(shared_demo_stack)
 
 ROLE = "arn:aws:iam::123456789012:role/sem-test-tenant-data-us-east-1"
 

@@ -18,7 +18,7 @@ from chalicelib.domain.errors import InvalidInput
 from chalicelib.receipts import pdf as receipt_pdf
 from chalicelib.services import verification
 from chalicelib.signing.receipt_tokens import verify_token
-from tests.functional.verification_support import (
+from tests.support.verification import (
     BROWSER_ACCEPT,
     call,
     make_world,

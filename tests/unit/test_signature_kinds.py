@@ -17,7 +17,7 @@ from chalicelib.domain.signature_kinds import (
 from chalicelib.receipts.pdf import SIGNATURE_BOX, SIGNATURE_NOTE, build_receipt_pdf
 from chalicelib.receipts.sample import sample_document
 from chalicelib.signing.ca import CA_COMMON_NAME
-from tests.pdf_text import page_text
+from tests.support.pdfs import page_text
 
 LONG_ISSUER = "Autoridad Certificadora del Estado de Chile - Firma Electrónica Avanzada G2"
 
