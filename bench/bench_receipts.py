@@ -55,9 +55,9 @@ def bench_receipts(runs: int = 30) -> dict[str, Any]:
                        "AWS_DEFAULT_REGION": "us-east-1"})
     os.environ.pop("AWS_ENDPOINT_URL", None)
     with mock_aws():
+        from chalicelib.documents.receipt_pdf import build_receipt_pdf
+        from chalicelib.documents.receipt_sample import sample_document
         from chalicelib.domain.errors import NotFound
-        from chalicelib.receipts.pdf import build_receipt_pdf
-        from chalicelib.receipts.sample import sample_document
         from chalicelib.signing.ca import SignerMunicipality, ensure_receipt_signer
         from chalicelib.signing.certificates import Official
         from chalicelib.signing.kms_keys import KmsKeys

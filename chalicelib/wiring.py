@@ -26,6 +26,7 @@ from chalicelib.adapters.http_probe import HttpProbe
 from chalicelib.adapters.idempotency_repo import IdempotencyRepository
 from chalicelib.adapters.job_queue import JobQueue
 from chalicelib.adapters.mailer import Mailer
+from chalicelib.adapters.municipal_logos import MunicipalLogos
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository, PortalKeyRepository
 from chalicelib.adapters.municipality_admin_repo import MunicipalityAdminRepository
 from chalicelib.adapters.object_store import ObjectStore
@@ -33,6 +34,7 @@ from chalicelib.adapters.officials_admin_repo import OfficialsAdminRepository
 from chalicelib.adapters.officials_repo import OfficialRepository
 from chalicelib.adapters.payments_repo import PaymentRepository
 from chalicelib.adapters.rate_limit_repo import RateCounters
+from chalicelib.adapters.receipt_signer import ReceiptSigner
 from chalicelib.adapters.receipts_repo import ReceiptRepository
 from chalicelib.adapters.reference_repo import ReferenceRepository
 from chalicelib.adapters.refunds_repo import RefundRepository
@@ -55,7 +57,7 @@ from chalicelib.services.health import Probe
 from chalicelib.services.payments import PaymentContext
 from chalicelib.services.rate_limit import FailureLimits, RateLimiter
 from chalicelib.services.receipt_signer_admin import ReceiptSignerAdmin
-from chalicelib.services.receipts import MunicipalLogos, ReceiptContext, ReceiptSigner
+from chalicelib.services.receipts import ReceiptContext
 from chalicelib.services.refunds import RefundsContext
 from chalicelib.services.reminders import ReminderContext
 from chalicelib.services.retention import RetentionContext

@@ -50,7 +50,7 @@ def sign_receipt_pdf(pdf: bytes, *, credentials: SigningCredentials, kms: KmsKey
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
     if box is None:
-        from chalicelib.receipts.pdf import SIGNATURE_BOX
+        from chalicelib.documents.receipt_pdf import SIGNATURE_BOX
 
         box = SIGNATURE_BOX
     signer = _kms_signer(kms, credentials)

@@ -386,7 +386,7 @@ def test_an_expired_certificate_is_refused(world):
 
 
 def _document(kind):
-    from chalicelib.signing.documents import BATCH_BOX, batch_pdf
+    from chalicelib.documents.signed_pdfs import BATCH_BOX, batch_pdf
     from chalicelib.signing.port import Appearance, DocumentToSign
 
     pdf = batch_pdf({"municipality": "13101", "day": "2027-03-20", "payments": [], "digest": "0" * 64,

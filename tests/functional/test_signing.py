@@ -13,9 +13,9 @@ import boto3
 import pytest
 
 from chalicelib.adapters.object_store import ObjectStore
+from chalicelib.documents.receipt_pdf import build_receipt_pdf
+from chalicelib.documents.receipt_sample import sample_document
 from chalicelib.domain.errors import NotFound
-from chalicelib.receipts.pdf import build_receipt_pdf
-from chalicelib.receipts.sample import sample_document
 from chalicelib.signing.ca import (
     SignerMunicipality,
     ca_chain_pem,
