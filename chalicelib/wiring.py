@@ -9,7 +9,6 @@ from __future__ import annotations
 import time as _time
 from datetime import date, datetime, timedelta
 from functools import cache
-from zoneinfo import ZoneInfo
 
 from chalicelib.adapters.annulments_repo import AnnulmentRepository
 from chalicelib.adapters.audit_log import AuditLog
@@ -43,6 +42,7 @@ from chalicelib.adapters.rights_repo import RightsRepository
 from chalicelib.adapters.rolls_repo import RollRepository
 from chalicelib.adapters.signatures_repo import SignaturesRepository
 from chalicelib.adapters.tgr_client import TgrClient
+from chalicelib.domain.chile_time import SANTIAGO
 from chalicelib.services.admin_central import CentralAdmin
 from chalicelib.services.admin_officials import OfficialsAdmin
 from chalicelib.services.admin_payments import PaymentsAdmin
@@ -71,8 +71,6 @@ from chalicelib.signing.officials import KmsSecrets
 from chalicelib.signing.otp import OtpPolicy
 from chalicelib.signing.port import PlatformCaSigning, SigningPort
 from chalicelib.signing.receipt_tokens import ReceiptTokenSigner
-
-SANTIAGO = ZoneInfo("America/Santiago")
 
 
 @cache

@@ -17,6 +17,7 @@ from chalicelib.api.http import api_view, json_response, parse_body, parse_query
 from chalicelib.api.models import Strict
 from chalicelib.api.operations import operation
 from chalicelib.documents.report_pdf import central_pdf
+from chalicelib.domain.chile_time import SANTIAGO
 from chalicelib.services import reconciliation as recon_service
 from chalicelib.services import reports
 from chalicelib.services.permissions import Permission
@@ -27,7 +28,7 @@ PDF_LINK_SECONDS: Final = 300
 
 
 def _today() -> date:
-    return datetime.now(wiring.SANTIAGO).date()
+    return datetime.now(SANTIAGO).date()
 
 
 def _reconciliation() -> recon_service.ReconciliationContext:
@@ -184,7 +185,7 @@ def central_report() -> Response:
 def _pdf_link(report: dict[str, Any]) -> dict[str, Any]:
     """Build the PDF, keep it in the uploads bucket (platform prefix) and link to it: API Gateway
     would need `application/pdf` as a binary type to answer it inline."""
-    now = datetime.now(wiring.SANTIAGO)
+    now = datetime.now(SANTIAGO)
     pdf = central_pdf(report, generated_at=now.strftime("%d-%m-%Y %H:%M"))
     key = f"00000/reports/central/{report['year']}/{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}.pdf"
     store = wiring.uploads_store()

@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from chalicelib.adapters import keys
 from chalicelib.adapters.audit_log import AuditLog
@@ -26,6 +25,7 @@ from chalicelib.adapters.job_queue import JobQueue
 from chalicelib.adapters.object_store import ObjectStore
 from chalicelib.adapters.paged_search import Partition, search
 from chalicelib.adapters.payments_repo import PaymentRepository, event_row
+from chalicelib.domain.chile_time import SANTIAGO
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, RuleRefused
 from chalicelib.domain.payments import PAYMENT_ID, STATUS_TEXT, PaymentStatus, utc_key
 from chalicelib.domain.personal_data import mask_email, mask_rut
@@ -34,7 +34,6 @@ from chalicelib.domain.rut import parse_rut
 from chalicelib.domain.spreadsheet import safe_row
 from chalicelib.services.auth import Official
 
-SANTIAGO = ZoneInfo("America/Santiago")
 MAX_DAYS = 93
 MAX_EXAMINED_PER_PAGE = 2_000
 CSV_MAX_ROWS = 10_000

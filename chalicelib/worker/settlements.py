@@ -20,6 +20,7 @@ from urllib.parse import unquote_plus
 
 from chalice.app import Blueprint, SQSEvent
 
+from chalicelib.domain.chile_time import SANTIAGO
 from chalicelib.observability import begin_request, logger
 from chalicelib.services.reconciliation import ReconciliationContext
 
@@ -41,7 +42,7 @@ def reconciliation_context() -> ReconciliationContext:
     return ReconciliationContext(
         table=table, recon=ReconciliationRepository(table), stats=StatsRepository(table),
         payments=wiring.payments_repo(), inbox=SettlementInbox(aws_client("s3"), get_settings().uploads_bucket),
-        audit=wiring.audit_log(), clock=lambda: datetime.now(wiring.SANTIAGO))
+        audit=wiring.audit_log(), clock=lambda: datetime.now(SANTIAGO))
 
 
 def object_keys(body: str) -> list[str]:
