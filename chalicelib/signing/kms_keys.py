@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.adapters.aws_errors import error_code, translated
 from chalicelib.domain.errors import DependencyUnavailable, NotFound
 from chalicelib.observability import logger
 
@@ -17,11 +18,6 @@ SIGNING_ALGORITHM = "RSASSA_PKCS1_V1_5_SHA_256"
 KEY_SPEC = "RSA_3072"
 EC_SIGNING_ALGORITHM = "ECDSA_SHA_256"
 EC_KEY_SPEC = "ECC_NIST_P256"
-
-_RETRYABLE = {
-    "ThrottlingException", "KMSInternalException", "DependencyTimeoutException",
-    "KeyUnavailableException", "LimitExceededException", "ServiceUnavailable", "RequestTimeout",
-}
 
 
 class KmsKeys:
@@ -88,16 +84,14 @@ class KmsKeys:
         try:
             return getattr(self._client, operation)(**kwargs)
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
+            code = error_code(exc)
             if code == "NotFoundException":
                 raise NotFound("La llave de firma no existe.", code="signing_key_not_found") from exc
             if code == "AlreadyExistsException":
                 raise _AliasTaken(code) from exc
-            if code in _RETRYABLE:
-                raise DependencyUnavailable("El servicio de firma no está disponible.",
-                                            code="signing_unavailable") from exc
-            raise DependencyUnavailable(f"El servicio de firma rechazó la operación ({code}).",
-                                        code="signing_refused", retryable=False) from exc
+            refused = ("El servicio de firma rechazó la operación ({code}).", "signing_refused")
+            raise translated(exc, message="El servicio de firma no está disponible.", code="signing_unavailable",
+                             refused=refused) from exc
         except BotoCoreError as exc:
             raise DependencyUnavailable("El servicio de firma no está disponible.",
                                         code="signing_unavailable") from exc
