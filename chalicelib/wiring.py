@@ -43,11 +43,11 @@ from chalicelib.adapters.rolls_repo import RollRepository
 from chalicelib.adapters.signatures_repo import SignaturesRepository
 from chalicelib.adapters.tgr_client import TgrClient
 from chalicelib.domain.chile_time import SANTIAGO
-from chalicelib.services.admin_central import CentralAdmin
-from chalicelib.services.admin_officials import OfficialsAdmin
-from chalicelib.services.admin_payments import PaymentsAdmin
-from chalicelib.services.admin_rolls import RollsAdmin
-from chalicelib.services.admin_settings import SettingsAdmin
+from chalicelib.services.admin_central import CentralAdminContext
+from chalicelib.services.admin_officials import OfficialsAdminContext
+from chalicelib.services.admin_payments import PaymentsAdminContext
+from chalicelib.services.admin_rolls import RollsAdminContext
+from chalicelib.services.admin_settings import SettingsAdminContext
 from chalicelib.services.agreements import AgreementsContext
 from chalicelib.services.annulments import AnnulmentsContext
 from chalicelib.services.auth import SecondFactor, Sessions
@@ -56,7 +56,7 @@ from chalicelib.services.citizens import CitizenContext
 from chalicelib.services.health import Probe
 from chalicelib.services.payments import PaymentContext
 from chalicelib.services.rate_limit import FailureLimits, RateLimiter
-from chalicelib.services.receipt_signer_admin import ReceiptSignerAdmin
+from chalicelib.services.receipt_signer_admin import ReceiptSignerAdminContext
 from chalicelib.services.receipts import ReceiptContext
 from chalicelib.services.refunds import RefundsContext
 from chalicelib.services.reminders import ReminderContext
@@ -346,37 +346,37 @@ def sessions() -> Sessions:
     return Sessions(officials(), cognito_users())
 
 
-def payments_admin() -> PaymentsAdmin:
-    return PaymentsAdmin(table=data_table(), payments=payments_repo(), receipts_store=receipts_store(),
+def payments_admin() -> PaymentsAdminContext:
+    return PaymentsAdminContext(table=data_table(), payments=payments_repo(), receipts_store=receipts_store(),
                          receipts_queue=receipts_queue(), audit=audit_log(), today=today_in_chile)
 
 
-def rolls_admin() -> RollsAdmin:
+def rolls_admin() -> RollsAdminContext:
     """Built per request: the processing deadline starts now."""
     deadline = _time.monotonic() + ROLL_PROCESS_BUDGET_S
-    return RollsAdmin(rolls=RollRepository(data_table()), uploads=uploads_store(), audit=audit_log(),
+    return RollsAdminContext(rolls=RollRepository(data_table()), uploads=uploads_store(), audit=audit_log(),
                       clock=lambda: datetime.now(SANTIAGO), deadline=lambda: _time.monotonic() > deadline)
 
 
-def settings_admin() -> SettingsAdmin:
-    return SettingsAdmin(admin=MunicipalityAdminRepository(data_table()), municipalities=municipalities(),
+def settings_admin() -> SettingsAdminContext:
+    return SettingsAdminContext(admin=MunicipalityAdminRepository(data_table()), municipalities=municipalities(),
                          portal_keys=portal_keys(), table=data_table(), uploads=uploads_store(),
                          assets=assets_store(), clock=lambda: datetime.now(SANTIAGO))
 
 
-def receipt_signer_admin() -> ReceiptSignerAdmin:
-    return ReceiptSignerAdmin(admin=MunicipalityAdminRepository(data_table()),
+def receipt_signer_admin() -> ReceiptSignerAdminContext:
+    return ReceiptSignerAdminContext(admin=MunicipalityAdminRepository(data_table()),
                               officials=OfficialsAdminRepository(data_table()), municipalities=municipalities(),
                               clock=lambda: datetime.now(SANTIAGO))
 
 
-def officials_admin() -> OfficialsAdmin:
-    return OfficialsAdmin(officials=OfficialsAdminRepository(data_table()), cognito=cognito_users(),
+def officials_admin() -> OfficialsAdminContext:
+    return OfficialsAdminContext(officials=OfficialsAdminRepository(data_table()), cognito=cognito_users(),
                           clock=lambda: datetime.now(SANTIAGO))
 
 
-def central_admin() -> CentralAdmin:
-    return CentralAdmin(admin=MunicipalityAdminRepository(data_table()), municipalities=municipalities(),
+def central_admin() -> CentralAdminContext:
+    return CentralAdminContext(admin=MunicipalityAdminRepository(data_table()), municipalities=municipalities(),
                         officials=officials_admin(), clock=lambda: datetime.now(SANTIAGO),
                         token_keys=receipt_token_signer())
 

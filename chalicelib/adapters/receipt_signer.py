@@ -16,7 +16,7 @@ from chalicelib.observability import logger
 
 if TYPE_CHECKING:  # the signing modules are for the worker: the API's import chain skips them
     from chalicelib.signing.ca import BlobStore, SigningCredentials
-    from chalicelib.signing.certificates import Official
+    from chalicelib.signing.certificates import CertificateHolder
     from chalicelib.signing.kms_keys import KmsKeys
     from chalicelib.signing.port import SignerIdentity, SigningPort
 
@@ -24,17 +24,17 @@ DEFAULT_SIGNER_NAME = "Tesorero(a) municipal"
 DEFAULT_SIGNER_ROLE = "Firmante por defecto (sin designación municipal)"
 
 
-def designated_official(config: Mapping[str, Any], default_run: str) -> tuple[Official, str]:
+def designated_official(config: Mapping[str, Any], default_run: str) -> tuple[CertificateHolder, str]:
     """The official who signs the municipality's receipts (its `receipt_signer` setting), or the
     clearly-labelled default; with the role printed in the signature stamp."""
-    from chalicelib.signing.certificates import Official
+    from chalicelib.signing.certificates import CertificateHolder
 
     data = config.get("receipt_signer") or {}
     if data.get("name") and data.get("run"):
         profile = str(data.get("profile") or "tesorero")
         role = str(data.get("role") or SIGNER_ROLE_TEXT.get(profile, profile.replace("_", " ").capitalize()))
-        return Official(name=str(data["name"]), run=parse_rut(data["run"]).compact, profile=profile), role
-    return Official(name=DEFAULT_SIGNER_NAME, run=parse_rut(default_run).compact, profile="tesorero"), \
+        return CertificateHolder(name=str(data["name"]), run=parse_rut(data["run"]).compact, profile=profile), role
+    return CertificateHolder(name=DEFAULT_SIGNER_NAME, run=parse_rut(default_run).compact, profile="tesorero"), \
         DEFAULT_SIGNER_ROLE
 
 
@@ -74,13 +74,13 @@ class ReceiptSigner:
         self._signed_here: dict[str, SignatureKind] = {}
         """SHA-256 of the PDFs this process just signed → their kind (`kind_of` without parsing)."""
 
-    def credentials(self, code: str, config: Mapping[str, Any]) -> tuple[SigningCredentials, Official, str]:
+    def credentials(self, code: str, config: Mapping[str, Any]) -> tuple[SigningCredentials, CertificateHolder, str]:
         """The platform CA's receipt credentials of the municipality's designated official."""
         official, role = self._official(config)
         identity = self._identity(code, config, official, role)
         return self._credentials_of(identity), official, role
 
-    def _official(self, config: Mapping[str, Any]) -> tuple[Official, str]:
+    def _official(self, config: Mapping[str, Any]) -> tuple[CertificateHolder, str]:
         official, role = designated_official(config, self._default_run)
         if official.run in self._refused_runs or (self.kind.backend == "firmagob"
                                                   and official.name == DEFAULT_SIGNER_NAME):
@@ -93,7 +93,7 @@ class ReceiptSigner:
         return official, role
 
     @staticmethod
-    def _identity(code: str, config: Mapping[str, Any], official: Official, role: str) -> SignerIdentity:
+    def _identity(code: str, config: Mapping[str, Any], official: CertificateHolder, role: str) -> SignerIdentity:
         from chalicelib.signing.port import SignerIdentity
 
         return SignerIdentity(municipality=code, email="", name=official.name, run=official.run,
@@ -103,9 +103,9 @@ class ReceiptSigner:
 
     def _credentials_of(self, signer: SignerIdentity) -> SigningCredentials:
         from chalicelib.signing.ca import SignerMunicipality, ensure_receipt_signer
-        from chalicelib.signing.certificates import Official
+        from chalicelib.signing.certificates import CertificateHolder
 
-        official = Official(name=signer.name, run=signer.run, profile=signer.profile)
+        official = CertificateHolder(name=signer.name, run=signer.run, profile=signer.profile)
         municipality = SignerMunicipality(code=signer.municipality, name=signer.locality or signer.municipality,
                                           legal_name=signer.organization)
         key = f"{signer.municipality}|{official.run}|{official.name}|{official.profile}|{municipality.legal_name}"

@@ -89,7 +89,7 @@ def enroll(official: Official, ctx: SignaturesContext, *, otp: str | None = None
     — an official who lost the device asks to be deactivated and reactivated (which revokes),
     then enrolls anew. The answer carries the `otpauth://` URI once:
     it is not kept in clear anywhere."""
-    from chalicelib.signing.certificates import Official as CertificateHolder
+    from chalicelib.signing.certificates import CertificateHolder
     from chalicelib.signing.officials import CENTRAL_SUBJECT, issue_official_certificate
     from chalicelib.signing.otp import check_code, new_secret, provisioning_uri, seal
 

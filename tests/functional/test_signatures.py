@@ -400,7 +400,7 @@ def _document(kind):
 
 def test_unattended_signing_is_only_for_receipts_by_the_designated_official(world):
     from chalicelib.signing.ca import SignerMunicipality, ensure_receipt_signer
-    from chalicelib.signing.certificates import Official as Holder
+    from chalicelib.signing.certificates import CertificateHolder as Holder
     from chalicelib.signing.port import Appearance, DocumentToSign, SignerIdentity
 
     port = wiring.signatures_context().port
