@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from chalicelib.adapters.ttl_cache import TtlCache
 from chalicelib.domain.errors import NotFound
 
-if TYPE_CHECKING:
-    from chalicelib.signing.ca import BlobStore
+
+class BlobStore(Protocol):
+    """A bucket's reads (`ObjectStore`): `NotFound` for a missing key."""
+
+    def get(self, key: str) -> bytes: ...
 
 
 class MunicipalLogos:
