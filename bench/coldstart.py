@@ -44,7 +44,7 @@ def quote() -> dict[str, object]:
 
 WORKER_IMPORTS = (
     "import app; "
-    "import chalicelib.receipts.pdf, chalicelib.signing.pades, chalicelib.signing.kms_signer; "
+    "import chalicelib.documents.receipt_pdf, chalicelib.signing.pades, chalicelib.signing.kms_signer; "
     "import reportlab.pdfgen.canvas, reportlab.graphics.barcode.qrencoder; "
     "import pyhanko.sign.signers.pdf_signer, pyhanko.stamp.text, pyhanko.pdf_utils.incremental_writer; "
     "import jinja2"

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from chalicelib.adapters.annulments_repo import AnnulmentRepository
 from chalicelib.adapters.audit_log import AuditLog
@@ -33,6 +32,7 @@ from chalicelib.adapters.idempotency_repo import IdempotencyRepository
 from chalicelib.adapters.job_queue import JobQueue
 from chalicelib.adapters.kms_keys import KmsKeys, KmsSecrets
 from chalicelib.adapters.mailer import Mailer
+from chalicelib.adapters.municipal_logos import MunicipalLogos
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository, PortalKeyRepository
 from chalicelib.adapters.municipality_admin_repo import MunicipalityAdminRepository
 from chalicelib.adapters.object_store import ObjectStore
@@ -40,6 +40,7 @@ from chalicelib.adapters.officials_admin_repo import OfficialsAdminRepository
 from chalicelib.adapters.officials_repo import OfficialRepository
 from chalicelib.adapters.payments_repo import PaymentRepository
 from chalicelib.adapters.rate_limit_repo import RateCounters
+from chalicelib.adapters.receipt_signer import ReceiptSigner
 from chalicelib.adapters.receipts_repo import ReceiptRepository
 from chalicelib.adapters.reconciliation_repo import ReconciliationRepository
 from chalicelib.adapters.reference_repo import ReferenceRepository
@@ -52,12 +53,13 @@ from chalicelib.adapters.signatures_repo import SignaturesRepository
 from chalicelib.adapters.stats_repo import StatsRepository
 from chalicelib.adapters.tenant_credentials import ScopedCredentials, TenantCredentials
 from chalicelib.adapters.tgr_client import TgrClient
+from chalicelib.domain.chile_time import SANTIAGO
 from chalicelib.services import signatures
-from chalicelib.services.admin_central import CentralAdmin
-from chalicelib.services.admin_officials import OfficialsAdmin
-from chalicelib.services.admin_payments import PaymentsAdmin
-from chalicelib.services.admin_rolls import RollsAdmin
-from chalicelib.services.admin_settings import SettingsAdmin
+from chalicelib.services.admin_central import CentralAdminContext
+from chalicelib.services.admin_officials import OfficialsAdminContext
+from chalicelib.services.admin_payments import PaymentsAdminContext
+from chalicelib.services.admin_rolls import RollsAdminContext
+from chalicelib.services.admin_settings import SettingsAdminContext
 from chalicelib.services.agreements import AgreementsContext
 from chalicelib.services.annulments import AnnulmentsContext
 from chalicelib.services.auth import Official, SecondFactor, Sessions
@@ -66,8 +68,8 @@ from chalicelib.services.citizens import CitizenContext
 from chalicelib.services.health import Probe
 from chalicelib.services.payments import PaymentContext
 from chalicelib.services.rate_limit import FailureLimits, RateLimiter
-from chalicelib.services.receipt_signer_admin import ReceiptSignerAdmin
-from chalicelib.services.receipts import MunicipalLogos, ReceiptContext, ReceiptSigner
+from chalicelib.services.receipt_signer_admin import ReceiptSignerAdminContext
+from chalicelib.services.receipts import ReceiptContext
 from chalicelib.services.reconciliation import ReconciliationContext
 from chalicelib.services.refunds import RefundsContext
 from chalicelib.services.reminders import ReminderContext
@@ -81,8 +83,6 @@ from chalicelib.settings import DEMO_SIGNER_RUN, get_settings, reset_settings
 from chalicelib.signing.otp import OtpPolicy
 from chalicelib.signing.port import PlatformCaSigning, SigningPort
 from chalicelib.signing.receipt_tokens import ReceiptTokenSigner
-
-SANTIAGO = ZoneInfo("America/Santiago")
 
 
 @cache
@@ -360,33 +360,33 @@ def sessions() -> Sessions:
     return Sessions(officials(), cognito_users())
 
 
-def payments_admin() -> PaymentsAdmin:
-    return PaymentsAdmin(table=data_table(), payments=payments_repo(), receipts_store=receipts_store(),
+def payments_admin() -> PaymentsAdminContext:
+    return PaymentsAdminContext(table=data_table(), payments=payments_repo(), receipts_store=receipts_store(),
                          receipts_queue=receipts_queue(), audit=audit_log(), today=today_in_chile)
 
 
-def rolls_admin() -> RollsAdmin:
+def rolls_admin() -> RollsAdminContext:
     """Built per request: the processing deadline starts now."""
     deadline = _time.monotonic() + ROLL_PROCESS_BUDGET_S
-    return RollsAdmin(rolls=RollRepository(data_table()), uploads=uploads_store(), audit=audit_log(),
+    return RollsAdminContext(rolls=RollRepository(data_table()), uploads=uploads_store(), audit=audit_log(),
                       clock=lambda: datetime.now(SANTIAGO), deadline=lambda: _time.monotonic() > deadline)
 
 
-def settings_admin() -> SettingsAdmin:
-    return SettingsAdmin(admin=MunicipalityAdminRepository(data_table()), municipalities=municipalities(),
+def settings_admin() -> SettingsAdminContext:
+    return SettingsAdminContext(admin=MunicipalityAdminRepository(data_table()), municipalities=municipalities(),
                          portal_keys=portal_keys(), table=data_table(), uploads=uploads_store(),
                          assets=assets_store(), clock=lambda: datetime.now(SANTIAGO))
 
 
-def receipt_signer_admin() -> ReceiptSignerAdmin:
-    return ReceiptSignerAdmin(admin=MunicipalityAdminRepository(data_table()),
+def receipt_signer_admin() -> ReceiptSignerAdminContext:
+    return ReceiptSignerAdminContext(admin=MunicipalityAdminRepository(data_table()),
                               officials=OfficialsAdminRepository(data_table()), municipalities=municipalities(),
                               clock=lambda: datetime.now(SANTIAGO))
 
 
-def officials_admin() -> OfficialsAdmin:
-    return OfficialsAdmin(officials=OfficialsAdminRepository(data_table()), cognito=cognito_users(),
-                          clock=lambda: datetime.now(SANTIAGO), on_change=official_changed)
+def officials_admin() -> OfficialsAdminContext:
+    return OfficialsAdminContext(officials=OfficialsAdminRepository(data_table()), cognito=cognito_users(),
+                                 clock=lambda: datetime.now(SANTIAGO), on_change=official_changed)
 
 
 def official_changed(code: str, email: str, official: Mapping[str, Any], actor: Official) -> None:
@@ -395,8 +395,8 @@ def official_changed(code: str, email: str, official: Mapping[str, Any], actor: 
                                 ctx=signatures_context())
 
 
-def central_admin() -> CentralAdmin:
-    return CentralAdmin(admin=MunicipalityAdminRepository(data_table()), municipalities=municipalities(),
+def central_admin() -> CentralAdminContext:
+    return CentralAdminContext(admin=MunicipalityAdminRepository(data_table()), municipalities=municipalities(),
                         officials=officials_admin(), clock=lambda: datetime.now(SANTIAGO),
                         token_keys=receipt_token_signer())
 

@@ -17,18 +17,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.adapters.aws_errors import error_code, translated
 from chalicelib.domain.errors import ConditionFailed, DependencyUnavailable
 
 Item = dict[str, Any]
-
-_RETRYABLE = {
-    "ProvisionedThroughputExceededException",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-    "InternalServerError",
-    "ServiceUnavailable",
-    "TransactionConflictException",
-}
+_UNAVAILABLE = "La base de datos no está disponible; intente nuevamente."
 
 
 @dataclass(frozen=True)
@@ -268,7 +261,7 @@ class DynamoTable:
         try:
             return getattr(self._client, operation)(**kwargs)
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
+            code = error_code(exc)
             if code == "ConditionalCheckFailedException":
                 raise ConditionFailed() from exc
             if code == "TransactionCanceledException":
@@ -277,12 +270,9 @@ class DynamoTable:
                     raise ConditionFailed(reasons=reasons) from exc
                 raise DependencyUnavailable("La base de datos está ocupada; intente nuevamente.",
                                             code="database_busy") from exc
-            # An unknown error code answered with a 5xx is the service's fault, not a bug of ours: retry.
-            server_side = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0) >= 500
-            if code in _RETRYABLE or server_side:
-                raise DependencyUnavailable("La base de datos no está disponible; intente nuevamente.",
-                                            code="database_unavailable") from exc
-            raise
+            error = translated(exc, message=_UNAVAILABLE, code="database_unavailable")
+            if error is None:  # a malformed request: a bug of ours, surfaced as it is
+                raise
+            raise error from exc
         except BotoCoreError as exc:
-            raise DependencyUnavailable("La base de datos no está disponible; intente nuevamente.",
-                                        code="database_unavailable") from exc
+            raise DependencyUnavailable(_UNAVAILABLE, code="database_unavailable") from exc

@@ -11,14 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.adapters.aws_errors import error_code, translated
 from chalicelib.domain.errors import DependencyUnavailable, NotFound
 from chalicelib.observability import logger
 from chalicelib.signing.signing_keys import KEY_SPEC, SIGNING_ALGORITHM
-
-_RETRYABLE = {
-    "ThrottlingException", "KMSInternalException", "DependencyTimeoutException",
-    "KeyUnavailableException", "LimitExceededException", "ServiceUnavailable", "RequestTimeout",
-}
 
 
 class KmsKeys:
@@ -85,16 +81,14 @@ class KmsKeys:
         try:
             return getattr(self._client, operation)(**kwargs)
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
+            code = error_code(exc)
             if code == "NotFoundException":
                 raise NotFound("La llave de firma no existe.", code="signing_key_not_found") from exc
             if code == "AlreadyExistsException":
                 raise _AliasTaken(code) from exc
-            if code in _RETRYABLE:
-                raise DependencyUnavailable("El servicio de firma no está disponible.",
-                                            code="signing_unavailable") from exc
-            raise DependencyUnavailable(f"El servicio de firma rechazó la operación ({code}).",
-                                        code="signing_refused", retryable=False) from exc
+            refused = ("El servicio de firma rechazó la operación ({code}).", "signing_refused")
+            raise translated(exc, message="El servicio de firma no está disponible.", code="signing_unavailable",
+                             refused=refused) from exc
         except BotoCoreError as exc:
             raise DependencyUnavailable("El servicio de firma no está disponible.",
                                         code="signing_unavailable") from exc

@@ -16,6 +16,8 @@ from chalicelib.api.admin_auth import authorized
 from chalicelib.api.http import api_view, json_response, parse_body, parse_query
 from chalicelib.api.models import Strict
 from chalicelib.api.operations import operation
+from chalicelib.documents.report_pdf import central_pdf
+from chalicelib.domain.chile_time import SANTIAGO
 from chalicelib.services import reconciliation as recon_service
 from chalicelib.services import reports
 from chalicelib.services.permissions import Permission
@@ -167,8 +169,8 @@ def central_report() -> Response:
 def _pdf_link(report: dict[str, Any]) -> dict[str, Any]:
     """Build the PDF, keep it in the uploads bucket (platform prefix) and link to it: API Gateway
     would need `application/pdf` as a binary type to answer it inline."""
-    now = datetime.now(wiring.SANTIAGO)
-    pdf = reports.central_pdf(report, generated_at=now.strftime("%d-%m-%Y %H:%M"))
+    now = datetime.now(SANTIAGO)
+    pdf = central_pdf(report, generated_at=now.strftime("%d-%m-%Y %H:%M"))
     key = f"00000/reports/central/{report['year']}/{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}.pdf"
     store = wiring.uploads_store()
     store.put(key, pdf, content_type="application/pdf")

@@ -29,7 +29,7 @@ from chalicelib.services.permissions import MUNICIPAL_PROFILES, PROFILE_NAMES, r
 
 
 @dataclass
-class OfficialsAdmin:
+class OfficialsAdminContext:
     officials: OfficialsAdminRepository
     cognito: CognitoUsers
     clock: Callable[[], datetime]
@@ -47,12 +47,12 @@ def public(record: dict[str, Any]) -> dict[str, Any]:
             "updated_at": record.get("updated_at")}
 
 
-def list_officials(code: str, ctx: OfficialsAdmin, *, limit: int, cursor: str | None) -> dict[str, Any]:
+def list_officials(code: str, ctx: OfficialsAdminContext, *, limit: int, cursor: str | None) -> dict[str, Any]:
     page = ctx.officials.page(code, limit=limit, cursor=cursor)
     return {"items": [public(r) for r in page.items], "cursor": page.cursor}
 
 
-def create_official(code: str, email: str, name: str, profile: str, actor: Official, ctx: OfficialsAdmin,
+def create_official(code: str, email: str, name: str, profile: str, actor: Official, ctx: OfficialsAdminContext,
                     *, run: str, approval: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """A new active official of the municipality and its Cognito account (temporary password).
     For a profile that authorizes payments, a pending proposal instead (`status`
@@ -91,7 +91,7 @@ def create_official(code: str, email: str, name: str, profile: str, actor: Offic
     return public(record)
 
 
-def check_run(code: str, run: str, ctx: OfficialsAdmin, *, email: str | None = None) -> str:
+def check_run(code: str, run: str, ctx: OfficialsAdminContext, *, email: str | None = None) -> str:
     """The RUN in its stored (compact) form, once validated and free in the municipality."""
     compact = parse_rut(run, field="run").compact
     holder = ctx.officials.run_holder(code, compact)
@@ -101,7 +101,7 @@ def check_run(code: str, run: str, ctx: OfficialsAdmin, *, email: str | None = N
     return compact
 
 
-def set_run(code: str, email: str, run: str, actor: Official, ctx: OfficialsAdmin) -> dict[str, Any]:
+def set_run(code: str, email: str, run: str, actor: Official, ctx: OfficialsAdminContext) -> dict[str, Any]:
     """Give an official created before RUNs were kept its RUN: once, by the administrator; a RUN
     already set is never changed (a mistaken one means a new account)."""
     if email == actor.email and actor.municipality == code:
@@ -126,7 +126,7 @@ def set_run(code: str, email: str, run: str, actor: Official, ctx: OfficialsAdmi
     return public({**record, "run": compact})
 
 
-def update_official(code: str, email: str, changes: dict[str, Any], actor: Official, ctx: OfficialsAdmin,
+def update_official(code: str, email: str, changes: dict[str, Any], actor: Official, ctx: OfficialsAdminContext,
                     *, approval: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Change an official's profile, name or status (`active` / `inactive`), or reset the
     password (`password_reset`: Cognito e-mails a code to choose a new one). A promotion to a
@@ -186,7 +186,7 @@ def update_official(code: str, email: str, changes: dict[str, Any], actor: Offic
     return public(record)
 
 
-def _sync_cognito(email: str, record: dict[str, Any], ctx: OfficialsAdmin) -> None:
+def _sync_cognito(email: str, record: dict[str, Any], ctx: OfficialsAdminContext) -> None:
     handle = str(record.get("sub") or email)  # the account's sub; the e-mail only for a record made before it
     account = ctx.cognito.attributes(handle)
     if account is None:

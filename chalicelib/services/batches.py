@@ -214,7 +214,7 @@ def _municipality_name(code: str, ctx: BatchesContext) -> str:
 
 def _document(code: str, batch: dict[str, Any], records: list[dict[str, Any]], last: dict[str, int] | None,
               pending: dict[str, Any] | None, ctx: BatchesContext) -> bytes:
-    from chalicelib.signing.documents import batch_pdf, correction_pdf
+    from chalicelib.documents.signed_pdfs import batch_pdf, correction_pdf
 
     generated = ctx.clock().strftime("%d-%m-%Y %H:%M")
     name = _municipality_name(code, ctx)
@@ -230,7 +230,7 @@ def sign(code: str, day: str, otp: str, official: Official, ctx: BatchesContext,
          ) -> dict[str, Any]:
     """Sign the day's batch (`correction=False`, once) or a correction of it (what changed since the
     last signed version). 409 when already signed / nothing to correct / signed meanwhile."""
-    from chalicelib.signing.documents import BATCH_BOX
+    from chalicelib.documents.signed_pdfs import BATCH_BOX
     from chalicelib.signing.port import Appearance, DocumentToSign
 
     day = check_day(day, ctx.clock().date())

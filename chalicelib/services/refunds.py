@@ -247,8 +247,8 @@ def withdraw(code: str, payment_id: str, refund_id: str, official: Official, ctx
 def authorize(code: str, payment_id: str, refund_id: str, otp: str, official: Official, ctx: RefundsContext
               ) -> dict[str, Any]:
     """Sign the refund order (advanced signature, one-time code), record it, and send it to TGR."""
+    from chalicelib.documents.refund_pdfs import REFUND_BOX, refund_order_pdf
     from chalicelib.signing.port import Appearance, DocumentToSign
-    from chalicelib.signing.refund_documents import REFUND_BOX, refund_order_pdf
 
     row = _refund(code, payment_id, refund_id, ctx)
     if row["status"] != RefundStatus.PROPOSED.value:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import html
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -16,12 +15,12 @@ from urllib.parse import urlencode
 
 from chalicelib.adapters.citizens_repo import CitizenRepository
 from chalicelib.adapters.debts_repo import DebtRepository
-from chalicelib.adapters.mailer import Mailer, OutgoingEmail
+from chalicelib.adapters.mailer import Mailer
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository
+from chalicelib.documents.emails import reminder_email
+from chalicelib.domain.email_message import OutgoingEmail
 from chalicelib.domain.errors import DependencyUnavailable, InvalidInput
-from chalicelib.domain.money import format_clp, format_date
-from chalicelib.domain.reminders import KIND_TEXT, months_to_scan, reminder_kind
-from chalicelib.domain.senders import sender_allowed
+from chalicelib.domain.reminders import months_to_scan, reminder_kind
 from chalicelib.services.citizen_index import run_digest
 from chalicelib.services.citizens import Citizen, CitizenContext, my_debts
 
@@ -157,32 +156,8 @@ def _mask(email: str) -> str:
 
 def _message(ctx: ReminderContext, config: dict[str, Any], debt: dict[str, Any], kind: str, email: str,
              digest: str, version: int) -> OutgoingEmail:
-    from chalicelib.receipts.branding import branding_with_defaults
-    from chalicelib.services.receipts import display_name
-
-    sender = str(config.get("sender_email") or "")
-    if not sender:
-        raise InvalidInput("La municipalidad no tiene remitente de correo configurado.", code="sender_not_configured")
-    if not sender_allowed(sender, config.get("sender_identities") or []):  # as receipts (docs/security.md)
-        raise InvalidInput("El remitente de la municipalidad no está verificado para ella.", code="sender_not_verified")
-    name = display_name(config)
-    branding = branding_with_defaults(dict(config.get("branding") or {}))
-    due_text = format_date(date.fromisoformat(str(debt["due_date"])))
-    amount = format_clp(int(debt["amount"]))
-    leave = unsubscribe_url(ctx.public_api_url, ctx.index_secret, digest, version)
-    lead = (f"Le recordamos que {debt['description']} vence el {due_text}." if kind == "before" else
-            f"{debt['description']} venció el {due_text} y aún figura impaga.")
-    subject = f"{name}: {debt['description']} {KIND_TEXT[kind]}"
-    text = (f"{lead}\nMonto: {amount}.\nPuede pagarla en Mis pagos o en el sitio de la municipalidad.\n\n"
-            f"Recibe este correo porque pidió recordatorios. Para no recibir más: {leave}\n")
-    body = (f'<div style="font-family:sans-serif"><h2 style="color:{html.escape(branding.primary_color)}">'
-            f"{html.escape(name)}</h2><p>{html.escape(lead)}</p><p>Monto: <strong>{html.escape(amount)}</strong></p>"
-            "<p>Puede pagarla en Mis pagos o en el sitio de la municipalidad.</p>"
-            f'<p style="font-size:12px;color:#555">Recibe este correo porque pidió recordatorios. '
-            f'<a href="{html.escape(leave)}">Dejar de recibir recordatorios</a>.</p></div>')
-    return OutgoingEmail(sender=sender, sender_name=name, recipient=email, subject=subject[:180], text=text,
-                         html=body)
-
+    return reminder_email(config, debt, kind, email, unsubscribe_url(ctx.public_api_url, ctx.index_secret, digest,
+                                                                     version))
 
 
 LOG_FIELDS = ("at", "kind", "debt_id", "description", "amount", "due_date", "recipient", "status", "reason")

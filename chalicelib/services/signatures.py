@@ -27,7 +27,7 @@ from chalicelib.signing.otp import OtpPolicy
 from chalicelib.signing.port import SignerIdentity, SigningPort
 
 if TYPE_CHECKING:
-    from chalicelib.services.receipt_signer_admin import ReceiptSignerAdmin
+    from chalicelib.services.receipt_signer_admin import ReceiptSignerAdminContext
 
 PLATFORM = "00000"
 SIGNING_PROFILES = frozenset({"alcalde", "director_finanzas", "tesorero", "tesorero_subrogante",
@@ -91,7 +91,7 @@ def enroll(official: Official, ctx: SignaturesContext, *, otp: str | None = None
     — an official who lost the device asks to be deactivated and reactivated (which revokes),
     then enrolls anew. The answer carries the `otpauth://` URI once:
     it is not kept in clear anywhere."""
-    from chalicelib.signing.certificates import Official as CertificateHolder
+    from chalicelib.signing.certificates import CertificateHolder
     from chalicelib.signing.officials import CENTRAL_SUBJECT, issue_official_certificate
     from chalicelib.signing.otp import check_code, new_secret, provisioning_uri, seal
 
@@ -207,9 +207,9 @@ def revoke(code: str, email: str, reason: str, *, actor: str, actor_profile: str
 
 
 def official_changed(code: str, email: str, official: Mapping[str, Any], actor: Official, *,
-                     signer_admin: ReceiptSignerAdmin, ctx: SignaturesContext) -> None:
+                     signer_admin: ReceiptSignerAdminContext, ctx: SignaturesContext) -> None:
     """Called by the officials' administration after every change (and its retries), through the
-    hook wiring gives it (`OfficialsAdmin.on_change`): an official who left office (inactive) or
+    hook wiring gives it (`OfficialsAdminContext.on_change`): an official who left office (inactive) or
     whose profile is no longer the certificate's loses the certificate, and stops being the
     municipality's receipt signer. Repeat-safe."""
     from chalicelib.services import receipt_signer_admin

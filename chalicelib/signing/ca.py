@@ -25,8 +25,8 @@ from typing import Any, Protocol
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.municipality_codes import PLATFORM, tenant
 from chalicelib.signing.certificates import (
+    CertificateHolder,
     CertificateSubject,
-    Official,
     build_ca_certificate,
     build_signer_certificate,
     pem,
@@ -119,7 +119,7 @@ def ca_chain_pem(store: BlobStore) -> bytes:
 
 
 def ensure_receipt_signer(kms: SigningKeys, store: BlobStore, *, municipality: SignerMunicipality,
-                          official: Official, ca_key_id: str = PLATFORM_CA_ALIAS,
+                          official: CertificateHolder, ca_key_id: str = PLATFORM_CA_ALIAS,
                           now: datetime | None = None) -> SigningCredentials:
     """The municipality's receipt-signing key and certificate, created or renewed as needed.
 

@@ -23,7 +23,7 @@ from chalicelib.signing.ca import (
     SignerMunicipality,
     ensure_platform_ca,
 )
-from chalicelib.signing.certificates import CertificateSubject, Official, build_signer_certificate, pem
+from chalicelib.signing.certificates import CertificateHolder, CertificateSubject, build_signer_certificate, pem
 from chalicelib.signing.signing_keys import SigningKeys
 
 OFFICIAL_CERT_VALIDITY = timedelta(days=730)
@@ -55,7 +55,7 @@ def serial_hex(certificate_der: bytes) -> str:
 
 
 def issue_official_certificate(kms: SigningKeys, store: BlobStore, *, municipality: SignerMunicipality,
-                               official: Official, email: str, generation: int, now: datetime,
+                               official: CertificateHolder, email: str, generation: int, now: datetime,
                                ca_key_id: str = PLATFORM_CA_ALIAS) -> IssuedCertificate:
     """Create the official's KMS key (generation `generation`) and have the CA certify it."""
     from asn1crypto import x509

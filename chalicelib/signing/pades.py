@@ -13,10 +13,11 @@ pyHanko is imported inside the functions: importing this module costs nothing.
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.domain.chile_time import SANTIAGO
 from chalicelib.signing.ca import SigningCredentials
 from chalicelib.signing.signing_keys import SigningKeys
 
@@ -50,12 +51,12 @@ def sign_receipt_pdf(pdf: bytes, *, credentials: SigningCredentials, kms: Signin
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
     if box is None:
-        from chalicelib.receipts.pdf import SIGNATURE_BOX
+        from chalicelib.documents.receipt_pdf import SIGNATURE_BOX
 
         box = SIGNATURE_BOX
     signer = _kms_signer(kms, credentials)
     pdf_signer = _pdf_signer(signer, reason=reason, location=location, signer_name=signer_name, box=box)
-    now = datetime.now(local_time or _chile())
+    now = datetime.now(local_time or SANTIAGO)
     reserved = 2 * (len(credentials.certificate_der) + sum(map(len, credentials.chain_der))
                     + signer.signature_length + _CMS_OVERHEAD)
     output = pdf_signer.sign_pdf(
@@ -106,15 +107,6 @@ def _pdf_signer(signer: KmsSigner, *, reason: str, location: str, signer_name: s
     style = TextStampStyle(stamp_text=STAMP_TEXT, border_width=0, background=None)
     return PdfSigner(metadata, signer=signer, stamp_style=style,
                      new_field_spec=SigFieldSpec(sig_field_name=FIELD_NAME, on_page=-1, box=box))
-
-
-def _chile() -> tzinfo:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        return ZoneInfo("America/Santiago")
-    except ZoneInfoNotFoundError:  # pragma: no cover - a runtime without tz data
-        return UTC
 
 
 def _offset(moment: datetime) -> str:

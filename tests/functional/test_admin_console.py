@@ -646,7 +646,7 @@ def test_the_run_is_registered_by_the_administrator_unique_and_never_changed(wor
 
 
 def test_the_administrator_designates_the_receipt_signer_with_the_accounts_run(world):
-    from chalicelib.services.receipts import DEFAULT_SIGNER_NAME
+    from chalicelib.adapters.receipt_signer import DEFAULT_SIGNER_NAME
     from devstack.demo_data import official_run
 
     path = f"{BASE}/13101/receipt-signer"

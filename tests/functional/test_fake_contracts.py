@@ -17,10 +17,11 @@ from chalicelib.adapters.audit_rows import audit_row
 from chalicelib.adapters.citizens_repo import CitizenRepository
 from chalicelib.adapters.debts_repo import DebtRepository
 from chalicelib.adapters.job_queue import JobQueue
-from chalicelib.adapters.mailer import Mailer, OutgoingEmail
+from chalicelib.adapters.mailer import Mailer
 from chalicelib.adapters.municipality_admin_repo import MunicipalityAdminRepository
 from chalicelib.adapters.officials_admin_repo import OfficialsAdminRepository
 from chalicelib.adapters.rights_repo import RightsRepository, event_row
+from chalicelib.domain.email_message import OutgoingEmail
 from chalicelib.domain.errors import DependencyUnavailable
 from tests.support.fakes import (
     FakeAuditLog,

@@ -12,8 +12,8 @@ import pytest
 from chalicelib import wiring
 from chalicelib.adapters import keys
 from chalicelib.domain.personal_data import RETENTION, retention_seconds
+from chalicelib.domain.receipt_codes import code_hash, normalize_code
 from chalicelib.services import retention
-from chalicelib.services.receipts import code_hash, normalize_code
 from chalicelib.services.verification import receipt_verification
 from tests.support.clocks import Clock
 

@@ -20,6 +20,8 @@ import pytest
 
 from chalicelib import wiring
 from chalicelib.adapters import keys
+from chalicelib.adapters.receipt_signer import DEFAULT_SIGNER_NAME
+from chalicelib.domain import receipt_codes
 from chalicelib.domain.errors import DependencyUnavailable, InvalidInput
 from chalicelib.domain.payments import utc_key
 from chalicelib.domain.signature_kinds import describe
@@ -258,7 +260,7 @@ def test_a_paid_payment_gets_one_signed_receipt_stored_mailed_and_verifiable(rx)
 
     result = verify_receipt_pdf(pdf, ca_pem)
     assert result.valid, result.reason
-    assert result.signer_common_name == service.DEFAULT_SIGNER_NAME
+    assert result.signer_common_name == DEFAULT_SIGNER_NAME
     middle = len(pdf) // 3
     tampered = pdf[:middle] + bytes([pdf[middle] ^ 0x01]) + pdf[middle + 1:]
     assert not verify_receipt_pdf(tampered, ca_pem).valid
@@ -522,12 +524,12 @@ def test_a_poison_message_reaches_the_dead_letter_queue(rx, monkeypatch):
 # -- small pure pieces ----------------------------------------------------------------------------
 
 def test_verification_codes_are_unambiguous_and_forgiving():
-    codes = {service.new_verification_code() for _ in range(200)}
+    codes = {receipt_codes.new_verification_code() for _ in range(200)}
     assert len(codes) == 200
     assert all(len(c) == 11 and c[5] == "-" and not set(c) & set("ILOU") for c in codes)
-    assert service.normalize_code(" k7p3o-xq2l4 ") == "K7P30-XQ214"
+    assert receipt_codes.normalize_code(" k7p3o-xq2l4 ") == "K7P30-XQ214"
     with pytest.raises(InvalidInput):
-        service.normalize_code("K7P3-XQ2")
+        receipt_codes.normalize_code("K7P3-XQ2")
 
 
 def test_keys_are_tenant_scoped():

@@ -17,6 +17,7 @@ import pytest
 
 from chalicelib import wiring
 from chalicelib.adapters.stats_repo import StatsRepository
+from chalicelib.documents.report_pdf import central_pdf
 from chalicelib.services import reports
 from devstack import history
 from tests.support.officials import id_token
@@ -109,7 +110,7 @@ def test_the_central_report_compares_with_the_same_date_of_the_previous_year(wor
 
 def test_the_pdf_report_renders_with_its_figures(world):
     report = reports.central_report(YEAR, context(), as_of=END)
-    pdf = reports.central_pdf(report, generated_at="01-01-2030 10:00")
+    pdf = central_pdf(report, generated_at="01-01-2030 10:00")
     assert pdf.startswith(b"%PDF")
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is not installed: the PDF's text is not checked")

@@ -367,7 +367,7 @@ def test_an_expired_certificate_is_refused(world):
 
 
 def _document(kind):
-    from chalicelib.signing.documents import BATCH_BOX, batch_pdf
+    from chalicelib.documents.signed_pdfs import BATCH_BOX, batch_pdf
     from chalicelib.signing.port import Appearance, DocumentToSign
 
     pdf = batch_pdf({"municipality": "13101", "day": "2027-03-20", "payments": [], "digest": "0" * 64,
@@ -381,7 +381,7 @@ def _document(kind):
 
 def test_unattended_signing_is_only_for_receipts_by_the_designated_official(world):
     from chalicelib.signing.ca import SignerMunicipality, ensure_receipt_signer
-    from chalicelib.signing.certificates import Official as Holder
+    from chalicelib.signing.certificates import CertificateHolder as Holder
     from chalicelib.signing.port import Appearance, DocumentToSign, SignerIdentity
 
     port = wiring.signatures_context().port

@@ -13,23 +13,23 @@ import pytest
 
 from chalicelib.adapters.kms_keys import KmsKeys
 from chalicelib.adapters.object_store import ObjectStore
+from chalicelib.documents.receipt_pdf import build_receipt_pdf
+from chalicelib.documents.receipt_sample import sample_document
 from chalicelib.domain.errors import NotFound
-from chalicelib.receipts.pdf import build_receipt_pdf
-from chalicelib.receipts.sample import sample_document
 from chalicelib.signing.ca import (
     SignerMunicipality,
     ca_chain_pem,
     ensure_receipt_signer,
     load_receipt_signer,
 )
-from chalicelib.signing.certificates import Official, split_pem
+from chalicelib.signing.certificates import CertificateHolder, split_pem
 from chalicelib.signing.pades import sign_receipt_pdf
 from chalicelib.signing.verify import verify_receipt_pdf
 from infra.bootstrap import CA_KEY_ALIAS, ensure_signing_key
 from tests.support.pdfs import openssl_verify
 
 SANTIAGO = SignerMunicipality(code="13101", name="Santiago", legal_name="Ilustre Municipalidad de Santiago")
-TESORERO = Official(name="Juan Pérez Soto", run="12345678-5", profile="tesorero")
+TESORERO = CertificateHolder(name="Juan Pérez Soto", run="12345678-5", profile="tesorero")
 
 
 class CountingKms:
@@ -130,7 +130,7 @@ def test_ca_and_signer_certificates_are_issued_once_and_chain(kms_client, store)
 def test_a_new_official_gets_a_new_certificate_for_the_same_key(kms_client, store):
     kms = KmsKeys(kms_client)
     first = ensure_receipt_signer(kms, store, municipality=SANTIAGO, official=TESORERO)
-    subrogante = Official(name="Ana Rojas Díaz", run="9876543-3", profile="tesorero_subrogante")
+    subrogante = CertificateHolder(name="Ana Rojas Díaz", run="9876543-3", profile="tesorero_subrogante")
     second = ensure_receipt_signer(kms, store, municipality=SANTIAGO, official=subrogante)
     assert second.certificate_der != first.certificate_der
     assert second.key_id == first.key_id

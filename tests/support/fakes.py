@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 from chalicelib.adapters import keys
 from chalicelib.adapters.dynamo import ConditionFailed, Page
-from chalicelib.adapters.mailer import OutgoingEmail
+from chalicelib.domain.email_message import OutgoingEmail
 from chalicelib.domain.errors import DependencyUnavailable
 
 _TAG = re.compile(r"^[A-Za-z0-9_-]{1,256}$")

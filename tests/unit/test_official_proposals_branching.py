@@ -14,7 +14,7 @@ import pytest
 
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.services import official_approvals as approvals
-from chalicelib.services.admin_officials import OfficialsAdmin
+from chalicelib.services.admin_officials import OfficialsAdminContext
 from chalicelib.services.auth import Official
 from chalicelib.services.permissions import PROFILE_NAMES
 from tests.support.clocks import Clock
@@ -28,12 +28,12 @@ CHANGE = {"kind": "create", "email": "nuevo.tesorero@munistgo.demo", "name": "Nu
 
 
 @pytest.fixture
-def ctx() -> OfficialsAdmin:
-    return OfficialsAdmin(officials=FakeOfficialProposals(), cognito=None, clock=Clock(),  # type: ignore[arg-type]
+def ctx() -> OfficialsAdminContext:
+    return OfficialsAdminContext(officials=FakeOfficialProposals(), cognito=None, clock=Clock(),  # type: ignore[arg-type]
                           on_change=lambda *_: None)
 
 
-def proposed(ctx: OfficialsAdmin, change: dict[str, Any] = CHANGE) -> str:
+def proposed(ctx: OfficialsAdminContext, change: dict[str, Any] = CHANGE) -> str:
     answer = approvals.propose(CODE, change, ADMIN, ctx)
     assert answer["status"] == "pending_approval"
     return str(answer["proposal"]["proposal_id"])
