@@ -15,6 +15,10 @@ from chalicelib.settings import Settings, get_settings
 
 _lock = threading.Lock()
 _clients: dict[tuple[str, str | None, str], Any] = {}
+# One boto3 session for every client of the process: a session loads botocore's endpoint rules,
+# partitions and service models once; a session per client loaded them again for each (about
+# a third of an API function's first request went to that).
+_session: list[Any] = []
 
 
 def aws_client(service: str, settings: Settings | None = None) -> Any:
@@ -27,7 +31,6 @@ def aws_client(service: str, settings: Settings | None = None) -> Any:
     with _lock:
         client = _clients.get(key)
         if client is None:
-            import boto3
             from botocore.config import Config
 
             config = Config(
@@ -36,7 +39,7 @@ def aws_client(service: str, settings: Settings | None = None) -> Any:
                 retries={"mode": "standard", "max_attempts": settings.aws_max_attempts},
                 signature_version="s3v4" if service == "s3" else None,
             )
-            client = boto3.session.Session().client(
+            client = _boto3_session().client(
                 service,
                 region_name=settings.region,
                 endpoint_url=settings.aws_endpoint_url,
@@ -48,6 +51,16 @@ def aws_client(service: str, settings: Settings | None = None) -> Any:
                 fault_injection.install(client, service, settings.faults, stage=settings.stage)
             _clients[key] = client
     return client
+
+
+def _boto3_session() -> Any:
+    """The process's boto3 session (callers hold `_lock`: a session is not thread-safe while it
+    builds a client; the clients it builds are)."""
+    if not _session:
+        import boto3
+
+        _session.append(boto3.session.Session())
+    return _session[0]
 
 
 _core_session: list[Any] = []
@@ -76,3 +89,4 @@ def forget_clients() -> None:
     """Drop every cached client (tests switch endpoints between cases)."""
     with _lock:
         _clients.clear()
+        _session.clear()
