@@ -54,7 +54,7 @@ def test_zip_check_refuses_host_built_binaries(tmp_path):
 
 def test_importing_app_loads_no_heavy_module():
     code = ("import sys, app; heavy = ('reportlab', 'pyhanko', 'zeep', 'lxml', 'jinja2', 'cryptography', 'boto3',"
-            " 'botocore.client', 'authlib', 'jwt', 'moto');"
+            " 'botocore.client', 'authlib', 'jwt', 'moto', 'requests');"
             " print(','.join(m for m in heavy if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=Path(__file__).resolve().parents[2], check=True)
