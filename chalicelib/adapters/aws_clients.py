@@ -22,7 +22,8 @@ _session: list[Any] = []
 
 
 def aws_client(service: str, settings: Settings | None = None) -> Any:
-    """A boto3 client for `service` with bounded timeouts and standard retries."""
+    """A boto3 client for `service` with bounded timeouts and standard retries, built when it is
+    first used (see `DeferredClient`)."""
     settings = settings or get_settings()
     key = (service, settings.aws_endpoint_url, settings.region)
     client = _clients.get(key)
@@ -31,25 +32,55 @@ def aws_client(service: str, settings: Settings | None = None) -> Any:
     with _lock:
         client = _clients.get(key)
         if client is None:
-            from botocore.config import Config
+            client = _clients[key] = DeferredClient(service, settings)
+    return client
 
-            config = Config(
-                connect_timeout=settings.aws_connect_timeout_s,
-                read_timeout=settings.aws_read_timeout_s,
-                retries={"mode": "standard", "max_attempts": settings.aws_max_attempts},
-                signature_version="s3v4" if service == "s3" else None,
-            )
-            client = _boto3_session().client(
-                service,
-                region_name=settings.region,
-                endpoint_url=settings.aws_endpoint_url,
-                config=config,
-            )
-            if settings.faults:  # fault-injection runs only (dev/test stages; see fault_injection.py)
-                from chalicelib.adapters import fault_injection
 
-                fault_injection.install(client, service, settings.faults, stage=settings.stage)
-            _clients[key] = client
+class DeferredClient:
+    """Stands for a boto3 client and builds it on first attribute access (a call, `.meta`,
+    `.exceptions`). The composition root hands adapters their clients when it builds a context,
+    and a context holds more adapters than one request uses (a permit quote's context has the
+    receipts queue and bucket): a request builds only the clients it calls."""
+
+    __slots__ = ("_built", "_service", "_settings")
+
+    def __init__(self, service: str, settings: Settings) -> None:
+        self._service = service
+        self._settings = settings
+        self._built: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name in DeferredClient.__slots__:  # not set yet (e.g. a copy being made): no client to ask
+            raise AttributeError(name)
+        built = self._built
+        if built is None:
+            with _lock:
+                if self._built is None:
+                    self._built = _build_client(self._service, self._settings)
+                built = self._built
+        return getattr(built, name)
+
+
+def _build_client(service: str, settings: Settings) -> Any:
+    """A boto3 client for `service` (callers hold `_lock`)."""
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=settings.aws_connect_timeout_s,
+        read_timeout=settings.aws_read_timeout_s,
+        retries={"mode": "standard", "max_attempts": settings.aws_max_attempts},
+        signature_version="s3v4" if service == "s3" else None,
+    )
+    client = _boto3_session().client(
+        service,
+        region_name=settings.region,
+        endpoint_url=settings.aws_endpoint_url,
+        config=config,
+    )
+    if settings.faults:  # fault-injection runs only (dev/test stages; see fault_injection.py)
+        from chalicelib.adapters import fault_injection
+
+        fault_injection.install(client, service, settings.faults, stage=settings.stage)
     return client
 
 
