@@ -23,14 +23,13 @@ from __future__ import annotations
 import random
 
 from chalicelib import wiring
+from chalicelib.adapters.aws_clients import load_boto3
 
 
 def before_snapshot() -> None:
     """Import what the first request of every environment imports anyway (boto3, botocore's
     client machinery and a session's customisations); no client, credential or connection is made."""
-    import boto3
-
-    boto3.session.Session()
+    load_boto3()
 
 
 def after_restore() -> None:

@@ -116,6 +116,14 @@ def aws_client_with_credentials(service: str, *, access_key_id: str, secret_acce
                               aws_secret_access_key=secret_access_key, aws_session_token=session_token)
 
 
+def load_boto3() -> None:
+    """Import boto3, botocore's client machinery and what a session loads, through a session that
+    is thrown away: no client, credential or connection is made (SnapStart's before-snapshot hook)."""
+    import boto3
+
+    boto3.session.Session()
+
+
 def forget_clients() -> None:
     """Drop every cached client (tests switch endpoints between cases)."""
     with _lock:
