@@ -37,28 +37,38 @@ def aws_client(service: str, settings: Settings | None = None) -> Any:
 
 
 class DeferredClient:
-    """Stands for a boto3 client and builds it on first attribute access (a call, `.meta`,
-    `.exceptions`). The composition root hands adapters their clients when it builds a context,
-    and a context holds more adapters than one request uses (a permit quote's context has the
-    receipts queue and bucket): a request builds only the clients it calls."""
+    """Stands for a boto3 client and builds it on first use: reading, setting or deleting any
+    attribute (a call, `.meta`, `.exceptions`, a test's patch) acts on the real client. The
+    composition root hands adapters their clients when it builds a context, and a context holds
+    more adapters than one request uses (a permit quote's context has the receipts queue and
+    bucket): a request builds only the clients it calls."""
 
     __slots__ = ("_built", "_service", "_settings")
 
     def __init__(self, service: str, settings: Settings) -> None:
-        self._service = service
-        self._settings = settings
-        self._built: Any = None
+        object.__setattr__(self, "_service", service)
+        object.__setattr__(self, "_settings", settings)
+        object.__setattr__(self, "_built", None)
 
-    def __getattr__(self, name: str) -> Any:
-        if name in DeferredClient.__slots__:  # not set yet (e.g. a copy being made): no client to ask
-            raise AttributeError(name)
+    def _client(self) -> Any:
         built = self._built
         if built is None:
             with _lock:
                 if self._built is None:
-                    self._built = _build_client(self._service, self._settings)
+                    object.__setattr__(self, "_built", _build_client(self._service, self._settings))
                 built = self._built
-        return getattr(built, name)
+        return built
+
+    def __getattr__(self, name: str) -> Any:
+        if name in DeferredClient.__slots__:  # not set yet (e.g. a copy being made): no client to ask
+            raise AttributeError(name)
+        return getattr(self._client(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._client(), name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(self._client(), name)
 
 
 def _build_client(service: str, settings: Settings) -> Any:
