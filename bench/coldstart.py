@@ -6,8 +6,9 @@ three imports are interleaved, so a busy moment of this shared machine hits all 
 
 - `api`: `import app` — what the API function (and every function of the app: Chalice ships one
   package and one `app.py` for all of them) loads before its first request;
-- `baseline`: a minimal Chalice app importing only chalice, boto3 and pydantic, with one route
-  and one model: the floor any Chalice + pydantic API pays;
+- `baseline`: a minimal Chalice app importing only chalice, boto3 and pydantic, with one model
+  and two routes (one reads a DynamoDB item, with a client made on first use): the floor any
+  Chalice + boto3 + pydantic API pays;
 - `worker`: `import app` plus what the receipts job imports on its first message (reportlab's
   canvas, pyHanko's signer and stamp, the KMS signer, Jinja2 for the e-mail): the worker
   function's first receipt.
