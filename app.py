@@ -29,6 +29,7 @@ from chalicelib.api import (
 from chalicelib.api import receipts as receipt_routes
 from chalicelib.api import refunds as refund_routes
 from chalicelib.api import signatures as signature_routes
+from chalicelib.snapstart import register_hooks
 from chalicelib.worker import email_events, receipts, reference_imports, retention, schedules
 from chalicelib.worker import reminders as reminder_worker
 from chalicelib.worker import settlements as settlement_worker
@@ -68,3 +69,4 @@ app.register_blueprint(email_events.bp)
 app.register_blueprint(admin_email.bp)
 app.register_blueprint(reminder_worker.bp)
 app.register_blueprint(refund_routes.bp)
+register_hooks()  # Lambda SnapStart: what is renewed after a restore (chalicelib/snapstart.py)
