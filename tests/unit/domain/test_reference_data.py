@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 
 from chalicelib.domain import reference_data
-from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.errors import InvalidInput, RuleRefused
 from chalicelib.domain.permit_rules import PermitRules, VehicleClass
 from chalicelib.domain.units import ReferenceTables, YearMonth
 
@@ -59,10 +59,47 @@ def test_derived_ipc_agrees_with_the_utm_series(tables: ReferenceTables) -> None
     # (the UTM is rounded to the peso and the variation to 0,1 point).
     for variation in tables.ipc_months():
         if variation.projected or "INE, boletín" in variation.source:
-            continue  # published INE figures: the UTM months after January 2025 are not seeded
+            continue  # published INE figures: the UTMs after January 2025 are derived FROM them (below)
         previous = tables.utm(variation.month.plus(1)).value
         following = tables.utm(variation.month.plus(2)).value
         assert abs(previous * (1 + variation.percent / 100) - following) < 35
+
+
+def test_derived_utms_follow_the_readjustment_rule_month_by_month(tables: ReferenceTables) -> None:
+    # UTM(m) = UTM(m−1) × (1 + IPC(m−2)), rounded half up to the peso, from January 2025 to April 2026
+    derived = [m for m in tables.utm_months() if m.source.startswith("DERIVADA")]
+    expected = [f"2025-{n:02d}" for n in range(2, 13)] + ["2026-02", "2026-03", "2026-04"]
+    assert [str(m.month) for m in derived] == expected
+    for utm in derived:
+        previous = tables.utm(utm.month.plus(-1)).value
+        ipc = tables.ipc(utm.month.plus(-2))
+        assert "INE, boletín" in ipc.source  # derived only from published INE variations, never projections
+        exact = Decimal(previous) * (1 + ipc.percent / 100)
+        assert utm.value == exact.quantize(Decimal(1), rounding=ROUND_HALF_UP), utm.month
+        assert f"[IPC {ipc.month}]" in utm.source
+        assert str(exact.quantize(Decimal("0.001"))).replace(".", ",") in utm.source
+
+
+def test_the_derived_chain_reproduces_the_published_utms_it_passes() -> None:
+    # Worked example: September 2025 = 68.647 (August) × 1,009 (IPC July 2025) = 69.264,82 → $69.265, the
+    # UTM the SII published for September 2025 (Circular N° 52 de 2025); and December 2025 69.542 × 1,003
+    # (IPC November 2025) = 69.750,63 → $69.751, the published January 2026 (½ UTM = the $34.876 minimum).
+    tables = reference_data.reference_tables()
+    assert tables.utm(YearMonth(2025, 8)).value == 68_647
+    assert tables.utm(YearMonth(2025, 9)).value == 69_265
+    december = tables.utm(YearMonth(2025, 12)).value
+    chained = (Decimal(december) * (1 + tables.ipc(YearMonth(2025, 11)).percent / 100)).quantize(
+        Decimal(1), rounding=ROUND_HALF_UP
+    )
+    assert chained == tables.utm(YearMonth(2026, 1)).value == 69_751
+    assert "SII Circular N° 52" in tables.utm(YearMonth(2025, 9)).source
+
+
+def test_utm_after_april_2026_is_refused_until_the_ipc_is_loaded(tables: ReferenceTables) -> None:
+    # May 2026 would need the IPC of March 2026, which is not seeded: refused, not guessed.
+    with pytest.raises(RuleRefused) as error:
+        tables.utm(YearMonth(2026, 5))
+    assert error.value.code == "utm_missing"
 
 
 def test_ipc_projections_are_marked_and_say_they_are_not_official(tables: ReferenceTables) -> None:
