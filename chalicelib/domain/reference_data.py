@@ -7,19 +7,20 @@ carries its source; ``verified`` / ``projected`` flags say how far to trust it:
 - UTM: January values as published (SII's UTM table); January 2025 and 2026 checked against the
   permit minimums the SII published for those years (½ UTM: $33.715 and $34.876). Only January
   UTMs are used by the rules (permits and patentes are valued in the January UTM). February 2025
-  to April 2026 are DERIVED, not read from the SII's table (no copy of it for those months could
+  to June 2026 are DERIVED, not read from the SII's table (no copy of it for those months could
   be read): the UTM of a month is the previous month's readjusted by the INE's IPC variation of
   the month before that, rounded to the peso, so UTM(m) = UTM(m−1) × (1 + IPC(m−2)) chained from
   the published January 2025 with the INE variations seeded below. The chain reproduces the two
   published checkpoints it passes: September 2025 ($69.265, SII Circular N° 52 of 14-08-2025 as
-  reported by regfollower.com / vatupdate.com) and January 2026 ($69.751). May 2026 onwards would
-  need the IPC of March 2026 onwards, which is not seeded, so those months are not derived.
+  reported by regfollower.com / vatupdate.com) and January 2026 ($69.751). July 2026 onwards would
+  need the IPC of May 2026 onwards, which is not seeded, so those months are not derived.
   January 2027 is PROJECTED (not yet published), flagged, shown as an estimate and never charged.
 - IPC monthly variations: December 2023 to November 2024 DERIVED from the published UTM series
   (the UTM of a month is the previous month's readjusted by the IPC variation of the month
   before that, so variation(m) = UTM(m+2) / UTM(m+1) − 1, rounded to 0,1 point — the precision
-  INE publishes); December 2024 to February 2026 as published by the INE in its monthly IPC
-  bulletin (each row names the press report of the bulletin it was read from). March to
+  INE publishes); December 2024 to April 2026 as published by the INE in its monthly IPC
+  bulletin (each row names the press report of the bulletin it was read from; March 2026 also
+  checked against the reported 2,8% a year, April 2026 rests on a single report). May to
   October 2026 are published but NOT seeded: no publication could be read here; any computation
   that needs those months is refused (``ipc_missing``) until the administrator loads INE's
   figures. November 2026 onwards (not yet published) are PROJECTED, flagged, never charged.
@@ -134,6 +135,8 @@ UTM_RECORDS: Final[list[dict[str, object]]] = [
             ("2026-02", "2025-12", "-0.2", "69611.498", 69611),
             ("2026-03", "2026-01", "0.4", "69889.444", 69889),
             ("2026-04", "2026-02", "0.0", "69889.000", 69889),
+            ("2026-05", "2026-03", "1.0", "70587.890", 70588),
+            ("2026-06", "2026-04", "1.3", "71505.644", 71506),
         ),
     ),
     {
@@ -188,6 +191,12 @@ IPC_RECORDS: Final[list[dict[str, object]]] = [
             ("2025-12", "-0.2", "informado el 08-01-2026; cooperativa.cl"),
             ("2026-01", "0.4", "informado el 06-02-2026; cnnchile.com, latercera.com"),
             ("2026-02", "0.0", "informado el 06-03-2026; cnnchile.com, radio.uchile.cl"),
+            (
+                "2026-03",
+                "1.0",
+                "informado el 08-04-2026; stochter.com, focus-economics.com (0,96% sin redondear; 2,8% a doce meses)",
+            ),
+            ("2026-04", "1.3", "informado el 08-05-2026; theforexfeed.com (repite marzo 1,0%); única fuente leída"),
         )
     ),
     *(
