@@ -18,6 +18,7 @@ from chalicelib.api import (
     admin_signatures,
     citizen,
     citizen_space,
+    fleets,
     gateway,
     health,
     middleware,
@@ -42,6 +43,7 @@ app.register_blueprint(public.bp)
 app.register_blueprint(privacy.bp)
 app.register_blueprint(citizen.bp)
 app.register_blueprint(citizen_space.bp)
+app.register_blueprint(fleets.bp)
 app.register_blueprint(gateway.bp)
 app.register_blueprint(admin_reference.bp)
 app.register_blueprint(admin_me.bp)

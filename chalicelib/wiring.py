@@ -51,6 +51,7 @@ from chalicelib.services.annulments import AnnulmentsContext
 from chalicelib.services.auth import SecondFactor, Sessions
 from chalicelib.services.batches import BatchesContext
 from chalicelib.services.citizens import CitizenContext
+from chalicelib.services.fleets import FleetContext
 from chalicelib.services.health import Probe
 from chalicelib.services.payments import PaymentContext
 from chalicelib.services.rate_limit import FailureLimits, RateLimiter
@@ -511,3 +512,21 @@ def reminder_context() -> ReminderContext:
 
 def citizen_repo() -> CitizenRepository:
     return CitizenRepository(data_table())
+
+
+# -- fleets (docs/citizens.md, "Flotas") ------------------------------------------------------------
+# Appended as one block: the citizen's space, the payment flow and the representation records.
+
+
+def fleet_context() -> FleetContext:
+    """What fleets need: the fleet page is beside "Mis pagos" (`<console>/flotas/`), where TGR sends
+    the representative back."""
+    from urllib.parse import urljoin, urlsplit
+
+    from chalicelib.adapters.fleets_repo import FleetRepository
+
+    page = urljoin(get_settings().claveunica_redirect_uri.split("?")[0], "../flotas/")
+    parts = urlsplit(page)
+    return FleetContext(repo=FleetRepository(data_table()), citizens=citizen_context(), payments=payment_context,
+                        clock=lambda: datetime.now(SANTIAGO), page_origin=f"{parts.scheme}://{parts.netloc}",
+                        return_url=page)
