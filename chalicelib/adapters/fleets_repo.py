@@ -88,3 +88,16 @@ class FleetRepository:
             self._table.put_new({"pk": keys.company(company), "sk": f"PAY#{payment_id}", "payment_id": payment_id,
                                  "municipality": keys.tenant(municipality), "plates": plates,
                                  "by": by_digest, "at": at})
+
+    # -- answers of fleet payment requests, by Idempotency-Key ---------------------------------------
+
+    def request_answer(self, company: str, key_digest: str) -> dict[str, Any] | None:
+        """The stored answer of a fleet payment request (its request hash and answer), or None."""
+        return self._table.get(keys.company(company), f"REQ#{key_digest}", consistent=True)
+
+    def save_request_answer(self, company: str, key_digest: str, *, request_hash: str, answer: dict[str, Any],
+                            ttl: int) -> None:
+        """Keep a fleet payment request's answer for its replays (the first one written stays)."""
+        with contextlib.suppress(ConditionFailed):
+            self._table.put_new({"pk": keys.company(company), "sk": f"REQ#{key_digest}", "request_hash": request_hash,
+                                 "answer": answer, "ttl": ttl})

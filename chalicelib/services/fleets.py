@@ -10,6 +10,7 @@ lists every plate and the payment is in the company's national index."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.adapters.fleets_repo import FleetRepository
-from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound, SemError
+from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, SemError
 from chalicelib.domain.fleets import is_legal_person, read_fleet_csv
 from chalicelib.domain.plates import parse_plate
 from chalicelib.domain.rut import Rut, parse_rut
@@ -33,6 +34,8 @@ MAX_PAY_PLATES = 50
 MAX_ITEMS_PER_PAYMENT = 25
 """Items of one payment: its creation is one DynamoDB transaction (100 writes at most; a permit
 takes three: the item and its two national holds). More plates in one municipality: several payments."""
+REQUEST_ANSWER_TTL_S = 7 * 24 * 3600
+"""How long a fleet payment request's answer is kept for replays of its Idempotency-Key."""
 
 
 @dataclass
@@ -100,8 +103,6 @@ def register(repo: FleetRepository, index_secret: str, *, company_rut: str, comp
     record = {"company_rut": company.compact, "company_name": company_name.strip(), "representative_run": run.compact,
               "deed": deed.strip(), "registered_by": by, "registered_at": at}
     if not repo.register_representation(record, run_digest=run_digest(index_secret, run.compact)):
-        from chalicelib.domain.errors import Conflict
-
         raise Conflict("Esa persona ya figura como representante vigente de la empresa.",
                        code="representation_exists")
     return {"company_rut": company.formatted, "company_name": record["company_name"],
@@ -206,6 +207,14 @@ def pay(ctx: FleetContext, citizen: Citizen, company: Company, raw: list[dict[st
     """Pay the payable plates: one payment per municipality (up to MAX_ITEMS_PER_PAYMENT plates
     each) through the one payment flow, the company as payer; the plates that fail a check are
     left out with their reasons. The same Idempotency-Key gives the same payments again."""
+    fingerprint = payments.request_hash({"plates": raw, "year": year, "email": email})
+    key_digest = hashlib.sha256(idem_key.encode()).hexdigest()
+    stored = ctx.repo.request_answer(company.rut.compact, key_digest)
+    if stored is not None:
+        if stored.get("request_hash") != fingerprint:
+            raise Conflict("Esta Idempotency-Key ya se usó con otra solicitud.", code="idempotency_key_reused",
+                           field="Idempotency-Key")
+        return dict(stored["answer"])
     pay_ctx = ctx.payments()
     by_municipality: dict[str, list[str]] = defaultdict(list)
     left_out: list[dict[str, Any]] = []
@@ -229,7 +238,10 @@ def pay(ctx: FleetContext, citizen: Citizen, company: Company, raw: list[dict[st
                                         plates=result["plates"], by_digest=by,
                                         at=ctx.clock().isoformat(timespec="seconds"))
                 created.append(result)
-    return {"company": company.rut.formatted, "year": year, "payments": created, "left_out": left_out}
+    answer = {"company": company.rut.formatted, "year": year, "payments": created, "left_out": left_out}
+    ctx.repo.save_request_answer(company.rut.compact, key_digest, request_hash=fingerprint, answer=answer,
+                                 ttl=int(ctx.clock().timestamp()) + REQUEST_ANSWER_TTL_S)
+    return answer
 
 
 def _pay_chunk(ctx: FleetContext, pay_ctx: PaymentContext, company: Company, code: str, plates: list[str], *,
