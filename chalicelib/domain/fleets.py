@@ -9,7 +9,6 @@ permit is paid; comma, semicolon or tab separated; an optional header row (`pate
 from __future__ import annotations
 
 import csv
-import io
 import re
 from dataclasses import dataclass
 
@@ -57,9 +56,12 @@ def read_fleet_csv(text: str, default_municipality: str | None) -> tuple[list[Fl
     good: list[FleetRow] = []
     bad: list[RowError] = []
     seen: dict[str, int] = {}
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    for number, cells in enumerate(reader, start=1):
-        cells = [c.strip() for c in cells]
+    for number, line in enumerate(lines, start=1):
+        try:
+            cells = [c.strip() for c in next(csv.reader([line], delimiter=delimiter), [])]
+        except csv.Error:
+            bad.append(RowError(number, "unreadable_row", f"Fila {number}: no se pudo leer (revise las comillas)."))
+            continue
         if not any(cells):
             continue
         if number == 1 and cells[0].lower().strip('"\ufeff ') in _HEADER_WORDS:

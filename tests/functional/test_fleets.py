@@ -217,3 +217,14 @@ def test_a_representation_needs_a_legal_person_and_a_natural_representative_once
     assert legal.value.code == "not_a_natural_person"
     with pytest.raises(Conflict):
         fleets.register(repo, secret, company_rut=CORDILLERA, representative_run=ANA, **args)
+
+
+@pytest.mark.parametrize("cell", ["\ufeffFLTC10", "ＦＬＴＣ１０", "FLTC10\u200b", "\u202eFLTC10", "中文", "' OR 1=1 --",
+                                  "<script>", "FLTC10\r", "\"FLTC10\";\"13101\"", "=HYPERLINK(\"x\")", "ñ" * 500])
+def test_hostile_cells_are_a_row_error_or_the_plate_normalized_never_a_500(world, tokens, cell):
+    status, body = call(world, "post", f"{BASE}/plates/csv", body={"csv": f"{cell};13101\n"}, token=tokens[ANA])
+    assert status in (200, 400), body
+    if status == 200:
+        assert len(body["accepted"]) + len(body["errors"]) <= 2  # a lone CR is a line break: two rows
+        assert all(a["plate"] == "FLTC10" for a in body["accepted"])
+        assert all(e["message"].startswith(f"Fila {e['row']}: ") for e in body["errors"])
