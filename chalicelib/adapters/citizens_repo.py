@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from chalicelib.adapters import keys
@@ -41,6 +42,21 @@ class CitizenRepository:
         return {"put": {"pk": keys.citizen(run_digest), "sk": f"PAY#{created_key}#{payment_id}",
                         "municipality": keys.tenant(code), "payment_id": payment_id},
                 "condition": "attribute_not_exists(pk)"}
+
+    def add_payment_pointer(self, run_digest: str, *, code: str, payment_id: str, created_key: str) -> bool:
+        """Write one pointer on its own (the index backfill); False when it is there already, so
+        running the backfill again changes nothing."""
+        operation = self.payment_pointer(run_digest, code=code, payment_id=payment_id, created_key=created_key)
+        try:
+            self._table.put(operation["put"], condition=operation["condition"])
+        except ConditionFailed:
+            return False
+        return True
+
+    def payments_of_day(self, code: str, day: str) -> Iterator[dict[str, Any]]:
+        """Every payment a municipality created on `day` (YYYY-MM-DD), through the by-day index
+        (what the index backfill reads)."""
+        yield from self._table.query_all(keys.payments_by_day(code, day), index="GSI1", limit=100)
 
     def payment_pointers(self, run_digest: str, limit: int = 500) -> list[dict[str, Any]]:
         """(municipality, payment id) of the citizen's payments, newest first."""
