@@ -59,6 +59,7 @@ from chalicelib.services.receipt_signer_admin import ReceiptSignerAdmin
 from chalicelib.services.receipts import MunicipalLogos, ReceiptContext, ReceiptSigner
 from chalicelib.services.refunds import RefundsContext
 from chalicelib.services.reminders import ReminderContext
+from chalicelib.services.reminders import permit_taken as reminders_permit_taken
 from chalicelib.services.retention import RetentionContext
 from chalicelib.services.rights_requests import RightsContext
 from chalicelib.services.signatures import SignaturesContext
@@ -507,7 +508,8 @@ def reminder_context() -> ReminderContext:
     return ReminderContext(citizens=CitizenRepository(data_table()), debts=DebtRepository(data_table()),
                            municipalities=municipalities(), mailer=mailer(), index_secret=index_secret,
                            public_api_url=settings.public_api_url, clock=lambda: datetime.now(SANTIAGO),
-                           suppressed=email_events_repo().is_suppressed)
+                           suppressed=email_events_repo().is_suppressed,
+                           permit_paid=reminders_permit_taken(payments_repo()))
 
 
 def citizen_repo() -> CitizenRepository:

@@ -117,3 +117,23 @@ class CitizenRepository:
         """The municipality's reminder deliveries of a month, newest first."""
         page = self._table.query(keys.reminder_log(code, month), index="GSI1", newest_first=True, limit=limit)
         return page.items
+
+    # -- next year's permit: how far the February scan of last year's payments got ----------------------
+
+    def renewal_cursor(self, code: str, year: int) -> str | None:
+        """The next day (YYYY-MM-DD) the scan for `year`'s permit reminders reads, or None (not begun)."""
+        item = self._table.get(keys.reminder(code, "PERMIT-RENEWAL-SCAN"), f"cursor#{year}", consistent=True)
+        return str(item["next_day"]) if item else None
+
+    def advance_renewal_cursor(self, code: str, year: int, *, old: str | None, new: str) -> bool:
+        """Move the scan's cursor from `old` to `new` (False when another pass moved it meanwhile)."""
+        condition, values = "attribute_not_exists(pk)", {}
+        if old is not None:
+            condition, values = "next_day = :old", {":old": old}
+        try:
+            self._table.put({"pk": keys.reminder(code, "PERMIT-RENEWAL-SCAN"), "sk": f"cursor#{year}",
+                             "next_day": new}, condition=condition, values=values or None)
+        except ConditionFailed:
+            return False
+        return True
+
