@@ -13,6 +13,7 @@ from chalicelib.api import (
     admin_reference,
     admin_reminders,
     admin_reports,
+    admin_representations,
     admin_rolls,
     admin_settings,
     admin_signatures,
@@ -50,6 +51,7 @@ app.register_blueprint(admin_me.bp)
 app.register_blueprint(admin_payments.bp)
 app.register_blueprint(admin_privacy.bp)
 app.register_blueprint(admin_reminders.bp)
+app.register_blueprint(admin_representations.bp)
 app.register_blueprint(admin_rolls.bp)
 app.register_blueprint(admin_settings.bp)
 app.register_blueprint(admin_officials.bp)

@@ -19,7 +19,8 @@ class FleetRepository:
 
     # -- representations -------------------------------------------------------------------------
 
-    def register_representation(self, record: dict[str, Any], *, run_digest: str) -> bool:
+    def register_representation(self, record: dict[str, Any], *, run_digest: str,
+                                audit: dict[str, Any] | None = None) -> bool:
         """Register (or re-activate a revoked) representation: the record under the company and,
         in the same transaction, the pointer under the representative's keyed RUN hash that lists
         their companies. False when an active one already exists."""
@@ -32,22 +33,29 @@ class FleetRepository:
             self._table.transact([
                 {"put": row, "condition": free, "names": {"#s": "status"}, "values": {":revoked": "revoked"}},
                 {"put": pointer, "condition": free, "names": {"#s": "status"}, "values": {":revoked": "revoked"}},
+                *([{"put": audit, "condition": "attribute_not_exists(pk)"}] if audit else []),
             ])
         except ConditionFailed:
             return False
         return True
 
-    def revoke_representation(self, company: str, run: str, *, run_digest: str, at: str, by: str) -> bool:
-        """Revoke an active representation (both rows, atomically). False when none is active."""
+    def revoke_representation(self, company: str, run: str, *, run_digest: str, at: str, by: str,
+                              municipality: str | None = None, audit: dict[str, Any] | None = None) -> bool:
+        """Revoke an active representation (both rows, atomically), with `municipality` only one
+        that municipality registered. False when there is none such."""
         active = "#s = :active"
         names, values = {"#s": "status"}, {":active": "active", ":revoked": "revoked", ":at": at, ":by": by}
+        if municipality is not None:
+            active += " AND registered_municipality = :m"
+            values[":m"] = municipality
         try:
             self._table.transact([
                 {"update": (keys.company(company), f"REP#{run}"),
                  "expression": "SET #s = :revoked, revoked_at = :at, revoked_by = :by", "condition": active,
                  "names": names, "values": values},
                 {"update": (keys.citizen(run_digest), f"REPRESENTS#{company}"), "expression": "SET #s = :revoked",
-                 "condition": active, "names": names, "values": {":active": "active", ":revoked": "revoked"}},
+                 "condition": "#s = :active", "names": names, "values": {":active": "active", ":revoked": "revoked"}},
+                *([{"put": audit, "condition": "attribute_not_exists(pk)"}] if audit else []),
             ])
         except ConditionFailed:
             return False

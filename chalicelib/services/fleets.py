@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from chalicelib.adapters.audit_rows import audit_row
 from chalicelib.adapters.fleets_repo import FleetRepository
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, SemError
 from chalicelib.domain.fleets import is_legal_person, read_fleet_csv
@@ -90,8 +91,10 @@ def representation(ctx: FleetContext, citizen: Citizen, raw_company: str) -> Com
 
 
 def register(repo: FleetRepository, index_secret: str, *, company_rut: str, company_name: str,
-             representative_run: str, deed: str, by: str, at: str) -> dict[str, Any]:
-    """An official registers a representation after checking the deed (escritura, poder) it names."""
+             representative_run: str, deed: str, by: str, at: str, municipality: str | None = None,
+             profile: str | None = None) -> dict[str, Any]:
+    """An official registers a representation after checking the deed (escritura, poder) it names;
+    with `municipality`, in that municipality's audit log, in the same transaction."""
     company = parse_rut(company_rut, field="company_rut")
     if not is_legal_person(company.body):
         raise InvalidInput("El RUT de la empresa no corresponde a una persona jurídica.",
@@ -101,8 +104,13 @@ def register(repo: FleetRepository, index_secret: str, *, company_rut: str, comp
         raise InvalidInput("El representante debe ser una persona natural (RUN).", code="not_a_natural_person",
                            field="representative_run")
     record = {"company_rut": company.compact, "company_name": company_name.strip(), "representative_run": run.compact,
-              "deed": deed.strip(), "registered_by": by, "registered_at": at}
-    if not repo.register_representation(record, run_digest=run_digest(index_secret, run.compact)):
+              "deed": deed.strip(), "registered_by": by, "registered_at": at,
+              "registered_municipality": municipality or "00000"}
+    audit = None
+    if municipality is not None:
+        audit = audit_row(municipality, actor=by, profile=profile or "", action="representation.register",
+                          target=company.compact, after={k: v for k, v in record.items() if k != "registered_by"})
+    if not repo.register_representation(record, run_digest=run_digest(index_secret, run.compact), audit=audit):
         raise Conflict("Esa persona ya figura como representante vigente de la empresa.",
                        code="representation_exists")
     return {"company_rut": company.formatted, "company_name": record["company_name"],
@@ -110,13 +118,18 @@ def register(repo: FleetRepository, index_secret: str, *, company_rut: str, comp
 
 
 def revoke(repo: FleetRepository, index_secret: str, *, company_rut: str, representative_run: str, by: str,
-           at: str) -> dict[str, Any]:
-    """An official revokes a representation (the deed was revoked, the mandate ended)."""
+           at: str, municipality: str | None = None, profile: str | None = None) -> dict[str, Any]:
+    """An official revokes a representation (the deed was revoked, the mandate ended); with
+    `municipality`, only one that municipality registered, audited in its log."""
     company = parse_rut(company_rut, field="company_rut")
     run = parse_rut(representative_run, field="representative_run")
+    audit = None
+    if municipality is not None:
+        audit = audit_row(municipality, actor=by, profile=profile or "", action="representation.revoke",
+                          target=company.compact, after={"representative_run": run.compact, "revoked_at": at})
     if not repo.revoke_representation(company.compact, run.compact, run_digest=run_digest(index_secret, run.compact),
-                                      at=at, by=by):
-        raise NotFound("No hay una representación vigente de esa persona para esa empresa.",
+                                      at=at, by=by, municipality=municipality, audit=audit):
+        raise NotFound("No hay una representación vigente de esa persona para esa empresa registrada aquí.",
                        code="representation_not_found")
     return {"company_rut": company.formatted, "representative_run": run.formatted, "status": "revoked",
             "revoked_at": at}

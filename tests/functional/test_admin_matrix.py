@@ -93,6 +93,8 @@ ROUTES: list[tuple[str, str, tuple[Permission, ...], object, int]] = [
     ("post", MISSING_REFUND + "/authorize", (P.REFUNDS_AUTHORIZE,), {}, 400),
     ("post", MISSING_REFUND + "/withdraw", (P.REFUNDS_PROPOSE, P.REFUNDS_AUTHORIZE), None, 404),
     ("post", MISSING_REFUND + "/send", (P.REFUNDS_AUTHORIZE,), None, 404),
+    ("post", "/v1/admin/municipalities/{code}/representations", (P.REPRESENTATIONS_MANAGE,), {}, 400),
+    ("post", "/v1/admin/municipalities/{code}/representations/revoke", (P.REPRESENTATIONS_MANAGE,), {}, 400),
     ("post", RIGHTS, (P.PRIVACY_REQUESTS,), {}, 400),
     ("get", RIGHTS, (P.PRIVACY_REQUESTS,), None, 200),
     ("get", RIGHTS + "/" + MISSING_REQUEST, (P.PRIVACY_REQUESTS,), None, 404),
