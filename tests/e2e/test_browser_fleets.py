@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from devstack import demo_data
 from tests.e2e.browser import new_page
+from tests.e2e.officials import sign_in as official_sign_in
 from tests.pdf_text import page_text
 
 PHONE = {"width": 390, "height": 844}
@@ -69,13 +70,13 @@ def test_a_representative_pays_a_20_plate_fleet_and_gets_one_receipt_per_municip
         page.check('input[name="method"][value="debito"]')
         page.click('button[name="outcome"][value="approved"]')
         page.wait_for_url(f"{running_stack.url('console')}/flotas/**")
-        expect(page.locator("#company-payments")).to_be_visible()
+        expect(page.locator("#company-payments")).to_be_visible(timeout=30_000)
         for _ in range(30):  # TGR's notification marks the payment paid; the page then offers the next one
             if page.locator("#company-payments a.checkout").count() == remaining:
                 break
             page.wait_for_timeout(1000)
             page.reload()
-            expect(page.locator("#company-payments")).to_be_visible()
+            expect(page.locator("#company-payments")).to_be_visible(timeout=30_000)
         expect(page.locator("#company-payments a.checkout")).to_have_count(remaining)
 
     # The worker issues each receipt; the page shows them once they are there.
@@ -85,7 +86,7 @@ def test_a_representative_pays_a_20_plate_fleet_and_gets_one_receipt_per_municip
             break
         page.wait_for_timeout(1000)
         page.reload()
-        expect(page.locator("#company-payments")).to_be_visible()
+        expect(page.locator("#company-payments")).to_be_visible(timeout=30_000)
     expect(downloads).to_have_count(2)
     page.screenshot(path="/tmp/flotas-comprobantes.png", full_page=True)
 
@@ -113,4 +114,33 @@ def test_a_citizen_who_represents_no_company_is_refused(running_stack, browser):
                           headers={"Authorization": f"Bearer {token}"}, timeout=10)
     assert answer.status_code == 403
     assert answer.json()["error"]["code"] == "not_a_representative"
+    assert page.js_errors == []
+
+
+def test_a_treasurer_registers_and_revokes_a_representative_in_the_console(running_stack, browser):
+    """Juan represents Buses Australes; the treasurer of Santiago registers him for Transportes
+    Cordillera after checking a deed, and he then acts for it; revoked, he no longer does."""
+    console = new_page(browser, timeout_ms=30_000)
+    official_sign_in(console, running_stack, "tesorero@munistgo.demo")
+    console.goto(f"{running_stack.url('console')}/#/representantes")
+    console.fill("#rep-company", "76.543.210-3")
+    console.fill("#rep-company-name", "Transportes Cordillera SpA")
+    console.fill("#rep-run", "12.678.579-8")
+    console.fill("#rep-deed", "Poder especial, 3ª Notaría de Santiago, 02-01-2027, repertorio 77-2027")
+    console.click("#rep-register")
+    expect(console.locator(".status-slot")).to_contain_text("Registrado: 12.678.579-8 representa a Transportes",
+                                                            timeout=30_000)
+
+    page = new_page(browser, PHONE, timeout_ms=30_000)
+    sign_in(page, running_stack, "12678579-8")
+    expect(page.locator("#company option")).to_have_count(2, timeout=30_000)
+    expect(page.locator("#company")).to_contain_text("Transportes Cordillera SpA")
+
+    console.click("#rep-revoke")
+    expect(console.locator(".status-slot")).to_contain_text("Revocada la representación de 12.678.579-8",
+                                                            timeout=30_000)
+    page.reload()
+    expect(page.locator("#company option")).to_have_count(1, timeout=30_000)
+    expect(page.locator("#company")).not_to_contain_text("Cordillera")
+    assert console.js_errors == []
     assert page.js_errors == []
