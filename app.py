@@ -13,11 +13,13 @@ from chalicelib.api import (
     admin_reference,
     admin_reminders,
     admin_reports,
+    admin_representations,
     admin_rolls,
     admin_settings,
     admin_signatures,
     citizen,
     citizen_space,
+    fleets,
     gateway,
     health,
     middleware,
@@ -43,12 +45,14 @@ app.register_blueprint(public.bp)
 app.register_blueprint(privacy.bp)
 app.register_blueprint(citizen.bp)
 app.register_blueprint(citizen_space.bp)
+app.register_blueprint(fleets.bp)
 app.register_blueprint(gateway.bp)
 app.register_blueprint(admin_reference.bp)
 app.register_blueprint(admin_me.bp)
 app.register_blueprint(admin_payments.bp)
 app.register_blueprint(admin_privacy.bp)
 app.register_blueprint(admin_reminders.bp)
+app.register_blueprint(admin_representations.bp)
 app.register_blueprint(admin_rolls.bp)
 app.register_blueprint(admin_settings.bp)
 app.register_blueprint(admin_officials.bp)

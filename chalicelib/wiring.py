@@ -65,6 +65,7 @@ from chalicelib.services.annulments import AnnulmentsContext
 from chalicelib.services.auth import Official, SecondFactor, Sessions
 from chalicelib.services.batches import BatchesContext
 from chalicelib.services.citizens import CitizenContext
+from chalicelib.services.fleets import FleetContext
 from chalicelib.services.health import Probe
 from chalicelib.services.payments import PaymentContext
 from chalicelib.services.rate_limit import FailureLimits, RateLimiter
@@ -73,6 +74,7 @@ from chalicelib.services.receipts import ReceiptContext
 from chalicelib.services.reconciliation import ReconciliationContext
 from chalicelib.services.refunds import RefundsContext
 from chalicelib.services.reminders import ReminderContext
+from chalicelib.services.reminders import permit_taken as reminders_permit_taken
 from chalicelib.services.reports import ReportsContext
 from chalicelib.services.retention import RetentionContext
 from chalicelib.services.rights_requests import RightsContext
@@ -596,8 +598,27 @@ def reminder_context() -> ReminderContext:
     return ReminderContext(citizens=CitizenRepository(data_table()), debts=DebtRepository(data_table()),
                            municipalities=municipalities(), mailer=mailer(), index_secret=index_secret,
                            public_api_url=settings.public_api_url, clock=lambda: datetime.now(SANTIAGO),
-                           suppressed=email_events_repo().is_suppressed)
+                           suppressed=email_events_repo().is_suppressed,
+                           permit_paid=reminders_permit_taken(payments_repo()))
 
 
 def citizen_repo() -> CitizenRepository:
     return CitizenRepository(data_table())
+
+
+# -- fleets (docs/citizens.md, "Flotas") ------------------------------------------------------------
+# Appended as one block: the citizen's space, the payment flow and the representation records.
+
+
+def fleet_context() -> FleetContext:
+    """What fleets need: the fleet page is beside "Mis pagos" (`<console>/flotas/`), where TGR sends
+    the representative back."""
+    from urllib.parse import urljoin, urlsplit
+
+    from chalicelib.adapters.fleets_repo import FleetRepository
+
+    page = urljoin(get_settings().claveunica_redirect_uri.split("?")[0], "../flotas/")
+    parts = urlsplit(page)
+    return FleetContext(repo=FleetRepository(data_table()), citizens=citizen_context(), payments=payment_context,
+                        clock=lambda: datetime.now(SANTIAGO), page_origin=f"{parts.scheme}://{parts.netloc}",
+                        return_url=page)

@@ -308,3 +308,17 @@ def reminder(code: str, debt_id: str) -> str:
 def reminder_log(code: str, month: str) -> str:
     """GSI1 partition of a municipality's reminder deliveries of a month (sk `<utc>#<debt id>`)."""
     return f"{tenant(code)}#REMINDERLOG#{month}"
+
+
+# -- fleets: a company's representatives and plates (docs/citizens.md, "Flotas") -----------------
+
+_COMPANY_RUT = re.compile(r"^[1-9][0-9]{6,7}-[0-9K]$")
+
+
+def company(rut_compact: str) -> str:
+    """Partition of a company (a legal person, by its compact RUT): its representatives (sk
+    `REP#<RUN>`), its plate list (sk `PLATE#<plate>`) and its fleet payments (sk `PAY#<id>`).
+    Platform data (`00000`): a company's plates are registered in any municipality."""
+    if not _COMPANY_RUT.match(rut_compact):
+        raise ValueError("not a compact RUT")
+    return f"{PLATFORM}#COMPANY#{rut_compact}"

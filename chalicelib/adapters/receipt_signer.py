@@ -15,9 +15,9 @@ from chalicelib.observability import logger
 from chalicelib.ttl_cache import TtlCache
 
 if TYPE_CHECKING:  # the signing modules are for the worker: the API's import chain skips them
+    from chalicelib.adapters.kms_keys import KmsKeys
     from chalicelib.signing.ca import BlobStore, SigningCredentials
     from chalicelib.signing.certificates import CertificateHolder
-    from chalicelib.signing.kms_keys import KmsKeys
     from chalicelib.signing.port import SignerIdentity, SigningPort
 
 DEFAULT_SIGNER_NAME = "Tesorero(a) municipal"

@@ -105,11 +105,7 @@ def reminder_email(config: Mapping[str, Any], debt: Mapping[str, Any], kind: str
                    ) -> OutgoingEmail:
     """The reminder that a debt falls due soon (`kind` "before") or is overdue ("after"), with the
     link that stops them (`unsubscribe`); `InvalidInput` when the municipality cannot send it."""
-    sender = str(config.get("sender_email") or "")
-    if not sender:
-        raise InvalidInput("La municipalidad no tiene remitente de correo configurado.", code="sender_not_configured")
-    if not sender_allowed(sender, config.get("sender_identities") or []):  # as receipts (docs/security.md)
-        raise InvalidInput("El remitente de la municipalidad no está verificado para ella.", code="sender_not_verified")
+    sender = _reminder_sender(config)
     name = display_name(config)
     branding = branding_of(config)
     due_text = format_date(date.fromisoformat(str(debt["due_date"])))
@@ -127,3 +123,35 @@ def reminder_email(config: Mapping[str, Any], debt: Mapping[str, Any], kind: str
             f'<a href="{html.escape(leave)}">Dejar de recibir recordatorios</a>.</p></div>')
     return OutgoingEmail(sender=sender, sender_name=name, recipient=email, subject=subject[:180], text=text,
                          html=body)
+
+
+def renewal_email(config: Mapping[str, Any], plate: str, year: int, deadline: date, email: str, unsubscribe: str
+                  ) -> OutgoingEmail:
+    """The February reminder that next year's permit of a plate paid last year can be paid, with its
+    deadline and the link that stops reminders; `InvalidInput` when the municipality cannot send it."""
+    sender = _reminder_sender(config)
+    name = display_name(config)
+    branding = branding_of(config)
+    lead = (f"Ya puede pagar el permiso de circulación {year} de la patente {plate}, que pagó el año pasado. "
+            f"El plazo vence el {format_date(deadline)}.")
+    subject = f"{name}: permiso de circulación {year}, {plate} {KIND_TEXT['renewal']}"
+    text = (f"{lead}\nPuede pagarlo en Mis pagos o en el sitio de la municipalidad.\n\n"
+            f"Recibe este correo porque pidió recordatorios. Para no recibir más: {unsubscribe}\n")
+    body = (f'<div style="font-family:sans-serif"><h2 style="color:{html.escape(branding.primary_color)}">'
+            f"{html.escape(name)}</h2><p>{html.escape(lead)}</p>"
+            "<p>Puede pagarlo en Mis pagos o en el sitio de la municipalidad.</p>"
+            f'<p style="font-size:12px;color:#555">Recibe este correo porque pidió recordatorios. '
+            f'<a href="{html.escape(unsubscribe)}">Dejar de recibir recordatorios</a>.</p></div>')
+    return OutgoingEmail(sender=sender, sender_name=name, recipient=email, subject=subject[:180], text=text,
+                         html=body)
+
+
+def _reminder_sender(config: Mapping[str, Any]) -> str:
+    """The municipality's sender for reminders: configured and verified for it, as for receipts
+    (docs/security.md); `InvalidInput` otherwise."""
+    sender = str(config.get("sender_email") or "")
+    if not sender:
+        raise InvalidInput("La municipalidad no tiene remitente de correo configurado.", code="sender_not_configured")
+    if not sender_allowed(sender, config.get("sender_identities") or []):
+        raise InvalidInput("El remitente de la municipalidad no está verificado para ella.", code="sender_not_verified")
+    return sender

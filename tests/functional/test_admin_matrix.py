@@ -97,6 +97,8 @@ ROUTES: list[tuple[str, str, tuple[Permission, ...], object, int]] = [
     ("get", "/v1/admin/municipalities/{code}/reversals/open", (P.REFUNDS_READ,), None, 200),
     ("post", "/v1/admin/municipalities/{code}/payments/" + MISSING_PAYMENT + "/reversals/" + MISSING_REVERSAL_ID
      + "/acknowledge", (P.REFUNDS_PROPOSE,), {}, 400),
+    ("post", "/v1/admin/municipalities/{code}/representations", (P.REPRESENTATIONS_MANAGE,), {}, 400),
+    ("post", "/v1/admin/municipalities/{code}/representations/revoke", (P.REPRESENTATIONS_MANAGE,), {}, 400),
     ("post", RIGHTS, (P.PRIVACY_REQUESTS,), {}, 400),
     ("get", RIGHTS, (P.PRIVACY_REQUESTS,), None, 200),
     ("get", RIGHTS + "/" + MISSING_REQUEST, (P.PRIVACY_REQUESTS,), None, 404),

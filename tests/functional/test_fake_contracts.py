@@ -82,7 +82,7 @@ def _claim(citizens: Any, debt_id: str, kind: str = "before", *, log_key: str) -
 
 
 def test_a_reminder_is_claimed_once_and_settled_once(citizens):
-    from chalicelib.adapters.dynamo import ConditionFailed
+    from chalicelib.domain.errors import ConditionFailed
 
     assert _claim(citizens, "PAT-1", log_key="2027-04-25T13:00:00Z#PAT-1#before") is True
     assert _claim(citizens, "PAT-1", log_key="2027-04-25T13:00:01Z#PAT-1#before") is False  # never twice
@@ -193,7 +193,7 @@ def _audit(code: str, action: str, at: str) -> dict[str, Any]:
 
 
 def test_a_request_is_created_once_and_stepped_only_from_its_states(rights):
-    from chalicelib.adapters.dynamo import ConditionFailed
+    from chalicelib.domain.errors import ConditionFailed
 
     rid = "20270331T130000Z-0000aaaa"
     rights.create(_request(rid), event_row("13101", rid, "2027-03-31T13:00:00Z", "filed", "o@muni.demo", {}),
@@ -257,7 +257,7 @@ def _proposal(proposal_id: str, email: str) -> dict[str, Any]:
 
 
 def test_proposals_are_listed_oldest_first_and_decided_once(proposals):
-    from chalicelib.adapters.dynamo import ConditionFailed
+    from chalicelib.domain.errors import ConditionFailed
 
     for n, email in enumerate(["t1@munistgo.demo", "t2@munistgo.demo", "t3@munistgo.demo"]):
         proposals.propose("13101", _proposal(f"20270320T13000{n}Z-0000000{n}", email),

@@ -152,6 +152,8 @@ HEADER_CASES = [
     ("get", "/v1/municipalities/13101/debts?rut=12345678-5", "Origin", lambda v: f"http://{v}", 400),
     ("get", "/v1/admin/me", "Authorization", lambda v: f"Bearer {v}", 401),
     ("get", "/v1/citizen/me", "Authorization", lambda v: f"Bearer {v}", 401),
+    ("get", "/v1/citizen/companies/76543210-3/plates", "Authorization", lambda v: f"Bearer {v}", 401),
+    ("post", "/v1/citizen/companies/76543210-3/plates/csv", "Authorization", lambda v: f"Bearer {v}", 401),
     ("get", "/v1/admin/municipalities/13101/payments", "Authorization", lambda v: f"Bearer {v}", 401),
 ]
 

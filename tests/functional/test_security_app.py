@@ -515,6 +515,18 @@ CITIZEN_ROUTES: dict[tuple[str, str], Any] = {
     ("/v1/citizen/reminders", "DELETE"): "the session's RUN's consent only (test_citizen_reminders.py)",
     ("/v1/citizen/reminders/unsubscribe", "GET"): "a link signed for one consent (test_citizen_reminders.py)",
     ("/v1/gateways/tgr/refund-notifications", "POST"): "TGR's HMAC signature (test_refunds.py)",
+    # Fleets: the session's RUN must hold an active representation record of the path's company;
+    # one company never reaches another's fleet (test_fleets.py, every route).
+    ("/v1/citizen/companies", "GET"): "the session's RUN's representation records only (test_fleets.py)",
+    ("/v1/citizen/companies/{rut}/plates", "GET"): "the represented company only (test_fleets.py)",
+    ("/v1/citizen/companies/{rut}/plates/csv", "POST"): "the represented company only (test_fleets.py)",
+    ("/v1/citizen/companies/{rut}/quotes", "POST"): "the represented company only; each plate in its municipality "
+                                                    "(test_fleets.py)",
+    ("/v1/citizen/companies/{rut}/payments", "POST"): "the represented company only; one payment per municipality "
+                                                      "through the payment flow (test_fleets.py)",
+    ("/v1/citizen/companies/{rut}/payments", "GET"): "the represented company's RUT only (test_fleets.py)",
+    ("/v1/citizen/companies/{rut}/payments/{payment_id}/receipt", "GET"): "the represented company's RUT only "
+                                                                          "(test_fleets.py)",
 }
 
 

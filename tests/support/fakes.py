@@ -19,9 +19,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 from chalicelib.adapters import keys
-from chalicelib.adapters.dynamo import ConditionFailed, Page
+from chalicelib.adapters.dynamo import Page
 from chalicelib.domain.email_message import OutgoingEmail
-from chalicelib.domain.errors import DependencyUnavailable
+from chalicelib.domain.errors import ConditionFailed, DependencyUnavailable
 
 _TAG = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
