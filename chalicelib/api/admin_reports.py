@@ -13,8 +13,19 @@ from pydantic import ConfigDict, Field
 
 from chalicelib import wiring
 from chalicelib.api.admin_auth import authorized
-from chalicelib.api.http import api_view, json_response, parse_body, parse_query
+from chalicelib.api.http import api_view, json_response, parse_body, parse_query, typed
 from chalicelib.api.models import Strict
+from chalicelib.api.models_reports import (
+    CentralReportAnswerOut,
+    CentralReportOut,
+    CentralReportPdfOut,
+    ConsolidationOut,
+    DiscrepancyEventOut,
+    DiscrepancyOut,
+    MunicipalReportOut,
+    ReconciliationDayOut,
+    ReconciliationRunOut,
+)
 from chalicelib.api.operations import operation
 from chalicelib.services import reconciliation as recon_service
 from chalicelib.services import reports
@@ -81,27 +92,27 @@ class CentralReportQuery(Strict):
 @bp.route("/v1/admin/municipalities/{code}/consolidation/{day}", methods=["GET"], cors=True)
 @operation("getConsolidation",
            "Consolidación del día: totales por servicio y medio de pago, participación FCM y estado de la conciliación",
-           tag="reconciliation", security="officialToken", errors=(400, 401, 403, 404))
+           tag="reconciliation", response=ConsolidationOut, security="officialToken", errors=(400, 401, 403, 404))
 @api_view
 def consolidation(code: str, day: str) -> Response:
     """The day's totals by service and method, the FCM share of permit revenue, the municipal share
     and the reconciliation status."""
     authorized(bp.current_request, Permission.RECONCILIATION_READ, code)
-    return json_response(recon_service.consolidation(code, day, _reconciliation()))
+    return json_response(typed(ConsolidationOut, recon_service.consolidation(code, day, _reconciliation())))
 
 
 @bp.route("/v1/admin/municipalities/{code}/reconciliation/{day}", methods=["GET"], cors=True)
 @operation("getReconciliation", "Conciliación del día con la rendición de TGR: versiones y diferencias con su historia",
-           tag="reconciliation", security="officialToken", errors=(400, 401, 403, 404))
+           tag="reconciliation", response=ReconciliationDayOut, security="officialToken", errors=(400, 401, 403, 404))
 @api_view
 def reconciliation_day(code: str, day: str) -> Response:
     """The day's reconciliation with TGR's settlement: versions, discrepancies and their history."""
     authorized(bp.current_request, Permission.RECONCILIATION_READ, code)
-    return json_response(recon_service.day_view(code, day, _reconciliation()))
+    return json_response(typed(ReconciliationDayOut, recon_service.day_view(code, day, _reconciliation())))
 
 
 @bp.route("/v1/admin/municipalities/{code}/reconciliation/{day}/run", methods=["POST"], cors=True)
-@operation("runReconciliation", "Volver a conciliar el día (p. ej. tras un pago tardío)", tag="reconciliation",
+@operation("runReconciliation", "Volver a conciliar el día (p. ej. tras un pago tardío)", tag="reconciliation", response=ReconciliationRunOut,
            security="officialToken", errors=(400, 401, 403, 404))
 @api_view
 def reconcile_again(code: str, day: str) -> Response:
@@ -109,12 +120,12 @@ def reconcile_again(code: str, day: str) -> Response:
     official = authorized(bp.current_request, Permission.RECONCILIATION_RESOLVE, code)
     ctx = _reconciliation()
     run = recon_service.reconcile_day(code, recon_service.check_day(day), ctx, trigger=f"manual: {official.email}")
-    return json_response(run)
+    return json_response(typed(ReconciliationRunOut, run))
 
 
 @bp.route("/v1/admin/municipalities/{code}/reconciliation/{day}/discrepancies/{discrepancy_id}/comments",
           methods=["POST"], cors=True)
-@operation("commentDiscrepancy", "Comentar una diferencia", tag="reconciliation", body=CommentIn, success=201,
+@operation("commentDiscrepancy", "Comentar una diferencia", tag="reconciliation", response=DiscrepancyEventOut, body=CommentIn, success=201,
            security="officialToken", errors=(400, 401, 403, 404))
 @api_view
 def comment(code: str, day: str, discrepancy_id: str) -> Response:
@@ -123,12 +134,12 @@ def comment(code: str, day: str, discrepancy_id: str) -> Response:
     body = parse_body(bp.current_request, CommentIn)
     event = recon_service.comment(code, day, discrepancy_id, body.text.strip(), actor=official.email,
                                   profile=official.profile, ctx=_reconciliation())
-    return json_response(event, status=201)
+    return json_response(typed(DiscrepancyEventOut, event), status=201)
 
 
 @bp.route("/v1/admin/municipalities/{code}/reconciliation/{day}/discrepancies/{discrepancy_id}/resolve",
           methods=["POST"], cors=True)
-@operation("resolveDiscrepancy", "Resolver una diferencia abierta", tag="reconciliation", body=ResolveIn,
+@operation("resolveDiscrepancy", "Resolver una diferencia abierta", tag="reconciliation", response=DiscrepancyOut, body=ResolveIn,
            security="officialToken", errors=(400, 401, 403, 404, 409))
 @api_view
 def resolve(code: str, day: str, discrepancy_id: str) -> Response:
@@ -137,7 +148,7 @@ def resolve(code: str, day: str, discrepancy_id: str) -> Response:
     body = parse_body(bp.current_request, ResolveIn)
     record = recon_service.resolve(code, day, discrepancy_id, outcome=body.outcome, note=body.note.strip(),
                                    actor=official.email, profile=official.profile, ctx=_reconciliation())
-    return json_response(record)
+    return json_response(typed(DiscrepancyOut, record))
 
 
 # -- reports -------------------------------------------------------------------------------------
@@ -149,7 +160,7 @@ def _csv_response(text: str, filename: str) -> Response:
 
 @bp.route("/v1/admin/municipalities/{code}/reports", methods=["GET"], cors=True)
 @operation("getMunicipalReport", "Informe de la municipalidad por día, mes, servicio o medio de pago (JSON o CSV)",
-           tag="reports", query=MunicipalReportQuery, security="officialToken", errors=(400, 401, 403))
+           tag="reports", response=MunicipalReportOut, media=("text/csv",), query=MunicipalReportQuery, security="officialToken", errors=(400, 401, 403))
 @api_view
 def municipal_report(code: str) -> Response:
     """Collections, transactions, items and average ticket by day, month, service or method."""
@@ -159,13 +170,14 @@ def municipal_report(code: str) -> Response:
     if query.format == "csv":
         return _csv_response(reports.municipal_csv(report),
                              f"informe-{code}-{query.date_from}-{query.date_to}-{query.group}.csv")
-    return json_response(report)
+    return json_response(typed(MunicipalReportOut, report))
 
 
 @bp.route("/v1/admin/central/reports", methods=["GET"], cors=True)
 @operation("getCentralReport",
            "Estadísticas nacionales del año con comparación a la misma fecha del año anterior (JSON, CSV o PDF)",
-           tag="reports", query=CentralReportQuery, security="officialToken", errors=(400, 401, 403))
+           tag="reports", response=CentralReportAnswerOut, media=("text/csv",), query=CentralReportQuery,
+           security="officialToken", errors=(400, 401, 403))
 @api_view
 def central_report() -> Response:
     """Municipalities with payments, transactions and amount in the year to date, against the same
@@ -176,8 +188,8 @@ def central_report() -> Response:
     if query.format == "csv":
         return _csv_response(reports.central_csv(report), f"estadisticas-sem-{query.year}.csv")
     if query.format == "pdf":
-        return json_response(_pdf_link(report))
-    return json_response(report)
+        return json_response(typed(CentralReportPdfOut, _pdf_link(report)))
+    return json_response(typed(CentralReportOut, report))
 
 
 def _pdf_link(report: dict[str, Any]) -> dict[str, Any]:

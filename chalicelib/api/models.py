@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -36,6 +36,19 @@ class Out(BaseModel):
     bug caught at once (`http.typed` answers 500), never a field silently dropped from the answer."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+IsoDate = Annotated[str, Field(description="Fecha ISO 8601 (AAAA-MM-DD).", examples=["2027-03-31"])]
+IsoDateTime = Annotated[str, Field(description="Fecha y hora ISO 8601 con zona horaria.",
+                                   examples=["2027-03-01T13:05:00+00:00"])]
+IsoMonth = Annotated[str, Field(description="Mes AAAA-MM.", examples=["2027-03"])]
+Pesos = Annotated[int, Field(description="Monto en pesos chilenos (enteros).")]
+Decimal = Annotated[str, Field(description="Número decimal exacto como texto (p. ej. \"0.625\"), para no perder "
+                                           "precisión.")]
+Cursor = Annotated[str | None, Field(description="Para pedir la página siguiente; null al final.")]
+FreeForm = dict[str, Any]
+"""A JSON object whose keys the route cannot fix: each use says why (a snapshot of what changed,
+a calculation trail that depends on the rule in force)."""
 
 
 class PresignedUploadOut(Out):

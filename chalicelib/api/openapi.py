@@ -46,9 +46,10 @@ def build_document(routes: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 def _schema_ref(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, str]:
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-    for name, definition in schema.pop("$defs", {}).items():
-        schemas[name] = definition
-    schemas[model.__name__] = schema
+    for name, definition in [*schema.pop("$defs", {}).items(), (model.__name__, schema)]:
+        if schemas.setdefault(name, definition) != definition:
+            # Two models of one name (in different modules) would silently share one schema.
+            raise ValueError(f"two different models are named {name}: rename one")
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
@@ -64,8 +65,13 @@ def _operation(path: str, method: str, op: Operation, schemas: dict[str, Any]) -
         parameters.append({"name": name, "in": "header", "required": required, "description": description,
                            "schema": {"type": "string"}})
     success: dict[str, Any] = {"description": "OK"}
+    content: dict[str, Any] = {}
     if op.response is not None:
-        success["content"] = {"application/json": {"schema": _schema_ref(op.response, schemas)}}
+        content["application/json"] = {"schema": _schema_ref(op.response, schemas)}
+    for media in op.media:
+        content[media] = {"schema": {"type": "string"}}
+    if content:
+        success["content"] = content
     responses: dict[str, Any] = {str(op.success): success}
     for status, description in op.also:
         responses[str(status)] = {"description": description, **({"content": success["content"]}
