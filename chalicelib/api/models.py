@@ -226,3 +226,51 @@ class HealthOut(Out):
 def body_for_domain(model: BaseModel) -> dict[str, Any]:
     """The validated body as plain JSON for the domain's parser (dates back to ISO text)."""
     return model.model_dump(mode="json", exclude_none=True)
+
+
+class UploadCheckOut(Out):
+    """Whether an uploaded PDF is byte for byte the stored receipt and whether its signature holds."""
+
+    sha256: str
+    matches: bool
+    signature_valid: bool
+    intact: bool
+    trusted: bool
+    signer: str | None
+    verdict: Literal["authentic", "different"]
+    verdict_text: str
+
+
+class ReceiptUploadVerificationOut(ReceiptVerificationOut):
+    """`POST /v1/receipts/verify`: the receipt's verification and the check of the uploaded PDF."""
+
+    upload: UploadCheckOut
+
+
+class JwkOut(Out):
+    """A municipality's public key (EC P-256) for the ES256 tokens in receipts' QR codes."""
+
+    kty: Literal["EC"]
+    crv: Literal["P-256"]
+    x: str
+    y: str
+    kid: str = Field(description="<municipalidad>-<huella>: el kid del encabezado del token.")
+    alg: Literal["ES256"]
+    use: Literal["sig"]
+
+
+class JwksOut(Out):
+    """`GET /v1/trust/jwks.json`: every municipality's key (RFC 7517 JWK Set)."""
+
+    keys: list[JwkOut]
+
+
+class OpenApiDocumentOut(Out):
+    """`GET /v1/openapi.json`: this document (OpenAPI 3.1)."""
+
+    openapi: str
+    info: FreeForm = Field(description="Título, versión y descripción (objeto Info de OpenAPI).")
+    tags: list[FreeForm] = Field(description="Objetos Tag de OpenAPI, con x-displayName.")
+    # Free-form: the structure of these is OpenAPI's own (specified at spec.openapis.org), not ours.
+    paths: FreeForm = Field(description="Objeto Paths de OpenAPI.")
+    components: FreeForm = Field(description="Objeto Components de OpenAPI (esquemas y esquemas de seguridad).")

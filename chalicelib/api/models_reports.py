@@ -113,10 +113,10 @@ class DiscrepancyOut(Out):
     discrepancy_id: str
     kind: Literal["missing_in_settlement", "not_in_platform", "amount_mismatch", "duplicate_in_settlement"]
     kind_text: str
-    payment_id: str | None
-    order_id: str | None
-    platform_amount: Pesos | None
-    settlement_amount: Pesos | None
+    payment_id: str | None = None
+    order_id: str | None = None
+    platform_amount: Pesos | None = None
+    settlement_amount: Pesos | None = None
     detail: str
     status: Literal["open", "cleared", "resolved"]
     status_text: str | None = None

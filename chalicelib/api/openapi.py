@@ -11,7 +11,8 @@ from chalice.app import Blueprint, Response
 from pydantic import BaseModel
 
 from chalicelib.api.errors import ErrorOut
-from chalicelib.api.http import api_view, json_response
+from chalicelib.api.http import api_view, json_response, typed
+from chalicelib.api.models import OpenApiDocumentOut
 from chalicelib.api.operations import SECURITY_SCHEMES, TAGS, Operation, operation, operation_of
 
 bp = Blueprint(__name__)
@@ -105,7 +106,7 @@ def _document(routes: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 @bp.route("/v1/openapi.json", methods=["GET"], cors=True)
-@operation("getOpenApiDocument", "Este documento", tag="platform", errors=())
+@operation("getOpenApiDocument", "Este documento", tag="platform", response=OpenApiDocumentOut, errors=())
 @api_view
 def openapi() -> Response:
-    return json_response(_document(bp.current_app.routes))
+    return json_response(typed(OpenApiDocumentOut, _document(bp.current_app.routes)))
