@@ -29,8 +29,8 @@ class AuditQueryIn(Strict):
 
 
 @bp.route("/v1/admin/municipalities/{code}/audit", methods=["GET"], cors=True)
-@operation("listAuditEvents", "Registro de auditoría por rango de días UTC (paginado) — audit.read", tag="admin", response=AuditPageOut,
-           query=AuditQueryIn, security="officialToken", errors=(400, 401, 403))
+@operation("listAuditEvents", "Registro de auditoría por rango de días UTC (paginado) — audit.read", tag="admin",
+           query=AuditQueryIn, security="officialToken", errors=(400, 401, 403), response=AuditPageOut)
 @api_view
 def read_audit(code: str) -> Response:
     """The municipality's audit entries, newest first."""
@@ -38,5 +38,5 @@ def read_audit(code: str) -> Response:
     query = parse_query(bp.current_request, AuditQueryIn)
     last = query.date_to or datetime.now(UTC).date()
     first = query.date_from or date.fromordinal(last.toordinal() - 29)
-    return json_response(typed(AuditPageOut, admin_audit.read_audit(code, first, last, wiring.data_table(), limit=query.limit,
-                                                cursor=query.cursor)))
+    return json_response(typed(AuditPageOut, admin_audit.read_audit(code, first, last, wiring.data_table(),
+                                                                    limit=query.limit, cursor=query.cursor)))

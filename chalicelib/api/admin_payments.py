@@ -80,7 +80,7 @@ def search_payments(code: str) -> Response:
 @bp.route("/v1/admin/municipalities/{code}/payments.csv", methods=["GET"], cors=True)
 @operation("exportPaymentsCsv", "Exportar la búsqueda de pagos a CSV (máx. 10.000) — payments.export", tag="admin",
            query=PaymentFiltersIn, security="officialToken", errors=(400, 401, 403, 422),
-           media=("text/csv",))
+           extra={"x-content-type": "text/csv"}, media=("text/csv",))
 @api_view
 def export_payments(code: str) -> Response:
     """The same search as CSV (at most 10.000 payments)."""
@@ -98,7 +98,8 @@ def export_payments(code: str) -> Response:
 @bp.route("/v1/admin/municipalities/{code}/payments/{payment_id}", methods=["GET"], cors=True)
 @operation("getPaymentDetail",
            "Detalle de un pago: ítems, desglose, verificaciones, eventos, comprobante, correos — payments.read",
-           tag="admin", response=PaymentDetailOut, query=DetailIn, security="officialToken", errors=(400, 401, 403, 404))
+           tag="admin", query=DetailIn, security="officialToken", errors=(400, 401, 403, 404),
+           response=PaymentDetailOut)
 @api_view
 def payment_detail(code: str, payment_id: str) -> Response:
     """A payment with its items (breakdown, checks), events, receipt and e-mail deliveries."""

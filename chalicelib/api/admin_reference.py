@@ -49,8 +49,8 @@ def _table(name: str) -> Literal["UTM", "IPC", "TASA"]:
 
 
 @bp.route("/v1/admin/reference/{table}", methods=["GET"], cors=True)
-@operation("listReferenceValues", "Tabla de UTM, IPC o tasa semestral de interés (utm, ipc, interest)", tag="admin", response=ReferenceTableOut,
-           security="officialToken", errors=(401, 403, 404))
+@operation("listReferenceValues", "Tabla de UTM, IPC o tasa semestral de interés (utm, ipc, interest)", tag="admin",
+           security="officialToken", errors=(401, 403, 404), response=ReferenceTableOut)
 @api_view
 def list_reference(table: str) -> Response:
     """Every month of a table, with source and whether it is projected."""
@@ -62,7 +62,8 @@ def list_reference(table: str) -> Response:
 
 @bp.route("/v1/admin/reference/{table}/{month}", methods=["PUT"], cors=True)
 @operation("putReferenceValue", "Fijar la UTM, el IPC o la tasa semestral de un mes (administrador SUBDERE)",
-           tag="admin", response=ReferenceMonthSavedOut, body=ReferenceValueIn, security="officialToken", errors=(400, 401, 403, 404))
+           tag="admin", body=ReferenceValueIn, security="officialToken", errors=(400, 401, 403, 404),
+           response=ReferenceMonthSavedOut)
 @api_view
 def put_reference(table: str, month: str) -> Response:
     """Set a month's UTM, IPC or semestral rate (central administrator); the previous value is kept in history."""
@@ -96,8 +97,8 @@ def _importable(table: str) -> Literal["UTM", "IPC", "TASA"]:
 
 @bp.route("/v1/admin/reference/{table}/import", methods=["POST"], cors=True)
 @operation("importReferenceValue",
-           "Importar la UTM o el IPC de un mes desde la API de la CMF (queda pendiente de confirmación)", tag="admin", response=ReferenceImportOut,
-           body=ImportIn, security="officialToken", errors=(400, 401, 403, 404, 503))
+           "Importar la UTM o el IPC de un mes desde la API de la CMF (queda pendiente de confirmación)", tag="admin",
+           body=ImportIn, security="officialToken", errors=(400, 401, 403, 404, 503), response=ReferenceImportOut)
 @api_view
 def import_reference(table: str) -> Response:
     """Import a month of UTM, IPC or the semestral rate from the CMF's API; it waits for confirmation
@@ -113,20 +114,21 @@ def import_reference(table: str) -> Response:
 
 
 @bp.route("/v1/admin/reference/{table}/pending", methods=["GET"], cors=True)
-@operation("listPendingReferenceValues", "Meses importados pendientes de confirmación", tag="admin", response=ReferenceTableOut,
-           security="officialToken", errors=(400, 401, 403, 404))
+@operation("listPendingReferenceValues", "Meses importados pendientes de confirmación", tag="admin",
+           security="officialToken", errors=(400, 401, 403, 404), response=ReferenceTableOut)
 @api_view
 def list_pending(table: str) -> Response:
     """Imported months waiting for the central administrator's confirmation."""
     official = current_official(bp.current_request)
     require(official, Permission.REFERENCE_READ)
     name = _importable(table)
-    return json_response(typed(ReferenceTableOut, {"table": name, "months": reference_import.pending(name, wiring.references())}))
+    months = reference_import.pending(name, wiring.references())
+    return json_response(typed(ReferenceTableOut, {"table": name, "months": months}))
 
 
 @bp.route("/v1/admin/reference/{table}/{month}/confirm", methods=["POST"], cors=True)
-@operation("confirmReferenceValue", "Confirmar un mes importado: desde ese momento lo usan los cálculos", tag="admin", response=ReferenceMonthSavedOut,
-           security="officialToken", errors=(400, 401, 403, 404))
+@operation("confirmReferenceValue", "Confirmar un mes importado: desde ese momento lo usan los cálculos", tag="admin",
+           security="officialToken", errors=(400, 401, 403, 404), response=ReferenceMonthSavedOut)
 @api_view
 def confirm_reference(table: str, month: str) -> Response:
     """Confirm an imported month: from now on the rules use it."""

@@ -23,7 +23,8 @@ class ReminderLogQuery(Strict):
 
 @bp.route("/v1/admin/municipalities/{code}/reminders", methods=["GET"], cors=True)
 @operation("listReminderDeliveries", "Registro de recordatorios enviados a ciudadanos en el mes — payments.read",
-           tag="admin", response=ReminderLogOut, query=ReminderLogQuery, security="officialToken", errors=(400, 401, 403))
+           tag="admin", query=ReminderLogQuery, security="officialToken", errors=(400, 401, 403),
+           response=ReminderLogOut)
 @api_view
 def reminder_log(code: str) -> Response:
     """The month's reminder deliveries (newest first): debt, kind, due date, masked recipient, outcome."""

@@ -92,7 +92,7 @@ class CentralReportQuery(Strict):
 @bp.route("/v1/admin/municipalities/{code}/consolidation/{day}", methods=["GET"], cors=True)
 @operation("getConsolidation",
            "Consolidación del día: totales por servicio y medio de pago, participación FCM y estado de la conciliación",
-           tag="reconciliation", response=ConsolidationOut, security="officialToken", errors=(400, 401, 403, 404))
+           tag="reconciliation", security="officialToken", errors=(400, 401, 403, 404), response=ConsolidationOut)
 @api_view
 def consolidation(code: str, day: str) -> Response:
     """The day's totals by service and method, the FCM share of permit revenue, the municipal share
@@ -103,7 +103,7 @@ def consolidation(code: str, day: str) -> Response:
 
 @bp.route("/v1/admin/municipalities/{code}/reconciliation/{day}", methods=["GET"], cors=True)
 @operation("getReconciliation", "Conciliación del día con la rendición de TGR: versiones y diferencias con su historia",
-           tag="reconciliation", response=ReconciliationDayOut, security="officialToken", errors=(400, 401, 403, 404))
+           tag="reconciliation", security="officialToken", errors=(400, 401, 403, 404), response=ReconciliationDayOut)
 @api_view
 def reconciliation_day(code: str, day: str) -> Response:
     """The day's reconciliation with TGR's settlement: versions, discrepancies and their history."""
@@ -112,8 +112,8 @@ def reconciliation_day(code: str, day: str) -> Response:
 
 
 @bp.route("/v1/admin/municipalities/{code}/reconciliation/{day}/run", methods=["POST"], cors=True)
-@operation("runReconciliation", "Volver a conciliar el día (p. ej. tras un pago tardío)", tag="reconciliation", response=ReconciliationRunOut,
-           security="officialToken", errors=(400, 401, 403, 404))
+@operation("runReconciliation", "Volver a conciliar el día (p. ej. tras un pago tardío)", tag="reconciliation",
+           security="officialToken", errors=(400, 401, 403, 404), response=ReconciliationRunOut)
 @api_view
 def reconcile_again(code: str, day: str) -> Response:
     """Reconcile the day again (after a late payment); discrepancies are kept, cleared or re-opened."""
@@ -125,8 +125,8 @@ def reconcile_again(code: str, day: str) -> Response:
 
 @bp.route("/v1/admin/municipalities/{code}/reconciliation/{day}/discrepancies/{discrepancy_id}/comments",
           methods=["POST"], cors=True)
-@operation("commentDiscrepancy", "Comentar una diferencia", tag="reconciliation", response=DiscrepancyEventOut, body=CommentIn, success=201,
-           security="officialToken", errors=(400, 401, 403, 404))
+@operation("commentDiscrepancy", "Comentar una diferencia", tag="reconciliation", body=CommentIn, success=201,
+           security="officialToken", errors=(400, 401, 403, 404), response=DiscrepancyEventOut)
 @api_view
 def comment(code: str, day: str, discrepancy_id: str) -> Response:
     """Add a comment to a discrepancy."""
@@ -139,8 +139,8 @@ def comment(code: str, day: str, discrepancy_id: str) -> Response:
 
 @bp.route("/v1/admin/municipalities/{code}/reconciliation/{day}/discrepancies/{discrepancy_id}/resolve",
           methods=["POST"], cors=True)
-@operation("resolveDiscrepancy", "Resolver una diferencia abierta", tag="reconciliation", response=DiscrepancyOut, body=ResolveIn,
-           security="officialToken", errors=(400, 401, 403, 404, 409))
+@operation("resolveDiscrepancy", "Resolver una diferencia abierta", tag="reconciliation", body=ResolveIn,
+           security="officialToken", errors=(400, 401, 403, 404, 409), response=DiscrepancyOut)
 @api_view
 def resolve(code: str, day: str, discrepancy_id: str) -> Response:
     """Resolve an open discrepancy (409 if it is not open)."""
@@ -160,7 +160,8 @@ def _csv_response(text: str, filename: str) -> Response:
 
 @bp.route("/v1/admin/municipalities/{code}/reports", methods=["GET"], cors=True)
 @operation("getMunicipalReport", "Informe de la municipalidad por día, mes, servicio o medio de pago (JSON o CSV)",
-           tag="reports", response=MunicipalReportOut, media=("text/csv",), query=MunicipalReportQuery, security="officialToken", errors=(400, 401, 403))
+           tag="reports", query=MunicipalReportQuery, security="officialToken", errors=(400, 401, 403),
+           response=MunicipalReportOut, media=("text/csv",))
 @api_view
 def municipal_report(code: str) -> Response:
     """Collections, transactions, items and average ticket by day, month, service or method."""
@@ -176,8 +177,8 @@ def municipal_report(code: str) -> Response:
 @bp.route("/v1/admin/central/reports", methods=["GET"], cors=True)
 @operation("getCentralReport",
            "Estadísticas nacionales del año con comparación a la misma fecha del año anterior (JSON, CSV o PDF)",
-           tag="reports", response=CentralReportAnswerOut, media=("text/csv",), query=CentralReportQuery,
-           security="officialToken", errors=(400, 401, 403))
+           tag="reports", query=CentralReportQuery, security="officialToken", errors=(400, 401, 403),
+           response=CentralReportAnswerOut, media=("text/csv",))
 @api_view
 def central_report() -> Response:
     """Municipalities with payments, transactions and amount in the year to date, against the same

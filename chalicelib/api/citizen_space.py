@@ -63,7 +63,7 @@ def _citizen() -> citizens.Citizen:
 @bp.route("/v1/citizen/session/start", methods=["POST"], cors=CITIZEN_CORS)
 @operation("startCitizenSignIn",
            "Iniciar el ingreso con ClaveÚnica: dirección de autorización (PKCE, state, nonce) y state",
-           tag="citizenSpace", response=SignInStartedOut, errors=(503,))
+           tag="citizenSpace", errors=(503,), response=SignInStartedOut)
 @api_view
 def start_sign_in() -> Response:
     """Begin a ClaveÚnica sign-in: the authorize address (PKCE, state, nonce) and the state."""
@@ -72,17 +72,19 @@ def start_sign_in() -> Response:
 
 @bp.route("/v1/citizen/session", methods=["POST"], cors=CITIZEN_CORS)
 @operation("finishCitizenSignIn", "Completar el ingreso con ClaveÚnica (code y state del retorno): token de sesión",
-           tag="citizenSpace", response=CitizenSessionOut, body=SignInIn, success=201, errors=(400, 401, 503))
+           tag="citizenSpace", body=SignInIn, success=201, errors=(400, 401, 503), response=CitizenSessionOut)
 @api_view
 def finish_sign_in() -> Response:
     """ClaveÚnica's callback, relayed by the page: the citizen's session token."""
     body = parse_body(bp.current_request, SignInIn)
-    return json_response(typed(CitizenSessionOut, citizens.finish_sign_in(wiring.citizen_context(), code=body.code, state=body.state)),
-                         status=201, headers=NO_STORE)
+    return json_response(typed(CitizenSessionOut, citizens.finish_sign_in(wiring.citizen_context(), code=body.code,
+                                                                          state=body.state)), status=201,
+                         headers=NO_STORE)
 
 
 @bp.route("/v1/citizen/me", methods=["GET"], cors=CITIZEN_CORS)
-@operation("getCitizen", "Persona de la sesión", tag="citizenSpace", response=CitizenOut, security="citizenSession", errors=(401,))
+@operation("getCitizen", "Persona de la sesión", tag="citizenSpace", security="citizenSession", errors=(401,),
+           response=CitizenOut)
 @api_view
 def me() -> Response:
     """Who the session belongs to."""
@@ -92,7 +94,7 @@ def me() -> Response:
 
 @bp.route("/v1/citizen/payments", methods=["GET"], cors=CITIZEN_CORS)
 @operation("listMyPayments", "Todos los pagos hechos con el RUN de la sesión, en cualquier municipalidad",
-           tag="citizenSpace", response=MyPaymentsOut, security="citizenSession", errors=(401,))
+           tag="citizenSpace", security="citizenSession", errors=(401,), response=MyPaymentsOut)
 @api_view
 def my_payments() -> Response:
     """Every payment made with the citizen's RUN, in any municipality."""
@@ -101,8 +103,8 @@ def my_payments() -> Response:
 
 
 @bp.route("/v1/citizen/payments/{payment_id}/receipt", methods=["GET"], cors=CITIZEN_CORS)
-@operation("getMyReceipt", "Enlace de descarga del comprobante de un pago propio", tag="citizenSpace", response=MyReceiptOut,
-           security="citizenSession", errors=(401, 404))
+@operation("getMyReceipt", "Enlace de descarga del comprobante de un pago propio", tag="citizenSpace",
+           security="citizenSession", errors=(401, 404), response=MyReceiptOut)
 @api_view
 def my_receipt(payment_id: str) -> Response:
     """A short-lived download link to the receipt of one of the citizen's payments."""
@@ -111,8 +113,8 @@ def my_receipt(payment_id: str) -> Response:
 
 
 @bp.route("/v1/citizen/debts", methods=["GET"], cors=CITIZEN_CORS)
-@operation("listMyDebts", "Deudas abiertas del RUN en todas las municipalidades", tag="citizenSpace", response=MyDebtsOut,
-           security="citizenSession", errors=(401,))
+@operation("listMyDebts", "Deudas abiertas del RUN en todas las municipalidades", tag="citizenSpace",
+           security="citizenSession", errors=(401,), response=MyDebtsOut)
 @api_view
 def my_debts() -> Response:
     """The citizen's open debts in every municipality that has them."""
@@ -121,8 +123,8 @@ def my_debts() -> Response:
 
 
 @bp.route("/v1/citizen/permits", methods=["GET"], cors=CITIZEN_CORS)
-@operation("listMyPermits", "Estado del permiso del año de las patentes propias", tag="citizenSpace", response=MyPermitsOut,
-           query=PermitsQuery, security="citizenSession", errors=(400, 401))
+@operation("listMyPermits", "Estado del permiso del año de las patentes propias", tag="citizenSpace",
+           query=PermitsQuery, security="citizenSession", errors=(400, 401), response=MyPermitsOut)
 @api_view
 def my_permits() -> Response:
     """The permit status of the citizen's plates for a year (default: the current one)."""
@@ -132,9 +134,9 @@ def my_permits() -> Response:
 
 
 @bp.route("/v1/citizen/payments", methods=["POST"], cors=CITIZEN_CORS)
-@operation("createMyPayment", "Pagar desde Mis pagos (el pagador es la persona de la sesión)", tag="citizenSpace", response=PaymentCreatedOut,
+@operation("createMyPayment", "Pagar desde Mis pagos (el pagador es la persona de la sesión)", tag="citizenSpace",
            body=CitizenPaymentIn, success=201, headers=(("Idempotency-Key", True, "1–255 de [A-Za-z0-9-]."),),
-           security="citizenSession", errors=(400, 401, 403, 404, 409, 422, 503))
+           security="citizenSession", errors=(400, 401, 403, 404, 409, 422, 503), response=PaymentCreatedOut)
 @api_view
 def pay() -> Response:
     """Pay from "Mis pagos" through the same payment flow, the citizen as payer; TGR sends
@@ -169,8 +171,8 @@ class UnsubscribeQuery(Strict):
 
 
 @bp.route("/v1/citizen/reminders", methods=["GET"], cors=CITIZEN_CORS)
-@operation("getMyReminders", "Consentimiento de recordatorios", tag="citizenSpace", response=ReminderConsentOut, security="citizenSession",
-           errors=(401,))
+@operation("getMyReminders", "Consentimiento de recordatorios", tag="citizenSpace", security="citizenSession",
+           errors=(401,), response=ReminderConsentOut)
 @api_view
 def my_reminders() -> Response:
     """The citizen's consent to reminders."""
@@ -179,8 +181,8 @@ def my_reminders() -> Response:
 
 
 @bp.route("/v1/citizen/reminders", methods=["PUT"], cors=CITIZEN_CORS)
-@operation("optInReminders", "Pedir recordatorios (todas las obligaciones o algunas)", tag="citizenSpace", response=ReminderConsentOut,
-           body=ReminderConsentIn, security="citizenSession", errors=(400, 401))
+@operation("optInReminders", "Pedir recordatorios (todas las obligaciones o algunas)", tag="citizenSpace",
+           body=ReminderConsentIn, security="citizenSession", errors=(400, 401), response=ReminderConsentOut)
 @api_view
 def opt_in() -> Response:
     """Opt in to reminders, for all obligations or some."""
@@ -188,13 +190,14 @@ def opt_in() -> Response:
     citizen = _citizen()
     body = parse_body(bp.current_request, ReminderConsentIn)
     at = wiring.today_in_chile().isoformat()
-    return json_response(typed(ReminderConsentOut, reminders.give_consent(ctx, citizen, email=body.email, obligations=body.obligations,
-                                                at=at)), headers=NO_STORE)
+    return json_response(typed(ReminderConsentOut, reminders.give_consent(ctx, citizen, email=body.email,
+                                                                          obligations=body.obligations, at=at)),
+                         headers=NO_STORE)
 
 
 @bp.route("/v1/citizen/reminders", methods=["DELETE"], cors=CITIZEN_CORS)
-@operation("optOutReminders", "Dejar de recibir recordatorios", tag="citizenSpace", response=ReminderConsentOut, security="citizenSession",
-           errors=(401,))
+@operation("optOutReminders", "Dejar de recibir recordatorios", tag="citizenSpace", security="citizenSession",
+           errors=(401,), response=ReminderConsentOut)
 @api_view
 def opt_out() -> Response:
     """Withdraw consent: no more reminders."""
@@ -204,7 +207,7 @@ def opt_out() -> Response:
 
 @bp.route("/v1/citizen/reminders/unsubscribe", methods=["GET"], cors=True)
 @operation("unsubscribeReminders", "Enlace firmado de baja de recordatorios (sin ingreso)", tag="citizenSpace",
-           query=UnsubscribeQuery, media=("text/html",), errors=(400,))
+           query=UnsubscribeQuery, errors=(400,), media=("text/html",))
 @api_view
 def unsubscribe() -> Response:
     """The one-click link of a reminder e-mail (signed, no sign-in): consent withdrawn."""

@@ -75,7 +75,7 @@ class PersonalDataExportOut(Out):
     # Free-form on purpose: the records exactly as held (the right of access is to the data as
     # kept, not a summary), and a payment's record carries what its services and steps stored.
     payments: list[FreeForm] = Field(description="Cada pago del RUN tal como se guarda, con ítems, eventos y correos.")
-    debts: list[FreeForm] = Field(description="Cada deuda del RUN en los roles de la municipalidad, tal como se guarda.")
+    debts: list[FreeForm] = Field(description="Cada deuda del RUN en los roles de la municipalidad, como se guarda.")
 
 
 class RectifiedOut(Out):

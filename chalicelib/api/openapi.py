@@ -106,7 +106,7 @@ def _document(routes: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 @bp.route("/v1/openapi.json", methods=["GET"], cors=True)
-@operation("getOpenApiDocument", "Este documento", tag="platform", response=OpenApiDocumentOut, errors=())
+@operation("getOpenApiDocument", "Este documento", tag="platform", errors=(), response=OpenApiDocumentOut)
 @api_view
 def openapi() -> Response:
     return json_response(typed(OpenApiDocumentOut, _document(bp.current_app.routes)))

@@ -51,8 +51,8 @@ def _receipt_page(body: dict[str, Any], query: VerifyQuery) -> Response:
 @operation("verifyReceipt",
            "Verificar un comprobante por folio y código (destino del QR): JSON, o una página si se pide text/html; "
            "429 tras demasiados intentos fallidos",
-           tag="receipts", query=VerifyQuery, response=ReceiptVerificationOut, media=("text/html",),
-           errors=(400, 404, 429, 503))
+           tag="receipts", query=VerifyQuery, response=ReceiptVerificationOut, errors=(400, 404, 429, 503),
+           media=("text/html",))
 @page_or_api_view(_request)
 def verify() -> Response:
     """A receipt by folio and code (where its QR points): state (valid or annulled), municipality,
@@ -65,20 +65,19 @@ def verify() -> Response:
                                              source=source_address(request))
     if wants_html(request):
         return _receipt_page(body, query)
-    return json_response(typed(ReceiptVerificationOut, body),
-                         headers={"Cache-Control": "no-store", "Vary": "Accept"})
+    return json_response(typed(ReceiptVerificationOut, body), headers={"Cache-Control": "no-store", "Vary": "Accept"})
 
 
 @bp.route("/v1/receipts/verify", methods=["POST"], cors=True, content_types=UPLOAD_TYPES)
 @operation("verifyReceiptUpload",
            "Comprobar que un PDF es el comprobante emitido (SHA-256) y que su firma es válida (multipart/form-data "
            "con el campo pdf, o application/pdf; máx. 5 MB)",
-           tag="receipts", response=ReceiptUploadVerificationOut, media=("text/html",), query=VerifyQuery,
-           errors=(400, 404, 429, 503),
+           tag="receipts", query=VerifyQuery, errors=(400, 404, 429, 503),
            extra={"requestBody": {"required": True, "content": {
                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
                "multipart/form-data": {"schema": {"type": "object", "properties": {
-                   "pdf": {"type": "string", "format": "binary"}}, "required": ["pdf"]}}}}})
+                   "pdf": {"type": "string", "format": "binary"}}, "required": ["pdf"]}}}}},
+           response=ReceiptUploadVerificationOut, media=("text/html",))
 @page_or_api_view(_request)
 def verify_upload() -> Response:
     """The same, plus whether the PDF sent (a form's `pdf` file, or the body as application/pdf)
@@ -92,7 +91,8 @@ def verify_upload() -> Response:
                                            trust_roots_pem=wiring.trust_roots_pem())
     if wants_html(request):
         return _receipt_page(body, query)
-    return json_response(typed(ReceiptUploadVerificationOut, body), headers={"Cache-Control": "no-store", "Vary": "Accept"})
+    return json_response(typed(ReceiptUploadVerificationOut, body),
+                         headers={"Cache-Control": "no-store", "Vary": "Accept"})
 
 
 @bp.route("/v1/trust/jwks.json", methods=["GET"], cors=True)
@@ -114,7 +114,7 @@ def jwks() -> Response:
 
 @bp.route("/v1/trust/ca.pem", methods=["GET"], cors=True)
 @operation("getTrustCaCertificate", "Cadena de certificados (PEM) con que se validan las firmas de los comprobantes",
-           tag="receipts", media=("application/x-pem-file",), errors=(404,))
+           tag="receipts", errors=(404,), media=("application/x-pem-file",))
 @api_view
 def ca_pem() -> Response:
     """The platform CA certificate (PEM) that receipts' signatures chain to."""

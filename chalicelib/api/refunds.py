@@ -94,20 +94,21 @@ _REFUND_STATES = ("Estados de la devolución: proposed, authorized, accepted, co
 
 
 @bp.route(BASE + "/refunds", methods=["GET"], cors=True)
-@operation("listRefunds", "Devoluciones y contracargos de la municipalidad — refunds.read", tag="admin", response=RefundsPageOut,
-           query=RefundsQuery, security="officialToken", errors=(400, 401, 403), extra={"description": _REFUND_STATES})
+@operation("listRefunds", "Devoluciones y contracargos de la municipalidad — refunds.read", tag="admin",
+           query=RefundsQuery, security="officialToken", errors=(400, 401, 403), extra={"description": _REFUND_STATES},
+           response=RefundsPageOut)
 @api_view
 def list_refunds(code: str) -> Response:
     """The municipality's refunds and reversals, newest first (filter `status=proposed`: to authorize)."""
     authorized(bp.current_request, Permission.REFUNDS_READ, code)
     query = parse_query(bp.current_request, RefundsQuery)
-    return json_response(typed(RefundsPageOut, refunds.listing(code, wiring.refunds_context(), status=query.status, limit=query.limit,
-                                         cursor=query.cursor)))
+    return json_response(typed(RefundsPageOut, refunds.listing(code, wiring.refunds_context(), status=query.status,
+                                                               limit=query.limit, cursor=query.cursor)))
 
 
 @bp.route(BASE + "/payments/{payment_id}/refunds", methods=["GET"], cors=True)
-@operation("listPaymentRefunds", "Devoluciones y contracargos de un pago — refunds.read", tag="admin", response=PaymentRefundsOut,
-           security="officialToken", errors=(401, 403, 404))
+@operation("listPaymentRefunds", "Devoluciones y contracargos de un pago — refunds.read", tag="admin",
+           security="officialToken", errors=(401, 403, 404), response=PaymentRefundsOut)
 @api_view
 def payment_refunds(code: str, payment_id: str) -> Response:
     """A payment's refunds and reversals."""
@@ -118,23 +119,24 @@ def payment_refunds(code: str, payment_id: str) -> Response:
 
 
 @bp.route(BASE + "/payments/{payment_id}/refunds", methods=["POST"], cors=True)
-@operation("proposeRefund", "Proponer una devolución (total o por ítem) con motivo — refunds.propose", tag="admin", response=MoneyBackOut,
+@operation("proposeRefund", "Proponer una devolución (total o por ítem) con motivo — refunds.propose", tag="admin",
            body=RefundIn, success=201, security="officialToken", errors=(400, 401, 403, 404, 409),
-           extra={"description": _REFUND_STATES})
+           extra={"description": _REFUND_STATES}, response=MoneyBackOut)
 @api_view
 def propose(code: str, payment_id: str) -> Response:
     """Propose a refund (whole or by item, with a reason); a profile that authorizes payments signs it."""
     official = authorized(bp.current_request, Permission.REFUNDS_PROPOSE, code)
     body = parse_body(bp.current_request, RefundIn)
-    return json_response(typed(MoneyBackOut, refunds.propose(code, payment_id, official, wiring.refunds_context(), items=body.items,
-                                         amount=body.amount, reason=body.reason, note=body.note)), status=201)
+    return json_response(typed(MoneyBackOut, refunds.propose(code, payment_id, official, wiring.refunds_context(),
+                                                             items=body.items, amount=body.amount, reason=body.reason,
+                                                             note=body.note)), status=201)
 
 
 @bp.route(BASE + "/payments/{payment_id}/refunds/{refund_id}/authorize", methods=["POST"], cors=True)
 @operation("authorizeRefund", "Autorizar una devolución firmando la orden (firma electrónica y código TOTP) y enviarla "
-           "a la Tesorería — refunds.authorize", tag="admin", response=RefundSentOut, body=OtpIn, success=201,
+           "a la Tesorería — refunds.authorize", tag="admin", body=OtpIn, success=201,
            also=((202, "Firmada; la Tesorería no respondió: reenviar"),), security="officialToken",
-           errors=(400, 401, 403, 404, 409))
+           errors=(400, 401, 403, 404, 409), response=RefundSentOut)
 @api_view
 def authorize(code: str, payment_id: str, refund_id: str) -> Response:
     """Sign the refund order with the advanced signature (one-time code) and send it to TGR."""
@@ -146,18 +148,19 @@ def authorize(code: str, payment_id: str, refund_id: str) -> Response:
 
 @bp.route(BASE + "/payments/{payment_id}/refunds/{refund_id}/withdraw", methods=["POST"], cors=True)
 @operation("withdrawRefund", "Retirar una devolución propuesta sin firmar — refunds.propose o refunds.authorize",
-           tag="admin", response=MoneyBackOut, security="officialToken", errors=(401, 403, 404, 409))
+           tag="admin", security="officialToken", errors=(401, 403, 404, 409), response=MoneyBackOut)
 @api_view
 def withdraw(code: str, payment_id: str, refund_id: str) -> Response:
     """Withdraw a proposal not yet signed (who proposes or who authorizes)."""
     official = authorized_any(bp.current_request, (Permission.REFUNDS_PROPOSE, Permission.REFUNDS_AUTHORIZE), code)
-    return json_response(typed(MoneyBackOut, refunds.withdraw(code, payment_id, refund_id, official, wiring.refunds_context())))
+    return json_response(typed(MoneyBackOut, refunds.withdraw(code, payment_id, refund_id, official,
+                                                              wiring.refunds_context())))
 
 
 @bp.route(BASE + "/payments/{payment_id}/refunds/{refund_id}/send", methods=["POST"], cors=True)
 @operation("resendRefund", "Reenviar a la Tesorería una orden de devolución firmada — refunds.authorize",
-           tag="admin", response=RefundSentOut, success=201, also=((202, "La Tesorería no respondió: reenviar más tarde"),),
-           security="officialToken", errors=(401, 403, 404, 409, 503))
+           tag="admin", success=201, also=((202, "La Tesorería no respondió: reenviar más tarde"),),
+           security="officialToken", errors=(401, 403, 404, 409, 503), response=RefundSentOut)
 @api_view
 def resend(code: str, payment_id: str, refund_id: str) -> Response:
     """Send a signed refund order to TGR again (when TGR did not answer)."""

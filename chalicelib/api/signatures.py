@@ -21,7 +21,7 @@ PDF_TYPES = ["application/pdf", "application/octet-stream"]
 @bp.route("/v1/trust/certificates/{serial}", methods=["GET"], cors=True)
 @operation("getCertificateStatus",
            "Estado de un certificado de firma emitido por la plataforma (vigente o revocado, con fecha y motivo)",
-           tag="signatures", response=CertificateStatusOut, errors=(400, 404))
+           tag="signatures", errors=(400, 404), response=CertificateStatusOut)
 @api_view
 def certificate_status(serial: str) -> Response:
     """good / revoked (with time and reason) for a certificate issued to an official."""
@@ -31,7 +31,7 @@ def certificate_status(serial: str) -> Response:
 
 @bp.route("/v1/trust/firmagob.pem", methods=["GET"], cors=True)
 @operation("getFirmaGobChain", "Cadena de certificados publicada por FirmaGob (PEM) con que se validan las firmas "
-           "avanzadas", tag="signatures", media=("application/x-pem-file",), errors=(404,))
+           "avanzadas", tag="signatures", errors=(404,), media=("application/x-pem-file",))
 @api_view
 def firmagob_pem() -> Response:
     """FirmaGob's published chain (PEM) that FirmaGob-signed documents are validated against, as
@@ -47,9 +47,10 @@ def firmagob_pem() -> Response:
 @bp.route("/v1/signatures/verify", methods=["POST"], cors=True, content_types=PDF_TYPES)
 @operation("verifySignedDocument",
            "Verificar las firmas de un PDF (comprobante, nómina o convenio; cuerpo application/pdf, máx. 5 MB)",
-           tag="signatures", response=SignedDocumentCheckOut, errors=(400, 404),
+           tag="signatures", errors=(400, 404),
            extra={"requestBody": {"required": True, "content": {
-               "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
+               "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}},
+           response=SignedDocumentCheckOut)
 @api_view
 def verify() -> Response:
     """The signatures of the PDF sent as the body (at most 5 MB): signer, profile, municipality,
