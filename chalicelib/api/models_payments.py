@@ -109,7 +109,7 @@ class EmailAttemptOut(Out):
 
     at: IsoDateTime
     attempt: int
-    to: str | None
+    to: str | None = None
     kind: str
     folio: str | None = None
     outcome: str | None = None
