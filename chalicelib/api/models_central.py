@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from chalicelib.api.models import Cursor, IsoDate, Out
 from chalicelib.api.models_officials import OfficialOut
 
@@ -19,6 +21,7 @@ class AgreementStateOut(Out):
     valid_until: IsoDate | None = None
     signed_at: IsoDate | None = None
     reference: str | None = None
+    agreement_id: str | None = Field(default=None, description="El convenio firmado electrónicamente que está vigente.")
 
 
 class CentralMunicipalityOut(Out):
