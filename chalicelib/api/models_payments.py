@@ -51,7 +51,7 @@ class ResendOut(Out):
 class CheckOut(Out):
     """A prerequisite check of a permit (insurance, inspection, emissions, fines)."""
 
-    status: str = Field(description="ok, failed o unknown.")
+    status: Literal["ok", "failed", "unavailable"]
     reason: str | None
     # Free-form: what the source answered (policy, plant, dates…), different for each source.
     detail: FreeForm | None = None
