@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from chalicelib.api.models import Decimal, IsoDateTime, IsoMonth, Out, Pesos
+from chalicelib.api.models import DecimalText, IsoDateTime, IsoMonth, Out, Pesos
 
 Table = Literal["UTM", "IPC", "TASA"]
 
@@ -18,8 +18,8 @@ class ReferenceMonthOut(Out):
 
     month: IsoMonth
     value: Pesos | None = None
-    variation_percent: Decimal | None = None
-    annual_percent: Decimal | None = None
+    variation_percent: DecimalText | None = None
+    annual_percent: DecimalText | None = None
     source: str
     projected: bool = Field(description="true: valor proyectado, aún no publicado.")
     status: Literal["pending", "confirmed"] | None = Field(

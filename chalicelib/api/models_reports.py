@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, RootModel
 
-from chalicelib.api.models import Decimal, IsoDate, IsoDateTime, Out, Pesos
+from chalicelib.api.models import DecimalText, IsoDate, IsoDateTime, Out, Pesos
 
 ReconciliationStatus = Literal["sin_rendicion", "con_diferencias", "conciliado"]
 
@@ -36,7 +36,7 @@ class DistributionOut(Out):
     """The Fondo Común Municipal's share of the day's permit revenue (DL 3063 art. 14) and the rest."""
 
     permits_amount: Pesos
-    fcm_share: Decimal
+    fcm_share: DecimalText
     fcm: Pesos
     municipal_permits: Pesos
     municipal_total: Pesos

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from chalicelib.api.models import Decimal, IsoDateTime, Out
+from chalicelib.api.models import DecimalText, IsoDateTime, Out
 from chalicelib.api.models_central import AgreementStateOut, Service
 from chalicelib.api.models_officials import Profile
 
@@ -28,7 +28,7 @@ class LogoOut(Out):
 
 
 class PermitDiscountsOut(Out):
-    tasacion_percent: Decimal | None = None
+    tasacion_percent: DecimalText | None = None
     tasacion_percent_reason: str | None = None
 
 
