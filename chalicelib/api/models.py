@@ -43,8 +43,8 @@ IsoDateTime = Annotated[str, Field(description="Fecha y hora ISO 8601 con zona h
                                    examples=["2027-03-01T13:05:00+00:00"])]
 IsoMonth = Annotated[str, Field(description="Mes AAAA-MM.", examples=["2027-03"])]
 Pesos = Annotated[int, Field(description="Monto en pesos chilenos (enteros).")]
-DecimalText = Annotated[str, Field(description="Número decimal exacto como texto (p. ej. \"0.625\"), para no perder "
-                                           "precisión.")]
+DecimalText = Annotated[str, Field(description="Número decimal exacto como texto (p. ej. \"0.625\"), para no "
+                                               "perder precisión.")]
 Cursor = Annotated[str | None, Field(description="Para pedir la página siguiente; null al final.")]
 FreeForm = dict[str, Any]
 """A JSON object whose keys the route cannot fix: each use says why (a snapshot of what changed,
