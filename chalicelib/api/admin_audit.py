@@ -9,8 +9,9 @@ from pydantic import Field
 
 from chalicelib import wiring
 from chalicelib.api.admin_auth import authorized
-from chalicelib.api.http import api_view, json_response, parse_query
+from chalicelib.api.http import api_view, json_response, parse_query, typed
 from chalicelib.api.models import Strict
+from chalicelib.api.models_logs import AuditPageOut
 from chalicelib.api.operations import operation
 from chalicelib.services import admin_audit
 from chalicelib.services.permissions import Permission
@@ -29,7 +30,7 @@ class AuditQueryIn(Strict):
 
 @bp.route("/v1/admin/municipalities/{code}/audit", methods=["GET"], cors=True)
 @operation("listAuditEvents", "Registro de auditoría por rango de días UTC (paginado) — audit.read", tag="admin",
-           query=AuditQueryIn, security="officialToken", errors=(400, 401, 403))
+           query=AuditQueryIn, security="officialToken", errors=(400, 401, 403), response=AuditPageOut)
 @api_view
 def read_audit(code: str) -> Response:
     """The municipality's audit entries, newest first."""
@@ -37,5 +38,5 @@ def read_audit(code: str) -> Response:
     query = parse_query(bp.current_request, AuditQueryIn)
     last = query.date_to or datetime.now(UTC).date()
     first = query.date_from or date.fromordinal(last.toordinal() - 29)
-    return json_response(admin_audit.read_audit(code, first, last, wiring.data_table(), limit=query.limit,
-                                                cursor=query.cursor))
+    return json_response(typed(AuditPageOut, admin_audit.read_audit(code, first, last, wiring.data_table(),
+                                                                    limit=query.limit, cursor=query.cursor)))

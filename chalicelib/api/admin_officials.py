@@ -11,8 +11,9 @@ from pydantic import Field
 
 from chalicelib import wiring
 from chalicelib.api.admin_auth import authorized
-from chalicelib.api.http import api_view, json_response, parse_body, parse_query
+from chalicelib.api.http import api_view, json_response, parse_body, parse_query, typed
 from chalicelib.api.models import Strict
+from chalicelib.api.models_officials import OfficialChangeOut, OfficialsPageOut, ProposalDecisionOut, ProposalsPageOut
 from chalicelib.api.operations import FOUR_EYES, operation
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.services import admin_officials, official_approvals
@@ -56,14 +57,15 @@ class ProposalsIn(PageIn):
 
 @bp.route("/v1/admin/municipalities/{code}/officials", methods=["GET"], cors=True)
 @operation("listOfficials", "Funcionarios de la municipalidad — officials.read", tag="admin", query=PageIn,
-           security="officialToken", errors=(400, 401, 403))
+           security="officialToken", errors=(400, 401, 403), response=OfficialsPageOut)
 @api_view
 def list_officials(code: str) -> Response:
     """The municipality's officials, by e-mail."""
     authorized(bp.current_request, Permission.OFFICIALS_READ, code)
     query = parse_query(bp.current_request, PageIn)
-    return json_response(admin_officials.list_officials(code, wiring.officials_admin(), limit=query.limit,
-                                                        cursor=query.cursor))
+    return json_response(typed(OfficialsPageOut, admin_officials.list_officials(code, wiring.officials_admin(),
+                                                                                limit=query.limit,
+                                                                                cursor=query.cursor)))
 
 
 @bp.route("/v1/admin/municipalities/{code}/officials", methods=["POST"], cors=True)
@@ -71,7 +73,7 @@ def list_officials(code: str) -> Response:
            "Crear un funcionario con su RUN y su cuenta (contraseña temporal); con un perfil que autoriza pagos, 202 "
            "y una propuesta pendiente de aprobación — officials.manage",
            tag="admin", body=OfficialIn, success=201, also=((202, FOUR_EYES),), security="officialToken",
-           errors=(400, 401, 403, 409, 503))
+           errors=(400, 401, 403, 409, 503), response=OfficialChangeOut)
 @api_view
 def create_official(code: str) -> Response:
     """A new official; Cognito e-mails a temporary password that must be changed at first sign-in.
@@ -80,7 +82,8 @@ def create_official(code: str) -> Response:
     body = parse_body(bp.current_request, OfficialIn)
     created = admin_officials.create_official(code, body.email, body.name, body.profile, actor,
                                               wiring.officials_admin(), run=body.run)
-    return json_response(created, status=202 if created.get("status") == "pending_approval" else 201)
+    return json_response(typed(OfficialChangeOut, created),
+                         status=202 if created.get("status") == "pending_approval" else 201)
 
 
 @bp.route("/v1/admin/municipalities/{code}/officials/{email}", methods=["PATCH"], cors=True)
@@ -88,7 +91,7 @@ def create_official(code: str) -> Response:
            "Cambiar perfil o nombre, desactivar o reactivar un funcionario, o fijar el RUN de una cuenta que no lo "
            "tiene; subir a un perfil que autoriza pagos: 202 y una propuesta — officials.manage",
            tag="admin", body=OfficialPatchIn, also=((202, FOUR_EYES),), security="officialToken",
-           errors=(400, 401, 403, 404, 409, 503))
+           errors=(400, 401, 403, 404, 409, 503), response=OfficialChangeOut)
 @api_view
 def update_official(code: str, email: str) -> Response:
     """Change an official's name or profile, deactivate / reactivate it, or reset its password;
@@ -102,37 +105,42 @@ def update_official(code: str, email: str) -> Response:
     if len(address) > 254 or "@" not in address:
         raise InvalidInput("El correo del funcionario no es válido.", code="invalid_input", field="email")
     changed = admin_officials.update_official(code, address, changes, actor, wiring.officials_admin())
-    return json_response(changed, status=202 if changed.get("status") == "pending_approval" else 200)
+    return json_response(typed(OfficialChangeOut, changed),
+                         status=202 if changed.get("status") == "pending_approval" else 200)
 
 
 @bp.route("/v1/admin/municipalities/{code}/official-proposals", methods=["GET"], cors=True)
 @operation("listOfficialProposals", "Propuestas de dar un perfil que autoriza pagos (cuatro ojos) — officials.read",
-           tag="admin", query=ProposalsIn, security="officialToken", errors=(400, 401, 403))
+           tag="admin", query=ProposalsIn, security="officialToken", errors=(400, 401, 403), response=ProposalsPageOut)
 @api_view
 def list_proposals(code: str) -> Response:
     """Proposals to give an account a profile that authorizes payments, oldest first."""
     authorized(bp.current_request, Permission.OFFICIALS_READ, code)
     query = parse_query(bp.current_request, ProposalsIn)
-    return json_response(official_approvals.list_proposals(code, wiring.officials_admin(), limit=query.limit,
-                                                           cursor=query.cursor, pending_only=bool(query.status)))
+    return json_response(typed(ProposalsPageOut, official_approvals.list_proposals(code, wiring.officials_admin(),
+                                                                                   limit=query.limit,
+                                                                                   cursor=query.cursor,
+                                                                                   pending_only=bool(query.status))))
 
 
 @bp.route("/v1/admin/municipalities/{code}/official-proposals/{proposal_id}/approve", methods=["POST"], cors=True)
 @operation("approveOfficialProposal",
            "Aprobar una propuesta: la cuenta se crea o cambia de perfil ahora — officials.approve", tag="admin",
-           security="officialToken", errors=(400, 401, 403, 404, 409, 503))
+           security="officialToken", errors=(400, 401, 403, 404, 409, 503), response=ProposalDecisionOut)
 @api_view
 def approve_proposal(code: str, proposal_id: str) -> Response:
     """The second approval (alcalde or SUBDERE): the account is created or promoted now."""
     actor = authorized(bp.current_request, Permission.OFFICIALS_APPROVE, code)
-    return json_response(official_approvals.approve(code, proposal_id, actor, wiring.officials_admin()))
+    return json_response(typed(ProposalDecisionOut, official_approvals.approve(code, proposal_id, actor,
+                                                                               wiring.officials_admin())))
 
 
 @bp.route("/v1/admin/municipalities/{code}/official-proposals/{proposal_id}/reject", methods=["POST"], cors=True)
 @operation("rejectOfficialProposal", "Rechazar una propuesta — officials.approve", tag="admin",
-           security="officialToken", errors=(400, 401, 403, 404, 409))
+           security="officialToken", errors=(400, 401, 403, 404, 409), response=ProposalDecisionOut)
 @api_view
 def reject_proposal(code: str, proposal_id: str) -> Response:
     """Close a proposal without changing any account."""
     actor = authorized(bp.current_request, Permission.OFFICIALS_APPROVE, code)
-    return json_response(official_approvals.reject(code, proposal_id, actor, wiring.officials_admin()))
+    return json_response(typed(ProposalDecisionOut, official_approvals.reject(code, proposal_id, actor,
+                                                                              wiring.officials_admin())))

@@ -6,12 +6,13 @@ from datetime import date, datetime
 from typing import Literal
 
 from chalice.app import Blueprint, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib import wiring
 from chalicelib.api.admin_auth import authorized
-from chalicelib.api.http import api_view, json_response, parse_body, parse_query
+from chalicelib.api.http import api_view, json_response, parse_body, parse_query, typed
 from chalicelib.api.models import Strict
+from chalicelib.api.models_payments import PaymentDetailOut, PaymentPage, ResendOut
 from chalicelib.api.operations import operation
 from chalicelib.domain.chile_time import SANTIAGO
 from chalicelib.services import admin_payments
@@ -49,36 +50,11 @@ class PaymentSearchIn(PaymentFiltersIn):
     cursor: str | None = Field(default=None, max_length=2000, description="El `cursor` de la página anterior.")
 
 
-class PaymentRow(BaseModel):
-    payment_id: str
-    created_at: str | None
-    status: str
-    status_text: str
-    amount: int
-    services: list[str]
-    plates: list[str]
-    payer: dict[str, str | None]
-    folio: str | None
-    method: str | None
-    paid_at: str | None
-
-
-class PaymentPage(BaseModel):
-    items: list[PaymentRow]
-    cursor: str | None = Field(description="Para pedir la página siguiente; null al final.")
-
-
 class ResendIn(Strict):
     """Optional: the payer's corrected address (after a bounce); the resend goes there (audited)."""
 
     email: str | None = Field(default=None, min_length=5, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
                               description="Correo corregido del pagador.")
-
-
-class ResendOut(BaseModel):
-    payment_id: str
-    queued: bool
-    message_id: str
 
 
 def _filters(query: PaymentFiltersIn) -> admin_payments.PaymentFilters:
@@ -99,13 +75,13 @@ def search_payments(code: str) -> Response:
     page = admin_payments.search_payments(code, _filters(query), wiring.payments_admin(), limit=query.limit,
                                           cursor=query.cursor, masked=masked)
     _audit_reveal(official, code, query.reveal, "payments", len(page["items"]))
-    return json_response(page)
+    return json_response(typed(PaymentPage, page))
 
 
 @bp.route("/v1/admin/municipalities/{code}/payments.csv", methods=["GET"], cors=True)
 @operation("exportPaymentsCsv", "Exportar la búsqueda de pagos a CSV (máx. 10.000) — payments.export", tag="admin",
            query=PaymentFiltersIn, security="officialToken", errors=(400, 401, 403, 422),
-           extra={"x-content-type": "text/csv"})
+           extra={"x-content-type": "text/csv"}, media=("text/csv",))
 @api_view
 def export_payments(code: str) -> Response:
     """The same search as CSV (at most 10.000 payments)."""
@@ -123,7 +99,8 @@ def export_payments(code: str) -> Response:
 @bp.route("/v1/admin/municipalities/{code}/payments/{payment_id}", methods=["GET"], cors=True)
 @operation("getPaymentDetail",
            "Detalle de un pago: ítems, desglose, verificaciones, eventos, comprobante, correos — payments.read",
-           tag="admin", query=DetailIn, security="officialToken", errors=(400, 401, 403, 404))
+           tag="admin", query=DetailIn, security="officialToken", errors=(400, 401, 403, 404),
+           response=PaymentDetailOut)
 @api_view
 def payment_detail(code: str, payment_id: str) -> Response:
     """A payment with its items (breakdown, checks), events, receipt and e-mail deliveries."""
@@ -132,7 +109,7 @@ def payment_detail(code: str, payment_id: str) -> Response:
     body = admin_payments.payment_detail(code, payment_id, wiring.payments_admin(),
                                          masked=_masked(official, query.reveal))
     _audit_reveal(official, code, query.reveal, f"payments/{payment_id}", 1)
-    return json_response(body)
+    return json_response(typed(PaymentDetailOut, body))
 
 
 def _masked(official: Official, reveal: bool) -> bool:
@@ -159,4 +136,4 @@ def resend_receipt(code: str, payment_id: str) -> Response:
     correction = parse_body(bp.current_request, ResendIn) if raw.strip() else ResendIn()
     body = admin_payments.resend_receipt(code, payment_id, official, wiring.payments_admin(),
                                          new_email=correction.email)
-    return json_response(body, status=202)
+    return json_response(typed(ResendOut, body), status=202)

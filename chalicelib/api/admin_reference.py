@@ -9,8 +9,9 @@ from pydantic import Field
 
 from chalicelib import wiring
 from chalicelib.api.admin_auth import current_official
-from chalicelib.api.http import api_view, json_response, parse_body
+from chalicelib.api.http import api_view, json_response, parse_body, typed
 from chalicelib.api.models import Strict
+from chalicelib.api.models_reference import ReferenceImportOut, ReferenceMonthSavedOut, ReferenceTableOut
 from chalicelib.api.operations import operation
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.services import reference_admin, reference_import
@@ -49,19 +50,20 @@ def _table(name: str) -> Literal["UTM", "IPC", "TASA"]:
 
 @bp.route("/v1/admin/reference/{table}", methods=["GET"], cors=True)
 @operation("listReferenceValues", "Tabla de UTM, IPC o tasa semestral de interés (utm, ipc, interest)", tag="admin",
-           security="officialToken", errors=(401, 403, 404))
+           security="officialToken", errors=(401, 403, 404), response=ReferenceTableOut)
 @api_view
 def list_reference(table: str) -> Response:
     """Every month of a table, with source and whether it is projected."""
     official = current_official(bp.current_request)
     require(official, Permission.REFERENCE_READ)
     name = _table(table)
-    return json_response({"table": name, "months": wiring.references().records(name)})
+    return json_response(typed(ReferenceTableOut, {"table": name, "months": wiring.references().records(name)}))
 
 
 @bp.route("/v1/admin/reference/{table}/{month}", methods=["PUT"], cors=True)
 @operation("putReferenceValue", "Fijar la UTM, el IPC o la tasa semestral de un mes (administrador SUBDERE)",
-           tag="admin", body=ReferenceValueIn, security="officialToken", errors=(400, 401, 403, 404))
+           tag="admin", body=ReferenceValueIn, security="officialToken", errors=(400, 401, 403, 404),
+           response=ReferenceMonthSavedOut)
 @api_view
 def put_reference(table: str, month: str) -> Response:
     """Set a month's UTM, IPC or semestral rate (central administrator); the previous value is kept in history."""
@@ -76,7 +78,7 @@ def put_reference(table: str, month: str) -> Response:
     saved = reference_admin.set_month(
         name, month, body.model_dump(exclude_none=True), references=wiring.references(),
         audit=wiring.audit_log(), actor=official.email, profile=official.profile)
-    return json_response({"table": name, "month": saved}, status=200)
+    return json_response(typed(ReferenceMonthSavedOut, {"table": name, "month": saved}), status=200)
 
 
 
@@ -96,7 +98,7 @@ def _importable(table: str) -> Literal["UTM", "IPC", "TASA"]:
 @bp.route("/v1/admin/reference/{table}/import", methods=["POST"], cors=True)
 @operation("importReferenceValue",
            "Importar la UTM o el IPC de un mes desde la API de la CMF (queda pendiente de confirmación)", tag="admin",
-           body=ImportIn, security="officialToken", errors=(400, 401, 403, 404, 503))
+           body=ImportIn, security="officialToken", errors=(400, 401, 403, 404, 503), response=ReferenceImportOut)
 @api_view
 def import_reference(table: str) -> Response:
     """Import a month of UTM, IPC or the semestral rate from the CMF's API; it waits for confirmation
@@ -108,24 +110,25 @@ def import_reference(table: str) -> Response:
     result = reference_import.import_month(name, body.month, client=wiring.cmf_client(),
                                            references=wiring.references(), audit=wiring.audit_log(),
                                            actor=official.email, profile=official.profile)
-    return json_response({"table": name, **result})
+    return json_response(typed(ReferenceImportOut, {"table": name, **result}))
 
 
 @bp.route("/v1/admin/reference/{table}/pending", methods=["GET"], cors=True)
 @operation("listPendingReferenceValues", "Meses importados pendientes de confirmación", tag="admin",
-           security="officialToken", errors=(400, 401, 403, 404))
+           security="officialToken", errors=(400, 401, 403, 404), response=ReferenceTableOut)
 @api_view
 def list_pending(table: str) -> Response:
     """Imported months waiting for the central administrator's confirmation."""
     official = current_official(bp.current_request)
     require(official, Permission.REFERENCE_READ)
     name = _importable(table)
-    return json_response({"table": name, "months": reference_import.pending(name, wiring.references())})
+    months = reference_import.pending(name, wiring.references())
+    return json_response(typed(ReferenceTableOut, {"table": name, "months": months}))
 
 
 @bp.route("/v1/admin/reference/{table}/{month}/confirm", methods=["POST"], cors=True)
 @operation("confirmReferenceValue", "Confirmar un mes importado: desde ese momento lo usan los cálculos", tag="admin",
-           security="officialToken", errors=(400, 401, 403, 404))
+           security="officialToken", errors=(400, 401, 403, 404), response=ReferenceMonthSavedOut)
 @api_view
 def confirm_reference(table: str, month: str) -> Response:
     """Confirm an imported month: from now on the rules use it."""
@@ -134,4 +137,4 @@ def confirm_reference(table: str, month: str) -> Response:
     name = _importable(table)
     saved = reference_import.confirm_month(name, month, references=wiring.references(), audit=wiring.audit_log(),
                                            actor=official.email, profile=official.profile)
-    return json_response({"table": name, "month": saved})
+    return json_response(typed(ReferenceMonthSavedOut, {"table": name, "month": saved}))

@@ -7,8 +7,9 @@ from pydantic import Field
 
 from chalicelib import wiring
 from chalicelib.api.admin_auth import authorized
-from chalicelib.api.http import api_view, json_response, parse_query
+from chalicelib.api.http import api_view, json_response, parse_query, typed
 from chalicelib.api.models import Strict
+from chalicelib.api.models_logs import ReminderLogOut
 from chalicelib.api.operations import operation
 from chalicelib.services import reminders
 from chalicelib.services.permissions import Permission
@@ -22,11 +23,12 @@ class ReminderLogQuery(Strict):
 
 @bp.route("/v1/admin/municipalities/{code}/reminders", methods=["GET"], cors=True)
 @operation("listReminderDeliveries", "Registro de recordatorios enviados a ciudadanos en el mes — payments.read",
-           tag="admin", query=ReminderLogQuery, security="officialToken", errors=(400, 401, 403))
+           tag="admin", query=ReminderLogQuery, security="officialToken", errors=(400, 401, 403),
+           response=ReminderLogOut)
 @api_view
 def reminder_log(code: str) -> Response:
     """The month's reminder deliveries (newest first): debt, kind, due date, masked recipient, outcome."""
     authorized(bp.current_request, Permission.PAYMENTS_READ, code)
     query = parse_query(bp.current_request, ReminderLogQuery)
-    return json_response(reminders.delivery_log(wiring.citizen_repo(), code, query.month))
+    return json_response(typed(ReminderLogOut, reminders.delivery_log(wiring.citizen_repo(), code, query.month)))
 

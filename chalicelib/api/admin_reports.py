@@ -13,8 +13,19 @@ from pydantic import ConfigDict, Field
 
 from chalicelib import wiring
 from chalicelib.api.admin_auth import authorized
-from chalicelib.api.http import api_view, json_response, parse_body, parse_query
+from chalicelib.api.http import api_view, json_response, parse_body, parse_query, typed
 from chalicelib.api.models import Strict
+from chalicelib.api.models_reports import (
+    CentralReportAnswerOut,
+    CentralReportOut,
+    CentralReportPdfOut,
+    ConsolidationOut,
+    DiscrepancyEventOut,
+    DiscrepancyOut,
+    MunicipalReportOut,
+    ReconciliationDayOut,
+    ReconciliationRunOut,
+)
 from chalicelib.api.operations import operation
 from chalicelib.documents.report_pdf import central_pdf
 from chalicelib.domain.chile_time import SANTIAGO
@@ -67,41 +78,43 @@ class CentralReportQuery(Strict):
 @bp.route("/v1/admin/municipalities/{code}/consolidation/{day}", methods=["GET"], cors=True)
 @operation("getConsolidation",
            "Consolidación del día: totales por servicio y medio de pago, participación FCM y estado de la conciliación",
-           tag="reconciliation", security="officialToken", errors=(400, 401, 403, 404))
+           tag="reconciliation", security="officialToken", errors=(400, 401, 403, 404), response=ConsolidationOut)
 @api_view
 def consolidation(code: str, day: str) -> Response:
     """The day's totals by service and method, the FCM share of permit revenue, the municipal share
     and the reconciliation status."""
     authorized(bp.current_request, Permission.RECONCILIATION_READ, code)
-    return json_response(recon_service.consolidation(code, day, wiring.reconciliation_context()))
+    consolidated = recon_service.consolidation(code, day, wiring.reconciliation_context())
+    return json_response(typed(ConsolidationOut, consolidated))
 
 
 @bp.route("/v1/admin/municipalities/{code}/reconciliation/{day}", methods=["GET"], cors=True)
 @operation("getReconciliation", "Conciliación del día con la rendición de TGR: versiones y diferencias con su historia",
-           tag="reconciliation", security="officialToken", errors=(400, 401, 403, 404))
+           tag="reconciliation", security="officialToken", errors=(400, 401, 403, 404), response=ReconciliationDayOut)
 @api_view
 def reconciliation_day(code: str, day: str) -> Response:
     """The day's reconciliation with TGR's settlement: versions, discrepancies and their history."""
     authorized(bp.current_request, Permission.RECONCILIATION_READ, code)
-    return json_response(recon_service.day_view(code, day, wiring.reconciliation_context()))
+    view = recon_service.day_view(code, day, wiring.reconciliation_context())
+    return json_response(typed(ReconciliationDayOut, view))
 
 
 @bp.route("/v1/admin/municipalities/{code}/reconciliation/{day}/run", methods=["POST"], cors=True)
 @operation("runReconciliation", "Volver a conciliar el día (p. ej. tras un pago tardío)", tag="reconciliation",
-           security="officialToken", errors=(400, 401, 403, 404))
+           security="officialToken", errors=(400, 401, 403, 404), response=ReconciliationRunOut)
 @api_view
 def reconcile_again(code: str, day: str) -> Response:
     """Reconcile the day again (after a late payment); discrepancies are kept, cleared or re-opened."""
     official = authorized(bp.current_request, Permission.RECONCILIATION_RESOLVE, code)
     ctx = wiring.reconciliation_context()
     run = recon_service.reconcile_day(code, recon_service.check_day(day), ctx, trigger=f"manual: {official.email}")
-    return json_response(run)
+    return json_response(typed(ReconciliationRunOut, run))
 
 
 @bp.route("/v1/admin/municipalities/{code}/reconciliation/{day}/discrepancies/{discrepancy_id}/comments",
           methods=["POST"], cors=True)
 @operation("commentDiscrepancy", "Comentar una diferencia", tag="reconciliation", body=CommentIn, success=201,
-           security="officialToken", errors=(400, 401, 403, 404))
+           security="officialToken", errors=(400, 401, 403, 404), response=DiscrepancyEventOut)
 @api_view
 def comment(code: str, day: str, discrepancy_id: str) -> Response:
     """Add a comment to a discrepancy."""
@@ -109,13 +122,13 @@ def comment(code: str, day: str, discrepancy_id: str) -> Response:
     body = parse_body(bp.current_request, CommentIn)
     event = recon_service.comment(code, day, discrepancy_id, body.text.strip(), actor=official.email,
                                   profile=official.profile, ctx=wiring.reconciliation_context())
-    return json_response(event, status=201)
+    return json_response(typed(DiscrepancyEventOut, event), status=201)
 
 
 @bp.route("/v1/admin/municipalities/{code}/reconciliation/{day}/discrepancies/{discrepancy_id}/resolve",
           methods=["POST"], cors=True)
 @operation("resolveDiscrepancy", "Resolver una diferencia abierta", tag="reconciliation", body=ResolveIn,
-           security="officialToken", errors=(400, 401, 403, 404, 409))
+           security="officialToken", errors=(400, 401, 403, 404, 409), response=DiscrepancyOut)
 @api_view
 def resolve(code: str, day: str, discrepancy_id: str) -> Response:
     """Resolve an open discrepancy (409 if it is not open)."""
@@ -123,7 +136,7 @@ def resolve(code: str, day: str, discrepancy_id: str) -> Response:
     body = parse_body(bp.current_request, ResolveIn)
     record = recon_service.resolve(code, day, discrepancy_id, outcome=body.outcome, note=body.note.strip(),
                                    actor=official.email, profile=official.profile, ctx=wiring.reconciliation_context())
-    return json_response(record)
+    return json_response(typed(DiscrepancyOut, record))
 
 
 # -- reports -------------------------------------------------------------------------------------
@@ -135,7 +148,8 @@ def _csv_response(text: str, filename: str) -> Response:
 
 @bp.route("/v1/admin/municipalities/{code}/reports", methods=["GET"], cors=True)
 @operation("getMunicipalReport", "Informe de la municipalidad por día, mes, servicio o medio de pago (JSON o CSV)",
-           tag="reports", query=MunicipalReportQuery, security="officialToken", errors=(400, 401, 403))
+           tag="reports", query=MunicipalReportQuery, security="officialToken", errors=(400, 401, 403),
+           response=MunicipalReportOut, media=("text/csv",))
 @api_view
 def municipal_report(code: str) -> Response:
     """Collections, transactions, items and average ticket by day, month, service or method."""
@@ -145,13 +159,14 @@ def municipal_report(code: str) -> Response:
     if query.format == "csv":
         return _csv_response(reports.municipal_csv(report),
                              f"informe-{code}-{query.date_from}-{query.date_to}-{query.group}.csv")
-    return json_response(report)
+    return json_response(typed(MunicipalReportOut, report))
 
 
 @bp.route("/v1/admin/central/reports", methods=["GET"], cors=True)
 @operation("getCentralReport",
            "Estadísticas nacionales del año con comparación a la misma fecha del año anterior (JSON, CSV o PDF)",
-           tag="reports", query=CentralReportQuery, security="officialToken", errors=(400, 401, 403))
+           tag="reports", query=CentralReportQuery, security="officialToken", errors=(400, 401, 403),
+           response=CentralReportAnswerOut, media=("text/csv",))
 @api_view
 def central_report() -> Response:
     """Municipalities with payments, transactions and amount in the year to date, against the same
@@ -162,8 +177,8 @@ def central_report() -> Response:
     if query.format == "csv":
         return _csv_response(reports.central_csv(report), f"estadisticas-sem-{query.year}.csv")
     if query.format == "pdf":
-        return json_response(_pdf_link(report))
-    return json_response(report)
+        return json_response(typed(CentralReportPdfOut, _pdf_link(report)))
+    return json_response(typed(CentralReportOut, report))
 
 
 def _pdf_link(report: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from chalicelib import wiring
 from chalicelib.api.admin_auth import authorized, authorized_any
 from chalicelib.api.http import api_view, json_response, parse_body, typed
 from chalicelib.api.models import Out, PresignedUploadOut, Strict
+from chalicelib.api.models_settings import ReceiptSignerOut, SettingsOut
 from chalicelib.api.operations import operation
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.services import admin_settings, receipt_signer_admin
@@ -97,17 +98,18 @@ def _changes(body: SettingsPatchIn) -> dict[str, Any]:
 
 @bp.route("/v1/admin/municipalities/{code}/settings", methods=["GET"], cors=True)
 @operation("getSettings", "Configuración de la municipalidad — settings.read", tag="admin", security="officialToken",
-           errors=(401, 403, 404))
+           errors=(401, 403, 404), response=SettingsOut)
 @api_view
 def get_settings(code: str) -> Response:
     """The municipality's settings (with `version`, for a later PATCH)."""
     authorized(bp.current_request, Permission.SETTINGS_READ, code)
-    return json_response(admin_settings.settings_view(code, wiring.settings_admin()))
+    return json_response(typed(SettingsOut, admin_settings.settings_view(code, wiring.settings_admin())))
 
 
 @bp.route("/v1/admin/municipalities/{code}/settings", methods=["PATCH"], cors=True)
 @operation("updateSettings", "Cambiar la configuración (imagen: settings.branding; lo demás: settings.edit)",
-           tag="admin", body=SettingsPatchIn, security="officialToken", errors=(400, 401, 403, 404, 409))
+           tag="admin", body=SettingsPatchIn, security="officialToken", errors=(400, 401, 403, 404, 409),
+           response=SettingsOut)
 @api_view
 def patch_settings(code: str) -> Response:
     """Change some settings; answers the settings as stored."""
@@ -116,8 +118,9 @@ def patch_settings(code: str) -> Response:
     changes = _changes(body)
     branding_only = all(name in admin_settings.BRANDING_FIELDS for name in changes)
     require(official, Permission.BRANDING_EDIT if branding_only else Permission.SETTINGS_EDIT, municipality=code)
-    return json_response(admin_settings.update_settings(code, changes, official, wiring.settings_admin(),
-                                                        version=body.version))
+    return json_response(typed(SettingsOut, admin_settings.update_settings(code, changes, official,
+                                                                           wiring.settings_admin(),
+                                                                           version=body.version)))
 
 
 @bp.route("/v1/admin/municipalities/{code}/settings/logo-upload", methods=["POST"], cors=True)
@@ -135,13 +138,14 @@ def start_logo_upload(code: str) -> Response:
 
 @bp.route("/v1/admin/municipalities/{code}/settings/logo", methods=["POST"], cors=True)
 @operation("applyLogo", "Validar el PNG subido y usarlo como logo — settings.branding", tag="admin", body=LogoApplyIn,
-           security="officialToken", errors=(400, 401, 403, 404, 409, 422))
+           security="officialToken", errors=(400, 401, 403, 404, 409, 422), response=SettingsOut)
 @api_view
 def apply_logo(code: str) -> Response:
     """Check the uploaded PNG and make it the logo of the next receipts."""
     official = authorized(bp.current_request, Permission.BRANDING_EDIT, code)
     body = parse_body(bp.current_request, LogoApplyIn)
-    return json_response(admin_settings.apply_logo(code, body.upload_id, official, wiring.settings_admin()))
+    return json_response(typed(SettingsOut, admin_settings.apply_logo(code, body.upload_id, official,
+                                                                      wiring.settings_admin())))
 
 
 @bp.route("/v1/admin/municipalities/{code}/portal-keys", methods=["POST"], cors=True)
@@ -166,22 +170,24 @@ class ReceiptSignerIn(Strict):
 
 @bp.route("/v1/admin/municipalities/{code}/receipt-signer", methods=["GET"], cors=True)
 @operation("getReceiptSigner", "Quién firma los comprobantes de la municipalidad — settings.read", tag="admin",
-           security="officialToken", errors=(401, 403, 404))
+           security="officialToken", errors=(401, 403, 404), response=ReceiptSignerOut)
 @api_view
 def get_receipt_signer(code: str) -> Response:
     """Who signs the municipality's receipts (or that the labelled default does)."""
     authorized(bp.current_request, Permission.SETTINGS_READ, code)
-    return json_response(receipt_signer_admin.view(code, wiring.receipt_signer_admin()))
+    return json_response(typed(ReceiptSignerOut, receipt_signer_admin.view(code, wiring.receipt_signer_admin())))
 
 
 @bp.route("/v1/admin/municipalities/{code}/receipt-signer", methods=["PUT"], cors=True)
 @operation("designateReceiptSigner",
            "Designar al funcionario que firma los comprobantes (su RUN registrado) — settings.receipt_signer",
-           tag="admin", body=ReceiptSignerIn, security="officialToken", errors=(400, 401, 403, 404, 409, 503))
+           tag="admin", body=ReceiptSignerIn, security="officialToken", errors=(400, 401, 403, 404, 409, 503),
+           response=ReceiptSignerOut)
 @api_view
 def designate_receipt_signer(code: str) -> Response:
     """Designate the official who signs the municipality's receipts."""
     actor = authorized(bp.current_request, Permission.RECEIPT_SIGNER_DESIGNATE, code)
     body = parse_body(bp.current_request, ReceiptSignerIn)
-    return json_response(receipt_signer_admin.designate(code, body.email, actor, wiring.receipt_signer_admin(),
-                                                        version=body.version))
+    return json_response(typed(ReceiptSignerOut, receipt_signer_admin.designate(code, body.email, actor,
+                                                                                wiring.receipt_signer_admin(),
+                                                                                version=body.version)))

@@ -104,7 +104,9 @@ class UploadOut(BaseModel):
         "errors": [{"row": 3, "code": "invalid_plate", "message": "Fila 3: la patente no tiene un formato válido."}]}]}}
 
 
-class CheckOut(BaseModel):
+class PlateCheckOut(BaseModel):
+    """One prerequisite check of a plate in a fleet quote: its status and, when not ok, why."""
+
     status: str
     reason: str | None = None
 
@@ -116,7 +118,7 @@ class PlateQuoteOut(BaseModel):
     year: int
     payable: bool
     amount: int | None
-    checks: dict[str, CheckOut]
+    checks: dict[str, PlateCheckOut]
     reasons: list[str]
     vehicle: dict[str, Any] | None = None
 
@@ -161,7 +163,9 @@ class CompanyPaymentsOut(BaseModel):
     payments: list[dict[str, Any]]
 
 
-class ReceiptLinkOut(BaseModel):
+class FleetReceiptLinkOut(BaseModel):
+    """Where to download a fleet payment's receipt and where it verifies."""
+
     folio: str
     download_url: str
     verify_url: str
@@ -255,10 +259,10 @@ def company_payments(rut: str) -> Response:
 
 @bp.route("/v1/citizen/companies/{rut}/payments/{payment_id}/receipt", methods=["GET"], cors=CITIZEN_CORS)
 @operation("getFleetReceipt", "Enlace de descarga del comprobante de un pago de la empresa", tag="citizenSpace",
-           response=ReceiptLinkOut, security="citizenSession", errors=(401, 403, 404))
+           response=FleetReceiptLinkOut, security="citizenSession", errors=(401, 403, 404))
 @api_view
 def company_receipt(rut: str, payment_id: str) -> Response:
     """A short-lived link to the receipt of one of the company's payments."""
     _, ctx, company = _company(rut)
-    return json_response(typed(ReceiptLinkOut, fleets.company_receipt(ctx, company, payment_id)),
+    return json_response(typed(FleetReceiptLinkOut, fleets.company_receipt(ctx, company, payment_id)),
                          headers=NO_STORE)

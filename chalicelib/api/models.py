@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -36,6 +36,19 @@ class Out(BaseModel):
     bug caught at once (`http.typed` answers 500), never a field silently dropped from the answer."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+IsoDate = Annotated[str, Field(description="Fecha ISO 8601 (AAAA-MM-DD).", examples=["2027-03-31"])]
+IsoDateTime = Annotated[str, Field(description="Fecha y hora ISO 8601 con zona horaria.",
+                                   examples=["2027-03-01T13:05:00+00:00"])]
+IsoMonth = Annotated[str, Field(description="Mes AAAA-MM.", examples=["2027-03"])]
+Pesos = Annotated[int, Field(description="Monto en pesos chilenos (enteros).")]
+DecimalText = Annotated[str, Field(description="Número decimal exacto como texto (p. ej. \"0.625\"), para no "
+                                               "perder precisión.")]
+Cursor = Annotated[str | None, Field(description="Para pedir la página siguiente; null al final.")]
+FreeForm = dict[str, Any]
+"""A JSON object whose keys the route cannot fix: each use says why (a snapshot of what changed,
+a calculation trail that depends on the rule in force)."""
 
 
 class PresignedUploadOut(Out):
@@ -213,3 +226,51 @@ class HealthOut(Out):
 def body_for_domain(model: BaseModel) -> dict[str, Any]:
     """The validated body as plain JSON for the domain's parser (dates back to ISO text)."""
     return model.model_dump(mode="json", exclude_none=True)
+
+
+class UploadCheckOut(Out):
+    """Whether an uploaded PDF is byte for byte the stored receipt and whether its signature holds."""
+
+    sha256: str
+    matches: bool
+    signature_valid: bool
+    intact: bool
+    trusted: bool
+    signer: str | None
+    verdict: Literal["authentic", "different"]
+    verdict_text: str
+
+
+class ReceiptUploadVerificationOut(ReceiptVerificationOut):
+    """`POST /v1/receipts/verify`: the receipt's verification and the check of the uploaded PDF."""
+
+    upload: UploadCheckOut
+
+
+class JwkOut(Out):
+    """A municipality's public key (EC P-256) for the ES256 tokens in receipts' QR codes."""
+
+    kty: Literal["EC"]
+    crv: Literal["P-256"]
+    x: str
+    y: str
+    kid: str = Field(description="<municipalidad>-<huella>: el kid del encabezado del token.")
+    alg: Literal["ES256"]
+    use: Literal["sig"]
+
+
+class JwksOut(Out):
+    """`GET /v1/trust/jwks.json`: every municipality's key (RFC 7517 JWK Set)."""
+
+    keys: list[JwkOut]
+
+
+class OpenApiDocumentOut(Out):
+    """`GET /v1/openapi.json`: this document (OpenAPI 3.1)."""
+
+    openapi: str
+    info: FreeForm = Field(description="Título, versión y descripción (objeto Info de OpenAPI).")
+    tags: list[FreeForm] = Field(description="Objetos Tag de OpenAPI, con x-displayName.")
+    # Free-form: the structure of these is OpenAPI's own (specified at spec.openapis.org), not ours.
+    paths: FreeForm = Field(description="Objeto Paths de OpenAPI.")
+    components: FreeForm = Field(description="Objeto Components de OpenAPI (esquemas y esquemas de seguridad).")

@@ -11,7 +11,8 @@ from chalice.app import Blueprint, Response
 from pydantic import BaseModel
 
 from chalicelib.api.errors import ErrorOut
-from chalicelib.api.http import api_view, json_response
+from chalicelib.api.http import api_view, json_response, typed
+from chalicelib.api.models import OpenApiDocumentOut
 from chalicelib.api.operations import SECURITY_SCHEMES, TAGS, Operation, operation, operation_of
 
 bp = Blueprint(__name__)
@@ -46,9 +47,10 @@ def build_document(routes: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 def _schema_ref(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, str]:
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-    for name, definition in schema.pop("$defs", {}).items():
-        schemas[name] = definition
-    schemas[model.__name__] = schema
+    for name, definition in [*schema.pop("$defs", {}).items(), (model.__name__, schema)]:
+        if schemas.setdefault(name, definition) != definition:
+            # Two models of one name (in different modules) would silently share one schema.
+            raise ValueError(f"two different models are named {name}: rename one")
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
@@ -64,8 +66,13 @@ def _operation(path: str, method: str, op: Operation, schemas: dict[str, Any]) -
         parameters.append({"name": name, "in": "header", "required": required, "description": description,
                            "schema": {"type": "string"}})
     success: dict[str, Any] = {"description": "OK"}
+    content: dict[str, Any] = {}
     if op.response is not None:
-        success["content"] = {"application/json": {"schema": _schema_ref(op.response, schemas)}}
+        content["application/json"] = {"schema": _schema_ref(op.response, schemas)}
+    for media in op.media:
+        content[media] = {"schema": {"type": "string"}}
+    if content:
+        success["content"] = content
     responses: dict[str, Any] = {str(op.success): success}
     for status, description in op.also:
         responses[str(status)] = {"description": description, **({"content": success["content"]}
@@ -99,7 +106,7 @@ def _document(routes: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 @bp.route("/v1/openapi.json", methods=["GET"], cors=True)
-@operation("getOpenApiDocument", "Este documento", tag="platform", errors=())
+@operation("getOpenApiDocument", "Este documento", tag="platform", errors=(), response=OpenApiDocumentOut)
 @api_view
 def openapi() -> Response:
-    return json_response(_document(bp.current_app.routes))
+    return json_response(typed(OpenApiDocumentOut, _document(bp.current_app.routes)))

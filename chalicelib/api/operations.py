@@ -70,6 +70,9 @@ class Operation:
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
+    media: tuple[str, ...] = ()
+    """Media types of a success answer that is not JSON (text/csv, text/html, application/x-pem-file),
+    documented as text; with `response` too, the route answers either (by format or Accept)."""
     success: int = 200
     also: tuple[tuple[int, str], ...] = ()
     """Other success statuses, with what they mean (e.g. 202: a proposal waiting for approval)."""
@@ -82,15 +85,18 @@ class Operation:
 
 
 def operation(operation_id: str, summary: str, *, tag: Tag, body: type[BaseModel] | None = None,
-              query: type[BaseModel] | None = None, response: type[BaseModel] | None = None, success: int = 200,
+              query: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
+              media: tuple[str, ...] = (), success: int = 200,
               also: tuple[tuple[int, str], ...] = (), headers: tuple[tuple[str, bool, str], ...] = (),
               security: Security | None = None, errors: tuple[int, ...] = (400,),
               extra: dict[str, Any] | None = None) -> Callable[[F], F]:
     """Describe the route below: `operation_id` is the stable English camelCase name generated
-    clients call it by; `summary` is in Spanish; `response` is the model the view returns."""
+    clients call it by; `summary` is in Spanish; `response` is the model the view returns, `media`
+    the media types of a success answer that is not JSON."""
     if not _OPERATION_ID.match(operation_id):
         raise ValueError(f"operationId must be camelCase ASCII: {operation_id!r}")
-    described = Operation(operation_id, summary, tag, body=body, query=query, response=response, success=success,
+    described = Operation(operation_id, summary, tag, body=body, query=query, response=response, media=media,
+                          success=success,
                           also=also, headers=headers, security=security, errors=errors, extra=extra or {})
 
     def attach(view: F) -> F:

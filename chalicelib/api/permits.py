@@ -62,7 +62,7 @@ def _inspector_page(plate: str, year: str, result: dict[str, object] | None = No
 @operation("getPermitByPlate",
            "Estado nacional del permiso de circulación de una patente en un año (pagado, pagado en parte, no pagado, "
            "anulado), sin datos del propietario; página para inspectores si se pide text/html; límite por origen",
-           tag="inspection", query=PermitQuery, response=PlatePermitOut, errors=(400, 429, 503))
+           tag="inspection", query=PermitQuery, response=PlatePermitOut, errors=(400, 429, 503), media=("text/html",))
 @page_or_api_view(_request, back=INSPECTOR_PATH)
 def permit_by_plate(plate: str) -> Response:
     """A plate's permit for `year`, nationally: paid, partially_paid, not_paid or annulled."""
@@ -83,7 +83,8 @@ def permit_by_plate(plate: str) -> Response:
 @operation("getInspectorPage",
            "Página para inspectores (teléfono): consulta de permiso por patente y año, sin JavaScript (text/html); a "
            "quien no pide HTML, el JSON de /v1/permits/{plate}",
-           tag="inspection", query=InspectorQuery, errors=(400, 429, 503))
+           tag="inspection", query=InspectorQuery, errors=(400, 429, 503),
+           response=PlatePermitOut, media=("text/html",))
 @page_or_api_view(_request)
 def inspector() -> Response:
     """The inspectors' page: type a plate and a year, see the permit's state (no JavaScript). A

@@ -25,7 +25,8 @@ class PrivacyQuery(Strict):
 @bp.route("/v1/privacy", methods=["GET"], cors=True)
 @operation("getPrivacyNotice",
            "Aviso de privacidad (HTML): qué datos se tratan, para qué, con qué base y por cuánto tiempo; derechos",
-           tag="citizen", query=PrivacyQuery, errors=(400, 404), extra={"x-content-type": "text/html"})
+           tag="citizen", query=PrivacyQuery, errors=(400, 404), extra={"x-content-type": "text/html"},
+           media=("text/html",))
 @api_view
 def privacy() -> Response:
     """The privacy notice (HTML, es-CL); `?municipality=<CUT>` names that municipality as controller."""

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from chalicelib import wiring
 from chalicelib.api.http import api_view, json_response, parse_query, source_address, typed
-from chalicelib.api.models import ReceiptVerificationOut, Strict
+from chalicelib.api.models import JwksOut, ReceiptUploadVerificationOut, ReceiptVerificationOut, Strict
 from chalicelib.api.operations import operation
 from chalicelib.api.pages import colors, logo_data_uri, page_or_api_view, render, wants_html
 from chalicelib.api.uploads import UPLOAD_TYPES, uploaded_pdf
@@ -51,7 +51,8 @@ def _receipt_page(body: dict[str, Any], query: VerifyQuery) -> Response:
 @operation("verifyReceipt",
            "Verificar un comprobante por folio y código (destino del QR): JSON, o una página si se pide text/html; "
            "429 tras demasiados intentos fallidos",
-           tag="receipts", query=VerifyQuery, response=ReceiptVerificationOut, errors=(400, 404, 429, 503))
+           tag="receipts", query=VerifyQuery, response=ReceiptVerificationOut, errors=(400, 404, 429, 503),
+           media=("text/html",))
 @page_or_api_view(_request)
 def verify() -> Response:
     """A receipt by folio and code (where its QR points): state (valid or annulled), municipality,
@@ -64,8 +65,7 @@ def verify() -> Response:
                                              source=source_address(request))
     if wants_html(request):
         return _receipt_page(body, query)
-    return json_response(typed(ReceiptVerificationOut, body),
-                         headers={"Cache-Control": "no-store", "Vary": "Accept"})
+    return json_response(typed(ReceiptVerificationOut, body), headers={"Cache-Control": "no-store", "Vary": "Accept"})
 
 
 @bp.route("/v1/receipts/verify", methods=["POST"], cors=True, content_types=UPLOAD_TYPES)
@@ -76,7 +76,8 @@ def verify() -> Response:
            extra={"requestBody": {"required": True, "content": {
                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
                "multipart/form-data": {"schema": {"type": "object", "properties": {
-                   "pdf": {"type": "string", "format": "binary"}}, "required": ["pdf"]}}}}})
+                   "pdf": {"type": "string", "format": "binary"}}, "required": ["pdf"]}}}}},
+           response=ReceiptUploadVerificationOut, media=("text/html",))
 @page_or_api_view(_request)
 def verify_upload() -> Response:
     """The same, plus whether the PDF sent (a form's `pdf` file, or the body as application/pdf)
@@ -90,13 +91,14 @@ def verify_upload() -> Response:
                                            trust_roots_pem=wiring.trust_roots_pem())
     if wants_html(request):
         return _receipt_page(body, query)
-    return json_response(body, headers={"Cache-Control": "no-store", "Vary": "Accept"})
+    return json_response(typed(ReceiptUploadVerificationOut, body),
+                         headers={"Cache-Control": "no-store", "Vary": "Accept"})
 
 
 @bp.route("/v1/trust/jwks.json", methods=["GET"], cors=True)
 @operation("getTrustJwks",
            "Llaves públicas (JWKS, ES256) que verifican sin conexión el token firmado del QR de los comprobantes",
-           tag="receipts")
+           tag="receipts", response=JwksOut)
 @api_view
 def jwks() -> Response:
     """The public keys (JWKS) that verify the signed tokens in receipts' QR codes, offline."""
@@ -107,12 +109,12 @@ def jwks() -> Response:
             keys.append(signer.jwk(str(municipality["code"]), create=False))
         except NotFound:
             continue  # no receipt issued there yet: no key
-    return json_response({"keys": keys}, headers={"Cache-Control": "public, max-age=300"})
+    return json_response(typed(JwksOut, {"keys": keys}), headers={"Cache-Control": "public, max-age=300"})
 
 
 @bp.route("/v1/trust/ca.pem", methods=["GET"], cors=True)
 @operation("getTrustCaCertificate", "Cadena de certificados (PEM) con que se validan las firmas de los comprobantes",
-           tag="receipts", errors=(404,))
+           tag="receipts", errors=(404,), media=("application/x-pem-file",))
 @api_view
 def ca_pem() -> Response:
     """The platform CA certificate (PEM) that receipts' signatures chain to."""

@@ -18,6 +18,14 @@ from chalicelib.api.http import (
     typed,
 )
 from chalicelib.api.models import Out, Strict
+from chalicelib.api.models_refunds import (
+    MoneyBackOut,
+    OpenReversalsOut,
+    PaymentRefundsOut,
+    RefundSentOut,
+    RefundsPageOut,
+    ReversalOut,
+)
 from chalicelib.api.operations import operation
 from chalicelib.api.tgr_body import signed_notification
 from chalicelib.domain.errors import InvalidInput
@@ -94,113 +102,78 @@ _REFUND_STATES = ("Estados de la devolución: proposed, authorized, accepted, co
 
 @bp.route(BASE + "/refunds", methods=["GET"], cors=True)
 @operation("listRefunds", "Devoluciones y contracargos de la municipalidad — refunds.read", tag="admin",
-           query=RefundsQuery, security="officialToken", errors=(400, 401, 403), extra={"description": _REFUND_STATES})
+           query=RefundsQuery, security="officialToken", errors=(400, 401, 403), extra={"description": _REFUND_STATES},
+           response=RefundsPageOut)
 @api_view
 def list_refunds(code: str) -> Response:
     """The municipality's refunds and reversals, newest first (filter `status=proposed`: to authorize)."""
     authorized(bp.current_request, Permission.REFUNDS_READ, code)
     query = parse_query(bp.current_request, RefundsQuery)
-    return json_response(refunds.listing(code, wiring.refunds_context(), status=query.status, limit=query.limit,
-                                         cursor=query.cursor))
+    return json_response(typed(RefundsPageOut, refunds.listing(code, wiring.refunds_context(), status=query.status,
+                                                               limit=query.limit, cursor=query.cursor)))
 
 
 @bp.route(BASE + "/payments/{payment_id}/refunds", methods=["GET"], cors=True)
 @operation("listPaymentRefunds", "Devoluciones y contracargos de un pago — refunds.read", tag="admin",
-           security="officialToken", errors=(401, 403, 404))
+           security="officialToken", errors=(401, 403, 404), response=PaymentRefundsOut)
 @api_view
 def payment_refunds(code: str, payment_id: str) -> Response:
     """A payment's refunds and reversals."""
     authorized(bp.current_request, Permission.REFUNDS_READ, code)
     ctx = wiring.refunds_context()
     refunds.require_payment(code, payment_id, ctx)
-    return json_response({"items": refunds.of_payment(code, payment_id, ctx)})
+    return json_response(typed(PaymentRefundsOut, {"items": refunds.of_payment(code, payment_id, ctx)}))
 
 
 @bp.route(BASE + "/payments/{payment_id}/refunds", methods=["POST"], cors=True)
 @operation("proposeRefund", "Proponer una devolución (total o por ítem) con motivo — refunds.propose", tag="admin",
            body=RefundIn, success=201, security="officialToken", errors=(400, 401, 403, 404, 409),
-           extra={"description": _REFUND_STATES})
+           extra={"description": _REFUND_STATES}, response=MoneyBackOut)
 @api_view
 def propose(code: str, payment_id: str) -> Response:
     """Propose a refund (whole or by item, with a reason); a profile that authorizes payments signs it."""
     official = authorized(bp.current_request, Permission.REFUNDS_PROPOSE, code)
     body = parse_body(bp.current_request, RefundIn)
-    return json_response(refunds.propose(code, payment_id, official, wiring.refunds_context(), items=body.items,
-                                         amount=body.amount, reason=body.reason, note=body.note), status=201)
+    return json_response(typed(MoneyBackOut, refunds.propose(code, payment_id, official, wiring.refunds_context(),
+                                                             items=body.items, amount=body.amount, reason=body.reason,
+                                                             note=body.note)), status=201)
 
 
 @bp.route(BASE + "/payments/{payment_id}/refunds/{refund_id}/authorize", methods=["POST"], cors=True)
 @operation("authorizeRefund", "Autorizar una devolución firmando la orden (firma electrónica y código TOTP) y enviarla "
            "a la Tesorería — refunds.authorize", tag="admin", body=OtpIn, success=201,
            also=((202, "Firmada; la Tesorería no respondió: reenviar"),), security="officialToken",
-           errors=(400, 401, 403, 404, 409))
+           errors=(400, 401, 403, 404, 409), response=RefundSentOut)
 @api_view
 def authorize(code: str, payment_id: str, refund_id: str) -> Response:
     """Sign the refund order with the advanced signature (one-time code) and send it to TGR."""
     official = authorized(bp.current_request, Permission.REFUNDS_AUTHORIZE, code)
     body = parse_body(bp.current_request, OtpIn)
     answer = refunds.authorize(code, payment_id, refund_id, body.otp, official, wiring.refunds_context())
-    return json_response(answer, status=201 if answer.get("sent") else 202)
+    return json_response(typed(RefundSentOut, answer), status=201 if answer.get("sent") else 202)
 
 
 @bp.route(BASE + "/payments/{payment_id}/refunds/{refund_id}/withdraw", methods=["POST"], cors=True)
 @operation("withdrawRefund", "Retirar una devolución propuesta sin firmar — refunds.propose o refunds.authorize",
-           tag="admin", security="officialToken", errors=(401, 403, 404, 409))
+           tag="admin", security="officialToken", errors=(401, 403, 404, 409), response=MoneyBackOut)
 @api_view
 def withdraw(code: str, payment_id: str, refund_id: str) -> Response:
     """Withdraw a proposal not yet signed (who proposes or who authorizes)."""
     official = authorized_any(bp.current_request, (Permission.REFUNDS_PROPOSE, Permission.REFUNDS_AUTHORIZE), code)
-    return json_response(refunds.withdraw(code, payment_id, refund_id, official, wiring.refunds_context()))
+    return json_response(typed(MoneyBackOut, refunds.withdraw(code, payment_id, refund_id, official,
+                                                              wiring.refunds_context())))
 
 
 @bp.route(BASE + "/payments/{payment_id}/refunds/{refund_id}/send", methods=["POST"], cors=True)
 @operation("resendRefund", "Reenviar a la Tesorería una orden de devolución firmada — refunds.authorize",
            tag="admin", success=201, also=((202, "La Tesorería no respondió: reenviar más tarde"),),
-           security="officialToken", errors=(401, 403, 404, 409, 503))
+           security="officialToken", errors=(401, 403, 404, 409, 503), response=RefundSentOut)
 @api_view
 def resend(code: str, payment_id: str, refund_id: str) -> Response:
     """Send a signed refund order to TGR again (when TGR did not answer)."""
     authorized(bp.current_request, Permission.REFUNDS_AUTHORIZE, code)
     answer = refunds.send(code, payment_id, refund_id, wiring.refunds_context())
-    return json_response(answer, status=201 if answer.get("sent") else 202)
-
-
-class OfficialRefOut(Out):
-    email: str
-    name: str
-    profile: str
-
-
-class ReversalOut(Out):
-    """A reversal (contracargo) TGR notified: the money it took back and whether the treasury
-    acknowledged it (who, when, what was done)."""
-
-    kind: Literal["reversal"]
-    reversal_id: str
-    payment_id: str
-    status: Literal["completed"]
-    status_text: str
-    amount: int = Field(description="Pesos devueltos al medio de pago.")
-    reason_text: str
-    created_at: str | None
-    completed_at: str | None
-    acknowledged: bool
-    acknowledged_at: str | None = None
-    acknowledged_by: OfficialRefOut | None = None
-    acknowledgement_note: str | None = None
-
-
-class OpenReversalsOut(Out):
-    """The reversals no official has acknowledged yet, newest first (at most 50): the console's alert."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"items": [{
-        "kind": "reversal", "reversal_id": "CC-1A2B3C4D5E6F", "payment_id": "13101-01J0000000000000000000",
-        "status": "completed", "status_text": "Contracargo: pago reversado por la Tesorería", "amount": 45_000,
-        "reason_text": "Contracargo del medio de pago informado por la Tesorería",
-        "created_at": "2027-03-31T12:00:00-03:00", "completed_at": "2027-03-31T12:00:00-03:00",
-        "acknowledged": False}]}]})
-
-    items: list[ReversalOut]
+    return json_response(typed(RefundSentOut, answer), status=201 if answer.get("sent") else 202)
 
 
 class AcknowledgeIn(Strict):

@@ -7,7 +7,8 @@ from __future__ import annotations
 from chalice.app import Blueprint, Response
 
 from chalicelib import wiring
-from chalicelib.api.http import api_view, json_response
+from chalicelib.api.http import api_view, json_response, typed
+from chalicelib.api.models_signatures import CertificateStatusOut, SignedDocumentCheckOut
 from chalicelib.api.operations import operation
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.services import signatures
@@ -20,17 +21,17 @@ PDF_TYPES = ["application/pdf", "application/octet-stream"]
 @bp.route("/v1/trust/certificates/{serial}", methods=["GET"], cors=True)
 @operation("getCertificateStatus",
            "Estado de un certificado de firma emitido por la plataforma (vigente o revocado, con fecha y motivo)",
-           tag="signatures", errors=(400, 404))
+           tag="signatures", errors=(400, 404), response=CertificateStatusOut)
 @api_view
 def certificate_status(serial: str) -> Response:
     """good / revoked (with time and reason) for a certificate issued to an official."""
     body = signatures.certificate_status(serial, wiring.signatures_repo())
-    return json_response(body, headers={"Cache-Control": "no-store"})
+    return json_response(typed(CertificateStatusOut, body), headers={"Cache-Control": "no-store"})
 
 
 @bp.route("/v1/trust/firmagob.pem", methods=["GET"], cors=True)
 @operation("getFirmaGobChain", "Cadena de certificados publicada por FirmaGob (PEM) con que se validan las firmas "
-           "avanzadas", tag="signatures", errors=(404,))
+           "avanzadas", tag="signatures", errors=(404,), media=("application/x-pem-file",))
 @api_view
 def firmagob_pem() -> Response:
     """FirmaGob's published chain (PEM) that FirmaGob-signed documents are validated against, as
@@ -48,7 +49,8 @@ def firmagob_pem() -> Response:
            "Verificar las firmas de un PDF (comprobante, nómina o convenio; cuerpo application/pdf, máx. 5 MB)",
            tag="signatures", errors=(400, 404),
            extra={"requestBody": {"required": True, "content": {
-               "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
+               "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}},
+           response=SignedDocumentCheckOut)
 @api_view
 def verify() -> Response:
     """The signatures of the PDF sent as the body (at most 5 MB): signer, profile, municipality,
@@ -67,4 +69,4 @@ def verify() -> Response:
         platform_pem = b""
     body = signatures.verify_pdf(raw, trust_roots_pem=platform_pem, repo=wiring.signatures_repo(),
                                  firmagob_chain_pem=wiring.firmagob_chain_pem())
-    return json_response(body, headers={"Cache-Control": "no-store"})
+    return json_response(typed(SignedDocumentCheckOut, body), headers={"Cache-Control": "no-store"})

@@ -45,8 +45,11 @@ def client_package(running_stack: Any, tmp_path_factory: pytest.TempPathFactory)
     assert served.status_code == 200
     work = tmp_path_factory.mktemp("generated-client")
     (work / "openapi.json").write_text(json.dumps(served.json()), encoding="utf-8")
-    # No post hooks: the generated code is used as generated, not reformatted.
-    (work / "config.yaml").write_text(f"package_name_override: {PACKAGE}\npost_hooks: []\n", encoding="utf-8")
+    # No post hooks: the generated code is used as generated, not reformatted. The PEM chains
+    # (application/x-pem-file) are text to the generator as they are to anyone.
+    (work / "config.yaml").write_text(f"package_name_override: {PACKAGE}\npost_hooks: []\n"
+                                      "content_type_overrides:\n  application/x-pem-file: text/plain\n",
+                                      encoding="utf-8")
     run = subprocess.run([_generator(), "generate", "--path", "openapi.json", "--config", "config.yaml",
                           "--meta", "none", "--output-path", PACKAGE], cwd=work, capture_output=True, text=True,
                          timeout=120, check=False)

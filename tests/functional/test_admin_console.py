@@ -132,7 +132,7 @@ def _create_payments(world):
                                values={":e": {"status": "sent", "attempts": 1}})
     wiring.data_table().put({"pk": keys.payment("13101", ids["paid_patente"]), "sk": "EMAIL#2027-03-18T13:07:00Z#a1",
                              "at": "2027-03-18T10:07:00-03:00", "attempt": 1, "to": "maria@ciudadano.demo",
-                             "status": "sent", "kind": "receipt", "folio": ids["folio"]})
+                             "outcome": "sent", "message_id": "m-1", "kind": "receipt", "folio": ids["folio"]})
     world["ids"] = ids
 
 
@@ -216,7 +216,7 @@ def test_detail_has_items_breakdown_checks_events_receipt_and_emails(world):
     assert [e["type"] for e in permit["events"]][:2] == ["created", "gateway_order_created"]
     assert permit["events"][-1]["type"] == "gateway_approved"
     status, patente = admin(world, "get", f"{BASE}/13101/payments/{ids['paid_patente']}")
-    assert patente["emails"][0]["status"] == "sent"
+    assert patente["emails"][0]["outcome"] == "sent"  # what the receipts worker writes (the console reads it)
     assert patente["folio"] == ids["folio"]
     # Another municipality's payment is not reachable through this municipality's path.
     status, body = admin(world, "get", f"{BASE}/13101/payments/{ids['foreign']}")

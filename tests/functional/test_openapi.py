@@ -87,6 +87,88 @@ def test_the_public_contract_types_every_success_and_carries_examples():
     assert doc["paths"]["/v1/payments/{payment_id}"]["get"]["security"] == [{"paymentToken": []}]
 
 
+def _successes_without_schema(doc: dict) -> list[tuple[str, str, str]]:
+    """Each 2xx answer that does not say what it carries: a JSON schema generated from the route's
+    response model (an object with properties, or a choice of such), or the media type of a file
+    or page (text)."""
+    schemas = doc["components"]["schemas"]
+
+    def described(media: str, body: dict) -> bool:
+        if media != "application/json":
+            return body.get("schema") == {"type": "string"}
+        ref = body.get("schema", {}).get("$ref")
+        if not ref:
+            return False
+        schema = schemas[ref.rsplit("/", 1)[-1]]
+        choices = [schemas[c["$ref"].rsplit("/", 1)[-1]] for c in schema.get("anyOf", [])]
+        return all(s.get("properties") for s in choices or [schema])
+
+    return [(method, path, status) for path, item in doc["paths"].items() for method, op in item.items()
+            for status, answer in op["responses"].items() if status.startswith("2")
+            and not (answer.get("content") and all(described(m, b) for m, b in answer["content"].items()))]
+
+
+def test_every_success_answer_of_every_route_has_a_schema():
+    assert _successes_without_schema(build_document(_app_routes())) == []
+
+
+def test_a_route_whose_success_has_no_schema_is_caught():
+    from chalice.app import Chalice
+
+    from chalicelib.api.models import Out
+    from chalicelib.api.operations import operation
+
+    class ShapelessOut(Out):
+        pass
+
+    bare = Chalice(app_name="bare")
+
+    @bare.route("/v1/untyped")
+    @operation("getUntyped", "Sin esquema", tag="platform", also=((202, "Aceptada"),))
+    def untyped() -> dict[str, str]:
+        return {}
+
+    @bare.route("/v1/shapeless")
+    @operation("getShapeless", "Objeto sin campos", tag="platform", response=ShapelessOut)
+    def shapeless() -> dict[str, str]:
+        return {}
+
+    @bare.route("/v1/file")
+    @operation("getFile", "Archivo", tag="platform", media=("text/csv",))
+    def file() -> dict[str, str]:
+        return {}
+
+    assert sorted(_successes_without_schema(build_document(bare.routes))) == [
+        ("get", "/v1/shapeless", "200"), ("get", "/v1/untyped", "200"), ("get", "/v1/untyped", "202")]
+
+
+def test_two_response_models_of_one_name_are_refused():
+    """Schemas are keyed by class name: a second model of the same name would silently replace the first."""
+    import pytest
+    from chalice.app import Chalice
+
+    from chalicelib.api.models import Out
+    from chalicelib.api.operations import operation
+
+    def named(field: str) -> type[Out]:
+        return type("SameOut", (Out,), {"__annotations__": {field: int}})
+
+    bare = Chalice(app_name="bare")
+
+    @bare.route("/v1/one")
+    @operation("getOne", "Uno", tag="platform", response=named("one"))
+    def one() -> dict[str, str]:
+        return {}
+
+    @bare.route("/v1/two")
+    @operation("getTwo", "Dos", tag="platform", response=named("two"))
+    def two() -> dict[str, str]:
+        return {}
+
+    with pytest.raises(ValueError, match="SameOut"):
+        build_document(bare.routes)
+
+
 def test_the_document_is_served_and_uses_the_request_models(client):
     response = client.http.get("/v1/openapi.json")
     assert response.status_code == 200

@@ -35,7 +35,7 @@ def env(shared_demo_stack_with_users):
                "payer": {"rut": RUT, "name": "Pedro Soto", "email": "pedro@example.cl"}, "items": [],
                "gsi2pk": keys.by_rut(CODE, RUT), "gsi2sk": f"PAY#2027-03-01T13:00:00Z#{pid}"})
     table.put({"pk": keys.payment(CODE, pid), "sk": "EMAIL#2027-03-01T13:05:00Z#000#a", "outcome": "sent",
-               "to": "pedro@example.cl"})
+               "at": "2027-03-01T10:05:00-03:00", "attempt": 1, "kind": "receipt", "to": "pedro@example.cl"})
     tokens = {p: id_token(shared_demo_stack_with_users, e) for p, e in OFFICIALS.items()}
     with Client(app, stage_name="test") as client:
         yield client, tokens, pid
