@@ -14,47 +14,15 @@ import pytest
 import requests
 
 from chalicelib import wiring
-from devstack.simulators.claveunica import ClaveUnicaSimulator
+from tests.support.citizens import PAGE, call, citizen_world
 from tests.support.gateways import FakeGateway
 
-PAGE = "http://127.0.0.1:8400/mis-pagos/"
 MARIA, JUAN = "12345678-5", "12678579-8"
 
 
 @pytest.fixture(scope="module")
 def world(shared_demo_stack):
-    from chalice.test import Client
-
-    from app import app
-
-    gateway = FakeGateway()
-    sim = ClaveUnicaSimulator(os.environ["SEM_CLAVEUNICA_CLIENT_ID"], os.environ["SEM_CLAVEUNICA_CLIENT_SECRET"])
-    with sim, pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SEM_CLAVEUNICA_ISSUER", sim.issuer)
-        mp.setenv("SEM_CLAVEUNICA_REDIRECT_URI", PAGE)
-        wiring.reset()
-        real = wiring.payment_context
-
-        def context():
-            ctx = real()
-            ctx.gateway = gateway
-            return ctx
-
-        mp.setattr(wiring, "payment_context", context)
-        with Client(app, stage_name="test") as client:
-            yield {"client": client, "sim": sim, "gateway": gateway}
-    wiring.reset()
-
-
-def call(world, method, path, *, body=None, token=None, headers=None):
-    h = {"Content-Type": "application/json", **(headers or {})}
-    if token:
-        h["Authorization"] = f"Bearer {token}"
-    kwargs = {"headers": h}
-    if body is not None:
-        kwargs["body"] = json.dumps(body).encode()
-    response = getattr(world["client"].http, method)(path, **kwargs)
-    return response.status_code, json.loads(response.body or b"{}")
+    yield from citizen_world(FakeGateway())
 
 
 def authorize(world, run):

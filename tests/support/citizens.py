@@ -32,15 +32,15 @@ class RecordingGateway:
                                                                f"http://127.0.0.1:9/checkout/{payment_id}"))
 
 
-def citizen_world() -> Iterator[dict[str, Any]]:
-    """The app on the test stage with the simulator as ClaveÚnica and a recording TGR (use inside
-    a module fixture over `shared_demo_stack`)."""
+def citizen_world(gateway: Any = None) -> Iterator[dict[str, Any]]:
+    """The app on the test stage with the simulator as ClaveÚnica and `gateway` as TGR (a
+    recording one by default); use inside a module fixture over `shared_demo_stack`."""
     from chalice.test import Client
 
     from app import app
     from devstack.simulators.claveunica import ClaveUnicaSimulator
 
-    gateway = RecordingGateway()
+    gateway = gateway if gateway is not None else RecordingGateway()
     sim = ClaveUnicaSimulator(os.environ["SEM_CLAVEUNICA_CLIENT_ID"], os.environ["SEM_CLAVEUNICA_CLIENT_SECRET"])
     with sim, pytest.MonkeyPatch.context() as mp:
         mp.setenv("SEM_CLAVEUNICA_ISSUER", sim.issuer)
