@@ -60,20 +60,26 @@ def pay(stack: Any, debt_id: str) -> requests.Response:
                                "return_url": f"{stack.url('demo_site')}/retorno.html"})
 
 
+def paid_patente(stack: Any, debt: str, amount: int, method: str) -> tuple[str, str]:
+    """A patente loaded through a roll, paid through the public API and approved at the TGR
+    simulator: the payment id and TGR's order id."""
+    load_debt(stack, debt, amount)
+    created = pay(stack, debt)
+    assert created.status_code == 201, created.text
+    order_id = created.json()["checkout_url"].rstrip("/").rsplit("/", 1)[-1]
+    done = requests.post(f"{stack.url('tgr')}/simulator/orders/{order_id}/complete",
+                         json={"outcome": "approved", "method": method}, timeout=30)
+    assert done.json()["sem_body"]["status"] == "paid", done.text
+    return str(created.json()["payment_id"]), order_id
+
+
 def next_code(secret: str) -> str:
     return pyotp.TOTP(secret).at(time.time() + 30)
 
 
 def test_the_treasurer_refunds_a_payment_with_a_signed_order(running_stack: Any, browser: Any) -> None:
     debt = f"PAT-DEV-{uuid.uuid4().hex[:8].upper()}"
-    load_debt(running_stack, debt, 43_210)
-    created = pay(running_stack, debt)
-    assert created.status_code == 201, created.text
-    payment_id = created.json()["payment_id"]
-    order_id = created.json()["checkout_url"].rstrip("/").rsplit("/", 1)[-1]
-    done = requests.post(f"{running_stack.url('tgr')}/simulator/orders/{order_id}/complete",
-                         json={"outcome": "approved", "method": "debito"}, timeout=30)
-    assert done.json()["sem_body"]["status"] == "paid", done.text
+    payment_id, _ = paid_patente(running_stack, debt, 43_210, "debito")
 
     token = id_token(running_stack, SIGNER)
     for _ in range(60):  # the receipts worker issues the receipt
@@ -140,15 +146,7 @@ def test_the_treasurer_refunds_a_payment_with_a_signed_order(running_stack: Any,
 
 
 def test_a_reversal_alerts_the_treasury_on_the_panel_until_it_is_reviewed(running_stack: Any, browser: Any) -> None:
-    debt = f"PAT-CTC-{uuid.uuid4().hex[:8].upper()}"
-    load_debt(running_stack, debt, 21_500)
-    created = pay(running_stack, debt)
-    assert created.status_code == 201, created.text
-    payment_id = created.json()["payment_id"]
-    order_id = created.json()["checkout_url"].rstrip("/").rsplit("/", 1)[-1]
-    done = requests.post(f"{running_stack.url('tgr')}/simulator/orders/{order_id}/complete",
-                         json={"outcome": "approved", "method": "credito"}, timeout=30)
-    assert done.json()["sem_body"]["status"] == "paid", done.text
+    payment_id, order_id = paid_patente(running_stack, f"PAT-CTC-{uuid.uuid4().hex[:8].upper()}", 21_500, "credito")
     reversed_ = requests.post(f"{running_stack.url('tgr')}/simulator/orders/{order_id}/reverse", json={},
                               timeout=30).json()
     assert reversed_["sem_body"]["result"] == "applied", reversed_
