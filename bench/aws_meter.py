@@ -25,6 +25,7 @@ transactions):
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 from collections import Counter
@@ -87,6 +88,8 @@ class AwsMeter:
     """`Operation` → DynamoDB request units (reads and writes) it cost."""
     index_wru: dict[str, float] = field(default_factory=dict)
     """Global secondary index → the write units of `wru` spent keeping it (hot-partition sums)."""
+    log: list[dict[str, Any]] = field(default_factory=list)
+    """Each DynamoDB call: operation, the items it addressed (ids generalised) and its units."""
     aws_cpu_s: float = 0.0
     """Thread CPU spent inside the AWS stand-in (moto) and botocore's parsing of its answers."""
     size_units: bool = True
@@ -101,6 +104,7 @@ class AwsMeter:
             self.calls.clear()
             self.units.clear()
             self.index_wru.clear()
+            self.log.clear()
             self.rru = self.wru = self.aws_cpu_s = 0.0
             self.scans = 0
 
@@ -123,7 +127,8 @@ class AwsMeter:
                 "calls_by_operation": dict(sorted(self.calls.items())),
                 "ddb_units_by_operation": {k: round(v, 2) for k, v in sorted(self.units.items())},
                 "ddb_index_wru": {k: round(v, 2) for k, v in sorted(self.index_wru.items())},
-                "ddb_rru": round(self.rru, 2), "ddb_wru": round(self.wru, 2), "scans": self.scans}
+                "ddb_rru": round(self.rru, 2), "ddb_wru": round(self.wru, 2), "scans": self.scans,
+                "ddb_calls": list(self.log)}
 
     # -- handlers -----------------------------------------------------------------------------------
 
@@ -160,6 +165,8 @@ class AwsMeter:
             self.rru += rru
             self.wru += wru
             self.units[model.name] = self.units.get(model.name, 0.0) + rru + wru
+            self.log.append({"operation": model.name, "items": _addressed(model.name, params),
+                             "rru": round(rru, 2), "wru": round(wru, 2), **({"failed": True} if failed else {})})
 
     def _send_started(self, request: Any, **_: Any) -> None:
         request.context["bench_cpu"] = time.thread_time()
@@ -269,3 +276,31 @@ def _projected(index: _Index, item: dict[str, Any] | None, table_keys: tuple[str
         return item_size(item)
     wanted = {*table_keys, index.hash_key, index.range_key or "", *index.included}
     return item_size({k: v for k, v in item.items() if k in wanted})
+
+
+def _generalised(key: dict[str, Any] | None) -> str:
+    """`pk / sk` of a key with ids and times replaced by placeholders (`13101#PAY#… / META`)."""
+    if not key:
+        return "?"
+    parts = []
+    for name in ("pk", "sk"):
+        value = str(next(iter(key.get(name, {"S": ""}).values())))
+        value = re.sub(r"20\d\d-\d\d-\d\dT[\d:.]+Z?", "<utc>", value)
+        value = re.sub(r"(PAY#)[0-9A-Za-z-]{12,}", r"\1<id>", value)
+        value = re.sub(r"#[0-9A-Za-z]{14,}", "#<id>", value)
+        parts.append(value)
+    return " / ".join(parts)
+
+
+def _addressed(operation: str, params: dict[str, Any]) -> list[str]:
+    """The items (or the partition) one DynamoDB call addressed, generalised."""
+    if operation == "TransactWriteItems":
+        out = []
+        for entry in params.get("TransactItems", []):
+            op, body = next(iter(entry.items()))
+            out.append(f"{op} {_generalised(body.get('Key') or body.get('Item'))}")
+        return out
+    if operation == "Query":
+        values = params.get("ExpressionAttributeValues", {})
+        return [f"{params.get('IndexName', 'table')} {next(iter(values.get(':pk', {'S': '?'}).values()))}"]
+    return [_generalised(params.get("Key") or params.get("Item"))]

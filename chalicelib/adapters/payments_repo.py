@@ -1,10 +1,16 @@
-"""Payments, their items, events and holds in DynamoDB. Every state change is one transaction,
-conditional on the state it leaves, that writes the event which caused it beside it."""
+"""Payments, their items, events and holds in DynamoDB: the payment record's only owner.
+
+Services call what happens to a payment (`create_pending`, `attach_order`, `mark_paid`,
+`close`, `queue_receipt`, `expire`, `paid_on(day)`, …); the keys, index keys and expressions
+of the record are built here and nowhere else. Every status change is one transaction,
+conditional on the state it leaves, that writes the event which caused it beside it; a change of
+one item alone (the order, the receipt job's outbox mark) is one conditional write."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from chalicelib.adapters import keys
@@ -13,6 +19,12 @@ from chalicelib.domain.errors import Conflict
 from chalicelib.domain.payments import utc_key
 
 HoldRef = tuple[str, str]  # (owner code, item key)
+
+INDEX_FIELDS = frozenset({"gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk"})
+"""The table's index keys: storage detail, never part of what a payment is (exports drop them)."""
+
+PLATFORM = "00000"
+"""The platform's pseudo-code: national holds and counters."""
 
 _event_seq = itertools.count()
 
@@ -39,6 +51,53 @@ class PaymentRepository:
 
     def events(self, code: str, payment_id: str) -> list[dict[str, Any]]:
         return list(self._table.query_all(keys.payment(code, payment_id), sk_prefix="EVENT#", consistent=True))
+
+    def created_on(self, code: str, day: str) -> Iterator[dict[str, Any]]:
+        """The municipality's payments created on `day` (Chile's date), oldest first."""
+        for row in self._table.query_all(keys.payments_by_day(code, day), index="GSI1", limit=500):
+            if row.get("sk") == "META":
+                yield row
+
+    def paid_on(self, code: str, day: str) -> list[dict[str, Any]]:
+        """The municipality's payments paid on `day` that went through `paid` (created that day or
+        the day before: a payment lives at most a few hours before TGR's answer)."""
+        from datetime import date, timedelta
+
+        from chalicelib.domain.payments import went_through_paid
+
+        previous = (date.fromisoformat(day) - timedelta(days=1)).isoformat()
+        return [meta for created in (previous, day) for meta in self.created_on(code, created)
+                if went_through_paid(meta) and str(meta.get("paid_at", ""))[:10] == day]
+
+    def listing_partitions(self, code: str, *, rut: str | None = None, plate: str | None = None,
+                           days: Sequence[str] = (), utc_span: tuple[str, str] | None = None) -> list[Any]:
+        """Where the officials' payment search reads (paged_search partitions), newest first: a
+        RUT's or a plate's payments (within `utc_span` when given), or the payments of `days`."""
+        from chalicelib.adapters.paged_search import Partition
+
+        if rut or plate:
+            pk = keys.by_rut(code, rut) if rut else keys.by_plate(code, str(plate))
+            return [Partition(pk, index="GSI2", sk_prefix=None if utc_span else "PAY#",
+                              sk_between=(f"PAY#{utc_span[0]}", f"PAY#{utc_span[1]}") if utc_span else None)]
+        return [Partition(keys.payments_by_day(code, day), index="GSI1") for day in days]
+
+    @staticmethod
+    def payment_id_of(row: Mapping[str, Any]) -> str:
+        """The payment a row of its collection (or of an index) belongs to."""
+        return _payment_id_of(row)
+
+    def email_attempts(self, code: str, payment_id: str) -> list[dict[str, Any]]:
+        """The payment's e-mail delivery attempts, oldest first, without their keys."""
+        return [_without_keys(r) for r in
+                self._table.query_all(keys.payment(code, payment_id), sk_prefix="EMAIL#", consistent=True)]
+
+    def email_events(self, code: str, payment_id: str) -> list[dict[str, Any]]:
+        """SES's events of the payment's e-mails (docs/email-events.md), in key order."""
+        return list(self._table.query_all(keys.payment(code, payment_id), sk_prefix="EMAILEVT#", consistent=True))
+
+    def collection(self, code: str, payment_id: str) -> list[dict[str, Any]]:
+        """Every row of the payment (record, items, events, e-mails, refunds), for an export."""
+        return list(self._table.query_all(keys.payment(code, payment_id), limit=500))
 
     def hold(self, ref: HoldRef) -> dict[str, Any] | None:
         return self._table.get(keys.hold(*ref), "HOLD", consistent=True)
@@ -86,6 +145,87 @@ class PaymentRepository:
             item_index = meta_item_index(meta, holds, index)
             raise Conflict("Uno de los ítems ya está pagado o tiene un pago en curso.", code="item_unavailable",
                            field=f"items[{item_index}]" if item_index is not None else "items") from exc
+
+    def create_pending(self, payment: Mapping[str, Any], items: Sequence[Mapping[str, Any]],
+                       holds: Sequence[HoldRef], *, payer_rut: str, now_key: str, expires_key: str,
+                       extra: Sequence[Mapping[str, Any]] = ()) -> None:
+        """Create a pending payment (`payment` without keys) with its item rows and the `created`
+        event, and take every hold, atomically (`create`). Listed by day and by the payer's RUT;
+        each permit item by its plate; due for the expiry sweep at `expires_key`."""
+        code, payment_id = payment["municipality"], payment["payment_id"]
+        meta = {"pk": keys.payment(code, payment_id), "sk": "META", **payment,
+                "gsi1pk": keys.payments_by_day(code, str(payment["created_at"])[:10]),
+                "gsi1sk": f"{now_key}#{payment_id}",
+                "gsi2pk": keys.by_rut(code, payer_rut), "gsi2sk": f"PAY#{now_key}#{payment_id}",
+                "gsi3pk": keys.pending(code), "gsi3sk": expires_key}
+        rows = []
+        for i, item in enumerate(items):
+            row = {"pk": keys.payment(code, payment_id), "sk": f"ITEM#{i:02d}", "index": i, **item}
+            if item.get("plate"):
+                row.update(gsi2pk=keys.by_plate(code, str(item["plate"])), gsi2sk=f"PAY#{now_key}#{payment_id}")
+            row.pop("plate", None)
+            rows.append(row)
+        event = event_row(code, payment_id, str(payment["created_at"]), "created",
+                          {"amount": payment["amount"], "items": len(items)})
+        self.create(meta, rows, holds, event, now_iso=now_key, hold_expires_at=expires_key, extra=extra)
+
+    def attach_order(self, code: str, payment_id: str, *, order_id: str, checkout_url: str, at: str) -> None:
+        """Record TGR's order of a payment (TGR gives the same one for the same payment), with its event."""
+        self.update_fields(code, payment_id, set_fields={"order_id": order_id, "checkout_url": checkout_url},
+                           event=event_row(code, payment_id, at, "gateway_order_created", {"order_id": order_id}))
+
+    def close(self, code: str, payment_id: str, *, from_status: str, to_status: str, at: str, event_kind: str,
+              detail: Mapping[str, Any], holds: Sequence[HoldRef], event: dict[str, Any] | None = None) -> None:
+        """End a payment without money (cancelled, rejected, expired): the holds are released and
+        it leaves the expiry sweep. ConditionFailed when it is no longer `from_status`."""
+        self.transition(code, payment_id, from_status=from_status, to_status=to_status,
+                        set_fields={"closed_at": at}, remove_fields=["gsi3pk", "gsi3sk"],
+                        event=event or event_row(code, payment_id, at, event_kind, detail),
+                        holds=holds, hold_status="released")
+
+    def expire(self, code: str, payment_id: str, *, at: str, expires_at: str, holds: Sequence[HoldRef]) -> None:
+        """The sweep's end of a pending payment past its time (ConditionFailed if TGR answered first)."""
+        self.close(code, payment_id, from_status="pending", to_status="expired", at=at, event_kind="expired",
+                   detail={"expires_at": expires_at}, holds=holds)
+
+    def to_review(self, code: str, payment_id: str, *, from_status: str, reason: str | None,
+                  fields: Mapping[str, Any], event: dict[str, Any], holds: Sequence[HoldRef]) -> None:
+        """Put a payment in a person's hands (`review`); the holds of a pending one stay held for review."""
+        from_pending = from_status == "pending"
+        self.transition(code, payment_id, from_status=from_status, to_status="review",
+                        set_fields={"review_reason": reason, **fields}, remove_fields=["gsi3pk", "gsi3sk"],
+                        event=event, holds=holds if from_pending else (),
+                        hold_status="review" if from_pending else None)
+
+    def mark_paid(self, payment: Mapping[str, Any], *, paid_at: str, method: str, authorization_code: str | None,
+                  order_id: str, at: str, event: dict[str, Any], holds: Sequence[HoldRef],
+                  paid_debts: Sequence[str] = (), new_debts: Sequence[Mapping[str, Any]] = ()) -> None:
+        """Move a pending payment to `paid`, in one transaction with: its holds (paid), the debts it
+        paid (open → paid), the debts it creates (a second installment), the day's counters of the
+        municipality and of the platform, and the outbox mark that makes its receipt job due."""
+        from chalicelib.adapters.debts_repo import DebtRepository
+
+        code, payment_id = payment["municipality"], payment["payment_id"]
+        extra: list[dict[str, Any]] = []
+        for debt_id in paid_debts:
+            extra.append({"update": (keys.debt(code, debt_id), "DEBT"),
+                          "expression": "SET #s = :paid, paid_by = :pid", "condition": "#s = :open",
+                          "names": {"#s": "status"}, "values": {":paid": "paid", ":open": "open", ":pid": payment_id}})
+        for debt in new_debts:
+            extra.append({"put": DebtRepository.row(code, dict(debt)), "condition": "attribute_not_exists(pk)"})
+        extra += counter_updates(code, paid_at[:10], method, payment.get("items", []))
+        self.transition(
+            code, payment_id, from_status="pending", to_status="paid",
+            set_fields={"paid_at": paid_at, "method": method, "authorization_code": authorization_code,
+                        "order_id": order_id, "receipt_job": "pending",
+                        "gsi3pk": keys.outbox(code), "gsi3sk": utc_key(at)},
+            event=event, holds=holds, hold_status="paid", extra=extra)
+
+    def queue_receipt(self, code: str, payment_id: str, *, recheck_key: str) -> None:
+        """The receipt job was sent: its outbox mark moves to the recheck time (ConditionFailed when
+        the e-mail was settled in between: the mark is gone)."""
+        self.update_fields(code, payment_id, set_fields={"receipt_job": "queued", "gsi3sk": recheck_key},
+                           condition="gsi3pk = :outbox", values={":outbox": keys.outbox(code)})
 
     def transition(self, code: str, payment_id: str, *, from_status: str, to_status: str,
                    set_fields: Mapping[str, Any], remove_fields: Sequence[str] = (),
@@ -150,6 +290,26 @@ class PaymentRepository:
         if condition:
             operation["condition"] = condition
         self._table.transact([operation] + ([{"put": event}] if event else []))
+
+
+def counter_updates(code: str, day: str, method: str, items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The additions of a paid payment to the day's counters of its municipality (sk
+    `<service>#<method>`) and of the platform (`<cut>#<service>#<method>`)."""
+    totals: dict[str, int] = defaultdict(int)
+    counts: dict[str, int] = defaultdict(int)
+    for item in items:
+        totals[str(item["service"])] += int(item["amount"])
+        counts[str(item["service"])] += 1
+    return [{"update": (keys.stats(owner, day), f"{service}#{method}" if owner == code
+                        else f"{code}#{service}#{method}"),
+             "expression": "ADD #amount :a, #items :n, #payments :one",
+             "names": {"#amount": "amount", "#items": "items", "#payments": "payments"},
+             "values": {":a": amount, ":n": counts[service], ":one": 1}}
+            for owner in (code, PLATFORM) for service, amount in totals.items()]
+
+
+def _without_keys(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k not in ("pk", "sk") and k not in INDEX_FIELDS}
 
 
 def _payment_id_of(index_item: Mapping[str, Any]) -> str:

@@ -4,13 +4,10 @@ approved payment — the receipt job queued as part of the same step (transactio
 from __future__ import annotations
 
 import contextlib
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from chalicelib.adapters import keys
-from chalicelib.adapters.debts_repo import DebtRepository
 from chalicelib.adapters.dynamo import ConditionFailed
 from chalicelib.adapters.payments_repo import HoldRef, event_row
 from chalicelib.domain import webhook_signature
@@ -26,6 +23,7 @@ from chalicelib.domain.payments import (
 from chalicelib.observability import logger
 from chalicelib.services.payments import PaymentContext
 from chalicelib.services.permit_items import PLATFORM
+from chalicelib.services.receipt_jobs import receipt_job
 
 
 def verify_signature(header: str | None, raw_body: bytes, secrets: Sequence[str], now: datetime) -> None:
@@ -112,17 +110,13 @@ def _write(decision: NotificationDecision, current: PaymentStatus, payment: dict
     if decision.new_status is PaymentStatus.PAID:
         _mark_paid(payment, notification, event, holds, ctx, now_iso)
     elif decision.new_status is PaymentStatus.REJECTED:
-        ctx.payments.transition(code, payment_id, from_status=current.value, to_status="rejected",
-                                set_fields={"closed_at": now_iso}, remove_fields=["gsi3pk", "gsi3sk"],
-                                event=event, holds=holds, hold_status="released")
+        ctx.payments.close(code, payment_id, from_status=current.value, to_status="rejected", at=now_iso,
+                           event_kind=event["type"], detail=event["detail"], holds=holds, event=event)
     else:  # review
-        from_pending = current is PaymentStatus.PENDING
-        ctx.payments.transition(
-            code, payment_id, from_status=current.value, to_status="review",
-            set_fields={"review_reason": decision.reason, "gateway_amount": int(notification["amount"]),
-                        "method": notification.get("method"), "paid_at": notification.get("paid_at")},
-            remove_fields=["gsi3pk", "gsi3sk"], event=event,
-            holds=holds if from_pending else (), hold_status="review" if from_pending else None)
+        ctx.payments.to_review(
+            code, payment_id, from_status=current.value, reason=decision.reason,
+            fields={"gateway_amount": int(notification["amount"]), "method": notification.get("method"),
+                    "paid_at": notification.get("paid_at")}, event=event, holds=holds)
 
 
 def _lost_holds(exc: ConditionFailed, holds: list[HoldRef]) -> list[HoldRef] | None:
@@ -145,42 +139,21 @@ def _holds_of(payment: dict[str, Any]) -> list[HoldRef]:
 
 def _mark_paid(payment: dict[str, Any], notification: dict[str, Any], event: dict[str, Any],
                holds: list[HoldRef], ctx: PaymentContext, now_iso: str) -> None:
-    code, payment_id = payment["municipality"], payment["payment_id"]
-    paid_at = str(notification.get("paid_at") or now_iso)
-    method = str(notification.get("method") or "desconocido")
-    extra: list[dict[str, Any]] = []
+    payment_id = payment["payment_id"]
+    paid_debts = [str(item["debt_id"]) for item in payment["items"] if item.get("debt_id")]
+    new_debts = []
     for item in payment["items"]:
-        if item.get("debt_id"):
-            extra.append({"update": (keys.debt(code, item["debt_id"]), "DEBT"),
-                          "expression": "SET #s = :paid, paid_by = :pid", "condition": "#s = :open",
-                          "names": {"#s": "status"}, "values": {":paid": "paid", ":open": "open", ":pid": payment_id}})
         if item["type"] == "permit" and item["installment"] == "first" and item.get("owner_rut"):
-            second_id = f"SEG-{item['year']}-{item['plate']}"
-            second = {"debt_id": second_id, "type": "permit_second", "rut": item["owner_rut"], "plate": item["plate"],
-                      "year": item["year"], "status": "open", "due_date": f"{item['year']}-08-31",
-                      "description": f"Permiso de circulación {item['year']}, {item['plate']}, segunda cuota",
-                      "period": f"{item['year']}-C2", "created_by_payment": payment_id}
-            extra.append({"put": DebtRepository.row(code, second), "condition": "attribute_not_exists(pk)"})
-    day = paid_at[:10]
-    totals: dict[tuple[str, str], int] = defaultdict(int)
-    counts: dict[tuple[str, str], int] = defaultdict(int)
-    for item in payment["items"]:
-        totals[(item["service"], method)] += int(item["amount"])
-        counts[(item["service"], method)] += 1
-    for owner in (code, PLATFORM):
-        for (service, how), amount in totals.items():
-            extra.append({"update": (keys.stats(owner, day), f"{service}#{how}" if owner == code
-                                     else f"{code}#{service}#{how}"),
-                          "expression": "ADD #amount :a, #items :n, #payments :one",
-                          "names": {"#amount": "amount", "#items": "items", "#payments": "payments"},
-                          "values": {":a": amount, ":n": counts[(service, how)], ":one": 1}})
-    ctx.payments.transition(
-        code, payment_id, from_status="pending", to_status="paid",
-        set_fields={"paid_at": paid_at, "method": method,
-                    "authorization_code": notification.get("authorization_code"),
-                    "order_id": notification["order_id"], "receipt_job": "pending",
-                    "gsi3pk": keys.outbox(code), "gsi3sk": utc_key(now_iso)},
-        event=event, holds=holds, hold_status="paid", extra=extra)
+            new_debts.append({
+                "debt_id": f"SEG-{item['year']}-{item['plate']}", "type": "permit_second", "rut": item["owner_rut"],
+                "plate": item["plate"], "year": item["year"], "status": "open", "due_date": f"{item['year']}-08-31",
+                "description": f"Permiso de circulación {item['year']}, {item['plate']}, segunda cuota",
+                "period": f"{item['year']}-C2", "created_by_payment": payment_id})
+    ctx.payments.mark_paid(
+        payment, paid_at=str(notification.get("paid_at") or now_iso), method=str(notification.get("method") or
+                                                                                 "desconocido"),
+        authorization_code=notification.get("authorization_code"), order_id=notification["order_id"], at=now_iso,
+        event=event, holds=holds, paid_debts=paid_debts, new_debts=new_debts)
 
 
 def _queue_receipt(code: str, payment_id: str, ctx: PaymentContext) -> None:
@@ -189,15 +162,13 @@ def _queue_receipt(code: str, payment_id: str, ctx: PaymentContext) -> None:
     record_email` removes it), so a job that never finished — dead-lettered after its retries —
     is queued again by the sweep at the recheck time, without an operator."""
     try:
-        ctx.receipts_queue.send({"kind": "receipt", "municipality": code, "payment_id": payment_id})
+        ctx.receipts_queue.send(receipt_job(code, payment_id))
     except DependencyUnavailable:
         logger.warning("receipt job not queued yet; the outbox sweep will retry")
         raise
     # Settled in between (the mark is gone), fine: the worker is idempotent, a second job is harmless.
     with contextlib.suppress(ConditionFailed):
-        ctx.payments.update_fields(code, payment_id, set_fields={
-            "receipt_job": "queued", "gsi3sk": utc_key(ctx.clock() + ctx.receipt_recheck)},
-            condition="gsi3pk = :outbox", values={":outbox": keys.outbox(code)})
+        ctx.payments.queue_receipt(code, payment_id, recheck_key=utc_key(ctx.clock() + ctx.receipt_recheck))
 
 
 def sweep(code: str, ctx: PaymentContext) -> dict[str, int]:
@@ -211,11 +182,8 @@ def sweep(code: str, ctx: PaymentContext) -> dict[str, int]:
         if payment is None or payment["status"] != "pending":
             continue
         try:
-            ctx.payments.transition(
-                code, payment_id, from_status="pending", to_status="expired",
-                set_fields={"closed_at": now_iso}, remove_fields=["gsi3pk", "gsi3sk"],
-                event=event_row(code, payment_id, now_iso, "expired", {"expires_at": payment["expires_at"]}),
-                holds=_holds_of(payment), hold_status="released")
+            ctx.payments.expire(code, payment_id, at=now_iso, expires_at=payment["expires_at"],
+                                holds=_holds_of(payment))
             expired += 1
         except ConditionFailed:
             continue  # a notification moved it first
