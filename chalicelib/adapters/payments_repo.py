@@ -285,11 +285,15 @@ class PaymentRepository:
         vals.update(values or {})
         if condition and "#s" in condition:
             names["#s"] = "status"
+        if event is None:  # one item changes: one conditional write, not a transaction (half the units)
+            self._table.update(keys.payment(code, payment_id), "META", expression, condition=condition,
+                               names=names, values=vals, return_new=False)
+            return
         operation: dict[str, Any] = {"update": (keys.payment(code, payment_id), "META"), "expression": expression,
                                      "names": names, "values": vals}
         if condition:
             operation["condition"] = condition
-        self._table.transact([operation] + ([{"put": event}] if event else []))
+        self._table.transact([operation, {"put": event}])
 
 
 def counter_updates(code: str, day: str, method: str, items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
