@@ -15,8 +15,11 @@ transactions):
 
 - a write costs 1 WRU per started KB of the larger of the item before and after it; a
   transactional write twice that; a failed conditional write still costs its units;
-- every global secondary index whose keys the item has costs a write of the projected item (two
-  when the index key changes: a delete and a put);
+- every global secondary index whose keys the item has costs a write of the projected item when
+  what it projects changes (two when the index key changes: a delete and a put); a write that
+  changes none of an index's projected attributes costs that index nothing (DynamoDB's developer
+  guide, "Global secondary indexes: write activity"): a `KEYS_ONLY` index is written only when its
+  keys come, go or change;
 - a strongly consistent read costs 1 RRU per started 4 KB (a missing item 1), an eventually
   consistent read half; a Query is charged on the total size of the items it returns (none of
   SEM's payment-path queries filter, so that is what it reads); a transactional read twice.
@@ -220,11 +223,13 @@ class AwsMeter:
         if failed:
             return units
         _, indexes = self._table(table)
+        table_keys = self._table(table)[0]
         for index in indexes:
             old_keys = _index_key(index, before)
             new_keys = _index_key(index, after)
             spent = 0
-            if new_keys is not None:
+            if new_keys is not None and (old_keys != new_keys or _projection(index, before, table_keys)
+                                         != _projection(index, after, table_keys)):
                 spent += max(1, math.ceil(_projected(index, after, self._table(table)[0]) / _KB))
             if old_keys is not None and old_keys != new_keys:
                 spent += max(1, math.ceil(_projected(index, before, self._table(table)[0]) / _KB))
@@ -269,13 +274,18 @@ def _index_key(index: _Index, item: dict[str, Any] | None) -> tuple[Any, ...] | 
     return (str(item[index.hash_key]), str(item.get(index.range_key or "", "")))
 
 
-def _projected(index: _Index, item: dict[str, Any] | None, table_keys: tuple[str, ...]) -> int:
+def _projection(index: _Index, item: dict[str, Any] | None, table_keys: tuple[str, ...]) -> dict[str, Any]:
+    """The part of `item` the index holds."""
     if item is None:
-        return 0
+        return {}
     if index.projection == "ALL":
-        return item_size(item)
+        return item
     wanted = {*table_keys, index.hash_key, index.range_key or "", *index.included}
-    return item_size({k: v for k, v in item.items() if k in wanted})
+    return {k: v for k, v in item.items() if k in wanted}
+
+
+def _projected(index: _Index, item: dict[str, Any] | None, table_keys: tuple[str, ...]) -> int:
+    return item_size(_projection(index, item, table_keys))
 
 
 def _generalised(key: dict[str, Any] | None) -> str:

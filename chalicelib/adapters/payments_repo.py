@@ -23,6 +23,12 @@ HoldRef = tuple[str, str]  # (owner code, item key)
 INDEX_FIELDS = frozenset({"gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk"})
 """The table's index keys: storage detail, never part of what a payment is (exports drop them)."""
 
+LISTING = "LIST"
+"""Sort key of a payment's listing entry (`listing_row`)."""
+
+PLATE_LISTING = "PLATE#"
+"""Sort key prefix of a permit item's entry in the listing by plate (GSI2), `PLATE#<nn>`."""
+
 PLATFORM = "00000"
 """The platform's pseudo-code: national holds and counters."""
 
@@ -55,8 +61,18 @@ class PaymentRepository:
     def created_on(self, code: str, day: str) -> Iterator[dict[str, Any]]:
         """The municipality's payments created on `day` (Chile's date), oldest first."""
         for row in self._table.query_all(keys.payments_by_day(code, day), index="GSI1", limit=500):
-            if row.get("sk") == "META":
-                yield row
+            meta = self.listed(code, row)
+            if meta is not None:
+                yield meta
+
+    def listed(self, code: str, row: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The payment record behind a row of a payment listing (by day, RUT or plate): the
+        listing holds keys only, the record is read by key (None for a row of something else)."""
+        if row.get("sk") == "META":  # a record written before the listing had its own row
+            return dict(row)
+        if not str(row.get("pk", "")).startswith(f"{keys.tenant(code)}#PAY#"):
+            return None
+        return self._table.get(str(row["pk"]), "META")
 
     def paid_on(self, code: str, day: str) -> list[dict[str, Any]]:
         """The municipality's payments paid on `day` that went through `paid` (created that day or
@@ -154,20 +170,32 @@ class PaymentRepository:
         each permit item by its plate; due for the expiry sweep at `expires_key`."""
         code, payment_id = payment["municipality"], payment["payment_id"]
         meta = {"pk": keys.payment(code, payment_id), "sk": "META", **payment,
-                "gsi1pk": keys.payments_by_day(code, str(payment["created_at"])[:10]),
-                "gsi1sk": f"{now_key}#{payment_id}",
-                "gsi2pk": keys.by_rut(code, payer_rut), "gsi2sk": f"PAY#{now_key}#{payment_id}",
                 "gsi3pk": keys.pending(code), "gsi3sk": expires_key}
+        listing = listing_row(code, payment_id, created_day=str(payment["created_at"])[:10], created_key=now_key,
+                              payer_rut=payer_rut)
         rows = []
+        plates: list[dict[str, Any]] = []
         for i, item in enumerate(items):
             row = {"pk": keys.payment(code, payment_id), "sk": f"ITEM#{i:02d}", "index": i, **item}
             if item.get("plate"):
-                row.update(gsi2pk=keys.by_plate(code, str(item["plate"])), gsi2sk=f"PAY#{now_key}#{payment_id}")
+                # The plate's listing entry is its own small row: the item row (its breakdown and
+                # checks, 3–4 KB) is not copied into the index.
+                plates.append({"put": {"pk": keys.payment(code, payment_id), "sk": f"{PLATE_LISTING}{i:02d}",
+                                       "payment_id": payment_id, "gsi2pk": keys.by_plate(code, str(item["plate"])),
+                                       "gsi2sk": f"PAY#{now_key}#{payment_id}"},
+                               "condition": "attribute_not_exists(pk)"})
             row.pop("plate", None)
             rows.append(row)
         event = event_row(code, payment_id, str(payment["created_at"]), "created",
                           {"amount": payment["amount"], "items": len(items)})
-        self.create(meta, rows, holds, event, now_iso=now_key, hold_expires_at=expires_key, extra=extra)
+        # The item rows (a permit's legal breakdown and checks, 3–4 KB) are written once, before
+        # the transaction, as conditional puts: half the units of a transactional write. Nothing
+        # reads them without the record, which only the transaction creates; a cart refused there
+        # leaves them under an id that was never given out.
+        for row in rows:
+            self._table.put_new(row)
+        self.create(meta, (), holds, event, now_iso=now_key, hold_expires_at=expires_key,
+                    extra=[{"put": listing, "condition": "attribute_not_exists(pk)"}, *plates, *extra])
 
     def attach_order(self, code: str, payment_id: str, *, order_id: str, checkout_url: str, at: str) -> None:
         """Record TGR's order of a payment (TGR gives the same one for the same payment), with its event."""
@@ -198,11 +226,12 @@ class PaymentRepository:
                         hold_status="review" if from_pending else None)
 
     def mark_paid(self, payment: Mapping[str, Any], *, paid_at: str, method: str, authorization_code: str | None,
-                  order_id: str, at: str, event: dict[str, Any], holds: Sequence[HoldRef],
+                  order_id: str, outbox_due_key: str, event: dict[str, Any], holds: Sequence[HoldRef],
                   paid_debts: Sequence[str] = (), new_debts: Sequence[Mapping[str, Any]] = ()) -> None:
         """Move a pending payment to `paid`, in one transaction with: its holds (paid), the debts it
         paid (open → paid), the debts it creates (a second installment), the day's counters of the
-        municipality and of the platform, and the outbox mark that makes its receipt job due."""
+        municipality and of the platform, and the outbox mark that makes its receipt job due at
+        `outbox_due_key` (the recheck time: the job is sent right after this, without a write)."""
         from chalicelib.adapters.debts_repo import DebtRepository
 
         code, payment_id = payment["municipality"], payment["payment_id"]
@@ -218,8 +247,14 @@ class PaymentRepository:
             code, payment_id, from_status="pending", to_status="paid",
             set_fields={"paid_at": paid_at, "method": method, "authorization_code": authorization_code,
                         "order_id": order_id, "receipt_job": "pending",
-                        "gsi3pk": keys.outbox(code), "gsi3sk": utc_key(at)},
+                        "gsi3pk": keys.outbox(code), "gsi3sk": outbox_due_key},
             event=event, holds=holds, hold_status="paid", extra=extra)
+
+    def receipt_job_due(self, code: str, payment_id: str, *, due_key: str) -> None:
+        """The receipt job could not be sent: its outbox mark is due at `due_key` (ConditionFailed
+        when the e-mail was settled in between: the mark is gone)."""
+        self.update_fields(code, payment_id, set_fields={"gsi3sk": due_key},
+                           condition="gsi3pk = :outbox", values={":outbox": keys.outbox(code)})
 
     def queue_receipt(self, code: str, payment_id: str, *, recheck_key: str) -> None:
         """The receipt job was sent: its outbox mark moves to the recheck time (ConditionFailed when
@@ -294,6 +329,14 @@ class PaymentRepository:
         if condition:
             operation["condition"] = condition
         self._table.transact([operation, {"put": event}])
+
+
+def listing_row(code: str, payment_id: str, *, created_day: str, created_key: str, payer_rut: str) -> dict[str, Any]:
+    """The payment's entry in the listings by day (GSI1) and by the payer's RUT (GSI2): written once
+    with the payment, small, so that the record's own many writes never touch those indexes."""
+    return {"pk": keys.payment(code, payment_id), "sk": LISTING, "payment_id": payment_id,
+            "gsi1pk": keys.payments_by_day(code, created_day), "gsi1sk": f"{created_key}#{payment_id}",
+            "gsi2pk": keys.by_rut(code, payer_rut), "gsi2sk": f"PAY#{created_key}#{payment_id}"}
 
 
 def counter_updates(code: str, day: str, method: str, items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

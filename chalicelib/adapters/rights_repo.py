@@ -77,8 +77,17 @@ class RightsRepository:
     # -- what the platform holds about a RUN -----------------------------------------------------
 
     def held_by_rut(self, code: str, rut: str) -> Iterator[dict[str, Any]]:
-        """Everything indexed under the RUN in the municipality: its debts and its payments."""
-        yield from self._table.query_all(keys.by_rut(code, rut), index="GSI2", limit=100)
+        """Everything indexed under the RUN in the municipality: its debts and its payments (a
+        payment's listing entry holds keys only: its record comes with the entry's index keys)."""
+        from chalicelib.adapters.payments_repo import LISTING
+
+        for row in self._table.query_all(keys.by_rut(code, rut), index="GSI2", limit=100):
+            if row.get("sk") == LISTING:
+                meta = self._table.get(str(row["pk"]), "META", consistent=True)
+                if meta is not None:
+                    yield {**meta, "gsi2pk": row["gsi2pk"], "gsi2sk": row["gsi2sk"]}
+                continue
+            yield row
 
     def payment_rows(self, code: str, payment_id: str) -> list[dict[str, Any]]:
         """A payment's rows: the main record, items, events and e-mail deliveries."""

@@ -104,18 +104,16 @@ def search_payments(code: str, filters: PaymentFilters, ctx: PaymentsAdmin, *, l
 
 def _search(code: str, filters: PaymentFilters, ctx: PaymentsAdmin, *, limit: int, cursor: str | None,
             max_examined: int) -> Any:
-    keep: Callable[[Item], Item | None] = lambda meta: meta if _matches(meta, filters) else None  # noqa: E731
+    def keep(row: Item) -> Item | None:  # listings hold keys: the payment is read by key
+        meta = ctx.payments.listed(code, row)
+        return meta if meta is not None and _matches(meta, filters) else None
+
     dedupe = None
     tag = f"{filters.status}|{filters.service}|{filters.rut}|{filters.plate}|{filters.date_from}|{filters.date_to}"
     if filters.rut or filters.plate:
         partitions = ctx.payments.listing_partitions(code, rut=filters.rut, plate=filters.plate,
                                                      utc_span=_utc_span(filters))
-        if not filters.rut:  # plate rows are the payment's item rows: read the payment itself
-            def keep_item(row: Item) -> Item | None:
-                meta = ctx.payments.get(code, ctx.payments.payment_id_of(row))
-                return meta if meta is not None and _matches(meta, filters) else None
-
-            keep = keep_item
+        if not filters.rut:  # plate rows are the payment's item rows: one payment may have several
             dedupe = ctx.payments.payment_id_of
     else:
         if filters.date_from is None or filters.date_to is None:

@@ -152,23 +152,29 @@ def _mark_paid(payment: dict[str, Any], notification: dict[str, Any], event: dic
     ctx.payments.mark_paid(
         payment, paid_at=str(notification.get("paid_at") or now_iso), method=str(notification.get("method") or
                                                                                  "desconocido"),
-        authorization_code=notification.get("authorization_code"), order_id=notification["order_id"], at=now_iso,
-        event=event, holds=holds, paid_debts=paid_debts, new_debts=new_debts)
+        authorization_code=notification.get("authorization_code"), order_id=notification["order_id"],
+        outbox_due_key=utc_key(ctx.clock() + ctx.receipt_recheck), event=event, holds=holds, paid_debts=paid_debts,
+        new_debts=new_debts)
 
 
-def _queue_receipt(code: str, payment_id: str, ctx: PaymentContext) -> None:
-    """Send the receipt job and move the outbox mark to the recheck time; a failure to send leaves
-    the mark due, for a retry. The mark stays until the e-mail is settled (`ReceiptRepository.
-    record_email` removes it), so a job that never finished — dead-lettered after its retries —
-    is queued again by the sweep at the recheck time, without an operator."""
+def _queue_receipt(code: str, payment_id: str, ctx: PaymentContext, *, by_sweep: bool = False) -> None:
+    """Send the receipt job. The outbox mark was set at the recheck time with `paid`, so a job sent
+    right away costs no write; a failure to send makes the mark due now, for the sweep. The sweep,
+    when it sends, moves the mark to the next recheck time. The mark stays until the e-mail is
+    settled (`ReceiptRepository.record_email` removes it), so a job that never finished —
+    dead-lettered after its retries, or never sent because the process died — is queued again by
+    the sweep at the recheck time (or sooner, by TGR's retry of its notification)."""
     try:
         ctx.receipts_queue.send(receipt_job(code, payment_id))
     except DependencyUnavailable:
         logger.warning("receipt job not queued yet; the outbox sweep will retry")
+        with contextlib.suppress(ConditionFailed):  # settled in between: nothing is due
+            ctx.payments.receipt_job_due(code, payment_id, due_key=utc_key(ctx.clock()))
         raise
-    # Settled in between (the mark is gone), fine: the worker is idempotent, a second job is harmless.
-    with contextlib.suppress(ConditionFailed):
-        ctx.payments.queue_receipt(code, payment_id, recheck_key=utc_key(ctx.clock() + ctx.receipt_recheck))
+    if by_sweep:
+        # Settled in between (the mark is gone), fine: the worker is idempotent, a second job is harmless.
+        with contextlib.suppress(ConditionFailed):
+            ctx.payments.queue_receipt(code, payment_id, recheck_key=utc_key(ctx.clock() + ctx.receipt_recheck))
 
 
 def sweep(code: str, ctx: PaymentContext) -> dict[str, int]:
@@ -190,7 +196,7 @@ def sweep(code: str, ctx: PaymentContext) -> dict[str, int]:
     queued = 0
     for payment_id in ctx.payments.unqueued_receipts(code, utc_key(now)):
         try:
-            _queue_receipt(code, payment_id, ctx)
+            _queue_receipt(code, payment_id, ctx, by_sweep=True)
             queued += 1
         except DependencyUnavailable:
             break
