@@ -231,7 +231,8 @@ class PaymentRepository:
         """Move a pending payment to `paid`, in one transaction with: its holds (paid), the debts it
         paid (open → paid), the debts it creates (a second installment), the day's counters of the
         municipality and of the platform, and the outbox mark that makes its receipt job due at
-        `outbox_due_key` (the recheck time: the job is sent right after this, without a write)."""
+        `outbox_due_key` (a short grace: the job is sent right after this, without a write, and
+        is sent again only if its e-mail is not settled by then)."""
         from chalicelib.adapters.debts_repo import DebtRepository
 
         code, payment_id = payment["municipality"], payment["payment_id"]
@@ -250,7 +251,14 @@ class PaymentRepository:
                         "gsi3pk": keys.outbox(code), "gsi3sk": outbox_due_key},
             event=event, holds=holds, hold_status="paid", extra=extra)
 
-    def receipt_job_due(self, code: str, payment_id: str, *, due_key: str) -> None:
+    @staticmethod
+    def receipt_job_is_due(payment: Mapping[str, Any], now_key: str) -> bool:
+        """Whether a paid payment's receipt job is due to be sent (again): its outbox mark is
+        there and its time has come (a refused send, a crash before the send, an unfinished job)."""
+        return payment.get("gsi3pk") == keys.outbox(str(payment["municipality"])) \
+            and str(payment.get("gsi3sk", "~")) <= now_key
+
+    def make_receipt_job_due(self, code: str, payment_id: str, *, due_key: str) -> None:
         """The receipt job could not be sent: its outbox mark is due at `due_key` (ConditionFailed
         when the e-mail was settled in between: the mark is gone)."""
         self.update_fields(code, payment_id, set_fields={"gsi3sk": due_key},

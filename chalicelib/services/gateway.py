@@ -68,8 +68,8 @@ def _apply_notification(notification: dict[str, Any], ctx: PaymentContext) -> di
     decision = decide_notification(current, notified, amount_matches=int(notification["amount"]) == payment["amount"])
     now_iso = ctx.clock().isoformat(timespec="seconds")
     if decision.new_status is None:
-        if current is PaymentStatus.PAID and payment.get("receipt_job") == "pending":
-            _queue_receipt(code, payment_id, ctx)  # a retried notification finishes the step
+        if current is PaymentStatus.PAID and ctx.payments.receipt_job_is_due(payment, utc_key(ctx.clock())):
+            _queue_receipt(code, payment_id, ctx, move_mark=True)  # a retried notification finishes the step
         logger.info("notification changed nothing", extra={"outcome": decision.outcome})
         return {"result": decision.outcome, "status": current.value, "reason": decision.reason}
     new_status = decision.new_status
@@ -153,25 +153,25 @@ def _mark_paid(payment: dict[str, Any], notification: dict[str, Any], event: dic
         payment, paid_at=str(notification.get("paid_at") or now_iso), method=str(notification.get("method") or
                                                                                  "desconocido"),
         authorization_code=notification.get("authorization_code"), order_id=notification["order_id"],
-        outbox_due_key=utc_key(ctx.clock() + ctx.receipt_recheck), event=event, holds=holds, paid_debts=paid_debts,
-        new_debts=new_debts)
+        outbox_due_key=utc_key(ctx.clock() + min(ctx.receipt_grace, ctx.receipt_recheck)), event=event,
+        holds=holds, paid_debts=paid_debts, new_debts=new_debts)
 
 
-def _queue_receipt(code: str, payment_id: str, ctx: PaymentContext, *, by_sweep: bool = False) -> None:
-    """Send the receipt job. The outbox mark was set at the recheck time with `paid`, so a job sent
-    right away costs no write; a failure to send makes the mark due now, for the sweep. The sweep,
-    when it sends, moves the mark to the next recheck time. The mark stays until the e-mail is
-    settled (`ReceiptRepository.record_email` removes it), so a job that never finished —
-    dead-lettered after its retries, or never sent because the process died — is queued again by
-    the sweep at the recheck time (or sooner, by TGR's retry of its notification)."""
+def _queue_receipt(code: str, payment_id: str, ctx: PaymentContext, *, move_mark: bool = False) -> None:
+    """Send the receipt job. The outbox mark was set a short grace ahead with `paid`, so a job sent
+    right away costs no write; a failure to send makes the mark due now. A later send (the sweep,
+    or TGR's retry of the notification, once the mark is due) moves the mark to the next recheck
+    time. The mark stays until the e-mail is settled (`ReceiptRepository.record_email` removes
+    it), so a job that never finished — dead-lettered after its retries, or never sent because the
+    process died — is queued again, without an operator."""
     try:
         ctx.receipts_queue.send(receipt_job(code, payment_id))
     except DependencyUnavailable:
         logger.warning("receipt job not queued yet; the outbox sweep will retry")
         with contextlib.suppress(ConditionFailed):  # settled in between: nothing is due
-            ctx.payments.receipt_job_due(code, payment_id, due_key=utc_key(ctx.clock()))
+            ctx.payments.make_receipt_job_due(code, payment_id, due_key=utc_key(ctx.clock()))
         raise
-    if by_sweep:
+    if move_mark:
         # Settled in between (the mark is gone), fine: the worker is idempotent, a second job is harmless.
         with contextlib.suppress(ConditionFailed):
             ctx.payments.queue_receipt(code, payment_id, recheck_key=utc_key(ctx.clock() + ctx.receipt_recheck))
@@ -196,7 +196,7 @@ def sweep(code: str, ctx: PaymentContext) -> dict[str, int]:
     queued = 0
     for payment_id in ctx.payments.unqueued_receipts(code, utc_key(now)):
         try:
-            _queue_receipt(code, payment_id, ctx, by_sweep=True)
+            _queue_receipt(code, payment_id, ctx, move_mark=True)
             queued += 1
         except DependencyUnavailable:
             break

@@ -71,6 +71,9 @@ class PaymentContext:
     allow_estimated: bool
     receipt_recheck: timedelta = timedelta(minutes=45)
     """When the sweep queues a paid payment's receipt job again if it is still unfinished."""
+    receipt_grace: timedelta = timedelta(minutes=2)
+    """How long after `paid` the job sent right away has before the outbox mark is due (a crash
+    between `paid` and the send is recovered then; at most `receipt_recheck`)."""
     public_api_url: str = ""
     """Where the receipt's verification page lives (`receipt.verification_url`)."""
     citizen_index_secret: str = ""
