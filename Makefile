@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 
 help:
 	@echo "make run       - the whole platform locally (moto, API, worker, simulators, console) with demo data"
-	@echo "make test      - install what is needed, then ruff, mypy and every test"
+	@echo "make test      - install what is needed, then ruff, the layer contract, mypy and every test"
 	@echo "make bench     - benchmarks; results in bench/results.json"
 	@echo "make chaos     - fault-injection run (SOAP, TGR, worker kills, S3/SES throttling); prints the counts"
 	@echo "make package   - the Lambda artifact (python3.13, arm64) in out/package, checked and linted"
@@ -44,8 +44,10 @@ system-deps:
 run: $(STAMP)
 	$(PY) -m devstack.run
 
+# ruff, then the layer contract of docs/architecture.md ([tool.importlinter] in pyproject.toml).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy app.py chalicelib devstack infra bench

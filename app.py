@@ -13,11 +13,13 @@ from chalicelib.api import (
     admin_reference,
     admin_reminders,
     admin_reports,
+    admin_representations,
     admin_rolls,
     admin_settings,
     admin_signatures,
     citizen,
     citizen_space,
+    fleets,
     gateway,
     health,
     middleware,
@@ -29,6 +31,7 @@ from chalicelib.api import (
 from chalicelib.api import receipts as receipt_routes
 from chalicelib.api import refunds as refund_routes
 from chalicelib.api import signatures as signature_routes
+from chalicelib.snapstart import register_hooks
 from chalicelib.worker import email_events, receipts, reference_imports, retention, schedules
 from chalicelib.worker import reminders as reminder_worker
 from chalicelib.worker import settlements as settlement_worker
@@ -42,12 +45,14 @@ app.register_blueprint(public.bp)
 app.register_blueprint(privacy.bp)
 app.register_blueprint(citizen.bp)
 app.register_blueprint(citizen_space.bp)
+app.register_blueprint(fleets.bp)
 app.register_blueprint(gateway.bp)
 app.register_blueprint(admin_reference.bp)
 app.register_blueprint(admin_me.bp)
 app.register_blueprint(admin_payments.bp)
 app.register_blueprint(admin_privacy.bp)
 app.register_blueprint(admin_reminders.bp)
+app.register_blueprint(admin_representations.bp)
 app.register_blueprint(admin_rolls.bp)
 app.register_blueprint(admin_settings.bp)
 app.register_blueprint(admin_officials.bp)
@@ -68,3 +73,4 @@ app.register_blueprint(email_events.bp)
 app.register_blueprint(admin_email.bp)
 app.register_blueprint(reminder_worker.bp)
 app.register_blueprint(refund_routes.bp)
+register_hooks()  # Lambda SnapStart: what is renewed after a restore (chalicelib/snapstart.py)

@@ -93,6 +93,11 @@ class AwsMeter:
     """Global secondary index → the write units of `wru` spent keeping it (hot-partition sums)."""
     log: list[dict[str, Any]] = field(default_factory=list)
     """Each DynamoDB call: operation, the items it addressed (ids generalised) and its units."""
+    by_partition: dict[str, list[float]] = field(default_factory=dict)
+    """Partition key (`pk`, or `<index> <index pk>` for a GSI's) → [read units, write units] spent
+    on it: what bench/peak.py multiplies by the peak's rates."""
+    by_item: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+    """Table item (`pk`, `sk`) → [read units, write units] spent on it."""
     aws_cpu_s: float = 0.0
     """Thread CPU spent inside the AWS stand-in (moto) and botocore's parsing of its answers."""
     size_units: bool = True
@@ -108,6 +113,8 @@ class AwsMeter:
             self.units.clear()
             self.index_wru.clear()
             self.log.clear()
+            self.by_partition.clear()
+            self.by_item.clear()
             self.rru = self.wru = self.aws_cpu_s = 0.0
             self.scans = 0
 
@@ -185,13 +192,23 @@ class AwsMeter:
     def _units(self, operation: str, params: dict[str, Any], parsed: dict[str, Any],
                old: list[dict[str, Any] | None], failed: bool) -> tuple[float, float]:
         if operation == "GetItem":
-            return _read_units([parsed.get("Item")], params.get("ConsistentRead", False)), 0.0
+            rru = _read_units([parsed.get("Item")], params.get("ConsistentRead", False))
+            self._spent(params["Key"], None, rru, 0.0)
+            return rru, 0.0
         if operation in ("Query", "Scan"):
-            return _read_units(parsed.get("Items", []), params.get("ConsistentRead", False), as_one=True), 0.0
+            rru = _read_units(parsed.get("Items", []), params.get("ConsistentRead", False), as_one=True)
+            pk = params.get("ExpressionAttributeValues", {}).get(":pk")
+            if operation == "Query" and pk is not None:
+                self._spent({"pk": pk}, params.get("IndexName"), rru, 0.0)
+            return rru, 0.0
         if operation == "BatchGetItem":
             items = [i for found in parsed.get("Responses", {}).values() for i in found]
+            for i in items:
+                self._spent(i, None, _read_units([i], False), 0.0)
             return sum(_read_units([i], False) for i in items), 0.0
         if operation == "TransactGetItems":
+            for entry, r in zip(params.get("TransactItems", []), parsed.get("Responses", []), strict=False):
+                self._spent(entry["Get"]["Key"], None, 2 * _read_units([r.get("Item")], True), 0.0)
             return sum(2 * _read_units([r.get("Item")], True) for r in parsed.get("Responses", [])), 0.0
         if operation in _WRITES:
             table = params["TableName"]
@@ -202,7 +219,9 @@ class AwsMeter:
             for entry, before in zip(params["TransactItems"], old, strict=True):
                 op, body = next(iter(entry.items()))
                 if op == "ConditionCheck":
-                    total += 2 * max(1, math.ceil(item_size(self._current(body["TableName"], body["Key"])) / _KB))
+                    checked = 2 * max(1, math.ceil(item_size(self._current(body["TableName"], body["Key"])) / _KB))
+                    self._spent(body["Key"], None, 0.0, checked)
+                    total += checked
                     continue
                 key = body.get("Key") or self._key_of(body["TableName"], body["Item"])
                 total += 2 * self._write_units(body["TableName"], before, key, failed, body.get("Item"), 2)
@@ -220,6 +239,7 @@ class AwsMeter:
                      put: dict[str, Any] | None, factor: int) -> float:
         after = before if failed else (put if put is not None else self._current(table, key))
         units = float(max(1, math.ceil(max(item_size(before), item_size(after)) / _KB)))
+        self._spent(key, None, 0.0, units * factor)
         if failed:
             return units
         _, indexes = self._table(table)
@@ -228,16 +248,34 @@ class AwsMeter:
             old_keys = _index_key(index, before)
             new_keys = _index_key(index, after)
             spent = 0
-            if new_keys is not None and (old_keys != new_keys or _projection(index, before, table_keys)
-                                         != _projection(index, after, table_keys)):
-                spent += max(1, math.ceil(_projected(index, after, self._table(table)[0]) / _KB))
-            if old_keys is not None and old_keys != new_keys:
-                spent += max(1, math.ceil(_projected(index, before, self._table(table)[0]) / _KB))
+            for keys, item in ((new_keys, after), (old_keys if old_keys != new_keys else None, before)):
+                if keys is None:
+                    continue  # a put on the new key's partition, a delete on the old one's
+                if keys == old_keys == new_keys and _projection(index, before, table_keys) \
+                        == _projection(index, after, table_keys):
+                    continue  # nothing the index holds changed: DynamoDB does not write it
+                written = max(1, math.ceil(_projected(index, item, self._table(table)[0]) / _KB))
+                spent += written
+                self._spent({"pk": item[index.hash_key]}, index.name, 0.0, written * factor)  # type: ignore[index]
             units += spent
             if spent:
                 with self._lock:
                     self.index_wru[index.name] = self.index_wru.get(index.name, 0.0) + spent * factor
         return units
+
+    def _spent(self, key: dict[str, Any], index: str | None, rru: float, wru: float) -> None:
+        """Add units to the partition (and, for the table, the item) they were spent on."""
+        pk = str(next(iter(key.get("pk", {"S": "?"}).values())))
+        partition = pk if index is None else f"{index} {pk}"
+        with self._lock:
+            spent = self.by_partition.setdefault(partition, [0.0, 0.0])
+            spent[0] += rru
+            spent[1] += wru
+            if index is None and "sk" in key:  # a Query names its partition, not its items
+                sk = str(next(iter(key["sk"].values())))
+                on_item = self.by_item.setdefault((pk, sk), [0.0, 0.0])
+                on_item[0] += rru
+                on_item[1] += wru
 
     def _table(self, table: str) -> tuple[tuple[str, ...], list[_Index]]:
         if table not in self._indexes:

@@ -55,12 +55,12 @@ def bench_receipts(runs: int = 30) -> dict[str, Any]:
                        "AWS_DEFAULT_REGION": "us-east-1"})
     os.environ.pop("AWS_ENDPOINT_URL", None)
     with mock_aws():
+        from chalicelib.adapters.kms_keys import KmsKeys
+        from chalicelib.documents.receipt_pdf import build_receipt_pdf
+        from chalicelib.documents.receipt_sample import sample_document
         from chalicelib.domain.errors import NotFound
-        from chalicelib.receipts.pdf import build_receipt_pdf
-        from chalicelib.receipts.sample import sample_document
         from chalicelib.signing.ca import SignerMunicipality, ensure_receipt_signer
-        from chalicelib.signing.certificates import Official
-        from chalicelib.signing.kms_keys import KmsKeys
+        from chalicelib.signing.certificates import CertificateHolder
         from chalicelib.signing.pades import sign_receipt_pdf
         from infra.bootstrap import CA_KEY_ALIAS, ensure_signing_key
 
@@ -95,7 +95,7 @@ def bench_receipts(runs: int = 30) -> dict[str, Any]:
             kms, store,
             municipality=SignerMunicipality(code="13101", name="Santiago",
                                             legal_name="Ilustre Municipalidad de Santiago"),
-            official=Official(name="Juan Pérez Soto", run="12345678-5", profile="tesorero"),
+            official=CertificateHolder(name="Juan Pérez Soto", run="12345678-5", profile="tesorero"),
         )
         document = sample_document()
 
@@ -116,7 +116,7 @@ def bench_receipts(runs: int = 30) -> dict[str, Any]:
         local_credentials = dataclasses.replace(credentials, certificate_der=build_signer_certificate(
             public_key_der=private_key.public_key().public_bytes(
                 serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo),
-            official=Official(name="Juan Pérez Soto", run="12345678-5", profile="tesorero"),
+            official=CertificateHolder(name="Juan Pérez Soto", run="12345678-5", profile="tesorero"),
             subject=CertificateSubject(legal_name="Ilustre Municipalidad de Santiago", locality="Santiago"),
             issuer_certificate_der=credentials.chain_der[0], sign=lambda tbs: kms.sign(CA_KEY_ALIAS, tbs),
             now=datetime.now(UTC), valid_for=timedelta(days=30)))

@@ -36,6 +36,7 @@ def bench_reports(runs: int = 3) -> dict[str, Any]:
     with mock_aws():
         from chalicelib import wiring
         from chalicelib.adapters.stats_repo import StatsRepository
+        from chalicelib.documents.report_pdf import central_pdf
         from chalicelib.services import reports
         from devstack import history
         from devstack.provisioning import provision
@@ -71,7 +72,7 @@ def bench_reports(runs: int = 3) -> dict[str, Any]:
         Counting.queries = 0
         central, timing = _ms(lambda: reports.central_report(end.year, ctx, as_of=end), runs)
         figures["central_year_over_year"] = {**timing, "queries": Counting.queries // runs}
-        _, timing = _ms(lambda: reports.central_pdf(central, generated_at="bench"), runs)
+        _, timing = _ms(lambda: central_pdf(central, generated_at="bench"), runs)
         figures["central_pdf"] = timing
         figures["sentence"] = central["sentence"]
         return figures

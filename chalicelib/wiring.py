@@ -1,19 +1,24 @@
 """The composition root: builds adapters from the settings, lazily, once per process.
 
-Routes and worker handlers ask here for what their service needs. Nothing is built at import
-time; `reset()` forgets everything (tests and the local runner switch environments).
+Routes and worker handlers ask here for what their service needs; services never ask it (what a
+service needs is handed to it in its context). This is the only module that builds adapters and
+contexts (docs/architecture.md). Nothing is built at import time; `reset()` forgets everything
+(tests and the local runner switch environments).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 import time as _time
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from functools import cache
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from chalicelib.adapters.annulments_repo import AnnulmentRepository
 from chalicelib.adapters.audit_log import AuditLog
-from chalicelib.adapters.aws_clients import aws_client, forget_clients
+from chalicelib.adapters.aws_clients import aws_client, aws_client_with_credentials, forget_clients
 from chalicelib.adapters.citizens_repo import CitizenRepository
 from chalicelib.adapters.claveunica import ClaveUnicaClient
 from chalicelib.adapters.cmf_client import CmfClient
@@ -25,7 +30,9 @@ from chalicelib.adapters.email_events_repo import EmailEventsRepository
 from chalicelib.adapters.http_probe import HttpProbe
 from chalicelib.adapters.idempotency_repo import IdempotencyRepository
 from chalicelib.adapters.job_queue import JobQueue
+from chalicelib.adapters.kms_keys import KmsKeys, KmsSecrets
 from chalicelib.adapters.mailer import Mailer
+from chalicelib.adapters.municipal_logos import MunicipalLogos
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository, PortalKeyRepository
 from chalicelib.adapters.municipality_admin_repo import MunicipalityAdminRepository
 from chalicelib.adapters.object_store import ObjectStore
@@ -33,44 +40,51 @@ from chalicelib.adapters.officials_admin_repo import OfficialsAdminRepository
 from chalicelib.adapters.officials_repo import OfficialRepository
 from chalicelib.adapters.payments_repo import PaymentRepository
 from chalicelib.adapters.rate_limit_repo import RateCounters
+from chalicelib.adapters.receipt_signer import ReceiptSigner
 from chalicelib.adapters.receipts_repo import ReceiptRepository
+from chalicelib.adapters.reconciliation_repo import ReconciliationRepository
 from chalicelib.adapters.reference_repo import ReferenceRepository
 from chalicelib.adapters.refunds_repo import RefundRepository
 from chalicelib.adapters.retention_repo import RetentionRepository
 from chalicelib.adapters.rights_repo import RightsRepository
 from chalicelib.adapters.rolls_repo import RollRepository
+from chalicelib.adapters.settlement_inbox import SettlementInbox
 from chalicelib.adapters.signatures_repo import SignaturesRepository
+from chalicelib.adapters.stats_repo import StatsRepository
+from chalicelib.adapters.tenant_credentials import ScopedCredentials, TenantCredentials
 from chalicelib.adapters.tgr_client import TgrClient
-from chalicelib.services.admin_central import CentralAdmin
-from chalicelib.services.admin_officials import OfficialsAdmin
-from chalicelib.services.admin_payments import PaymentsAdmin
-from chalicelib.services.admin_rolls import RollsAdmin
-from chalicelib.services.admin_settings import SettingsAdmin
+from chalicelib.domain.chile_time import SANTIAGO
+from chalicelib.services import signatures
+from chalicelib.services.admin_central import CentralAdminContext
+from chalicelib.services.admin_officials import OfficialsAdminContext
+from chalicelib.services.admin_payments import PaymentsAdminContext
+from chalicelib.services.admin_rolls import RollsAdminContext
+from chalicelib.services.admin_settings import SettingsAdminContext
 from chalicelib.services.agreements import AgreementsContext
 from chalicelib.services.annulments import AnnulmentsContext
-from chalicelib.services.auth import SecondFactor, Sessions
+from chalicelib.services.auth import Official, SecondFactor, Sessions
 from chalicelib.services.batches import BatchesContext
 from chalicelib.services.citizens import CitizenContext
+from chalicelib.services.fleets import FleetContext
 from chalicelib.services.health import Probe
 from chalicelib.services.payments import PaymentContext
 from chalicelib.services.rate_limit import FailureLimits, RateLimiter
-from chalicelib.services.receipt_signer_admin import ReceiptSignerAdmin
-from chalicelib.services.receipts import MunicipalLogos, ReceiptContext, ReceiptSigner
+from chalicelib.services.receipt_signer_admin import ReceiptSignerAdminContext
+from chalicelib.services.receipts import ReceiptContext
+from chalicelib.services.reconciliation import ReconciliationContext
 from chalicelib.services.refunds import RefundsContext
 from chalicelib.services.reminders import ReminderContext
+from chalicelib.services.reminders import permit_taken as reminders_permit_taken
+from chalicelib.services.reports import ReportsContext
 from chalicelib.services.retention import RetentionContext
 from chalicelib.services.rights_requests import RightsContext
 from chalicelib.services.signatures import SignaturesContext
 from chalicelib.services.vehicle_checks import DemoRegistryChecks, RegistryChecks, SoapRegistryChecks
 from chalicelib.services.verification import VerificationContext
 from chalicelib.settings import DEMO_SIGNER_RUN, get_settings, reset_settings
-from chalicelib.signing.kms_keys import KmsKeys
-from chalicelib.signing.officials import KmsSecrets
 from chalicelib.signing.otp import OtpPolicy
 from chalicelib.signing.port import PlatformCaSigning, SigningPort
 from chalicelib.signing.receipt_tokens import ReceiptTokenSigner
-
-SANTIAGO = ZoneInfo("America/Santiago")
 
 
 @cache
@@ -211,6 +225,9 @@ def reset() -> None:
                     portal_keys, registry, receipts_repo, kms_keys, mailer, receipt_signer, municipal_logos,
                     second_factor, email_events_repo, receipt_token_signer, claveunica, firmagob_chain_pem):
         builder.cache_clear()
+    with _tenant_lock:
+        _tenant_credentials.clear()
+        _tenant_repos.clear()
     forget_clients()
     reset_settings()
 
@@ -316,7 +333,6 @@ def verification_context() -> VerificationContext:
 
 
 # -- the officials' console (admin API) -----------------------------------------------------------
-# Appended as one block (several changes append to this file at once), so its imports sit here.
 # Nothing below is cached: each builder wraps the cached clients and table above, which `reset()`
 # already forgets.
 
@@ -346,43 +362,49 @@ def sessions() -> Sessions:
     return Sessions(officials(), cognito_users())
 
 
-def payments_admin() -> PaymentsAdmin:
-    return PaymentsAdmin(table=data_table(), payments=payments_repo(), receipts_store=receipts_store(),
+def payments_admin() -> PaymentsAdminContext:
+    return PaymentsAdminContext(table=data_table(), payments=payments_repo(), receipts_store=receipts_store(),
                          receipts_queue=receipts_queue(), audit=audit_log(), today=today_in_chile)
 
 
-def rolls_admin() -> RollsAdmin:
+def rolls_admin() -> RollsAdminContext:
     """Built per request: the processing deadline starts now."""
     deadline = _time.monotonic() + ROLL_PROCESS_BUDGET_S
-    return RollsAdmin(rolls=RollRepository(data_table()), uploads=uploads_store(), audit=audit_log(),
+    return RollsAdminContext(rolls=RollRepository(data_table()), uploads=uploads_store(), audit=audit_log(),
                       clock=lambda: datetime.now(SANTIAGO), deadline=lambda: _time.monotonic() > deadline)
 
 
-def settings_admin() -> SettingsAdmin:
-    return SettingsAdmin(admin=MunicipalityAdminRepository(data_table()), municipalities=municipalities(),
+def settings_admin() -> SettingsAdminContext:
+    return SettingsAdminContext(admin=MunicipalityAdminRepository(data_table()), municipalities=municipalities(),
                          portal_keys=portal_keys(), table=data_table(), uploads=uploads_store(),
                          assets=assets_store(), clock=lambda: datetime.now(SANTIAGO))
 
 
-def receipt_signer_admin() -> ReceiptSignerAdmin:
-    return ReceiptSignerAdmin(admin=MunicipalityAdminRepository(data_table()),
+def receipt_signer_admin() -> ReceiptSignerAdminContext:
+    return ReceiptSignerAdminContext(admin=MunicipalityAdminRepository(data_table()),
                               officials=OfficialsAdminRepository(data_table()), municipalities=municipalities(),
                               clock=lambda: datetime.now(SANTIAGO))
 
 
-def officials_admin() -> OfficialsAdmin:
-    return OfficialsAdmin(officials=OfficialsAdminRepository(data_table()), cognito=cognito_users(),
-                          clock=lambda: datetime.now(SANTIAGO))
+def officials_admin() -> OfficialsAdminContext:
+    return OfficialsAdminContext(officials=OfficialsAdminRepository(data_table()), cognito=cognito_users(),
+                                 clock=lambda: datetime.now(SANTIAGO), on_change=official_changed)
 
 
-def central_admin() -> CentralAdmin:
-    return CentralAdmin(admin=MunicipalityAdminRepository(data_table()), municipalities=municipalities(),
+def official_changed(code: str, email: str, official: Mapping[str, Any], actor: Official) -> None:
+    """The officials' administration's hook into signing, its contexts built when it runs."""
+    signatures.official_changed(code, email, official, actor, signer_admin=receipt_signer_admin(),
+                                ctx=signatures_context())
+
+
+def central_admin() -> CentralAdminContext:
+    return CentralAdminContext(admin=MunicipalityAdminRepository(data_table()), municipalities=municipalities(),
                         officials=officials_admin(), clock=lambda: datetime.now(SANTIAGO),
                         token_keys=receipt_token_signer())
 
 
 # -- officials' advanced electronic signature (docs/signatures.md) ---------------------------------
-# Appended as one block; nothing cached: each builder wraps the cached clients and table above.
+# Nothing cached: each builder wraps the cached clients and table above.
 
 
 def signatures_repo() -> SignaturesRepository:
@@ -394,7 +416,7 @@ def signing_port() -> SigningPort:
     settings = get_settings()
     clock = lambda: datetime.now(SANTIAGO)  # noqa: E731
     if settings.signing_backend == "firmagob":
-        from chalicelib.signing.firmagob import FirmaGobConfig, FirmaGobSigning
+        from chalicelib.adapters.firmagob import FirmaGobConfig, FirmaGobSigning
 
         return FirmaGobSigning(FirmaGobConfig(
             url=settings.firmagob_url, api_token_key=settings.firmagob_api_token_key.get_secret_value(),
@@ -419,7 +441,7 @@ def signatures_context() -> SignaturesContext:
 def batches_context() -> BatchesContext:
     return BatchesContext(table=data_table(), documents=receipts_store(), drafts=uploads_store(),
                           municipalities=municipalities(), signatures=signatures_context(),
-                          clock=lambda: datetime.now(SANTIAGO))
+                          clock=lambda: datetime.now(SANTIAGO), refunds=RefundRepository(data_table()))
 
 
 def refunds_context() -> RefundsContext:
@@ -438,6 +460,62 @@ def annulments_context() -> AnnulmentsContext:
     return AnnulmentsContext(payments=payments_repo(), annulments=AnnulmentRepository(data_table()),
                              municipalities=municipalities(), store=receipts_store(), signer=receipts.signer,
                              mailer=mailer(), clock=lambda: datetime.now(SANTIAGO))
+
+
+# -- work done for one municipality with credentials fenced to it (docs/security.md) --------------
+# When `SEM_TENANT_DATA_ROLE_ARN` is set (prod: the receipts worker), the table adapters of a
+# receipt job are built on a DynamoDB client whose credentials come from that role assumed with
+# the session tag `municipality=<cut>` (adapters/tenant_credentials.py): IAM then refuses any key
+# not beginning with `<cut>#`. Unset (locally and in tests, where moto enforces no IAM), the job
+# uses `receipt_context()` as it is. Everything else of the context (bucket, KMS, SES) is shared.
+
+_tenant_lock = threading.Lock()
+_tenant_credentials: dict[str, TenantCredentials] = {}
+_tenant_repos: dict[str, tuple[ScopedCredentials, PaymentRepository, ReceiptRepository, MunicipalityRepository]] = {}
+
+
+def tenant_credentials() -> TenantCredentials | None:
+    """The tenant role's credential cache, or ``None`` when no tenant role is configured."""
+    role_arn = get_settings().tenant_data_role_arn
+    if not role_arn:
+        return None
+    with _tenant_lock:
+        found = _tenant_credentials.get(role_arn)
+        if found is None:
+            found = _tenant_credentials[role_arn] = TenantCredentials(aws_client("sts"), role_arn)
+        return found
+
+
+def scoped_client(service: str, creds: ScopedCredentials) -> Any:
+    """A client for `service` signed with `creds`, configured as `aws_client` makes them."""
+    return aws_client_with_credentials(service, access_key_id=creds.access_key_id,
+                                       secret_access_key=creds.secret_access_key, session_token=creds.session_token)
+
+
+def fenced_receipt_context(code: str) -> ReceiptContext:
+    """`receipt_context()` with its table adapters fenced to municipality `code`."""
+    ctx = receipt_context()
+    cache = tenant_credentials()
+    if cache is None:
+        return ctx
+    creds = cache.for_municipality(code)
+    with _tenant_lock:
+        found = _tenant_repos.get(code)
+        if found is None or found[0] is not creds:
+            table = DynamoTable(scoped_client("dynamodb", creds), get_settings().table_name)
+            found = (creds, PaymentRepository(table), ReceiptRepository(table), MunicipalityRepository(table))
+            _tenant_repos[code] = found
+    _, payments, receipts, municipalities_ = found
+    return dataclasses.replace(ctx, payments=payments, receipts=receipts, municipalities=municipalities_,
+                               email_events=EmailEventsRepository(receipts.table))
+
+
+def fenced_annulments_context(code: str) -> AnnulmentsContext:
+    """`annulments_context()` with its table adapters fenced to municipality `code`."""
+    fenced = fenced_receipt_context(code)
+    return dataclasses.replace(annulments_context(), payments=fenced.payments,
+                               annulments=AnnulmentRepository(fenced.receipts.table),
+                               municipalities=fenced.municipalities)
 
 
 def agreements_context() -> AgreementsContext:
@@ -459,6 +537,20 @@ def otp_day_limiter() -> RateLimiter:
                        limits=FailureLimits(per_official_otp=get_settings().signing_otp_daily_max_failures))
 
 
+def reconciliation_context() -> ReconciliationContext:
+    """The consolidation and reconciliation use cases (the officials' routes, the settlements worker)."""
+    table = data_table()
+    return ReconciliationContext(
+        table=table, recon=ReconciliationRepository(table), stats=StatsRepository(table),
+        payments=payments_repo(), inbox=SettlementInbox(aws_client("s3"), get_settings().uploads_bucket),
+        audit=audit_log(), clock=lambda: datetime.now(SANTIAGO), refunds=RefundRepository(table))
+
+
+def reports_context() -> ReportsContext:
+    """The operation reports (a municipality's and the central one), as of today in Chile."""
+    return ReportsContext(stats=StatsRepository(data_table()), today=today_in_chile())
+
+
 def retention_context() -> RetentionContext:
     """The personal-data retention job (docs/personal-data.md)."""
     return RetentionContext(RetentionRepository(data_table()), audit_log(), clock=lambda: datetime.now(SANTIAGO))
@@ -471,7 +563,7 @@ def rights_context() -> RightsContext:
 
 
 # -- the citizen's own space (docs/citizens.md) ----------------------------------------------------
-# Appended as one block; the ClaveÚnica client (and its JWKS cache) is kept per process.
+# The ClaveÚnica client (and its JWKS cache) is kept per process.
 
 
 @cache
@@ -506,8 +598,27 @@ def reminder_context() -> ReminderContext:
     return ReminderContext(citizens=CitizenRepository(data_table()), debts=DebtRepository(data_table()),
                            municipalities=municipalities(), mailer=mailer(), index_secret=index_secret,
                            public_api_url=settings.public_api_url, clock=lambda: datetime.now(SANTIAGO),
-                           suppressed=email_events_repo().is_suppressed)
+                           suppressed=email_events_repo().is_suppressed,
+                           permit_paid=reminders_permit_taken(payments_repo()))
 
 
 def citizen_repo() -> CitizenRepository:
     return CitizenRepository(data_table())
+
+
+# -- fleets (docs/citizens.md, "Flotas") ------------------------------------------------------------
+# Appended as one block: the citizen's space, the payment flow and the representation records.
+
+
+def fleet_context() -> FleetContext:
+    """What fleets need: the fleet page is beside "Mis pagos" (`<console>/flotas/`), where TGR sends
+    the representative back."""
+    from urllib.parse import urljoin, urlsplit
+
+    from chalicelib.adapters.fleets_repo import FleetRepository
+
+    page = urljoin(get_settings().claveunica_redirect_uri.split("?")[0], "../flotas/")
+    parts = urlsplit(page)
+    return FleetContext(repo=FleetRepository(data_table()), citizens=citizen_context(), payments=payment_context,
+                        clock=lambda: datetime.now(SANTIAGO), page_origin=f"{parts.scheme}://{parts.netloc}",
+                        return_url=page)

@@ -42,6 +42,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,6 +97,9 @@ class Plan:
     not_created: str | None = None
     tgr_answers: list[int] = field(default_factory=list)
     tgr_problems: list[str] = field(default_factory=list)
+    returned: str | None = None
+    """`refund` or `reversal` when the money-back phase returned this payment's money."""
+    return_answers: list[str] = field(default_factory=list)
 
     @property
     def expected(self) -> str:
@@ -364,6 +368,130 @@ def _receipt_done(payment: dict[str, Any]) -> bool:
     return bool(payment.get("receipt")) and status in ("sent", "failed") and events_in
 
 
+# -- money back ---------------------------------------------------------------------------------
+
+# kind -> TGR's misbehaviour when it notifies it (per-completion switches of the simulator)
+RETURNS: Final[dict[str, dict[str, Any]]] = {
+    "refund": {"duplicates": 2, "late_duplicate_s": 3.0},
+    "reversal": {"duplicates": 2},
+}
+RETURN_SETTLE_S: Final = 90.0
+
+
+def money_back(chaos: ChaosStack, plans: list[Plan]) -> dict[str, Any]:
+    """Return the money of two paid debt payments, as TGR misbehaves with it (docs/refunds.md): a
+    whole refund proposed by the municipality's operator and signed by its tesorero over the admin
+    API, whose completion TGR notifies three times (two at once, one late); and a contracargo
+    notified three times. Each must apply once: one annulled receipt, one annulment document and
+    e-mail, the debt open again, the day's counters down by the amount once."""
+    from devstack.demo_totp import code_at, sign_in
+
+    paid_now = read_payments(chaos, [str(p.payment_id) for p in plans if p.payment_id])
+    eligible = [p for p in plans if p.item["type"] == "debt" and p.payment_id
+                and (paid_now.get(p.payment_id) or {}).get("status") == "paid"]
+    if len(eligible) < len(RETURNS):
+        return {"returns_problem": f"only {len(eligible)} paid debt payments to return money of"}
+    api, tgr = chaos.ports.url("api"), chaos.ports.url("tgr")
+    refund_plan, reversal_plan = eligible[0], eligible[1]
+
+    domain = next(m["domain"] for m in demo_data.MUNICIPALITIES if m["code"] == refund_plan.municipality)
+    cognito, client_id = chaos.aws("cognito-idp"), chaos.env["SEM_COGNITO_CLIENT_ID"]
+
+    def session(email: str) -> dict[str, str]:
+        token = sign_in(cognito, client_id, email, demo_data.DEMO_PASSWORD, chaos.facts.get("totp_secret"))
+        return {"Authorization": f"Bearer {token['IdToken']}"}
+
+    operator, tesorero = session(f"operador.rentas@{domain}"), session(f"tesorero@{domain}")
+    enrolled = requests.post(f"{api}/v1/admin/me/signature", json={}, headers=tesorero, timeout=60)
+    enrolled.raise_for_status()
+    secret = enrolled.json()["otpauth_uri"].split("secret=", 1)[1].split("&", 1)[0]
+    now = time.time()
+    # Two signatures in a row: the current step's code, then the next one's (both accepted, each once).
+    requests.post(f"{api}/v1/admin/me/signature/confirm", json={"otp": code_at(secret, now)}, headers=tesorero,
+                  timeout=60).raise_for_status()
+    base = f"{api}/v1/admin/municipalities/{refund_plan.municipality}/payments/{refund_plan.payment_id}/refunds"
+    proposed = requests.post(base, json={"reason": "double_payment", "note": "Prueba de caos"}, headers=operator,
+                             timeout=60)
+    proposed.raise_for_status()
+    refund_id = proposed.json()["refund_id"]
+    requests.post(f"{base}/{refund_id}/authorize", json={"otp": code_at(secret, now + 30)}, headers=tesorero,
+                  timeout=120).raise_for_status()
+    refund_plan.returned = "refund"
+    orders = requests.get(f"{tgr}/simulator/refunds", params={"merchant_reference": refund_plan.payment_id},
+                          timeout=30).json()["refunds"]
+    [order] = [r for r in orders if r["status"] == "accepted"]
+    answer = requests.post(f"{tgr}/simulator/refunds/{order['refund_order_id']}/complete",
+                           json={"outcome": "completed", **RETURNS["refund"]}, timeout=60).json()
+    refund_plan.return_answers = [str(answer["sem_body"].get("result"))] + \
+        [str(d["sem_body"].get("result")) for d in answer["duplicates"]]
+
+    answer = requests.post(f"{tgr}/simulator/orders/{reversal_plan.order_id}/reverse",
+                           json=RETURNS["reversal"], timeout=60).json()
+    reversal_plan.returned = "reversal"
+    reversal_plan.return_answers = [str(answer["sem_body"].get("result"))] + \
+        [str(d["sem_body"].get("result")) for d in answer["duplicates"]]
+
+    time.sleep(RETURNS["refund"]["late_duplicate_s"] + 1)  # the late duplicate is in
+    started = time.monotonic()
+    while time.monotonic() - started < RETURN_SETTLE_S:
+        rows = [r for r in scan(chaos) if str(r["sk"]).startswith(("REFUND#", "REVERSAL#"))]
+        if len(rows) >= 2 and all((r.get("document_email") or {}).get("status") in ("sent", "failed")
+                                  for r in rows):
+            break
+        time.sleep(1.0)
+    late = requests.get(f"{tgr}/simulator/refunds/{order['refund_order_id']}", timeout=30).json()
+    refund_plan.return_answers += [str(n["answer"]["sem_body"].get("result")) for n in late["notifications"]
+                                   if n["kind"] == "late_duplicate"]
+    return {"returns_settle_s": round(time.monotonic() - started, 1)}
+
+
+def check_returns(plans: list[Plan], items: list[dict[str, Any]], emails: list[dict[str, Any]],
+                  bad: Callable[[str], None]) -> dict[str, Any]:
+    """Every returned payment: returned once despite TGR's repeats, its receipt annulled, one
+    annulment document with a gapless folio and one e-mail of it, the day's counters down once."""
+    returned = [p for p in plans if p.returned]
+    rows = [i for i in items if str(i["sk"]).startswith(("REFUND#", "REVERSAL#"))]
+    folios: dict[str, list[int]] = {}
+    mails = 0
+    for plan in returned:
+        mine = [r for r in rows if r.get("payment_id") == plan.payment_id]
+        kind = "REFUND#" if plan.returned == "refund" else "REVERSAL#"
+        if len(mine) != 1 or not str(mine[0]["sk"]).startswith(kind):
+            bad(f"payment {plan.payment_id} ({plan.returned}): {len(mine)} refund/reversal rows, expected 1")
+            continue
+        if plan.return_answers.count("applied") != 1 or \
+                set(plan.return_answers) - {"applied", "duplicate"} or len(plan.return_answers) < 3:
+            bad(f"payment {plan.payment_id}: TGR's {plan.returned} notifications answered {plan.return_answers}")
+        document = mine[0].get("document") or {}
+        if not document.get("folio"):
+            bad(f"payment {plan.payment_id}: no annulment document for its {plan.returned}")
+            continue
+        code, _, year, number = str(document["folio"]).split("-")
+        folios.setdefault(f"{code}-{year}", []).append(int(number))
+        if (mine[0].get("document_email") or {}).get("status") != "sent":
+            bad(f"payment {plan.payment_id}: annulment e-mail is {(mine[0].get('document_email') or {}).get('status')}")
+        sent = [m for m in emails if plan.email in f"{m.get('destinations', '')}{m.get('raw_data', '')}"
+                and "anulacion-" in str(m.get("raw_data", ""))]
+        mails += len(sent)
+        if len(sent) != 1:
+            bad(f"payment {plan.payment_id}: {len(sent)} annulment e-mails sent, expected 1")
+    for series, numbers in folios.items():
+        if sorted(numbers) != list(range(1, len(numbers) + 1)):
+            bad(f"annulment folios of {series} are not gapless 1..n: {sorted(numbers)}")
+    refunded_by_day: Counter[str] = Counter()
+    for row in rows:
+        refunded_by_day[f"{row['municipality']}"] += int(row["amount"])
+    booked: Counter[str] = Counter()
+    for item in items:
+        if "#STATS#" in str(item["pk"]) and str(item["sk"]).endswith("#refund") and \
+                not str(item["pk"]).startswith("00000#"):
+            booked[str(item["pk"]).split("#", 1)[0]] -= int(item.get("amount", 0))
+    for code, amount in refunded_by_day.items():
+        if booked.get(code, 0) != amount:
+            bad(f"{code}: the counters subtract {booked.get(code, 0)} for returns of {amount}")
+    return {"returns": dict(Counter(str(p.returned) for p in returned)), "annulment_emails": mails}
+
+
 # -- the check ---------------------------------------------------------------------------------
 
 def scan(chaos: ChaosStack) -> list[dict[str, Any]]:
@@ -458,7 +586,8 @@ def check(chaos: ChaosStack, plans: list[Plan]) -> Result:
             ses_events.setdefault(str(item["payment_id"]), []).append(item)
     duplicates = settled_by_events = 0
     counters = {str(i["pk"]): int(i["value"]) for i in items if "#FOLIO#" in str(i["pk"]) and i["sk"] == "COUNTER"}
-    emails = sent_emails(chaos)
+    every_email = sent_emails(chaos)
+    emails = [m for m in every_email if "anulacion-" not in str(m.get("raw_data", ""))]  # receipts' e-mails
     orders = {o["order_id"]: o for o in requests.get(f"{chaos.ports.url('tgr')}/simulator/orders",
                                                       timeout=30).json()["orders"]}
     kill_log = kills(chaos.kill_log)
@@ -491,22 +620,24 @@ def check(chaos: ChaosStack, plans: list[Plan]) -> Result:
         order = orders.get(plan.order_id or "")
         tgr_approved = order is not None and order["status"] == "approved"
         possible = expected_states(plan, order)
+        if plan.returned:  # paid, then its money went back (money_back)
+            possible = {"refunded" if plan.returned == "refund" else "reversed"}
         expected = status if status in possible else "/".join(sorted(possible))
         expected_counts[expected] += 1
-        if possible != {plan.expected}:
+        if possible != {plan.expected} and not plan.returned:
             reordered.append(f"{plan.scenario}: {plan.expected} -> {' or '.join(sorted(possible))}")
         if status not in possible:
             bad(f"payment {plan.payment_id} ({plan.scenario}): {status}, expected {' or '.join(sorted(possible))}")
         if status == "paid" and not (tgr_approved and plan.scenario != "wrong_amount"):
             bad(f"payment {plan.payment_id} is paid but TGR did not collect its amount")
-        if tgr_approved and status not in ("paid", "review"):
+        if tgr_approved and status not in ("paid", "review") and not plan.returned:
             bad(f"payment {plan.payment_id}: TGR collected it but it is {status} (an approved payment lost)")
         mails = [m for m in emails if plan.email in f"{m.get('destinations', '')}{m.get('raw_data', '')}"]
         if plan.item["type"] == "debt":
             debt_status = str((debts.get(plan.item["debt_id"]) or {}).get("status"))
             if debt_status != ("paid" if status == "paid" else "open"):
                 bad(f"debt {plan.item['debt_id']} is {debt_status} while its payment is {status}")
-        if status != "paid":
+        if status != "paid" and not plan.returned:
             if payment.get("receipt_issue") or payment.get("receipt") or mails:
                 bad(f"payment {plan.payment_id} is {status} but has a folio, receipt or e-mail")
             continue
@@ -517,6 +648,10 @@ def check(chaos: ChaosStack, plans: list[Plan]) -> Result:
         if receipt.get("key") not in stored:
             bad(f"paid payment {plan.payment_id}: receipt PDF {receipt.get('key')} not in S3")
         email = payment.get("email") or {}
+        annulled = {str(r["folio"]) for r in receipts if r.get("status") == "annulled"}
+        if bool(plan.returned) != (str(receipt["folio"]) in annulled):
+            bad(f"payment {plan.payment_id} ({status}): its receipt {receipt['folio']} is "
+                f"{'annulled' if str(receipt['folio']) in annulled else 'not annulled'}")
         if email.get("status") != "sent":
             bad(f"paid payment {plan.payment_id}: e-mail is {email.get('status')}")
         if len(mails) != 1:
@@ -539,15 +674,17 @@ def check(chaos: ChaosStack, plans: list[Plan]) -> Result:
         code, year, number = folio.split("-")
         by_counter.setdefault(f"{code}#FOLIO#{year}", []).append(int(number))
         owners[str(record.get("payment_id"))] += 1
-        if record.get("status") != "issued":
-            bad(f"folio {folio} is {record.get('status')}, not issued")
+        returned = any(p.returned and p.payment_id == record.get("payment_id") for p in plans)
+        if record.get("status") != ("annulled" if returned else "issued"):
+            bad(f"folio {folio} is {record.get('status')}")
     for counter, numbers in by_counter.items():
         if sorted(numbers) != list(range(1, len(numbers) + 1)) or counters.get(counter) != len(numbers):
             bad(f"folios of {counter} are not gapless 1..n: {sorted(numbers)} (counter {counters.get(counter)})")
     for owner, count in owners.items():
         if count > 1:
             bad(f"payment {owner} holds {count} folios")
-    paid = [p for p in plans if p.payment_id and str((payments.get(p.payment_id) or {}).get("status")) == "paid"]
+    paid = [p for p in plans if p.payment_id and (p.returned or
+                                                  str((payments.get(p.payment_id) or {}).get("status")) == "paid")]
     if len(receipts) != len(paid):
         bad(f"{len(receipts)} folios for {len(paid)} paid payments")
     if len(stored) != len(paid):
@@ -561,8 +698,10 @@ def check(chaos: ChaosStack, plans: list[Plan]) -> Result:
             tgr["wrong_amount"] += 1
         if plan.scenario == "approved_late":
             tgr["late"] += 1
+    money_back_counts = check_returns(plans, items, every_email, bad)
     faults = injected_faults(chaos.log_dir)
     result.counts = {
+        **money_back_counts,
         "payments": len(plans),
         "expected": dict(expected_counts),
         "expected_changed_by_sem_failures": reordered,
@@ -608,6 +747,8 @@ def report(result: Result, extra: dict[str, Any]) -> str:
         f"  time: start-up {c.get('boot_s')} s, payments {c.get('payments_s')} s, settle {c.get('settle_s')} s,"
         f" check {c.get('check_s')} s",
         f"  receipt jobs dead-lettered, then finished by the sweep's recheck (no redrive): {c.get('dead_lettered')}",
+        f"  money back (TGR notifying each three times): {_pairs(c.get('returns', {}))};"
+        f" annulment e-mails {c.get('annulment_emails')}; {c.get('returns_s')} s",
         "",
         f"  violations: {len(result.violations)}",
     ]
@@ -660,11 +801,16 @@ def run(payments: int, seconds: float, seed: int, concurrency: int, log_dir: Pat
         chaos.calm_workers()
         extra.update(settle(chaos, plans, max(EMAIL_LEASE_S + EVENTS_GRACE_S + 30.0,
                                               started + seconds - time.monotonic())))
+        returning = time.monotonic()
+        extra.update(money_back(chaos, plans))
+        extra["returns_s"] = round(time.monotonic() - returning, 1)
         checking = time.monotonic()
         result = check(chaos, plans)
         extra["check_s"] = round(time.monotonic() - checking, 1)
         if not extra.get("settled"):
             result.violations.append(f"the system did not settle in time: {extra}")
+        if extra.get("returns_problem"):
+            result.violations.append(f"no money-back phase: {extra['returns_problem']}")
             result.counts["violations"] = len(result.violations)
         extra["elapsed_s"] = round(time.monotonic() - started, 1)
         return result, extra

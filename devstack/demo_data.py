@@ -112,3 +112,41 @@ DEBTS: list[dict[str, Any]] = [
      "description": "Derechos de aseo rol 871-2, cuota 1 de 4, 2027", "period": "2027-Q1",
      "due_date": "2027-04-30", "amount": 34_900},
 ]
+
+
+# Fleets (docs/citizens.md, "Flotas"): demo companies and who represents them. In production a
+# central official registers each representation after checking the deed; here the demo data
+# does, as "registered_by" says. Ana Díaz represents Transportes Cordillera; Juan Soto represents
+# Buses Australes (and so cannot see Cordillera's fleet).
+COMPANIES: list[dict[str, Any]] = [
+    {"rut": "76543210-3", "name": "Transportes Cordillera SpA", "representative_run": "11111111-1",
+     "deed": "Escritura pública de 12-03-2024, 42ª Notaría de Santiago, repertorio 4.512-2024 (demo)"},
+    {"rut": "77777777-7", "name": "Buses Australes Ltda.", "representative_run": "12678579-8",
+     "deed": "Escritura pública de 03-07-2023, Notaría de Punta Arenas, repertorio 1.208-2023 (demo)"},
+]
+REPRESENTATIONS_REGISTERED_BY = "datos de demostración (devstack)"
+
+FLEET_COMPANY = COMPANIES[0]
+FLEET_OK = [f"FLTC{n}" for n in range(10, 28)]
+"""18 plates of Transportes Cordillera whose every check passes (12 in Santiago, 6 in Las Condes)."""
+FLEET_FAILING = {"FLTC28": "insurance_expired", "FLTC29": "fines_unpaid"}
+"""2 plates of the fleet that fail a check (the SOAP simulator says which; see soap_fixtures)."""
+
+
+def fleet_vehicles() -> list[dict[str, Any]]:
+    """The demo fleet as the demo vehicle table holds it (what `SEM_VEHICLE_REGISTRY=demo` reads)."""
+    out = []
+    for i, plate in enumerate(FLEET_OK):
+        out.append({"municipality": "13101" if i < 12 else "13114", "plate": plate, "vehicle_class": "light",
+                    "make": "Toyota", "model": "Hilux", "model_year": 2021, "propulsion": "combustion",
+                    "tasacion": 14_300_000 + 10_000 * i, "owner_rut": FLEET_COMPANY["rut"],
+                    "owner_name": FLEET_COMPANY["name"]})
+    return out
+
+
+def fleet_csv() -> str:
+    """The 20-plate CSV the demo company uploads (semicolons, as es-CL spreadsheets write)."""
+    rows = ["patente;municipalidad"]
+    rows += [f"{v['plate']};{v['municipality']}" for v in fleet_vehicles()]
+    rows += [f"{plate};13101" for plate in FLEET_FAILING]
+    return "\n".join(rows) + "\n"

@@ -5,7 +5,7 @@ installments in April, June, September and November — plus one day of individu
 records per municipality (the last day), whose counters they match exactly.
 
 It writes the same counter items the gateway maintains when it marks a payment paid
-(`<cut>#STATS#<day>` sk `<service>#<method>`, `00000#STATS#<day>` sk `<cut>#<service>#<method>`),
+(`<cut>#STATS#<day>` sk `<service>#<method>`, `00000#STATS#<day>#<shard>` sk `<cut>#<service>#<method>`),
 as plain puts (a generated day replaces that day's counters) — by default only for the months
 the reports still read day by day, with the closed months' summaries (`…#STATSY#<year>`) that
 the reports would derive from them (`--raw all` writes every day's counters instead; see
@@ -33,6 +33,7 @@ from typing import Any
 
 from chalicelib.adapters import keys
 from chalicelib.adapters.dynamo import DynamoTable
+from chalicelib.adapters.stats_repo import shard_of
 from chalicelib.domain.payments import new_payment_id, utc_key
 from devstack import demo_data
 
@@ -176,7 +177,9 @@ def counter_items(history: History, since: date | None = None) -> list[dict[str,
             continue
         figures = {"amount": amount, "items": n_items, "payments": payments}
         items.append({"pk": keys.stats(code, day), "sk": f"{service}#{method}", **figures})
-        items.append({"pk": keys.stats(PLATFORM, day), "sk": f"{code}#{service}#{method}", **figures})
+        # A day's cell is many payments, each on its own shard: put it on one of them (reads sum them).
+        items.append({"pk": keys.stats_shard(day, shard_of(f"{code}#{service}#{method}")),
+                      "sk": f"{code}#{service}#{method}", **figures})
     return items
 
 

@@ -39,15 +39,17 @@ def provision(endpoint_url: str | None, *, stage: str = "local", with_demo_data:
     counts: dict[str, int] = {}
     portal_keys: dict[str, str] = {}
     totp_secret: str | None = None
+    secrets_env = local_secrets()
     if with_demo_data:
         table = DynamoTable(aws["dynamodb"], outputs["TableName"])
         counts = seed.seed_table(table, extra_origins=extra_origins)
+        counts["representations"] = seed.seed_representations(table, secrets_env["SEM_CITIZEN_INDEX_SECRET"])
         portal_keys = seed.seed_portal_keys(table)
         counts["receipt_token_keys"] = seed.seed_receipt_token_keys(aws["kms"])
         if with_demo_users:
             counts["cognito_users"], totp_secret = seed.seed_officials_in_cognito(
                 aws["cognito-idp"], boot.user_pool_id, boot.user_pool_client_id, table)
-    env.update(local_secrets())
+    env.update(secrets_env)
     return {"env": env, "counts": counts, "outputs": outputs, "portal_keys": portal_keys, "totp_secret": totp_secret}
 
 

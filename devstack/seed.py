@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from chalicelib.adapters import keys
 from chalicelib.adapters.debts_repo import DebtRepository
 from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.domain import reference_data
+from chalicelib.domain.errors import Conflict
 from chalicelib.services.permissions import requires_totp
 from devstack import demo_data, demo_totp
 
@@ -146,10 +148,27 @@ def seed_officials_in_cognito(cognito: Any, pool_id: str, client_id: str, table:
 def seed_receipt_token_keys(kms: Any) -> int:
     """Each demo municipality's receipt-token key (KMS EC P-256), as onboarding makes it: the JWKS
     lists them all from the start (docs/verification.md)."""
-    from chalicelib.signing.kms_keys import KmsKeys
+    from chalicelib.adapters.kms_keys import KmsKeys
     from chalicelib.signing.receipt_tokens import ReceiptTokenSigner
 
     signer = ReceiptTokenSigner(KmsKeys(kms))
     for municipality in demo_data.MUNICIPALITIES:
         signer.jwk(str(municipality["code"]))
     return len(demo_data.MUNICIPALITIES)
+
+
+def seed_representations(table: DynamoTable, index_secret: str) -> int:
+    """The demo companies' representations and the demo fleet's vehicles (docs/citizens.md,
+    "Flotas"); registered as an official would, through the fleets service."""
+    from chalicelib.adapters.fleets_repo import FleetRepository
+    from chalicelib.services import fleets
+
+    repo = FleetRepository(table)
+    for company in demo_data.COMPANIES:
+        with contextlib.suppress(Conflict):  # seeded already
+            fleets.register(repo, index_secret, company_rut=company["rut"], company_name=company["name"],
+                            representative_run=company["representative_run"], deed=company["deed"],
+                            by=demo_data.REPRESENTATIONS_REGISTERED_BY, at="2027-01-01T00:00:00+00:00")
+    for vehicle in demo_data.fleet_vehicles():
+        table.put({"pk": keys.vehicle(vehicle["municipality"], vehicle["plate"]), "sk": "DATA", **vehicle})
+    return len(demo_data.COMPANIES)

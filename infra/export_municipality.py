@@ -21,12 +21,12 @@ from pathlib import Path
 
 from chalicelib import wiring
 from chalicelib.domain.errors import SemError
-from chalicelib.services.municipality_export import ExportSources, export_municipality
+from chalicelib.services.municipality_export import ExportContext, export_municipality
 
 
-def sources() -> ExportSources:
+def sources() -> ExportContext:
     """The table and buckets of the configured stage."""
-    return ExportSources(table=wiring.data_table(), uploads=wiring.uploads_store(),
+    return ExportContext(table=wiring.data_table(), uploads=wiring.uploads_store(),
                          receipts=wiring.receipts_store(), clock=lambda: datetime.now(UTC))
 
 

@@ -96,6 +96,23 @@ def chalice_package(build: Path, out: Path, stage: str) -> None:
         [sys.executable, "-c", code, "package", "--stage", stage, "--template-format", "yaml",
          "--merge-template", str(ROOT / "infra" / "resources.yaml"), str(out)],
         cwd=build, check=True, env=env)
+    route_api_to_alias(out / "sam.yaml")
+
+
+# The API function's SnapStart alias (infra/resources.yaml: `AutoPublishAlias: live`, whose
+# AWS::Lambda::Alias SAM names <function>Alias<alias>). SnapStart serves published versions only.
+API_ALIAS = "APIHandlerAliaslive"
+_API_INTEGRATION = "/functions/${APIHandler.Arn}/invocations"
+
+
+def route_api_to_alias(template_path: Path) -> None:
+    """Point every REST API integration Chalice generated at the API function's alias instead
+    of its unpublished $LATEST (which SnapStart never serves). Chalice writes one integration
+    URI per route and method, so a merge template cannot reach them; this rewrites them all."""
+    text = template_path.read_text()
+    if _API_INTEGRATION not in text:
+        raise RuntimeError(f"no API integration naming {_API_INTEGRATION} in {template_path}")
+    template_path.write_text(text.replace(_API_INTEGRATION, "/functions/${" + API_ALIAS + "}/invocations"))
 
 
 def load_sam(out: Path) -> dict[str, Any]:

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.adapters import keys
-from chalicelib.adapters.dynamo import ConditionFailed, DynamoTable
-from chalicelib.domain.errors import DependencyUnavailable
+from chalicelib.adapters.dynamo import DynamoTable
+from chalicelib.domain.errors import ConditionFailed, DependencyUnavailable
 
 _ALLOCATION_ATTEMPTS = 12
 
@@ -83,10 +83,27 @@ class AnnulmentRepository:
             return False
         return True
 
+    def due_documents(self, code: str, before_key: str, limit: int = 100) -> list[tuple[str, str]]:
+        """(payment id, row sk) of refunds and reversals whose annulment document is unsettled
+        and due to be queued again before `before_key` (a UTC key)."""
+        page = self._table.query(keys.annulment_outbox(code), index="GSI3", sk_between=("0", before_key),
+                                 limit=limit)
+        return [(str(item["pk"]).rsplit("#", 1)[-1], str(item["sk"])) for item in page.items]
+
+    def postpone(self, code: str, payment_id: str, row_sk: str, *, due: str) -> None:
+        """Move a row's outbox mark to `due`; ConditionFailed when it left the outbox meanwhile."""
+        self._table.update(keys.payment(code, payment_id), row_sk, "SET gsi3sk = :due",
+                           condition="gsi3pk = :box",
+                           values={":due": due, ":box": keys.annulment_outbox(code)}, return_new=False)
+
     def record_email(self, code: str, payment_id: str, row_sk: str, *, attempt_id: str, state: Mapping[str, Any],
                      event: Mapping[str, Any] | None = None) -> None:
+        """Record an e-mail attempt's outcome; a settled one (`sent`, `failed`) also takes the row
+        out of the annulment outbox."""
+        settled = state.get("status") in ("sent", "failed")
         operations: list[dict[str, Any]] = [
-            {"update": (keys.payment(code, payment_id), row_sk), "expression": "SET #e = :state",
+            {"update": (keys.payment(code, payment_id), row_sk),
+             "expression": "SET #e = :state" + (" REMOVE gsi3pk, gsi3sk" if settled else ""),
              "condition": "#e.attempt_id = :mine", "names": {"#e": "document_email"},
              "values": {":state": dict(state), ":mine": attempt_id}}]
         if event is not None:

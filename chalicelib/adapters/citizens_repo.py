@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from chalicelib.adapters import keys
-from chalicelib.adapters.dynamo import ConditionFailed, DynamoTable
+from chalicelib.adapters.dynamo import DynamoTable
+from chalicelib.domain.errors import ConditionFailed
 
 
 class CitizenRepository:
@@ -41,6 +43,29 @@ class CitizenRepository:
         return {"put": {"pk": keys.citizen(run_digest), "sk": f"PAY#{created_key}#{payment_id}",
                         "municipality": keys.tenant(code), "payment_id": payment_id},
                 "condition": "attribute_not_exists(pk)"}
+
+    def add_payment_pointer(self, run_digest: str, *, code: str, payment_id: str, created_key: str) -> bool:
+        """Write one pointer on its own (the index backfill); False when it is there already, so
+        running the backfill again changes nothing."""
+        operation = self.payment_pointer(run_digest, code=code, payment_id=payment_id, created_key=created_key)
+        try:
+            self._table.put(operation["put"], condition=operation["condition"])
+        except ConditionFailed:
+            return False
+        return True
+
+    def payments_of_day(self, code: str, day: str) -> Iterator[dict[str, Any]]:
+        """Every payment a municipality created on `day` (YYYY-MM-DD), through the by-day index
+        (what the index backfill reads; a listing entry holds keys only: the record is read by key)."""
+        from chalicelib.adapters.payments_repo import LISTING
+
+        for row in self._table.query_all(keys.payments_by_day(code, day), index="GSI1", limit=100):
+            if row.get("sk") == LISTING:
+                meta = self._table.get(str(row["pk"]), "META", consistent=True)
+                if meta is not None:
+                    yield meta
+                continue
+            yield row
 
     def payment_pointers(self, run_digest: str, limit: int = 500) -> list[dict[str, Any]]:
         """(municipality, payment id) of the citizen's payments, newest first."""
@@ -101,3 +126,23 @@ class CitizenRepository:
         """The municipality's reminder deliveries of a month, newest first."""
         page = self._table.query(keys.reminder_log(code, month), index="GSI1", newest_first=True, limit=limit)
         return page.items
+
+    # -- next year's permit: how far the February scan of last year's payments got ----------------------
+
+    def renewal_cursor(self, code: str, year: int) -> str | None:
+        """The next day (YYYY-MM-DD) the scan for `year`'s permit reminders reads, or None (not begun)."""
+        item = self._table.get(keys.reminder(code, "PERMIT-RENEWAL-SCAN"), f"cursor#{year}", consistent=True)
+        return str(item["next_day"]) if item else None
+
+    def advance_renewal_cursor(self, code: str, year: int, *, old: str | None, new: str) -> bool:
+        """Move the scan's cursor from `old` to `new` (False when another pass moved it meanwhile)."""
+        condition, values = "attribute_not_exists(pk)", {}
+        if old is not None:
+            condition, values = "next_day = :old", {":old": old}
+        try:
+            self._table.put({"pk": keys.reminder(code, "PERMIT-RENEWAL-SCAN"), "sk": f"cursor#{year}",
+                             "next_day": new}, condition=condition, values=values or None)
+        except ConditionFailed:
+            return False
+        return True
+

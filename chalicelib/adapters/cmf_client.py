@@ -23,12 +23,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Literal
-
-import requests
+from typing import TYPE_CHECKING, Literal
 
 from chalicelib.domain.errors import DependencyUnavailable
 from chalicelib.domain.units import YearMonth
+
+if TYPE_CHECKING:
+    import requests
 
 Indicator = Literal["utm", "ipc"]
 _LIST_KEY = {"utm": "UTMs", "ipc": "IPCs"}
@@ -64,7 +65,11 @@ class CmfClient:
         self._base = base_url.rstrip("/")
         self._key = api_key
         self._timeout = timeout_s
-        self._session = session or requests.Session()
+        if session is None:  # requests is imported here, not by the API's import (docs/performance.md)
+            import requests
+
+            session = requests.Session()
+        self._session = session
 
     def month(self, indicator: Indicator, month: YearMonth) -> CmfValue | None:
         """The value of ``month`` (None when the CMF has none yet: not published)."""
@@ -101,6 +106,8 @@ class CmfClient:
         return CmfRate(month, value, str(row["Fecha"]), str(row.get("Hasta") or ""))
 
     def _get(self, resource: str, month: YearMonth) -> requests.Response | None:
+        import requests
+
         url = f"{self._base}/api-sbifv3/recursos_api/{resource}/{month.year:04d}/{month.month:02d}"
         try:
             response = self._session.get(url, params={"apikey": self._key, "formato": "json"},

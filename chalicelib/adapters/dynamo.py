@@ -17,28 +17,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.domain.errors import DependencyUnavailable, SemError
+from chalicelib.adapters.aws_errors import error_code, translated
+from chalicelib.domain.errors import ConditionFailed, DependencyUnavailable
 
 Item = dict[str, Any]
-
-_RETRYABLE = {
-    "ProvisionedThroughputExceededException",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-    "InternalServerError",
-    "ServiceUnavailable",
-    "TransactionConflictException",
-}
-
-
-class ConditionFailed(SemError):
-    """A conditional write found the item in another state (the caller decides what that means)."""
-
-    default_code = "condition_failed"
-
-    def __init__(self, message: str = "condition failed", *, reasons: Sequence[str] = ()) -> None:
-        super().__init__(message)
-        self.reasons = list(reasons)
+_UNAVAILABLE = "La base de datos no está disponible; intente nuevamente."
 
 
 @dataclass(frozen=True)
@@ -235,8 +218,9 @@ class DynamoTable:
 
     def transact(self, operations: Sequence[Mapping[str, Any]]) -> None:
         """Write several items atomically. Each operation is one of
-        {"put": item, "condition": ...}, {"update": (pk, sk), "expression": ..., "condition": ...}
-        or {"check": (pk, sk), "condition": ...}, with optional "names" and "values"."""
+        {"put": item, "condition": ...}, {"update": (pk, sk), "expression": ..., "condition": ...},
+        {"delete": (pk, sk), "condition": ...} or {"check": (pk, sk), "condition": ...}, with optional
+        "names" and "values"."""
         actions = []
         for op in operations:
             body: dict[str, Any] = {"TableName": self.name}
@@ -248,6 +232,10 @@ class DynamoTable:
                 body["Key"] = self.to_dynamo({"pk": pk, "sk": sk})
                 body["UpdateExpression"] = op["expression"]
                 kind = "Update"
+            elif "delete" in op:
+                pk, sk = op["delete"]
+                body["Key"] = self.to_dynamo({"pk": pk, "sk": sk})
+                kind = "Delete"
             else:
                 pk, sk = op["check"]
                 body["Key"] = self.to_dynamo({"pk": pk, "sk": sk})
@@ -273,7 +261,7 @@ class DynamoTable:
         try:
             return getattr(self._client, operation)(**kwargs)
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
+            code = error_code(exc)
             if code == "ConditionalCheckFailedException":
                 raise ConditionFailed() from exc
             if code == "TransactionCanceledException":
@@ -282,12 +270,9 @@ class DynamoTable:
                     raise ConditionFailed(reasons=reasons) from exc
                 raise DependencyUnavailable("La base de datos está ocupada; intente nuevamente.",
                                             code="database_busy") from exc
-            # An unknown error code answered with a 5xx is the service's fault, not a bug of ours: retry.
-            server_side = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0) >= 500
-            if code in _RETRYABLE or server_side:
-                raise DependencyUnavailable("La base de datos no está disponible; intente nuevamente.",
-                                            code="database_unavailable") from exc
-            raise
+            error = translated(exc, message=_UNAVAILABLE, code="database_unavailable")
+            if error is None:  # a malformed request: a bug of ours, surfaced as it is
+                raise
+            raise error from exc
         except BotoCoreError as exc:
-            raise DependencyUnavailable("La base de datos no está disponible; intente nuevamente.",
-                                        code="database_unavailable") from exc
+            raise DependencyUnavailable(_UNAVAILABLE, code="database_unavailable") from exc

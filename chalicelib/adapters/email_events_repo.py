@@ -23,7 +23,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 from chalicelib.adapters import keys
-from chalicelib.adapters.dynamo import ConditionFailed, DynamoTable
+from chalicelib.adapters.dynamo import DynamoTable
+from chalicelib.domain.errors import ConditionFailed
 
 Recorded = Literal["recorded", "duplicate", "no_such_receipt"]
 

@@ -7,7 +7,8 @@ import contextlib
 from typing import Any
 
 from chalicelib.adapters import keys
-from chalicelib.adapters.dynamo import ConditionFailed, DynamoTable
+from chalicelib.adapters.dynamo import DynamoTable
+from chalicelib.domain.errors import ConditionFailed
 from chalicelib.domain.personal_data import retention_seconds
 
 RETENTION_S = retention_seconds("idempotency")  # 48 hours, from the register of processing

@@ -10,16 +10,10 @@ from __future__ import annotations
 
 import re
 
-PLATFORM = "00000"
-_CUT = re.compile(r"^[0-9]{5}$")
+from chalicelib.domain.municipality_codes import PLATFORM as PLATFORM  # keys start with these (re-exported)
+from chalicelib.domain.municipality_codes import tenant as tenant
+
 _SUB = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-
-def tenant(code: str) -> str:
-    """The validated municipality code a key starts with (guards against key injection)."""
-    if not _CUT.match(code):
-        raise ValueError(f"not a 5-digit municipality code: {code!r}")
-    return code
 
 
 # -- platform-wide ------------------------------------------------------------------------------
@@ -113,6 +107,18 @@ def outbox(code: str) -> str:
     return f"{tenant(code)}#OUTBOX"
 
 
+def alerts(code: str) -> str:
+    """GSI2 (sparse) partition of what the municipality's treasury must look at (a reversal not yet
+    acknowledged); sk is when it happened."""
+    return f"{tenant(code)}#ALERTS"
+
+
+def annulment_outbox(code: str) -> str:
+    """GSI3 (sparse) partition of refunds and reversals whose annulment document is not settled
+    yet (sk: when the sweep queues its job again)."""
+    return f"{tenant(code)}#ANNULOUTBOX"
+
+
 def hold(code: str, item_key: str) -> str:
     """Partition of the hold on one payable item. Permits are held nationally (`00000`): a
     vehicle's permit for a year is paid once, in whichever municipality."""
@@ -142,8 +148,15 @@ def refunds(code: str) -> str:
 
 
 def stats(code: str, day: str) -> str:
-    """Partition of a municipality's (or, with `00000`, the platform's) counters for a day."""
+    """Partition of a municipality's counters for a day (the platform's: `stats_shard`)."""
     return f"{tenant(code)}#STATS#{day}"
+
+
+def stats_shard(day: str, shard: int) -> str:
+    """Partition of one write shard of the platform's counters for a day: every payment of the
+    country updates them, so they are spread over `stats_repo.PLATFORM_SHARDS` partitions and
+    summed on read (docs/capacity.md)."""
+    return f"{PLATFORM}#STATS#{day}#{shard}"
 
 
 def folio_counter(code: str, year: int) -> str:
@@ -295,3 +308,17 @@ def reminder(code: str, debt_id: str) -> str:
 def reminder_log(code: str, month: str) -> str:
     """GSI1 partition of a municipality's reminder deliveries of a month (sk `<utc>#<debt id>`)."""
     return f"{tenant(code)}#REMINDERLOG#{month}"
+
+
+# -- fleets: a company's representatives and plates (docs/citizens.md, "Flotas") -----------------
+
+_COMPANY_RUT = re.compile(r"^[1-9][0-9]{6,7}-[0-9K]$")
+
+
+def company(rut_compact: str) -> str:
+    """Partition of a company (a legal person, by its compact RUT): its representatives (sk
+    `REP#<RUN>`), its plate list (sk `PLATE#<plate>`) and its fleet payments (sk `PAY#<id>`).
+    Platform data (`00000`): a company's plates are registered in any municipality."""
+    if not _COMPANY_RUT.match(rut_compact):
+        raise ValueError("not a compact RUT")
+    return f"{PLATFORM}#COMPANY#{rut_compact}"

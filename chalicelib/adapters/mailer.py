@@ -18,49 +18,18 @@ reject and delivery-delay events for it (docs/email-events.md).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.adapters.aws_errors import error_code, error_detail, is_retryable
+from chalicelib.domain.email_message import OutgoingEmail
 from chalicelib.domain.errors import DependencyUnavailable
 
-_RETRYABLE = {
-    "Throttling", "ThrottlingException", "ServiceUnavailable", "InternalFailure", "InternalError",
-    "RequestTimeout", "RequestTimeoutException", "TooManyRequestsException", "LimitExceededException",
-}
 # Refusals that no retry fixes: the message, an address, the sender identity or the account.
 _PERMANENT = {
     "MessageRejected", "InvalidParameterValue", "MailFromDomainNotVerifiedException",
     "ConfigurationSetDoesNotExist", "AccountSendingPausedException", "ConfigurationSetSendingPausedException",
     "ValidationError",
 }
-
-
-@dataclass(frozen=True)
-class Attachment:
-    filename: str
-    content: bytes
-    maintype: str = "application"
-    subtype: str = "pdf"
-
-
-@dataclass(frozen=True)
-class OutgoingEmail:
-    """One e-mail to one recipient."""
-
-    sender: str
-    """The verified SES identity, e.g. ``no-responder@munistgo.cl``."""
-    recipient: str
-    subject: str
-    text: str
-    html: str
-    sender_name: str = ""
-    """Display name, e.g. ``"Municipalidad de Valparaíso"`` (encoded as RFC 2047 when needed)."""
-    attachments: Sequence[Attachment] = field(default=())
-    language: str = "es-CL"
-    tags: Mapping[str, str] = field(default_factory=dict)
-    """SES message tags (name -> value; ASCII letters, digits, ``_`` and ``-`` only, as SES requires), given
-    back in every event SES publishes for the message."""
 
 
 _TAG = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
@@ -118,13 +87,11 @@ class Mailer:
             response = self._client.send_raw_email(Source=message.sender, Destinations=[message.recipient],
                                                    RawMessage={"Data": raw}, **extra)
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            detail = exc.response.get("Error", {}).get("Message", "")
-            if code in _RETRYABLE or (code not in _PERMANENT and _server_side(exc)):
-                raise DependencyUnavailable("El servicio de correo no está disponible.",
-                                            code="email_unavailable") from exc
-            raise DependencyUnavailable(f"El servicio de correo rechazó el mensaje ({code}: {detail})."[:300],
-                                        code="email_rejected", retryable=False) from exc
+            if error_code(exc) in _PERMANENT or not is_retryable(exc):  # permanent even when answered with a 5xx
+                raise DependencyUnavailable(f"El servicio de correo rechazó el mensaje ({error_code(exc)}: "
+                                            f"{error_detail(exc)})."[:300], code="email_rejected",
+                                            retryable=False) from exc
+            raise DependencyUnavailable("El servicio de correo no está disponible.", code="email_unavailable") from exc
         except BotoCoreError as exc:  # connection errors and timeouts
             from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError
 
@@ -135,9 +102,3 @@ class Mailer:
                                         code="email_outcome_unknown") from exc
         message_id: str = response["MessageId"]
         return message_id
-
-
-def _server_side(exc: Any) -> bool:
-    """An unknown error code answered with a 5xx is the service's fault: retry it."""
-    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    return bool(status >= 500)

@@ -6,7 +6,7 @@ from typing import Any
 
 from chalicelib.adapters import keys
 from chalicelib.adapters.dynamo import DynamoTable
-from chalicelib.adapters.ttl_cache import TtlCache
+from chalicelib.ttl_cache import TtlCache
 
 
 class MunicipalityRepository:

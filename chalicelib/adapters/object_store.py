@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.adapters.aws_errors import error_code, translated
 from chalicelib.domain.errors import DependencyUnavailable, NotFound
 
 
@@ -78,13 +79,12 @@ class ObjectStore:
         try:
             return getattr(self._client, operation)(**kwargs)
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code in {"NoSuchKey", "404", "NotFound"}:
+            if error_code(exc) in {"NoSuchKey", "404", "NotFound"}:
                 raise NotFound("El archivo no existe.", code="object_not_found") from exc
-            if code in {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout"}:
-                raise DependencyUnavailable("El almacenamiento no está disponible.",
-                                            code="storage_unavailable") from exc
-            raise
+            error = translated(exc, message="El almacenamiento no está disponible.", code="storage_unavailable")
+            if error is None:  # a malformed request or a missing permission: a bug of ours, surfaced as it is
+                raise
+            raise error from exc
         except BotoCoreError as exc:
             raise DependencyUnavailable("El almacenamiento no está disponible.",
                                         code="storage_unavailable") from exc

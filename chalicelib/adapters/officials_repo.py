@@ -7,7 +7,8 @@ import contextlib
 from typing import Any
 
 from chalicelib.adapters import keys
-from chalicelib.adapters.dynamo import ConditionFailed, DynamoTable
+from chalicelib.adapters.dynamo import DynamoTable
+from chalicelib.domain.errors import ConditionFailed
 
 POINTER_SK = "OFFICIAL"
 

@@ -14,8 +14,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from chalicelib.adapters import keys
-from chalicelib.adapters.dynamo import ConditionFailed, DynamoTable, set_remove_expression
-from chalicelib.domain.errors import Conflict
+from chalicelib.adapters.dynamo import DynamoTable, set_remove_expression
+from chalicelib.domain.errors import ConditionFailed, Conflict
 from chalicelib.domain.payments import utc_key
 
 HoldRef = tuple[str, str]  # (owner code, item key)
@@ -243,7 +243,7 @@ class PaymentRepository:
                           "names": {"#s": "status"}, "values": {":paid": "paid", ":open": "open", ":pid": payment_id}})
         for debt in new_debts:
             extra.append({"put": DebtRepository.row(code, dict(debt)), "condition": "attribute_not_exists(pk)"})
-        extra += counter_updates(code, paid_at[:10], method, payment.get("items", []))
+        extra += counter_updates(code, paid_at[:10], payment_id, method, payment.get("items", []))
         self.transition(
             code, payment_id, from_status="pending", to_status="paid",
             set_fields={"paid_at": paid_at, "method": method, "authorization_code": authorization_code,
@@ -347,20 +347,18 @@ def listing_row(code: str, payment_id: str, *, created_day: str, created_key: st
             "gsi2pk": keys.by_rut(code, payer_rut), "gsi2sk": f"PAY#{created_key}#{payment_id}"}
 
 
-def counter_updates(code: str, day: str, method: str, items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The additions of a paid payment to the day's counters of its municipality (sk
-    `<service>#<method>`) and of the platform (`<cut>#<service>#<method>`)."""
-    totals: dict[str, int] = defaultdict(int)
-    counts: dict[str, int] = defaultdict(int)
+def counter_updates(code: str, day: str, payment_id: str, method: str,
+                    items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The additions of a paid payment to the day's counters of its municipality and of the
+    platform (`StatsRepository.paid_operations`: cell `<service>#<method>`, amount and items)."""
+    from chalicelib.adapters.stats_repo import StatsRepository
+
+    cells: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     for item in items:
-        totals[str(item["service"])] += int(item["amount"])
-        counts[str(item["service"])] += 1
-    return [{"update": (keys.stats(owner, day), f"{service}#{method}" if owner == code
-                        else f"{code}#{service}#{method}"),
-             "expression": "ADD #amount :a, #items :n, #payments :one",
-             "names": {"#amount": "amount", "#items": "items", "#payments": "payments"},
-             "values": {":a": amount, ":n": counts[service], ":one": 1}}
-            for owner in (code, PLATFORM) for service, amount in totals.items()]
+        cells[(str(item["service"]), method)][0] += int(item["amount"])
+        cells[(str(item["service"]), method)][1] += 1
+    return StatsRepository.paid_operations(code, day, payment_id,
+                                           {cell: (amount, count) for cell, (amount, count) in cells.items()})
 
 
 def _without_keys(row: Mapping[str, Any]) -> dict[str, Any]:

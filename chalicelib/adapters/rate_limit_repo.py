@@ -4,7 +4,8 @@ window), removed by DynamoDB's TTL once the window is over."""
 from __future__ import annotations
 
 from chalicelib.adapters import keys
-from chalicelib.adapters.dynamo import ConditionFailed, DynamoTable
+from chalicelib.adapters.dynamo import DynamoTable
+from chalicelib.domain.errors import ConditionFailed
 
 
 class RateCounters:

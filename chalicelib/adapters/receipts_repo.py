@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.adapters import keys
-from chalicelib.adapters.dynamo import ConditionFailed, DynamoTable
-from chalicelib.domain.errors import DependencyUnavailable
+from chalicelib.adapters.dynamo import DynamoTable
+from chalicelib.domain.errors import ConditionFailed, DependencyUnavailable
 
 FOLIO_DIGITS = 6
 _ALLOCATION_ATTEMPTS = 12

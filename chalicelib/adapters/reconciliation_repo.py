@@ -15,7 +15,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from chalicelib.adapters import keys
-from chalicelib.adapters.dynamo import ConditionFailed, DynamoTable
+from chalicelib.adapters.dynamo import DynamoTable
+from chalicelib.domain.errors import ConditionFailed
 from chalicelib.domain.payments import utc_key
 
 _seq = itertools.count()

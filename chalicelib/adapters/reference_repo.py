@@ -9,8 +9,8 @@ from typing import Any, Literal
 
 from chalicelib.adapters import keys
 from chalicelib.adapters.dynamo import DynamoTable
-from chalicelib.adapters.ttl_cache import TtlCache
 from chalicelib.domain.units import ReferenceTables
+from chalicelib.ttl_cache import TtlCache
 
 TableName = Literal["UTM", "IPC", "TASA", "IMPORT_UTM", "IMPORT_IPC", "IMPORT_TASA"]
 

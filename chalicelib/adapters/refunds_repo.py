@@ -17,6 +17,7 @@ from typing import Any
 from chalicelib.adapters import keys
 from chalicelib.adapters.dynamo import DynamoTable, Page, set_remove_expression
 from chalicelib.adapters.payments_repo import HoldRef
+from chalicelib.adapters.stats_repo import StatsRepository
 
 REFUND_LINE = "refund"
 """The method part of the counters' sort key under which refunds and reversals are booked."""
@@ -34,6 +35,9 @@ class Annulment:
     day: str = ""
     by_service: Mapping[str, int] = field(default_factory=dict)
     """Amount returned per service, booked negative on `day`'s counters."""
+    second_installments: Sequence[str] = ()
+    """Second-installment debts the returned first installments created, still unpaid: removed
+    (without its first installment the permit has no second one to pay)."""
 
 
 class RefundRepository:
@@ -56,6 +60,26 @@ class RefundRepository:
     def reversal(self, code: str, payment_id: str, reversal_id: str) -> dict[str, Any] | None:
         return self._table.get(keys.payment(code, payment_id), f"REVERSAL#{reversal_id}", consistent=True)
 
+    def open_alerts(self, code: str, *, limit: int) -> list[dict[str, Any]]:
+        """The municipality's reversals not yet acknowledged, newest first (read in full: the
+        index may carry only their keys)."""
+        page = self._table.query(keys.alerts(code), index="GSI2", newest_first=True, limit=limit)
+        rows = (self._table.get(str(item["pk"]), str(item["sk"]), consistent=True) for item in page.items)
+        return [row for row in rows if row is not None and row.get("gsi2pk") == keys.alerts(code)]
+
+    def acknowledge(self, code: str, payment_id: str, reversal_id: str, *, fields: Mapping[str, Any],
+                    event: dict[str, Any], audit: dict[str, Any]) -> None:
+        """An official saw the reversal: its fields set and its alert gone (ConditionFailed when
+        it was acknowledged already, or does not exist)."""
+        expression, names, values = set_remove_expression(fields, ("gsi2pk", "gsi2sk"))
+        names["#alert"] = "gsi2pk"
+        values[":alerts"] = keys.alerts(code)
+        self._table.transact([
+            {"update": (keys.payment(code, payment_id), f"REVERSAL#{reversal_id}"), "expression": expression,
+             "condition": "#alert = :alerts", "names": names, "values": values},
+            {"put": event}, {"put": audit, "condition": "attribute_not_exists(pk)"},
+        ])
+
     def listing(self, code: str, *, limit: int, cursor: str | None) -> Page:
         """The municipality's refunds and reversals, newest first."""
         return self._table.query(keys.refunds(code), index="GSI1", newest_first=True, limit=limit, cursor=cursor)
@@ -76,7 +100,9 @@ class RefundRepository:
     def reversal_row(code: str, payment_id: str, reversal_id: str, created_utc: str, data: Mapping[str, Any]
                      ) -> dict[str, Any]:
         return {"pk": keys.payment(code, payment_id), "sk": f"REVERSAL#{reversal_id}", "kind": "reversal",
-                "gsi1pk": keys.refunds(code), "gsi1sk": f"{created_utc}#{reversal_id}", **data}
+                "gsi1pk": keys.refunds(code), "gsi1sk": f"{created_utc}#{reversal_id}",
+                # An alert for the treasury until an official acknowledges it.
+                "gsi2pk": keys.alerts(code), "gsi2sk": f"{created_utc}#{reversal_id}", **data}
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -129,9 +155,13 @@ class RefundRepository:
     def close(self, code: str, payment_id: str, refund_id: str, *, row_from: Sequence[str], row_to: str,
               row_fields: Mapping[str, Any], payment_to: str, refunded_amount: int = 0,
               refunded_items: Sequence[int] = (), annulment: Annulment | None = None,
-              event: dict[str, Any], audit: dict[str, Any]) -> None:
+              document_due: str | None = None, event: dict[str, Any], audit: dict[str, Any]) -> None:
         """The refund's end: the row to `row_to`, the payment `refund_pending` → `payment_to` (its
-        mark released; the amount and items added to what was refunded), and `annulment`."""
+        mark released; the amount and items added to what was refunded), and `annulment`. With
+        `document_due` (a UTC key) the row enters the annulment outbox: the sweep queues its
+        document job from then on until the document's e-mail is settled."""
+        if document_due is not None:
+            row_fields = {**row_fields, **_outbox_fields(code, document_due)}
         expression = "SET #s = :to, updated_at = :at"
         values: dict[str, Any] = {":to": payment_to, ":from": "refund_pending", ":rid": refund_id, ":at": event["at"]}
         if refunded_amount:
@@ -148,11 +178,12 @@ class RefundRepository:
         self._table.transact(operations)
 
     def reverse(self, code: str, payment_id: str, row: dict[str, Any], *, payment_from: str,
-                annulment: Annulment, event: dict[str, Any], audit: dict[str, Any]) -> None:
-        """TGR's contracargo: the reversal row (new), the payment `payment_from` → `reversed`, and
-        `annulment`. ConditionFailed when the payment moved or the reversal is already recorded."""
+                annulment: Annulment, document_due: str, event: dict[str, Any], audit: dict[str, Any]) -> None:
+        """TGR's contracargo: the reversal row (new, in the annulment outbox from `document_due`),
+        the payment `payment_from` → `reversed`, and `annulment`. ConditionFailed when the payment
+        moved or the reversal is already recorded."""
         operations: list[Mapping[str, Any]] = [
-            {"put": row, "condition": "attribute_not_exists(pk)"},
+            {"put": {**row, **_outbox_fields(code, document_due)}, "condition": "attribute_not_exists(pk)"},
             {"update": (keys.payment(code, payment_id), "META"),
              "expression": "SET #s = :to, reversed_at = :at, reversal_id = :rid REMOVE refund_open",
              "condition": "#s = :from", "names": {"#s": "status"},
@@ -194,17 +225,20 @@ class RefundRepository:
                                "expression": "SET #s = :open REMOVE paid_by",
                                "condition": "#s = :paid AND paid_by = :pid", "names": {"#s": "status"},
                                "values": {":open": "open", ":paid": "paid", ":pid": payment_id}})
+        for debt_id in annulment.second_installments:
+            operations.append({"delete": (keys.debt(code, debt_id), "DEBT"),
+                               "condition": "#s = :open AND created_by_payment = :pid", "names": {"#s": "status"},
+                               "values": {":open": "open", ":pid": payment_id}})
         if annulment.receipt_folio:
             operations.append({"update": (keys.receipt(code, annulment.receipt_folio), "RECEIPT"),
                                "expression": "SET #s = :annulled, annulled_at = :at, annulment_reason = :why",
                                "condition": "#s = :issued AND payment_id = :pid", "names": {"#s": "status"},
                                "values": {":annulled": "annulled", ":issued": "issued", ":at": annulment.at,
                                           ":why": annulment.reason, ":pid": payment_id}})
-        for owner in (code, keys.PLATFORM):
-            for service, amount in sorted(annulment.by_service.items()):
-                sk = f"{service}#{REFUND_LINE}" if owner == code else f"{code}#{service}#{REFUND_LINE}"
-                operations.append({"update": (keys.stats(owner, annulment.day), sk),
-                                   "expression": "ADD #amount :a, #refunds :one",
-                                   "names": {"#amount": "amount", "#refunds": "refunds"},
-                                   "values": {":a": -int(amount), ":one": 1}})
+        operations += StatsRepository.refund_operations(code, annulment.day, payment_id, annulment.by_service,
+                                                        REFUND_LINE)
         return operations
+
+
+def _outbox_fields(code: str, due: str) -> dict[str, str]:
+    return {"gsi3pk": keys.annulment_outbox(code), "gsi3sk": due}

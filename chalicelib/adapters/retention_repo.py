@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from chalicelib.adapters import keys
-from chalicelib.adapters.dynamo import ConditionFailed, DynamoTable
+from chalicelib.adapters.dynamo import DynamoTable
+from chalicelib.domain.errors import ConditionFailed
 
 _MARKER = "MARKER"
 

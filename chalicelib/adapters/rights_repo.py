@@ -12,7 +12,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from chalicelib.adapters import keys
-from chalicelib.adapters.dynamo import ConditionFailed, DynamoTable, Page, set_remove_expression
+from chalicelib.adapters.dynamo import DynamoTable, Page, set_remove_expression
+from chalicelib.domain.errors import ConditionFailed
 
 _seq = itertools.count()
 

@@ -13,6 +13,7 @@ from chalicelib.api.admin_auth import authorized
 from chalicelib.api.http import api_view, json_response, parse_body, parse_query
 from chalicelib.api.models import Strict
 from chalicelib.api.operations import operation
+from chalicelib.domain.chile_time import SANTIAGO
 from chalicelib.services import admin_payments
 from chalicelib.services.auth import Official
 from chalicelib.services.permissions import Permission, allowed
@@ -113,7 +114,7 @@ def export_payments(code: str) -> Response:
     text, rows = admin_payments.export_csv(code, _filters(query), wiring.payments_admin(),
                                            masked=_masked(official, query.reveal))
     _audit_reveal(official, code, query.reveal, "payments.csv", rows)
-    stamp = datetime.now(admin_payments.SANTIAGO).strftime("%Y%m%d-%H%M")
+    stamp = datetime.now(SANTIAGO).strftime("%Y%m%d-%H%M")
     return Response(body=text, status_code=200, headers={
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": f'attachment; filename="pagos-{code}-{stamp}.csv"', "X-Row-Count": str(rows)})

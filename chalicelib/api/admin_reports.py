@@ -16,6 +16,8 @@ from chalicelib.api.admin_auth import authorized
 from chalicelib.api.http import api_view, json_response, parse_body, parse_query
 from chalicelib.api.models import Strict
 from chalicelib.api.operations import operation
+from chalicelib.documents.report_pdf import central_pdf
+from chalicelib.domain.chile_time import SANTIAGO
 from chalicelib.services import reconciliation as recon_service
 from chalicelib.services import reports
 from chalicelib.services.permissions import Permission
@@ -23,22 +25,6 @@ from chalicelib.services.permissions import Permission
 bp = Blueprint(__name__)
 
 PDF_LINK_SECONDS: Final = 300
-
-
-def _today() -> date:
-    return datetime.now(wiring.SANTIAGO).date()
-
-
-def _reconciliation() -> recon_service.ReconciliationContext:
-    from chalicelib.worker.settlements import reconciliation_context
-
-    return reconciliation_context()
-
-
-def _reports() -> reports.ReportsContext:
-    from chalicelib.adapters.stats_repo import StatsRepository
-
-    return reports.ReportsContext(stats=StatsRepository(wiring.data_table()), today=_today())
 
 
 # -- models --------------------------------------------------------------------------------------
@@ -87,7 +73,7 @@ def consolidation(code: str, day: str) -> Response:
     """The day's totals by service and method, the FCM share of permit revenue, the municipal share
     and the reconciliation status."""
     authorized(bp.current_request, Permission.RECONCILIATION_READ, code)
-    return json_response(recon_service.consolidation(code, day, _reconciliation()))
+    return json_response(recon_service.consolidation(code, day, wiring.reconciliation_context()))
 
 
 @bp.route("/v1/admin/municipalities/{code}/reconciliation/{day}", methods=["GET"], cors=True)
@@ -97,7 +83,7 @@ def consolidation(code: str, day: str) -> Response:
 def reconciliation_day(code: str, day: str) -> Response:
     """The day's reconciliation with TGR's settlement: versions, discrepancies and their history."""
     authorized(bp.current_request, Permission.RECONCILIATION_READ, code)
-    return json_response(recon_service.day_view(code, day, _reconciliation()))
+    return json_response(recon_service.day_view(code, day, wiring.reconciliation_context()))
 
 
 @bp.route("/v1/admin/municipalities/{code}/reconciliation/{day}/run", methods=["POST"], cors=True)
@@ -107,7 +93,7 @@ def reconciliation_day(code: str, day: str) -> Response:
 def reconcile_again(code: str, day: str) -> Response:
     """Reconcile the day again (after a late payment); discrepancies are kept, cleared or re-opened."""
     official = authorized(bp.current_request, Permission.RECONCILIATION_RESOLVE, code)
-    ctx = _reconciliation()
+    ctx = wiring.reconciliation_context()
     run = recon_service.reconcile_day(code, recon_service.check_day(day), ctx, trigger=f"manual: {official.email}")
     return json_response(run)
 
@@ -122,7 +108,7 @@ def comment(code: str, day: str, discrepancy_id: str) -> Response:
     official = authorized(bp.current_request, Permission.RECONCILIATION_COMMENT, code)
     body = parse_body(bp.current_request, CommentIn)
     event = recon_service.comment(code, day, discrepancy_id, body.text.strip(), actor=official.email,
-                                  profile=official.profile, ctx=_reconciliation())
+                                  profile=official.profile, ctx=wiring.reconciliation_context())
     return json_response(event, status=201)
 
 
@@ -136,7 +122,7 @@ def resolve(code: str, day: str, discrepancy_id: str) -> Response:
     official = authorized(bp.current_request, Permission.RECONCILIATION_RESOLVE, code)
     body = parse_body(bp.current_request, ResolveIn)
     record = recon_service.resolve(code, day, discrepancy_id, outcome=body.outcome, note=body.note.strip(),
-                                   actor=official.email, profile=official.profile, ctx=_reconciliation())
+                                   actor=official.email, profile=official.profile, ctx=wiring.reconciliation_context())
     return json_response(record)
 
 
@@ -155,7 +141,7 @@ def municipal_report(code: str) -> Response:
     """Collections, transactions, items and average ticket by day, month, service or method."""
     authorized(bp.current_request, Permission.REPORTS_MUNICIPAL, code)
     query = parse_query(bp.current_request, MunicipalReportQuery)
-    report = reports.municipal_report(code, query.date_from, query.date_to, query.group, _reports())
+    report = reports.municipal_report(code, query.date_from, query.date_to, query.group, wiring.reports_context())
     if query.format == "csv":
         return _csv_response(reports.municipal_csv(report),
                              f"informe-{code}-{query.date_from}-{query.date_to}-{query.group}.csv")
@@ -172,7 +158,7 @@ def central_report() -> Response:
     date of the previous year. `format=pdf` answers a short-lived download link to the PDF."""
     authorized(bp.current_request, Permission.REPORTS_CENTRAL)
     query = parse_query(bp.current_request, CentralReportQuery)
-    report = reports.central_report(query.year, _reports(), as_of=query.as_of)
+    report = reports.central_report(query.year, wiring.reports_context(), as_of=query.as_of)
     if query.format == "csv":
         return _csv_response(reports.central_csv(report), f"estadisticas-sem-{query.year}.csv")
     if query.format == "pdf":
@@ -183,8 +169,8 @@ def central_report() -> Response:
 def _pdf_link(report: dict[str, Any]) -> dict[str, Any]:
     """Build the PDF, keep it in the uploads bucket (platform prefix) and link to it: API Gateway
     would need `application/pdf` as a binary type to answer it inline."""
-    now = datetime.now(wiring.SANTIAGO)
-    pdf = reports.central_pdf(report, generated_at=now.strftime("%d-%m-%Y %H:%M"))
+    now = datetime.now(SANTIAGO)
+    pdf = central_pdf(report, generated_at=now.strftime("%d-%m-%Y %H:%M"))
     key = f"00000/reports/central/{report['year']}/{now:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}.pdf"
     store = wiring.uploads_store()
     store.put(key, pdf, content_type="application/pdf")

@@ -15,8 +15,8 @@ from typing import Any
 from chalice.app import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from chalicelib.adapters.dynamo import ConditionFailed
 from chalicelib.domain.errors import (
+    ConditionFailed,
     Conflict,
     DependencyUnavailable,
     Forbidden,

@@ -20,6 +20,7 @@ from chalice.app import Request, Response
 from chalicelib.api.errors import error_response, invalid_input_from, status_for
 from chalicelib.api.http import header
 from chalicelib.domain.errors import InvalidInput, SemError
+from chalicelib.domain.labels import INSTALLMENT_TEXT
 from chalicelib.observability import logger
 
 P = ParamSpec("P")
@@ -68,7 +69,6 @@ VEHICLE_CLASS_TEXT = {
     "trailer_light": "Remolque hasta 1.750 kg", "trailer_heavy": "Remolque de más de 1.750 kg",
     "tractor": "Tractor", "machinery": "Maquinaria automotriz",
 }
-INSTALLMENT_WORDS = {"full": "Pago total", "first": "Primera cuota", "second": "Segunda cuota"}
 
 
 def date_text(value: object) -> str:
@@ -95,7 +95,7 @@ def _environment() -> Any:
                       autoescape=select_autoescape(default=True, default_for_string=True))
     env.filters.update(fecha=date_text, fecha_hora=date_time_text,
                        clase=lambda v: VEHICLE_CLASS_TEXT.get(str(v), str(v)),
-                       cuota=lambda v: INSTALLMENT_WORDS.get(str(v), str(v)))
+                       cuota=lambda v: INSTALLMENT_TEXT.get(str(v), str(v)))
     return env
 
 

@@ -18,8 +18,8 @@ from chalicelib.api.operations import operation
 from chalicelib.api.pages import colors, logo_data_uri, page_or_api_view, render, wants_html
 from chalicelib.api.uploads import UPLOAD_TYPES, uploaded_pdf
 from chalicelib.domain.errors import NotFound
+from chalicelib.domain.receipt_codes import FOLIO_PATTERN
 from chalicelib.services import verification
-from chalicelib.services.receipts import FOLIO_PATTERN
 
 bp = Blueprint(__name__)
 

@@ -165,6 +165,74 @@ def resend(code: str, payment_id: str, refund_id: str) -> Response:
     return json_response(answer, status=201 if answer.get("sent") else 202)
 
 
+class OfficialRefOut(Out):
+    email: str
+    name: str
+    profile: str
+
+
+class ReversalOut(Out):
+    """A reversal (contracargo) TGR notified: the money it took back and whether the treasury
+    acknowledged it (who, when, what was done)."""
+
+    kind: Literal["reversal"]
+    reversal_id: str
+    payment_id: str
+    status: Literal["completed"]
+    status_text: str
+    amount: int = Field(description="Pesos devueltos al medio de pago.")
+    reason_text: str
+    created_at: str | None
+    completed_at: str | None
+    acknowledged: bool
+    acknowledged_at: str | None = None
+    acknowledged_by: OfficialRefOut | None = None
+    acknowledgement_note: str | None = None
+
+
+class OpenReversalsOut(Out):
+    """The reversals no official has acknowledged yet, newest first (at most 50): the console's alert."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"items": [{
+        "kind": "reversal", "reversal_id": "CC-1A2B3C4D5E6F", "payment_id": "13101-01J0000000000000000000",
+        "status": "completed", "status_text": "Contracargo: pago reversado por la Tesorería", "amount": 45_000,
+        "reason_text": "Contracargo del medio de pago informado por la Tesorería",
+        "created_at": "2027-03-31T12:00:00-03:00", "completed_at": "2027-03-31T12:00:00-03:00",
+        "acknowledged": False}]}]})
+
+    items: list[ReversalOut]
+
+
+class AcknowledgeIn(Strict):
+    note: str = Field(min_length=3, max_length=500, pattern=TEXT,
+                      description="Qué se hizo o se hará (p. ej., «se contactó al contribuyente»).")
+
+
+@bp.route(BASE + "/reversals/open", methods=["GET"], cors=True)
+@operation("listOpenReversals", "Contracargos sin revisar (alerta de la consola) — refunds.read", tag="admin",
+           response=OpenReversalsOut, security="officialToken", errors=(401, 403))
+@api_view
+def open_reversals(code: str) -> Response:
+    """The reversals nobody in the treasury has acknowledged yet."""
+    authorized(bp.current_request, Permission.REFUNDS_READ, code)
+    return json_response(typed(OpenReversalsOut, refunds.open_reversals(code, wiring.refunds_context())))
+
+
+@bp.route(BASE + "/payments/{payment_id}/reversals/{reversal_id}/acknowledge", methods=["POST"], cors=True)
+@operation("acknowledgeReversal", "Marcar un contracargo como revisado, con lo que se hizo — refunds.propose",
+           tag="admin", body=AcknowledgeIn, response=ReversalOut, security="officialToken",
+           errors=(400, 401, 403, 404, 409))
+@api_view
+def acknowledge_reversal(code: str, payment_id: str, reversal_id: str) -> Response:
+    """Record that the treasury looked into a reversal: its alert goes, the step is audited."""
+    official = authorized(bp.current_request, Permission.REFUNDS_PROPOSE, code)
+    body = parse_body(bp.current_request, AcknowledgeIn)
+    ctx = wiring.refunds_context()
+    refunds.require_payment(code, payment_id, ctx)
+    return json_response(typed(ReversalOut, refunds.acknowledge_reversal(code, payment_id, reversal_id, body.note,
+                                                                         official, ctx)))
+
+
 @bp.route("/v1/gateways/tgr/refund-notifications", methods=["POST"])
 @operation("receiveTgrRefundNotification", "Resultado de una devolución o contracargo (TGR), firmado con "
            "X-TGR-Signature", tag="gateway", body=TgrRefundNotificationIn,

@@ -9,6 +9,8 @@ not known here: the API layer maps each class to a status in one place
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class SemError(Exception):
     """Base of every expected error. Never raised directly."""
@@ -55,6 +57,17 @@ class Conflict(SemError):
     an item already paid or held, a state transition that no longer applies (HTTP 409)."""
 
     default_code = "conflict"
+
+
+class ConditionFailed(SemError):
+    """A conditional write found the item in another state (the caller decides what that means;
+    HTTP 409 when nobody does). Raised by the storage adapters, caught by the services."""
+
+    default_code = "condition_failed"
+
+    def __init__(self, message: str = "condition failed", *, reasons: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.reasons = list(reasons)
 
 
 class RuleRefused(SemError):

@@ -23,6 +23,7 @@ and art. 55 Código Tributario, as amended by Ley 21.713, D.O. 24-10-2024):
   message): the SII publishes no semestral rate for days before 2025, and no published text read
   for this platform (Circular SII N° 1 of 2025 as reported, the TGR's notices) says which rate
   those days bear under the daily rule — only that the rule in force on the payment date applies.
+  The searches (last on 04-12-2026) are listed in docs/domain.md, "Debts straddling 1-1-2025".
 
 Worked example (TGR, January 2025): $2.000.000 paid 60 days late in the first semester of 2025
 (8,12% ⇒ 0,0225555556% a day) bears $27.067 of interest; 61 days, $27.518.

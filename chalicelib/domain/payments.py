@@ -159,6 +159,20 @@ def permit_hold_keys(plate: str, year: int, installment: str) -> list[str]:
     return [f"PERMIT#{plate}#{year}#{half}" for half in halves]
 
 
+def second_installment_debt_id(year: int | str, plate: str) -> str:
+    """The id of the debt a paid first installment leaves for the year's second one (DL 3.063,
+    art. 15: the permit may be paid in two installments, the second due in August)."""
+    return f"SEG-{year}-{plate}"
+
+
+def second_installment_of(item: dict[str, object]) -> str | None:
+    """The second-installment debt an item creates when paid: a permit's first installment whose
+    owner is known; None for any other item."""
+    if item.get("type") == "permit" and item.get("installment") == "first" and item.get("owner_rut"):
+        return second_installment_debt_id(str(item["year"]), str(item["plate"]))
+    return None
+
+
 def debt_hold_key(debt_id: str) -> str:
     return f"DEBT#{debt_id}"
 

@@ -94,6 +94,9 @@ RETENTION: dict[str, Retention] = {r.record: r for r in (
         "Art. 3° letra e) (principio de responsabilidad: acreditar el cumplimiento; plazo por confirmar)",
         confirmed=False)),
     Retention("reminder_consent", 180, "anonymize", "retiro del consentimiento", _ART_12),
+    Retention("representation", None, "keep", "registro de la representación", LegalSource(
+        "Art. 3° letra e) (principio de responsabilidad: acreditar quién actuó por la empresa; plazo tras la "
+        "revocación por confirmar)", confirmed=False)),
 )}
 
 CATEGORIES: tuple[Category, ...] = (
@@ -155,6 +158,15 @@ CATEGORIES: tuple[Category, ...] = (
         "Enviar recordatorios de vencimiento (la plataforma aún no ofrece este servicio)",
         "Consentimiento", _ART_12, "Base de datos de la plataforma",
         "Hasta 180 días después de retirar el consentimiento", ("reminder_consent",)),
+    Category(
+        "representation", "Representantes de empresas (flotas)",
+        "RUN del representante, empresa que representa, escritura o poder que lo acredita, funcionario que lo "
+        "registró y, por cada pago de flota, un resumen con clave (HMAC) del RUN de quien lo inició",
+        "Representantes legales o apoderados de empresas que pagan permisos de varios vehículos",
+        "Comprobar que quien ingresa con ClaveÚnica puede actuar por la empresa y dejar constancia de quién pagó",
+        "Función pública de la municipalidad (cobro del permiso de circulación)", _ART_13B,
+        "Base de datos de la plataforma", "Mientras la representación esté vigente; revocada, se conserva para "
+        "acreditar quién actuó (plazo por confirmar)", ("representation",)),
 )
 
 

@@ -6,14 +6,21 @@ carries its source; ``verified`` / ``projected`` flags say how far to trust it:
 
 - UTM: January values as published (SII's UTM table); January 2025 and 2026 checked against the
   permit minimums the SII published for those years (½ UTM: $33.715 and $34.876). Only January
-  UTMs are used by the rules (permits and patentes are valued in the January UTM); other months
-  of 2025–2026 are NOT seeded: no primary publication could be read when this seed was written.
+  UTMs are used by the rules (permits and patentes are valued in the January UTM). February 2025
+  to June 2026 are DERIVED, not read from the SII's table (no copy of it for those months could
+  be read): the UTM of a month is the previous month's readjusted by the INE's IPC variation of
+  the month before that, rounded to the peso, so UTM(m) = UTM(m−1) × (1 + IPC(m−2)) chained from
+  the published January 2025 with the INE variations seeded below. The chain reproduces the two
+  published checkpoints it passes: September 2025 ($69.265, SII Circular N° 52 of 14-08-2025 as
+  reported by regfollower.com / vatupdate.com) and January 2026 ($69.751). July 2026 onwards would
+  need the IPC of May 2026 onwards, which is not seeded, so those months are not derived.
   January 2027 is PROJECTED (not yet published), flagged, shown as an estimate and never charged.
 - IPC monthly variations: December 2023 to November 2024 DERIVED from the published UTM series
   (the UTM of a month is the previous month's readjusted by the IPC variation of the month
   before that, so variation(m) = UTM(m+2) / UTM(m+1) − 1, rounded to 0,1 point — the precision
-  INE publishes); December 2024 to February 2026 as published by the INE in its monthly IPC
-  bulletin (each row names the press report of the bulletin it was read from). March to
+  INE publishes); December 2024 to April 2026 as published by the INE in its monthly IPC
+  bulletin (each row names the press report of the bulletin it was read from; March 2026 also
+  checked against the reported 2,8% a year, April 2026 rests on a single report). May to
   October 2026 are published but NOT seeded: no publication could be read here; any computation
   that needs those months is refused (``ipc_missing``) until the administrator loads INE's
   figures. November 2026 onwards (not yet published) are PROJECTED, flagged, never charged.
@@ -40,6 +47,12 @@ _UTM_PUBLISHED: Final = "SII, valor publicado (tabla pública de UTM)"
 _UTM_FROM_MINIMUM: Final = (
     "SII, UTM de enero; contrastada con el permiso mínimo publicado por el SII (½ UTM redondeado)"
 )
+_UTM_DERIVED: Final = (
+    "DERIVADA (no leída de la tabla del SII): UTM del mes anterior × (1 + variación del IPC del INE del penúltimo "
+    "mes), redondeada al peso: {previous} × (1 {sign} {percent}%) [IPC {ipc_month}] = {exact} → {value}. La "
+    "cadena desde la UTM de enero 2025 reproduce las UTM publicadas de septiembre 2025 ($69.265, SII Circular "
+    "N° 52 de 14-08-2025) y enero 2026 ($69.751); contrastar con la tabla del SII"
+)
 _IPC_FROM_UTM: Final = (
     "derivado de la UTM publicada: UTM(m+2) / UTM(m+1) − 1, redondeado a 0,1 punto; "
     "contrastar con la publicación del INE"
@@ -49,6 +62,26 @@ _IPC_PROJECTED: Final = (
     "PROYECTADO (mes aún no publicado): 0,3% mensual, cerca de la meta de 3% anual del Banco Central; "
     "NO es cifra oficial: se muestra como estimación y no se cobra; reemplazar por el valor del INE"
 )
+
+
+def _derived_utm(first_previous: int, rows: tuple[tuple[str, str, str, str, int], ...]) -> list[dict[str, object]]:
+    """Seed rows for UTMs derived month by month: (month, IPC month, IPC %, exact product, rounded value)."""
+    records: list[dict[str, object]] = []
+    previous = first_previous
+    for month, ipc_month, percent, exact, value in rows:
+        sign = "−" if percent.startswith("-") else "+"
+        source = _UTM_DERIVED.format(
+            previous=f"{previous:,}".replace(",", "."),
+            sign=sign,
+            percent=percent.lstrip("-").replace(".", ","),
+            ipc_month=ipc_month,
+            exact=exact.replace(".", ","),
+            value=f"{value:,}".replace(",", "."),
+        )
+        records.append({"month": month, "value": value, "source": source, "projected": False})
+        previous = value
+    return records
+
 
 UTM_RECORDS: Final[list[dict[str, object]]] = [
     *(
@@ -74,12 +107,38 @@ UTM_RECORDS: Final[list[dict[str, object]]] = [
         "source": _UTM_FROM_MINIMUM + " (mínimo 2025: $33.715)",
         "projected": False,
     },
+    *_derived_utm(
+        67429,
+        (
+            ("2025-02", "2024-12", "-0.2", "67294.142", 67294),
+            ("2025-03", "2025-01", "1.1", "68034.234", 68034),
+            ("2025-04", "2025-02", "0.4", "68306.136", 68306),
+            ("2025-05", "2025-03", "0.5", "68647.530", 68648),
+            ("2025-06", "2025-04", "0.2", "68785.296", 68785),
+            ("2025-07", "2025-05", "0.2", "68922.570", 68923),
+            ("2025-08", "2025-06", "-0.4", "68647.308", 68647),
+            ("2025-09", "2025-07", "0.9", "69264.823", 69265),
+            ("2025-10", "2025-08", "0.0", "69265.000", 69265),
+            ("2025-11", "2025-09", "0.4", "69542.060", 69542),
+            ("2025-12", "2025-10", "0.0", "69542.000", 69542),
+        ),
+    ),
     {
         "month": "2026-01",
         "value": 69751,
         "source": _UTM_FROM_MINIMUM + " (mínimo 2026: $34.876)",
         "projected": False,
     },
+    *_derived_utm(
+        69751,
+        (
+            ("2026-02", "2025-12", "-0.2", "69611.498", 69611),
+            ("2026-03", "2026-01", "0.4", "69889.444", 69889),
+            ("2026-04", "2026-02", "0.0", "69889.000", 69889),
+            ("2026-05", "2026-03", "1.0", "70587.890", 70588),
+            ("2026-06", "2026-04", "1.3", "71505.644", 71506),
+        ),
+    ),
     {
         "month": "2027-01",
         "value": 72153,
@@ -132,6 +191,12 @@ IPC_RECORDS: Final[list[dict[str, object]]] = [
             ("2025-12", "-0.2", "informado el 08-01-2026; cooperativa.cl"),
             ("2026-01", "0.4", "informado el 06-02-2026; cnnchile.com, latercera.com"),
             ("2026-02", "0.0", "informado el 06-03-2026; cnnchile.com, radio.uchile.cl"),
+            (
+                "2026-03",
+                "1.0",
+                "informado el 08-04-2026; stochter.com, focus-economics.com (0,96% sin redondear; 2,8% a doce meses)",
+            ),
+            ("2026-04", "1.3", "informado el 08-05-2026; theforexfeed.com (repite marzo 1,0%); única fuente leída"),
         )
     ),
     *(

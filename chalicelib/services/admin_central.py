@@ -10,10 +10,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from chalicelib.adapters.audit_rows import audit_row
-from chalicelib.adapters.dynamo import ConditionFailed
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository
 from chalicelib.adapters.municipality_admin_repo import MunicipalityAdminRepository
-from chalicelib.domain.errors import Conflict, DependencyUnavailable, InvalidInput, NotFound
+from chalicelib.domain.errors import ConditionFailed, Conflict, DependencyUnavailable, InvalidInput, NotFound
 from chalicelib.observability import logger
 from chalicelib.services import admin_officials
 from chalicelib.services.admin_settings import check_origin
@@ -27,10 +26,10 @@ class TokenKeys(Protocol):
 
 
 @dataclass
-class CentralAdmin:
+class CentralAdminContext:
     admin: MunicipalityAdminRepository
     municipalities: MunicipalityRepository
-    officials: admin_officials.OfficialsAdmin
+    officials: admin_officials.OfficialsAdminContext
     clock: Callable[[], datetime]
     token_keys: TokenKeys | None = None
     """Creates a new municipality's receipt-token key (KMS EC P-256, docs/verification.md)."""
@@ -42,12 +41,12 @@ def public(entry: dict[str, Any]) -> dict[str, Any]:
             "agreement": entry.get("agreement")}
 
 
-def list_municipalities(ctx: CentralAdmin, *, limit: int, cursor: str | None) -> dict[str, Any]:
+def list_municipalities(ctx: CentralAdminContext, *, limit: int, cursor: str | None) -> dict[str, Any]:
     page = ctx.admin.index_page(limit=limit, cursor=cursor)
     return {"items": [public(e) for e in page.items], "cursor": page.cursor}
 
 
-def onboard(data: dict[str, Any], actor: Official, ctx: CentralAdmin) -> dict[str, Any]:
+def onboard(data: dict[str, Any], actor: Official, ctx: CentralAdminContext) -> dict[str, Any]:
     """A new municipality (configuration + index entry), optionally with its first administrador
     municipal (who then creates the other officials)."""
     code = data["code"]
@@ -87,7 +86,8 @@ def onboard(data: dict[str, Any], actor: Official, ctx: CentralAdmin) -> dict[st
     return body
 
 
-def update_municipality(code: str, changes: dict[str, Any], actor: Official, ctx: CentralAdmin) -> dict[str, Any]:
+def update_municipality(code: str, changes: dict[str, Any], actor: Official, ctx: CentralAdminContext
+                        ) -> dict[str, Any]:
     """Change the agreement (state, validity) or enable / disable the municipality."""
     config = ctx.admin.config(code)
     entry = ctx.admin.index_entry(code)

@@ -21,19 +21,21 @@ from typing import Any
 
 from chalicelib.adapters.audit_rows import audit_row
 from chalicelib.adapters.cognito_users import CognitoUsers
-from chalicelib.adapters.dynamo import ConditionFailed
 from chalicelib.adapters.officials_admin_repo import OfficialsAdminRepository
-from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
+from chalicelib.domain.errors import ConditionFailed, Conflict, InvalidInput, NotFound
 from chalicelib.domain.rut import parse_rut
 from chalicelib.services.auth import Official, session_cutoff
 from chalicelib.services.permissions import MUNICIPAL_PROFILES, PROFILE_NAMES, requires_totp
 
 
 @dataclass
-class OfficialsAdmin:
+class OfficialsAdminContext:
     officials: OfficialsAdminRepository
     cognito: CognitoUsers
     clock: Callable[[], datetime]
+    on_change: Callable[[str, str, Mapping[str, Any], Official], None]
+    """After every change (and its retries): what signing does when an official left office or
+    changed profile (wiring gives `services/signatures.official_changed` with its contexts)."""
 
 
 def public(record: dict[str, Any]) -> dict[str, Any]:
@@ -45,12 +47,12 @@ def public(record: dict[str, Any]) -> dict[str, Any]:
             "updated_at": record.get("updated_at")}
 
 
-def list_officials(code: str, ctx: OfficialsAdmin, *, limit: int, cursor: str | None) -> dict[str, Any]:
+def list_officials(code: str, ctx: OfficialsAdminContext, *, limit: int, cursor: str | None) -> dict[str, Any]:
     page = ctx.officials.page(code, limit=limit, cursor=cursor)
     return {"items": [public(r) for r in page.items], "cursor": page.cursor}
 
 
-def create_official(code: str, email: str, name: str, profile: str, actor: Official, ctx: OfficialsAdmin,
+def create_official(code: str, email: str, name: str, profile: str, actor: Official, ctx: OfficialsAdminContext,
                     *, run: str, approval: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """A new active official of the municipality and its Cognito account (temporary password).
     For a profile that authorizes payments, a pending proposal instead (`status`
@@ -89,7 +91,7 @@ def create_official(code: str, email: str, name: str, profile: str, actor: Offic
     return public(record)
 
 
-def check_run(code: str, run: str, ctx: OfficialsAdmin, *, email: str | None = None) -> str:
+def check_run(code: str, run: str, ctx: OfficialsAdminContext, *, email: str | None = None) -> str:
     """The RUN in its stored (compact) form, once validated and free in the municipality."""
     compact = parse_rut(run, field="run").compact
     holder = ctx.officials.run_holder(code, compact)
@@ -99,7 +101,7 @@ def check_run(code: str, run: str, ctx: OfficialsAdmin, *, email: str | None = N
     return compact
 
 
-def set_run(code: str, email: str, run: str, actor: Official, ctx: OfficialsAdmin) -> dict[str, Any]:
+def set_run(code: str, email: str, run: str, actor: Official, ctx: OfficialsAdminContext) -> dict[str, Any]:
     """Give an official created before RUNs were kept its RUN: once, by the administrator; a RUN
     already set is never changed (a mistaken one means a new account)."""
     if email == actor.email and actor.municipality == code:
@@ -124,7 +126,7 @@ def set_run(code: str, email: str, run: str, actor: Official, ctx: OfficialsAdmi
     return public({**record, "run": compact})
 
 
-def update_official(code: str, email: str, changes: dict[str, Any], actor: Official, ctx: OfficialsAdmin,
+def update_official(code: str, email: str, changes: dict[str, Any], actor: Official, ctx: OfficialsAdminContext,
                     *, approval: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Change an official's profile, name or status (`active` / `inactive`), or reset the
     password (`password_reset`: Cognito e-mails a code to choose a new one). A promotion to a
@@ -177,16 +179,14 @@ def update_official(code: str, email: str, changes: dict[str, Any], actor: Offic
             raise Conflict("El funcionario cambió mientras lo editaba; recargue e intente de nuevo.",
                            code="official_changed") from exc
         record = {**record, **fields}
-    from chalicelib.services.signatures import official_changed  # left office or changed profile: revoke
-
-    official_changed(code, email, record, actor)
+    ctx.on_change(code, email, record, actor)  # left office or changed profile: the certificate is revoked
     _sync_cognito(email, record, ctx)
     if reset:
         ctx.cognito.reset_password(str(record.get("sub") or email))
     return public(record)
 
 
-def _sync_cognito(email: str, record: dict[str, Any], ctx: OfficialsAdmin) -> None:
+def _sync_cognito(email: str, record: dict[str, Any], ctx: OfficialsAdminContext) -> None:
     handle = str(record.get("sub") or email)  # the account's sub; the e-mail only for a record made before it
     account = ctx.cognito.attributes(handle)
     if account is None:

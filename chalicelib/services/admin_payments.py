@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from chalicelib.adapters.audit_log import AuditLog
 from chalicelib.adapters.dynamo import DynamoTable, Item
@@ -25,6 +24,7 @@ from chalicelib.adapters.job_queue import JobQueue
 from chalicelib.adapters.object_store import ObjectStore
 from chalicelib.adapters.paged_search import search
 from chalicelib.adapters.payments_repo import PaymentRepository, event_row
+from chalicelib.domain.chile_time import SANTIAGO
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, RuleRefused
 from chalicelib.domain.payments import PAYMENT_ID, STATUS_TEXT, PaymentStatus, utc_key
 from chalicelib.domain.personal_data import mask_email, mask_rut
@@ -34,7 +34,6 @@ from chalicelib.domain.spreadsheet import safe_row
 from chalicelib.services.auth import Official
 from chalicelib.services.receipt_jobs import receipt_job
 
-SANTIAGO = ZoneInfo("America/Santiago")
 MAX_DAYS = 93
 MAX_EXAMINED_PER_PAGE = 2_000
 CSV_MAX_ROWS = 10_000
@@ -57,7 +56,7 @@ class PaymentFilters:
 
 
 @dataclass
-class PaymentsAdmin:
+class PaymentsAdminContext:
     """What the officials' payment use cases need."""
 
     table: DynamoTable
@@ -91,7 +90,7 @@ def normalize(*, date_from: date | None, date_to: date | None, status: str | Non
 
 # -- search -------------------------------------------------------------------------------------
 
-def search_payments(code: str, filters: PaymentFilters, ctx: PaymentsAdmin, *, limit: int,
+def search_payments(code: str, filters: PaymentFilters, ctx: PaymentsAdminContext, *, limit: int,
                     cursor: str | None, masked: bool = False) -> dict[str, Any]:
     """One page of the municipality's payments matching `filters`, newest first."""
     if filters.folio:
@@ -102,7 +101,7 @@ def search_payments(code: str, filters: PaymentFilters, ctx: PaymentsAdmin, *, l
     return {"items": [summary(m, masked=masked) for m in page.items], "cursor": page.cursor}
 
 
-def _search(code: str, filters: PaymentFilters, ctx: PaymentsAdmin, *, limit: int, cursor: str | None,
+def _search(code: str, filters: PaymentFilters, ctx: PaymentsAdminContext, *, limit: int, cursor: str | None,
             max_examined: int) -> Any:
     def keep(row: Item) -> Item | None:  # listings hold keys: the payment is read by key
         meta = ctx.payments.listed(code, row)
@@ -133,7 +132,7 @@ def _utc_span(filters: PaymentFilters) -> tuple[str, str] | None:
     return utc_key(low), utc_key(high)
 
 
-def _by_folio(code: str, folio: str, ctx: PaymentsAdmin) -> Item | None:
+def _by_folio(code: str, folio: str, ctx: PaymentsAdminContext) -> Item | None:
     if folio[:5] != code:
         return None  # another municipality's folio: nothing here, and nothing said about it
     from chalicelib.adapters.receipts_repo import ReceiptRepository
@@ -193,7 +192,7 @@ _DETAIL_FIELDS = ("order_id", "authorization_code", "expires_at", "closed_at", "
                   "receipt_job", "checkout_url", "refunded_amount", "refunded_items", "refund_open", "reversed_at")
 
 
-def payment_detail(code: str, payment_id: str, ctx: PaymentsAdmin, *, masked: bool = False) -> dict[str, Any]:
+def payment_detail(code: str, payment_id: str, ctx: PaymentsAdminContext, *, masked: bool = False) -> dict[str, Any]:
     """Everything about one payment of the municipality."""
     meta = _require_payment(code, payment_id, ctx)
     item_rows = {int(r.get("index", n)): r for n, r in enumerate(ctx.payments.items(code, payment_id))}
@@ -225,7 +224,7 @@ def payment_detail(code: str, payment_id: str, ctx: PaymentsAdmin, *, masked: bo
     return body
 
 
-def money_back(code: str, payment_id: str, receipt: Any, ctx: PaymentsAdmin) -> dict[str, Any]:
+def money_back(code: str, payment_id: str, receipt: Any, ctx: PaymentsAdminContext) -> dict[str, Any]:
     """The payment's refunds and reversals (docs/refunds.md) and its receipt's annulment, if any."""
     from chalicelib.adapters.receipts_repo import ReceiptRepository
     from chalicelib.adapters.refunds_repo import RefundRepository
@@ -242,7 +241,7 @@ def money_back(code: str, payment_id: str, receipt: Any, ctx: PaymentsAdmin) -> 
             "annulment": annulment}
 
 
-def email_delivery(code: str, payment_id: str, meta: Item, ctx: PaymentsAdmin) -> dict[str, Any]:
+def email_delivery(code: str, payment_id: str, meta: Item, ctx: PaymentsAdminContext) -> dict[str, Any]:
     """What SES said of the payment's e-mails (docs/email-events.md): each attempt's state with its
     dates, the state of the last one, and the hard bounce or complaint recorded."""
     from chalicelib.services.email_events import delivery_of
@@ -252,7 +251,7 @@ def email_delivery(code: str, payment_id: str, meta: Item, ctx: PaymentsAdmin) -
             "email_bounce": meta.get("email_bounce"), "email_complaint": meta.get("email_complaint")}
 
 
-def _require_payment(code: str, payment_id: str, ctx: PaymentsAdmin) -> Item:
+def _require_payment(code: str, payment_id: str, ctx: PaymentsAdminContext) -> Item:
     match = PAYMENT_ID.match(payment_id or "")
     meta = ctx.payments.get(code, payment_id) if match and match.group(1) == code else None
     if meta is None:
@@ -266,7 +265,8 @@ CSV_HEADERS = ("ID de pago", "Fecha de creación", "Estado", "Monto ($)", "Servi
                "Nombre pagador", "Correo pagador", "Folio", "Medio de pago", "Fecha de pago")
 
 
-def export_csv(code: str, filters: PaymentFilters, ctx: PaymentsAdmin, *, masked: bool = False) -> tuple[str, int]:
+def export_csv(code: str, filters: PaymentFilters, ctx: PaymentsAdminContext, *, masked: bool = False
+               ) -> tuple[str, int]:
     """The search as CSV (UTF-8 with BOM, `;`-separated as Excel expects in es-CL) and its row count;
     422 when more than `CSV_MAX_ROWS` payments match (narrow the search)."""
     if filters.folio:
@@ -303,7 +303,7 @@ def _cell(value: Any) -> str:
 
 # -- resend -------------------------------------------------------------------------------------
 
-def resend_receipt(code: str, payment_id: str, official: Official, ctx: PaymentsAdmin, *,
+def resend_receipt(code: str, payment_id: str, official: Official, ctx: PaymentsAdminContext, *,
                    new_email: str | None = None) -> dict[str, Any]:
     """Queue the payment's receipt to be sent again (only a paid payment has one); with
     `new_email`, to that corrected address (the payer's address changes, the bounce mark goes)."""

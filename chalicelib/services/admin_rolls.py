@@ -24,10 +24,9 @@ from typing import Any
 
 from chalicelib.adapters.audit_log import AuditLog
 from chalicelib.adapters.debts_repo import DebtRepository
-from chalicelib.adapters.dynamo import ConditionFailed
 from chalicelib.adapters.object_store import ObjectStore
 from chalicelib.adapters.rolls_repo import RollRepository
-from chalicelib.domain.errors import InvalidInput, NotFound, RuleRefused
+from chalicelib.domain.errors import ConditionFailed, InvalidInput, NotFound, RuleRefused
 from chalicelib.domain.rut import parse_rut
 from chalicelib.services.auth import Official
 
@@ -45,7 +44,7 @@ _AMOUNT = re.compile(r"^(\d{1,3}(\.\d{3})+|\d+)$")
 
 
 @dataclass
-class RollsAdmin:
+class RollsAdminContext:
     rolls: RollRepository
     uploads: ObjectStore
     audit: AuditLog
@@ -174,7 +173,7 @@ def object_key(code: str, upload_id: str) -> str:
     return f"{code}/rolls/{upload_id}.csv"
 
 
-def start_upload(code: str, filename: str, content_length: int, official: Official, ctx: RollsAdmin
+def start_upload(code: str, filename: str, content_length: int, official: Official, ctx: RollsAdminContext
                  ) -> dict[str, Any]:
     """A new upload and the presigned URL to PUT the CSV to (exact length, text/csv, 10 minutes)."""
     if not 0 < content_length <= MAX_ROLL_BYTES:
@@ -202,7 +201,7 @@ def _utc_stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _require(code: str, upload_id: str, ctx: RollsAdmin) -> dict[str, Any]:
+def _require(code: str, upload_id: str, ctx: RollsAdminContext) -> dict[str, Any]:
     record = ctx.rolls.get(code, upload_id) if UPLOAD_ID.match(upload_id or "") else None
     if record is None:
         raise NotFound("No existe esa carga de rol en esta municipalidad.", code="upload_not_found",
@@ -210,7 +209,7 @@ def _require(code: str, upload_id: str, ctx: RollsAdmin) -> dict[str, Any]:
     return record
 
 
-def process_upload(code: str, upload_id: str, official: Official, ctx: RollsAdmin) -> dict[str, Any]:
+def process_upload(code: str, upload_id: str, official: Official, ctx: RollsAdminContext) -> dict[str, Any]:
     """Validate and load the uploaded file (or continue loading it); returns the upload's state.
     `status` is `processing` when time ran out: call again to continue."""
     record = _require(code, upload_id, ctx)
@@ -245,7 +244,7 @@ def process_upload(code: str, upload_id: str, official: Official, ctx: RollsAdmi
     return public(record)
 
 
-def _read(code: str, record: dict[str, Any], ctx: RollsAdmin) -> bytes:
+def _read(code: str, record: dict[str, Any], ctx: RollsAdminContext) -> bytes:
     key = str(record["object_key"])
     try:
         size = ctx.uploads.size(key)
@@ -257,7 +256,7 @@ def _read(code: str, record: dict[str, Any], ctx: RollsAdmin) -> bytes:
 
 
 def _begin(code: str, upload_id: str, record: dict[str, Any], parsed: ParsedRoll, digest: str,
-           official: Official, ctx: RollsAdmin) -> dict[str, Any]:
+           official: Official, ctx: RollsAdminContext) -> dict[str, Any]:
     rows = [RollRepository.error_row(code, upload_id, e.line, e.field, e.message)
             for e in parsed.errors[:MAX_STORED_ERRORS]]
     ctx.rolls.put_rows(rows)
@@ -274,7 +273,7 @@ def _begin(code: str, upload_id: str, record: dict[str, Any], parsed: ParsedRoll
     return started
 
 
-def _next_batch(code: str, upload_id: str, record: dict[str, Any], parsed: ParsedRoll, ctx: RollsAdmin
+def _next_batch(code: str, upload_id: str, record: dict[str, Any], parsed: ParsedRoll, ctx: RollsAdminContext
                 ) -> dict[str, Any]:
     start = int(record["next"])
     batch = parsed.debts[start:start + BATCH]
@@ -307,14 +306,14 @@ def _next_batch(code: str, upload_id: str, record: dict[str, Any], parsed: Parse
         return {**record, **progress}
 
 
-def _conflict(code: str, line: int, row: dict[str, Any], ctx: RollsAdmin) -> LineError:
+def _conflict(code: str, line: int, row: dict[str, Any], ctx: RollsAdminContext) -> LineError:
     existing = ctx.rolls.debt(code, str(row["debt_id"]))
     where = f" (cargada por la carga {existing.get('roll_upload')})" if existing and existing.get("roll_upload") else ""
     return LineError(line, "debt_id", f"Ya existe una deuda con este debt_id en la municipalidad{where}; "
                                       "las correcciones se cargan con un debt_id nuevo.")
 
 
-def _now(ctx: RollsAdmin) -> str:
+def _now(ctx: RollsAdminContext) -> str:
     return ctx.clock().isoformat(timespec="seconds")
 
 
@@ -336,7 +335,7 @@ def public(record: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def upload_status(code: str, upload_id: str, ctx: RollsAdmin, *, limit: int, cursor: str | None
+def upload_status(code: str, upload_id: str, ctx: RollsAdminContext, *, limit: int, cursor: str | None
                   ) -> dict[str, Any]:
     """An upload with one page of its rejected lines (by line number)."""
     record = _require(code, upload_id, ctx)
@@ -345,7 +344,7 @@ def upload_status(code: str, upload_id: str, ctx: RollsAdmin, *, limit: int, cur
     return {"upload": public(record), "errors": errors, "cursor": page.cursor}
 
 
-def list_uploads(code: str, ctx: RollsAdmin, *, limit: int, cursor: str | None) -> dict[str, Any]:
+def list_uploads(code: str, ctx: RollsAdminContext, *, limit: int, cursor: str | None) -> dict[str, Any]:
     page = ctx.rolls.page(code, limit=limit, cursor=cursor)
     return {"items": [public(r) for r in page.items], "cursor": page.cursor}
 

@@ -15,12 +15,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from chalicelib.adapters.audit_rows import audit_row
-from chalicelib.adapters.dynamo import ConditionFailed, DynamoTable
+from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.adapters.logo_uploads import LogoUploads
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository, PortalKeyRepository
 from chalicelib.adapters.municipality_admin_repo import MunicipalityAdminRepository
 from chalicelib.adapters.object_store import ObjectStore
-from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, RuleRefused
+from chalicelib.domain.errors import ConditionFailed, Conflict, InvalidInput, NotFound, RuleRefused
 from chalicelib.domain.senders import sender_allowed
 from chalicelib.services.auth import Official
 
@@ -34,7 +34,7 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost")
 
 
 @dataclass
-class SettingsAdmin:
+class SettingsAdminContext:
     admin: MunicipalityAdminRepository
     municipalities: MunicipalityRepository
     portal_keys: PortalKeyRepository
@@ -93,7 +93,7 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 # -- reading ------------------------------------------------------------------------------------
 
-def settings_view(code: str, ctx: SettingsAdmin) -> dict[str, Any]:
+def settings_view(code: str, ctx: SettingsAdminContext) -> dict[str, Any]:
     config = ctx.admin.config(code)
     if config is None:
         raise NotFound(f"La municipalidad {code} no está registrada en la plataforma.",
@@ -119,7 +119,7 @@ def _view(config: Mapping[str, Any], portal_keys: list[dict[str, Any]]) -> dict[
 
 # -- changing -----------------------------------------------------------------------------------
 
-def update_settings(code: str, changes: dict[str, Any], official: Official, ctx: SettingsAdmin, *,
+def update_settings(code: str, changes: dict[str, Any], official: Official, ctx: SettingsAdminContext, *,
                     version: int | None) -> dict[str, Any]:
     """Apply a partial change (fields already shape-checked by the route model)."""
     config = ctx.admin.config(code)
@@ -180,7 +180,7 @@ def update_settings(code: str, changes: dict[str, Any], official: Official, ctx:
 
 # -- logo ---------------------------------------------------------------------------------------
 
-def start_logo_upload(code: str, content_length: int, official: Official, ctx: SettingsAdmin) -> dict[str, Any]:
+def start_logo_upload(code: str, content_length: int, official: Official, ctx: SettingsAdminContext) -> dict[str, Any]:
     """A presigned PUT for a PNG of at most 512 KB, to a staging key in the uploads bucket; the
     logo takes effect when `POST …/settings/logo` has checked it."""
     if not 0 < content_length <= LOGO_MAX_BYTES:
@@ -197,7 +197,7 @@ def start_logo_upload(code: str, content_length: int, official: Official, ctx: S
             "expires_at": (now + timedelta(seconds=LOGO_URL_TTL_S)).isoformat(timespec="seconds")}
 
 
-def apply_logo(code: str, upload_id: str, official: Official, ctx: SettingsAdmin) -> dict[str, Any]:
+def apply_logo(code: str, upload_id: str, official: Official, ctx: SettingsAdminContext) -> dict[str, Any]:
     """Check the uploaded PNG (signature, size, dimensions) and make it the receipts' logo."""
     session = LogoUploads(ctx.table).get(code, upload_id) \
         if upload_id.isalnum() and len(upload_id) == 16 else None
@@ -233,7 +233,7 @@ def apply_logo(code: str, upload_id: str, official: Official, ctx: SettingsAdmin
 
 # -- portal keys --------------------------------------------------------------------------------
 
-def rotate_portal_key(code: str, revoke_others: bool, official: Official, ctx: SettingsAdmin) -> dict[str, Any]:
+def rotate_portal_key(code: str, revoke_others: bool, official: Official, ctx: SettingsAdminContext) -> dict[str, Any]:
     """Issue a new portal key (its secret is in this answer only) and optionally revoke the others."""
     from chalicelib.services.portal import issue_portal_key
 

@@ -20,10 +20,9 @@ from datetime import date, datetime
 from typing import Any
 
 from chalicelib.adapters.audit_rows import audit_row
-from chalicelib.adapters.dynamo import ConditionFailed
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository
 from chalicelib.adapters.object_store import ObjectStore
-from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, RuleRefused
+from chalicelib.domain.errors import ConditionFailed, Conflict, InvalidInput, NotFound, RuleRefused
 from chalicelib.services import signatures
 from chalicelib.services.auth import Official
 
@@ -93,7 +92,7 @@ def get(code: str, agreement_id: str, ctx: AgreementsContext) -> dict[str, Any]:
 def issue(code: str, *, valid_from: date, valid_until: date, reference: str | None, actor: Official,
           ctx: AgreementsContext) -> dict[str, Any]:
     """A new agreement for the municipality, as a PDF draft for its Alcalde to sign."""
-    from chalicelib.signing.documents import CENTRAL_BOX, MAYOR_BOX, agreement_pdf
+    from chalicelib.documents.signed_pdfs import CENTRAL_BOX, MAYOR_BOX, agreement_pdf
     from chalicelib.signing.pades_documents import add_signature_fields
 
     if code == signatures.PLATFORM:
@@ -124,7 +123,7 @@ def issue(code: str, *, valid_from: date, valid_until: date, reference: str | No
 def sign_municipality(code: str, agreement_id: str, otp: str, official: Official, ctx: AgreementsContext
                       ) -> dict[str, Any]:
     """The Alcalde signs the draft (certification that allows the countersignature)."""
-    from chalicelib.signing.documents import MAYOR_BOX
+    from chalicelib.documents.signed_pdfs import MAYOR_BOX
 
     return _sign(code, agreement_id, otp, official, ctx, from_status="draft", to_status="signed_municipality",
                  field=MAYOR_FIELD, box=MAYOR_BOX, certify="fill_forms", party="municipality_signature",
@@ -134,7 +133,7 @@ def sign_municipality(code: str, agreement_id: str, otp: str, official: Official
 def countersign(code: str, agreement_id: str, otp: str, official: Official, ctx: AgreementsContext
                 ) -> dict[str, Any]:
     """The central administrator countersigns: the agreement enters into force."""
-    from chalicelib.signing.documents import CENTRAL_BOX
+    from chalicelib.documents.signed_pdfs import CENTRAL_BOX
 
     return _sign(code, agreement_id, otp, official, ctx, from_status="signed_municipality", to_status="in_force",
                  field=CENTRAL_FIELD, box=CENTRAL_BOX, certify="none", party="central_signature",

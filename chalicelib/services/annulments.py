@@ -7,32 +7,32 @@ safely (folio once per refund, stored PDF reused, e-mail under a lease and never
 
 from __future__ import annotations
 
-import html
+import contextlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from chalicelib.adapters.annulments_repo import AnnulmentRepository
-from chalicelib.adapters.mailer import Attachment, OutgoingEmail
 from chalicelib.adapters.payments_repo import PaymentRepository, event_row
-from chalicelib.domain.errors import DependencyUnavailable
+from chalicelib.documents.emails import annulment_email
+from chalicelib.domain.errors import ConditionFailed, DependencyUnavailable
+from chalicelib.domain.labels import display_name
 from chalicelib.domain.payments import utc_key
 from chalicelib.domain.personal_data import mask_rut
 from chalicelib.domain.refunds import REASONS
 from chalicelib.observability import logger
 from chalicelib.services.receipt_jobs import annulment_job
-from chalicelib.services.receipts import (
-    MailerPort,
-    Municipalities,
-    ObjectStorePort,
-    SignerPort,
-    display_name,
-    mail_addresses,
-)
+from chalicelib.services.receipts import MailerPort, Municipalities, ObjectStorePort, SignerPort
 
 EMAIL_LEASE = timedelta(minutes=5)
+
+
+class JobSender(Protocol):
+    """The receipts queue, as the sweep sends to it."""
+
+    def send(self, job: Mapping[str, Any], *, delay_s: int = ...) -> str: ...
 
 
 @dataclass
@@ -49,6 +49,25 @@ class AnnulmentsContext:
 def job(code: str, payment_id: str, row_sk: str) -> dict[str, str]:
     """The queue message that issues the document of one completed refund or reversal."""
     return annulment_job(code, payment_id, row_sk)
+
+
+def sweep(code: str, ctx: AnnulmentsContext, jobs: JobSender, recheck: timedelta) -> int:
+    """The scheduled step for one municipality: queue again the document jobs of refunds and
+    reversals whose document is unsettled at their recheck time (the job was never queued, or
+    ended in the dead-letter queue), and move each to its next recheck. Returns how many."""
+    now = ctx.clock()
+    queued = 0
+    for payment_id, row_sk in ctx.annulments.due_documents(code, utc_key(now)):
+        try:
+            jobs.send(job(code, payment_id, row_sk))
+        except DependencyUnavailable:
+            logger.warning("annulment document not queued; the next sweep retries")
+            break
+        # Settled in between (the mark is gone): fine, the job finds the document already sent.
+        with contextlib.suppress(ConditionFailed):
+            ctx.annulments.postpone(code, payment_id, row_sk, due=utc_key(now + recheck))
+        queued += 1
+    return queued
 
 
 def issue_annulment(code: str, payment_id: str, row_sk: str, ctx: AnnulmentsContext) -> str:
@@ -89,7 +108,7 @@ def _allocate(code: str, payment_id: str, row_sk: str, row: dict[str, Any], ctx:
 
 def _stored_or_new_pdf(code: str, payment: dict[str, Any], row: dict[str, Any], allocation: dict[str, Any],
                        whole: bool, config: dict[str, Any], ctx: AnnulmentsContext) -> bytes:
-    from chalicelib.signing.refund_documents import annulment_pdf
+    from chalicelib.documents.refund_pdfs import annulment_pdf
 
     key = str(allocation["key"])
     if ctx.store.exists(key):
@@ -125,7 +144,7 @@ def _deliver(code: str, payment: dict[str, Any], row_sk: str, allocation: dict[s
     folio = str(allocation["folio"])
     title = "Comprobante de anulación" if whole else "Nota de crédito"
     try:
-        message = _email(payment, config, pdf, folio, title)
+        message = annulment_email(payment, config, pdf, folio, title)
         message_id = ctx.mailer.send(message)
     except DependencyUnavailable as exc:
         status = "retry" if exc.retryable else "failed"
@@ -141,17 +160,3 @@ def _deliver(code: str, payment: dict[str, Any], row_sk: str, allocation: dict[s
                         {"folio": folio, "message_id": message_id}))
     logger.info("annulment document e-mailed", extra={"folio": folio})
     return "sent"
-
-
-def _email(payment: dict[str, Any], config: dict[str, Any], pdf: bytes, folio: str, title: str) -> OutgoingEmail:
-    sender, recipient = mail_addresses(payment, config)
-    payer = payment.get("payer") or {}
-    receipt = (payment.get("receipt") or {}).get("folio") or "—"
-    name = display_name(config)
-    text = (f"Estimado(a) {payer.get('name', '')}:\n\n{name} le envía el {title.lower()} {folio}, firmado "
-            f"electrónicamente, por la devolución o reversa de su pago {payment['payment_id']} (comprobante de pago "
-            f"{receipt}). Lo encontrará adjunto en PDF.\n\nEste es un mensaje automático; no lo responda.\n")
-    markup = "".join(f"<p>{html.escape(part)}</p>" for part in text.split("\n\n"))
-    attachment = Attachment(filename=f"anulacion-{folio}.pdf", content=pdf)
-    return OutgoingEmail(sender=sender, sender_name=name, recipient=recipient, subject=f"{title} {folio} — {name}",
-                         text=text, html=markup, attachments=(attachment,))

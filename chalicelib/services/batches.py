@@ -9,8 +9,14 @@ changes later is signed as a correction of the same day.
   corrections), written with `attribute_not_exists`: never overwritten. Its manifest (payment id →
   amount, JSON) and signed PDF are objects in the receipts bucket under `<cut>/batches/<day>/`, with
   a random part in their names so a losing concurrent signer cannot replace the winner's files.
+- Money that went back on the day — refunds TGR completed and reversals (contracargos) it
+  notified, the same lines the settlement reconciliation matches (`reconciliation.day_returns`) —
+  are lines of their own with a negative amount (`returns`), so the day's total is net; a refunded
+  payment stays in its paid day's batch (it was collected that day). In the manifest a return is
+  keyed `DEV#<refund id>` / `CTC#<reversal id>` beside the payment ids.
 - A correction compares the day as it is now with the last signed manifest: payments added (late
-  notifications), removed (no longer paid) or with another amount (shown as removed + added).
+  notifications), removed (no longer paid) or with another amount (shown as removed + added), and
+  returns notified after the day was signed.
 """
 
 from __future__ import annotations
@@ -25,11 +31,12 @@ from datetime import date, datetime
 from typing import Any
 
 from chalicelib.adapters.audit_rows import audit_row
-from chalicelib.adapters.dynamo import ConditionFailed, DynamoTable
+from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository
 from chalicelib.adapters.object_store import ObjectStore
 from chalicelib.adapters.payments_repo import PaymentRepository
-from chalicelib.domain.errors import Conflict, InvalidInput, RuleRefused
+from chalicelib.adapters.refunds_repo import RefundRepository
+from chalicelib.domain.errors import ConditionFailed, Conflict, InvalidInput, RuleRefused
 from chalicelib.domain.reconciliation import METHOD_TEXT, SERVICE_TEXT
 from chalicelib.services import signatures
 from chalicelib.services.auth import Official
@@ -49,6 +56,8 @@ class BatchesContext:
     municipalities: MunicipalityRepository
     signatures: signatures.SignaturesContext
     clock: Callable[[], datetime]
+    refunds: RefundRepository
+    """The day's refunds and reversals: lines of their own in the batch."""
 
 
 def check_day(day: str, today: date | None = None) -> str:
@@ -77,7 +86,26 @@ def day_payments(code: str, day: str, table: DynamoTable) -> list[dict[str, Any]
     return sorted(found, key=lambda p: (p["paid_at"], p["payment_id"]))
 
 
-def totals(payments: list[dict[str, Any]]) -> dict[str, Any]:
+RETURN_PREFIX = {"devolucion": "DEV", "contracargo": "CTC"}
+RETURN_TEXT = {"devolucion": "Devolución", "contracargo": "Contracargo"}
+
+
+def day_returns(code: str, day: str, refunds: RefundRepository) -> list[dict[str, Any]]:
+    """The money that went back on `day` as batch lines: negative amounts, oldest first."""
+    from chalicelib.services.reconciliation import day_returns as returned_on
+
+    lines = [{"payment_id": r.payment_id, "line": f"{RETURN_PREFIX.get(r.method, 'DEV')}#{r.order_id}",
+              "reference": r.order_id, "kind": r.method, "kind_text": RETURN_TEXT.get(r.method, r.method),
+              "amount": r.amount, "returned_at": r.paid_at}
+             for r in returned_on(code, day, refunds)]
+    return sorted(lines, key=lambda line: (line["returned_at"], line["line"]))
+
+
+def _line_key(line: dict[str, Any]) -> str:
+    return str(line.get("line") or line["payment_id"])
+
+
+def totals(payments: list[dict[str, Any]], returns: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     services: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     methods: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for p in payments:
@@ -86,15 +114,25 @@ def totals(payments: list[dict[str, Any]]) -> dict[str, Any]:
             services[service][1] += amount
         methods[p["method"]][0] += 1
         methods[p["method"]][1] += p["amount"]
-    return {"count": len(payments), "amount": sum(p["amount"] for p in payments),
+    returns = returns or []
+    collected = sum(p["amount"] for p in payments)
+    returned = sum(r["amount"] for r in returns)
+    by_method = [{"method": m, "label": METHOD_TEXT.get(m, m), "count": n, "amount": a}
+                 for m, (n, a) in sorted(methods.items())]
+    if returns:
+        by_method.append({"method": "refund", "label": METHOD_TEXT["refund"], "count": len(returns),
+                          "amount": returned})
+    return {"count": len(payments), "amount": collected + returned, "collected": collected,
+            "returns": {"count": len(returns), "amount": returned},
             "by_service": [{"service": s, "label": SERVICE_TEXT.get(s, s), "count": n, "amount": a}
                            for s, (n, a) in sorted(services.items())],
-            "by_method": [{"method": m, "label": METHOD_TEXT.get(m, m), "count": n, "amount": a}
-                          for m, (n, a) in sorted(methods.items())]}
+            "by_method": by_method}
 
 
-def manifest(payments: list[dict[str, Any]]) -> dict[str, int]:
-    return {p["payment_id"]: p["amount"] for p in payments}
+def manifest(payments: list[dict[str, Any]], returns: list[dict[str, Any]] | None = None) -> dict[str, int]:
+    entries = {p["payment_id"]: p["amount"] for p in payments}
+    entries.update({r["line"]: r["amount"] for r in returns or []})
+    return entries
 
 
 def digest(entries: dict[str, int]) -> str:
@@ -103,8 +141,9 @@ def digest(entries: dict[str, int]) -> str:
 
 def build(code: str, day: str, ctx: BatchesContext) -> dict[str, Any]:
     payments = day_payments(code, day, ctx.table)
-    return {"municipality": code, "day": day, "payments": payments, "totals": totals(payments),
-            "digest": digest(manifest(payments))}
+    returns = day_returns(code, day, ctx.refunds)
+    return {"municipality": code, "day": day, "payments": payments, "returns": returns,
+            "totals": totals(payments, returns), "digest": digest(manifest(payments, returns))}
 
 
 def _signed(code: str, day: str, ctx: BatchesContext) -> tuple[list[dict[str, Any]], dict[str, int] | None]:
@@ -117,12 +156,14 @@ def _signed(code: str, day: str, ctx: BatchesContext) -> tuple[list[dict[str, An
 
 def difference(current: list[dict[str, Any]], signed: dict[str, int]) -> tuple[list[dict[str, Any]],
                                                                             list[dict[str, Any]]]:
-    """Payments to add and to remove for the signed manifest to match the day as it is now."""
-    now = {p["payment_id"]: p for p in current}
-    added = [p for p in current if signed.get(p["payment_id"]) != p["amount"]]
-    removed = [{"payment_id": pid, "amount": amount, "paid_at": "", "method": "", "services": []}
-               for pid, amount in sorted(signed.items())
-               if pid not in now or now[pid]["amount"] != amount]
+    """Lines (payments and returns) to add and to remove for the signed manifest to match the day
+    as it is now."""
+    now = {_line_key(p): p for p in current}
+    added = [p for p in current if signed.get(_line_key(p)) != p["amount"]]
+    removed = [{"payment_id": "" if "#" in key else key, "line": key, "amount": amount,
+                "paid_at": "", "method": "", "services": []}
+               for key, amount in sorted(signed.items())
+               if key not in now or now[key]["amount"] != amount]
     return added, removed
 
 
@@ -134,7 +175,7 @@ def view(code: str, day: str, ctx: BatchesContext, *, with_document: bool = Fals
     pending = None
     status = "unsigned"
     if last is not None:
-        added, removed = difference(batch["payments"], last)
+        added, removed = difference(batch["payments"] + batch["returns"], last)
         status = "correction_pending" if added or removed else "signed"
         if added or removed:
             pending = {"added": added, "removed": removed,
@@ -168,7 +209,7 @@ def _municipality_name(code: str, ctx: BatchesContext) -> str:
 
 def _document(code: str, batch: dict[str, Any], records: list[dict[str, Any]], last: dict[str, int] | None,
               pending: dict[str, Any] | None, ctx: BatchesContext) -> bytes:
-    from chalicelib.signing.documents import batch_pdf, correction_pdf
+    from chalicelib.documents.signed_pdfs import batch_pdf, correction_pdf
 
     generated = ctx.clock().strftime("%d-%m-%Y %H:%M")
     name = _municipality_name(code, ctx)
@@ -184,7 +225,7 @@ def sign(code: str, day: str, otp: str, official: Official, ctx: BatchesContext,
          ) -> dict[str, Any]:
     """Sign the day's batch (`correction=False`, once) or a correction of it (what changed since the
     last signed version). 409 when already signed / nothing to correct / signed meanwhile."""
-    from chalicelib.signing.documents import BATCH_BOX
+    from chalicelib.documents.signed_pdfs import BATCH_BOX
     from chalicelib.signing.port import Appearance, DocumentToSign
 
     day = check_day(day, ctx.clock().date())
@@ -198,7 +239,7 @@ def sign(code: str, day: str, otp: str, official: Official, ctx: BatchesContext,
     if correction:
         if last is None:
             raise Conflict("Primero firme la nómina del día.", code="batch_not_signed")
-        added, removed = difference(batch["payments"], last)
+        added, removed = difference(batch["payments"] + batch["returns"], last)
         if not added and not removed:
             raise Conflict("La nómina firmada coincide con los pagos del día: no hay nada que corregir.",
                            code="nothing_to_correct")
@@ -217,7 +258,7 @@ def sign(code: str, day: str, otp: str, official: Official, ctx: BatchesContext,
     signed_pdf = ctx.signatures.port.sign(document, signer, otp=otp)
     now = ctx.clock()
     stem = f"{code}/batches/{day}/{number:03d}-{secrets.token_hex(6)}"
-    entries = manifest(batch["payments"])
+    entries = manifest(batch["payments"], batch["returns"])
     ctx.documents.put(f"{stem}.json", json.dumps(entries, sort_keys=True).encode(), content_type="application/json")
     ctx.documents.put(f"{stem}.pdf", signed_pdf, content_type="application/pdf",
                       metadata={"kind": kind, "day": day, "number": str(number)})

@@ -8,16 +8,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from chalicelib.adapters.dynamo import ConditionFailed
 from chalicelib.adapters.payments_repo import HoldRef, event_row
 from chalicelib.domain import webhook_signature
-from chalicelib.domain.errors import Conflict, DependencyUnavailable, NotFound
+from chalicelib.domain.errors import ConditionFailed, Conflict, DependencyUnavailable, NotFound
 from chalicelib.domain.payments import (
     NotificationDecision,
     NotifiedStatus,
     PaymentStatus,
     decide_notification,
     municipality_of,
+    second_installment_of,
     utc_key,
 )
 from chalicelib.observability import logger
@@ -143,9 +143,10 @@ def _mark_paid(payment: dict[str, Any], notification: dict[str, Any], event: dic
     paid_debts = [str(item["debt_id"]) for item in payment["items"] if item.get("debt_id")]
     new_debts = []
     for item in payment["items"]:
-        if item["type"] == "permit" and item["installment"] == "first" and item.get("owner_rut"):
+        second_id = second_installment_of(item)
+        if second_id is not None:
             new_debts.append({
-                "debt_id": f"SEG-{item['year']}-{item['plate']}", "type": "permit_second", "rut": item["owner_rut"],
+                "debt_id": second_id, "type": "permit_second", "rut": item["owner_rut"],
                 "plate": item["plate"], "year": item["year"], "status": "open", "due_date": f"{item['year']}-08-31",
                 "description": f"Permiso de circulación {item['year']}, {item['plate']}, segunda cuota",
                 "period": f"{item['year']}-C2", "created_by_payment": payment_id})

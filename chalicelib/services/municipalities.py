@@ -53,7 +53,7 @@ def public_profile(repo: MunicipalityRepository, code: str) -> dict[str, Any]:
 
 def public_branding(config: dict[str, Any]) -> dict[str, str]:
     """The municipality's primary and secondary colours (the platform's where it set none)."""
-    from chalicelib.receipts.branding import branding_with_defaults
+    from chalicelib.documents.branding import branding_with_defaults
 
     branding = branding_with_defaults(dict(config.get("branding") or {}))
     return {"primary_color": branding.primary_color, "secondary_color": branding.secondary_color}

@@ -47,7 +47,7 @@ class Objects(Protocol):
 
 
 @dataclass
-class ExportSources:
+class ExportContext:
     """Where a municipality's data lives."""
 
     table: Rows
@@ -108,7 +108,7 @@ class _Writer:
         return kept
 
 
-def export_municipality(code: str, start: date, end: date, sources: ExportSources, out: IO[bytes], *,
+def export_municipality(code: str, start: date, end: date, sources: ExportContext, out: IO[bytes], *,
                         with_receipt_pdfs: bool = False) -> dict[str, Any]:
     """Write the export of municipality `code` for days `start`…`end` (inclusive) as a ZIP to
     `out`; returns the manifest (also inside the ZIP). `NotFound` for an unknown municipality."""

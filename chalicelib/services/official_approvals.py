@@ -20,13 +20,12 @@ from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.adapters.audit_rows import audit_row
-from chalicelib.adapters.dynamo import ConditionFailed
-from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from chalicelib.domain.errors import ConditionFailed, Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.services.auth import Official
 from chalicelib.services.permissions import PROFILE_NAMES, requires_totp
 
 if TYPE_CHECKING:
-    from chalicelib.services.admin_officials import OfficialsAdmin
+    from chalicelib.services.admin_officials import OfficialsAdminContext
 
 PROPOSAL_ID_CHARS = frozenset("0123456789abcdefTZ-")
 
@@ -60,7 +59,7 @@ def view(proposal: Mapping[str, Any]) -> dict[str, Any]:
         "proposed_at", "decided_by", "decided_at")} | {"profile_name": PROFILE_NAMES.get(profile, profile)}
 
 
-def propose(code: str, change: Mapping[str, Any], actor: Official, ctx: OfficialsAdmin) -> dict[str, Any]:
+def propose(code: str, change: Mapping[str, Any], actor: Official, ctx: OfficialsAdminContext) -> dict[str, Any]:
     """Record a pending proposal (one pending per official at a time)."""
     email = str(change["email"])
     if any(p.get("email") == email for p in ctx.officials.pending_proposals(code)):
@@ -77,7 +76,7 @@ def propose(code: str, change: Mapping[str, Any], actor: Official, ctx: Official
     return {"status": "pending_approval", "proposal": view(proposal)}
 
 
-def list_proposals(code: str, ctx: OfficialsAdmin, *, limit: int, cursor: str | None, pending_only: bool = False
+def list_proposals(code: str, ctx: OfficialsAdminContext, *, limit: int, cursor: str | None, pending_only: bool = False
                    ) -> dict[str, Any]:
     """The municipality's proposals, oldest first (a page), or every pending one."""
     if pending_only:
@@ -86,7 +85,7 @@ def list_proposals(code: str, ctx: OfficialsAdmin, *, limit: int, cursor: str | 
     return {"items": [view(p) for p in page.items], "cursor": page.cursor}
 
 
-def _pending(code: str, proposal_id: str, actor: Official, ctx: OfficialsAdmin) -> dict[str, Any]:
+def _pending(code: str, proposal_id: str, actor: Official, ctx: OfficialsAdminContext) -> dict[str, Any]:
     if not 0 < len(proposal_id) <= 40 or not set(proposal_id) <= PROPOSAL_ID_CHARS:
         raise InvalidInput("El identificador de la propuesta no es válido.", code="invalid_input",
                            field="proposal_id")
@@ -103,7 +102,7 @@ def _pending(code: str, proposal_id: str, actor: Official, ctx: OfficialsAdmin) 
     return proposal
 
 
-def approve(code: str, proposal_id: str, actor: Official, ctx: OfficialsAdmin) -> dict[str, Any]:
+def approve(code: str, proposal_id: str, actor: Official, ctx: OfficialsAdminContext) -> dict[str, Any]:
     """Apply a pending proposal: create the account, or change the profile (Cognito follows)."""
     from chalicelib.services import admin_officials
 
@@ -119,7 +118,7 @@ def approve(code: str, proposal_id: str, actor: Official, ctx: OfficialsAdmin) -
     return {"proposal": view(decided), "official": official}
 
 
-def reject(code: str, proposal_id: str, actor: Official, ctx: OfficialsAdmin) -> dict[str, Any]:
+def reject(code: str, proposal_id: str, actor: Official, ctx: OfficialsAdminContext) -> dict[str, Any]:
     """Close a pending proposal without changing any account."""
     proposal = _pending(code, proposal_id, actor, ctx)
     decision = _decision(actor, ctx, "rejected")
@@ -133,7 +132,7 @@ def reject(code: str, proposal_id: str, actor: Official, ctx: OfficialsAdmin) ->
     return {"proposal": view({**proposal, **decision})}
 
 
-def _decision(actor: Official, ctx: OfficialsAdmin, status: str) -> dict[str, Any]:
+def _decision(actor: Official, ctx: OfficialsAdminContext, status: str) -> dict[str, Any]:
     return {"status": status, "decided_by": actor.email, "decided_by_profile": actor.profile,
             "decided_at": ctx.clock().isoformat(timespec="seconds")}
 
@@ -147,7 +146,7 @@ def approval_fields(approval: Mapping[str, Any] | None) -> dict[str, Any]:
     return {"proposal_id": approval["proposal_id"], "proposed_by": approval["proposed_by"]}
 
 
-def decision_ops(code: str, approval: Mapping[str, Any] | None, actor: Official, ctx: OfficialsAdmin
+def decision_ops(code: str, approval: Mapping[str, Any] | None, actor: Official, ctx: OfficialsAdminContext
                  ) -> list[dict[str, Any]]:
     """The operations that join the official's write: the proposal moves from `pending` to
     `approved` (the transaction fails if it is no longer pending) and the approval's audit entry."""

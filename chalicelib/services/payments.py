@@ -30,6 +30,7 @@ from chalicelib.domain.errors import (
     SemError,
     Unauthenticated,
 )
+from chalicelib.domain.labels import INSTALLMENT_TEXT
 from chalicelib.domain.payments import (
     STATUS_TEXT,
     PaymentStatus,
@@ -40,13 +41,13 @@ from chalicelib.domain.payments import (
     utc_key,
 )
 from chalicelib.domain.plates import parse_plate
+from chalicelib.domain.receipt_codes import verify_url
 from chalicelib.domain.rut import parse_rut
 from chalicelib.services import back_years
 from chalicelib.services.citizen_index import run_digest
-from chalicelib.services.permit_items import INSTALLMENT_TEXT, PLATFORM, price_permit
+from chalicelib.services.permit_items import PLATFORM, price_permit
 from chalicelib.services.portal import Portal, registered_origins
 from chalicelib.services.rate_limit import RateLimiter
-from chalicelib.services.receipts import verify_url
 from chalicelib.services.vehicle_checks import RegistryChecks
 
 SERVICE_OF_DEBT = {"patente": "patentes", "aseo": "aseo", "permit_second": "permisos"}
@@ -298,7 +299,7 @@ def _resolve_permit(portal: Portal, field: str, raw_plate: str, year: int, insta
         raise RuleRefused(" ".join(price.blockers) or "No se pudo calcular el permiso.", code="not_payable",
                           field=field)
     item = {"type": "permit", "plate": plate, "year": year, "installment": installment, "service": "permisos",
-            "description": f"Permiso de circulación {year}, {plate} ({INSTALLMENT_TEXT[installment]})",
+            "description": f"Permiso de circulación {year}, {plate} ({INSTALLMENT_TEXT[installment].lower()})",
             "amount": price.amount, "holds": permit_hold_keys(plate, year, installment), "hold_owner": PLATFORM,
             "owner_rut": result.vehicle.get("owner_rut"), "checked_at": result.checked_at,
             "breakdown": {**price.breakdown, "checks": result.checks}}

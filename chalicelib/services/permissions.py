@@ -69,6 +69,8 @@ class Permission(StrEnum):
     RECONCILIATION_RESOLVE = "reconciliation.resolve"
     REPORTS_MUNICIPAL = "reports.municipal"
     REPORTS_CENTRAL = "reports.central"
+    # Fleets (docs/citizens.md, "Flotas").
+    REPRESENTATIONS_MANAGE = "representations.manage"
     # Advanced electronic signature (docs/signatures.md).
     SIGNATURE_ENROLL = "signatures.enroll"
     BATCHES_READ = "batches.read"
@@ -154,6 +156,9 @@ RULES: dict[Permission, Rule] = {
         _SUBDERE, "platform", True, "Incorporar una municipalidad"),
     Permission.MUNICIPALITIES_EDIT: Rule(
         _SUBDERE, "platform", True, "Cambiar el estado y vigencia del convenio; habilitar o deshabilitar"),
+    Permission.REPRESENTATIONS_MANAGE: Rule(
+        frozenset({"director_finanzas", "tesorero", "tesorero_subrogante"}), "municipality", True,
+        "Registrar y revocar representantes de empresas (flotas), tras revisar la escritura o el poder"),
     Permission.REFERENCE_READ: Rule(
         ALL_PROFILES, "platform", False, "Ver las tablas de UTM e IPC"),
     Permission.REFERENCE_EDIT: Rule(
@@ -197,7 +202,8 @@ RULES: dict[Permission, Rule] = {
         "Ver las devoluciones y contracargos de la municipalidad"),
     Permission.REFUNDS_PROPOSE: Rule(
         frozenset({"tesorero", "tesorero_subrogante", "operador_rentas", "operador_transito"}), "municipality",
-        True, "Proponer la devolución de un pago (total o por ítem, con motivo) y retirar una propuesta"),
+        True, "Proponer la devolución de un pago (total o por ítem, con motivo), retirar una propuesta y marcar "
+              "revisado un contracargo"),
     Permission.REFUNDS_AUTHORIZE: Rule(
         _FINANCE, "municipality", True,
         "Autorizar una devolución firmando la orden con la firma electrónica del funcionario (código TOTP)"),

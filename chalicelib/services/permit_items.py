@@ -15,7 +15,6 @@ from chalicelib.domain.permits import PermitRequest, compute_permit
 from chalicelib.services import municipalities
 
 PLATFORM = "00000"
-INSTALLMENT_TEXT = {"full": "pago total", "first": "primera cuota", "second": "segunda cuota"}
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime
 from typing import Any, Protocol, TypeVar
 
+from chalicelib.domain.chile_time import SANTIAGO
 from chalicelib.domain.errors import DependencyUnavailable, NotFound, SemError
 from chalicelib.domain.plates import normalize_plate
 from chalicelib.domain.prerequisites import (
@@ -190,16 +191,7 @@ class PrerequisiteChecker:
 
 def chile_today(moment: datetime) -> date:
     """The calendar day in continental Chile at ``moment`` (the day a permit is granted)."""
-    return moment.astimezone(_chile_zone()).date()
-
-
-def _chile_zone() -> tzinfo:
-    try:
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo("America/Santiago")
-    except (ImportError, KeyError, OSError):  # no tz database in the runtime: standard time, UTC−4
-        return timezone(timedelta(hours=-4))
+    return moment.astimezone(SANTIAGO).date()
 
 
 class FakePrerequisiteChecker:

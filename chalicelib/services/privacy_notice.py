@@ -23,7 +23,7 @@ def controller_name(code: str | None, municipalities: Municipalities) -> str:
     if not config:
         raise NotFound("No existe esa municipalidad en la plataforma.", code="municipality_not_found",
                        field="municipality")
-    from chalicelib.services.receipts import display_name
+    from chalicelib.domain.labels import display_name
 
     return display_name(config)
 

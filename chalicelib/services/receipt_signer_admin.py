@@ -11,11 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.adapters.audit_rows import audit_row
-from chalicelib.adapters.dynamo import ConditionFailed
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository
 from chalicelib.adapters.municipality_admin_repo import MunicipalityAdminRepository
 from chalicelib.adapters.officials_admin_repo import OfficialsAdminRepository
-from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
+from chalicelib.domain.errors import ConditionFailed, Conflict, InvalidInput, NotFound
 from chalicelib.services.auth import Official
 from chalicelib.services.permissions import PROFILE_NAMES, TOTP_PROFILES
 
@@ -24,14 +23,14 @@ SIGNER_PROFILES = TOTP_PROFILES
 
 
 @dataclass
-class ReceiptSignerAdmin:
+class ReceiptSignerAdminContext:
     admin: MunicipalityAdminRepository
     officials: OfficialsAdminRepository
     municipalities: MunicipalityRepository
     clock: Callable[[], datetime]
 
 
-def _config(code: str, ctx: ReceiptSignerAdmin) -> dict[str, Any]:
+def _config(code: str, ctx: ReceiptSignerAdminContext) -> dict[str, Any]:
     config = ctx.admin.config(code)
     if config is None:
         raise NotFound(f"La municipalidad {code} no está registrada en la plataforma.",
@@ -52,13 +51,13 @@ def _view(config: Mapping[str, Any]) -> dict[str, Any]:
             "eligible_profiles": sorted(SIGNER_PROFILES)}
 
 
-def view(code: str, ctx: ReceiptSignerAdmin) -> dict[str, Any]:
+def view(code: str, ctx: ReceiptSignerAdminContext) -> dict[str, Any]:
     """The designated signer, or that receipts are signed by the platform's labelled default."""
     return _view(_config(code, ctx))
 
 
 def official_changed(code: str, email: str, official: Mapping[str, Any], actor: Official,
-                     ctx: ReceiptSignerAdmin) -> None:
+                     ctx: ReceiptSignerAdminContext) -> None:
     """After a change to an official: if they are the designated receipt signer and are no longer
     active or no longer hold a profile that authorizes payments, the designation is withdrawn
     (receipts go back to the labelled default until the administrator designates another; on prod
@@ -83,7 +82,7 @@ def official_changed(code: str, email: str, official: Mapping[str, Any], actor: 
     ctx.municipalities.forget(code)
 
 
-def designate(code: str, email: str, actor: Official, ctx: ReceiptSignerAdmin, *, version: int | None
+def designate(code: str, email: str, actor: Official, ctx: ReceiptSignerAdminContext, *, version: int | None
               ) -> dict[str, Any]:
     """Make an active official of the municipality, with a profile that authorizes payments and a
     registered RUN, the signer of its receipts (conditional on the configuration's version)."""

@@ -20,68 +20,38 @@ only what is missing, with a conditional write that makes a concurrent twin give
 The receipt is issued (step 3) before the e-mail is tried: a citizen whose address bounces can
 still download and verify it. The residual duplicate-e-mail window is described in
 docs/receipts.md. Heavy libraries (reportlab, pyHanko, Jinja2) are imported inside functions.
+
+This module is the pipeline only: the codes are `domain/receipt_codes.py`, what the receipt says
+`documents/receipt_content.py`, its e-mail `documents/emails.py`, its signer and the logos
+`adapters/receipt_signer.py` and `adapters/municipal_logos.py`, and its verification
+`services/verification.py`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from functools import cache
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlencode
+from typing import Any, Protocol
 
-from chalicelib.adapters.mailer import Attachment, OutgoingEmail
 from chalicelib.adapters.payments_repo import PaymentRepository, event_row
+from chalicelib.adapters.receipt_signer import SigningRefused, designated_official
 from chalicelib.adapters.receipts_repo import FolioRequest, ReceiptRepository
-from chalicelib.adapters.ttl_cache import TtlCache
-from chalicelib.domain.errors import DependencyUnavailable, Forbidden, InvalidInput, NotFound
-from chalicelib.domain.money import format_clp, format_date
+from chalicelib.documents.emails import receipt_email
+from chalicelib.documents.receipt_content import receipt_document
+from chalicelib.domain.email_message import OutgoingEmail
+from chalicelib.domain.errors import DependencyUnavailable
 from chalicelib.domain.payments import utc_key
-from chalicelib.domain.rut import parse_rut
-from chalicelib.domain.senders import sender_allowed
+from chalicelib.domain.receipt_codes import code_hash, new_verification_code
 from chalicelib.domain.signature_kinds import SignatureKind
 from chalicelib.observability import logger
 
-if TYPE_CHECKING:  # the signing modules are for the worker: the API's import chain skips them
-    from chalicelib.receipts.model import Branding
-    from chalicelib.signing.ca import BlobStore, SigningCredentials
-    from chalicelib.signing.certificates import Official
-    from chalicelib.signing.kms_keys import KmsKeys
-    from chalicelib.signing.port import SignerIdentity, SigningPort
-
-EMAIL_TEMPLATES = Path(__file__).resolve().parent.parent / "assets" / "email"
-CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-CODE_LENGTH = 10
-FOLIO_PATTERN = r"^[0-9]{5}-[0-9]{4}-[0-9]{6,9}$"
-DEFAULT_SIGNER_NAME = "Tesorero(a) municipal"
-DEFAULT_SIGNER_ROLE = "Firmante por defecto (sin designación municipal)"
-TRUST_CHAIN_PATH = "/v1/trust/ca.pem"
 TOKEN_FRAGMENT = "t"  # noqa: S105 - the name of a URL fragment parameter, not a secret
 """The QR's URL carries the signed token in its fragment (`#t=…`): a phone opening it never sends it."""
-
-METHOD_TEXT = {
-    "credito": "Tarjeta de crédito",
-    "debito": "Tarjeta de débito",
-    "casas_comerciales": "Tarjeta de casa comercial",
-    "transferencia": "Transferencia bancaria",
-}
-ROLE_TEXT = {
-    "tesorero": "Tesorero(a) Municipal",
-    "tesorero_subrogante": "Tesorero(a) Municipal Subrogante",
-    "director_finanzas": "Director(a) de Administración y Finanzas",
-    "alcalde": "Alcalde(sa)",
-}
-MONTHS = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
-          "noviembre", "diciembre")
-INSTALLMENT_TEXT = {"full": "Pago total", "first": "Primera cuota", "second": "Segunda cuota"}
-CHECK_TEXT = {"insurance": "SOAP", "inspection": "revisión técnica", "emissions": "gases", "fines": "multas impagas"}
 
 
 # -- ports ----------------------------------------------------------------------------------------
@@ -153,38 +123,6 @@ class ReceiptContext:
     """Signs the offline-verifiable token the QR carries (`signing/receipt_tokens.py`); None: URL only."""
 
 
-# -- verification codes ---------------------------------------------------------------------------
-
-def new_verification_code() -> str:
-    """10 random Crockford base-32 symbols (50 bits; no I, L, O, U), as ``XXXXX-XXXXX``."""
-    symbols = "".join(secrets.choice(CROCKFORD) for _ in range(CODE_LENGTH))
-    return f"{symbols[:5]}-{symbols[5:]}"
-
-
-def normalize_code(text: str) -> str:
-    """A code as typed (any case, spaces or hyphens, O for 0, I/L for 1) in its printed form;
-    `InvalidInput` when it cannot be one."""
-    compact = re.sub(r"[\s-]", "", text or "").upper().translate(str.maketrans("OIL", "011"))
-    if len(compact) != CODE_LENGTH or any(c not in CROCKFORD for c in compact):
-        raise InvalidInput("El código de verificación tiene 10 caracteres (p. ej. K7P39-XQ2M4).",
-                           code="invalid_verification_code", field="code")
-    return f"{compact[:5]}-{compact[5:]}"
-
-
-def code_hash(folio: str, code: str) -> str:
-    """What the receipt record keeps of the code (the code itself lives only on the payment)."""
-    return hashlib.sha256(f"{folio}|{code}".encode()).hexdigest()
-
-
-def privacy_url(base: str, code: str) -> str:
-    """The privacy notice naming the municipality (docs/personal-data.md)."""
-    return f"{base.rstrip('/')}/v1/privacy?{urlencode({'municipality': code})}"
-
-
-def verify_url(base: str, folio: str, code: str) -> str:
-    return f"{base.rstrip('/')}/v1/receipts/verify?{urlencode({'folio': folio, 'code': code})}"
-
-
 # -- the pipeline ---------------------------------------------------------------------------------
 
 def issue_receipt(code: str, payment_id: str, ctx: ReceiptContext) -> str:
@@ -251,7 +189,7 @@ def _stored_or_new_pdf(code: str, payment: Mapping[str, Any], allocation: Mappin
     key = str(allocation["key"])
     if ctx.store.exists(key):
         return ctx.store.get(key)  # stored by an earlier attempt: the e-mail attaches that very file
-    from chalicelib.receipts.pdf import build_receipt_pdf
+    from chalicelib.documents.receipt_pdf import build_receipt_pdf
 
     items = ctx.payments.items(code, str(payment["payment_id"]))
     document = receipt_document(payment, items, config, allocation, ctx.logos.logo(code), ctx.public_api_url)
@@ -296,7 +234,7 @@ def _mark_issued(code: str, payment_id: str, allocation: Mapping[str, Any], conf
                              document_sha256=document_sha256)
 
 
-# -- e-mail ---------------------------------------------------------------------------------------
+# -- the e-mail ---------------------------------------------------------------------------------------
 
 _RECORD_RETRIES_S = (0.2, 0.5, 1.0)
 
@@ -426,306 +364,3 @@ def _record_sent(code: str, payment_id: str, attempt_id: str, state: dict[str, A
                 logger.error("e-mail sent but not recorded; a redelivery after the lease may send it again")
                 raise
             time.sleep(pause)
-
-
-def mail_addresses(payment: Mapping[str, Any], config: Mapping[str, Any]) -> tuple[str, str]:
-    """The sender (the municipality's, verified for it: docs/security.md) and the payer's address
-    of a document e-mailed for a payment; a permanent failure (not retried) when either is unusable."""
-    sender = str(config.get("sender_email") or "")
-    if not sender:
-        raise DependencyUnavailable("La municipalidad no tiene configurado un remitente de correo.",
-                                    code="sender_not_configured", retryable=False)
-    if not sender_allowed(sender, config.get("sender_identities") or []):  # checked again at sending
-        raise DependencyUnavailable("El remitente de la municipalidad no está verificado para ella.",
-                                    code="sender_not_verified", retryable=False)
-    recipient = str((payment.get("payer") or {}).get("email") or "")
-    if "@" not in recipient:
-        raise DependencyUnavailable("El pago no tiene una dirección de correo válida.", code="recipient_invalid",
-                                    retryable=False)
-    return sender, recipient
-
-
-def receipt_email(payment: Mapping[str, Any], allocation: Mapping[str, Any], config: Mapping[str, Any],
-                  pdf: bytes, public_api_url: str, *, kind: SignatureKind | None = None) -> OutgoingEmail:
-    """The receipt e-mail (Spanish, text and HTML from the templates, the signed PDF attached);
-    `kind`: what the PDF's signature is, stated as such (unknown: just "firmado electrónicamente")."""
-    sender, recipient = mail_addresses(payment, config)
-    payer = payment.get("payer") or {}
-    branding = _branding(config)
-    folio = str(allocation["folio"])
-    filename = f"comprobante-{folio}.pdf"
-    issued = datetime.fromisoformat(str(allocation["issued_at"]))
-    values = {
-        "municipality": {"name": display_name(config), "legal_name": config.get("legal_name", ""),
-                         "address": config.get("address", "")},
-        "primary_color": branding.primary_color, "secondary_color": branding.secondary_color,
-        "payer_name": payer.get("name", ""), "folio": folio, "verification_code": allocation["verification_code"],
-        "issued_on": format_date(issued.date()), "total": format_clp(int(payment["amount"])),
-        "items": [{"description": i.get("description", ""), "amount": format_clp(int(i.get("amount", 0)))}
-                  for i in payment.get("items", [])],
-        "method": METHOD_TEXT.get(str(payment.get("method")), str(payment.get("method") or "")),
-        "authorization_code": payment.get("authorization_code") or "",
-        "verify_url": verify_url(public_api_url, folio, str(allocation["verification_code"])),
-        "privacy_url": privacy_url(public_api_url, str(payment.get("municipality") or folio[:5])),
-        "filename": filename,
-        "signature_sentence": kind.sentence() if kind else "firmado electrónicamente conforme a la Ley N° 19.799",
-    }
-    env = _templates()
-    return OutgoingEmail(
-        sender=sender, sender_name=display_name(config), recipient=recipient,
-        subject=f"Comprobante de pago {folio} — {display_name(config)}",
-        text=env.get_template("receipt.txt.j2").render(values),
-        html=env.get_template("receipt.html.j2").render(values),
-        attachments=(Attachment(filename=filename, content=pdf),))
-
-
-@cache
-def _templates() -> Any:
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
-    return Environment(loader=FileSystemLoader(EMAIL_TEMPLATES), undefined=StrictUndefined,
-                       autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=True,
-                                                    default=False),
-                       keep_trailing_newline=True)
-
-
-# -- the document ---------------------------------------------------------------------------------
-
-def display_name(config: Mapping[str, Any]) -> str:
-    """``"Municipalidad de Santiago"`` (or the configured display name)."""
-    return str(config.get("display_name") or f"Municipalidad de {config.get('name', config.get('code', ''))}")
-
-
-def _branding(config: Mapping[str, Any], logo: bytes | None = None) -> Branding:
-    from chalicelib.receipts.branding import branding_with_defaults
-
-    return branding_with_defaults(dict(config.get("branding") or {}), logo)
-
-
-def receipt_document(payment: Mapping[str, Any], item_rows: list[dict[str, Any]], config: Mapping[str, Any],
-                     allocation: Mapping[str, Any], logo: bytes | None, public_api_url: str) -> Any:
-    """The `ReceiptDocument` of a paid payment and its folio."""
-    from chalicelib.receipts.model import GatewayInfo, Municipality, ReceiptDocument, ReceiptItem
-
-    rows = {int(r.get("index", i)): r for i, r in enumerate(item_rows)}
-    items = []
-    for index, item in enumerate(payment["items"]):
-        breakdown = (rows.get(index) or {}).get("breakdown") or {}
-        items.append(ReceiptItem(description=str(item["description"]), amount=int(item["amount"]),
-                                 breakdown=tuple(breakdown_lines(item, breakdown))))
-    folio = str(allocation["folio"])
-    code = str(allocation["verification_code"])
-    return ReceiptDocument(
-        municipality=Municipality(code=str(payment["municipality"]), name=display_name(config),
-                                  legal_name=str(config.get("legal_name", "")), address=str(config.get("address", "")),
-                                  region=str(config.get("region", ""))),
-        branding=_branding(config, logo),
-        folio=folio,
-        issued_at=datetime.fromisoformat(str(allocation["issued_at"])),
-        payer_rut=parse_rut(payment["payer"]["rut"]).formatted,
-        payer_name=str(payment["payer"]["name"]),
-        items=tuple(items),
-        total=int(payment["amount"]),
-        gateway=GatewayInfo(reference=str(payment.get("order_id") or ""),
-                            authorization_code=str(payment.get("authorization_code") or ""),
-                            payment_method=METHOD_TEXT.get(str(payment.get("method")), str(payment.get("method")))),
-        verification_code=code,
-        verify_url=verify_url(public_api_url, folio, code),
-        extra_notes=tuple(_notes(payment)),
-    )
-
-
-def breakdown_lines(item: Mapping[str, Any], breakdown: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The lines printed under an item: how its amount was computed, in Spanish."""
-    lines: list[tuple[str, str]] = []
-    if item.get("type") == "permit":
-        base = breakdown.get("base") or {}
-        if base.get("kind") == "tasacion" and base.get("value") is not None:
-            lines.append(("Tasación fiscal del vehículo (SII)", format_clp(int(base["value"]))))
-        utm = breakdown.get("utm") or {}
-        if utm.get("value") is not None:
-            lines.append((f"UTM de {_month_text(str(utm.get('month', '')))}", format_clp(int(utm["value"]))))
-        for line in breakdown.get("lines") or []:
-            if line.get("amount") is not None and line.get("label") != "Total a pagar":
-                lines.append((str(line["label"]), format_clp(int(line["amount"]))))
-        lines.append(("Cuota", INSTALLMENT_TEXT.get(str(item.get("installment")), str(item.get("installment")))))
-        checks = breakdown.get("checks") or {}
-        if checks and all((c or {}).get("status") == "ok" for c in checks.values()):
-            names = ", ".join(CHECK_TEXT.get(name, name) for name in checks)
-            lines.append(("Requisitos verificados en línea", f"{names}: en regla"))
-    else:
-        if breakdown.get("period"):
-            lines.append(("Período", str(breakdown["period"])))
-        if breakdown.get("due_date"):
-            lines.append(("Vencimiento", format_date(datetime.fromisoformat(str(breakdown["due_date"])).date())))
-        if breakdown.get("source"):
-            lines.append(("Origen", str(breakdown["source"]).capitalize()))
-    return lines
-
-
-def _month_text(month: str) -> str:
-    """``"2027-01"`` → ``"enero de 2027"``."""
-    match = re.match(r"^(\d{4})-(\d{2})$", month)
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        return month
-    return f"{MONTHS[int(match.group(2)) - 1]} de {match.group(1)}"
-
-
-def _notes(payment: Mapping[str, Any]) -> list[str]:
-    notes = []
-    for item in payment.get("items", []):
-        if item.get("type") == "permit" and item.get("installment") == "first":
-            notes.append(f"Permiso {item.get('year')} {item.get('plate')}: primera cuota; la segunda cuota queda "
-                         "pendiente de pago.")
-    return notes
-
-
-# -- signing --------------------------------------------------------------------------------------
-
-def designated_official(config: Mapping[str, Any], default_run: str) -> tuple[Official, str]:
-    """The official who signs the municipality's receipts (its `receipt_signer` setting), or the
-    clearly-labelled default; with the role printed in the signature stamp."""
-    from chalicelib.signing.certificates import Official
-
-    data = config.get("receipt_signer") or {}
-    if data.get("name") and data.get("run"):
-        profile = str(data.get("profile") or "tesorero")
-        role = str(data.get("role") or ROLE_TEXT.get(profile, profile.replace("_", " ").capitalize()))
-        return Official(name=str(data["name"]), run=parse_rut(data["run"]).compact, profile=profile), role
-    return Official(name=DEFAULT_SIGNER_NAME, run=parse_rut(default_run).compact, profile="tesorero"), \
-        DEFAULT_SIGNER_ROLE
-
-
-class SigningRefused(DependencyUnavailable):
-    """The signing service refused the receipt for a reason a retry does not change (its
-    configuration, the designation, the document): the job ends; the payments sweep queues it
-    again at its recheck time (`PaymentContext.receipt_recheck`), after the cause is fixed."""
-
-    def __init__(self, message: str, *, code: str) -> None:
-        super().__init__(message, code=code, retryable=False)
-
-
-class ReceiptSigner:
-    """Signs receipts through the signing port, unattended, as the municipality's designated
-    official — with the platform CA (default: the official's certificate from the platform CA,
-    key in KMS) or with FirmaGob ("Desatendido", the official's RUN and the municipality's entity).
-
-    One port call per receipt. With the platform CA the credentials are made or checked once per
-    process and municipality (`ensure_receipt_signer`: a few KMS and S3 calls) and then reused;
-    each receipt costs one KMS `Sign`. `kind` is what the signature is (`domain/signature_kinds`).
-    """
-
-    def __init__(self, kms: KmsKeys, store: BlobStore, *, default_run: str, cache_ttl_s: float = 3600,
-                 refused_runs: frozenset[str] = frozenset(), port: SigningPort | None = None,
-                 kind: SignatureKind | None = None) -> None:
-        from chalicelib.domain.signature_kinds import platform_kind
-        from chalicelib.signing.port import PlatformCaReceiptSigning
-
-        self._kms = kms
-        self._store = store
-        self._default_run = default_run
-        self._refused_runs = refused_runs
-        """RUNs this process never signs with (in production: the built-in demo RUN)."""
-        self._credentials: TtlCache[SigningCredentials] = TtlCache(cache_ttl_s)
-        self._port: SigningPort = port or PlatformCaReceiptSigning(kms, self._credentials_of)
-        self.kind: SignatureKind = kind or platform_kind()
-        self._signed_here: dict[str, SignatureKind] = {}
-        """SHA-256 of the PDFs this process just signed → their kind (`kind_of` without parsing)."""
-
-    def credentials(self, code: str, config: Mapping[str, Any]) -> tuple[SigningCredentials, Official, str]:
-        """The platform CA's receipt credentials of the municipality's designated official."""
-        official, role = self._official(config)
-        identity = self._identity(code, config, official, role)
-        return self._credentials_of(identity), official, role
-
-    def _official(self, config: Mapping[str, Any]) -> tuple[Official, str]:
-        official, role = designated_official(config, self._default_run)
-        if official.run in self._refused_runs or (self.kind.backend == "firmagob"
-                                                  and official.name == DEFAULT_SIGNER_NAME):
-            # FirmaGob signs only for the official the municipality designated (and registered
-            # for unattended signing): the default signer is never sent. The job waits.
-            logger.error("receipt signer not designated; refusing to sign", extra={"outcome": "signer_not_designated"})
-            raise DependencyUnavailable("La municipalidad no tiene un firmante de comprobantes designado; no se "
-                                        "firma con el RUN de demostración ni con el firmante por defecto.",
-                                        code="receipt_signer_not_designated")
-        return official, role
-
-    @staticmethod
-    def _identity(code: str, config: Mapping[str, Any], official: Official, role: str) -> SignerIdentity:
-        from chalicelib.signing.port import SignerIdentity
-
-        return SignerIdentity(municipality=code, email="", name=official.name, run=official.run,
-                              profile=official.profile, purpose="unattended", role=role,
-                              organization=str(config.get("legal_name") or display_name(config)),
-                              locality=str(config.get("name", code)))
-
-    def _credentials_of(self, signer: SignerIdentity) -> SigningCredentials:
-        from chalicelib.signing.ca import SignerMunicipality, ensure_receipt_signer
-        from chalicelib.signing.certificates import Official
-
-        official = Official(name=signer.name, run=signer.run, profile=signer.profile)
-        municipality = SignerMunicipality(code=signer.municipality, name=signer.locality or signer.municipality,
-                                          legal_name=signer.organization)
-        key = f"{signer.municipality}|{official.run}|{official.name}|{official.profile}|{municipality.legal_name}"
-
-        def load() -> SigningCredentials:
-            if official.name == DEFAULT_SIGNER_NAME:
-                logger.warning("municipality has no designated receipt signer; signing as the default")
-            return ensure_receipt_signer(self._kms, self._store, municipality=municipality, official=official)
-
-        return self._credentials.get_or_load(key, load)
-
-    def sign(self, pdf: bytes, *, code: str, config: Mapping[str, Any], description: str = "comprobante.pdf"
-             ) -> bytes:
-        """The receipt `pdf` signed by the designated official (one call to the port)."""
-        from chalicelib.receipts.pdf import SIGNATURE_BOX
-        from chalicelib.signing.pades import FIELD_NAME, REASON
-        from chalicelib.signing.port import Appearance, DocumentToSign
-
-        official, role = self._official(config)
-        document = DocumentToSign(pdf=pdf, kind="receipt", description=description,
-                                  appearance=Appearance(field_name=FIELD_NAME, box=SIGNATURE_BOX, reason=REASON,
-                                                        location=display_name(config), certify="no_changes"))
-        try:
-            signed = self._port.sign(document, self._identity(code, config, official, role))
-        except (Forbidden, InvalidInput) as exc:  # FirmaGob's 4xx, a missing entity, an unfit document
-            raise SigningRefused(exc.message, code=exc.code) from exc
-        except DependencyUnavailable as exc:  # 5xx, 429, timeouts: retried; other refusals: not
-            if exc.retryable:
-                raise
-            raise SigningRefused(exc.message, code=exc.code) from exc
-        if len(self._signed_here) >= 64:
-            self._signed_here.pop(next(iter(self._signed_here)))
-        self._signed_here[hashlib.sha256(signed).hexdigest()] = self.kind
-        return signed
-
-    def kind_of(self, pdf: bytes) -> SignatureKind:
-        """What the signature of a signed receipt is, from its certificate's issuer: the platform
-        CA's, or else FirmaGob's (a receipt signed before a switch of backend keeps its kind)."""
-        from chalicelib.domain.signature_kinds import PLATFORM_CA_NAME, firmagob_kind, platform_kind
-        from chalicelib.signing.verify import signer_issuer
-
-        known = self._signed_here.get(hashlib.sha256(pdf).hexdigest())
-        if known is not None:  # signed a moment ago by this process: no need to parse it (~8 ms)
-            return known
-        issuer = signer_issuer(pdf)
-        if issuer == self.kind.issuer:
-            return self.kind
-        return platform_kind() if issuer in ("", PLATFORM_CA_NAME) else firmagob_kind(issuer)
-
-
-class MunicipalLogos:
-    """Municipalities' logos from the assets bucket (`<cut>/branding/logo.png`), cached briefly."""
-
-    def __init__(self, store: BlobStore, *, cache_ttl_s: float = 300) -> None:
-        self._store = store
-        self._cache: TtlCache[bytes | None] = TtlCache(cache_ttl_s)
-
-    def logo(self, code: str) -> bytes | None:
-        def load() -> bytes | None:
-            try:
-                return self._store.get(f"{code}/branding/logo.png")
-            except NotFound:
-                return None
-
-        return self._cache.get_or_load(code, load)

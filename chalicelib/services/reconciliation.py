@@ -18,12 +18,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from chalicelib.adapters.audit_log import AuditLog
-from chalicelib.adapters.dynamo import ConditionFailed, DynamoTable
+from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.adapters.payments_repo import PaymentRepository
 from chalicelib.adapters.reconciliation_repo import ReconciliationRepository
+from chalicelib.adapters.refunds_repo import RefundRepository
 from chalicelib.adapters.settlement_inbox import SettlementInbox
 from chalicelib.adapters.stats_repo import StatsRepository
-from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
+from chalicelib.domain.errors import ConditionFailed, Conflict, InvalidInput, NotFound
 from chalicelib.domain.payments import PAYMENT_ID
 from chalicelib.domain.reconciliation import (
     Cell,
@@ -55,6 +56,7 @@ class ReconciliationContext:
     inbox: SettlementInbox
     audit: AuditLog
     clock: Callable[[], datetime]
+    refunds: RefundRepository
 
 
 def check_day(day: str) -> str:
@@ -78,15 +80,13 @@ RETURN_WINDOW_DAYS = 60
 """How far back a refund closed on the day may have been proposed."""
 
 
-def day_returns(code: str, day: str, table: DynamoTable) -> list[PlatformPayment]:
+def day_returns(code: str, day: str, refunds: RefundRepository) -> list[PlatformPayment]:
     """The municipality's refunds completed and reversals notified on `day` (Chile's date of TGR's
     time), as negative lines: `order_id` holds the reference the settlement's `autorizacion` carries."""
-    from chalicelib.adapters.refunds_repo import RefundRepository
-
     low = (date.fromisoformat(day) - timedelta(days=RETURN_WINDOW_DAYS)).isoformat()
     high = (date.fromisoformat(day) + timedelta(days=2)).isoformat()
     found: list[PlatformPayment] = []
-    for row in RefundRepository(table).created_between(code, low, high):
+    for row in refunds.created_between(code, low, high):
         if row.get("kind") == "reversal":
             at, reference, method = str(row.get("created_at") or ""), str(row["reversal_id"]), "contracargo"
         elif row.get("status") == "completed":
@@ -126,7 +126,7 @@ def reconcile_day(code: str, day: str, ctx: ReconciliationContext, *, trigger: s
     now = ctx.clock().isoformat(timespec="seconds")
     current = current_version(ctx.recon.files(code, day))
     payments = paid_payments(code, day, ctx.table)
-    returns = day_returns(code, day, ctx.table)
+    returns = day_returns(code, day, ctx.refunds)
     run: dict[str, Any] = {"at": now, "trigger": trigger, "payments": len(payments), "returns": len(returns),
                            "platform_total": sum(p.amount for p in payments) + sum(r.amount for r in returns)}
     if current is None:

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.adapters.audit_rows import audit_row
 from chalicelib.adapters.debts_repo import DebtRepository
-from chalicelib.adapters.dynamo import ConditionFailed
 from chalicelib.adapters.job_queue import JobQueue
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository
 from chalicelib.adapters.object_store import ObjectStore
@@ -25,8 +25,21 @@ from chalicelib.adapters.receipts_repo import ReceiptRepository
 from chalicelib.adapters.refunds_repo import Annulment, RefundRepository
 from chalicelib.adapters.tgr_client import RefundOrder, TgrClient
 from chalicelib.domain import refunds as rules
-from chalicelib.domain.errors import Conflict, DependencyUnavailable, InvalidInput, NotFound
-from chalicelib.domain.payments import PAYMENT_ID, municipality_of, utc_key, went_through_paid
+from chalicelib.domain.errors import (
+    ConditionFailed,
+    Conflict,
+    DependencyUnavailable,
+    InvalidInput,
+    NotFound,
+    RuleRefused,
+)
+from chalicelib.domain.payments import (
+    PAYMENT_ID,
+    municipality_of,
+    second_installment_of,
+    utc_key,
+    went_through_paid,
+)
 from chalicelib.domain.personal_data import mask_rut
 from chalicelib.domain.refunds import REASONS, RefundStatus
 from chalicelib.observability import logger
@@ -37,6 +50,9 @@ from chalicelib.services.permit_items import PLATFORM
 LINK_SECONDS = 300
 GATEWAY_ACTOR, GATEWAY_PROFILE = "TGR", "pasarela"
 NOTIFICATION_ATTEMPTS = 3
+DOCUMENT_RECHECK = timedelta(minutes=10)
+"""How long a completed refund's or a reversal's document job has before the sweep queues it again
+(a job normally ends within seconds; a second one is harmless, the job being idempotent)."""
 LIST_PAGES = 10
 REVERSAL_TEXT = "Contracargo del medio de pago informado por la Tesorería"
 
@@ -65,10 +81,15 @@ class RefundsContext:
 def view(row: dict[str, Any], ctx: RefundsContext | None = None) -> dict[str, Any]:
     """A refund or reversal as officials see it."""
     if row.get("kind") == "reversal":
-        return {"kind": "reversal", "reversal_id": row["reversal_id"], "payment_id": row["payment_id"],
-                "status": "completed", "status_text": "Contracargo: pago reversado por la Tesorería",
-                "amount": int(row["amount"]), "reason_text": row.get("reason_text") or REVERSAL_TEXT,
-                "created_at": row.get("created_at"), "completed_at": row.get("created_at")}
+        reversal = {"kind": "reversal", "reversal_id": row["reversal_id"], "payment_id": row["payment_id"],
+                    "status": "completed", "status_text": "Contracargo: pago reversado por la Tesorería",
+                    "amount": int(row["amount"]), "reason_text": row.get("reason_text") or REVERSAL_TEXT,
+                    "created_at": row.get("created_at"), "completed_at": row.get("created_at"),
+                    "acknowledged": bool(row.get("acknowledged_at"))}
+        for name in ("acknowledged_at", "acknowledged_by", "acknowledgement_note"):
+            if row.get(name) is not None:
+                reversal[name] = row[name]
+        return reversal
     status = RefundStatus(row["status"])
     body: dict[str, Any] = {
         "kind": "refund", "refund_id": row["refund_id"], "payment_id": row["payment_id"], "status": status.value,
@@ -99,6 +120,41 @@ def listing(code: str, ctx: RefundsContext, *, status: str | None, limit: int, c
         if cursor is None or len(rows) >= limit:
             break
     return {"items": rows, "cursor": cursor, "reasons": [{"code": k, "text": v} for k, v in REASONS.items()]}
+
+
+ALERTS_SHOWN = 50
+REVERSAL_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+"""TGR's reversal ids as they may appear in a path (anything else names no reversal)."""
+
+
+def open_reversals(code: str, ctx: RefundsContext) -> dict[str, Any]:
+    """The reversals (contracargos) nobody in the treasury has acknowledged yet, newest first: the
+    console's alert. TGR took money back from the municipality; someone must look into it."""
+    return {"items": [view(row) for row in ctx.refunds.open_alerts(code, limit=ALERTS_SHOWN)]}
+
+
+def acknowledge_reversal(code: str, payment_id: str, reversal_id: str, note: str, official: Official,
+                         ctx: RefundsContext) -> dict[str, Any]:
+    """An official records having looked into a reversal (what was done, in `note`): the alert
+    goes, the step is in the payment's history and the audit log."""
+    row = ctx.refunds.reversal(code, payment_id, reversal_id) if REVERSAL_ID.match(reversal_id) else None
+    if row is None:
+        raise NotFound("No existe ese contracargo para este pago.", code="reversal_not_found", field="reversal_id")
+    if row.get("acknowledged_at"):
+        raise Conflict("Ese contracargo ya fue revisado.", code="already_acknowledged")
+    now = ctx.clock()
+    now_iso = now.isoformat(timespec="seconds")
+    fields = {"acknowledged_at": now_iso, "acknowledged_by": _who(official), "acknowledgement_note": note.strip()}
+    try:
+        ctx.refunds.acknowledge(
+            code, payment_id, reversal_id, fields=fields,
+            event=event_row(code, payment_id, now_iso, "reversal_acknowledged",
+                            {"reversal_id": reversal_id, "by": official.email}),
+            audit=audit_row(code, actor=official.email, profile=official.profile, action="payment.reversal.acknowledge",
+                            target=f"{payment_id}#{reversal_id}", after={"note": note.strip()}, now=now))
+    except ConditionFailed as exc:
+        raise Conflict("Ese contracargo ya fue revisado.", code="already_acknowledged") from exc
+    return view({**row, **fields})
 
 
 def of_payment(code: str, payment_id: str, ctx: RefundsContext) -> list[dict[str, Any]]:
@@ -144,6 +200,7 @@ def propose(code: str, payment_id: str, official: Official, ctx: RefundsContext,
     if payment.get("refund_open"):
         raise Conflict("El pago ya tiene una devolución propuesta o en curso.", code="refund_in_progress")
     plan = rules.plan_refund(payment, items, amount)
+    _refuse_if_second_installment_paid(code, payment, plan.items, ctx)
     now = ctx.clock()
     now_iso = now.isoformat(timespec="seconds")
     refund_id = rules.new_refund_id(int(now.timestamp() * 1000), os.urandom(10))
@@ -190,8 +247,8 @@ def withdraw(code: str, payment_id: str, refund_id: str, official: Official, ctx
 def authorize(code: str, payment_id: str, refund_id: str, otp: str, official: Official, ctx: RefundsContext
               ) -> dict[str, Any]:
     """Sign the refund order (advanced signature, one-time code), record it, and send it to TGR."""
+    from chalicelib.documents.refund_pdfs import REFUND_BOX, refund_order_pdf
     from chalicelib.signing.port import Appearance, DocumentToSign
-    from chalicelib.signing.refund_documents import REFUND_BOX, refund_order_pdf
 
     row = _refund(code, payment_id, refund_id, ctx)
     if row["status"] != RefundStatus.PROPOSED.value:
@@ -202,6 +259,7 @@ def authorize(code: str, payment_id: str, refund_id: str, otp: str, official: Of
     # What the proposal returns must still fit in what is left to return.
     if int(row["amount"]) > rules.collected(payment) - rules.refunded_so_far(payment):
         raise Conflict("La devolución supera lo pagado que queda por devolver.", code="refund_exceeds_paid")
+    _refuse_if_second_installment_paid(code, payment, [int(i) for i in row.get("items", [])], ctx)
     signer = signatures.identity(official, ctx.signatures)
     now = ctx.clock()
     config = ctx.municipalities.get(code) or {}
@@ -362,7 +420,8 @@ def _refund_result(note: dict[str, Any], ctx: RefundsContext) -> dict[str, Any]:
     ctx.refunds.close(code, payment_id, refund_id, row_from=sorted(rules.IN_FLIGHT), row_to="completed",
                       row_fields={"completed_at": at, "tgr_refund_order_id": note.get("refund_order_id")},
                       payment_to=payment_to, refunded_amount=int(row["amount"]),
-                      refunded_items=[int(i) for i in row.get("items", [])], annulment=annulment, event=event,
+                      refunded_items=[int(i) for i in row.get("items", [])], annulment=annulment,
+                      document_due=utc_key(now + DOCUMENT_RECHECK), event=event,
                       audit=_gateway_audit(code, action="refund.completed", target=target,
                                       after={"amount": int(row["amount"]), "payment_status": payment_to,
                                              "receipt_annulled": annulment.receipt_folio}, now=now))
@@ -397,6 +456,7 @@ def _reversal(note: dict[str, Any], ctx: RefundsContext) -> dict[str, Any]:
         "notification_id": note.get("notification_id")})
     ctx.refunds.reverse(
         code, payment_id, row, payment_from=str(payment["status"]), annulment=annulment,
+        document_due=utc_key(now + DOCUMENT_RECHECK),
         event=event_row(code, payment_id, at, "reversed", {"reversal_id": reversal_id, "amount": int(note["amount"]),
                                                           "notification_id": note.get("notification_id")}),
         audit=_gateway_audit(code, action="payment.reversed", target=payment_id,
@@ -416,7 +476,9 @@ def _document_sent(row: dict[str, Any]) -> bool:
 
 def _queue_document(code: str, payment_id: str, row_sk: str, ctx: RefundsContext) -> None:
     """Queue the annulment document (or credit note) of a completed refund or reversal. A failure
-    to queue is logged: TGR repeats a notification it sees unanswered, and a repeat queues it again."""
+    to queue is logged: the row is in the annulment outbox until its e-mail is settled, and the
+    sweep queues it again at its recheck time (`annulments.sweep`); a repeated TGR notification
+    queues it at once."""
     from chalicelib.services.annulments import job
 
     if ctx.jobs is None:
@@ -450,6 +512,10 @@ def _annulment(code: str, payment: dict[str, Any], item_indexes: list[int], amou
             debts.append(str(item["debt_id"]))
         by_service[str(item.get("service", "otro"))] += int(item.get("amount", 0))
     debts = [d for d in debts if _debt_paid_by(code, d, payment_id, ctx)]
+    seconds = [d for d in (second_installment_of(lines[i]) for i in item_indexes if i < len(lines)) if d]
+    # A second installment paid meanwhile stays (and the refund was refused while it was paid);
+    # only the unpaid one this payment created goes.
+    seconds = [d for d in seconds if _second_installment(code, d, payment_id, ctx).get("status") == "open"]
     # Only payments that went through `paid` were added to the counters (gateway._mark_paid); a
     # payment in review never was.
     counted = went_through_paid(payment)
@@ -462,7 +528,33 @@ def _annulment(code: str, payment: dict[str, Any], item_indexes: list[int], amou
         folio = str(receipt["folio"]) if record.get("status") == "issued" else None
     day = at[:10]
     return Annulment(at=at, reason=reason, holds=holds, debts=debts, receipt_folio=folio, day=day,
-                     by_service=dict(by_service) if counted else {})
+                     by_service=dict(by_service) if counted else {}, second_installments=seconds)
+
+
+def _second_installment(code: str, debt_id: str, payment_id: str, ctx: RefundsContext) -> dict[str, Any]:
+    """The second-installment debt `payment_id` created, or {} (none, or another payment's)."""
+    debt = ctx.debts.get(code, debt_id) or {}
+    return debt if debt.get("created_by_payment") == payment_id else {}
+
+
+def _refuse_if_second_installment_paid(code: str, payment: dict[str, Any], item_indexes: Sequence[int],
+                                       ctx: RefundsContext) -> None:
+    """A first installment whose second one is already paid is not returned alone: the permit
+    would stand half paid. The second installment's payment is refunded first."""
+    lines = payment.get("items", [])
+    for index in item_indexes:
+        if index >= len(lines):
+            continue
+        debt_id = second_installment_of(lines[index])
+        if debt_id is None:
+            continue
+        debt = _second_installment(code, debt_id, str(payment["payment_id"]), ctx)
+        if debt.get("status") == "paid":
+            item = lines[index]
+            raise RuleRefused(
+                f"La segunda cuota del permiso {item.get('plate')} {item.get('year')} ya está pagada "
+                f"(pago {debt.get('paid_by')}): devuelva primero ese pago y luego la primera cuota.",
+                code="second_installment_paid", field="items")
 
 
 def _prorate(by_service: dict[str, int], amount: int) -> dict[str, int]:

@@ -7,25 +7,26 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import html
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from chalicelib.adapters.citizens_repo import CitizenRepository
 from chalicelib.adapters.debts_repo import DebtRepository
-from chalicelib.adapters.mailer import Mailer, OutgoingEmail
+from chalicelib.adapters.mailer import Mailer
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository
+from chalicelib.adapters.payments_repo import PaymentRepository
+from chalicelib.documents.emails import reminder_email, renewal_email
+from chalicelib.domain.email_message import OutgoingEmail
 from chalicelib.domain.errors import DependencyUnavailable, InvalidInput
-from chalicelib.domain.money import format_clp, format_date
-from chalicelib.domain.reminders import KIND_TEXT, months_to_scan, reminder_kind
-from chalicelib.domain.senders import sender_allowed
+from chalicelib.domain.reminders import months_to_scan, reminder_kind, renewal_scan_range, renewal_year
 from chalicelib.services.citizen_index import run_digest
 from chalicelib.services.citizens import Citizen, CitizenContext, my_debts
 
 ALL = "all"
+PLATFORM = "00000"
 
 
 @dataclass
@@ -41,6 +42,9 @@ class ReminderContext:
     clock: Callable[[], datetime]
     suppressed: Callable[[str, str], bool] = lambda code, address: False
     """Whether a complaint stopped mail to an address in a municipality (docs/email-events.md)."""
+    permit_paid: Callable[[str, int], bool] | None = None
+    """Whether a plate's permit of a year is paid or being paid (the national holds): no
+    renewal reminder then. None: renewal reminders are not sent."""
 
 
 # -- consent ----------------------------------------------------------------------------------
@@ -157,32 +161,8 @@ def _mask(email: str) -> str:
 
 def _message(ctx: ReminderContext, config: dict[str, Any], debt: dict[str, Any], kind: str, email: str,
              digest: str, version: int) -> OutgoingEmail:
-    from chalicelib.receipts.branding import branding_with_defaults
-    from chalicelib.services.receipts import display_name
-
-    sender = str(config.get("sender_email") or "")
-    if not sender:
-        raise InvalidInput("La municipalidad no tiene remitente de correo configurado.", code="sender_not_configured")
-    if not sender_allowed(sender, config.get("sender_identities") or []):  # as receipts (docs/security.md)
-        raise InvalidInput("El remitente de la municipalidad no está verificado para ella.", code="sender_not_verified")
-    name = display_name(config)
-    branding = branding_with_defaults(dict(config.get("branding") or {}))
-    due_text = format_date(date.fromisoformat(str(debt["due_date"])))
-    amount = format_clp(int(debt["amount"]))
-    leave = unsubscribe_url(ctx.public_api_url, ctx.index_secret, digest, version)
-    lead = (f"Le recordamos que {debt['description']} vence el {due_text}." if kind == "before" else
-            f"{debt['description']} venció el {due_text} y aún figura impaga.")
-    subject = f"{name}: {debt['description']} {KIND_TEXT[kind]}"
-    text = (f"{lead}\nMonto: {amount}.\nPuede pagarla en Mis pagos o en el sitio de la municipalidad.\n\n"
-            f"Recibe este correo porque pidió recordatorios. Para no recibir más: {leave}\n")
-    body = (f'<div style="font-family:sans-serif"><h2 style="color:{html.escape(branding.primary_color)}">'
-            f"{html.escape(name)}</h2><p>{html.escape(lead)}</p><p>Monto: <strong>{html.escape(amount)}</strong></p>"
-            "<p>Puede pagarla en Mis pagos o en el sitio de la municipalidad.</p>"
-            f'<p style="font-size:12px;color:#555">Recibe este correo porque pidió recordatorios. '
-            f'<a href="{html.escape(leave)}">Dejar de recibir recordatorios</a>.</p></div>')
-    return OutgoingEmail(sender=sender, sender_name=name, recipient=email, subject=subject[:180], text=text,
-                         html=body)
-
+    return reminder_email(config, debt, kind, email, unsubscribe_url(ctx.public_api_url, ctx.index_secret, digest,
+                                                                     version))
 
 
 LOG_FIELDS = ("at", "kind", "debt_id", "description", "amount", "due_date", "recipient", "status", "reason")
@@ -191,3 +171,108 @@ LOG_FIELDS = ("at", "kind", "debt_id", "description", "amount", "due_date", "rec
 def delivery_log(repo: CitizenRepository, code: str, month: str) -> dict[str, Any]:
     """The municipality's reminder deliveries of a month (UTC), newest first, for its officials."""
     return {"month": month, "deliveries": [{k: r.get(k) for k in LOG_FIELDS} for r in repo.reminder_log(code, month)]}
+
+
+# -- next year's permit, in February ------------------------------------------------------------
+
+SCAN_DAYS_PER_PASS = 60
+"""Days of last year's payments one pass reads per municipality (a cursor carries on the next day)."""
+PAID_STATUSES = frozenset({"paid", "review", "refund_failed"})
+
+
+def run_permit_renewals(ctx: ReminderContext, today: date | None = None) -> dict[str, int]:
+    """In February: remind each plate whose permit of last year a citizen paid, when this year's is
+    not paid yet, to that citizen — with consent for all their obligations; once per plate and year
+    (the claim), with the municipality's branding and the unsubscribe link. Last year's payments are
+    read SCAN_DAYS_PER_PASS days per pass and municipality, from a cursor, so each daily pass is short."""
+    now = ctx.clock()
+    today = today or now.date()
+    counts = {"considered": 0, "no_consent": 0, "already_paid": 0, "already_sent": 0, "sent": 0, "failed": 0,
+              "suppressed": 0}
+    year = renewal_year(today)
+    if year is None or ctx.permit_paid is None:
+        return counts
+    first, last = renewal_scan_range(year)
+    for muni in ctx.municipalities.list_all():
+        if muni.get("enabled") is False:
+            continue
+        code = str(muni["code"])
+        config = ctx.municipalities.get(code) or {}
+        cursor = ctx.citizens.renewal_cursor(code, year)
+        day = date.fromisoformat(cursor) if cursor else first
+        stop = min(last, day + timedelta(days=SCAN_DAYS_PER_PASS - 1))
+        while day <= stop:
+            for payment in ctx.citizens.payments_of_day(code, day.isoformat()):
+                for plate in _last_years_plates(payment, year - 1):
+                    counts["considered"] += 1
+                    counts[_remind_renewal(ctx, code, config, plate, str(payment["payer"]["rut"]), year, now)] += 1
+            day += timedelta(days=1)
+        if day.isoformat() != cursor:
+            ctx.citizens.advance_renewal_cursor(code, year, old=cursor, new=day.isoformat())
+    return counts
+
+
+def permit_taken(payments: PaymentRepository) -> Callable[[str, int], bool]:
+    """`ReminderContext.permit_paid` from the national permit holds: the year's first half (or the
+    whole permit) paid or being paid."""
+    from chalicelib.domain.payments import permit_hold_keys
+
+    def taken(plate: str, year: int) -> bool:
+        hold = payments.hold((PLATFORM, permit_hold_keys(plate, year, "first")[0]))
+        return bool(hold and hold.get("status") in ("paid", "pending"))
+
+    return taken
+
+
+def _last_years_plates(payment: dict[str, Any], last_year: int) -> list[str]:
+    if payment.get("status") not in PAID_STATUSES or not (payment.get("payer") or {}).get("rut"):
+        return []
+    return sorted({str(i["plate"]) for i in payment.get("items") or []
+                   if i.get("type") == "permit" and int(i.get("year") or 0) == last_year and i.get("plate")})
+
+
+def _remind_renewal(ctx: ReminderContext, code: str, config: dict[str, Any], plate: str, rut: str, year: int,
+                    now: datetime) -> str:
+    if ctx.permit_paid is None or ctx.permit_paid(plate, year):
+        return "already_paid"
+    digest = run_digest(ctx.index_secret, rut)
+    consent = ctx.citizens.consent(digest)
+    if not consent or not consent.get("email") or ALL not in list(consent.get("obligations") or []):
+        return "no_consent"
+    email = str(consent["email"])
+    if ctx.suppressed(code, email):
+        return "suppressed"
+    deadline = _light_deadline(config, year)
+    description = f"Permiso de circulación {year}, {plate}"
+    at = now.isoformat(timespec="seconds")
+    utc = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    key = f"PERMIT-{plate}"
+    if not ctx.citizens.claim_reminder(code, key, kind="renewal", due_date=deadline.isoformat(), at=at,
+                                       log_month=utc[:7], log_key=f"{utc}#{key}#renewal",
+                                       detail={"description": description, "recipient": _mask(email)}):
+        return "already_sent"
+    try:
+        message = _renewal_message(ctx, config, plate, year, deadline, email, digest, int(consent.get("version", 1)))
+        message_id = ctx.mailer.send(message)
+    except (DependencyUnavailable, InvalidInput) as exc:
+        ctx.citizens.settle_reminder(code, key, kind="renewal", due_date=deadline.isoformat(), status="failed",
+                                     reason=exc.code)
+        return "failed"
+    ctx.citizens.settle_reminder(code, key, kind="renewal", due_date=deadline.isoformat(), status="sent",
+                                 message_id=message_id)
+    return "sent"
+
+
+def _light_deadline(config: dict[str, Any], year: int) -> date:
+    """The light vehicles' deadline in the municipality's permit rules (31 March by the law's rules)."""
+    from chalicelib.domain.permit_rules import VehicleClass
+    from chalicelib.services.municipalities import permit_rules
+
+    return permit_rules(config).classes[VehicleClass.LIGHT].deadline.in_year(year)
+
+
+def _renewal_message(ctx: ReminderContext, config: dict[str, Any], plate: str, year: int, deadline: date,
+                     email: str, digest: str, version: int) -> OutgoingEmail:
+    return renewal_email(config, plate, year, deadline, email,
+                         unsubscribe_url(ctx.public_api_url, ctx.index_secret, digest, version))
+

@@ -10,22 +10,24 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.adapters.audit_rows import audit_row
-from chalicelib.adapters.dynamo import ConditionFailed
+from chalicelib.adapters.kms_keys import KmsSecrets
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository
 from chalicelib.adapters.officials_repo import OfficialRepository
 from chalicelib.adapters.signatures_repo import SignaturesRepository
-from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from chalicelib.domain.errors import ConditionFailed, Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.rut import parse_rut
 from chalicelib.observability import logger
 from chalicelib.services.auth import Official
 from chalicelib.services.permissions import PROFILE_NAMES
 from chalicelib.signing.ca import BlobStore
-from chalicelib.signing.officials import KmsSecrets
 from chalicelib.signing.otp import OtpPolicy
 from chalicelib.signing.port import SignerIdentity, SigningPort
+
+if TYPE_CHECKING:
+    from chalicelib.services.receipt_signer_admin import ReceiptSignerAdminContext
 
 PLATFORM = "00000"
 SIGNING_PROFILES = frozenset({"alcalde", "director_finanzas", "tesorero", "tesorero_subrogante",
@@ -89,7 +91,7 @@ def enroll(official: Official, ctx: SignaturesContext, *, otp: str | None = None
     — an official who lost the device asks to be deactivated and reactivated (which revokes),
     then enrolls anew. The answer carries the `otpauth://` URI once:
     it is not kept in clear anywhere."""
-    from chalicelib.signing.certificates import Official as CertificateHolder
+    from chalicelib.signing.certificates import CertificateHolder
     from chalicelib.signing.officials import CENTRAL_SUBJECT, issue_official_certificate
     from chalicelib.signing.otp import check_code, new_secret, provisioning_uri, seal
 
@@ -204,16 +206,15 @@ def revoke(code: str, email: str, reason: str, *, actor: str, actor_profile: str
     return True
 
 
-def official_changed(code: str, email: str, official: Mapping[str, Any], actor: Official) -> None:
-    """Called by the officials' administration after every change (and its retries): an official
-    who left office (inactive) or whose profile is no longer the certificate's loses the
-    certificate, and stops being the municipality's receipt signer. Repeat-safe. Builds its
-    adapters lazily: this hook is the one place the officials' service reaches signing."""
-    from chalicelib import wiring
+def official_changed(code: str, email: str, official: Mapping[str, Any], actor: Official, *,
+                     signer_admin: ReceiptSignerAdminContext, ctx: SignaturesContext) -> None:
+    """Called by the officials' administration after every change (and its retries), through the
+    hook wiring gives it (`OfficialsAdminContext.on_change`): an official who left office (inactive) or
+    whose profile is no longer the certificate's loses the certificate, and stops being the
+    municipality's receipt signer. Repeat-safe."""
     from chalicelib.services import receipt_signer_admin
 
-    receipt_signer_admin.official_changed(code, email, official, actor, wiring.receipt_signer_admin())
-    ctx = wiring.signatures_context()
+    receipt_signer_admin.official_changed(code, email, official, actor, signer_admin)
     record = ctx.repo.enrollment(code, email)
     if record is None or record.get("status") == "revoked":
         return

@@ -21,8 +21,10 @@ from chalicelib.adapters.keys import PLATFORM
 from chalicelib.adapters.payments_repo import PaymentRepository
 from chalicelib.adapters.receipts_repo import ReceiptRepository
 from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.labels import INSTALLMENT_TEXT, display_name
 from chalicelib.domain.money import format_clp, format_date
 from chalicelib.domain.plates import parse_plate
+from chalicelib.domain.receipt_codes import code_hash, normalize_code, verify_url
 from chalicelib.domain.signature_kinds import describe
 from chalicelib.domain.verification import (
     INSTALLMENT_HALVES,
@@ -35,14 +37,9 @@ from chalicelib.domain.verification import (
 )
 from chalicelib.observability import logger
 from chalicelib.services.rate_limit import Limit, RateLimiter, source_subject
-from chalicelib.services.receipts import (
-    INSTALLMENT_TEXT,
-    TRUST_CHAIN_PATH,
-    code_hash,
-    display_name,
-    normalize_code,
-    verify_url,
-)
+
+TRUST_CHAIN_PATH = "/v1/trust/ca.pem"
+"""Where the platform CA's chain is published (for checking a receipt's signature offline)."""
 
 PLATE_LOOKUPS_PER_WINDOW = 120
 """Plate look-ups one address may make per rate-limit window (an inspector's busy shift fits)."""

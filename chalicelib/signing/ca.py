@@ -22,18 +22,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from chalicelib.adapters.keys import PLATFORM, tenant
 from chalicelib.domain.errors import NotFound
+from chalicelib.domain.municipality_codes import PLATFORM, tenant
 from chalicelib.signing.certificates import (
+    CertificateHolder,
     CertificateSubject,
-    Official,
     build_ca_certificate,
     build_signer_certificate,
     pem,
     signer_name,
     split_pem,
 )
-from chalicelib.signing.kms_keys import KmsKeys
+from chalicelib.signing.signing_keys import SigningKeys
 
 PLATFORM_CA_ALIAS = "alias/sem/platform-ca"  # same alias as infra/bootstrap.py's CA_KEY_ALIAS
 CA_COMMON_NAME = "SEM Autoridad Certificadora de la Plataforma"
@@ -91,7 +91,7 @@ def receipt_signer_key(code: str) -> str:
     return f"{tenant(code)}/signing/receipts.pem"
 
 
-def ensure_platform_ca(kms: KmsKeys, store: BlobStore, *, key_id: str = PLATFORM_CA_ALIAS,
+def ensure_platform_ca(kms: SigningKeys, store: BlobStore, *, key_id: str = PLATFORM_CA_ALIAS,
                        now: datetime | None = None) -> bytes:
     """The CA certificate (DER), issued (self-signed by the KMS key `key_id`) when missing, when
     its key no longer matches, or when it has less than a year left."""
@@ -118,8 +118,8 @@ def ca_chain_pem(store: BlobStore) -> bytes:
     return store.get(ca_certificate_key())
 
 
-def ensure_receipt_signer(kms: KmsKeys, store: BlobStore, *, municipality: SignerMunicipality,
-                          official: Official, ca_key_id: str = PLATFORM_CA_ALIAS,
+def ensure_receipt_signer(kms: SigningKeys, store: BlobStore, *, municipality: SignerMunicipality,
+                          official: CertificateHolder, ca_key_id: str = PLATFORM_CA_ALIAS,
                           now: datetime | None = None) -> SigningCredentials:
     """The municipality's receipt-signing key and certificate, created or renewed as needed.
 

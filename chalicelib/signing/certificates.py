@@ -26,7 +26,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
-class Official:
+class CertificateHolder:
     """The official a signing certificate names."""
 
     name: str
@@ -70,7 +70,7 @@ def build_ca_certificate(*, public_key_der: bytes, sign: Sign, common_name: str,
                      sign=sign, now=now, valid_for=valid_for)
 
 
-def build_signer_certificate(*, public_key_der: bytes, official: Official, subject: CertificateSubject,
+def build_signer_certificate(*, public_key_der: bytes, official: CertificateHolder, subject: CertificateSubject,
                              issuer_certificate_der: bytes, sign: Sign, now: datetime,
                              valid_for: timedelta) -> bytes:
     """A certificate (DER) for an official's signing key, issued by the CA in `issuer_certificate_der`
@@ -92,7 +92,7 @@ def build_signer_certificate(*, public_key_der: bytes, official: Official, subje
                      sign=sign, now=now, valid_for=valid_for)
 
 
-def signer_name(official: Official, subject: CertificateSubject) -> Any:
+def signer_name(official: CertificateHolder, subject: CertificateSubject) -> Any:
     """The distinguished name (asn1crypto `Name`) of an official's signing certificate."""
     from asn1crypto import x509
 

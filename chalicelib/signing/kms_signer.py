@@ -14,7 +14,7 @@ from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers.pdf_cms import Signer
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from chalicelib.signing.kms_keys import KmsKeys
+from chalicelib.signing.signing_keys import SigningKeys
 
 # The signed attributes of a PAdES B-B signature without timestamp: none depends on the time or
 # on the document except the message digest (PAdES forbids the signing-time attribute).
@@ -38,7 +38,7 @@ class KmsSigner(Signer):
     re-encoding the certificates and attributes, in pure Python) was most of a receipt's CPU.
     """
 
-    def __init__(self, kms: KmsKeys, key_id: str, signing_cert: x509.Certificate,
+    def __init__(self, kms: SigningKeys, key_id: str, signing_cert: x509.Certificate,
                  chain: tuple[x509.Certificate, ...] = ()) -> None:
         registry = SimpleCertificateStore()  # type: ignore[no-untyped-call]
         registry.register_multiple(chain)

@@ -16,7 +16,6 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from chalicelib.observability import logger
 from chalicelib.signing.ca import (
     PEM_CONTENT_TYPE,
     PLATFORM_CA_ALIAS,
@@ -24,8 +23,8 @@ from chalicelib.signing.ca import (
     SignerMunicipality,
     ensure_platform_ca,
 )
-from chalicelib.signing.certificates import CertificateSubject, Official, build_signer_certificate, pem
-from chalicelib.signing.kms_keys import KmsKeys, _AliasTaken
+from chalicelib.signing.certificates import CertificateHolder, CertificateSubject, build_signer_certificate, pem
+from chalicelib.signing.signing_keys import SigningKeys
 
 OFFICIAL_CERT_VALIDITY = timedelta(days=730)
 
@@ -55,8 +54,8 @@ def serial_hex(certificate_der: bytes) -> str:
     return format(x509.Certificate.load(certificate_der).serial_number, "x")
 
 
-def issue_official_certificate(kms: KmsKeys, store: BlobStore, *, municipality: SignerMunicipality,
-                               official: Official, email: str, generation: int, now: datetime,
+def issue_official_certificate(kms: SigningKeys, store: BlobStore, *, municipality: SignerMunicipality,
+                               official: CertificateHolder, email: str, generation: int, now: datetime,
                                ca_key_id: str = PLATFORM_CA_ALIAS) -> IssuedCertificate:
     """Create the official's KMS key (generation `generation`) and have the CA certify it."""
     from asn1crypto import x509
@@ -78,34 +77,3 @@ def issue_official_certificate(kms: KmsKeys, store: BlobStore, *, municipality: 
     return IssuedCertificate(key_alias=alias, certificate_der=der, ca_der=ca_der, serial=serial,
                              not_before=validity["not_before"].native, not_after=validity["not_after"].native)
 
-
-class KmsSecrets(KmsKeys):
-    """KMS operations beyond signing: the symmetric key that encrypts TOTP secrets."""
-
-    def ensure_symmetric_key(self, alias: str) -> str:
-        found = self.find(alias)
-        if found:
-            return found
-        created = self._call("create_key", Description="SEM officials' TOTP secrets", KeyUsage="ENCRYPT_DECRYPT",
-                             KeySpec="SYMMETRIC_DEFAULT", Tags=[{"TagKey": "sem:purpose", "TagValue": "signing-otp"}])
-        key_id = str(created["KeyMetadata"]["KeyId"])
-        try:
-            self._call("create_alias", AliasName=alias, TargetKeyId=key_id)
-        except _AliasTaken:  # another process made it first: use theirs (ours stays, unused: no deletion)
-            logger.warning("TOTP key left unused after losing the race for its alias", extra={"kms_key_id": key_id})
-            winner = self.find(alias)
-            if winner is None:  # pragma: no cover
-                raise
-            return winner
-        return key_id
-
-    def encrypt(self, alias: str, plaintext: bytes, context: dict[str, str]) -> bytes:
-        self.ensure_symmetric_key(alias)
-        blob: bytes = self._call("encrypt", KeyId=alias, Plaintext=plaintext, EncryptionContext=context)[
-            "CiphertextBlob"]
-        return blob
-
-    def decrypt(self, alias: str, ciphertext: bytes, context: dict[str, str]) -> bytes:
-        plain: bytes = self._call("decrypt", KeyId=alias, CiphertextBlob=ciphertext, EncryptionContext=context)[
-            "Plaintext"]
-        return plain

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from chalicelib.adapters.dynamo import ConditionFailed
-from chalicelib.domain.errors import Forbidden, InvalidInput, RateLimited
+from chalicelib.domain.errors import ConditionFailed, Forbidden, InvalidInput, RateLimited
 
 STEP_S = 30
 ISSUER = "SEM Firma"

@@ -13,12 +13,13 @@ pyHanko is imported inside the functions: importing this module costs nothing.
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.domain.chile_time import SANTIAGO
 from chalicelib.signing.ca import SigningCredentials
-from chalicelib.signing.kms_keys import KmsKeys
+from chalicelib.signing.signing_keys import SigningKeys
 
 if TYPE_CHECKING:
     from chalicelib.signing.kms_signer import KmsSigner
@@ -32,7 +33,7 @@ STAMP_TEXT = "Firmado electrónicamente por:\n%(signer)s\n%(role)s\nFecha: %(whe
 _CMS_OVERHEAD = 1536
 
 
-def sign_receipt_pdf(pdf: bytes, *, credentials: SigningCredentials, kms: KmsKeys, signer_name: str,
+def sign_receipt_pdf(pdf: bytes, *, credentials: SigningCredentials, kms: SigningKeys, signer_name: str,
                      signer_role: str, location: str, box: tuple[int, int, int, int] | None = None,
                      reason: str = REASON, local_time: tzinfo | None = None) -> bytes:
     """Sign `pdf` and return the signed PDF.
@@ -50,12 +51,12 @@ def sign_receipt_pdf(pdf: bytes, *, credentials: SigningCredentials, kms: KmsKey
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
     if box is None:
-        from chalicelib.receipts.pdf import SIGNATURE_BOX
+        from chalicelib.documents.receipt_pdf import SIGNATURE_BOX
 
         box = SIGNATURE_BOX
     signer = _kms_signer(kms, credentials)
     pdf_signer = _pdf_signer(signer, reason=reason, location=location, signer_name=signer_name, box=box)
-    now = datetime.now(local_time or _chile())
+    now = datetime.now(local_time or SANTIAGO)
     reserved = 2 * (len(credentials.certificate_der) + sum(map(len, credentials.chain_der))
                     + signer.signature_length + _CMS_OVERHEAD)
     output = pdf_signer.sign_pdf(
@@ -72,7 +73,7 @@ def sign_receipt_pdf(pdf: bytes, *, credentials: SigningCredentials, kms: KmsKey
 
 
 @lru_cache(maxsize=512)  # one per municipality's certificate: ~345 municipalities, a few KB each
-def _kms_signer(kms: KmsKeys, credentials: SigningCredentials) -> KmsSigner:
+def _kms_signer(kms: SigningKeys, credentials: SigningCredentials) -> KmsSigner:
     """pyHanko's signer for a KMS key and its certificates, one per process (it keeps the
     parsed certificates and, after its first signature, the CMS template)."""
     from asn1crypto import x509
@@ -106,15 +107,6 @@ def _pdf_signer(signer: KmsSigner, *, reason: str, location: str, signer_name: s
     style = TextStampStyle(stamp_text=STAMP_TEXT, border_width=0, background=None)
     return PdfSigner(metadata, signer=signer, stamp_style=style,
                      new_field_spec=SigFieldSpec(sig_field_name=FIELD_NAME, on_page=-1, box=box))
-
-
-def _chile() -> tzinfo:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        return ZoneInfo("America/Santiago")
-    except ZoneInfoNotFoundError:  # pragma: no cover - a runtime without tz data
-        return UTC
 
 
 def _offset(moment: datetime) -> str:

@@ -17,14 +17,14 @@ from datetime import datetime
 from typing import Literal
 
 from chalicelib.signing.ca import SigningCredentials
-from chalicelib.signing.kms_keys import KmsKeys
+from chalicelib.signing.signing_keys import SigningKeys
 
 Certify = Literal["no_changes", "fill_forms", "none"]
 STAMP_TEXT = "Firmado electrónicamente por:\n%(signer)s\n%(role)s\nFecha: %(when)s"
 _CMS_OVERHEAD = 1536
 
 
-def sign_document_pdf(pdf: bytes, *, credentials: SigningCredentials, kms: KmsKeys, field_name: str,
+def sign_document_pdf(pdf: bytes, *, credentials: SigningCredentials, kms: SigningKeys, field_name: str,
                       box: tuple[int, int, int, int], reason: str, location: str, signer_name: str,
                       signer_role: str, certify: Certify, now: datetime, new_field: bool = True) -> bytes:
     """Sign `pdf` on its last page inside `box` and return the signed PDF (one KMS call).

@@ -23,9 +23,9 @@ from typing import Any, Literal, Protocol
 from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound
 from chalicelib.domain.signature_kinds import SignatureKind, platform_kind
 from chalicelib.signing.ca import BlobStore, SigningCredentials
-from chalicelib.signing.kms_keys import KmsKeys
 from chalicelib.signing.otp import OtpPolicy, OtpState, SecretBox, check_code
 from chalicelib.signing.pades_documents import Certify
+from chalicelib.signing.signing_keys import SigningKeys
 
 Purpose = Literal["attended", "unattended"]
 DocumentKind = Literal["receipt", "batch", "batch_correction", "agreement", "refund_order"]
@@ -117,7 +117,7 @@ class Enrollments(OtpState, Protocol):
 class PlatformCaSigning(SigningPort):
     """The platform CA: the official's KMS key and certificate, the code checked here."""
 
-    def __init__(self, kms: KmsKeys, store: BlobStore, enrollments: Enrollments, secrets: SecretBox,
+    def __init__(self, kms: SigningKeys, store: BlobStore, enrollments: Enrollments, secrets: SecretBox,
                  policy: OtpPolicy, clock: Callable[[], datetime]) -> None:
         self._kms = kms
         self._store = store
@@ -171,7 +171,7 @@ class PlatformCaReceiptSigning(SigningPort):
     receipt-signing credentials as `credentials` makes or finds them (`ensure_receipt_signer`,
     cached per process by the caller)."""
 
-    def __init__(self, kms: KmsKeys, credentials: Callable[[SignerIdentity], SigningCredentials]) -> None:
+    def __init__(self, kms: SigningKeys, credentials: Callable[[SignerIdentity], SigningCredentials]) -> None:
         self._kms = kms
         self._credentials = credentials
 
@@ -183,7 +183,7 @@ class PlatformCaReceiptSigning(SigningPort):
 
 
 def sign_receipt_with_ca(document: DocumentToSign, signer: SignerIdentity, credentials: SigningCredentials,
-                         kms: KmsKeys) -> bytes:
+                         kms: SigningKeys) -> bytes:
     """A receipt signed with the platform CA's receipt credentials (one KMS call), once their
     certificate is checked to name the designated official."""
     from chalicelib.signing.pades import sign_receipt_pdf

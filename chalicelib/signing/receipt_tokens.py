@@ -23,10 +23,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from chalicelib.adapters.keys import tenant
-from chalicelib.adapters.ttl_cache import TtlCache
 from chalicelib.domain.errors import InvalidInput, NotFound
-from chalicelib.signing.kms_keys import EC_KEY_SPEC, EC_SIGNING_ALGORITHM, KmsKeys
+from chalicelib.domain.municipality_codes import tenant
+from chalicelib.signing.signing_keys import EC_KEY_SPEC, EC_SIGNING_ALGORITHM, SigningKeys
+from chalicelib.ttl_cache import TtlCache
 
 MAX_TOKEN_CHARS = 2000
 
@@ -63,7 +63,7 @@ def public_jwk(public_key_der: bytes, code: str) -> dict[str, str]:
 class ReceiptTokenSigner:
     """Signs receipt tokens with a municipality's KMS key; its JWK is cached for the process."""
 
-    def __init__(self, kms: KmsKeys, *, cache_ttl_s: float = 3600) -> None:
+    def __init__(self, kms: SigningKeys, *, cache_ttl_s: float = 3600) -> None:
         self._kms = kms
         self._jwks: TtlCache[dict[str, str]] = TtlCache(cache_ttl_s)
 

@@ -27,18 +27,18 @@ def process(job: ReceiptJob) -> None:
     to the dead-letter queue); a job that can never succeed on its data (unknown payment, payment
     not paid, e-mail refused) is logged or recorded on the payment and returns.
     """
-    from chalicelib import tenant_wiring
+    from chalicelib import wiring
     from chalicelib.services.receipts import issue_receipt
 
     if job.kind == "annulment" and job.ref:
         from chalicelib.services.annulments import issue_annulment
 
         outcome = issue_annulment(job.municipality, job.payment_id, job.ref,
-                                  tenant_wiring.annulments_context(job.municipality))
+                                  wiring.fenced_annulments_context(job.municipality))
         logger.info("annulment job done", extra={"job_kind": job.kind, "outcome": outcome})
         return
     # The table is read and written with credentials fenced to the job's municipality (prod).
-    outcome = issue_receipt(job.municipality, job.payment_id, tenant_wiring.receipt_context(job.municipality))
+    outcome = issue_receipt(job.municipality, job.payment_id, wiring.fenced_receipt_context(job.municipality))
     logger.info("receipt job done", extra={"job_kind": job.kind, "outcome": outcome})
 
 

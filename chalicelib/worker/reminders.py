@@ -17,6 +17,9 @@ bp = Blueprint(__name__)
 def send_reminders(event: Any) -> dict[str, int]:
     """Every day at 12:00 UTC (morning in Chile): one pass over every municipality's due debts."""
     begin_request()
-    counts = reminders.run_reminders(wiring.reminder_context())
+    ctx = wiring.reminder_context()
+    counts = reminders.run_reminders(ctx)
+    # next year's permit, in February (a no-op the rest of the year)
+    counts.update({f"renewal_{k}": v for k, v in reminders.run_permit_renewals(ctx).items()})
     logger.info("reminders done", extra=counts)
     return counts

@@ -14,34 +14,18 @@ idempotent, as SQS delivers at least once.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
 from chalice.app import Blueprint, SQSEvent
 
+from chalicelib import wiring
 from chalicelib.observability import begin_request, logger
 from chalicelib.services.reconciliation import ReconciliationContext
 
 SETTLEMENTS_QUEUE_NAME = "sem-settlements"
 
 bp = Blueprint(__name__)
-
-
-def reconciliation_context() -> ReconciliationContext:
-    """The reconciliation use cases' adapters, built from the settings (belongs in wiring.py)."""
-    from chalicelib import wiring
-    from chalicelib.adapters.aws_clients import aws_client
-    from chalicelib.adapters.reconciliation_repo import ReconciliationRepository
-    from chalicelib.adapters.settlement_inbox import SettlementInbox
-    from chalicelib.adapters.stats_repo import StatsRepository
-    from chalicelib.settings import get_settings
-
-    table = wiring.data_table()
-    return ReconciliationContext(
-        table=table, recon=ReconciliationRepository(table), stats=StatsRepository(table),
-        payments=wiring.payments_repo(), inbox=SettlementInbox(aws_client("s3"), get_settings().uploads_bucket),
-        audit=wiring.audit_log(), clock=lambda: datetime.now(wiring.SANTIAGO))
 
 
 def object_keys(body: str) -> list[str]:
@@ -63,7 +47,7 @@ def process_notification(body: str, ctx: ReconciliationContext | None = None) ->
     """Ingest every settlement file named in one notification."""
     from chalicelib.services.settlements import ingest_settlement
 
-    ctx = ctx or reconciliation_context()
+    ctx = ctx or wiring.reconciliation_context()
     return [ingest_settlement(key, ctx) for key in object_keys(body)]
 
 
@@ -78,8 +62,7 @@ def handle_settlement_notification(event: SQSEvent) -> None:
 def poll_settlements(event: Any = None, context: Any = None) -> dict[str, Any]:
     """What the local worker runner calls every few seconds: ingest new settlement files of every
     municipality (in AWS, the queue above does this)."""
-    from chalicelib import wiring
     from chalicelib.services.settlements import poll_new_settlements
 
     codes = [str(m["code"]) for m in wiring.municipalities().list_all()]
-    return poll_new_settlements(reconciliation_context(), codes)
+    return poll_new_settlements(wiring.reconciliation_context(), codes)

@@ -29,6 +29,7 @@ const MODULES = [
   { path: "funcionarios", label: "Funcionarios", perm: "officials.read", scoped: true, icon: "M9 11a4 4 0 100-8 4 4 0 000 8zM2 21c0-4 3-7 7-7s7 3 7 7M17 11a3 3 0 000-6M22 21c0-3-2-5-4-6", load: () => import("./pages/officials.js") },
   { path: "derechos", label: "Derechos ARCO", perm: "privacy.requests", scoped: true, icon: "M12 3l8 3v6c0 5-3.5 8-8 9-4.5-1-8-4-8-9V6zM9 12l2 2 4-4", load: () => import("./pages/privacy.js") },
   { path: "recordatorios", label: "Recordatorios", perm: "payments.read", scoped: true, icon: "M12 22a2 2 0 002-2h-4a2 2 0 002 2zM18 16V11a6 6 0 10-12 0v5l-2 2h16z", load: () => import("./pages/reminders.js") },
+  { path: "representantes", label: "Representantes (flotas)", perm: "representations.manage", scoped: true, icon: "M3 21h18M6 21V8h12v13M9 12h2M13 12h2M9 16h2M13 16h2M9 4h6v4H9z", load: () => import("./pages/representations.js") },
   { path: "auditoria", label: "Auditoría", perm: "audit.read", scoped: true, icon: "M4 4h16v16H4zM8 9h8M8 13h8M8 17h5", load: () => import("./pages/audit.js") },
   { path: "municipalidades", label: "Municipalidades", perm: "municipalities.read", icon: "M3 21h18M5 21V10l7-5 7 5v11M9 21v-6h6v6", load: () => import("./pages/municipalities.js") },
   { path: "firma", label: "Firma electrónica", perm: "signatures.enroll", icon: "M3 17c3-1 4-6 6-6s1 5 3 5 3-3 4-3 2 2 5 2M3 21h18", load: () => import("./pages/signatures.js") },

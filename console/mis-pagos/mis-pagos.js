@@ -227,6 +227,13 @@ async function main() {
     return;
   }
   if (params.has("code") && params.has("state") && !(await finishSignIn(params))) return;
+  if (sessionStorage.getItem("sem.citizen.next") === "flotas") {  // the sign-in began on the fleet page
+    sessionStorage.removeItem("sem.citizen.next");
+    if (sessionStorage.getItem(SESSION)) {
+      window.location.assign("../flotas/");
+      return;
+    }
+  }
   if (!sessionStorage.getItem(SESSION)) {
     signInScreen();
     return;

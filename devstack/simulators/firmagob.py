@@ -1,6 +1,6 @@
 """A local stand-in for FirmaGob's signing API (dev and tests only; never deployed).
 
-`POST /firma/v2/files/tickets` checks a request exactly as chalicelib/signing/firmagob.py
+`POST /firma/v2/files/tickets` checks a request exactly as chalicelib/adapters/firmagob.py
 documents it — the api token key, the HS256 JWT (signature, `run`, `entity`, `purpose`,
 `expiration` in Chile's local time), the `OTP` header against the RUN's TOTP secret for
 "Propósito General", that "Desatendido" is used only by RUNs registered for it, each file's

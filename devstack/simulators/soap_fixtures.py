@@ -265,3 +265,45 @@ UNKNOWN: Final[dict[str, Any]] = FIXTURES["TVWX54"]
 def fixture(plate: str) -> dict[str, Any]:
     """The data of ``plate`` (canonical form), or the unknown plate's."""
     return FIXTURES.get(plate, UNKNOWN)
+
+
+def _fleet_fixtures() -> dict[str, dict[str, Any]]:
+    """The demo fleet of Transportes Cordillera SpA (devstack/demo_data.py, docs/citizens.md
+    "Flotas"): 18 plates in order and two that each fail one check."""
+    from devstack.demo_data import FLEET_COMPANY, FLEET_FAILING, FLEET_OK
+
+    owner = (FLEET_COMPANY["rut"], FLEET_COMPANY["name"])
+    out: dict[str, dict[str, Any]] = {}
+    for i, plate in enumerate(FLEET_OK):
+        out[plate] = {
+            "summary": f"Flota demo de {owner[1]}: Toyota Corolla 2021, todo en regla",
+            "expected": OK,
+            "policies": [_policy(_HDI, f"SOAP-2027-77{i:05d}", "2027-04-01", "2028-03-31")],
+            "controls": _both_controls(*_STGO, "2026-10-01", "2027-10-31"),
+            "fines": [],
+            "vehicle": _vehicle("AUTOMOVIL", "Toyota", "Corolla", 2021, "GASOLINA", *owner, "2021-03-01",
+                                tasacion=(f"TOYCOR21{i:03d}", 11_300_000 + 10_000 * i)),
+        }
+    failing = {
+        "insurance_expired": {"expected": OK | {"insurance": ("failed", "insurance_expired")},
+                              "policies": [_policy(_SURA, "SURA-SOAP-25-990028", "2025-04-01", "2026-03-31")],
+                              "fines": [], "summary": "SOAP vencido (31-03-2026)"},
+        "fines_unpaid": {"expected": OK | {"fines": ("failed", "fines_unpaid")},
+                         "policies": [_policy(_HDI, "SOAP-2027-7799029", "2027-04-01", "2028-03-31")],
+                         "fines": [{"rolCausa": "7.777-2026", "juzgado": "1° Juzgado de Policía Local de Santiago",
+                                    "fecha": "2026-05-14", "montoPesos": 64_300}],
+                         "summary": "Una multa de tránsito impaga en el RMNP ($64.300)"},
+    }
+    for plate, kind in FLEET_FAILING.items():
+        data = failing[kind]
+        out[plate] = {
+            "summary": f"Flota demo de {owner[1]}: {data['summary']}", "expected": data["expected"],
+            "policies": data["policies"], "controls": _both_controls(*_STGO, "2026-10-01", "2027-10-31"),
+            "fines": data["fines"],
+            "vehicle": _vehicle("AUTOMOVIL", "Toyota", "Corolla", 2020, "GASOLINA", *owner, "2020-03-01",
+                                tasacion=(f"TOYCOR20{plate[-2:]}0", 10_100_000)),
+        }
+    return out
+
+
+FIXTURES.update(_fleet_fixtures())

@@ -1,68 +1,15 @@
-"""Starts the local stack exactly as `make run` does, on free ports, for the whole e2e session."""
+"""The e2e session's fixtures: one local stack started as `make run` does (tests/support/e2e/stack.py),
+and a headless chromium per module."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from devstack.ports import DEFAULTS, free_port
-
-ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT_S = 120
-
-
-@dataclass
-class RunningStack:
-    process: subprocess.Popen[str]
-    ports: dict[str, int]
-    output: list[str] = field(default_factory=list)
-
-    def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.ports[name]}"
-
-    def stop(self, timeout: float = 30) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-        return self.process.wait(timeout=timeout)
-
-
-def start_stack(tmp_dir: Path, extra_env: dict[str, str] | None = None) -> RunningStack:
-    ports = {name: free_port() for name in DEFAULTS}
-    env = {**os.environ, "SEM_LOG_DIR": str(tmp_dir), "PYTHONUNBUFFERED": "1", **(extra_env or {})}
-    env.setdefault("SEM_LOCAL_CMF_IMPORT_S", "10")  # the daily CMF import, every 10 s (test_reference_schedule)
-    env.update({var: str(ports[name]) for name, (var, _) in DEFAULTS.items()})
-    env.pop("AWS_ENDPOINT_URL", None)
-    process = subprocess.Popen([sys.executable, "-m", "devstack.run"], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    stack = RunningStack(process, ports)
-    ready = threading.Event()
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            stack.output.append(line)
-            if "is up" in line:
-                ready.set()
-
-    threading.Thread(target=pump, daemon=True).start()
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while not ready.is_set():
-        if process.poll() is not None or time.monotonic() > deadline:
-            stack.stop()
-            logs = "".join(stack.output)
-            pytest.fail(f"the local stack did not start:\n{logs}")
-        time.sleep(0.2)
-    return stack
+from tests.support.e2e.browser import CHROMIUM, FLAGS
+from tests.support.e2e.stack import RunningStack, start_stack
 
 
 @pytest.fixture(scope="session")
@@ -74,10 +21,8 @@ def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's chromium, headless, for one test module's pages (see tests/e2e/browser.py)."""
+    """Debian's chromium, headless, for one test module's pages (see tests/support/e2e/browser.py)."""
     from playwright.sync_api import sync_playwright
-
-    from tests.e2e.browser import CHROMIUM, FLAGS
 
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import requests
 from playwright.sync_api import expect
 
-from tests.e2e.browser import new_page
-from tests.e2e.officials import sign_in as official_sign_in
+from tests.support.e2e.browser import new_page
+from tests.support.e2e.officials import sign_in as official_sign_in
 
 PHONE = {"width": 390, "height": 844}
 # María's aseo installment in 13101: paid by this test only (no other e2e test touches it).

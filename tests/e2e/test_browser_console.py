@@ -27,9 +27,9 @@ import pytest
 import requests
 
 from devstack import demo_totp
-from tests.e2e.browser import new_page
-from tests.e2e.officials import id_token, sign_in
-from tests.e2e.test_browser_reports import pay
+from tests.support.e2e.browser import new_page
+from tests.support.e2e.officials import id_token, sign_in
+from tests.support.e2e.portal import pay
 
 ADMIN = "administrador.municipal@munistgo.demo"
 TREASURER = "tesorero@munistgo.demo"

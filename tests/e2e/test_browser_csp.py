@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.officials import sign_in
+from tests.support.e2e.officials import sign_in
 
 ADMIN = "administrador.municipal@munistgo.demo"
 TREASURER = "tesorero@munistgo.demo"

@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.browser import browser_page
+from tests.support.e2e.browser import browser_page
 
 
 def test_a_citizen_pays_a_permit_from_the_municipal_site(running_stack, tmp_path):

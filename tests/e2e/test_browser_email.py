@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.browser import new_page
-from tests.e2e.officials import id_token, sign_in
+from tests.support.e2e.browser import new_page
+from tests.support.e2e.officials import id_token, sign_in
 
 ADMIN = "administrador.municipal@munistgo.demo"
 TREASURER = "tesorero@munistgo.demo"

@@ -9,8 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.browser import new_page
-from tests.e2e.officials import sign_in
+from tests.support.e2e.browser import new_page
+from tests.support.e2e.officials import sign_in
 
 ADMIN = "administrador.municipal@munistgo.demo"
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import requests
 
-from tests.e2e.browser import new_page
-from tests.e2e.officials import id_token, sign_in
+from tests.support.e2e.browser import new_page
+from tests.support.e2e.officials import id_token, sign_in
 
 CENTRAL_ADMIN = "administrador.subdere@subdere.demo"
 MONTH = "2030-04"  # a month no other test or demo value uses

@@ -19,8 +19,8 @@ from urllib.parse import parse_qs, urlsplit
 import pyotp
 import requests
 
-from tests.e2e.browser import new_page
-from tests.e2e.officials import id_token, sign_in
+from tests.support.e2e.browser import new_page
+from tests.support.e2e.officials import id_token, sign_in
 
 SIGNER = "tesorero.subrogante@munistgo.demo"
 ADMIN = "administrador.municipal@munistgo.demo"
@@ -137,3 +137,38 @@ def test_the_treasurer_refunds_a_payment_with_a_signed_order(running_stack: Any,
     # The debt is payable again.
     again = pay(running_stack, debt)
     assert again.status_code == 201, again.text
+
+
+def test_a_reversal_alerts_the_treasury_on_the_panel_until_it_is_reviewed(running_stack: Any, browser: Any) -> None:
+    debt = f"PAT-CTC-{uuid.uuid4().hex[:8].upper()}"
+    load_debt(running_stack, debt, 21_500)
+    created = pay(running_stack, debt)
+    assert created.status_code == 201, created.text
+    payment_id = created.json()["payment_id"]
+    order_id = created.json()["checkout_url"].rstrip("/").rsplit("/", 1)[-1]
+    done = requests.post(f"{running_stack.url('tgr')}/simulator/orders/{order_id}/complete",
+                         json={"outcome": "approved", "method": "credito"}, timeout=30)
+    assert done.json()["sem_body"]["status"] == "paid", done.text
+    reversed_ = requests.post(f"{running_stack.url('tgr')}/simulator/orders/{order_id}/reverse", json={},
+                              timeout=30).json()
+    assert reversed_["sem_body"]["result"] == "applied", reversed_
+    reversal_id = reversed_["notification"]["reversal_id"]
+
+    page = new_page(browser, timeout_ms=30_000)
+    sign_in(page, running_stack, SIGNER)
+    alert = page.locator(f"#reversal-alerts [data-reversal='{reversal_id}']")
+    alert.wait_for()
+    assert "contracargo" in page.inner_text("#reversal-alerts").lower()
+    assert "$21.500" in alert.inner_text()
+    assert payment_id in alert.inner_text()
+    page.screenshot(path="/tmp/console-reversal-alert.png", full_page=True)
+    alert.locator("input[name='note']").fill("Se contactó al contribuyente; pagará en la caja.")
+    alert.locator("button[type='submit']").click()
+    alert.wait_for(state="detached")
+    # Reviewed: the panel no longer shows it, after a reload too.
+    page.reload()
+    page.wait_for_selector(".page-header h1")
+    page.wait_for_timeout(500)
+    assert page.locator(f"#reversal-alerts [data-reversal='{reversal_id}']").count() == 0
+    assert not page.js_errors, page.js_errors
+    page.context.close()

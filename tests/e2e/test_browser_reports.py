@@ -29,13 +29,13 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.browser import new_page
-from tests.e2e.officials import id_token, sign_in
+from tests.support.e2e.browser import new_page
+from tests.support.e2e.officials import admin, id_token, load_roll, sign_in
+from tests.support.e2e.portal import pay
 
 ADMIN = "administrador.municipal@munistgo.demo"
 TREASURER = "tesorero@munistgo.demo"
 CENTRAL = "administrador.subdere@subdere.demo"
-PAYER = {"rut": "12.345.678-5", "name": "María Pérez Soto", "email": "maria.perez@ciudadano.demo"}
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -44,64 +44,13 @@ ROOT = Path(__file__).resolve().parents[2]
 def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A stack of this module's own: two years of generated history make moto slow for every test
     that would come after it in a shared stack."""
-    from tests.e2e.conftest import start_stack
+    from tests.support.e2e.stack import start_stack
 
     stack = start_stack(tmp_path_factory.mktemp("reports-stack-logs"))
     yield stack
     stack.stop()
 
 # -- the API side ------------------------------------------------------------------------------------
-
-def admin(stack: Any, token: str, method: str, path: str, **kwargs: Any) -> requests.Response:
-    return requests.request(method, f"{stack.url('api')}{path}", headers={"Authorization": f"Bearer {token}"},
-                            timeout=60, **kwargs)
-
-
-def portal_key(stack: Any, code: str = "13101") -> str:
-    match = re.search(rf"Portal API key of {code} \(X-Api-Key, generated for this run\): (\S+)", "".join(stack.output))
-    assert match
-    return match.group(1)
-
-
-def load_roll(stack: Any, debts: list[tuple[str, str, int]]) -> None:
-    """The administrador municipal loads a roll with these (debt_id, type, amount) through the API."""
-    token = id_token(stack, ADMIN)
-    lines = ["debt_id;rut;type;description;period;due_date;amount"]
-    for debt_id, kind, amount in debts:
-        description = f"{kind.capitalize()} de prueba {debt_id}"
-        lines.append(f"{debt_id};12.345.678-5;{kind};{description};2027-Q1;2027-04-30;{amount}")
-    body = ("\r\n".join(lines) + "\r\n").encode()
-    base = "/v1/admin/municipalities/13101/rolls/uploads"
-    created = admin(stack, token, "POST", base, json={"filename": "rol-conciliacion.csv", "content_length": len(body)})
-    assert created.status_code == 201, created.text
-    upload = created.json()
-    put = requests.put(upload["upload_url"], data=body, headers=upload.get("headers") or {}, timeout=30)
-    assert put.status_code in (200, 204), put.text
-    upload_id = upload["upload"]["upload_id"]
-    for _ in range(20):
-        state = admin(stack, token, "POST", f"{base}/{upload_id}/process").json()
-        if state.get("status") != "processing":
-            break
-    assert state["status"] == "done", state
-    assert state["written"] == len(debts), state
-
-
-def pay(stack: Any, debt_id: str, method: str) -> dict[str, Any]:
-    """A citizen pays a debt (public API) and TGR approves it; returns the payment, order and TGR's paid_at."""
-    headers = {"Origin": stack.url("demo_site"), "X-Api-Key": portal_key(stack), "Idempotency-Key": str(uuid.uuid4())}
-    body = {"items": [{"type": "debt", "debt_id": debt_id}], "payer": PAYER,
-            "return_url": f"{stack.url('demo_site')}/retorno.html"}
-    created = requests.post(f"{stack.url('api')}/v1/municipalities/13101/payments", json=body, headers=headers,
-                            timeout=30)
-    assert created.status_code == 201, created.text
-    payment = created.json()
-    order_id = payment["checkout_url"].rstrip("/").rsplit("/", 1)[-1]
-    done = requests.post(f"{stack.url('tgr')}/simulator/orders/{order_id}/complete",
-                         json={"outcome": "approved", "method": method}, timeout=30)
-    assert done.status_code == 200, done.text
-    assert done.json()["sem_body"]["status"] == "paid", done.text
-    return {**payment, "order_id": order_id, "paid_at": done.json()["notification"]["paid_at"]}
-
 
 def chile_today() -> str:
     from chalicelib import wiring

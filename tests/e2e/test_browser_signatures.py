@@ -19,9 +19,9 @@ import pyotp
 import requests
 
 from devstack.demo_data import official_run
-from tests.e2e.browser import new_page
-from tests.e2e.officials import id_token, sign_in
-from tests.e2e.test_browser_reports import admin, load_roll, pay
+from tests.support.e2e.browser import new_page
+from tests.support.e2e.officials import admin, id_token, load_roll, sign_in
+from tests.support.e2e.portal import pay
 
 TREASURER = "tesorero@munistgo.demo"
 

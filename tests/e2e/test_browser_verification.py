@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.browser import new_page
+from tests.support.e2e.browser import new_page
 
 PHONE = {"width": 390, "height": 844}
 PAYER = {"rut": "22.222.222-2", "name": "Pedro Vera Muñoz", "email": "pedro.vera@ciudadano.demo"}
@@ -142,8 +142,8 @@ def test_the_offline_verifier_checks_a_token_with_the_network_cut(running_stack:
                                                                    paid_permit: dict[str, Any]) -> None:
     import boto3
 
+    from chalicelib.adapters.kms_keys import KmsKeys
     from chalicelib.services.receipts import receipt_token_claims
-    from chalicelib.signing.kms_keys import KmsKeys
     from chalicelib.signing.receipt_tokens import ReceiptTokenSigner
 
     # A token signed in KMS with 13101's receipt-token key, for this payment (what its QR carries).

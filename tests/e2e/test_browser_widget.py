@@ -10,7 +10,7 @@ import re
 import requests
 from playwright.sync_api import expect
 
-from tests.e2e.browser import new_page
+from tests.support.e2e.browser import new_page
 
 PHONE = {"width": 390, "height": 844}
 

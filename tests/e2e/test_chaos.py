@@ -2,7 +2,8 @@
 the SOAP services, TGR and the workers misbehave and S3/SES throttle; then every payment must be
 in the state TGR's actions call for, with exactly one receipt, folio and e-mail per approved
 payment (plus exactly the documented at-least-once duplicates), and nothing charged that should
-not be (devstack/chaos.py, docs/reliability.md)."""
+not be; then money goes back (a refund and a reversal, each notified three times by TGR) and is
+returned exactly once (devstack/chaos.py, docs/reliability.md, docs/refunds.md)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,10 @@ def test_payments_survive_injected_faults(tmp_path):
     assert counts["emails"] == counts["receipts"]
     assert counts["emails_duplicates"] == 0
     assert counts["emails_settled_from_ses_events"] >= counts["kills_after_send"] > 0
+    # Money back while TGR repeats its notifications (two at once and one late for the refund):
+    # each applied once, with one annulment document e-mailed (docs/refunds.md).
+    assert counts["returns"] == {"refund": 1, "reversal": 1}
+    assert counts["annulment_emails"] == 2
 
 
 def _env() -> dict[str, str]:

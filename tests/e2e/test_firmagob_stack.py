@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from tests.e2e.conftest import RunningStack, start_stack
-from tests.pdf_text import page_text
+from tests.support.e2e.stack import RunningStack, start_stack
+from tests.support.pdfs import page_text
 
 
 @pytest.fixture(scope="module")

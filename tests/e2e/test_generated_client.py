@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.test_payment_flow import portal_key
+from tests.support.e2e.portal import portal_key
 
 PACKAGE = "sem_client"
 PLATE = "BDFG35"  # a fixture vehicle with every check ok, paid only by this test

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.portal import portal_key
+from tests.support.e2e.portal import portal_key
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 # runner, script and the fixture plate each example pays (docs/prerequisites.md)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import requests
 
 from devstack.ports import is_free
-from tests.e2e.conftest import start_stack
+from tests.support.e2e.stack import start_stack
 
 
 def test_health_is_ok_with_every_check(running_stack):

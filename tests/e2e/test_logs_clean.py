@@ -21,8 +21,8 @@ from typing import Any
 import requests
 
 from devstack.demo_data import DEMO_PASSWORD, DEMO_PAYER, official_run
-from tests.e2e.officials import totp_secret
-from tests.e2e.test_payment_flow import api, portal_key
+from tests.support.e2e.officials import totp_secret
+from tests.support.e2e.portal import api, portal_key
 
 PAYER = {"rut": "12.678.579-8", "name": "Juan Soto Rojas", "email": "juan.soto.logs@ciudadano.demo"}
 PLATES = ["BBBB10", "HJKL45", "VWXY89"]

@@ -11,6 +11,8 @@ import uuid
 import pytest
 import requests
 
+from tests.support.e2e.portal import api, portal_key
+
 # Quoted only, never paid, by the e2e tests (the payment tests use HJKL45, PRST67 and debts).
 PLATES = {
     # plate: (payable, the code of the failed check, if any)
@@ -24,18 +26,6 @@ PLATES = {
     "RSTV32": (False, "emissions_expired"),
     "STVW43": (False, "fines_unpaid"),
 }
-
-
-def portal_key(stack, code="13101"):
-    output = "".join(stack.output)
-    match = re.search(rf"Portal API key of {code} \(X-Api-Key, generated for this run\): (\S+)", output)
-    assert match, output
-    return match.group(1)
-
-
-def api(stack, method, path, **kwargs):
-    headers = {"Origin": stack.url("demo_site"), "X-Api-Key": portal_key(stack), **kwargs.pop("headers", {})}
-    return requests.request(method, f"{stack.url('api')}{path}", headers=headers, timeout=30, **kwargs)
 
 
 @pytest.mark.parametrize(("plate", "expected"), PLATES.items())

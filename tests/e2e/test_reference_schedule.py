@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from tests.e2e.officials import id_token
+from tests.support.e2e.officials import id_token
 
 CENTRAL_ADMIN = "administrador.subdere@subdere.demo"
 

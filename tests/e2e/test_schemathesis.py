@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.e2e.test_payment_flow import portal_key
+from tests.support.e2e.portal import portal_key
 
 # /v1/signatures/verify takes the PDF as raw bytes, like any binary body.
 schemathesis.serializer.alias("application/pdf", "application/octet-stream")

@@ -8,12 +8,10 @@ fake), on days set by a fake clock, so the search reads what the real writers wr
 from __future__ import annotations
 
 import json
-import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
-from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
@@ -21,34 +19,16 @@ import pytest
 from chalicelib import wiring
 from chalicelib.adapters import keys
 from chalicelib.adapters.debts_repo import DebtRepository
-from chalicelib.adapters.tgr_client import GatewayOrder
-from chalicelib.domain import webhook_signature
 from chalicelib.domain.errors import Forbidden
 from devstack import demo_totp
 from devstack.demo_data import DEMO_PASSWORD, DEMO_RUT
-from tests.officials import id_token
+from tests.support.clocks import SANTIAGO, Clock
+from tests.support.gateways import FakeGateway
+from tests.support.officials import id_token
+from tests.support.payments_world import ORIGIN, citizen, notify_at, pay_at, put_debt, queued_jobs
 
-SANTIAGO = ZoneInfo("America/Santiago")
-ORIGIN = "http://127.0.0.1"
 RUT_B = "11111111-1"
 BASE = "/v1/admin/municipalities"
-
-
-class FakeGateway:
-    def __init__(self):
-        self.orders = {}
-
-    def create_order(self, *, payment_id, municipality, amount, description, return_url, notify_url):
-        number = len(self.orders) + 1
-        return self.orders.setdefault(payment_id, GatewayOrder(f"TGR-{number}", f"http://127.0.0.1:9/c/{number}"))
-
-
-class Clock:
-    def __init__(self):
-        self.now = datetime(2027, 3, 20, 10, 0, tzinfo=SANTIAGO)
-
-    def __call__(self):
-        return self.now
 
 
 class RecordingClient:
@@ -114,63 +94,27 @@ def admin(world, method, path, email=TESORERO, body=None, raw=False):
 
 # -- payments made through the real routes ------------------------------------------------------
 
-def _citizen(world, method, path, code, body=None, headers=None):
-    h = {"Content-Type": "application/json", "Origin": ORIGIN, "X-Api-Key": world["facts"]["portal_keys"][code],
-         **(headers or {})}
-    response = getattr(world["client"].http, method)(path, headers=h, body=json.dumps(body).encode() if body else b"")
-    return response.status_code, json.loads(response.body)
-
-
-def _pay(world, at, items, *, payer_rut=DEMO_RUT, code="13101"):
-    world["clock"].now = at
-    body = {"items": items, "payer": {"rut": payer_rut, "name": "María Pérez", "email": "maria@ciudadano.demo"},
-            "return_url": "http://127.0.0.1/retorno.html"}
-    status, created = _citizen(world, "post", f"/v1/municipalities/{code}/payments", code, body,
-                               {"Idempotency-Key": f"k-{time.time_ns()}"})
-    assert status == 201, created
-    return created["payment_id"]
-
-
-def _notify(world, payment_id, status):
-    payment = wiring.payments_repo().get(payment_id[:5], payment_id)
-    body = json.dumps({"notification_id": f"n-{time.time_ns()}", "order_id": payment["order_id"],
-                       "payment_id": payment_id, "status": status, "amount": payment["amount"],
-                       "authorization_code": "123456" if status == "approved" else None, "method": "debito",
-                       "paid_at": world["clock"]().isoformat(timespec="seconds")}).encode()
-    secret = json.loads(os.environ["SEM_TGR_WEBHOOK_SECRETS"])[0]
-    header = webhook_signature.signature_header(secret, int(world["clock"]().timestamp()), body)
-    response = world["client"].http.post("/v1/gateways/tgr/notifications", body=body, headers={
-        "Content-Type": "application/json", "X-TGR-Signature": header})
-    assert response.status_code == 200, response.body
-
-
-def _debt(code, debt_id, kind, rut, amount):
-    wiring.data_table().put(DebtRepository.row(code, {
-        "debt_id": debt_id, "type": kind, "rut": rut, "description": f"{kind} {debt_id}", "period": "2027-S1",
-        "due_date": "2027-04-30", "amount": amount, "status": "open"}))
-
-
 def _create_payments(world):
     for n in range(6):
-        _debt("13101", f"PAT-T-{n}", "patente", DEMO_RUT, 10_000 + n)
-    _debt("13101", "ASE-T-B1", "aseo", RUT_B, 7_000)
+        put_debt("13101", f"PAT-T-{n}", "patente", DEMO_RUT, 10_000 + n)
+    put_debt("13101", "ASE-T-B1", "aseo", RUT_B, 7_000)
     ids = {}
-    ids["paid_patente"] = _pay(world, datetime(2027, 3, 18, 10, 0, tzinfo=SANTIAGO),
+    ids["paid_patente"] = pay_at(world, datetime(2027, 3, 18, 10, 0, tzinfo=SANTIAGO),
                                [{"type": "debt", "debt_id": "PAT-2027-1-000123"}])
-    _notify(world, ids["paid_patente"], "approved")
-    ids["paid_permit"] = _pay(world, datetime(2027, 3, 19, 10, 0, tzinfo=SANTIAGO),
+    notify_at(world, ids["paid_patente"], "approved")
+    ids["paid_permit"] = pay_at(world, datetime(2027, 3, 19, 10, 0, tzinfo=SANTIAGO),
                               [{"type": "permit", "plate": "BBBB10", "year": 2027, "installment": "full"}])
-    _notify(world, ids["paid_permit"], "approved")
-    ids["pending_aseo"] = _pay(world, datetime(2027, 3, 19, 11, 0, tzinfo=SANTIAGO),
+    notify_at(world, ids["paid_permit"], "approved")
+    ids["pending_aseo"] = pay_at(world, datetime(2027, 3, 19, 11, 0, tzinfo=SANTIAGO),
                                [{"type": "debt", "debt_id": "ASE-2027-1-004567"}])
-    ids["rejected_b"] = _pay(world, datetime(2027, 3, 20, 9, 0, tzinfo=SANTIAGO),
+    ids["rejected_b"] = pay_at(world, datetime(2027, 3, 20, 9, 0, tzinfo=SANTIAGO),
                              [{"type": "debt", "debt_id": "ASE-T-B1"}], payer_rut=RUT_B)
-    _notify(world, ids["rejected_b"], "rejected")
-    ids["pending"] = [_pay(world, datetime(2027, 3, 20, 10, n, tzinfo=SANTIAGO),
+    notify_at(world, ids["rejected_b"], "rejected")
+    ids["pending"] = [pay_at(world, datetime(2027, 3, 20, 10, n, tzinfo=SANTIAGO),
                            [{"type": "debt", "debt_id": f"PAT-T-{n}"}]) for n in range(6)]
-    ids["foreign"] = _pay(world, datetime(2027, 3, 20, 12, 0, tzinfo=SANTIAGO),
+    ids["foreign"] = pay_at(world, datetime(2027, 3, 20, 12, 0, tzinfo=SANTIAGO),
                           [{"type": "debt", "debt_id": "ASE-2027-1-000871"}], code="13114", payer_rut="12678579-8")
-    _notify(world, ids["foreign"], "approved")
+    notify_at(world, ids["foreign"], "approved")
     # A folio and an e-mail delivery row, as the receipts worker leaves them.
     from chalicelib.adapters.receipts_repo import FolioRequest
 
@@ -298,25 +242,13 @@ def test_csv_export_has_spanish_headers_and_whole_pesos(world):
     assert (status, body["error"]["code"]) == (403, "permission_denied")
 
 
-def _jobs():
-    sqs = boto3.client("sqs")
-    bodies = []
-    for _ in range(20):
-        messages = sqs.receive_message(QueueUrl=os.environ["SEM_RECEIPTS_QUEUE_URL"], MaxNumberOfMessages=10,
-                                       VisibilityTimeout=60).get("Messages", [])
-        if not messages:
-            break
-        bodies += [json.loads(m["Body"]) for m in messages]
-    return bodies
-
-
 def test_resend_receipt_reopens_the_email_step_queues_the_job_and_is_audited(world):
     ids = world["ids"]
-    _jobs()  # drain what the approvals queued
+    queued_jobs()  # drain what the approvals queued
     status, body = admin(world, "post", f"{BASE}/13101/payments/{ids['paid_patente']}/resend-receipt",
                          OPERADOR_RENTAS)
     assert status == 202, body
-    assert {"kind": "receipt", "municipality": "13101", "payment_id": ids["paid_patente"]} in _jobs()
+    assert {"kind": "receipt", "municipality": "13101", "payment_id": ids["paid_patente"]} in queued_jobs()
     email = wiring.payments_repo().get("13101", ids["paid_patente"])["email"]
     assert (email["status"], email["resend_requested_by"]) == ("retry", OPERADOR_RENTAS)
     status, body = admin(world, "post", f"{BASE}/13101/payments/{ids['paid_patente']}/resend-receipt",
@@ -384,7 +316,7 @@ def test_a_roll_loads_its_good_lines_and_reports_every_bad_one_by_line(world):
     assert debts.get("13101", "PAT-2027-1-000123")["status"] == "paid"  # the existing debt is untouched
     # Processing again changes nothing; the new debts are what citizens now see.
     assert admin(world, "post", f"{path}/process", OPERADOR_RENTAS)[1] == state
-    status, owed = _citizen(world, "get", "/v1/municipalities/13101/debts?rut=11.111.111-1", "13101")
+    status, owed = citizen(world, "get", "/v1/municipalities/13101/debts?rut=11.111.111-1", "13101")
     assert status == 200, owed
     assert "ASE-R-1" in [d["debt_id"] for d in owed["debts"]]
     listed = admin(world, "get", f"{BASE}/13101/rolls/uploads", DIRECTOR)[1]["items"]
@@ -714,7 +646,7 @@ def test_the_run_is_registered_by_the_administrator_unique_and_never_changed(wor
 
 
 def test_the_administrator_designates_the_receipt_signer_with_the_accounts_run(world):
-    from chalicelib.services.receipts import DEFAULT_SIGNER_NAME
+    from chalicelib.adapters.receipt_signer import DEFAULT_SIGNER_NAME
     from devstack.demo_data import official_run
 
     path = f"{BASE}/13101/receipt-signer"
@@ -847,8 +779,28 @@ def _audit_page(world, cursor, today):
     return body
 
 
-def test_zz_no_request_scanned_the_table(world):
-    calls = set(world["recorder"].calls)
+@pytest.fixture(autouse=True)
+def no_scan_during_the_test(request):
+    """After every test of this module, whatever it ran: none of its requests Scanned the table.
+    (Order-independent: each test checks the calls made while it ran, not a run that came before.)"""
+    if "world" not in request.fixturenames:
+        yield
+        return
+    recorder = request.getfixturevalue("world")["recorder"]
+    before = len(recorder.calls)
+    yield
+    assert "scan" not in recorder.calls[before:], f"{request.node.name} scanned the table"
+
+
+def test_no_request_scanned_the_table(world):
+    """Run alone or first, this still proves something: it makes the reading requests itself."""
+    before = len(world["recorder"].calls)
+    assert _search(world, "from=2027-03-18&to=2027-03-20&limit=100")["items"]
+    assert admin(world, "get", f"{BASE}/13101/audit?from=2027-03-01&to=2027-03-20", ADMIN)[0] == 200
+    calls = set(world["recorder"].calls[before:])
+    assert "query" in calls
+    assert "scan" not in calls
+    calls = set(world["recorder"].calls)  # and nothing before it in this module's run scanned either
     assert "query" in calls
     assert "scan" not in calls
 

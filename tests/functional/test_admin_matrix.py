@@ -25,7 +25,7 @@ from chalicelib.services.permissions import (
     allowed,
     matrix_markdown,
 )
-from tests.officials import id_token
+from tests.support.officials import id_token
 
 OWN, FOREIGN = "13101", "13114"
 MISSING_PAYMENT = "{code}-01JQ0000000000000000000000"
@@ -35,6 +35,7 @@ MISSING_AGREEMENT = "CONV-13101-20270320T100000-000000"
 MISSING_PROPOSAL = "20270321T090000Z-0000beef"
 MISSING_REQUEST = "20270320T130000Z-feedbeef"
 MISSING_REFUND_ID = "RF-01JQ0000000000000000000000"
+MISSING_REVERSAL_ID = "CC-000000000000"
 MISSING_REFUND = "/v1/admin/municipalities/{code}/payments/" + MISSING_PAYMENT + "/refunds/" + MISSING_REFUND_ID
 RIGHTS = "/v1/admin/municipalities/{code}/privacy/requests"
 P = Permission
@@ -93,6 +94,11 @@ ROUTES: list[tuple[str, str, tuple[Permission, ...], object, int]] = [
     ("post", MISSING_REFUND + "/authorize", (P.REFUNDS_AUTHORIZE,), {}, 400),
     ("post", MISSING_REFUND + "/withdraw", (P.REFUNDS_PROPOSE, P.REFUNDS_AUTHORIZE), None, 404),
     ("post", MISSING_REFUND + "/send", (P.REFUNDS_AUTHORIZE,), None, 404),
+    ("get", "/v1/admin/municipalities/{code}/reversals/open", (P.REFUNDS_READ,), None, 200),
+    ("post", "/v1/admin/municipalities/{code}/payments/" + MISSING_PAYMENT + "/reversals/" + MISSING_REVERSAL_ID
+     + "/acknowledge", (P.REFUNDS_PROPOSE,), {}, 400),
+    ("post", "/v1/admin/municipalities/{code}/representations", (P.REPRESENTATIONS_MANAGE,), {}, 400),
+    ("post", "/v1/admin/municipalities/{code}/representations/revoke", (P.REPRESENTATIONS_MANAGE,), {}, 400),
     ("post", RIGHTS, (P.PRIVACY_REQUESTS,), {}, 400),
     ("get", RIGHTS, (P.PRIVACY_REQUESTS,), None, 200),
     ("get", RIGHTS + "/" + MISSING_REQUEST, (P.PRIVACY_REQUESTS,), None, 404),
@@ -169,7 +175,8 @@ def test_the_route_table_covers_every_admin_route():
                .replace(MISSING_DISCREPANCY, "{discrepancy_id}").replace("/2027-03-20", "/{day}")
                .replace("nadie@example.cl", "{email}").replace(MISSING_AGREEMENT, "{agreement_id}")
                .replace(MISSING_PROPOSAL, "{proposal_id}")
-               .replace(MISSING_REQUEST, "{request_id}").replace(MISSING_REFUND_ID, "{refund_id}"), method)
+               .replace(MISSING_REQUEST, "{request_id}").replace(MISSING_REFUND_ID, "{refund_id}")
+               .replace(MISSING_REVERSAL_ID, "{reversal_id}"), method)
               for method, path, *_ in ROUTES}
     listed |= {(path.split("?")[0].replace("/13101", "/{code}").replace(MISSING_AGREEMENT, "{agreement_id}")
                 .replace("/utm/2027-01", "/{table}/{month}")

@@ -12,7 +12,7 @@ import jwt
 import moto
 import pytest
 
-from tests.officials import id_token
+from tests.support.officials import id_token
 
 # moto signs every pool's tokens with one key it ships: what an attacker with another pool's key holds.
 MOTO_KEY = json.loads(gzip.decompress(

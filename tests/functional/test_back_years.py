@@ -91,10 +91,10 @@ def test_a_skipped_year_is_listed_and_blocks_the_new_permit_unless_in_the_same_p
     assert quote["payable"] is False
     assert any("2026" in r and "mismo pago" in r for r in quote["reasons"])
     owed = quote["back_years"]["years"][0]
-    # 2026 is late since 31-03-2026: its art. 53 readjustment needs the IPC from March 2026, which is
-    # not loaded (docs/domain.md, reference data): the quote says what is missing rather than guess
+    # 2026 is late since 31-03-2026: its art. 53 readjustment needs the IPC from February 2026 on; May 2026
+    # onwards is not loaded (docs/domain.md, reference data): the quote says what is missing rather than guess
     assert owed["amount"] is None
-    assert any("IPC" in r and "2026-03" in r for r in owed["reasons"])
+    assert any("IPC" in r and "2026-05" in r for r in owed["reasons"])
     assert "registro nacional" in quote["back_years"]["source"]
 
     status, body = pay(world, [{"type": "permit", "plate": PLATE, "year": 2027}], "k-back-1")
@@ -105,10 +105,10 @@ def test_a_skipped_year_is_listed_and_blocks_the_new_permit_unless_in_the_same_p
 
     status, body = pay(world, [{"type": "permit", "plate": PLATE, "year": 2026},
                                {"type": "permit", "plate": PLATE, "year": 2027}], "k-back-2")
-    # the back-year rule lets the cart through; 2026 itself cannot be priced without March 2026's IPC
+    # the back-year rule lets the cart through; 2026 itself cannot be priced without May 2026's IPC
     assert status == 422, body
     assert body["error"]["code"] != "back_years_owed"
-    assert "2026-03" in body["error"]["message"]
+    assert "2026-05" in body["error"]["message"]
 
 
 def test_in_2026_the_skipped_2025_is_priced_with_art53_and_paid_in_the_same_payment(world):

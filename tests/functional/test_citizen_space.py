@@ -14,21 +14,11 @@ import pytest
 import requests
 
 from chalicelib import wiring
-from chalicelib.adapters.tgr_client import GatewayOrder
 from devstack.simulators.claveunica import ClaveUnicaSimulator
+from tests.support.gateways import FakeGateway
 
 PAGE = "http://127.0.0.1:8400/mis-pagos/"
 MARIA, JUAN = "12345678-5", "12678579-8"
-
-
-class FakeGateway:
-    def __init__(self) -> None:
-        self.orders: dict[str, GatewayOrder] = {}
-
-    def create_order(self, *, payment_id, municipality, amount, description, return_url, notify_url):
-        self.return_urls = [*getattr(self, "return_urls", []), return_url]
-        return self.orders.setdefault(payment_id, GatewayOrder(f"TGR-{len(self.orders) + 1}",
-                                                               f"http://127.0.0.1:9/checkout/{payment_id}"))
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from chalicelib.adapters.cmf_client import CmfClient, parse_cmf_number
 from chalicelib.domain.errors import DependencyUnavailable
 from chalicelib.domain.units import YearMonth
 from devstack.simulators.cmf import CmfSimulator
-from tests.officials import id_token
+from tests.support.officials import id_token
 
 KEY = "test-cmf-key"
 
@@ -60,7 +60,7 @@ def test_client_reads_published_months_and_none_for_unpublished(cmf):
     ipc = client.month("ipc", YearMonth(2025, 1))
     assert ipc is not None
     assert ipc.value == Decimal("1.1")
-    assert client.month("ipc", YearMonth(2026, 3)) is None  # not published in the simulator yet
+    assert client.month("ipc", YearMonth(2026, 5)) is None  # not published in the simulator yet
 
 
 def test_a_wrong_key_or_a_dead_service_is_a_clear_dependency_error(cmf):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from chalicelib import wiring
-from chalicelib.adapters.dynamo import ConditionFailed, decode_cursor
-from chalicelib.domain.errors import InvalidInput
+from chalicelib.adapters.dynamo import decode_cursor
+from chalicelib.domain.errors import ConditionFailed, InvalidInput
 
 
 def test_put_new_refuses_an_existing_item(stack):

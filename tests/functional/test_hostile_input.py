@@ -152,6 +152,8 @@ HEADER_CASES = [
     ("get", "/v1/municipalities/13101/debts?rut=12345678-5", "Origin", lambda v: f"http://{v}", 400),
     ("get", "/v1/admin/me", "Authorization", lambda v: f"Bearer {v}", 401),
     ("get", "/v1/citizen/me", "Authorization", lambda v: f"Bearer {v}", 401),
+    ("get", "/v1/citizen/companies/76543210-3/plates", "Authorization", lambda v: f"Bearer {v}", 401),
+    ("post", "/v1/citizen/companies/76543210-3/plates/csv", "Authorization", lambda v: f"Bearer {v}", 401),
     ("get", "/v1/admin/municipalities/13101/payments", "Authorization", lambda v: f"Bearer {v}", 401),
 ]
 
@@ -249,7 +251,7 @@ def test_a_malformed_rut_is_a_clear_400_that_does_not_repeat_it(env, rut):
 
 def test_a_payer_rut_and_plate_in_full_width_are_stored_normalized(env, monkeypatch):
     from chalicelib import wiring
-    from tests.functional.test_payments import FakeGateway
+    from tests.support.gateways import FakeGateway
 
     real = wiring.payment_context
 

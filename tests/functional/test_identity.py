@@ -24,7 +24,7 @@ from chalicelib.adapters.officials_repo import OfficialRepository
 from chalicelib.services.permissions import permissions_of
 from devstack.demo_data import DEMO_PASSWORD
 from infra import bootstrap
-from tests.officials import id_token
+from tests.support.officials import id_token
 
 ATTACKER, VICTIM = "operador.transito@munistgo.demo", "tesorero@munistgo.demo"
 BASE = "/v1/admin/municipalities"

@@ -10,7 +10,8 @@ import boto3
 import pytest
 from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 
-from chalicelib.adapters.mailer import Mailer, OutgoingEmail
+from chalicelib.adapters.mailer import Mailer
+from chalicelib.domain.email_message import OutgoingEmail
 from chalicelib.domain.errors import DependencyUnavailable
 
 SENDER = "no-responder@munistgo.demo"

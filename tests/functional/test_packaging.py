@@ -23,6 +23,18 @@ def test_merged_template_is_cfn_lint_clean_and_targets_python313_arm64(tmp_path)
     assert resources["HandleReceiptJob"]["Properties"]["Events"]["HandleReceiptJobSqsEventSource"][
         "Properties"]["BatchSize"] == 1
     assert "Type" in resources["ApiHandlerRole"], "the role overlay must merge into Chalice's role"
+    # SnapStart (docs/performance.md): the API's published versions are snapshotted, and API
+    # Gateway invokes them through the alias, never $LATEST (which SnapStart does not serve).
+    api = resources["APIHandler"]["Properties"]
+    assert api["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+    assert api["AutoPublishAlias"] == "live"
+    assert resources["APIHandlerInvokePermission"]["Properties"]["FunctionName"] == {"Ref": package.API_ALIAS}
+    integrations = [method["x-amazon-apigateway-integration"]
+                    for path in resources["RestAPI"]["Properties"]["DefinitionBody"]["paths"].values()
+                    for method in path.values() if "x-amazon-apigateway-integration" in method]
+    uris = [i["uri"]["Fn::Sub"] for i in integrations if i["type"] == "aws_proxy"]  # (CORS preflights: mock)
+    assert len(uris) > 50
+    assert all(f"/functions/${{{package.API_ALIAS}}}/invocations" in uri for uri in uris), uris
     lint = subprocess.run([str(Path(sys.executable).with_name("cfn-lint")), str(out / "sam.yaml")],
                           capture_output=True, text=True)
     assert lint.returncode == 0, lint.stdout + lint.stderr
@@ -41,7 +53,8 @@ def test_zip_check_refuses_host_built_binaries(tmp_path):
 
 
 def test_importing_app_loads_no_heavy_module():
-    code = ("import sys, app; heavy = ('reportlab', 'pyhanko', 'zeep', 'lxml');"
+    code = ("import sys, app; heavy = ('reportlab', 'pyhanko', 'zeep', 'lxml', 'jinja2', 'cryptography', 'boto3',"
+            " 'botocore.client', 'authlib', 'jwt', 'moto', 'requests');"
             " print(','.join(m for m in heavy if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=Path(__file__).resolve().parents[2], check=True)

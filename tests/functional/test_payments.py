@@ -6,127 +6,30 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from datetime import timedelta
 
-import boto3
 import pytest
 
 from chalicelib import wiring
-from chalicelib.adapters.tgr_client import GatewayOrder
 from chalicelib.domain import webhook_signature
 from chalicelib.domain.errors import DependencyUnavailable
 from devstack.demo_data import DEMO_RUT
-
-ORIGIN = "http://127.0.0.1"
-RETURN_URL = "http://127.0.0.1/retorno.html"
-
-
-class FakeGateway:
-    def __init__(self):
-        self.orders = {}
-        self.fail = False
-
-    def create_order(self, *, payment_id, municipality, amount, description, return_url, notify_url):
-        if self.fail:
-            raise DependencyUnavailable("down", code="gateway_unavailable")
-        number = len(self.orders) + 1
-        return self.orders.setdefault(payment_id, GatewayOrder(f"TGR-{number}",
-                                                               f"http://127.0.0.1:9/checkout/TGR-{number}"))
-
-
-class Clock:
-    def __init__(self):
-        from datetime import datetime
-        from zoneinfo import ZoneInfo
-
-        self.now = datetime(2027, 3, 20, 10, 0, tzinfo=ZoneInfo("America/Santiago"))
-
-    def __call__(self):
-        return self.now
+from tests.support.payments_world import (
+    ORIGIN,
+    RETURN_URL,
+    key_of,
+    notify,
+    pay,
+    payments_world,
+    queued_jobs,
+    request,
+    status_of,
+)
 
 
 @pytest.fixture(scope="module")
 def world(shared_demo_stack):
-    from chalice.test import Client
-
-    from app import app
-
-    gateway, clock = FakeGateway(), Clock()
-    real = wiring.payment_context
-
-    def context():
-        ctx = real()
-        ctx.gateway = gateway
-        ctx.clock = clock
-        return ctx
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(wiring, "payment_context", context)
-        with Client(app, stage_name="test") as client:
-            yield {"client": client, "gateway": gateway, "clock": clock, "facts": shared_demo_stack}
-
-
-def key_of(world, code="13101"):
-    return world["facts"]["portal_keys"][code]
-
-
-def request(world, method, path, *, code="13101", body=None, headers=None, api_key=True):
-    h = {"Content-Type": "application/json", "Origin": ORIGIN}
-    if api_key:
-        h["X-Api-Key"] = key_of(world, code)
-    h.update(headers or {})
-    kwargs = {"headers": h}
-    if body is not None:
-        kwargs["body"] = body if isinstance(body, bytes) else json.dumps(body).encode()
-    response = getattr(world["client"].http, method)(path, **kwargs)
-    return response.status_code, json.loads(response.body), response.headers
-
-
-def pay(world, items, *, key, code="13101", payer=None):
-    body = {"items": items, "payer": payer or {"rut": "12.345.678-5", "name": "María Pérez", "email":
-                                               "maria@ciudadano.demo"}, "return_url": RETURN_URL}
-    return request(world, "post", f"/v1/municipalities/{code}/payments", code=code, body=body,
-                   headers={"Idempotency-Key": key})
-
-
-def notify(world, payment_id, status="approved", amount=None, *, order_id=None, secret=None, t=None, raw=None):
-    import os
-
-    payment = wiring.payments_repo().get(payment_id[:5], payment_id)
-    body = raw or json.dumps({"notification_id": f"n-{time.time_ns()}", "order_id": order_id or payment["order_id"],
-                              "payment_id": payment_id, "status": status,
-                              "amount": payment["amount"] if amount is None else amount,
-                              "authorization_code": "123456" if status == "approved" else None,
-                              "method": "debito", "paid_at": "2027-03-20T10:05:00-03:00"}).encode()
-    secret = secret or json.loads(os.environ["SEM_TGR_WEBHOOK_SECRETS"])[0]
-    stamp = int(world["clock"]().timestamp()) if t is None else t
-    header = webhook_signature.signature_header(secret, stamp, body)
-    response = world["client"].http.post("/v1/gateways/tgr/notifications", body=body,
-                                         headers={"Content-Type": "application/json", "X-TGR-Signature": header})
-    return response.status_code, json.loads(response.body)
-
-
-def status_of(world, created):
-    return request(world, "get", f"/v1/payments/{created['payment_id']}", api_key=False,
-                   headers={"Authorization": f"Bearer {created['access_token']}"})
-
-
-def queued_jobs():
-    sqs = boto3.client("sqs")
-    import os
-
-    bodies, seen = [], set()
-    for _ in range(20):  # SQS may answer with fewer messages than it holds: ask until it has none left
-        messages = sqs.receive_message(QueueUrl=os.environ["SEM_RECEIPTS_QUEUE_URL"], MaxNumberOfMessages=10,
-                                       VisibilityTimeout=30).get("Messages", [])
-        if not messages:
-            break
-        for m in messages:
-            if m["MessageId"] not in seen:
-                seen.add(m["MessageId"])
-                bodies.append(json.loads(m["Body"]))
-    return bodies
+    yield from payments_world(shared_demo_stack)
 
 
 def test_quote_shows_amounts_checks_and_masked_owner(world):
@@ -282,8 +185,8 @@ def test_an_approval_whose_hold_another_payment_took_goes_to_review(world):
 def test_a_notification_retries_a_lost_write_a_bounded_number_of_times(world, monkeypatch):
     """Each write finds the payment moved (a stand-in for endless races): a few re-decisions, then
     503 for TGR to retry — never a recursion without end."""
-    from chalicelib.adapters.dynamo import ConditionFailed
     from chalicelib.adapters.payments_repo import PaymentRepository
+    from chalicelib.domain.errors import ConditionFailed
     from chalicelib.services import gateway
 
     _, created, _ = pay(world, [{"type": "debt", "debt_id": "ASE-2027-1-000871"}], code="13114", key="k-bounded")
@@ -364,13 +267,31 @@ def test_concurrent_duplicates_create_one_payment(world, monkeypatch):
     # moto's in-process backend is not thread-safe (it can raise "dictionary changed size during
     # iteration" inside TransactWriteItems). DynamoDB applies each request atomically, so single
     # requests are serialized here; the create flows, made of several requests, still interleave.
+    # And they truly race: every attempt's claim of the key is held at a barrier until all six are
+    # on the wire, so whatever each read before, only DynamoDB's condition on the write can let just
+    # one through (a read-then-write claim lets all six through here; the old test ran the threads
+    # nearly one after another and could not tell).
     client = wiring.data_table()._client
     one_request_at_a_time = threading.Lock()
     make_api_call = client._make_api_call
+    attempts = 6
+    all_claiming = threading.Barrier(attempts, timeout=10)
+    claims: list[str] = []
 
     def atomic_request(operation, params):
+        is_claim = operation == "PutItem" and params.get("Item", {}).get("sk") == {"S": "IDEM"}
+        if is_claim:
+            all_claiming.wait()
         with one_request_at_a_time:
-            return make_api_call(operation, params)
+            try:
+                answer = make_api_call(operation, params)
+            except client.exceptions.ConditionalCheckFailedException:
+                if is_claim:
+                    claims.append("refused")
+                raise
+            if is_claim:
+                claims.append("claimed")
+            return answer
 
     monkeypatch.setattr(client, "_make_api_call", atomic_request)
     ctx = wiring.payment_context()
@@ -387,11 +308,12 @@ def test_concurrent_duplicates_create_one_payment(world, monkeypatch):
         except Exception as exc:
             errors.append(getattr(exc, "code", type(exc).__name__))
 
-    threads = [threading.Thread(target=attempt) for _ in range(6)]
+    threads = [threading.Thread(target=attempt) for _ in range(attempts)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    assert sorted(claims) == ["claimed"] + ["refused"] * (attempts - 1), claims  # all six raced to the write
     assert len(set(results)) == 1, (results, errors)
     assert set(errors) <= {"idempotency_in_progress"}
 

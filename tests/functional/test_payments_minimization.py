@@ -13,7 +13,7 @@ import pytest
 
 from chalicelib import wiring
 from chalicelib.adapters import keys
-from tests.officials import id_token
+from tests.support.officials import id_token
 
 CODE = "13101"
 RUT = "98765432-5"

@@ -12,22 +12,15 @@ import pytest
 from chalicelib import wiring
 from chalicelib.adapters import keys
 from chalicelib.domain.personal_data import RETENTION, retention_seconds
+from chalicelib.domain.receipt_codes import code_hash, normalize_code
 from chalicelib.services import retention
-from chalicelib.services.receipts import code_hash, normalize_code
 from chalicelib.services.verification import receipt_verification
+from tests.support.clocks import Clock
 
 SANTIAGO = ZoneInfo("America/Santiago")
 CODE = "13101"
 OTHER = "05101"
 VERIFICATION = "K7P39XQ2M4"
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

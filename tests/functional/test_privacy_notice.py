@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.services.receipts import receipt_email
+from chalicelib.documents.emails import receipt_email
 
 
 @pytest.fixture(scope="module")

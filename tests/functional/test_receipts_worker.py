@@ -18,10 +18,10 @@ from typing import Any, cast
 import boto3
 import pytest
 
-import tests.functional.test_payments as payments_tests
 from chalicelib import wiring
 from chalicelib.adapters import keys
-from chalicelib.adapters.debts_repo import DebtRepository
+from chalicelib.adapters.receipt_signer import DEFAULT_SIGNER_NAME
+from chalicelib.domain import receipt_codes
 from chalicelib.domain.errors import DependencyUnavailable, InvalidInput
 from chalicelib.domain.payments import utc_key
 from chalicelib.domain.signature_kinds import describe
@@ -30,21 +30,27 @@ from chalicelib.worker import email_events as email_events_worker
 from chalicelib.worker import receipts as worker
 from devstack import ses_events as ses_events_stand_in
 from devstack import worker_runner
-from devstack.demo_data import DEMO_RUT
-from devstack.worker_runner import LambdaContext, WorkerRunner, sqs_event
+from devstack.worker_runner import WorkerRunner
+from tests.support.payments_world import notify, pay, payments_world, status_of
+from tests.support.pdfs import page_text
+from tests.support.receipt_jobs import deliver, meta, paid, take_job
 
-world = payments_tests.world  # the app, a fake TGR and a clock on the module's demo stack
 
-_debt_numbers = iter(range(1, 10_000))
+@pytest.fixture(scope="module")
+def world(shared_demo_stack):
+    """The app, a fake TGR and a clock on the module's demo stack."""
+    yield from payments_world(shared_demo_stack)
 
 
 # -- fault injection: adapters that break once, where a real dependency could ----------------------
 
 class Faults:
-    """Steps that fail once, then work."""
+    """Steps that fail once, then work; `fired` lists the faults that actually broke a call, so a
+    test can prove the break it arranged happened (an armed fault nobody hits proves nothing)."""
 
     def __init__(self) -> None:
         self.armed: dict[str, Exception] = {}
+        self.fired: list[str] = []
 
     def arm(self, step: str, error: Exception | None = None) -> None:
         self.armed[step] = error or DependencyUnavailable("injected fault", code=f"fault_{step}")
@@ -52,7 +58,12 @@ class Faults:
     def hit(self, step: str) -> None:
         error = self.armed.pop(step, None)
         if error is not None:
+            self.fired.append(step)
             raise error
+
+    def assert_all_fired(self) -> None:
+        """Every armed fault broke a call (called by the fixtures after each test)."""
+        assert not self.armed, f"armed faults that never fired: {sorted(self.armed)}"
 
 
 class Faulty:
@@ -96,53 +107,11 @@ def rx(world, monkeypatch):
 
     monkeypatch.setattr(wiring, "receipt_context", context)
     monkeypatch.setattr(service, "_RECORD_RETRIES_S", (0.0, 0.0, 0.0))
-    return {"world": world, "faults": faults}
+    yield {"world": world, "faults": faults}
+    faults.assert_all_fired()
 
 
 # -- helpers --------------------------------------------------------------------------------------
-
-def paid(world, tag: str, *, items: list[dict[str, Any]] | None = None, name: str = "María José Pérez",
-         address: str | None = None) -> dict[str, Any]:
-    """A payment made through the API and approved by (fake) TGR; its receipt job is queued."""
-    if items is None:
-        debt = {"debt_id": f"ASE-2027-9-{next(_debt_numbers):06d}", "type": "aseo", "rut": DEMO_RUT,
-                "description": "Derechos de aseo rol 900-1, cuota 2 de 4, 2027", "period": "2027-Q2",
-                "due_date": "2027-06-30", "amount": 12_345, "status": "open"}
-        wiring.data_table().put(DebtRepository.row("13101", debt))
-        items = [{"type": "debt", "debt_id": debt["debt_id"]}]
-    payer = {"rut": "12.345.678-5", "name": name, "email": address or f"maria.{tag}@ciudadano.demo"}
-    status, created, _ = payments_tests.pay(world, items, key=f"rx-{tag}".replace("_", "-"), payer=payer)
-    assert status == 201, created
-    code, answer = payments_tests.notify(world, created["payment_id"])
-    assert (code, answer["status"]) == (200, "paid"), answer
-    created["email"] = payer["email"]
-    created["job"] = take_job(created["payment_id"])
-    return dict(created)
-
-
-def take_job(payment_id: str) -> dict[str, Any]:
-    """The queued SQS message of a payment's receipt job (removed from the queue)."""
-    sqs, url = boto3.client("sqs"), os.environ["SEM_RECEIPTS_QUEUE_URL"]
-    for _ in range(5):
-        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"],
-                                           VisibilityTimeout=0).get("Messages", []):
-            if json.loads(message["Body"]).get("payment_id") == payment_id:
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-                return dict(message)
-    raise AssertionError(f"no receipt job queued for {payment_id}")
-
-
-def deliver(message: dict[str, Any]) -> None:
-    """What Lambda's event source does with one message (raising = the message comes back)."""
-    worker.handle_receipt_job(sqs_event(message, "arn:aws:sqs:us-east-1:123456789012:sem-receipts", "us-east-1"),
-                              LambdaContext())
-
-
-def meta(payment_id: str) -> dict[str, Any]:
-    found = wiring.payments_repo().get("13101", payment_id)
-    assert found is not None
-    return found
-
 
 def mails_to(address: str) -> list[Message]:
     from moto.core import DEFAULT_ACCOUNT_ID  # type: ignore[attr-defined]
@@ -291,13 +260,13 @@ def test_a_paid_payment_gets_one_signed_receipt_stored_mailed_and_verifiable(rx)
 
     result = verify_receipt_pdf(pdf, ca_pem)
     assert result.valid, result.reason
-    assert result.signer_common_name == service.DEFAULT_SIGNER_NAME
+    assert result.signer_common_name == DEFAULT_SIGNER_NAME
     middle = len(pdf) // 3
     tampered = pdf[:middle] + bytes([pdf[middle] ^ 0x01]) + pdf[middle + 1:]
     assert not verify_receipt_pdf(tampered, ca_pem).valid
 
     # The citizen's status route shows the receipt with a download link.
-    st, body, _ = payments_tests.status_of(world, created)
+    st, body, _ = status_of(world, created)
     assert st == 200
     assert body["receipt"]["folio"] == receipt["folio"]
     assert body["receipt"]["verification_code"] == code
@@ -387,6 +356,7 @@ def test_a_delivery_that_breaks_off_is_completed_by_the_next_one(rx, step, attem
     rx["faults"].arm(step)
     with pytest.raises(DependencyUnavailable):
         deliver(created["job"])
+    assert rx["faults"].fired == [step]
     assert mails_to(created["email"]) == []
     deliver(created["job"])
     assert_complete_once(created, counter_before=before)
@@ -400,6 +370,7 @@ def test_a_database_hiccup_after_ses_accepted_does_not_send_twice(rx):
     created = paid(rx["world"], "record-hiccup")
     rx["faults"].arm("record")  # recording "sent" fails once: retried in process, not by redelivery
     deliver(created["job"])
+    assert rx["faults"].fired == ["record"]  # the hiccup happened, and the first delivery absorbed it
     deliver(created["job"])
     assert_complete_once(created, counter_before=before)
 
@@ -434,6 +405,7 @@ def test_a_lost_ses_response_is_settled_from_ses_events_and_not_sent_again(rx, s
     rx["faults"].arm("after_send", DependencyUnavailable("no answer", code="email_outcome_unknown"))
     with pytest.raises(DependencyUnavailable):
         deliver(created["job"])  # SES accepted, but the worker saw a read timeout
+    assert rx["faults"].fired == ["after_send"]
     assert meta(created["payment_id"])["email"]["status"] == "unknown"
     assert ses_events() >= 2  # Send and Delivery, through SNS, SQS and the events worker
     deliver(created["job"])
@@ -449,6 +421,7 @@ def test_an_attempt_of_unknown_outcome_without_events_is_sent_again_after_the_gr
     rx["faults"].arm("send", DependencyUnavailable("reset", code="email_outcome_unknown"))
     with pytest.raises(DependencyUnavailable):
         deliver(created["job"])  # the connection broke: SES may or may not have the message
+    assert rx["faults"].fired == ["send"]
     with pytest.raises(DependencyUnavailable) as caught:
         deliver(created["job"])
     assert caught.value.code == "email_awaiting_events"
@@ -523,7 +496,7 @@ def test_a_sender_not_verified_for_the_municipality_is_refused_before_ses(rx):
 def test_jobs_for_unknown_or_unpaid_payments(rx):
     world = rx["world"]
     worker.process(worker.ReceiptJob(municipality="13101", payment_id="13101-01JZZZZZZZZZZZZZZZZZZZZZZZ"))
-    status, pending, _ = payments_tests.pay(world, [{"type": "permit", "plate": "CDFG23", "year": 2027}],
+    status, pending, _ = pay(world, [{"type": "permit", "plate": "CDFG23", "year": 2027}],
                                             key="rx-pending")
     assert status == 201, pending
     try:
@@ -532,7 +505,7 @@ def test_jobs_for_unknown_or_unpaid_payments(rx):
         assert caught.value.retryable
         assert caught.value.code == "payment_not_paid_yet"
     finally:
-        payments_tests.notify(world, pending["payment_id"], status="rejected")
+        notify(world, pending["payment_id"], status="rejected")
     worker.process(worker.ReceiptJob(municipality="13101", payment_id=pending["payment_id"]))  # rejected: done
     assert "receipt_issue" not in meta(pending["payment_id"])
 
@@ -551,12 +524,12 @@ def test_a_poison_message_reaches_the_dead_letter_queue(rx, monkeypatch):
 # -- small pure pieces ----------------------------------------------------------------------------
 
 def test_verification_codes_are_unambiguous_and_forgiving():
-    codes = {service.new_verification_code() for _ in range(200)}
+    codes = {receipt_codes.new_verification_code() for _ in range(200)}
     assert len(codes) == 200
     assert all(len(c) == 11 and c[5] == "-" and not set(c) & set("ILOU") for c in codes)
-    assert service.normalize_code(" k7p3o-xq2l4 ") == "K7P30-XQ214"
+    assert receipt_codes.normalize_code(" k7p3o-xq2l4 ") == "K7P30-XQ214"
     with pytest.raises(InvalidInput):
-        service.normalize_code("K7P3-XQ2")
+        receipt_codes.normalize_code("K7P3-XQ2")
 
 
 def test_keys_are_tenant_scoped():
@@ -693,7 +666,7 @@ def test_a_bounced_address_is_shown_corrected_audited_and_resent(rx, ses_events)
     assert set(detail["delivery"][-1]["dates"]) == {"sent", "bounced"}
     assert detail["email_bounce"]["subtype"] == "General"
     # The citizen's status says so, beside the download.
-    status, body = payments_tests.status_of(rx["world"], created)[:2]
+    status, body = status_of(rx["world"], created)[:2]
     assert status == 200
     assert body["email_notice"]["status"] == "bounced"
     assert body["receipt"]["download_url"]
@@ -716,7 +689,7 @@ def test_a_bounced_address_is_shown_corrected_audited_and_resent(rx, ses_events)
              if row.get("target") == pid and row.get("action") == "payment.receipt.resend"]
     assert audit[-1]["before"] == {"to": "maria.bounce-fix@rebota.sem.demo"}
     assert audit[-1]["after"]["to"] == "maria.corregida@ciudadano.demo"
-    assert "email_notice" not in payments_tests.status_of(rx["world"], created)[1]
+    assert "email_notice" not in status_of(rx["world"], created)[1]
 
 
 def test_the_delivery_page_and_sending_health_count_what_ses_reported(rx, ses_events):
@@ -816,7 +789,6 @@ def verified_pdf(world, pdf: bytes) -> dict[str, Any]:
 
 def test_the_platform_ca_makes_a_simple_signature_and_every_text_says_so(rx):
     from chalicelib.domain.signature_kinds import PLATFORM_CA_NAME
-    from tests.pdf_text import page_text
 
     world = rx["world"]
     created = paid(world, "simple")
@@ -850,7 +822,6 @@ def test_the_platform_ca_makes_a_simple_signature_and_every_text_says_so(rx):
 def test_firmagob_signs_receipts_unattended_as_the_designated_official_and_every_text_says_advanced(firmagob):
     from chalicelib.signing.verify import verify_receipt_pdf
     from devstack.simulators.firmagob import CHAIN_NAMES
-    from tests.pdf_text import page_text
 
     world, stand_in = firmagob["world"], firmagob["stand_in"]
     before = counter()
@@ -932,6 +903,7 @@ def test_a_receipt_in_flight_when_the_backend_is_switched_keeps_and_states_its_s
     faults.arm("mark")  # signed through FirmaGob and stored, then the worker dies before marking it issued
     with pytest.raises(DependencyUnavailable):
         deliver(created["job"])
+    assert faults.fired == ["mark"]
     assert len(stand_in.requests) == 1
 
     with pytest.MonkeyPatch.context() as switched:  # inside the fixture's environment, undone before it

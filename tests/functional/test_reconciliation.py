@@ -30,7 +30,7 @@ CODE = "13101"
 
 @pytest.fixture(scope="module")
 def ctx(shared_demo_stack):
-    context = worker.reconciliation_context()
+    context = wiring.reconciliation_context()
     context.clock = lambda: datetime(2027, 4, 2, 9, 0, tzinfo=SANTIAGO)
     return context
 

@@ -28,6 +28,7 @@ from chalicelib import wiring
 from chalicelib.adapters import keys
 from chalicelib.adapters.debts_repo import DebtRepository
 from chalicelib.adapters.refunds_repo import RefundRepository
+from chalicelib.adapters.stats_repo import StatsRepository
 from chalicelib.adapters.tgr_client import TgrClient
 from chalicelib.domain import webhook_signature
 from chalicelib.domain.errors import Conflict
@@ -36,7 +37,8 @@ from chalicelib.services.auth import Official
 from devstack.demo_data import DEMO_RUT
 from devstack.ports import free_port
 from devstack.simulators.tgr import TgrSimulator
-from tests.officials import id_token
+from tests.support.clocks import StepClock
+from tests.support.officials import id_token
 
 SANTIAGO = ZoneInfo("America/Santiago")
 BASE = "/v1/admin/municipalities"
@@ -45,16 +47,6 @@ OPERADOR = "operador.rentas@munistgo.demo"
 SUBROGANTE = "tesorero.subrogante@munistgo.demo"
 FOREIGN_TESORERO = "tesorero@lascondes.demo"
 ORIGIN = "http://127.0.0.1"
-
-
-class StepClock:
-    """The signing clock: real time plus one TOTP step per code handed out."""
-
-    def __init__(self) -> None:
-        self.steps = 0
-
-    def __call__(self) -> datetime:
-        return datetime.now(SANTIAGO) + timedelta(seconds=30 * self.steps)
 
 
 class RecordingQueue:
@@ -169,8 +161,8 @@ def debt(debt_id, amount, code="13101"):
         "period": "2027-S1", "due_date": "2027-04-30", "amount": amount, "status": "open"}))
 
 
-def create_payment(world, debt_ids, code="13101"):
-    body = {"items": [{"type": "debt", "debt_id": d} for d in debt_ids],
+def create_payment(world, debt_ids, code="13101", items=None):
+    body = {"items": items or [{"type": "debt", "debt_id": d} for d in debt_ids],
             "payer": {"rut": DEMO_RUT, "name": "María Pérez", "email": "maria@ciudadano.demo"},
             "return_url": "http://127.0.0.1/retorno.html"}
     response = world["client"].http.post(f"/v1/municipalities/{code}/payments", body=json.dumps(body).encode(),
@@ -200,6 +192,24 @@ def paid(world, *amounts, code="13101", receipt=True):
 
         issue_receipt(code, payment_id, wiring.receipt_context())
     return payment_id, ids
+
+
+def approve(world, created):
+    order_id = created["checkout_url"].rsplit("/", 1)[-1]
+    answer = requests.post(f"{world['sim'].url}/simulator/orders/{order_id}/complete",
+                           json={"outcome": "approved"}, timeout=30).json()
+    assert answer["sem_status"] == 200, answer
+    return created["payment_id"]
+
+
+def paid_first_installment(world, plate):
+    """The 2027 permit's first installment of a fresh vehicle, approved at the simulator."""
+    wiring.data_table().put({"pk": keys.vehicle("13101", plate), "sk": "DATA", "plate": plate,
+                             "vehicle_class": "light", "make": "Kia", "model": "Rio", "model_year": 2018,
+                             "propulsion": "combustion", "tasacion": 5_000_000, "owner_rut": "11111111-1",
+                             "owner_name": "Ana Díaz"})
+    return approve(world, create_payment(world, [], items=[{"type": "permit", "plate": plate, "year": 2027,
+                                                            "installment": "first"}]))
 
 
 def payment(payment_id):
@@ -317,6 +327,8 @@ def test_an_operator_proposes_the_tesorero_signs_tgr_refunds_and_the_receipt_is_
     cell = wiring.data_table().get(keys.stats("13101", day), "patentes#refund")
     assert cell["amount"] <= -25_000
     assert cell["refunds"] >= 1
+    platform = {c["sk"]: c for c in StatsRepository(wiring.data_table()).day_cells("00000", day)}
+    assert platform["13101#patentes#refund"]["amount"] <= -25_000  # in the payment's platform shard
     assert {"refund.propose", "refund.authorize", "refund.completed"} <= set(audit_actions())
     status, report = call(world, "get", f"{BASE}/13101/reports?from={day}&to={day}&group=method", TESORERO)
     assert status == 200, report
@@ -394,6 +406,153 @@ def test_a_refund_by_item_leaves_the_payment_partially_refunded_and_the_receipt_
     assert receipt_record(payment_id)["status"] == "annulled"
 
 
+def test_a_refunded_first_installment_takes_its_unpaid_second_installment_with_it(world):
+    debts = DebtRepository(wiring.data_table())
+    payment_id = paid_first_installment(world, "GHJK13")
+    assert debts.get("13101", "SEG-2027-GHJK13")["status"] == "open"
+    _, proposal = propose(world, payment_id, {"reason": "double_payment"})
+    assert authorize(world, payment_id, proposal["refund_id"])[0] == 201
+    assert complete_at_tgr(world, payment_id)["sem_body"]["payment_status"] == "refunded"
+    # Without its first installment the permit has no second one to pay.
+    assert debts.get("13101", "SEG-2027-GHJK13") is None
+    # The permit is payable again from its first installment, which leaves a new second one.
+    again = paid_first_installment(world, "GHJK13")
+    assert payment(again)["status"] == "paid"
+    assert debts.get("13101", "SEG-2027-GHJK13")["created_by_payment"] == again
+
+
+def test_the_days_batch_and_fcm_share_are_net_of_the_money_that_went_back(world):
+    day = datetime.now(SANTIAGO).date().isoformat()
+    path = f"{BASE}/13101/batches/{day}"
+    before_batch = call(world, "get", path, TESORERO)[1]
+    before = call(world, "get", f"{BASE}/13101/consolidation/{day}", TESORERO)[1]["distribution"]
+    payment_id = paid_first_installment(world, "GHJK15")
+    amount = payment(payment_id)["amount"]
+    paid_batch = call(world, "get", path, TESORERO)[1]
+    assert paid_batch["totals"]["amount"] == before_batch["totals"]["amount"] + amount
+    _, proposal = propose(world, payment_id, {"reason": "wrong_municipality", "note": "Vehículo de otra comuna"})
+    assert authorize(world, payment_id, proposal["refund_id"])[0] == 201
+    complete_at_tgr(world, payment_id)
+
+    status, batch = call(world, "get", path, TESORERO)
+    assert status == 200, batch
+    assert payment_id in [p["payment_id"] for p in batch["payments"]]  # collected that day all the same
+    [line] = [r for r in batch["returns"] if r["reference"] == proposal["refund_id"]]
+    assert (line["payment_id"], line["amount"], line["kind"]) == (payment_id, -amount, "devolucion")
+    assert line["line"] == f"DEV#{proposal['refund_id']}"
+    totals = batch["totals"]
+    assert totals["amount"] == totals["collected"] + totals["returns"]["amount"]
+    assert totals["amount"] == before_batch["totals"]["amount"]  # paid and returned the same day: net zero
+    assert batch["digest"] != paid_batch["digest"]
+
+    after = call(world, "get", f"{BASE}/13101/consolidation/{day}", TESORERO)[1]["distribution"]
+    assert after["permits_amount"] == before["permits_amount"]  # the permit's revenue went back
+    assert abs(after["fcm"] - before["fcm"]) <= 1  # rounded once on the day's net revenue
+
+
+def test_a_return_after_the_day_was_signed_is_a_signed_correction(world):
+    day = datetime.now(SANTIAGO).date().isoformat()
+    path = f"{BASE}/13101/batches/{day}"
+    payment_id, _ = paid(world, 6_100, receipt=False)
+    status, signed = call(world, "post", f"{path}/sign", TESORERO, {"otp": otp(world)})
+    if status == 409:  # another test signed today's batch first: sign what changed since
+        assert signed["error"]["code"] == "batch_already_signed", signed
+        status, signed = call(world, "post", f"{path}/corrections/sign", TESORERO, {"otp": otp(world)})
+    assert status == 201, signed
+    assert signed["status"] == "signed"
+    _, proposal = propose(world, payment_id, {"reason": "double_payment"})
+    assert authorize(world, payment_id, proposal["refund_id"])[0] == 201
+    complete_at_tgr(world, payment_id)
+    status, batch = call(world, "get", f"{path}?document=true", TESORERO)
+    assert batch["status"] == "correction_pending", batch
+    [added] = [a for a in batch["pending_correction"]["added"] if a.get("reference") == proposal["refund_id"]]
+    assert added["amount"] == -6_100
+    assert batch["pending_correction"]["net_amount"] <= -6_100
+    status, signed = call(world, "post", f"{path}/corrections/sign", TESORERO, {"otp": otp(world)})
+    assert status == 201, signed
+    correction = wiring.signatures_repo().signed_batches("13101", day)[-1]
+    manifest = json.loads(wiring.receipts_store().get(correction["manifest_key"]))
+    assert manifest[f"DEV#{proposal['refund_id']}"] == -6_100
+    assert manifest[payment_id] == 6_100
+    from tests.support.pdfs import page_text
+
+    shown = page_text(wiring.receipts_store().get(correction["document_key"]))
+    assert f"Devolución {proposal['refund_id']}" in shown, shown
+    assert "Recaudado en el día" in shown, shown
+    assert "Total neto del día" in shown, shown
+
+
+def test_an_annulment_document_whose_job_was_lost_is_queued_by_the_sweep_until_sent(world, monkeypatch):
+    from chalicelib.domain.errors import DependencyUnavailable
+    from chalicelib.services import annulments
+
+    payment_id, _ = paid(world, 5_500)
+    _, proposal = propose(world, payment_id, {"reason": "double_payment"})
+    assert authorize(world, payment_id, proposal["refund_id"])[0] == 201
+    row_sk = f"REFUND#{proposal['refund_id']}"
+
+    class DownQueue:
+        def send(self, message, **_):
+            raise DependencyUnavailable("cola caída", code="queue_unavailable")
+
+    real = wiring.refunds_context
+    monkeypatch.setattr(wiring, "refunds_context", lambda: (lambda ctx: (setattr(ctx, "jobs", DownQueue()), ctx)[1])(
+        real()))
+    assert complete_at_tgr(world, payment_id)["sem_body"]["payment_status"] == "refunded"
+    monkeypatch.setattr(wiring, "refunds_context", real)
+    assert not [j for j in world["jobs"] if j.get("ref") == row_sk]  # the job was lost
+
+    sent: list[dict[str, Any]] = []
+
+    class Queue:
+        def send(self, message, **_):
+            sent.append(message)
+            return "m-1"
+
+    ctx = wiring.annulments_context()
+    assert annulments.sweep("13101", ctx, Queue(), refunds.DOCUMENT_RECHECK) == 0  # not due yet
+    later = datetime.now(SANTIAGO) + refunds.DOCUMENT_RECHECK + timedelta(minutes=1)
+    ctx.clock = lambda: later
+    assert annulments.sweep("13101", ctx, Queue(), refunds.DOCUMENT_RECHECK) >= 1
+    [job] = [j for j in sent if j["ref"] == row_sk]
+    assert job == annulments.job("13101", payment_id, row_sk)
+    # Moved to its next recheck: the same sweep again does not queue it twice.
+    sent.clear()
+    annulments.sweep("13101", ctx, Queue(), refunds.DOCUMENT_RECHECK)
+    assert [j for j in sent if j["ref"] == row_sk] == []
+
+    assert run_job(job) == "sent"
+    row = wiring.refunds_context().refunds.get("13101", payment_id, proposal["refund_id"])
+    assert "gsi3pk" not in row  # settled: out of the outbox
+    much_later = later + 10 * refunds.DOCUMENT_RECHECK
+    ctx.clock = lambda: much_later
+    sent.clear()
+    annulments.sweep("13101", ctx, Queue(), refunds.DOCUMENT_RECHECK)
+    assert [j for j in sent if j["ref"] == row_sk] == []
+
+
+def test_a_first_installment_whose_second_is_paid_is_not_refunded_alone(world):
+    debts = DebtRepository(wiring.data_table())
+    first = paid_first_installment(world, "GHJK14")
+    second = approve(world, create_payment(world, ["SEG-2027-GHJK14"]))
+    assert debts.get("13101", "SEG-2027-GHJK14")["paid_by"] == second
+    before = payment(first)
+    status, body = propose(world, first, {"reason": "double_payment"})
+    assert (status, body["error"]["code"]) == (422, "second_installment_paid"), body
+    assert "segunda cuota" in body["error"]["message"]
+    assert payment(first) == before
+    # The second installment's payment goes first; then the first installment may go too.
+    _, proposal = propose(world, second, {"reason": "double_payment"})
+    assert authorize(world, second, proposal["refund_id"])[0] == 201
+    complete_at_tgr(world, second)
+    assert debts.get("13101", "SEG-2027-GHJK14")["status"] == "open"
+    status, proposal = propose(world, first, {"reason": "double_payment"})
+    assert status == 201, proposal
+    assert authorize(world, first, proposal["refund_id"])[0] == 201
+    complete_at_tgr(world, first)
+    assert debts.get("13101", "SEG-2027-GHJK14") is None
+
+
 def test_bad_refunds_are_refused_in_spanish_and_change_nothing(world):
     payment_id, _ = paid(world, 7_000, receipt=False)
     before = payment(payment_id)
@@ -442,17 +601,29 @@ def test_bad_refunds_are_refused_in_spanish_and_change_nothing(world):
     assert "refunded_amount" not in after
 
 
-def test_two_officials_refunding_at_once_cannot_both_succeed(world):
+def test_two_officials_refunding_at_once_cannot_both_succeed(world, monkeypatch):
     payment_id, _ = paid(world, 9_000, receipt=False)
     ctx = wiring.refunds_context()
+    # moto's in-process backend is not thread-safe (a transaction deep-copies the table while another
+    # thread writes it); DynamoDB applies each request atomically, so each single request is
+    # serialized here — every request of both flows, including the winner's later steps — while the
+    # flows themselves interleave. The barrier holds both at the contested write, after both read:
+    # only DynamoDB's condition can turn one away.
+    client = wiring.data_table()._client
+    one_request_at_a_time = threading.Lock()
+    make_api_call = client._make_api_call
+
+    def atomic_request(operation, params):
+        with one_request_at_a_time:
+            return make_api_call(operation, params)
+
+    monkeypatch.setattr(client, "_make_api_call", atomic_request)
     barrier = threading.Barrier(2, timeout=10)
-    moto_lock = threading.Lock()
     real = RefundRepository.propose
 
     def both_read_then_write(self, *args, **kwargs):
         barrier.wait()  # both have read the payment with no open refund
-        with moto_lock:  # moto's transactions are not thread-safe; DynamoDB's condition decides
-            return real(self, *args, **kwargs)
+        return real(self, *args, **kwargs)
 
     officials = [Official(email=OPERADOR, municipality="13101", profile="operador_rentas", name="Operador"),
                  Official(email=TESORERO, municipality="13101", profile="tesorero", name="Tesorero")]
@@ -483,8 +654,7 @@ def test_two_officials_refunding_at_once_cannot_both_succeed(world):
 
     def both_signed_then_write(self, *args, **kwargs):
         barrier.wait()  # both have signed the same proposal
-        with moto_lock:
-            return real_authorize(self, *args, **kwargs)
+        return real_authorize(self, *args, **kwargs)
 
     signers = [(TESORERO, "tesorero", otp(world, TESORERO)),
                (SUBROGANTE, "tesorero_subrogante", otp(world, SUBROGANTE))]
@@ -590,6 +760,48 @@ def test_a_reversal_moves_the_payment_to_reversed_once_and_annuls_the_receipt(wo
     assert body["error"]["code"] == "already_refunded"
 
 
+def test_a_reversal_alerts_the_treasury_until_an_official_acknowledges_it(world):
+    payment_id, _ = paid(world, 13_000, receipt=False)
+    order_id = payment(payment_id)["order_id"]
+    answer = requests.post(f"{world['sim'].url}/simulator/orders/{order_id}/reverse", timeout=30, json={
+        "duplicates": 1, "notify_url": world["bridge"] + "/v1/gateways/tgr/refund-notifications"}).json()
+    reversal_id = answer["notification"]["reversal_id"]
+    alerts = f"{BASE}/13101/reversals/open"
+    status, body = call(world, "get", alerts, TESORERO)
+    assert status == 200, body
+    [alert] = [r for r in body["items"] if r["reversal_id"] == reversal_id]
+    assert (alert["payment_id"], alert["amount"], alert["acknowledged"]) == (payment_id, 13_000, False)
+    # Another municipality's treasury neither sees nor acknowledges it.
+    status, body = call(world, "get", f"{BASE}/13114/reversals/open", TESORERO)
+    assert status == 403
+    ack = f"{BASE}/13101/payments/{payment_id}/reversals/{reversal_id}/acknowledge"
+    status, body = call(world, "post", ack, FOREIGN_TESORERO, {"note": "Revisado"})
+    assert status == 403
+    status, body = call(world, "post", f"{BASE}/13114/payments/{payment_id}/reversals/{reversal_id}/acknowledge",
+                        FOREIGN_TESORERO, {"note": "Revisado"})
+    assert (status, body["error"]["code"]) == (404, "payment_not_found")
+    # Bad input changes nothing.
+    assert call(world, "post", ack, OPERADOR, {"note": ""})[0] == 400
+    assert call(world, "post", ack, OPERADOR, {"note": "ok", "extra": 1})[0] == 400
+    status, body = call(world, "post", f"{BASE}/13101/payments/{payment_id}/reversals/CC%23X/acknowledge",
+                        OPERADOR, {"note": "Revisado"})
+    assert (status, body["error"]["code"]) == (404, "reversal_not_found")
+
+    status, done = call(world, "post", ack, OPERADOR, {"note": "Se llamó al contribuyente; pagará de nuevo"})
+    assert status == 200, done
+    assert done["acknowledged"]
+    assert done["acknowledged_by"]["email"] == OPERADOR
+    assert done["acknowledgement_note"] == "Se llamó al contribuyente; pagará de nuevo"
+    status, body = call(world, "post", ack, TESORERO, {"note": "Otra vez"})
+    assert (status, body["error"]["code"]) == (409, "already_acknowledged")
+    status, body = call(world, "get", alerts, TESORERO)
+    assert reversal_id not in [r["reversal_id"] for r in body["items"]]
+    assert "payment.reversal.acknowledge" in audit_actions()
+    status, detail = call(world, "get", f"{BASE}/13101/payments/{payment_id}/refunds", TESORERO)
+    [shown] = [r for r in detail["items"] if r.get("reversal_id") == reversal_id]
+    assert shown["acknowledged"]
+
+
 def test_the_openapi_document_serves_the_refund_routes_and_states(world):
     response = world["client"].http.get("/v1/openapi.json")
     document = json.loads(response.body)
@@ -620,7 +832,6 @@ def test_a_reversal_during_a_refund_wins_and_the_refunds_late_result_is_ignored(
 def test_the_days_settlement_carries_refunds_and_reversals_and_reconciles(world, monkeypatch):
     from chalicelib.domain.reconciliation import parse_settlement
     from chalicelib.services.settlements import ingest_settlement
-    from chalicelib.worker import settlements as settlement_worker
 
     refunded, _ = paid(world, 3_300, receipt=False)
     _, proposal = propose(world, refunded, {"reason": "double_payment"})
@@ -642,7 +853,7 @@ def test_the_days_settlement_carries_refunds_and_reversals_and_reconciles(world,
     assert returns[answer["notification"]["reversal_id"]].amount == -2_200
     assert made["total"] == sum(line.amount for line in lines)
 
-    ctx = settlement_worker.reconciliation_context()
+    ctx = wiring.reconciliation_context()
     result = ingest_settlement(made["key"], ctx)
     status, view = call(world, "get", f"{BASE}/13101/reconciliation/{day}", TESORERO)
     assert status == 200, view

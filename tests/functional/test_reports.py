@@ -17,9 +17,10 @@ import pytest
 
 from chalicelib import wiring
 from chalicelib.adapters.stats_repo import StatsRepository
+from chalicelib.documents.report_pdf import central_pdf
 from chalicelib.services import reports
 from devstack import history
-from tests.officials import id_token
+from tests.support.officials import id_token
 
 REAL_TODAY = date.today()
 END = date(REAL_TODAY.year - 1, 6, 2)  # the history's last day: long closed, whatever today is
@@ -109,7 +110,7 @@ def test_the_central_report_compares_with_the_same_date_of_the_previous_year(wor
 
 def test_the_pdf_report_renders_with_its_figures(world):
     report = reports.central_report(YEAR, context(), as_of=END)
-    pdf = reports.central_pdf(report, generated_at="01-01-2030 10:00")
+    pdf = central_pdf(report, generated_at="01-01-2030 10:00")
     assert pdf.startswith(b"%PDF")
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is not installed: the PDF's text is not checked")
@@ -162,7 +163,6 @@ def test_report_routes_and_their_permissions(world):
 def test_reconciliation_routes_plant_see_comment_and_resolve(world):
     from chalicelib.domain.reconciliation import format_settlement
     from chalicelib.services.settlements import ingest_settlement
-    from chalicelib.worker.settlements import reconciliation_context
 
     code, day = "13101", END.isoformat()
     sample = [p for p in world["history"].payments if p["municipality"] == code]
@@ -170,7 +170,7 @@ def test_reconciliation_routes_plant_see_comment_and_resolve(world):
     key = f"{code}/settlements/{day}/rendicion.csv"
     boto3.client("s3").put_object(Bucket=os.environ["SEM_UPLOADS_BUCKET"], Key=key,
                                   Body=format_settlement(code, day, f"{day}T23:00:00-04:00", lines))
-    assert ingest_settlement(key, reconciliation_context())["reconciliation"]["open"] == 1
+    assert ingest_settlement(key, wiring.reconciliation_context())["reconciliation"]["open"] == 1
     base = f"/v1/admin/municipalities/{code}/reconciliation/{day}"
     status, view = call(world, "get", base, "director.finanzas@munistgo.demo")
     assert status == 200

@@ -13,7 +13,7 @@ import pytest
 from chalicelib import wiring
 from chalicelib.adapters import keys
 from devstack.demo_data import DEMO_RUT
-from tests.officials import id_token
+from tests.support.officials import id_token
 
 OWN, FOREIGN = "13101", "13114"
 BASE = "/v1/admin/municipalities/{code}/privacy/requests"

@@ -24,24 +24,28 @@ from chalicelib import wiring
 from chalicelib.adapters.rate_limit_repo import RateCounters
 from chalicelib.domain import webhook_signature
 from chalicelib.services.rate_limit import FailureLimits, RateLimiter
-from tests.functional import test_payments as flow
+from tests.support import payments_world as flow
+from tests.support.clocks import EpochClock
 
-world = flow.world  # the payments module's world: demo stack, fake TGR, fixed clock
+
+@pytest.fixture(scope="module")
+def world(shared_demo_stack):
+    """The payments world: demo stack, fake TGR, fixed clock."""
+    yield from flow.payments_world(shared_demo_stack)
+
+
 ORIGIN = flow.ORIGIN
 SPANISH = re.compile(r"[áéíóúñ]|intentos|espere", re.IGNORECASE)
 
 
-class Window:
+class Window(EpochClock):
     """The rate limiter's clock, moved by hand; each one starts in a window no other test used."""
 
     used = 0
 
     def __init__(self) -> None:
         Window.used += 1
-        self.now = 1_900_000_000.0 + Window.used * 86_400
-
-    def __call__(self) -> float:
-        return self.now
+        super().__init__(1_900_000_000.0 + Window.used * 86_400)
 
 
 @pytest.fixture
@@ -511,6 +515,18 @@ CITIZEN_ROUTES: dict[tuple[str, str], Any] = {
     ("/v1/citizen/reminders", "DELETE"): "the session's RUN's consent only (test_citizen_reminders.py)",
     ("/v1/citizen/reminders/unsubscribe", "GET"): "a link signed for one consent (test_citizen_reminders.py)",
     ("/v1/gateways/tgr/refund-notifications", "POST"): "TGR's HMAC signature (test_refunds.py)",
+    # Fleets: the session's RUN must hold an active representation record of the path's company;
+    # one company never reaches another's fleet (test_fleets.py, every route).
+    ("/v1/citizen/companies", "GET"): "the session's RUN's representation records only (test_fleets.py)",
+    ("/v1/citizen/companies/{rut}/plates", "GET"): "the represented company only (test_fleets.py)",
+    ("/v1/citizen/companies/{rut}/plates/csv", "POST"): "the represented company only (test_fleets.py)",
+    ("/v1/citizen/companies/{rut}/quotes", "POST"): "the represented company only; each plate in its municipality "
+                                                    "(test_fleets.py)",
+    ("/v1/citizen/companies/{rut}/payments", "POST"): "the represented company only; one payment per municipality "
+                                                      "through the payment flow (test_fleets.py)",
+    ("/v1/citizen/companies/{rut}/payments", "GET"): "the represented company's RUT only (test_fleets.py)",
+    ("/v1/citizen/companies/{rut}/payments/{payment_id}/receipt", "GET"): "the represented company's RUT only "
+                                                                          "(test_fleets.py)",
 }
 
 

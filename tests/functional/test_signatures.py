@@ -24,9 +24,11 @@ from chalicelib import wiring
 from chalicelib.adapters import keys
 from chalicelib.domain.errors import Forbidden
 from devstack.demo_data import official_run
-from tests.functional.test_admin_console import SANTIAGO, FakeGateway, _notify, _pay
-from tests.functional.test_signing import openssl_verify
-from tests.officials import id_token
+from tests.support.clocks import SANTIAGO, Clock, StepClock
+from tests.support.gateways import FakeGateway
+from tests.support.officials import id_token
+from tests.support.payments_world import notify_at, pay_at, put_debt
+from tests.support.pdfs import openssl_verify, page_text
 
 TESORERO = "tesorero@munistgo.demo"
 SUBROGANTE = "tesorero.subrogante@munistgo.demo"
@@ -40,26 +42,6 @@ SUBDERE = "administrador.subdere@subdere.demo"
 BASE = "/v1/admin/municipalities"
 
 
-class Clock:
-    """Payments' clock (set per payment)."""
-
-    def __init__(self):
-        self.now = datetime.now(SANTIAGO)
-
-    def __call__(self):
-        return self.now
-
-
-class StepClock:
-    """The signing clock: real time plus one TOTP step per code handed out."""
-
-    def __init__(self):
-        self.steps = 0
-
-    def __call__(self):
-        return datetime.now(SANTIAGO) + timedelta(seconds=30 * self.steps)
-
-
 @pytest.fixture(scope="module")
 def world(shared_demo_stack_with_users):
     from chalice.test import Client
@@ -67,7 +49,7 @@ def world(shared_demo_stack_with_users):
     from app import app
 
     facts = shared_demo_stack_with_users
-    gateway, clock, step_clock = FakeGateway(), Clock(), StepClock()
+    gateway, clock, step_clock = FakeGateway(), Clock(datetime.now(SANTIAGO)), StepClock()
     real_payments, real_signatures = wiring.payment_context, wiring.signatures_context
 
     def payment_context():
@@ -141,12 +123,11 @@ def tamper(pdf: bytes) -> bytes:
 
 
 def paid(world, when, debt_id, *, code_="13101", rut="12345678-5"):
-    from tests.functional.test_admin_console import _debt
 
-    _debt(code_, debt_id, "patente", rut, 12_000 + len(debt_id))
+    put_debt(code_, debt_id, "patente", rut, 12_000 + len(debt_id))
     world["clock"].now = when
-    payment_id = _pay(world, when, [{"type": "debt", "debt_id": debt_id}], code=code_, payer_rut=rut)
-    _notify(world, payment_id, "approved")
+    payment_id = pay_at(world, when, [{"type": "debt", "debt_id": debt_id}], code=code_, payer_rut=rut)
+    notify_at(world, payment_id, "approved")
     return payment_id
 
 
@@ -386,7 +367,7 @@ def test_an_expired_certificate_is_refused(world):
 
 
 def _document(kind):
-    from chalicelib.signing.documents import BATCH_BOX, batch_pdf
+    from chalicelib.documents.signed_pdfs import BATCH_BOX, batch_pdf
     from chalicelib.signing.port import Appearance, DocumentToSign
 
     pdf = batch_pdf({"municipality": "13101", "day": "2027-03-20", "payments": [], "digest": "0" * 64,
@@ -400,7 +381,7 @@ def _document(kind):
 
 def test_unattended_signing_is_only_for_receipts_by_the_designated_official(world):
     from chalicelib.signing.ca import SignerMunicipality, ensure_receipt_signer
-    from chalicelib.signing.certificates import Official as Holder
+    from chalicelib.signing.certificates import CertificateHolder as Holder
     from chalicelib.signing.port import Appearance, DocumentToSign, SignerIdentity
 
     port = wiring.signatures_context().port
@@ -476,7 +457,6 @@ def test_an_agreement_is_signed_by_the_alcalde_then_countersigned_and_enters_int
     assert central["municipality"] == "Subsecretaría de Desarrollo Regional y Administrativo"
     assert central["coverage"] == "entire_file"
     assert {mayor["kind"]["level"], central["kind"]["level"]} == {"simple"}
-    from tests.pdf_text import page_text
 
     clause = " ".join(page_text(pdf).split())
     assert "Este convenio se suscribe con firma electrónica simple, conforme a la Ley N° 19.799" in clause

@@ -14,10 +14,10 @@ import jwt
 import pyotp
 import pytest
 
+from chalicelib.adapters import firmagob
+from chalicelib.adapters.firmagob import FirmaGobConfig, FirmaGobSigning
+from chalicelib.documents.signed_pdfs import BATCH_BOX, batch_pdf
 from chalicelib.domain.errors import DependencyUnavailable, Forbidden
-from chalicelib.signing import firmagob
-from chalicelib.signing.documents import BATCH_BOX, batch_pdf
-from chalicelib.signing.firmagob import FirmaGobConfig, FirmaGobSigning
 from chalicelib.signing.port import Appearance, DocumentToSign, SignerIdentity
 from devstack.simulators.firmagob import (
     TEST_API_TOKEN_KEY,

@@ -3,7 +3,6 @@ certificate, one KMS call per receipt, validation by pyHanko and by independent 
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
@@ -12,24 +11,25 @@ from typing import Any
 import boto3
 import pytest
 
+from chalicelib.adapters.kms_keys import KmsKeys
 from chalicelib.adapters.object_store import ObjectStore
+from chalicelib.documents.receipt_pdf import build_receipt_pdf
+from chalicelib.documents.receipt_sample import sample_document
 from chalicelib.domain.errors import NotFound
-from chalicelib.receipts.pdf import build_receipt_pdf
-from chalicelib.receipts.sample import sample_document
 from chalicelib.signing.ca import (
     SignerMunicipality,
     ca_chain_pem,
     ensure_receipt_signer,
     load_receipt_signer,
 )
-from chalicelib.signing.certificates import Official, split_pem
-from chalicelib.signing.kms_keys import KmsKeys
+from chalicelib.signing.certificates import CertificateHolder, split_pem
 from chalicelib.signing.pades import sign_receipt_pdf
 from chalicelib.signing.verify import verify_receipt_pdf
 from infra.bootstrap import CA_KEY_ALIAS, ensure_signing_key
+from tests.support.pdfs import openssl_verify
 
 SANTIAGO = SignerMunicipality(code="13101", name="Santiago", legal_name="Ilustre Municipalidad de Santiago")
-TESORERO = Official(name="Juan Pérez Soto", run="12345678-5", profile="tesorero")
+TESORERO = CertificateHolder(name="Juan Pérez Soto", run="12345678-5", profile="tesorero")
 
 
 class CountingKms:
@@ -130,7 +130,7 @@ def test_ca_and_signer_certificates_are_issued_once_and_chain(kms_client, store)
 def test_a_new_official_gets_a_new_certificate_for_the_same_key(kms_client, store):
     kms = KmsKeys(kms_client)
     first = ensure_receipt_signer(kms, store, municipality=SANTIAGO, official=TESORERO)
-    subrogante = Official(name="Ana Rojas Díaz", run="9876543-3", profile="tesorero_subrogante")
+    subrogante = CertificateHolder(name="Ana Rojas Díaz", run="9876543-3", profile="tesorero_subrogante")
     second = ensure_receipt_signer(kms, store, municipality=SANTIAGO, official=subrogante)
     assert second.certificate_der != first.certificate_der
     assert second.key_id == first.key_id
@@ -260,27 +260,3 @@ def tamper(pdf: bytes) -> bytes:
     """The same PDF with one byte of the signed range changed (a digit of the folio in /Subject)."""
     index = pdf.index(b"folio 13101-2027-000123") + len(b"folio 13101-2027-00012")
     return pdf[:index] + b"4" + pdf[index + 1:]
-
-
-def openssl_verify(pdf: bytes, folder: Any) -> subprocess.CompletedProcess[str]:
-    """`openssl cms -verify` on the signature's CMS over the bytes its /ByteRange names."""
-    byte_range = re.search(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]", pdf)
-    assert byte_range is not None
-    start1, length1, start2, length2 = map(int, byte_range.groups())
-    (folder / "content.bin").write_bytes(pdf[start1:start1 + length1] + pdf[start2:start2 + length2])
-    contents = pdf[start1 + length1:start2].strip(b"<>")
-    (folder / "sig.der").write_bytes(der_prefix(bytes.fromhex(contents.decode())))
-    return subprocess.run(
-        ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", str(folder / "sig.der"),
-         "-content", str(folder / "content.bin"), "-CAfile", str(folder / "ca.pem"), "-purpose", "any",
-         "-out", "/dev/null"],
-        capture_output=True, text=True,
-    )
-
-
-def der_prefix(data: bytes) -> bytes:
-    """The DER object at the start of `data` (the /Contents hex is zero-padded)."""
-    if data[1] < 0x80:
-        return data[:2 + data[1]]
-    size = int.from_bytes(data[2:2 + (data[1] & 0x7F)], "big")
-    return data[:2 + (data[1] & 0x7F) + size]

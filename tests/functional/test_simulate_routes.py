@@ -109,6 +109,21 @@ def test_late_payment_in_2026_uses_the_first_semester_2026_rate(api):
     assert body["breakdown"]["late_payment"]["semesters"][0]["daily_percent"] == "0.022"
 
 
+def test_late_payment_readjusted_by_the_march_and_april_2026_ipc(api):
+    # 174.448 due 31-03-2026, paid 01-06-2026: IPC feb 0,0 · mar 1,0 · abr 1,3 (INE, as reported 08-04 and
+    # 08-05-2026) → 1,02313 → 2,3%; 174.448 × 2,3% = 4.012,30 → 4.012; 178.460 × 7,92% / 360 × 62 días
+    # = 2.434,19 → 2.434; total $180.894
+    status, body = post(api, "/v1/municipalities/13101/permits/simulate",
+                        {"vehicle_class": "light", "tasacion": 10_000_000, "year": 2026,
+                         "payment_date": "2026-06-01"})
+    assert status == 200, body
+    assert body["amount"] == 180_894
+    late = body["breakdown"]["late_payment"]
+    assert (late["ipc"]["applied_percent"], late["readjustment"], late["days_late"], late["interest"]) == (
+        "2.3", 4_012, 62, 2_434)
+    assert [m["month"] for m in late["ipc"]["monthly_percent"]] == ["2026-02", "2026-03", "2026-04"]
+
+
 def test_back_year_permits_are_listed_with_their_surcharges(api):
     status, body = post(api, "/v1/municipalities/13101/permits/simulate",
                         {"vehicle_class": "light", "tasacion": 10_000_000, "year": 2026,
@@ -136,7 +151,7 @@ def test_a_month_without_published_ipc_is_refused_naming_it(api):
                         {"vehicle_class": "light", "tasacion": 10_000_000, "year": 2026, "installment": "second"})
     assert status == 422, body
     assert body["error"]["code"] == "ipc_missing"
-    assert "2026-03" in body["error"]["message"]
+    assert "2026-05" in body["error"]["message"]  # March–April 2026 are loaded, May–June are not
 
 
 def test_a_late_patente_semester_through_the_route_shows_art_53_steps(api):

@@ -14,13 +14,17 @@ from typing import Any
 
 import pytest
 
-import tests.functional.test_payments as payments_tests
-from chalicelib import tenant_wiring, wiring
+from chalicelib import wiring
 from chalicelib.adapters.aws_clients import aws_client
 from chalicelib.adapters.tenant_credentials import TenantCredentials
-from tests.functional.test_receipts_worker import deliver, meta, paid
+from tests.support.payments_world import payments_world
+from tests.support.receipt_jobs import deliver, meta, paid
 
-world = payments_tests.world
+
+@pytest.fixture(scope="module")
+def world(shared_demo_stack):
+    """The app, a fake TGR and a clock on the module's demo stack."""
+    yield from payments_world(shared_demo_stack)
 
 ROLE = "arn:aws:iam::123456789012:role/sem-test-tenant-data-us-east-1"
 
@@ -48,7 +52,6 @@ def fenced(world, monkeypatch):
     """The worker configured with a tenant role; records STS calls and every table call."""
     monkeypatch.setenv("SEM_TENANT_DATA_ROLE_ARN", ROLE)
     wiring.reset()
-    tenant_wiring.reset()
     calls: dict[str, list[Any]] = {"assume": [], "scoped": [], "own": []}
 
     def recorder(kind: str):
@@ -58,18 +61,17 @@ def fenced(world, monkeypatch):
 
     aws_client("sts").meta.events.register("provide-client-params.sts.AssumeRole", recorder("assume"))
     aws_client("dynamodb").meta.events.register("provide-client-params.dynamodb.*", recorder("own"))
-    real = tenant_wiring.scoped_client
+    real = wiring.scoped_client
 
     def scoped(service: str, creds: Any) -> Any:
         client = real(service, creds)
         client.meta.events.register("provide-client-params.dynamodb.*", recorder("scoped"))
         return client
 
-    monkeypatch.setattr(tenant_wiring, "scoped_client", scoped)
+    monkeypatch.setattr(wiring, "scoped_client", scoped)
     yield calls
     monkeypatch.delenv("SEM_TENANT_DATA_ROLE_ARN")
     wiring.reset()
-    tenant_wiring.reset()
 
 
 def test_a_receipt_job_reads_and_writes_only_its_municipalitys_keys_with_the_tagged_session(world, fenced):
@@ -100,8 +102,8 @@ def test_a_second_job_of_the_same_municipality_reuses_the_session(world, fenced)
 
 
 def test_without_a_tenant_role_the_worker_uses_wiring_as_it_is(world):
-    tenant_wiring.reset()
-    assert tenant_wiring.tenant_credentials() is None
+    wiring.reset()
+    assert wiring.tenant_credentials() is None
 
 
 # -- the credential cache (no AWS) ----------------------------------------------------------------

@@ -14,11 +14,11 @@ import pytest
 
 from chalicelib import wiring
 from chalicelib.adapters import keys
+from chalicelib.documents import receipt_pdf
 from chalicelib.domain.errors import InvalidInput
-from chalicelib.receipts import pdf as receipt_pdf
 from chalicelib.services import verification
 from chalicelib.signing.receipt_tokens import verify_token
-from tests.functional.verification_support import (
+from tests.support.verification import (
     BROWSER_ACCEPT,
     call,
     make_world,

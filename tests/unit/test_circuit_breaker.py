@@ -8,22 +8,12 @@ import pytest
 
 from chalicelib.adapters.circuit_breaker import BreakerState, CircuitBreaker, CircuitOpen
 from chalicelib.domain.errors import DependencyUnavailable
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from tests.support.clocks import EpochClock
 
 
 @pytest.fixture
 def clock():
-    return FakeClock()
+    return EpochClock()
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.receipts.branding import default_branding
+from chalicelib.documents.branding import default_branding
 from chalicelib.services.municipalities import public_branding
 
 

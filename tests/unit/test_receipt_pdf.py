@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.receipts.branding import branding_with_defaults, default_branding, default_logo_png
-from chalicelib.receipts.model import Branding, ReceiptItem
-from chalicelib.receipts.pdf import build_receipt_pdf
-from chalicelib.receipts.qr import qr_matrix
-from chalicelib.receipts.sample import sample_document
+from chalicelib.documents.branding import branding_with_defaults, default_branding, default_logo_png
+from chalicelib.documents.qr import qr_matrix
+from chalicelib.documents.receipt_model import Branding, ReceiptItem
+from chalicelib.documents.receipt_pdf import build_receipt_pdf
+from chalicelib.documents.receipt_sample import sample_document
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -97,7 +97,7 @@ def test_qr_codewords_are_reportlabs(level):
 
     from reportlab.graphics.barcode import qrencoder
 
-    from chalicelib.receipts.qr import _codewords
+    from chalicelib.documents.qr import _codewords
 
     rnd = random.Random(level)
     for length in [*range(1, 60), *rnd.sample(range(60, 700), 40)]:
@@ -152,7 +152,7 @@ def test_bad_input_is_refused():
 def test_importing_receipts_and_signing_loads_neither_reportlab_nor_pyhanko():
     code = (
         "import sys\n"
-        "import chalicelib.receipts.pdf, chalicelib.receipts.sample, chalicelib.signing.ca\n"
+        "import chalicelib.documents.receipt_pdf, chalicelib.documents.receipt_sample, chalicelib.signing.ca\n"
         "import chalicelib.signing.pades, chalicelib.signing.verify\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in {'reportlab', 'pyhanko', 'asn1crypto'})\n"
         "print(heavy)\n"

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from chalicelib.adapters.receipt_signer import ReceiptSigner
 from chalicelib.domain.errors import DependencyUnavailable
-from chalicelib.services.receipts import ReceiptSigner
 from chalicelib.settings import DEMO_SIGNER_RUN, Settings
 
 

@@ -7,6 +7,8 @@ import dataclasses
 
 import pytest
 
+from chalicelib.documents.receipt_pdf import SIGNATURE_BOX, SIGNATURE_NOTE, build_receipt_pdf
+from chalicelib.documents.receipt_sample import sample_document
 from chalicelib.domain.signature_kinds import (
     PLATFORM_CA_NAME,
     describe,
@@ -14,10 +16,8 @@ from chalicelib.domain.signature_kinds import (
     kind_of_record,
     platform_kind,
 )
-from chalicelib.receipts.pdf import SIGNATURE_BOX, SIGNATURE_NOTE, build_receipt_pdf
-from chalicelib.receipts.sample import sample_document
 from chalicelib.signing.ca import CA_COMMON_NAME
-from tests.pdf_text import page_text
+from tests.support.pdfs import page_text
 
 LONG_ISSUER = "Autoridad Certificadora del Estado de Chile - Firma Electrónica Avanzada G2"
 

@@ -10,6 +10,7 @@ import { barChart, columnChart, legend } from "../charts.js";
 import { h } from "../dom.js";
 import { CONVENIO, SERVICIOS, SERVICIOS_CORTO, fecha, fechaHora, hoyChile, addDays, miles, pesos, servicio } from "../format.js";
 import { STATUS_KIND, badge, card, errorBox, loading, notice, pageHeader, table } from "../ui.js";
+import { reversalAlerts } from "./reversal-alerts.js";
 
 const SERVICE_KEYS = ["permisos", "patentes", "aseo"];
 const MONTHS = ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"];
@@ -25,6 +26,7 @@ export async function render(root, ctx) {
     ? "Plataforma de Servicios Municipales — vista nacional"
     : `Municipalidad de ${ctx.municipalityName || ctx.code} · ${fecha(today)}`));
 
+  if (ctx.code) root.append(reversalAlerts(ctx));
   if (ctx.me.central && ctx.can("municipalities.read")) root.append(platformCard(ctx));
   if (ctx.me.central && !ctx.code && ctx.can("reports.central")) root.append(centralReport(year));
   if (!ctx.code) return;

@@ -6,6 +6,7 @@ import { api, muni } from "../api.js";
 import { h, field, select } from "../dom.js";
 import { fechaHora, pesos } from "../format.js";
 import { badge, busy, card, errorBox, loading, notice, pageHeader, statusSlot, table } from "../ui.js";
+import { reversalAlerts } from "./reversal-alerts.js";
 import { otpForm } from "./signatures-common.js";
 
 const REFUND_KIND = { proposed: "warn", authorized: "warn", accepted: "warn", completed: "ok", rejected: "bad", failed: "bad", cancelled: "neutral" };
@@ -15,7 +16,7 @@ const REFUNDABLE = ["paid", "review", "partially_refunded", "refund_failed"];
 
 export async function render(root, ctx) {
   const status = ctx.query.get("estado") || "";
-  root.append(pageHeader("Devoluciones", `Municipalidad de ${ctx.municipalityName || ctx.code}`));
+  root.append(pageHeader("Devoluciones", `Municipalidad de ${ctx.municipalityName || ctx.code}`), reversalAlerts(ctx));
   const pending = h("div", { id: "refunds-pending" }, loading());
   const history = h("div", { id: "refunds-history" }, loading());
   const filter = select("estado", STATES, status);

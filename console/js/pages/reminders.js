@@ -5,7 +5,7 @@ import { h, field } from "../dom.js";
 import { fecha, fechaHora, pesos } from "../format.js";
 import { card, pageHeader, table } from "../ui.js";
 
-const KINDS = { before: "Antes del vencimiento", after: "Vencimiento impago" };
+const KINDS = { before: "Antes del vencimiento", after: "Vencimiento impago", renewal: "Permiso del año" };
 const STATUS = { sent: "Enviado", failed: "Falló", sending: "En envío" };
 
 export async function render(root, ctx) {
@@ -23,7 +23,7 @@ export async function render(root, ctx) {
     ["Tipo", (d) => KINDS[d.kind] || d.kind],
     ["Obligación", (d) => h("div", { class: "cell-2" }, h("span", { text: d.description || d.debt_id }), h("small", { class: "mono", text: d.debt_id }))],
     ["Vence", (d) => fecha(d.due_date)],
-    ["Monto", (d) => pesos(d.amount), "num"],
+    ["Monto", (d) => (d.amount === null || d.amount === undefined ? "—" : pesos(d.amount)), "num"],
     ["Destinatario", (d) => d.recipient],
     ["Estado", (d) => `${STATUS[d.status] || d.status}${d.reason ? ` (${d.reason})` : ""}`],
   ], log.deliveries, { empty: "No se enviaron recordatorios este mes." })));

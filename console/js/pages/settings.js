@@ -139,7 +139,7 @@ function brandingSection(ctx, state, rerender) {
         h("p", { class: "hint", text: "Se actualiza mientras escribe; así se verá el encabezado del PDF." }), preview.node)));
 }
 
-/** The receipt's header as the PDF draws it (chalicelib/receipts/pdf.py), in HTML. */
+/** The receipt's header as the PDF draws it (chalicelib/documents/receipt_pdf.py), in HTML. */
 function receiptPreview() {
   const logoBox = h("div", { class: "receipt-logo" });
   const name = h("div", { class: "receipt-name" });

@@ -278,10 +278,10 @@ def test_quote_amounts_for_a_2027_permit(tables: ReferenceTables, rules: PermitR
 
 
 def test_projected_ipc_only_marks_the_second_installment() -> None:
-    # 2026 UTM is published; March–June 2026 IPC given here as projections.
+    # 2026 UTM is published, March–April 2026 IPC reported; May–June 2026 IPC given here as projections.
     projected = [
         {"month": f"2026-{m:02d}", "variation_percent": "0.3", "source": "proyección", "projected": True}
-        for m in range(3, 7)
+        for m in range(5, 7)
     ]
     tables = ReferenceTables.from_records(
         reference_data.UTM_RECORDS, [*reference_data.IPC_RECORDS, *projected], reference_data.INTEREST_RATE_RECORDS
@@ -344,10 +344,10 @@ def test_second_installment_needs_the_february_june_ipc() -> None:
     tables = reference_data.reference_tables()
     body = {"vehicle_class": "light", "tasacion": 10_000_000, "year": 2026}
     result = compute_permit(PermitRequest.parse(body), tables, reference_data.permit_rules())
-    assert result.amounts["second"] is None  # March–June 2026 IPC not loaded in the seed
+    assert result.amounts["second"] is None  # May–June 2026 IPC not loaded in the seed
     installments = result.breakdown["installments"]
     assert isinstance(installments, dict)
-    assert "2026-03" in str(installments["second_unavailable"])
+    assert "2026-05" in str(installments["second_unavailable"])
     with pytest.raises(RuleRefused) as error:
         compute_permit(
             PermitRequest.parse({**body, "installment": "second"}), tables, reference_data.permit_rules()
@@ -375,7 +375,7 @@ def test_second_installment_needs_the_february_june_ipc() -> None:
             "installment",
         ),
         (
-            {"vehicle_class": "light", "tasacion": 10_000_000, "year": 2026, "payment_date": "2026-06-01"},
+            {"vehicle_class": "light", "tasacion": 10_000_000, "year": 2026, "payment_date": "2026-07-01"},
             "ipc_missing",
             "payment_date",
         ),

@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 
 from chalicelib.domain import reference_data
-from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.errors import InvalidInput, RuleRefused
 from chalicelib.domain.permit_rules import PermitRules, VehicleClass
 from chalicelib.domain.units import ReferenceTables, YearMonth
 
@@ -59,10 +59,47 @@ def test_derived_ipc_agrees_with_the_utm_series(tables: ReferenceTables) -> None
     # (the UTM is rounded to the peso and the variation to 0,1 point).
     for variation in tables.ipc_months():
         if variation.projected or "INE, boletín" in variation.source:
-            continue  # published INE figures: the UTM months after January 2025 are not seeded
+            continue  # published INE figures: the UTMs after January 2025 are derived FROM them (below)
         previous = tables.utm(variation.month.plus(1)).value
         following = tables.utm(variation.month.plus(2)).value
         assert abs(previous * (1 + variation.percent / 100) - following) < 35
+
+
+def test_derived_utms_follow_the_readjustment_rule_month_by_month(tables: ReferenceTables) -> None:
+    # UTM(m) = UTM(m−1) × (1 + IPC(m−2)), rounded half up to the peso, from January 2025 to June 2026
+    derived = [m for m in tables.utm_months() if m.source.startswith("DERIVADA")]
+    expected = [f"2025-{n:02d}" for n in range(2, 13)] + [f"2026-{n:02d}" for n in range(2, 7)]
+    assert [str(m.month) for m in derived] == expected
+    for utm in derived:
+        previous = tables.utm(utm.month.plus(-1)).value
+        ipc = tables.ipc(utm.month.plus(-2))
+        assert "INE, boletín" in ipc.source  # derived only from published INE variations, never projections
+        exact = Decimal(previous) * (1 + ipc.percent / 100)
+        assert utm.value == exact.quantize(Decimal(1), rounding=ROUND_HALF_UP), utm.month
+        assert f"[IPC {ipc.month}]" in utm.source
+        assert str(exact.quantize(Decimal("0.001"))).replace(".", ",") in utm.source
+
+
+def test_the_derived_chain_reproduces_the_published_utms_it_passes() -> None:
+    # Worked example: September 2025 = 68.647 (August) × 1,009 (IPC July 2025) = 69.264,82 → $69.265, the
+    # UTM the SII published for September 2025 (Circular N° 52 de 2025); and December 2025 69.542 × 1,003
+    # (IPC November 2025) = 69.750,63 → $69.751, the published January 2026 (½ UTM = the $34.876 minimum).
+    tables = reference_data.reference_tables()
+    assert tables.utm(YearMonth(2025, 8)).value == 68_647
+    assert tables.utm(YearMonth(2025, 9)).value == 69_265
+    december = tables.utm(YearMonth(2025, 12)).value
+    chained = (Decimal(december) * (1 + tables.ipc(YearMonth(2025, 11)).percent / 100)).quantize(
+        Decimal(1), rounding=ROUND_HALF_UP
+    )
+    assert chained == tables.utm(YearMonth(2026, 1)).value == 69_751
+    assert "SII Circular N° 52" in tables.utm(YearMonth(2025, 9)).source
+
+
+def test_utm_after_june_2026_is_refused_until_the_ipc_is_loaded(tables: ReferenceTables) -> None:
+    # July 2026 would need the IPC of May 2026, which is not seeded: refused, not guessed.
+    with pytest.raises(RuleRefused) as error:
+        tables.utm(YearMonth(2026, 7))
+    assert error.value.code == "utm_missing"
 
 
 def test_ipc_projections_are_marked_and_say_they_are_not_official(tables: ReferenceTables) -> None:
@@ -116,3 +153,17 @@ def test_malformed_rules_are_refused(overrides: dict[str, object], field: str) -
     with pytest.raises(InvalidInput) as error:
         reference_data.permit_rules(overrides)
     assert (error.value.code, error.value.field) == ("invalid_rules", field)
+
+
+def test_march_and_april_2026_ipc_as_reported(tables: ReferenceTables) -> None:
+    # INE's March 2026 (1,0%) and April 2026 (1,3%) as reported on 08-04-2026 and 08-05-2026. Check:
+    # March to 2,8% a year, as reported — April 2025–March 2026 compound: 1,002 × 1,002 × 0,996 × 1,009 × 1,000
+    # × 1,004 × 1,000 × 1,003 × 0,998 × 1,004 × 1,000 × 1,010 = 1,0282… → 2,8%.
+    assert (tables.ipc(YearMonth(2026, 3)).percent, tables.ipc(YearMonth(2026, 4)).percent) == (
+        Decimal("1.0"),
+        Decimal("1.3"),
+    )
+    year = tables.ipc_accumulated(YearMonth(2025, 4), YearMonth(2026, 3))
+    assert year.accumulated_percent == Decimal("2.8")
+    # Worked example, UTM June 2026: 69.889 (April) × 1,010 = 70.587,89 → 70.588 (May); × 1,013 = 71.505,64 → $71.506
+    assert (tables.utm(YearMonth(2026, 5)).value, tables.utm(YearMonth(2026, 6)).value) == (70_588, 71_506)

@@ -8,10 +8,10 @@ import pytest
 from chalice.app import Response
 from pydantic import BaseModel, Field, ValidationError
 
-from chalicelib.adapters.dynamo import ConditionFailed
 from chalicelib.api import errors
 from chalicelib.api.http import api_view
 from chalicelib.domain.errors import (
+    ConditionFailed,
     Conflict,
     DependencyUnavailable,
     Forbidden,

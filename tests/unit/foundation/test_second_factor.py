@@ -7,6 +7,7 @@ import pytest
 
 from chalicelib.domain.errors import DependencyUnavailable, Forbidden, Unauthenticated
 from chalicelib.services.auth import Official, SecondFactor, Sessions, require_second_factor
+from tests.support.clocks import EpochClock
 
 SUB = "0b7e3f0c-6a51-4d7e-9a39-3c1f2b4d5e6f"
 
@@ -55,20 +56,12 @@ def sessions(ledger: Ledger | None = None) -> Sessions:
     return Sessions(ledger, ledger, clock=lambda: 1_800_000_000.4)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def official(profile: str, *, noted: bool = True) -> Official:
     return Official(email="o@muni.cl", municipality="13101", profile=profile, name="O", sub=SUB, totp_noted=noted)
 
 
 def test_an_enrolled_account_is_remembered_for_the_ttl_then_asked_again() -> None:
-    accounts, clock = Accounts(), Clock()
+    accounts, clock = Accounts(), EpochClock()
     gate = SecondFactor(accounts, ttl_s=60, clock=clock)
     assert gate.enrolled(SUB)
     assert gate.enrolled(SUB)
@@ -81,7 +74,7 @@ def test_an_enrolled_account_is_remembered_for_the_ttl_then_asked_again() -> Non
 
 def test_a_missing_factor_is_never_remembered_and_fresh_skips_the_memory() -> None:
     accounts = Accounts(mfa="")
-    gate = SecondFactor(accounts, clock=Clock())
+    gate = SecondFactor(accounts, clock=EpochClock())
     assert not gate.enrolled(SUB)
     accounts.mfa = "SMS_MFA,SOFTWARE_TOKEN_MFA"
     assert gate.enrolled(SUB)  # enrolled a moment ago: counts at once

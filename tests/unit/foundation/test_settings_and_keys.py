@@ -58,7 +58,7 @@ def test_a_municipality_code_is_five_ascii_digits_in_every_key_and_id(code):
     """Python's \\d takes any script's digits: a code in them must never become a key prefix."""
     from chalicelib.adapters import keys
     from chalicelib.domain.payments import PAYMENT_ID
-    from chalicelib.services.receipts import FOLIO_PATTERN
+    from chalicelib.domain.receipt_codes import FOLIO_PATTERN
 
     with pytest.raises(ValueError, match="5-digit"):
         keys.tenant(code)

@@ -1,4 +1,5 @@
-"""Asymmetric KMS keys used for signing: the only place that talks to KMS for signatures.
+"""KMS keys: the only place that talks to KMS — signatures (`KmsKeys`, the implementation of
+`chalicelib/signing/signing_keys.SigningKeys`) and the symmetric key of TOTP secrets (`KmsSecrets`).
 
 Takes its boto3 KMS client in the constructor and turns provider errors into domain errors:
 throttling and outages are retryable `DependencyUnavailable`; a missing, disabled or misused key
@@ -10,18 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.adapters.aws_errors import error_code, translated
 from chalicelib.domain.errors import DependencyUnavailable, NotFound
 from chalicelib.observability import logger
-
-SIGNING_ALGORITHM = "RSASSA_PKCS1_V1_5_SHA_256"
-KEY_SPEC = "RSA_3072"
-EC_SIGNING_ALGORITHM = "ECDSA_SHA_256"
-EC_KEY_SPEC = "ECC_NIST_P256"
-
-_RETRYABLE = {
-    "ThrottlingException", "KMSInternalException", "DependencyTimeoutException",
-    "KeyUnavailableException", "LimitExceededException", "ServiceUnavailable", "RequestTimeout",
-}
+from chalicelib.signing.signing_keys import KEY_SPEC, SIGNING_ALGORITHM
 
 
 class KmsKeys:
@@ -88,16 +81,14 @@ class KmsKeys:
         try:
             return getattr(self._client, operation)(**kwargs)
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
+            code = error_code(exc)
             if code == "NotFoundException":
                 raise NotFound("La llave de firma no existe.", code="signing_key_not_found") from exc
             if code == "AlreadyExistsException":
                 raise _AliasTaken(code) from exc
-            if code in _RETRYABLE:
-                raise DependencyUnavailable("El servicio de firma no está disponible.",
-                                            code="signing_unavailable") from exc
-            raise DependencyUnavailable(f"El servicio de firma rechazó la operación ({code}).",
-                                        code="signing_refused", retryable=False) from exc
+            refused = ("El servicio de firma rechazó la operación ({code}).", "signing_refused")
+            raise translated(exc, message="El servicio de firma no está disponible.", code="signing_unavailable",
+                             refused=refused) from exc
         except BotoCoreError as exc:
             raise DependencyUnavailable("El servicio de firma no está disponible.",
                                         code="signing_unavailable") from exc
@@ -105,3 +96,35 @@ class KmsKeys:
 
 class _AliasTaken(Exception):
     """create_alias lost a race (internal to `ensure_key`)."""
+
+
+class KmsSecrets(KmsKeys):
+    """KMS operations beyond signing: the symmetric key that encrypts TOTP secrets."""
+
+    def ensure_symmetric_key(self, alias: str) -> str:
+        found = self.find(alias)
+        if found:
+            return found
+        created = self._call("create_key", Description="SEM officials' TOTP secrets", KeyUsage="ENCRYPT_DECRYPT",
+                             KeySpec="SYMMETRIC_DEFAULT", Tags=[{"TagKey": "sem:purpose", "TagValue": "signing-otp"}])
+        key_id = str(created["KeyMetadata"]["KeyId"])
+        try:
+            self._call("create_alias", AliasName=alias, TargetKeyId=key_id)
+        except _AliasTaken:  # another process made it first: use theirs (ours stays, unused: no deletion)
+            logger.warning("TOTP key left unused after losing the race for its alias", extra={"kms_key_id": key_id})
+            winner = self.find(alias)
+            if winner is None:  # pragma: no cover
+                raise
+            return winner
+        return key_id
+
+    def encrypt(self, alias: str, plaintext: bytes, context: dict[str, str]) -> bytes:
+        self.ensure_symmetric_key(alias)
+        blob: bytes = self._call("encrypt", KeyId=alias, Plaintext=plaintext, EncryptionContext=context)[
+            "CiphertextBlob"]
+        return blob
+
+    def decrypt(self, alias: str, ciphertext: bytes, context: dict[str, str]) -> bytes:
+        plain: bytes = self._call("decrypt", KeyId=alias, CiphertextBlob=ciphertext, EncryptionContext=context)[
+            "Plaintext"]
+        return plain

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from chalicelib.receipts.branding import default_branding
-from chalicelib.receipts.model import (
+from chalicelib.documents.branding import default_branding
+from chalicelib.documents.receipt_model import (
     Branding,
     GatewayInfo,
     Municipality,

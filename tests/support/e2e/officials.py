@@ -1,6 +1,7 @@
 """Signing in as a demo official of the running local stack, as a person would: e-mail and
 password, then — for the profiles that authorize payments — the TOTP code of the demo key the
-stack's banner prints (moto checks it)."""
+stack's banner prints (moto checks it); and the admin API called with an official's token
+(`admin`, `load_roll`)."""
 
 from __future__ import annotations
 
@@ -56,3 +57,35 @@ def sign_in(page: Any, stack: Any, email: str, target: str = "") -> None:
         page.click("#totp-submit")
     page.wait_for_selector("#sign-out")
     page.wait_for_selector(".page-header h1")
+
+
+MUNICIPAL_ADMIN = "administrador.municipal@munistgo.demo"
+
+
+def admin(stack: Any, token: str, method: str, path: str, **kwargs: Any) -> requests.Response:
+    """A call of the admin API with an official's ID token."""
+    return requests.request(method, f"{stack.url('api')}{path}", headers={"Authorization": f"Bearer {token}"},
+                            timeout=60, **kwargs)
+
+
+def load_roll(stack: Any, debts: list[tuple[str, str, int]]) -> None:
+    """The administrador municipal of 13101 loads a roll with these (debt_id, type, amount) through the API."""
+    token = id_token(stack, MUNICIPAL_ADMIN)
+    lines = ["debt_id;rut;type;description;period;due_date;amount"]
+    for debt_id, kind, amount in debts:
+        description = f"{kind.capitalize()} de prueba {debt_id}"
+        lines.append(f"{debt_id};12.345.678-5;{kind};{description};2027-Q1;2027-04-30;{amount}")
+    body = ("\r\n".join(lines) + "\r\n").encode()
+    base = "/v1/admin/municipalities/13101/rolls/uploads"
+    created = admin(stack, token, "POST", base, json={"filename": "rol-conciliacion.csv", "content_length": len(body)})
+    assert created.status_code == 201, created.text
+    upload = created.json()
+    put = requests.put(upload["upload_url"], data=body, headers=upload.get("headers") or {}, timeout=30)
+    assert put.status_code in (200, 204), put.text
+    upload_id = upload["upload"]["upload_id"]
+    for _ in range(20):
+        state = admin(stack, token, "POST", f"{base}/{upload_id}/process").json()
+        if state.get("status") != "processing":
+            break
+    assert state["status"] == "done", state
+    assert state["written"] == len(debts), state

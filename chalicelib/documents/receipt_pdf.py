@@ -22,11 +22,11 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.documents.branding import default_logo_png
+from chalicelib.documents.qr import draw_qr, qr_matrix
+from chalicelib.documents.receipt_model import ReceiptDocument, ReceiptItem
 from chalicelib.domain.money import format_clp, format_date
 from chalicelib.domain.signature_kinds import GENERIC_NOTE
-from chalicelib.receipts.branding import default_logo_png
-from chalicelib.receipts.model import ReceiptDocument, ReceiptItem
-from chalicelib.receipts.qr import draw_qr, qr_matrix
 
 PAGE_WIDTH, PAGE_HEIGHT = 595.2756, 841.8898  # A4 in points
 MARGIN = 40.0

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
-from chalicelib.receipts.model import Branding
+from chalicelib.documents.receipt_model import Branding
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "branding"
 _FIELDS = ("primary_color", "secondary_color", "header_text", "footer_text")

@@ -1,7 +1,7 @@
 """What a receipt (comprobante de pago) shows: plain, immutable data, no I/O, no heavy imports.
 
 The worker fills a `ReceiptDocument` from the payment, the municipality's settings and the folio,
-and hands it to `chalicelib.receipts.pdf.build_receipt_pdf`. Every text here is already what the
+and hands it to `chalicelib.documents.receipt_pdf.build_receipt_pdf`. Every text here is already what the
 citizen reads (formatted RUT, Spanish labels of breakdown lines); amounts are whole pesos.
 """
 
@@ -30,7 +30,7 @@ class Municipality:
 
 @dataclass(frozen=True)
 class Branding:
-    """The municipality's look & feel. Defaults: `chalicelib.receipts.branding.default_branding`."""
+    """The municipality's look & feel. Defaults: `chalicelib.documents.branding.default_branding`."""
 
     primary_color: str
     """``#RRGGBB``: the header band, title and total."""

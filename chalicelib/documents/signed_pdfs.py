@@ -112,6 +112,8 @@ def batch_pdf(batch: dict[str, Any], *, municipality: str, generated_at: str) ->
                 "corrección.")
     _totals(w, batch["totals"])
     _payments(w, "Pagos de la nómina", batch["payments"])
+    if batch.get("returns"):
+        _payments(w, "Devoluciones y contracargos del día (restan)", batch["returns"])
     w.paragraph(f"Huella SHA-256 del detalle: {batch['digest']}", 7)
     w.signature_boxes([(BATCH_BOX, "Firma del Tesorero(a) municipal")])
     return w.finish()
@@ -145,8 +147,16 @@ def _totals(w: _Writer, totals: dict[str, Any]) -> None:
     for entry in totals.get("by_service", []):
         w.row([str(entry["label"]), str(entry["count"]), pesos(int(entry["amount"]))], columns)
     for entry in totals.get("by_method", []):
-        w.row([f"Medio de pago: {entry['label']}", str(entry["count"]), pesos(int(entry["amount"]))], columns)
-    w.row(["Total del día", str(totals["count"]), pesos(int(totals["amount"]))], columns, bold=True)
+        if entry["method"] != "refund":  # the day's returns are their own line below
+            w.row([f"Medio de pago: {entry['label']}", str(entry["count"]), pesos(int(entry["amount"]))], columns)
+    returns = totals.get("returns") or {}
+    if not returns.get("count"):
+        w.row(["Total del día", str(totals["count"]), pesos(int(totals["amount"]))], columns, bold=True)
+        return
+    w.row(["Recaudado en el día", str(totals["count"]), pesos(int(totals["collected"]))], columns)
+    w.row(["Devoluciones y contracargos del día (restan)", str(returns["count"]), pesos(int(returns["amount"]))],
+          columns)
+    w.row(["Total neto del día", "", pesos(int(totals["amount"]))], columns, bold=True)
 
 
 def _payments(w: _Writer, title: str, payments: Sequence[dict[str, Any]]) -> None:
@@ -157,8 +167,12 @@ def _payments(w: _Writer, title: str, payments: Sequence[dict[str, Any]]) -> Non
         return
     w.row(["Pago", "Pagado", "Medio", "Servicios", "Monto"], columns, bold=True)
     for p in payments:
-        w.row([str(p["payment_id"]), str(p.get("paid_at", ""))[11:19], str(p.get("method", "")),
-               ", ".join(p.get("services", [])), pesos(int(p["amount"]))], columns)
+        if p.get("kind_text"):  # money that went back: a refund or a reversal of a payment
+            w.row([f"{p['kind_text']} {p['reference']}", str(p.get("returned_at", ""))[11:19], "",
+                   f"pago {p['payment_id']}", pesos(int(p["amount"]))], columns)
+        else:
+            w.row([str(p["payment_id"] or p.get("line", "")), str(p.get("paid_at", ""))[11:19],
+                   str(p.get("method", "")), ", ".join(p.get("services", [])), pesos(int(p["amount"]))], columns)
 
 
 AGREEMENT_CLAUSES = (

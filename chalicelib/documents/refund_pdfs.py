@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.signing.documents import BATCH_BOX, MARGIN, WIDTH, _Writer, pesos
+from chalicelib.documents.signed_pdfs import BATCH_BOX, MARGIN, WIDTH, _Writer, pesos
 
 REFUND_BOX = BATCH_BOX
 
@@ -40,7 +40,7 @@ def refund_order_pdf(order: dict[str, Any], *, municipality: str, generated_at: 
 
 
 ANNULMENT_BOX = (326, 106, 547, 178)
-"""Where the municipality's unattended signer stamps (`receipts.pdf.SIGNATURE_BOX`: ReceiptSigner signs there)."""
+"""Where the municipality's unattended signer stamps (`receipt_pdf.SIGNATURE_BOX`: ReceiptSigner signs there)."""
 
 
 def annulment_pdf(doc: dict[str, Any], *, municipality: str, generated_at: str) -> bytes:

@@ -1,4 +1,4 @@
-"""Shared helpers of the verification tests: a module's app with a fake TGR and a fixed clock, and a
+"""The verification tests' world: a module's app with a fake TGR and a fixed clock, and a
 payment made, approved and issued through the app and the receipts worker (against moto)."""
 
 from __future__ import annotations
@@ -7,32 +7,18 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import boto3
 
 from chalicelib import wiring
-from chalicelib.adapters.tgr_client import GatewayOrder
 from chalicelib.domain import webhook_signature
-from chalicelib.worker import receipts as worker
-from devstack.worker_runner import LambdaContext, sqs_event
+from tests.support.clocks import PAYMENT_DAY
+from tests.support.gateways import FakeGateway
+from tests.support.receipt_jobs import deliver, take_job
 
 ORIGIN = "http://127.0.0.1"
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-
-
-class FakeGateway:
-    """TGR's order creation, recorded (notifications are posted by `approve`)."""
-
-    def __init__(self) -> None:
-        self.orders: dict[str, GatewayOrder] = {}
-
-    def create_order(self, *, payment_id: str, **_: Any) -> GatewayOrder:
-        number = len(self.orders) + 1
-        return self.orders.setdefault(payment_id, GatewayOrder(f"TGR-V{number}",
-                                                               f"http://127.0.0.1:9/checkout/TGR-V{number}"))
 
 
 def make_world(facts: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -42,12 +28,12 @@ def make_world(facts: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
     from app import app
 
-    gateway = FakeGateway()
-    now = datetime(2027, 3, 20, 10, 0, tzinfo=ZoneInfo("America/Santiago"))
+    gateway = FakeGateway(prefix="TGR-V")
+    now = PAYMENT_DAY
     real_payments, real_receipts = wiring.payment_context, wiring.receipt_context
 
     def payments() -> Any:
-        ctx = real_payments()
+        ctx: Any = real_payments()
         ctx.gateway, ctx.clock = gateway, lambda: now
         return ctx
 
@@ -99,24 +85,11 @@ def pay_and_issue(world: dict[str, Any], items: list[dict[str, Any]], *, key: st
     status, answer, _ = call(world, "post", "/v1/gateways/tgr/notifications", body=note,
                              headers={"Content-Type": "application/json", "X-TGR-Signature": header})
     assert (status, answer.get("status")) == (200, "paid"), answer
-    _run_receipt_job(payment_id)
+    deliver(take_job(payment_id))
     issued = wiring.payments_repo().get("13101", payment_id)
     assert issued is not None
     assert issued.get("receipt"), issued
     return {**created, "receipt": issued["receipt"], "amount": issued["amount"]}
-
-
-def _run_receipt_job(payment_id: str) -> None:
-    sqs, url = boto3.client("sqs"), os.environ["SEM_RECEIPTS_QUEUE_URL"]
-    for _ in range(5):
-        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"],
-                                           VisibilityTimeout=0).get("Messages", []):
-            if json.loads(message["Body"]).get("payment_id") == payment_id:
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-                worker.handle_receipt_job(sqs_event(message, "arn:aws:sqs:us-east-1:123456789012:sem-receipts",
-                                                    "us-east-1"), LambdaContext())
-                return
-    raise AssertionError(f"no receipt job queued for {payment_id}")
 
 
 def stored_pdf(key: str) -> bytes:
