@@ -15,8 +15,11 @@ transactions):
 
 - a write costs 1 WRU per started KB of the larger of the item before and after it; a
   transactional write twice that; a failed conditional write still costs its units;
-- every global secondary index whose keys the item has costs a write of the projected item (two
-  when the index key changes: a delete and a put);
+- every global secondary index whose keys the item has costs a write of the projected item when
+  what it projects changes (two when the index key changes: a delete and a put); a write that
+  changes none of an index's projected attributes costs that index nothing (DynamoDB's developer
+  guide, "Global secondary indexes: write activity"): a `KEYS_ONLY` index is written only when its
+  keys come, go or change;
 - a strongly consistent read costs 1 RRU per started 4 KB (a missing item 1), an eventually
   consistent read half; a Query is charged on the total size of the items it returns (none of
   SEM's payment-path queries filter, so that is what it reads); a transactional read twice.
@@ -25,6 +28,7 @@ transactions):
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 from collections import Counter
@@ -87,6 +91,8 @@ class AwsMeter:
     """`Operation` → DynamoDB request units (reads and writes) it cost."""
     index_wru: dict[str, float] = field(default_factory=dict)
     """Global secondary index → the write units of `wru` spent keeping it (hot-partition sums)."""
+    log: list[dict[str, Any]] = field(default_factory=list)
+    """Each DynamoDB call: operation, the items it addressed (ids generalised) and its units."""
     by_partition: dict[str, list[float]] = field(default_factory=dict)
     """Partition key (`pk`, or `<index> <index pk>` for a GSI's) → [read units, write units] spent
     on it: what bench/peak.py multiplies by the peak's rates."""
@@ -106,6 +112,7 @@ class AwsMeter:
             self.calls.clear()
             self.units.clear()
             self.index_wru.clear()
+            self.log.clear()
             self.by_partition.clear()
             self.by_item.clear()
             self.rru = self.wru = self.aws_cpu_s = 0.0
@@ -130,7 +137,8 @@ class AwsMeter:
                 "calls_by_operation": dict(sorted(self.calls.items())),
                 "ddb_units_by_operation": {k: round(v, 2) for k, v in sorted(self.units.items())},
                 "ddb_index_wru": {k: round(v, 2) for k, v in sorted(self.index_wru.items())},
-                "ddb_rru": round(self.rru, 2), "ddb_wru": round(self.wru, 2), "scans": self.scans}
+                "ddb_rru": round(self.rru, 2), "ddb_wru": round(self.wru, 2), "scans": self.scans,
+                "ddb_calls": list(self.log)}
 
     # -- handlers -----------------------------------------------------------------------------------
 
@@ -167,6 +175,8 @@ class AwsMeter:
             self.rru += rru
             self.wru += wru
             self.units[model.name] = self.units.get(model.name, 0.0) + rru + wru
+            self.log.append({"operation": model.name, "items": _addressed(model.name, params),
+                             "rru": round(rru, 2), "wru": round(wru, 2), **({"failed": True} if failed else {})})
 
     def _send_started(self, request: Any, **_: Any) -> None:
         request.context["bench_cpu"] = time.thread_time()
@@ -233,6 +243,7 @@ class AwsMeter:
         if failed:
             return units
         _, indexes = self._table(table)
+        table_keys = self._table(table)[0]
         for index in indexes:
             old_keys = _index_key(index, before)
             new_keys = _index_key(index, after)
@@ -240,6 +251,9 @@ class AwsMeter:
             for keys, item in ((new_keys, after), (old_keys if old_keys != new_keys else None, before)):
                 if keys is None:
                     continue  # a put on the new key's partition, a delete on the old one's
+                if keys == old_keys == new_keys and _projection(index, before, table_keys) \
+                        == _projection(index, after, table_keys):
+                    continue  # nothing the index holds changed: DynamoDB does not write it
                 written = max(1, math.ceil(_projected(index, item, self._table(table)[0]) / _KB))
                 spent += written
                 self._spent({"pk": item[index.hash_key]}, index.name, 0.0, written * factor)  # type: ignore[index]
@@ -298,10 +312,43 @@ def _index_key(index: _Index, item: dict[str, Any] | None) -> tuple[Any, ...] | 
     return (str(item[index.hash_key]), str(item.get(index.range_key or "", "")))
 
 
-def _projected(index: _Index, item: dict[str, Any] | None, table_keys: tuple[str, ...]) -> int:
+def _projection(index: _Index, item: dict[str, Any] | None, table_keys: tuple[str, ...]) -> dict[str, Any]:
+    """The part of `item` the index holds."""
     if item is None:
-        return 0
+        return {}
     if index.projection == "ALL":
-        return item_size(item)
+        return item
     wanted = {*table_keys, index.hash_key, index.range_key or "", *index.included}
-    return item_size({k: v for k, v in item.items() if k in wanted})
+    return {k: v for k, v in item.items() if k in wanted}
+
+
+def _projected(index: _Index, item: dict[str, Any] | None, table_keys: tuple[str, ...]) -> int:
+    return item_size(_projection(index, item, table_keys))
+
+
+def _generalised(key: dict[str, Any] | None) -> str:
+    """`pk / sk` of a key with ids and times replaced by placeholders (`13101#PAY#… / META`)."""
+    if not key:
+        return "?"
+    parts = []
+    for name in ("pk", "sk"):
+        value = str(next(iter(key.get(name, {"S": ""}).values())))
+        value = re.sub(r"20\d\d-\d\d-\d\dT[\d:.]+Z?", "<utc>", value)
+        value = re.sub(r"(PAY#)[0-9A-Za-z-]{12,}", r"\1<id>", value)
+        value = re.sub(r"#[0-9A-Za-z]{14,}", "#<id>", value)
+        parts.append(value)
+    return " / ".join(parts)
+
+
+def _addressed(operation: str, params: dict[str, Any]) -> list[str]:
+    """The items (or the partition) one DynamoDB call addressed, generalised."""
+    if operation == "TransactWriteItems":
+        out = []
+        for entry in params.get("TransactItems", []):
+            op, body = next(iter(entry.items()))
+            out.append(f"{op} {_generalised(body.get('Key') or body.get('Item'))}")
+        return out
+    if operation == "Query":
+        values = params.get("ExpressionAttributeValues", {})
+        return [f"{params.get('IndexName', 'table')} {next(iter(values.get(':pk', {'S': '?'}).values()))}"]
+    return [_generalised(params.get("Key") or params.get("Item"))]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from chalicelib.adapters import keys
 from chalicelib.adapters.audit_rows import audit_row
 from chalicelib.adapters.dynamo import DynamoTable
 
@@ -23,3 +25,10 @@ class AuditLog:
                           before=before, after=after, now=now)
         self._table.put_new(entry)
         return entry
+
+
+def audit_partitions(code: str, months: Iterable[str], sk_between: tuple[str, str]) -> list[Any]:
+    """Where a paged read of the audit log looks (paged_search partitions), month by month."""
+    from chalicelib.adapters.paged_search import Partition
+
+    return [Partition(keys.audit(code, month), sk_between=sk_between) for month in months]

@@ -56,8 +56,16 @@ class CitizenRepository:
 
     def payments_of_day(self, code: str, day: str) -> Iterator[dict[str, Any]]:
         """Every payment a municipality created on `day` (YYYY-MM-DD), through the by-day index
-        (what the index backfill reads)."""
-        yield from self._table.query_all(keys.payments_by_day(code, day), index="GSI1", limit=100)
+        (what the index backfill reads; a listing entry holds keys only: the record is read by key)."""
+        from chalicelib.adapters.payments_repo import LISTING
+
+        for row in self._table.query_all(keys.payments_by_day(code, day), index="GSI1", limit=100):
+            if row.get("sk") == LISTING:
+                meta = self._table.get(str(row["pk"]), "META", consistent=True)
+                if meta is not None:
+                    yield meta
+                continue
+            yield row
 
     def payment_pointers(self, run_digest: str, limit: int = 500) -> list[dict[str, Any]]:
         """(municipality, payment id) of the citizen's payments, newest first."""

@@ -1,10 +1,16 @@
-"""Payments, their items, events and holds in DynamoDB. Every state change is one transaction,
-conditional on the state it leaves, that writes the event which caused it beside it."""
+"""Payments, their items, events and holds in DynamoDB: the payment record's only owner.
+
+Services call what happens to a payment (`create_pending`, `attach_order`, `mark_paid`,
+`close`, `queue_receipt`, `expire`, `paid_on(day)`, …); the keys, index keys and expressions
+of the record are built here and nowhere else. Every status change is one transaction,
+conditional on the state it leaves, that writes the event which caused it beside it; a change of
+one item alone (the order, the receipt job's outbox mark) is one conditional write."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from chalicelib.adapters import keys
@@ -13,6 +19,18 @@ from chalicelib.domain.errors import ConditionFailed, Conflict
 from chalicelib.domain.payments import utc_key
 
 HoldRef = tuple[str, str]  # (owner code, item key)
+
+INDEX_FIELDS = frozenset({"gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk"})
+"""The table's index keys: storage detail, never part of what a payment is (exports drop them)."""
+
+LISTING = "LIST"
+"""Sort key of a payment's listing entry (`listing_row`)."""
+
+PLATE_LISTING = "PLATE#"
+"""Sort key prefix of a permit item's entry in the listing by plate (GSI2), `PLATE#<nn>`."""
+
+PLATFORM = "00000"
+"""The platform's pseudo-code: national holds and counters."""
 
 _event_seq = itertools.count()
 
@@ -39,6 +57,63 @@ class PaymentRepository:
 
     def events(self, code: str, payment_id: str) -> list[dict[str, Any]]:
         return list(self._table.query_all(keys.payment(code, payment_id), sk_prefix="EVENT#", consistent=True))
+
+    def created_on(self, code: str, day: str) -> Iterator[dict[str, Any]]:
+        """The municipality's payments created on `day` (Chile's date), oldest first."""
+        for row in self._table.query_all(keys.payments_by_day(code, day), index="GSI1", limit=500):
+            meta = self.listed(code, row)
+            if meta is not None:
+                yield meta
+
+    def listed(self, code: str, row: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The payment record behind a row of a payment listing (by day, RUT or plate): the
+        listing holds keys only, the record is read by key (None for a row of something else)."""
+        if row.get("sk") == "META":  # a record written before the listing had its own row
+            return dict(row)
+        if not str(row.get("pk", "")).startswith(f"{keys.tenant(code)}#PAY#"):
+            return None
+        return self._table.get(str(row["pk"]), "META")
+
+    def paid_on(self, code: str, day: str) -> list[dict[str, Any]]:
+        """The municipality's payments paid on `day` that went through `paid` (created that day or
+        the day before: a payment lives at most a few hours before TGR's answer)."""
+        from datetime import date, timedelta
+
+        from chalicelib.domain.payments import went_through_paid
+
+        previous = (date.fromisoformat(day) - timedelta(days=1)).isoformat()
+        return [meta for created in (previous, day) for meta in self.created_on(code, created)
+                if went_through_paid(meta) and str(meta.get("paid_at", ""))[:10] == day]
+
+    def listing_partitions(self, code: str, *, rut: str | None = None, plate: str | None = None,
+                           days: Sequence[str] = (), utc_span: tuple[str, str] | None = None) -> list[Any]:
+        """Where the officials' payment search reads (paged_search partitions), newest first: a
+        RUT's or a plate's payments (within `utc_span` when given), or the payments of `days`."""
+        from chalicelib.adapters.paged_search import Partition
+
+        if rut or plate:
+            pk = keys.by_rut(code, rut) if rut else keys.by_plate(code, str(plate))
+            return [Partition(pk, index="GSI2", sk_prefix=None if utc_span else "PAY#",
+                              sk_between=(f"PAY#{utc_span[0]}", f"PAY#{utc_span[1]}") if utc_span else None)]
+        return [Partition(keys.payments_by_day(code, day), index="GSI1") for day in days]
+
+    @staticmethod
+    def payment_id_of(row: Mapping[str, Any]) -> str:
+        """The payment a row of its collection (or of an index) belongs to."""
+        return _payment_id_of(row)
+
+    def email_attempts(self, code: str, payment_id: str) -> list[dict[str, Any]]:
+        """The payment's e-mail delivery attempts, oldest first, without their keys."""
+        return [_without_keys(r) for r in
+                self._table.query_all(keys.payment(code, payment_id), sk_prefix="EMAIL#", consistent=True)]
+
+    def email_events(self, code: str, payment_id: str) -> list[dict[str, Any]]:
+        """SES's events of the payment's e-mails (docs/email-events.md), in key order."""
+        return list(self._table.query_all(keys.payment(code, payment_id), sk_prefix="EMAILEVT#", consistent=True))
+
+    def collection(self, code: str, payment_id: str) -> list[dict[str, Any]]:
+        """Every row of the payment (record, items, events, e-mails, refunds), for an export."""
+        return list(self._table.query_all(keys.payment(code, payment_id), limit=500))
 
     def hold(self, ref: HoldRef) -> dict[str, Any] | None:
         return self._table.get(keys.hold(*ref), "HOLD", consistent=True)
@@ -86,6 +161,114 @@ class PaymentRepository:
             item_index = meta_item_index(meta, holds, index)
             raise Conflict("Uno de los ítems ya está pagado o tiene un pago en curso.", code="item_unavailable",
                            field=f"items[{item_index}]" if item_index is not None else "items") from exc
+
+    def create_pending(self, payment: Mapping[str, Any], items: Sequence[Mapping[str, Any]],
+                       holds: Sequence[HoldRef], *, payer_rut: str, now_key: str, expires_key: str,
+                       extra: Sequence[Mapping[str, Any]] = ()) -> None:
+        """Create a pending payment (`payment` without keys) with its item rows and the `created`
+        event, and take every hold, atomically (`create`). Listed by day and by the payer's RUT;
+        each permit item by its plate; due for the expiry sweep at `expires_key`."""
+        code, payment_id = payment["municipality"], payment["payment_id"]
+        meta = {"pk": keys.payment(code, payment_id), "sk": "META", **payment,
+                "gsi3pk": keys.pending(code), "gsi3sk": expires_key}
+        listing = listing_row(code, payment_id, created_day=str(payment["created_at"])[:10], created_key=now_key,
+                              payer_rut=payer_rut)
+        rows = []
+        plates: list[dict[str, Any]] = []
+        for i, item in enumerate(items):
+            row = {"pk": keys.payment(code, payment_id), "sk": f"ITEM#{i:02d}", "index": i, **item}
+            if item.get("plate"):
+                # The plate's listing entry is its own small row: the item row (its breakdown and
+                # checks, 3–4 KB) is not copied into the index.
+                plates.append({"put": {"pk": keys.payment(code, payment_id), "sk": f"{PLATE_LISTING}{i:02d}",
+                                       "payment_id": payment_id, "gsi2pk": keys.by_plate(code, str(item["plate"])),
+                                       "gsi2sk": f"PAY#{now_key}#{payment_id}"},
+                               "condition": "attribute_not_exists(pk)"})
+            row.pop("plate", None)
+            rows.append(row)
+        event = event_row(code, payment_id, str(payment["created_at"]), "created",
+                          {"amount": payment["amount"], "items": len(items)})
+        # The item rows (a permit's legal breakdown and checks, 3–4 KB) are written once, before
+        # the transaction, as conditional puts: half the units of a transactional write. Nothing
+        # reads them without the record, which only the transaction creates; a cart refused there
+        # leaves them under an id that was never given out.
+        for row in rows:
+            self._table.put_new(row)
+        self.create(meta, (), holds, event, now_iso=now_key, hold_expires_at=expires_key,
+                    extra=[{"put": listing, "condition": "attribute_not_exists(pk)"}, *plates, *extra])
+
+    def attach_order(self, code: str, payment_id: str, *, order_id: str, checkout_url: str, at: str) -> None:
+        """Record TGR's order of a payment (TGR gives the same one for the same payment), with its event."""
+        self.update_fields(code, payment_id, set_fields={"order_id": order_id, "checkout_url": checkout_url},
+                           event=event_row(code, payment_id, at, "gateway_order_created", {"order_id": order_id}))
+
+    def close(self, code: str, payment_id: str, *, from_status: str, to_status: str, at: str, event_kind: str,
+              detail: Mapping[str, Any], holds: Sequence[HoldRef], event: dict[str, Any] | None = None) -> None:
+        """End a payment without money (cancelled, rejected, expired): the holds are released and
+        it leaves the expiry sweep. ConditionFailed when it is no longer `from_status`."""
+        self.transition(code, payment_id, from_status=from_status, to_status=to_status,
+                        set_fields={"closed_at": at}, remove_fields=["gsi3pk", "gsi3sk"],
+                        event=event or event_row(code, payment_id, at, event_kind, detail),
+                        holds=holds, hold_status="released")
+
+    def expire(self, code: str, payment_id: str, *, at: str, expires_at: str, holds: Sequence[HoldRef]) -> None:
+        """The sweep's end of a pending payment past its time (ConditionFailed if TGR answered first)."""
+        self.close(code, payment_id, from_status="pending", to_status="expired", at=at, event_kind="expired",
+                   detail={"expires_at": expires_at}, holds=holds)
+
+    def to_review(self, code: str, payment_id: str, *, from_status: str, reason: str | None,
+                  fields: Mapping[str, Any], event: dict[str, Any], holds: Sequence[HoldRef]) -> None:
+        """Put a payment in a person's hands (`review`); the holds of a pending one stay held for review."""
+        from_pending = from_status == "pending"
+        self.transition(code, payment_id, from_status=from_status, to_status="review",
+                        set_fields={"review_reason": reason, **fields}, remove_fields=["gsi3pk", "gsi3sk"],
+                        event=event, holds=holds if from_pending else (),
+                        hold_status="review" if from_pending else None)
+
+    def mark_paid(self, payment: Mapping[str, Any], *, paid_at: str, method: str, authorization_code: str | None,
+                  order_id: str, outbox_due_key: str, event: dict[str, Any], holds: Sequence[HoldRef],
+                  paid_debts: Sequence[str] = (), new_debts: Sequence[Mapping[str, Any]] = ()) -> None:
+        """Move a pending payment to `paid`, in one transaction with: its holds (paid), the debts it
+        paid (open → paid), the debts it creates (a second installment), the day's counters of the
+        municipality and of the platform, and the outbox mark that makes its receipt job due at
+        `outbox_due_key` (a short grace: the job is sent right after this, without a write, and
+        is sent again only if its e-mail is not settled by then)."""
+        from chalicelib.adapters.debts_repo import DebtRepository
+
+        code, payment_id = payment["municipality"], payment["payment_id"]
+        extra: list[dict[str, Any]] = []
+        for debt_id in paid_debts:
+            extra.append({"update": (keys.debt(code, debt_id), "DEBT"),
+                          "expression": "SET #s = :paid, paid_by = :pid", "condition": "#s = :open",
+                          "names": {"#s": "status"}, "values": {":paid": "paid", ":open": "open", ":pid": payment_id}})
+        for debt in new_debts:
+            extra.append({"put": DebtRepository.row(code, dict(debt)), "condition": "attribute_not_exists(pk)"})
+        extra += counter_updates(code, paid_at[:10], payment_id, method, payment.get("items", []))
+        self.transition(
+            code, payment_id, from_status="pending", to_status="paid",
+            set_fields={"paid_at": paid_at, "method": method, "authorization_code": authorization_code,
+                        "order_id": order_id, "receipt_job": "pending",
+                        "gsi3pk": keys.outbox(code), "gsi3sk": outbox_due_key},
+            event=event, holds=holds, hold_status="paid", extra=extra)
+
+    @staticmethod
+    def receipt_job_is_due(payment: Mapping[str, Any], now_key: str) -> bool:
+        """Whether a paid payment's receipt job is due to be sent (again): its outbox mark is
+        there and its time has come (a refused send, a crash before the send, an unfinished job)."""
+        return payment.get("gsi3pk") == keys.outbox(str(payment["municipality"])) \
+            and str(payment.get("gsi3sk", "~")) <= now_key
+
+    def make_receipt_job_due(self, code: str, payment_id: str, *, due_key: str) -> None:
+        """The receipt job could not be sent: its outbox mark is due at `due_key` (ConditionFailed
+        when the e-mail was settled in between: the mark is gone)."""
+        self.update_fields(code, payment_id, set_fields={"gsi3sk": due_key},
+                           condition="gsi3pk = :outbox", values={":outbox": keys.outbox(code)})
+
+    def queue_receipt(self, code: str, payment_id: str, *, recheck_key: str) -> None:
+        """The receipt job was sent: its outbox mark moves to the recheck time (ConditionFailed when
+        the e-mail was settled in between: the mark is gone)."""
+        self.update_fields(code, payment_id, set_fields={"receipt_job": "queued", "gsi3sk": recheck_key},
+                           condition="gsi3pk = :outbox", values={":outbox": keys.outbox(code)})
 
     def transition(self, code: str, payment_id: str, *, from_status: str, to_status: str,
                    set_fields: Mapping[str, Any], remove_fields: Sequence[str] = (),
@@ -145,11 +328,41 @@ class PaymentRepository:
         vals.update(values or {})
         if condition and "#s" in condition:
             names["#s"] = "status"
+        if event is None:  # one item changes: one conditional write, not a transaction (half the units)
+            self._table.update(keys.payment(code, payment_id), "META", expression, condition=condition,
+                               names=names, values=vals, return_new=False)
+            return
         operation: dict[str, Any] = {"update": (keys.payment(code, payment_id), "META"), "expression": expression,
                                      "names": names, "values": vals}
         if condition:
             operation["condition"] = condition
-        self._table.transact([operation] + ([{"put": event}] if event else []))
+        self._table.transact([operation, {"put": event}])
+
+
+def listing_row(code: str, payment_id: str, *, created_day: str, created_key: str, payer_rut: str) -> dict[str, Any]:
+    """The payment's entry in the listings by day (GSI1) and by the payer's RUT (GSI2): written once
+    with the payment, small, so that the record's own many writes never touch those indexes."""
+    return {"pk": keys.payment(code, payment_id), "sk": LISTING, "payment_id": payment_id,
+            "gsi1pk": keys.payments_by_day(code, created_day), "gsi1sk": f"{created_key}#{payment_id}",
+            "gsi2pk": keys.by_rut(code, payer_rut), "gsi2sk": f"PAY#{created_key}#{payment_id}"}
+
+
+def counter_updates(code: str, day: str, payment_id: str, method: str,
+                    items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The additions of a paid payment to the day's counters of its municipality and of the
+    platform (`StatsRepository.paid_operations`: cell `<service>#<method>`, amount and items)."""
+    from chalicelib.adapters.stats_repo import StatsRepository
+
+    cells: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for item in items:
+        cells[(str(item["service"]), method)][0] += int(item["amount"])
+        cells[(str(item["service"]), method)][1] += 1
+    return StatsRepository.paid_operations(code, day, payment_id,
+                                           {cell: (amount, count) for cell, (amount, count) in cells.items()})
+
+
+def _without_keys(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k not in ("pk", "sk") and k not in INDEX_FIELDS}
 
 
 def _payment_id_of(index_item: Mapping[str, Any]) -> str:

@@ -49,8 +49,17 @@ class RetentionRepository:
     # -- reads ---------------------------------------------------------------------------------
 
     def payments_of_day(self, code: str, day: str) -> Iterator[dict[str, Any]]:
-        """Every payment a municipality created on `day` (YYYY-MM-DD), through the by-day index."""
-        yield from self._table.query_all(keys.payments_by_day(code, day), index="GSI1", limit=100)
+        """Every payment a municipality created on `day` (YYYY-MM-DD), through the by-day index
+        (whose entries hold keys only: the record is read by key)."""
+        from chalicelib.adapters.payments_repo import LISTING
+
+        for row in self._table.query_all(keys.payments_by_day(code, day), index="GSI1", limit=100):
+            if row.get("sk") == LISTING:
+                meta = self._table.get(str(row["pk"]), "META", consistent=True)
+                if meta is not None:
+                    yield meta
+                continue
+            yield row
 
     def payment(self, code: str, payment_id: str) -> dict[str, Any] | None:
         """One payment's main record (None when there is none)."""
@@ -104,13 +113,19 @@ class RetentionRepository:
         for i, status in enumerate(unpaid):
             values[f":u{i}"] = status
             refs.append(f":u{i}")
+        from chalicelib.adapters.payments_repo import LISTING
+
+        record = {"update": (keys.payment(code, payment_id), "META"),
+                  "expression": "SET #p = :anon, #i = :items REMOVE gsi2pk, gsi2sk",
+                  "condition": f"attribute_exists(#p.rut) AND #s IN ({', '.join(refs)})",
+                  "names": {"#p": "payer", "#s": "status", "#i": "items"}, "values": values}
+        operations: list[dict[str, Any]] = [record]
+        if self._table.get(keys.payment(code, payment_id), LISTING, consistent=True) is not None:
+            # The RUT's listing entry goes in the same transaction: nothing finds the payment by RUT.
+            operations.append({"update": (keys.payment(code, payment_id), LISTING),
+                               "expression": "REMOVE gsi2pk, gsi2sk", "condition": "attribute_exists(pk)"})
         try:
-            self._table.update(
-                keys.payment(code, payment_id), "META",
-                "SET #p = :anon, #i = :items"
-                " REMOVE gsi2pk, gsi2sk",
-                condition=f"attribute_exists(#p.rut) AND #s IN ({', '.join(refs)})",
-                names={"#p": "payer", "#s": "status", "#i": "items"}, values=values, return_new=False)
+            self._table.transact(operations)
         except ConditionFailed:
             return False
         return True

@@ -25,6 +25,11 @@ def event_row(code: str, request_id: str, at_key: str, kind: str, actor: str,
             "type": kind, "at": at_key, "actor": actor, "detail": dict(detail)}
 
 
+def is_payment(row: Mapping[str, Any]) -> bool:
+    """Whether a row `held_by_rut` yields is a payment (the others are debts)."""
+    return str(row.get("gsi2sk", "")).startswith("PAY#")
+
+
 class RightsRepository:
     """Requests, their steps, and the reads and writes a request's handling needs."""
 
@@ -54,18 +59,20 @@ class RightsRepository:
         return Page([i for i in page.items if "#EV#" not in str(i["sk"])], page.cursor)
 
     def step(self, code: str, request_id: str, *, from_status: Sequence[str], set_fields: Mapping[str, Any],
-             event: Mapping[str, Any], audit: Mapping[str, Any], condition: str | None = None,
-             values: Mapping[str, Any] | None = None) -> bool:
+             event: Mapping[str, Any], audit: Mapping[str, Any], once: str | None = None) -> bool:
         """Change a request that is in one of `from_status`, with its event and audit entry, in one
-        transaction; False when it is not in such a state (nothing written)."""
+        transaction; False when it is not in such a state, or (`once`) already has that field
+        (nothing written)."""
         expression, names, vals = set_remove_expression(set_fields)
         names["#s"] = "status"
         refs = []
         for i, status in enumerate(from_status):
             vals[f":from{i}"] = status
             refs.append(f":from{i}")
-        vals.update(values or {})
-        full = f"#s IN ({', '.join(refs)})" + (f" AND ({condition})" if condition else "")
+        full = f"#s IN ({', '.join(refs)})"
+        if once:
+            names["#once"] = once
+            full += " AND attribute_not_exists(#once)"
         try:
             self._table.transact([
                 {"update": (keys.rights_requests(code), f"REQ#{request_id}"), "expression": expression,
@@ -78,8 +85,17 @@ class RightsRepository:
     # -- what the platform holds about a RUN -----------------------------------------------------
 
     def held_by_rut(self, code: str, rut: str) -> Iterator[dict[str, Any]]:
-        """Everything indexed under the RUN in the municipality: its debts and its payments."""
-        yield from self._table.query_all(keys.by_rut(code, rut), index="GSI2", limit=100)
+        """Everything indexed under the RUN in the municipality: its debts and its payments (a
+        payment's listing entry holds keys only: its record comes with the entry's index keys)."""
+        from chalicelib.adapters.payments_repo import LISTING
+
+        for row in self._table.query_all(keys.by_rut(code, rut), index="GSI2", limit=100):
+            if row.get("sk") == LISTING:
+                meta = self._table.get(str(row["pk"]), "META", consistent=True)
+                if meta is not None:
+                    yield {**meta, "gsi2pk": row["gsi2pk"], "gsi2sk": row["gsi2sk"]}
+                continue
+            yield row
 
     def payment_rows(self, code: str, payment_id: str) -> list[dict[str, Any]]:
         """A payment's rows: the main record, items, events and e-mail deliveries."""

@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from chalicelib.adapters import keys
+from chalicelib.adapters.audit_log import audit_partitions
 from chalicelib.adapters.dynamo import DynamoTable, Item
-from chalicelib.adapters.paged_search import Partition, search
+from chalicelib.adapters.paged_search import search
 from chalicelib.domain.errors import InvalidInput
 
 MAX_DAYS = 366
@@ -33,7 +33,7 @@ def read_audit(code: str, first: date, last: date, table: DynamoTable, *, limit:
     if (last - first).days + 1 > MAX_DAYS:
         raise InvalidInput(f"El rango puede abarcar como máximo {MAX_DAYS} días.", code="range_too_long", field="to")
     span = (first.isoformat(), f"{last.isoformat()}~")
-    partitions = [Partition(keys.audit(code, month), sk_between=span) for month in months_between(first, last)]
+    partitions = audit_partitions(code, months_between(first, last), span)
     page = search(table, partitions, limit=limit, cursor=cursor, resolve=_entry, max_examined=5 * limit + 100)
     return {"items": page.items, "cursor": page.cursor}
 

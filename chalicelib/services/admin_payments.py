@@ -18,12 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from chalicelib.adapters import keys
 from chalicelib.adapters.audit_log import AuditLog
 from chalicelib.adapters.dynamo import DynamoTable, Item
 from chalicelib.adapters.job_queue import JobQueue
 from chalicelib.adapters.object_store import ObjectStore
-from chalicelib.adapters.paged_search import Partition, search
+from chalicelib.adapters.paged_search import search
 from chalicelib.adapters.payments_repo import PaymentRepository, event_row
 from chalicelib.domain.chile_time import SANTIAGO
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, RuleRefused
@@ -33,6 +32,7 @@ from chalicelib.domain.plates import parse_plate
 from chalicelib.domain.rut import parse_rut
 from chalicelib.domain.spreadsheet import safe_row
 from chalicelib.services.auth import Official
+from chalicelib.services.receipt_jobs import receipt_job
 
 MAX_DAYS = 93
 MAX_EXAMINED_PER_PAGE = 2_000
@@ -103,34 +103,25 @@ def search_payments(code: str, filters: PaymentFilters, ctx: PaymentsAdminContex
 
 def _search(code: str, filters: PaymentFilters, ctx: PaymentsAdminContext, *, limit: int, cursor: str | None,
             max_examined: int) -> Any:
-    keep: Callable[[Item], Item | None] = lambda meta: meta if _matches(meta, filters) else None  # noqa: E731
+    def keep(row: Item) -> Item | None:  # listings hold keys: the payment is read by key
+        meta = ctx.payments.listed(code, row)
+        return meta if meta is not None and _matches(meta, filters) else None
+
     dedupe = None
     tag = f"{filters.status}|{filters.service}|{filters.rut}|{filters.plate}|{filters.date_from}|{filters.date_to}"
     if filters.rut or filters.plate:
-        span = _utc_span(filters)
-        pk = keys.by_rut(code, filters.rut) if filters.rut else keys.by_plate(code, str(filters.plate))
-        partition = Partition(pk, index="GSI2", sk_prefix=None if span else "PAY#",
-                              sk_between=(f"PAY#{span[0]}", f"PAY#{span[1]}") if span else None)
-        if not filters.rut:  # plate rows are the payment's item rows: read the payment itself
-            def keep_item(row: Item) -> Item | None:
-                meta = ctx.payments.get(code, str(row["pk"]).rsplit("#", 1)[-1])
-                return meta if meta is not None and _matches(meta, filters) else None
-
-            keep = keep_item
-            dedupe = _row_payment
-        partitions = [partition]
+        partitions = ctx.payments.listing_partitions(code, rut=filters.rut, plate=filters.plate,
+                                                     utc_span=_utc_span(filters))
+        if not filters.rut:  # plate rows are the payment's item rows: one payment may have several
+            dedupe = ctx.payments.payment_id_of
     else:
         if filters.date_from is None or filters.date_to is None:
             raise InvalidInput("Indique el rango de fechas.", code="invalid_range", field="from")
         days = (filters.date_to - filters.date_from).days + 1
-        partitions = [Partition(keys.payments_by_day(code, (filters.date_to - timedelta(days=n)).isoformat()),
-                                index="GSI1") for n in range(days)]
+        partitions = ctx.payments.listing_partitions(
+            code, days=[(filters.date_to - timedelta(days=n)).isoformat() for n in range(days)])
     return search(ctx.table, partitions, limit=limit, cursor=cursor, resolve=keep, max_examined=max_examined,
                   dedupe=dedupe, tag_extra=tag)
-
-
-def _row_payment(row: Item) -> str:
-    return str(row["pk"])
 
 
 def _utc_span(filters: PaymentFilters) -> tuple[str, str] | None:
@@ -144,7 +135,9 @@ def _utc_span(filters: PaymentFilters) -> tuple[str, str] | None:
 def _by_folio(code: str, folio: str, ctx: PaymentsAdminContext) -> Item | None:
     if folio[:5] != code:
         return None  # another municipality's folio: nothing here, and nothing said about it
-    record = ctx.table.get(keys.receipt(code, folio), "RECEIPT")
+    from chalicelib.adapters.receipts_repo import ReceiptRepository
+
+    record = ReceiptRepository(ctx.table).get(code, folio)
     if record is None:
         return None
     return ctx.payments.get(code, str(record["payment_id"]))
@@ -213,8 +206,8 @@ def payment_detail(code: str, payment_id: str, ctx: PaymentsAdminContext, *, mas
                       "index": n, "amount": int(item.get("amount", 0)), "breakdown": breakdown, "checks": checks})
     events = [{"at": e.get("at"), "type": e.get("type"), "detail": e.get("detail") or {}}
               for e in ctx.payments.events(code, payment_id)]
-    emails = [{k: (mask_email(v) if masked and k == "to" else v) for k, v in row.items() if k not in ("pk", "sk")}
-              for row in ctx.table.query_all(keys.payment(code, payment_id), sk_prefix="EMAIL#", consistent=True)]
+    emails = [{k: (mask_email(v) if masked and k == "to" else v) for k, v in row.items()}
+              for row in ctx.payments.email_attempts(code, payment_id)]
     receipt = None
     stored = meta.get("receipt")
     if isinstance(stored, dict) and stored.get("key"):
@@ -253,8 +246,7 @@ def email_delivery(code: str, payment_id: str, meta: Item, ctx: PaymentsAdminCon
     dates, the state of the last one, and the hard bounce or complaint recorded."""
     from chalicelib.services.email_events import delivery_of
 
-    attempts = delivery_of(ctx.table.query_all(keys.payment(code, payment_id), sk_prefix="EMAILEVT#",
-                                               consistent=True))
+    attempts = delivery_of(ctx.payments.email_events(code, payment_id))
     return {"delivery": attempts, "delivery_status": attempts[-1]["status"] if attempts else None,
             "email_bounce": meta.get("email_bounce"), "email_complaint": meta.get("email_complaint")}
 
@@ -328,7 +320,7 @@ def resend_receipt(code: str, payment_id: str, official: Official, ctx: Payments
     if not reopened:
         raise Conflict("Ya hay un envío del comprobante en curso.", code="email_in_progress")
     # The ordinary receipt job: its e-mail step sees `retry` and sends again, exactly once.
-    message_id = ctx.receipts_queue.send({"kind": "receipt", "municipality": code, "payment_id": payment_id})
+    message_id = ctx.receipts_queue.send(receipt_job(code, payment_id))
     ctx.audit.record(code, actor=official.email, profile=official.profile, action="payment.receipt.resend",
                      target=payment_id, before={"to": old_email} if new_email else None,
                      after={"to": new_email or old_email, "folio": _folio_of(meta)})

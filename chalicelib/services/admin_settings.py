@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from chalicelib.adapters import keys
 from chalicelib.adapters.audit_rows import audit_row
 from chalicelib.adapters.dynamo import DynamoTable
+from chalicelib.adapters.logo_uploads import LogoUploads
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository, PortalKeyRepository
 from chalicelib.adapters.municipality_admin_repo import MunicipalityAdminRepository
 from chalicelib.adapters.object_store import ObjectStore
@@ -188,10 +188,9 @@ def start_logo_upload(code: str, content_length: int, official: Official, ctx: S
     now = ctx.clock()
     upload_id = secrets.token_hex(8)
     staging = f"{code}/branding/uploads/{upload_id}.png"
-    ctx.table.put_new({"pk": keys.logo_uploads(code), "sk": f"LOGO#{upload_id}", "upload_id": upload_id,
-                       "object_key": staging, "content_length": content_length, "created_by": official.email,
-                       "created_at": now.isoformat(timespec="seconds"),
-                       "ttl": int(now.timestamp()) + 24 * 3600})
+    LogoUploads(ctx.table).start(code, upload_id, object_key=staging, content_length=content_length,
+                                 created_by=official.email, created_at=now.isoformat(timespec="seconds"),
+                                 now_epoch=int(now.timestamp()))
     url = ctx.uploads.presign_put(staging, expires_in=LOGO_URL_TTL_S, content_type="image/png",
                                   content_length=content_length)
     return {"upload_id": upload_id, "upload_url": url, "method": "PUT", "headers": {"Content-Type": "image/png"},
@@ -200,7 +199,7 @@ def start_logo_upload(code: str, content_length: int, official: Official, ctx: S
 
 def apply_logo(code: str, upload_id: str, official: Official, ctx: SettingsAdminContext) -> dict[str, Any]:
     """Check the uploaded PNG (signature, size, dimensions) and make it the receipts' logo."""
-    session = ctx.table.get(keys.logo_uploads(code), f"LOGO#{upload_id}", consistent=True) \
+    session = LogoUploads(ctx.table).get(code, upload_id) \
         if upload_id.isalnum() and len(upload_id) == 16 else None
     if session is None:
         raise NotFound("No existe esa subida de logo.", code="upload_not_found", field="upload_id")

@@ -23,6 +23,7 @@ from chalicelib.domain.payments import utc_key
 from chalicelib.domain.personal_data import mask_rut
 from chalicelib.domain.refunds import REASONS
 from chalicelib.observability import logger
+from chalicelib.services.receipt_jobs import annulment_job
 from chalicelib.services.receipts import MailerPort, Municipalities, ObjectStorePort, SignerPort
 
 EMAIL_LEASE = timedelta(minutes=5)
@@ -47,7 +48,7 @@ class AnnulmentsContext:
 
 def job(code: str, payment_id: str, row_sk: str) -> dict[str, str]:
     """The queue message that issues the document of one completed refund or reversal."""
-    return {"kind": "annulment", "municipality": code, "payment_id": payment_id, "ref": row_sk}
+    return annulment_job(code, payment_id, row_sk)
 
 
 def sweep(code: str, ctx: AnnulmentsContext, jobs: JobSender, recheck: timedelta) -> int:

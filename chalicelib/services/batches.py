@@ -27,17 +27,16 @@ import secrets
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from chalicelib.adapters import keys
 from chalicelib.adapters.audit_rows import audit_row
 from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.adapters.municipalities_repo import MunicipalityRepository
 from chalicelib.adapters.object_store import ObjectStore
+from chalicelib.adapters.payments_repo import PaymentRepository
 from chalicelib.adapters.refunds_repo import RefundRepository
 from chalicelib.domain.errors import ConditionFailed, Conflict, InvalidInput, RuleRefused
-from chalicelib.domain.payments import went_through_paid
 from chalicelib.domain.reconciliation import METHOD_TEXT, SERVICE_TEXT
 from chalicelib.services import signatures
 from chalicelib.services.auth import Official
@@ -76,18 +75,14 @@ def check_day(day: str, today: date | None = None) -> str:
 
 def day_payments(code: str, day: str, table: DynamoTable) -> list[dict[str, Any]]:
     """The municipality's payments paid on `day`, oldest first."""
-    previous = (date.fromisoformat(day) - timedelta(days=1)).isoformat()
     found = []
-    for created in (previous, day):
-        for item in table.query_all(keys.payments_by_day(code, created), index="GSI1", limit=500):
-            if item.get("sk") != "META" or not went_through_paid(item) or str(item.get("paid_at", ""))[:10] != day:
-                continue
-            by_service: dict[str, int] = defaultdict(int)
-            for line in item.get("items", []):
-                by_service[str(line.get("service", "otro"))] += int(line.get("amount", 0))
-            found.append({"payment_id": str(item["payment_id"]), "amount": int(item["amount"]),
-                          "method": str(item.get("method") or "desconocido"), "paid_at": str(item["paid_at"]),
-                          "services": sorted(by_service), "by_service": dict(by_service)})
+    for item in PaymentRepository(table).paid_on(code, day):
+        by_service: dict[str, int] = defaultdict(int)
+        for line in item.get("items", []):
+            by_service[str(line.get("service", "otro"))] += int(line.get("amount", 0))
+        found.append({"payment_id": str(item["payment_id"]), "amount": int(item["amount"]),
+                      "method": str(item.get("method") or "desconocido"), "paid_at": str(item["paid_at"]),
+                      "services": sorted(by_service), "by_service": dict(by_service)})
     return sorted(found, key=lambda p: (p["paid_at"], p["payment_id"]))
 
 

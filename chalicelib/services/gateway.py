@@ -4,15 +4,11 @@ approved payment — the receipt job queued as part of the same step (transactio
 from __future__ import annotations
 
 import contextlib
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from chalicelib.adapters import keys
-from chalicelib.adapters.debts_repo import DebtRepository
 from chalicelib.adapters.payments_repo import HoldRef, event_row
-from chalicelib.adapters.stats_repo import StatsRepository
 from chalicelib.domain import webhook_signature
 from chalicelib.domain.errors import ConditionFailed, Conflict, DependencyUnavailable, NotFound
 from chalicelib.domain.payments import (
@@ -27,6 +23,7 @@ from chalicelib.domain.payments import (
 from chalicelib.observability import logger
 from chalicelib.services.payments import PaymentContext
 from chalicelib.services.permit_items import PLATFORM
+from chalicelib.services.receipt_jobs import receipt_job
 
 
 def verify_signature(header: str | None, raw_body: bytes, secrets: Sequence[str], now: datetime) -> None:
@@ -71,8 +68,8 @@ def _apply_notification(notification: dict[str, Any], ctx: PaymentContext) -> di
     decision = decide_notification(current, notified, amount_matches=int(notification["amount"]) == payment["amount"])
     now_iso = ctx.clock().isoformat(timespec="seconds")
     if decision.new_status is None:
-        if current is PaymentStatus.PAID and payment.get("receipt_job") == "pending":
-            _queue_receipt(code, payment_id, ctx)  # a retried notification finishes the step
+        if current is PaymentStatus.PAID and ctx.payments.receipt_job_is_due(payment, utc_key(ctx.clock())):
+            _queue_receipt(code, payment_id, ctx, move_mark=True)  # a retried notification finishes the step
         logger.info("notification changed nothing", extra={"outcome": decision.outcome})
         return {"result": decision.outcome, "status": current.value, "reason": decision.reason}
     new_status = decision.new_status
@@ -113,17 +110,13 @@ def _write(decision: NotificationDecision, current: PaymentStatus, payment: dict
     if decision.new_status is PaymentStatus.PAID:
         _mark_paid(payment, notification, event, holds, ctx, now_iso)
     elif decision.new_status is PaymentStatus.REJECTED:
-        ctx.payments.transition(code, payment_id, from_status=current.value, to_status="rejected",
-                                set_fields={"closed_at": now_iso}, remove_fields=["gsi3pk", "gsi3sk"],
-                                event=event, holds=holds, hold_status="released")
+        ctx.payments.close(code, payment_id, from_status=current.value, to_status="rejected", at=now_iso,
+                           event_kind=event["type"], detail=event["detail"], holds=holds, event=event)
     else:  # review
-        from_pending = current is PaymentStatus.PENDING
-        ctx.payments.transition(
-            code, payment_id, from_status=current.value, to_status="review",
-            set_fields={"review_reason": decision.reason, "gateway_amount": int(notification["amount"]),
-                        "method": notification.get("method"), "paid_at": notification.get("paid_at")},
-            remove_fields=["gsi3pk", "gsi3sk"], event=event,
-            holds=holds if from_pending else (), hold_status="review" if from_pending else None)
+        ctx.payments.to_review(
+            code, payment_id, from_status=current.value, reason=decision.reason,
+            fields={"gateway_amount": int(notification["amount"]), "method": notification.get("method"),
+                    "paid_at": notification.get("paid_at")}, event=event, holds=holds)
 
 
 def _lost_holds(exc: ConditionFailed, holds: list[HoldRef]) -> list[HoldRef] | None:
@@ -146,54 +139,43 @@ def _holds_of(payment: dict[str, Any]) -> list[HoldRef]:
 
 def _mark_paid(payment: dict[str, Any], notification: dict[str, Any], event: dict[str, Any],
                holds: list[HoldRef], ctx: PaymentContext, now_iso: str) -> None:
-    code, payment_id = payment["municipality"], payment["payment_id"]
-    paid_at = str(notification.get("paid_at") or now_iso)
-    method = str(notification.get("method") or "desconocido")
-    extra: list[dict[str, Any]] = []
+    payment_id = payment["payment_id"]
+    paid_debts = [str(item["debt_id"]) for item in payment["items"] if item.get("debt_id")]
+    new_debts = []
     for item in payment["items"]:
-        if item.get("debt_id"):
-            extra.append({"update": (keys.debt(code, item["debt_id"]), "DEBT"),
-                          "expression": "SET #s = :paid, paid_by = :pid", "condition": "#s = :open",
-                          "names": {"#s": "status"}, "values": {":paid": "paid", ":open": "open", ":pid": payment_id}})
         second_id = second_installment_of(item)
         if second_id is not None:
-            second = {"debt_id": second_id, "type": "permit_second", "rut": item["owner_rut"], "plate": item["plate"],
-                      "year": item["year"], "status": "open", "due_date": f"{item['year']}-08-31",
-                      "description": f"Permiso de circulación {item['year']}, {item['plate']}, segunda cuota",
-                      "period": f"{item['year']}-C2", "created_by_payment": payment_id}
-            extra.append({"put": DebtRepository.row(code, second), "condition": "attribute_not_exists(pk)"})
-    day = paid_at[:10]
-    totals: dict[tuple[str, str], int] = defaultdict(int)
-    counts: dict[tuple[str, str], int] = defaultdict(int)
-    for item in payment["items"]:
-        totals[(item["service"], method)] += int(item["amount"])
-        counts[(item["service"], method)] += 1
-    extra += StatsRepository.paid_operations(code, day, payment_id,
-                                             {cell: (amount, counts[cell]) for cell, amount in totals.items()})
-    ctx.payments.transition(
-        code, payment_id, from_status="pending", to_status="paid",
-        set_fields={"paid_at": paid_at, "method": method,
-                    "authorization_code": notification.get("authorization_code"),
-                    "order_id": notification["order_id"], "receipt_job": "pending",
-                    "gsi3pk": keys.outbox(code), "gsi3sk": utc_key(now_iso)},
-        event=event, holds=holds, hold_status="paid", extra=extra)
+            new_debts.append({
+                "debt_id": second_id, "type": "permit_second", "rut": item["owner_rut"],
+                "plate": item["plate"], "year": item["year"], "status": "open", "due_date": f"{item['year']}-08-31",
+                "description": f"Permiso de circulación {item['year']}, {item['plate']}, segunda cuota",
+                "period": f"{item['year']}-C2", "created_by_payment": payment_id})
+    ctx.payments.mark_paid(
+        payment, paid_at=str(notification.get("paid_at") or now_iso), method=str(notification.get("method") or
+                                                                                 "desconocido"),
+        authorization_code=notification.get("authorization_code"), order_id=notification["order_id"],
+        outbox_due_key=utc_key(ctx.clock() + min(ctx.receipt_grace, ctx.receipt_recheck)), event=event,
+        holds=holds, paid_debts=paid_debts, new_debts=new_debts)
 
 
-def _queue_receipt(code: str, payment_id: str, ctx: PaymentContext) -> None:
-    """Send the receipt job and move the outbox mark to the recheck time; a failure to send leaves
-    the mark due, for a retry. The mark stays until the e-mail is settled (`ReceiptRepository.
-    record_email` removes it), so a job that never finished — dead-lettered after its retries —
-    is queued again by the sweep at the recheck time, without an operator."""
+def _queue_receipt(code: str, payment_id: str, ctx: PaymentContext, *, move_mark: bool = False) -> None:
+    """Send the receipt job. The outbox mark was set a short grace ahead with `paid`, so a job sent
+    right away costs no write; a failure to send makes the mark due now. A later send (the sweep,
+    or TGR's retry of the notification, once the mark is due) moves the mark to the next recheck
+    time. The mark stays until the e-mail is settled (`ReceiptRepository.record_email` removes
+    it), so a job that never finished — dead-lettered after its retries, or never sent because the
+    process died — is queued again, without an operator."""
     try:
-        ctx.receipts_queue.send({"kind": "receipt", "municipality": code, "payment_id": payment_id})
+        ctx.receipts_queue.send(receipt_job(code, payment_id))
     except DependencyUnavailable:
         logger.warning("receipt job not queued yet; the outbox sweep will retry")
+        with contextlib.suppress(ConditionFailed):  # settled in between: nothing is due
+            ctx.payments.make_receipt_job_due(code, payment_id, due_key=utc_key(ctx.clock()))
         raise
-    # Settled in between (the mark is gone), fine: the worker is idempotent, a second job is harmless.
-    with contextlib.suppress(ConditionFailed):
-        ctx.payments.update_fields(code, payment_id, set_fields={
-            "receipt_job": "queued", "gsi3sk": utc_key(ctx.clock() + ctx.receipt_recheck)},
-            condition="gsi3pk = :outbox", values={":outbox": keys.outbox(code)})
+    if move_mark:
+        # Settled in between (the mark is gone), fine: the worker is idempotent, a second job is harmless.
+        with contextlib.suppress(ConditionFailed):
+            ctx.payments.queue_receipt(code, payment_id, recheck_key=utc_key(ctx.clock() + ctx.receipt_recheck))
 
 
 def sweep(code: str, ctx: PaymentContext) -> dict[str, int]:
@@ -207,18 +189,15 @@ def sweep(code: str, ctx: PaymentContext) -> dict[str, int]:
         if payment is None or payment["status"] != "pending":
             continue
         try:
-            ctx.payments.transition(
-                code, payment_id, from_status="pending", to_status="expired",
-                set_fields={"closed_at": now_iso}, remove_fields=["gsi3pk", "gsi3sk"],
-                event=event_row(code, payment_id, now_iso, "expired", {"expires_at": payment["expires_at"]}),
-                holds=_holds_of(payment), hold_status="released")
+            ctx.payments.expire(code, payment_id, at=now_iso, expires_at=payment["expires_at"],
+                                holds=_holds_of(payment))
             expired += 1
         except ConditionFailed:
             continue  # a notification moved it first
     queued = 0
     for payment_id in ctx.payments.unqueued_receipts(code, utc_key(now)):
         try:
-            _queue_receipt(code, payment_id, ctx)
+            _queue_receipt(code, payment_id, ctx, move_mark=True)
             queued += 1
         except DependencyUnavailable:
             break

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from chalicelib.adapters.citizens_repo import CitizenRepository
-from chalicelib.domain.payments import PaymentStatus
+from chalicelib.domain.payments import PaymentStatus, utc_key
 from chalicelib.domain.rut import parse_rut
 from chalicelib.services.citizen_index import run_digest
 
@@ -50,7 +50,7 @@ def _one(citizens: CitizenRepository, code: str, payment: dict[str, Any], secret
     except Exception:  # an anonymized payer (docs/personal-data.md): nobody to index it for
         counts["no_payer"] += 1
         return
-    created_key = str(payment.get("gsi1sk", "")).split("#", 1)[0]
+    created_key = utc_key(str(payment["created_at"]))  # the key the creation gives its pointer
     added = citizens.add_payment_pointer(run_digest(secret, run.compact), code=code,
                                          payment_id=str(payment["payment_id"]), created_key=created_key)
     counts["indexed" if added else "already"] += 1

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import IO, Any, Protocol
 
-from chalicelib.adapters import keys
+from chalicelib.adapters.municipality_rows import INDEX_FIELDS, MunicipalityRows, Rows
 from chalicelib.domain.errors import InvalidInput, NotFound
 
 MAX_DAYS = 400
@@ -39,17 +39,6 @@ SECRET_FIELDS = frozenset({
                           # receipt, and goes with it: the municipality answers verifications)
     "otp_secret",         # an official's sealed signing-code secret
 })
-# Index attributes: how rows are found, not what they say.
-INDEX_FIELDS = frozenset({"gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk"})
-
-
-class Rows(Protocol):
-    """The data table's reads an export needs (`DynamoTable`)."""
-
-    def query_all(self, pk_value: str, **kwargs: Any) -> Iterator[dict[str, Any]]: ...
-
-    def get(self, pk: str, sk: str, *, consistent: bool = False) -> dict[str, Any] | None: ...
-
 
 class Objects(Protocol):
     """A bucket's reads (`ObjectStore`)."""
@@ -100,21 +89,6 @@ def check_range(start: date, end: date) -> None:
         raise InvalidInput(f"Una exportación cubre a lo más {MAX_DAYS} días; divida el período.", field="to")
 
 
-class _Paged:
-    """The table, read in pages of `PAGE` items (DynamoDB's 1 MB per page bounds them anyway)."""
-
-    PAGE = 500
-
-    def __init__(self, table: Rows) -> None:
-        self._table = table
-
-    def query_all(self, pk_value: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        return self._table.query_all(pk_value, limit=self.PAGE, **kwargs)
-
-    def get(self, pk: str, sk: str) -> dict[str, Any] | None:
-        return self._table.get(pk, sk, consistent=True)
-
-
 class _Writer:
     """Rows of one municipality into named collections, fenced and cleaned."""
 
@@ -139,25 +113,24 @@ def export_municipality(code: str, start: date, end: date, sources: ExportContex
     """Write the export of municipality `code` for days `start`…`end` (inclusive) as a ZIP to
     `out`; returns the manifest (also inside the ZIP). `NotFound` for an unknown municipality."""
     check_range(start, end)
-    table = _Paged(sources.table)
+    rows = MunicipalityRows(sources.table, code)
     writer = _Writer(code)
-    config = table.get(keys.municipality(code), "CONFIG")
+    config = rows.config()
     if config is None:
         raise NotFound("La municipalidad no existe en la plataforma.", code="municipality_not_found")
 
-    writer.add("municipality", table.query_all(keys.municipality(code)))
-    officials = writer.add("officials", table.query_all(keys.officials(code)))
-    writer.add("signers", (row for official in officials if official.get("sk")
-                           for row in table.query_all(keys.signer(code, str(official["sk"])))))
-    writer.add("agreements", table.query_all(keys.agreements(code)))
-    writer.add("official_proposals", table.query_all(keys.official_proposals(code)))
+    writer.add("municipality", rows.municipality())
+    officials = writer.add("officials", rows.officials())
+    writer.add("signers", (row for official in officials if official.get("sk") for row in rows.signer(official)))
+    writer.add("agreements", rows.agreements())
+    writer.add("official_proposals", rows.official_proposals())
     for month in _months(start, end):
-        writer.add("audit", table.query_all(keys.audit(code, month)))
+        writer.add("audit", rows.audit(month))
 
     files: dict[str, bytes] = {}
-    uploads = writer.add("roll_uploads", table.query_all(keys.roll_uploads(code)))
+    uploads = writer.add("roll_uploads", rows.roll_uploads())
     for upload in uploads:
-        writer.add("roll_errors", table.query_all(keys.roll_upload_lines(code, str(upload["upload_id"]))))
+        writer.add("roll_errors", rows.roll_errors(str(upload["upload_id"])))
         object_key = upload.get("object_key")
         # An upload announced whose file never arrived has no object: its record says so.
         with contextlib.suppress(NotFound):
@@ -166,19 +139,18 @@ def export_municipality(code: str, start: date, end: date, sources: ExportContex
 
     for day in _days(start, end):
         iso = day.isoformat()
-        listed = table.query_all(keys.payments_by_day(code, iso), index="GSI1")
-        for payment_id in sorted({str(row["payment_id"]) for row in listed if row.get("payment_id")}):
-            rows = writer.add("payments", table.query_all(keys.payment(code, payment_id)))
-            meta = next((r for r in rows if r.get("sk") == "META"), {})
+        for payment_id in rows.payments_created_on(iso):
+            payment_rows = writer.add("payments", rows.payment(payment_id))
+            meta = next((r for r in payment_rows if r.get("sk") == "META"), {})
             receipt = meta.get("receipt") if isinstance(meta.get("receipt"), dict) else None
             if receipt and receipt.get("folio"):
-                record = table.get(keys.receipt(code, str(receipt["folio"])), "RECEIPT")
+                record = rows.receipt(str(receipt["folio"]))
                 writer.add("receipts", [record] if record else [])
                 if with_receipt_pdfs and receipt.get("key"):
                     files[f"receipts/{receipt['folio']}.pdf"] = sources.receipts.get(str(receipt["key"]))
-        writer.add("settlements", table.query_all(keys.settlement(code, iso)))
-        writer.add("reconciliation", table.query_all(keys.reconciliation(code, iso)))
-        writer.add("batches", table.query_all(keys.batch(code, iso)))
+        writer.add("settlements", rows.settlements(iso))
+        writer.add("reconciliation", rows.reconciliation(iso))
+        writer.add("batches", rows.batches(iso))
 
     entries = {f"{name}.jsonl": collection.body() for name, collection in sorted(writer.collections.items())}
     entries.update(files)

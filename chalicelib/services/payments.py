@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.adapters import keys
 from chalicelib.adapters.citizens_repo import CitizenRepository
 from chalicelib.adapters.debts_repo import DebtRepository
 from chalicelib.adapters.idempotency_repo import IdempotencyRepository
 from chalicelib.adapters.job_queue import JobQueue
 from chalicelib.adapters.object_store import ObjectStore
-from chalicelib.adapters.payments_repo import HoldRef, PaymentRepository, event_row
+from chalicelib.adapters.payments_repo import HoldRef, PaymentRepository
 from chalicelib.adapters.reference_repo import ReferenceRepository
 from chalicelib.adapters.tgr_client import GatewayOrder, TgrClient
 from chalicelib.domain.errors import (
@@ -73,6 +72,9 @@ class PaymentContext:
     allow_estimated: bool
     receipt_recheck: timedelta = timedelta(minutes=45)
     """When the sweep queues a paid payment's receipt job again if it is still unfinished."""
+    receipt_grace: timedelta = timedelta(minutes=2)
+    """How long after `paid` the job sent right away has before the outbox mark is due (a crash
+    between `paid` and the send is recovered then; at most `receipt_recheck`)."""
     public_api_url: str = ""
     """Where the receipt's verification page lives (`receipt.verification_url`)."""
     citizen_index_secret: str = ""
@@ -163,9 +165,7 @@ def _attach_order(portal: Portal, payment: dict[str, Any], ctx: PaymentContext) 
         payment_id=payment_id, municipality=code, amount=payment["amount"],
         description=f"{portal.config.get('name', code)}: " + "; ".join(i["description"] for i in payment["items"]),
         return_url=payment["return_url"], notify_url=ctx.notify_url)
-    ctx.payments.update_fields(
-        code, payment_id, set_fields={"order_id": order.order_id, "checkout_url": order.checkout_url},
-        event=event_row(code, payment_id, now_iso, "gateway_order_created", {"order_id": order.order_id}))
+    ctx.payments.attach_order(code, payment_id, order_id=order.order_id, checkout_url=order.checkout_url, at=now_iso)
     return order
 
 
@@ -192,41 +192,30 @@ def _create(portal: Portal, body: dict[str, Any], ctx: PaymentContext, now: date
     expires_key = utc_key(now + ctx.payment_ttl)
     summary = [{k: v for k, v in item.items() if k not in ("breakdown", "hold_owner")} for item in resolved]
     meta = {
-        "pk": keys.payment(code, payment_id), "sk": "META", "payment_id": payment_id, "municipality": code,
+        "payment_id": payment_id, "municipality": code,
         "status": PaymentStatus.PENDING.value, "amount": amount, "items": summary,
         "payer": {"rut": payer_rut.compact, "name": payer["name"].strip(), "email": payer["email"].strip().lower()},
         "return_url": body["return_url"], "access_token_hash": token_hash(token), "created_at": now_iso,
         "expires_at": expires_at, "version": 1,
-        "gsi1pk": keys.payments_by_day(code, now_iso[:10]), "gsi1sk": f"{now_key}#{payment_id}",
-        "gsi2pk": keys.by_rut(code, payer_rut.compact), "gsi2sk": f"PAY#{now_key}#{payment_id}",
-        "gsi3pk": keys.pending(code), "gsi3sk": expires_key,
     }
-    item_rows = []
-    for i, item in enumerate(resolved):
-        row = {"pk": keys.payment(code, payment_id), "sk": f"ITEM#{i:02d}", "index": i,
-               "breakdown": item["breakdown"], "description": item["description"], "amount": item["amount"]}
-        if item.get("plate"):
-            row.update(gsi2pk=keys.by_plate(code, item["plate"]), gsi2sk=f"PAY#{now_key}#{payment_id}")
-        item_rows.append(row)
+    item_rows = [{"breakdown": item["breakdown"], "description": item["description"], "amount": item["amount"],
+                  **({"plate": item["plate"]} if item.get("plate") else {})} for item in resolved]
     holds: list[HoldRef] = [(item["hold_owner"], key) for item in resolved for key in item["holds"]]
-    event = event_row(code, payment_id, now_iso, "created", {"amount": amount, "items": len(resolved)})
     link = {**link, "values": {**link["values"], ":pid": payment_id}}
     extra = [link]
     if ctx.citizen_index_secret:  # the payer's national index entry, written with the payment
         extra.append(CitizenRepository.payment_pointer(run_digest(ctx.citizen_index_secret, payer_rut.compact),
                                                        code=code, payment_id=payment_id, created_key=now_key))
-    ctx.payments.create(meta, item_rows, holds, event, now_iso=now_key, hold_expires_at=expires_key, extra=extra)
+    ctx.payments.create_pending(meta, item_rows, holds, payer_rut=payer_rut.compact, now_key=now_key,
+                                expires_key=expires_key, extra=extra)
     try:
         order = _attach_order(portal, meta, ctx)
     except DependencyUnavailable as exc:
         if exc.code not in ("gateway_unavailable", "gateway_refused"):
             raise PaymentCreated(exc) from exc  # the order may exist: leave the payment for a resume
         # TGR has no order for it: cancel, so the items are free for the citizen's next try.
-        ctx.payments.transition(
-            code, payment_id, from_status="pending", to_status=PaymentStatus.CANCELLED.value,
-            set_fields={"closed_at": now_iso}, remove_fields=["gsi3pk", "gsi3sk"],
-            event=event_row(code, payment_id, now_iso, "cancelled", {"reason": "gateway order failed"}),
-            holds=holds, hold_status="released")
+        ctx.payments.close(code, payment_id, from_status="pending", to_status=PaymentStatus.CANCELLED.value,
+                           at=now_iso, event_kind="cancelled", detail={"reason": "gateway order failed"}, holds=holds)
         raise
     except SemError as exc:
         raise PaymentCreated(exc) from exc

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from chalicelib.adapters import keys
 from chalicelib.adapters.audit_log import AuditLog
 from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.adapters.payments_repo import PaymentRepository
@@ -26,7 +25,7 @@ from chalicelib.adapters.refunds_repo import RefundRepository
 from chalicelib.adapters.settlement_inbox import SettlementInbox
 from chalicelib.adapters.stats_repo import StatsRepository
 from chalicelib.domain.errors import ConditionFailed, Conflict, InvalidInput, NotFound
-from chalicelib.domain.payments import PAYMENT_ID, went_through_paid
+from chalicelib.domain.payments import PAYMENT_ID
 from chalicelib.domain.reconciliation import (
     Cell,
     Discrepancy,
@@ -72,16 +71,9 @@ def check_day(day: str) -> str:
 
 def paid_payments(code: str, day: str, table: DynamoTable) -> list[PlatformPayment]:
     """The municipality's payments paid on `day` (created that day or the day before)."""
-    previous = (date.fromisoformat(day) - timedelta(days=1)).isoformat()
-    found: list[PlatformPayment] = []
-    for created in (previous, day):
-        for item in table.query_all(keys.payments_by_day(code, created), index="GSI1", limit=500):
-            if item.get("sk") != "META" or not went_through_paid(item) or str(item.get("paid_at", ""))[:10] != day:
-                continue
-            found.append(PlatformPayment(str(item["payment_id"]), str(item.get("order_id") or ""),
-                                         int(item["amount"]), str(item.get("method") or "desconocido"),
-                                         str(item["paid_at"])))
-    return found
+    return [PlatformPayment(str(item["payment_id"]), str(item.get("order_id") or ""), int(item["amount"]),
+                            str(item.get("method") or "desconocido"), str(item["paid_at"]))
+            for item in PaymentRepository(table).paid_on(code, day)]
 
 
 RETURN_WINDOW_DAYS = 60

@@ -20,8 +20,9 @@ from typing import Any
 from chalicelib.adapters.audit_log import AuditLog
 from chalicelib.adapters.audit_rows import audit_row
 from chalicelib.adapters.dynamo import decode_cursor
+from chalicelib.adapters.payments_repo import INDEX_FIELDS
 from chalicelib.adapters.retention_repo import RetentionRepository
-from chalicelib.adapters.rights_repo import RightsRepository, event_row
+from chalicelib.adapters.rights_repo import RightsRepository, event_row, is_payment
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, RuleRefused
 from chalicelib.domain.payments import PaymentStatus, utc_key
 from chalicelib.domain.personal_data import CATEGORIES, EXTENSION_DAYS, RESPONSE_DAYS
@@ -32,8 +33,7 @@ from chalicelib.services.retention import UNPAID
 KINDS = ("access", "portability", "rectification", "suppression", "opposition")
 IDENTITY_METHODS = ("cedula_presencial", "firma_electronica_avanzada", "poder_notarial", "clave_unica")
 OPEN = ("open",)
-_INTERNAL = ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk", "access_token_hash",
-             "return_url", "checkout_url", "ttl")
+_INTERNAL = ("pk", "sk", *sorted(INDEX_FIELDS), "access_token_hash", "return_url", "checkout_url", "ttl")
 
 
 @dataclass
@@ -115,15 +115,14 @@ def _existing(code: str, request_id: str, ctx: RightsContext) -> dict[str, Any]:
 
 
 def _step(code: str, request: dict[str, Any], official: Official, ctx: RightsContext, kind: str,
-          detail: dict[str, Any], set_fields: dict[str, Any] | None = None, *, condition: str | None = None,
-          values: dict[str, Any] | None = None) -> None:
+          detail: dict[str, Any], set_fields: dict[str, Any] | None = None, *, once: str | None = None) -> None:
     now = ctx.clock()
     request_id = str(request["request_id"])
     fields = {"updated_at": now.isoformat(timespec="seconds"), **(set_fields or {})}
     done = ctx.repo.step(code, request_id, from_status=OPEN, set_fields=fields,
                          event=event_row(code, request_id, utc_key(now), kind, official.email, detail),
                          audit=_audit(code, official, f"privacy.request.{kind}", request_id, detail, now),
-                         condition=condition, values=values)
+                         once=once)
     if not done:
         raise Conflict("La solicitud ya está cerrada o cambió; recargue.", code="request_not_open")
 
@@ -142,7 +141,7 @@ def export(code: str, request_id: str, official: Official, ctx: RightsContext) -
     payments: list[dict[str, Any]] = []
     debts: list[dict[str, Any]] = []
     for item in ctx.repo.held_by_rut(code, rut):
-        if str(item.get("gsi2sk", "")).startswith("PAY#"):
+        if is_payment(item):
             rows = ctx.repo.payment_rows(code, str(item["payment_id"]))
             meta = next((r for r in rows if r["sk"] == "META"), item)
             payments.append({**_clean(meta),
@@ -178,7 +177,7 @@ def rectify(code: str, request_id: str, body: dict[str, Any], official: Official
     if not fields:
         raise InvalidInput("Indique el correo o el nombre rectificado.", code="nothing_to_rectify", field="email")
     rut = str(request["rut"])
-    changed = sum(1 for item in ctx.repo.held_by_rut(code, rut) if str(item.get("gsi2sk", "")).startswith("PAY#")
+    changed = sum(1 for item in ctx.repo.held_by_rut(code, rut) if is_payment(item)
                   and ctx.repo.rectify_payer(code, str(item["payment_id"]), rut, fields))
     detail = {"fields": sorted(fields), "payments": changed}
     _step(code, request, official, ctx, "rectified", detail)
@@ -195,7 +194,7 @@ def suppress(code: str, request_id: str, official: Official, ctx: RightsContext)
     at = ctx.clock().isoformat(timespec="seconds")
     counts = {"anonymized": 0, "emails_removed": 0, "kept_legal_obligation": 0, "kept_in_process": 0}
     for item in list(ctx.repo.held_by_rut(code, rut)):
-        if not str(item.get("gsi2sk", "")).startswith("PAY#"):
+        if not is_payment(item):
             counts["kept_legal_obligation"] += 1  # a debt of the municipality's roll
             continue
         payment_id, status = str(item["payment_id"]), item.get("status")
@@ -241,7 +240,7 @@ def extend(code: str, request_id: str, body: dict[str, Any], official: Official,
     try:
         _step(code, request, official, ctx, "extended", {"due_on": due, "reason": reason[:500]},
               {"due_on": due, "extended_on": ctx.clock().date().isoformat()},
-              condition="attribute_not_exists(extended_on)")
+              once="extended_on")
     except Conflict:
         if request.get("extended_on"):
             raise Conflict("El plazo ya fue prorrogado una vez.", code="already_extended") from None

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from chalicelib.adapters import keys
+from chalicelib.adapters.demo_vehicles import DemoVehicles
 from chalicelib.adapters.dynamo import DynamoTable
 
 CHECK_NAMES = ("insurance", "inspection", "emissions", "fines")
@@ -45,7 +45,7 @@ class DemoRegistryChecks:
         self._table = table
 
     def check(self, municipality: str, plate: str, year: int, *, now: datetime) -> VehicleCheckResult:
-        vehicle = self._table.get(keys.vehicle(municipality, plate), "DATA")
+        vehicle = DemoVehicles(self._table).get(municipality, plate)
         at = now.isoformat(timespec="seconds")
         if vehicle is None:
             return VehicleCheckResult(None, {}, at, ["El vehículo no figura en el registro."])

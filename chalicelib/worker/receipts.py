@@ -8,41 +8,16 @@ every step of the job must be idempotent, because SQS delivers at least once.
 
 from __future__ import annotations
 
-import json
-from typing import Literal
-
 from chalice.app import Blueprint, SQSEvent
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.observability import begin_request, logger
+from chalicelib.services.receipt_jobs import PoisonMessage, ReceiptJob, parse_job
+
+__all__ = ["PoisonMessage", "ReceiptJob", "bp", "handle_receipt_job", "parse_job", "process"]
 
 RECEIPTS_QUEUE_NAME = "sem-receipts"
 
 bp = Blueprint(__name__)
-
-
-class ReceiptJob(BaseModel):
-    """The message: which payment of which municipality needs its receipt (or, `annulment`, the
-    annulment document of its refund or reversal `ref`: services/annulments.py)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    kind: Literal["receipt", "annulment"] = "receipt"
-    municipality: str = Field(pattern=r"^[0-9]{5}$")
-    payment_id: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_-]+$")
-    ref: str | None = Field(default=None, pattern=r"^(REFUND|REVERSAL)#[A-Za-z0-9_-]{1,80}$")
-
-
-class PoisonMessage(Exception):
-    """A message that can never succeed (malformed); it is left to reach the dead-letter queue."""
-
-
-def parse_job(body: str) -> ReceiptJob:
-    """The job in a message body; `PoisonMessage` when it is not one."""
-    try:
-        return ReceiptJob.model_validate(json.loads(body))
-    except (ValueError, ValidationError) as exc:
-        raise PoisonMessage("malformed receipt job") from exc
 
 
 def process(job: ReceiptJob) -> None:

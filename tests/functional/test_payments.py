@@ -484,3 +484,30 @@ def test_an_unfinished_receipt_is_queued_again_at_its_recheck_time_until_its_ema
         assert pid not in wiring.payments_repo().unqueued_receipts("13101", "9999-12-31T00:00:00Z")
     finally:
         world["clock"].now -= timedelta(seconds=recheck + 60)
+
+
+def test_a_payment_is_listed_by_small_entries_written_once_and_its_record_is_in_no_listing_index(world):
+    """Issue #18: the record (written at every step) is in no `ALL` index; the listings by day and
+    by RUT use one small entry written with the payment, and still find it after it is paid."""
+    from chalicelib.adapters.payments_repo import LISTING
+
+    new_aseo_debt("ASE-2027-4-LISTED", 4)
+    status, created, _ = pay(world, [{"type": "debt", "debt_id": "ASE-2027-4-LISTED"}], key="k-listed")
+    assert status == 201, created
+    pid = created["payment_id"]
+    assert notify(world, pid)[0] == 200
+    table, repo = wiring.data_table(), wiring.payments_repo()
+    meta = repo.get("13101", pid)
+    assert meta["status"] == "paid"
+    assert not {"gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"} & set(meta)
+    entry = table.get(f"13101#PAY#{pid}", LISTING)
+    assert entry["gsi1pk"] == f"13101#PAYDAY#{meta['created_at'][:10]}"
+    assert entry["gsi2pk"] == f"13101#RUT#{meta['payer']['rut']}"
+    assert set(entry) == {"pk", "sk", "payment_id", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"}
+    listed = [m["payment_id"] for m in repo.created_on("13101", meta["created_at"][:10])]
+    assert pid in listed
+    assert pid in [m["payment_id"] for m in repo.paid_on("13101", meta["paid_at"][:10])]
+    # The job was sent right after `paid`: the outbox mark waits at the recheck time, unwritten since.
+    from chalicelib.domain.payments import utc_key
+
+    assert pid not in repo.unqueued_receipts("13101", utc_key(world["clock"]()))

@@ -15,8 +15,8 @@ import copy
 import itertools
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from chalicelib.adapters import keys
 from chalicelib.adapters.dynamo import Page
@@ -145,9 +145,6 @@ class FakeRightsRepository:
     adapter's transaction is; `condition` understands the one the service uses
     (`attribute_not_exists(extended_on)`)."""
 
-    _CONDITIONS: ClassVar[dict[str | None, Callable[[dict[str, Any]], bool]]] = {
-                   None: lambda request: True,
-                   "attribute_not_exists(extended_on)": lambda request: "extended_on" not in request}
 
     def __init__(self) -> None:
         self.requests: dict[tuple[str, str], dict[str, Any]] = {}
@@ -182,11 +179,10 @@ class FakeRightsRepository:
         return Page([dict(r) for r in rest], following)
 
     def step(self, code: str, request_id: str, *, from_status: Sequence[str], set_fields: Mapping[str, Any],
-             event: Mapping[str, Any], audit: Mapping[str, Any], condition: str | None = None,
-             values: Mapping[str, Any] | None = None) -> bool:
+             event: Mapping[str, Any], audit: Mapping[str, Any], once: str | None = None) -> bool:
         with self._lock:
             request = self.requests.get((code, request_id))
-            if request is None or request.get("status") not in from_status or not self._CONDITIONS[condition](request):
+            if request is None or request.get("status") not in from_status or (once and once in request):
                 return False
             request.update(set_fields)
             self.event_rows[(code, request_id)].append(dict(event))
