@@ -84,7 +84,8 @@ class EmailHealthOut(Out):
 
 class ReminderDeliveryOut(Out):
     at: IsoDateTime | None
-    kind: Literal["before", "after"] | None = Field(description="before: antes del vencimiento; after: vencida.")
+    kind: Literal["before", "after", "renewal"] | None = Field(
+        description="before: antes del vencimiento; after: vencida; renewal: el permiso del año, en febrero.")
     debt_id: str | None
     description: str | None
     amount: Pesos | None

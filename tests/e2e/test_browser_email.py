@@ -133,6 +133,11 @@ def test_the_central_level_sees_every_municipalitys_sending_health(running_stack
                                                                     bounced: dict[str, Any]) -> None:
     page = new_page(browser)
     sign_in(page, running_stack, "administrador.subdere@subdere.demo")
+    # The panel first loads the national statistics; on a fresh stack that derives the closed
+    # months' summaries from the sharded day counters (docs/capacity.md), which the local API —
+    # one request at a time, as one Lambda instance — takes a while to answer on moto. Let it
+    # finish before asking for the sending health.
+    page.wait_for_selector("#kpi-national", timeout=120_000)
     page.goto(f"{running_stack.url('console')}/#/salud-correo")
     page.wait_for_selector("#sending-health")
     row = page.locator("table.data tbody tr", has_text="13101")
