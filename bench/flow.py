@@ -63,7 +63,7 @@ def bench_world(vehicles: int) -> Iterator[dict[str, Any]]:
         os.environ.pop(name, None)
     with mock_aws():
         from chalicelib import wiring
-        from chalicelib.adapters import keys
+        from chalicelib.adapters import table_keys
         from chalicelib.adapters.aws_clients import aws_client
         from devstack.provisioning import provision
 
@@ -72,7 +72,7 @@ def bench_world(vehicles: int) -> Iterator[dict[str, Any]]:
         wiring.reset()
         table = wiring.data_table()
         for i in range(vehicles):
-            table.put({"pk": keys.vehicle(MUNICIPALITY, plate(i)), "sk": "DATA", "plate": plate(i),
+            table.put({"pk": table_keys.vehicle(MUNICIPALITY, plate(i)), "sk": "DATA", "plate": plate(i),
                        "vehicle_class": "light", "make": "Bench", "model": "Car", "model_year": 2018,
                        "propulsion": "combustion", "tasacion": 5_000_000 + i * 1000, "owner_rut": "11111111-1",
                        "owner_name": "Bench"})

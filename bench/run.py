@@ -106,7 +106,7 @@ def bench_citizen_routes(requests: int = 30) -> dict[str, dict[str, Any]]:
     os.environ.pop("AWS_ENDPOINT_URL", None)
     with mock_aws():
         from chalicelib import wiring
-        from chalicelib.adapters import keys
+        from chalicelib.adapters import table_keys
         from devstack.provisioning import provision
 
         facts = provision(None, stage="bench", with_demo_users=False)
@@ -116,7 +116,7 @@ def bench_citizen_routes(requests: int = 30) -> dict[str, dict[str, Any]]:
         table = wiring.data_table()
         for i in range(requests):
             plate = f"BC{'BCDFGHJKLPRSTVWXYZ'[i // 18 % 18]}{'BCDFGHJKLPRSTVWXYZ'[i % 18]}{10 + i % 90}"
-            table.put({"pk": keys.vehicle("13101", plate), "sk": "DATA", "plate": plate, "vehicle_class": "light",
+            table.put({"pk": table_keys.vehicle("13101", plate), "sk": "DATA", "plate": plate, "vehicle_class": "light",
                        "make": "Bench", "model": "Car", "model_year": 2018, "propulsion": "combustion",
                        "tasacion": 5_000_000 + i * 1000, "owner_rut": "11111111-1", "owner_name": "Bench"})
         real_context = wiring.payment_context

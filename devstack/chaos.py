@@ -247,7 +247,7 @@ def make_plans(count: int, run_id: str, rng: random.Random) -> list[Plan]:
 
 
 def seed_debts(chaos: ChaosStack, plans: list[Plan], rng: random.Random) -> None:
-    from chalicelib.adapters import keys
+    from chalicelib.adapters import table_keys
 
     dynamo = chaos.aws("dynamodb")
     table = chaos.env["SEM_TABLE_NAME"]
@@ -258,11 +258,11 @@ def seed_debts(chaos: ChaosStack, plans: list[Plan], rng: random.Random) -> None
         if plan.item["type"] != "debt":
             continue
         debt_id = plan.item["debt_id"]
-        row = {"pk": keys.debt(plan.municipality, debt_id), "sk": "DEBT", "debt_id": debt_id, "type": "aseo",
+        row = {"pk": table_keys.debt(plan.municipality, debt_id), "sk": "DEBT", "debt_id": debt_id, "type": "aseo",
                "rut": PAYER_RUT, "status": "open", "municipality": plan.municipality,
                "description": f"Derechos de aseo, prueba de caos {plan.n}", "period": "2027-Q1",
                "due_date": "2027-04-30", "amount": rng.randrange(5_000, 90_000),
-               "gsi2pk": keys.by_rut(plan.municipality, PAYER_RUT), "gsi2sk": f"DEBT#{debt_id}"}
+               "gsi2pk": table_keys.by_rut(plan.municipality, PAYER_RUT), "gsi2sk": f"DEBT#{debt_id}"}
         dynamo.put_item(TableName=table, Item={k: serializer.serialize(v) for k, v in row.items()})
 
 
@@ -512,13 +512,14 @@ def read_payments(chaos: ChaosStack, payment_ids: list[str]) -> dict[str, dict[s
     """These payments' records (BatchGetItem, strongly consistent): a cheap poll while settling."""
     from boto3.dynamodb.types import TypeDeserializer
 
-    from chalicelib.adapters import keys
+    from chalicelib.adapters import table_keys
 
     deserializer = TypeDeserializer()
     dynamo, table, found = chaos.aws("dynamodb"), chaos.env["SEM_TABLE_NAME"], {}
     for start in range(0, len(payment_ids), 100):
         request = {table: {"ConsistentRead": True, "Keys": [
-            {"pk": {"S": keys.payment(pid[:5], pid)}, "sk": {"S": "META"}} for pid in payment_ids[start:start + 100]]}}
+            {"pk": {"S": table_keys.payment(pid[:5], pid)},
+             "sk": {"S": "META"}} for pid in payment_ids[start:start + 100]]}}
         while request:
             answer = dynamo.batch_get_item(RequestItems=request)
             for raw in answer["Responses"].get(table, []):

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.adapters.stats_repo import shard_of
 from chalicelib.domain.payments import new_payment_id, utc_key
@@ -106,13 +106,13 @@ def paid_payment_record(code: str, payment_id: str, *, order_id: str, amount: in
                         created_at: str, service: str, description: str = "Pago histórico (generado)"
                         ) -> dict[str, Any]:
     """A PAID payment's META item, as the payment flow leaves it (for samples and tests)."""
-    return {"pk": keys.payment(code, payment_id), "sk": "META", "payment_id": payment_id, "municipality": code,
+    return {"pk": table_keys.payment(code, payment_id), "sk": "META", "payment_id": payment_id, "municipality": code,
             "status": "paid", "amount": amount, "created_at": created_at, "paid_at": paid_at, "method": method,
             "order_id": order_id, "authorization_code": hashlib.sha256(payment_id.encode()).hexdigest()[:6].upper(),
             "items": [{"type": "debt" if service != "permisos" else "permit", "service": service,
                        "description": description, "amount": amount, "holds": []}],
             "receipt_job": "generated", "version": 1,
-            "gsi1pk": keys.payments_by_day(code, created_at[:10]),
+            "gsi1pk": table_keys.payments_by_day(code, created_at[:10]),
             "gsi1sk": f"{utc_key(created_at)}#{payment_id}"}
 
 
@@ -176,9 +176,9 @@ def counter_items(history: History, since: date | None = None) -> list[dict[str,
         if day < first:
             continue
         figures = {"amount": amount, "items": n_items, "payments": payments}
-        items.append({"pk": keys.stats(code, day), "sk": f"{service}#{method}", **figures})
+        items.append({"pk": table_keys.stats(code, day), "sk": f"{service}#{method}", **figures})
         # A day's cell is many payments, each on its own shard: put it on one of them (reads sum them).
-        items.append({"pk": keys.stats_shard(day, shard_of(f"{code}#{service}#{method}")),
+        items.append({"pk": table_keys.stats_shard(day, shard_of(f"{code}#{service}#{method}")),
                       "sk": f"{code}#{service}#{method}", **figures})
     return items
 
@@ -203,7 +203,7 @@ def month_summary_items(history: History, until: date) -> list[dict[str, Any]]:
     for owner in sorted({k[0] for k in history.cells} | {PLATFORM}):
         for y, m in months:
             month = f"{y}-{m:02d}"
-            items.append({"pk": keys.stats_rollup(owner, y), "sk": month,
+            items.append({"pk": table_keys.stats_rollup(owner, y), "sk": month,
                           **month_summary(by_owner_month.get((owner, month), {}))})
     return items
 
@@ -226,7 +226,7 @@ def write(history: History, table: DynamoTable, client: Any, *, today: date | No
     stale = []
     for code in codes:
         for year in range(history.first.year, history.last.year + 1):
-            for item in table.query_all(keys.stats_rollup(code, year), limit=1000):
+            for item in table.query_all(table_keys.stats_rollup(code, year), limit=1000):
                 stale.append({"DeleteRequest": {"Key": table.to_dynamo({"pk": item["pk"], "sk": item["sk"]})}})
     _batch(client, table, stale)
     if raw == "all":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.adapters.debts_repo import DebtRepository
 from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.domain import reference_data
@@ -21,7 +21,7 @@ def seed_table(table: DynamoTable, *, extra_origins: list[str] | None = None) ->
     counts = {"municipalities": 0, "officials": 0, "vehicles": 0, "debts": 0, "reference": 0}
     for muni in demo_data.MUNICIPALITIES:
         config = {
-            "pk": keys.municipality(muni["code"]), "sk": "CONFIG",
+            "pk": table_keys.municipality(muni["code"]), "sk": "CONFIG",
             "code": muni["code"], "name": muni["name"], "legal_name": muni["legal_name"],
             "region": muni["region"], "address": muni["address"], "zone": muni["zone"],
             "services": list(demo_data.SERVICES), "origins": muni["origins"] + list(extra_origins or []),
@@ -33,17 +33,18 @@ def seed_table(table: DynamoTable, *, extra_origins: list[str] | None = None) ->
             "permit_rules": reference_data.EXAMPLE_MUNICIPAL_PERMIT_OVERRIDES.get(muni["code"]),
         }
         table.put(config)
-        table.put({"pk": keys.municipality_index(), "sk": muni["code"], "code": muni["code"],
+        table.put({"pk": table_keys.municipality_index(), "sk": muni["code"], "code": muni["code"],
                    "name": muni["name"], "region": muni["region"], "services": list(demo_data.SERVICES),
                    "enabled": True, "agreement": AGREEMENT})
         counts["municipalities"] += 1
     for person in demo_data.officials():
-        table.put({"pk": keys.officials(person["municipality"]), "sk": person["email"], **person,
+        table.put({"pk": table_keys.officials(person["municipality"]), "sk": person["email"], **person,
                    "status": "active"})
-        table.put({"pk": keys.official_runs(person["municipality"]), "sk": person["run"], "email": person["email"]})
+        table.put({"pk": table_keys.official_runs(person["municipality"]), "sk": person["run"],
+                   "email": person["email"]})
         counts["officials"] += 1
     for vehicle in demo_data.VEHICLES:
-        table.put({"pk": keys.vehicle(vehicle["municipality"], vehicle["plate"]), "sk": "DATA", **vehicle})
+        table.put({"pk": table_keys.vehicle(vehicle["municipality"], vehicle["plate"]), "sk": "DATA", **vehicle})
         counts["vehicles"] += 1
     for debt in demo_data.DEBTS:
         table.put(DebtRepository.row(debt["municipality"], {**debt, "status": "open"}))
@@ -63,7 +64,7 @@ def designate_demo_receipt_signers(table: DynamoTable) -> list[str]:
         signer = {"email": tesorero["email"], "name": tesorero["name"], "run": tesorero["run"],
                   "profile": "tesorero", "designated_at": "2027-01-01T00:00:00+00:00",
                   "designated_by": f"administrador.municipal@{muni['domain']}"}
-        config = table.get(keys.municipality(muni["code"]), "CONFIG")
+        config = table.get(table_keys.municipality(muni["code"]), "CONFIG")
         if config is not None:  # seeded just before, in the same process; nothing else writes it yet
             table.put({**config, "receipt_signer": signer})
         runs.append(tesorero["run"].split("-")[0])
@@ -87,7 +88,7 @@ def seed_reference(table: DynamoTable) -> int:
     written = 0
     for name, rows in reference_rows().items():
         for row in rows:
-            table.put({"pk": keys.reference_table(name), "sk": row["month"], **row})
+            table.put({"pk": table_keys.reference_table(name), "sk": row["month"], **row})
             written += 1
     return written
 
@@ -170,5 +171,5 @@ def seed_representations(table: DynamoTable, index_secret: str) -> int:
                             representative_run=company["representative_run"], deed=company["deed"],
                             by=demo_data.REPRESENTATIONS_REGISTERED_BY, at="2027-01-01T00:00:00+00:00")
     for vehicle in demo_data.fleet_vehicles():
-        table.put({"pk": keys.vehicle(vehicle["municipality"], vehicle["plate"]), "sk": "DATA", **vehicle})
+        table.put({"pk": table_keys.vehicle(vehicle["municipality"], vehicle["plate"]), "sk": "DATA", **vehicle})
     return len(demo_data.COMPANIES)

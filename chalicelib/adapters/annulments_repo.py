@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.domain.errors import ConditionFailed, DependencyUnavailable
 
@@ -17,7 +17,7 @@ _ALLOCATION_ATTEMPTS = 12
 
 
 def annulment_folio(code: str, year: int, number: int) -> str:
-    return f"{keys.tenant(code)}-ANU-{year:04d}-{number:06d}"
+    return f"{table_keys.tenant(code)}-ANU-{year:04d}-{number:06d}"
 
 
 class AnnulmentRepository:
@@ -28,23 +28,23 @@ class AnnulmentRepository:
 
     def row(self, code: str, payment_id: str, row_sk: str) -> dict[str, Any] | None:
         """The refund (`REFUND#…`) or reversal (`REVERSAL#…`) row the document belongs to."""
-        return self._table.get(keys.payment(code, payment_id), row_sk, consistent=True)
+        return self._table.get(table_keys.payment(code, payment_id), row_sk, consistent=True)
 
     def record(self, code: str, folio: str) -> dict[str, Any] | None:
-        return self._table.get(keys.annulment(code, folio), "ANNULMENT")
+        return self._table.get(table_keys.annulment(code, folio), "ANNULMENT")
 
     def allocate(self, code: str, payment_id: str, row_sk: str, *, year: int, issued_at: str,
                  data: Mapping[str, Any]) -> dict[str, Any] | None:
         """The next folio of the series, with its record, set on the row once. None when the row
         already had one (the caller re-reads it). Optimistic on the counter, like receipts'."""
         for _ in range(_ALLOCATION_ATTEMPTS):
-            counter = self._table.get(keys.annulment_counter(code, year), "COUNTER", consistent=True)
+            counter = self._table.get(table_keys.annulment_counter(code, year), "COUNTER", consistent=True)
             current = int(counter["value"]) if counter else 0
             number = current + 1
             folio = annulment_folio(code, year, number)
             allocation = {"folio": folio, "number": number, "year": year, "issued_at": issued_at,
-                          "key": f"{keys.tenant(code)}/annulments/{year:04d}/{folio}.pdf"}
-            pk = keys.annulment_counter(code, year)
+                          "key": f"{table_keys.tenant(code)}/annulments/{year:04d}/{folio}.pdf"}
+            pk = table_keys.annulment_counter(code, year)
             counter_op: dict[str, Any] = (
                 {"put": {"pk": pk, "sk": "COUNTER", "value": number, "municipality": code, "year": year},
                  "condition": "attribute_not_exists(pk)"} if current == 0 else
@@ -53,10 +53,10 @@ class AnnulmentRepository:
             try:
                 self._table.transact([
                     counter_op,
-                    {"update": (keys.payment(code, payment_id), row_sk), "expression": "SET document = :d",
+                    {"update": (table_keys.payment(code, payment_id), row_sk), "expression": "SET document = :d",
                      "condition": "attribute_exists(pk) AND attribute_not_exists(document)",
                      "values": {":d": allocation}},
-                    {"put": {"pk": keys.annulment(code, folio), "sk": "ANNULMENT", "folio": folio,
+                    {"put": {"pk": table_keys.annulment(code, folio), "sk": "ANNULMENT", "folio": folio,
                              "municipality": code, "payment_id": payment_id, "row": row_sk, **data},
                      "condition": "attribute_not_exists(pk)"},
                 ])
@@ -73,7 +73,7 @@ class AnnulmentRepository:
         """Take the right to send the document's e-mail (none sent yet, no live lease)."""
         try:
             self._table.update(
-                keys.payment(code, payment_id), row_sk, "SET #e = :state",
+                table_keys.payment(code, payment_id), row_sk, "SET #e = :state",
                 condition=("attribute_not_exists(#e) OR #e.#st = :retry"
                            " OR (#e.#st = :sending AND #e.lease_until < :now)"),
                 names={"#e": "document_email", "#st": "status"},
@@ -86,15 +86,15 @@ class AnnulmentRepository:
     def due_documents(self, code: str, before_key: str, limit: int = 100) -> list[tuple[str, str]]:
         """(payment id, row sk) of refunds and reversals whose annulment document is unsettled
         and due to be queued again before `before_key` (a UTC key)."""
-        page = self._table.query(keys.annulment_outbox(code), index="GSI3", sk_between=("0", before_key),
+        page = self._table.query(table_keys.annulment_outbox(code), index="GSI3", sk_between=("0", before_key),
                                  limit=limit)
         return [(str(item["pk"]).rsplit("#", 1)[-1], str(item["sk"])) for item in page.items]
 
     def postpone(self, code: str, payment_id: str, row_sk: str, *, due: str) -> None:
         """Move a row's outbox mark to `due`; ConditionFailed when it left the outbox meanwhile."""
-        self._table.update(keys.payment(code, payment_id), row_sk, "SET gsi3sk = :due",
+        self._table.update(table_keys.payment(code, payment_id), row_sk, "SET gsi3sk = :due",
                            condition="gsi3pk = :box",
-                           values={":due": due, ":box": keys.annulment_outbox(code)}, return_new=False)
+                           values={":due": due, ":box": table_keys.annulment_outbox(code)}, return_new=False)
 
     def record_email(self, code: str, payment_id: str, row_sk: str, *, attempt_id: str, state: Mapping[str, Any],
                      event: Mapping[str, Any] | None = None) -> None:
@@ -102,7 +102,7 @@ class AnnulmentRepository:
         out of the annulment outbox."""
         settled = state.get("status") in ("sent", "failed")
         operations: list[dict[str, Any]] = [
-            {"update": (keys.payment(code, payment_id), row_sk),
+            {"update": (table_keys.payment(code, payment_id), row_sk),
              "expression": "SET #e = :state" + (" REMOVE gsi3pk, gsi3sk" if settled else ""),
              "condition": "#e.attempt_id = :mine", "names": {"#e": "document_email"},
              "values": {":state": dict(state), ":mine": attempt_id}}]

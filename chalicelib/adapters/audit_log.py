@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.adapters.audit_rows import audit_row
 from chalicelib.adapters.dynamo import DynamoTable
 
@@ -31,4 +31,4 @@ def audit_partitions(code: str, months: Iterable[str], sk_between: tuple[str, st
     """Where a paged read of the audit log looks (paged_search partitions), month by month."""
     from chalicelib.adapters.paged_search import Partition
 
-    return [Partition(keys.audit(code, month), sk_between=sk_between) for month in months]
+    return [Partition(table_keys.audit(code, month), sk_between=sk_between) for month in months]

@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 
 
 def audit_row(municipality: str, *, actor: str, profile: str, action: str, target: str, before: Any = None,
@@ -20,7 +20,7 @@ def audit_row(municipality: str, *, actor: str, profile: str, action: str, targe
     """One append-only audit entry (put it with `attribute_not_exists(pk)`)."""
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     return {
-        "pk": keys.audit(municipality, moment.strftime("%Y-%m")),
+        "pk": table_keys.audit(municipality, moment.strftime("%Y-%m")),
         "sk": f"{moment.isoformat(timespec='milliseconds')}#{uuid.uuid4().hex[:12]}",
         "at": moment.isoformat(timespec="seconds"), "actor": actor, "profile": profile,
         "action": action, "target": target, "before": before, "after": after,

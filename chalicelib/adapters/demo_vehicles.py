@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.adapters.dynamo import DynamoTable
 
 
@@ -17,4 +17,4 @@ class DemoVehicles:
 
     def get(self, code: str, plate: str) -> dict[str, Any] | None:
         """The vehicle of a plate in a municipality's demo registry, or None."""
-        return self._table.get(keys.vehicle(code, plate), "DATA")
+        return self._table.get(table_keys.vehicle(code, plate), "DATA")

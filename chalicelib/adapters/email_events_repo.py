@@ -22,7 +22,7 @@ import hashlib
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.domain.errors import ConditionFailed
 
@@ -45,7 +45,7 @@ class EmailEventsRepository:
         details); see the module docstring."""
         kind, at, message_id = str(event["type"]), str(event["at"]), str(event["message_id"])
         attempt = str(event.get("attempt_id") or "-")
-        payment_pk = keys.payment(code, payment_id)
+        payment_pk = table_keys.payment(code, payment_id)
         marks: dict[str, Any] = {}
         if kind == "bounce" and event.get("bounce_type") == "Permanent":
             marks["email_bounce"] = {"at": at, "attempt_id": attempt, "message_id": message_id,
@@ -67,12 +67,12 @@ class EmailEventsRepository:
             {"put": {**row, "pk": payment_pk, "sk": f"EMAILEVT#{attempt}#{kind}#{at}#{message_id}"},
              "condition": "attribute_not_exists(pk)"},
             {"put": {**{k: v for k, v in row.items() if k != "recipient"},  # the day log holds no address
-                     "pk": keys.email_events(code, at[:10]), "sk": f"{at}#{payment_id}#{kind}#{message_id}"},
+                     "pk": table_keys.email_events(code, at[:10]), "sk": f"{at}#{payment_id}#{kind}#{message_id}"},
              "condition": "attribute_not_exists(pk)"},
         ]
         recipient = str(event.get("recipient") or "")
         if kind == "complaint" and recipient:
-            operations.append({"put": {"pk": keys.email_suppression(code), "sk": address_hash(recipient),
+            operations.append({"put": {"pk": table_keys.email_suppression(code), "sk": address_hash(recipient),
                                        "reason": "complaint", "at": at, "payment_id": payment_id}})
         try:
             self._table.transact(operations)
@@ -85,12 +85,12 @@ class EmailEventsRepository:
     def of_payment(self, code: str, payment_id: str, attempt_id: str | None = None) -> list[dict[str, Any]]:
         """The payment's event rows (of one attempt when given), by attempt, type and time."""
         prefix = f"EMAILEVT#{attempt_id}#" if attempt_id else "EMAILEVT#"
-        return list(self._table.query_all(keys.payment(code, payment_id), sk_prefix=prefix, consistent=True))
+        return list(self._table.query_all(table_keys.payment(code, payment_id), sk_prefix=prefix, consistent=True))
 
     def of_day(self, code: str, day: str) -> Iterator[dict[str, Any]]:
         """A municipality's events of a day `YYYY-MM-DD`, oldest first."""
-        return self._table.query_all(keys.email_events(code, day))
+        return self._table.query_all(table_keys.email_events(code, day))
 
     def is_suppressed(self, code: str, address: str) -> bool:
         """Whether mail to `address` is stopped in the municipality (a complaint)."""
-        return self._table.get(keys.email_suppression(code), address_hash(address), consistent=True) is not None
+        return self._table.get(table_keys.email_suppression(code), address_hash(address), consistent=True) is not None

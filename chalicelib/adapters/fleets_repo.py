@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Iterable
 from typing import Any
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.domain.errors import ConditionFailed
 
@@ -26,8 +26,8 @@ class FleetRepository:
         in the same transaction, the pointer under the representative's keyed RUN hash that lists
         their companies. False when an active one already exists."""
         company, run = str(record["company_rut"]), str(record["representative_run"])
-        row = {"pk": keys.company(company), "sk": f"REP#{run}", **record, "status": "active"}
-        pointer = {"pk": keys.citizen(run_digest), "sk": f"REPRESENTS#{company}", "company_rut": company,
+        row = {"pk": table_keys.company(company), "sk": f"REP#{run}", **record, "status": "active"}
+        pointer = {"pk": table_keys.citizen(run_digest), "sk": f"REPRESENTS#{company}", "company_rut": company,
                    "company_name": record["company_name"], "status": "active"}
         free = "attribute_not_exists(pk) OR #s = :revoked"
         try:
@@ -51,10 +51,10 @@ class FleetRepository:
             values[":m"] = municipality
         try:
             self._table.transact([
-                {"update": (keys.company(company), f"REP#{run}"),
+                {"update": (table_keys.company(company), f"REP#{run}"),
                  "expression": "SET #s = :revoked, revoked_at = :at, revoked_by = :by", "condition": active,
                  "names": names, "values": values},
-                {"update": (keys.citizen(run_digest), f"REPRESENTS#{company}"), "expression": "SET #s = :revoked",
+                {"update": (table_keys.citizen(run_digest), f"REPRESENTS#{company}"), "expression": "SET #s = :revoked",
                  "condition": "#s = :active", "names": names, "values": {":active": "active", ":revoked": "revoked"}},
                 *([{"put": audit, "condition": "attribute_not_exists(pk)"}] if audit else []),
             ])
@@ -64,15 +64,15 @@ class FleetRepository:
 
     def representation(self, company: str, run: str) -> dict[str, Any] | None:
         """The representation record of this RUN for this company (any status), or None."""
-        return self._table.get(keys.company(company), f"REP#{run}", consistent=True)
+        return self._table.get(table_keys.company(company), f"REP#{run}", consistent=True)
 
     def representations(self, company: str) -> list[dict[str, Any]]:
         """Every representation record of a company."""
-        return list(self._table.query_all(keys.company(company), sk_prefix="REP#"))
+        return list(self._table.query_all(table_keys.company(company), sk_prefix="REP#"))
 
     def companies_of(self, run_digest: str) -> list[dict[str, Any]]:
         """The companies a representative's keyed RUN hash points to (active and revoked)."""
-        page = self._table.query(keys.citizen(run_digest), sk_prefix="REPRESENTS#", limit=100, consistent=True)
+        page = self._table.query(table_keys.citizen(run_digest), sk_prefix="REPRESENTS#", limit=100, consistent=True)
         return page.items
 
     # -- the company's plate list ------------------------------------------------------------------
@@ -80,13 +80,13 @@ class FleetRepository:
     def save_plates(self, company: str, plates: Iterable[tuple[str, str]], *, at: str) -> None:
         """Add (or move to another municipality) plates of the company's list; idempotent."""
         for plate, municipality in plates:
-            self._table.put({"pk": keys.company(company), "sk": f"PLATE#{plate}", "plate": plate,
-                             "municipality": keys.tenant(municipality), "updated_at": at})
+            self._table.put({"pk": table_keys.company(company), "sk": f"PLATE#{plate}", "plate": plate,
+                             "municipality": table_keys.tenant(municipality), "updated_at": at})
 
     def plates(self, company: str) -> list[dict[str, str]]:
         """The company's plates, by plate."""
         return [{"plate": str(i["plate"]), "municipality": str(i["municipality"])}
-                for i in self._table.query_all(keys.company(company), sk_prefix="PLATE#")]
+                for i in self._table.query_all(table_keys.company(company), sk_prefix="PLATE#")]
 
     # -- the log of fleet payments -----------------------------------------------------------------
 
@@ -94,19 +94,20 @@ class FleetRepository:
                        by_digest: str, at: str) -> None:
         """Who (by keyed RUN hash) started which fleet payment, once."""
         with contextlib.suppress(ConditionFailed):  # a replay of the same request: logged already
-            self._table.put_new({"pk": keys.company(company), "sk": f"PAY#{payment_id}", "payment_id": payment_id,
-                                 "municipality": keys.tenant(municipality), "plates": plates,
+            self._table.put_new({"pk": table_keys.company(company), "sk": f"PAY#{payment_id}", "payment_id": payment_id,
+                                 "municipality": table_keys.tenant(municipality), "plates": plates,
                                  "by": by_digest, "at": at})
 
     # -- answers of fleet payment requests, by Idempotency-Key ---------------------------------------
 
     def request_answer(self, company: str, key_digest: str) -> dict[str, Any] | None:
         """The stored answer of a fleet payment request (its request hash and answer), or None."""
-        return self._table.get(keys.company(company), f"REQ#{key_digest}", consistent=True)
+        return self._table.get(table_keys.company(company), f"REQ#{key_digest}", consistent=True)
 
     def save_request_answer(self, company: str, key_digest: str, *, request_hash: str, answer: dict[str, Any],
                             ttl: int) -> None:
         """Keep a fleet payment request's answer for its replays (the first one written stays)."""
         with contextlib.suppress(ConditionFailed):
-            self._table.put_new({"pk": keys.company(company), "sk": f"REQ#{key_digest}", "request_hash": request_hash,
+            self._table.put_new({"pk": table_keys.company(company), "sk": f"REQ#{key_digest}",
+                                 "request_hash": request_hash,
                                  "answer": answer, "ttl": ttl})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.domain.errors import ConditionFailed
 from chalicelib.domain.personal_data import retention_seconds
@@ -26,7 +26,7 @@ class IdempotencyRepository:
         `previous` is the record of an earlier attempt of the same request whose lease ran out,
         whose `payment_id` says what it already created), or `(False, existing)` when another
         attempt holds it or completed it (replay it, or refuse it)."""
-        item = {"pk": keys.idempotency(code, key), "sk": "IDEM", "request_hash": request_hash,
+        item = {"pk": table_keys.idempotency(code, key), "sk": "IDEM", "request_hash": request_hash,
                 "state": "in_progress", "lease_until": now_epoch + lease_s, "ttl": now_epoch + RETENTION_S}
         try:
             previous = self._table.put(item, condition=(
@@ -38,26 +38,26 @@ class IdempotencyRepository:
             resumable = previous is not None and previous.get("state") == "in_progress"
             return True, previous if resumable else None
         except ConditionFailed:
-            existing = self._table.get(keys.idempotency(code, key), "IDEM", consistent=True)
+            existing = self._table.get(table_keys.idempotency(code, key), "IDEM", consistent=True)
             return False, existing or {"state": "in_progress", "request_hash": request_hash}
 
     @staticmethod
     def link_operation(code: str, key: str, request_hash: str, payment_id: str) -> dict[str, Any]:
         """The transaction step that ties the key to the payment it created, so a crashed
         attempt is resumed, never repeated."""
-        return {"update": (keys.idempotency(code, key), "IDEM"), "expression": "SET payment_id = :pid",
+        return {"update": (table_keys.idempotency(code, key), "IDEM"), "expression": "SET payment_id = :pid",
                 "condition": "request_hash = :h", "values": {":pid": payment_id, ":h": request_hash}}
 
     def complete(self, code: str, key: str, request_hash: str, response: dict[str, Any]) -> None:
         """Store the response for replays."""
-        self._table.update(keys.idempotency(code, key), "IDEM", "SET #st = :done, #r = :r",
+        self._table.update(table_keys.idempotency(code, key), "IDEM", "SET #st = :done, #r = :r",
                            condition="request_hash = :h", names={"#st": "state", "#r": "response"},
                            values={":done": "done", ":r": response, ":h": request_hash}, return_new=False)
 
     def release(self, code: str, key: str, request_hash: str) -> None:
         """Let the key be used again (the request failed before changing anything lasting)."""
         with contextlib.suppress(ConditionFailed):
-            self._table.update(keys.idempotency(code, key), "IDEM", "SET #st = :released",
+            self._table.update(table_keys.idempotency(code, key), "IDEM", "SET #st = :released",
                                condition="request_hash = :h AND #st = :busy", names={"#st": "state"},
                                values={":released": "released", ":h": request_hash, ":busy": "in_progress"},
                                return_new=False)

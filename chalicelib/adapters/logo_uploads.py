@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.adapters.dynamo import DynamoTable
 
 SESSION_TTL_S = 24 * 3600
@@ -20,10 +20,10 @@ class LogoUploads:
     def start(self, code: str, upload_id: str, *, object_key: str, content_length: int, created_by: str,
               created_at: str, now_epoch: int) -> None:
         """Record a new session (its id must be new)."""
-        self._table.put_new({"pk": keys.logo_uploads(code), "sk": f"LOGO#{upload_id}", "upload_id": upload_id,
+        self._table.put_new({"pk": table_keys.logo_uploads(code), "sk": f"LOGO#{upload_id}", "upload_id": upload_id,
                              "object_key": object_key, "content_length": content_length, "created_by": created_by,
                              "created_at": created_at, "ttl": now_epoch + SESSION_TTL_S})
 
     def get(self, code: str, upload_id: str) -> dict[str, Any] | None:
         """A session of the municipality, or None."""
-        return self._table.get(keys.logo_uploads(code), f"LOGO#{upload_id}", consistent=True)
+        return self._table.get(table_keys.logo_uploads(code), f"LOGO#{upload_id}", consistent=True)

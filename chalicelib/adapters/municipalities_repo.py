@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.ttl_cache import TtlCache
 
@@ -18,18 +18,18 @@ class MunicipalityRepository:
 
     def get(self, code: str) -> dict[str, Any] | None:
         """A municipality's configuration, or None if the platform does not know it."""
-        return self._cache.get_or_load(code, lambda: self._table.get(keys.municipality(code), "CONFIG"))
+        return self._cache.get_or_load(code, lambda: self._table.get(table_keys.municipality(code), "CONFIG"))
 
     def current(self, code: str) -> dict[str, Any] | None:
         """The configuration as stored now (a strongly consistent read, which also refreshes the
         cache): for what must follow a change at once, such as the receipt a payment gets."""
         self._cache.forget(code)
-        return self._cache.get_or_load(code, lambda: self._table.get(keys.municipality(code), "CONFIG",
+        return self._cache.get_or_load(code, lambda: self._table.get(table_keys.municipality(code), "CONFIG",
                                                                       consistent=True))
 
     def list_all(self) -> list[dict[str, Any]]:
         """Every municipality's index entry (code, name, region, services, enabled), by code."""
-        return list(self._table.query_all(keys.municipality_index()))
+        return list(self._table.query_all(table_keys.municipality_index()))
 
     def forget(self, code: str | None = None) -> None:
         self._cache.forget(code)
@@ -42,8 +42,8 @@ class PortalKeyRepository:
         self._table = table
 
     def get(self, code: str, key_id: str) -> dict[str, Any] | None:
-        return self._table.get(keys.municipality(code), f"PORTAL_KEY#{key_id}")
+        return self._table.get(table_keys.municipality(code), f"PORTAL_KEY#{key_id}")
 
     def put(self, code: str, key_id: str, secret_hash: str, *, created_at: str) -> None:
-        self._table.put_new({"pk": keys.municipality(code), "sk": f"PORTAL_KEY#{key_id}", "key_id": key_id,
+        self._table.put_new({"pk": table_keys.municipality(code), "sk": f"PORTAL_KEY#{key_id}", "key_id": key_id,
                              "hash": secret_hash, "status": "active", "created_at": created_at})

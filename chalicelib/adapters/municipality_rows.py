@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.adapters.payments_repo import INDEX_FIELDS
 
 __all__ = ["INDEX_FIELDS", "MunicipalityRows", "Rows"]
@@ -34,49 +34,49 @@ class MunicipalityRows:
         return self._table.query_all(pk_value, limit=self.PAGE, **kwargs)
 
     def config(self) -> dict[str, Any] | None:
-        return self._table.get(keys.municipality(self.code), "CONFIG", consistent=True)
+        return self._table.get(table_keys.municipality(self.code), "CONFIG", consistent=True)
 
     def municipality(self) -> Iterator[dict[str, Any]]:
-        return self._all(keys.municipality(self.code))
+        return self._all(table_keys.municipality(self.code))
 
     def officials(self) -> Iterator[dict[str, Any]]:
-        return self._all(keys.officials(self.code))
+        return self._all(table_keys.officials(self.code))
 
     def signer(self, official: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        return self._all(keys.signer(self.code, str(official["sk"])))
+        return self._all(table_keys.signer(self.code, str(official["sk"])))
 
     def agreements(self) -> Iterator[dict[str, Any]]:
-        return self._all(keys.agreements(self.code))
+        return self._all(table_keys.agreements(self.code))
 
     def official_proposals(self) -> Iterator[dict[str, Any]]:
-        return self._all(keys.official_proposals(self.code))
+        return self._all(table_keys.official_proposals(self.code))
 
     def audit(self, month: str) -> Iterator[dict[str, Any]]:
-        return self._all(keys.audit(self.code, month))
+        return self._all(table_keys.audit(self.code, month))
 
     def roll_uploads(self) -> Iterator[dict[str, Any]]:
-        return self._all(keys.roll_uploads(self.code))
+        return self._all(table_keys.roll_uploads(self.code))
 
     def roll_errors(self, upload_id: str) -> Iterator[dict[str, Any]]:
-        return self._all(keys.roll_upload_lines(self.code, upload_id))
+        return self._all(table_keys.roll_upload_lines(self.code, upload_id))
 
     def payments_created_on(self, day: str) -> list[str]:
         """Ids of the payments created on `day`, sorted."""
-        listed = self._all(keys.payments_by_day(self.code, day), index="GSI1")
+        listed = self._all(table_keys.payments_by_day(self.code, day), index="GSI1")
         return sorted({str(row["payment_id"]) for row in listed if row.get("payment_id")})
 
     def payment(self, payment_id: str) -> Iterator[dict[str, Any]]:
         """Every row of one payment (record, items, events, e-mails, refunds)."""
-        return self._all(keys.payment(self.code, payment_id))
+        return self._all(table_keys.payment(self.code, payment_id))
 
     def receipt(self, folio: str) -> dict[str, Any] | None:
-        return self._table.get(keys.receipt(self.code, folio), "RECEIPT", consistent=True)
+        return self._table.get(table_keys.receipt(self.code, folio), "RECEIPT", consistent=True)
 
     def settlements(self, day: str) -> Iterator[dict[str, Any]]:
-        return self._all(keys.settlement(self.code, day))
+        return self._all(table_keys.settlement(self.code, day))
 
     def reconciliation(self, day: str) -> Iterator[dict[str, Any]]:
-        return self._all(keys.reconciliation(self.code, day))
+        return self._all(table_keys.reconciliation(self.code, day))
 
     def batches(self, day: str) -> Iterator[dict[str, Any]]:
-        return self._all(keys.batch(self.code, day))
+        return self._all(table_keys.batch(self.code, day))

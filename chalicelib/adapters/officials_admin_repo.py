@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.adapters.dynamo import DynamoTable, Page
 from chalicelib.adapters.officials_repo import pointer_item
 
@@ -19,10 +19,10 @@ class OfficialsAdminRepository:
         self._table = table
 
     def get(self, code: str, email: str) -> dict[str, Any] | None:
-        return self._table.get(keys.officials(code), email.lower(), consistent=True)
+        return self._table.get(table_keys.officials(code), email.lower(), consistent=True)
 
     def page(self, code: str, *, limit: int, cursor: str | None) -> Page:
-        return self._table.query(keys.officials(code), limit=limit, cursor=cursor)
+        return self._table.query(table_keys.officials(code), limit=limit, cursor=cursor)
 
     def create(self, code: str, record: Mapping[str, Any], audit: Mapping[str, Any],
                *, extra: Sequence[Mapping[str, Any]] = ()) -> None:
@@ -30,7 +30,7 @@ class OfficialsAdminRepository:
         official here, the account already belongs to an official, or its RUN is another
         official's), with `extra` operations in the same transaction."""
         self._table.transact([
-            {"put": {"pk": keys.officials(code), "sk": record["email"], **record},
+            {"put": {"pk": table_keys.officials(code), "sk": record["email"], **record},
              "condition": "attribute_not_exists(pk)"},
             {"put": pointer_item(code, record["email"], record["sub"]), "condition": "attribute_not_exists(pk)"},
             *self._run_claim(code, record),
@@ -40,14 +40,14 @@ class OfficialsAdminRepository:
 
     def run_holder(self, code: str, run: str) -> str | None:
         """The e-mail of the municipality's official who holds this (compact) RUN, if any."""
-        row = self._table.get(keys.official_runs(code), run, consistent=True)
+        row = self._table.get(table_keys.official_runs(code), run, consistent=True)
         return str(row["email"]) if row else None
 
     def set_run(self, code: str, email: str, run: str, audit: Mapping[str, Any]) -> None:
         """Give an official without a RUN its RUN (ConditionFailed when it has one already or the
         RUN is taken)."""
         self._table.transact([
-            {"update": (keys.officials(code), email), "expression": "SET #r = :r",
+            {"update": (table_keys.officials(code), email), "expression": "SET #r = :r",
              "condition": "attribute_exists(pk) AND attribute_not_exists(#r)", "names": {"#r": "run"},
              "values": {":r": run}},
             *self._run_claim(code, {"email": email, "run": run}),
@@ -58,7 +58,7 @@ class OfficialsAdminRepository:
     def _run_claim(code: str, record: Mapping[str, Any]) -> list[dict[str, Any]]:
         if not record.get("run"):
             return []
-        return [{"put": {"pk": keys.official_runs(code), "sk": record["run"], "email": record["email"]},
+        return [{"put": {"pk": table_keys.official_runs(code), "sk": record["run"], "email": record["email"]},
                  "condition": "attribute_not_exists(pk)"}]
 
     def update(self, code: str, email: str, fields: Mapping[str, Any], *, expect: Mapping[str, Any],
@@ -75,7 +75,7 @@ class OfficialsAdminRepository:
             names[f"#e{i}"], values[f":e{i}"] = name, value
             conditions.append(f"#e{i} = :e{i}")
         self._table.transact([
-            {"update": (keys.officials(code), email), "expression": "SET " + ", ".join(sets),
+            {"update": (table_keys.officials(code), email), "expression": "SET " + ", ".join(sets),
              "condition": " AND ".join(conditions), "names": names, "values": values},
             {"put": dict(audit), "condition": "attribute_not_exists(pk)"},
             *extra,
@@ -86,20 +86,20 @@ class OfficialsAdminRepository:
     def propose(self, code: str, proposal: Mapping[str, Any], audit: Mapping[str, Any]) -> None:
         """A new pending proposal and its audit entry."""
         self._table.transact([
-            {"put": {"pk": keys.official_proposals(code), "sk": proposal["proposal_id"], **proposal},
+            {"put": {"pk": table_keys.official_proposals(code), "sk": proposal["proposal_id"], **proposal},
              "condition": "attribute_not_exists(pk)"},
             {"put": dict(audit), "condition": "attribute_not_exists(pk)"},
         ])
 
     def proposal(self, code: str, proposal_id: str) -> dict[str, Any] | None:
-        return self._table.get(keys.official_proposals(code), proposal_id, consistent=True)
+        return self._table.get(table_keys.official_proposals(code), proposal_id, consistent=True)
 
     def proposals(self, code: str, *, limit: int, cursor: str | None) -> Page:
         """The municipality's proposals, oldest first (ids sort by time)."""
-        return self._table.query(keys.official_proposals(code), limit=limit, cursor=cursor)
+        return self._table.query(table_keys.official_proposals(code), limit=limit, cursor=cursor)
 
     def pending_proposals(self, code: str) -> list[dict[str, Any]]:
-        return [p for p in self._table.query_all(keys.official_proposals(code)) if p.get("status") == "pending"]
+        return [p for p in self._table.query_all(table_keys.official_proposals(code)) if p.get("status") == "pending"]
 
     def decision_ops(self, code: str, proposal_id: str, fields: Mapping[str, Any], audit: Mapping[str, Any]
                      ) -> list[dict[str, Any]]:
@@ -109,7 +109,7 @@ class OfficialsAdminRepository:
         names = {f"#f{i}": name for i, name in enumerate(fields)} | {"#s": "status"}
         values = {f":v{i}": value for i, value in enumerate(fields.values())} | {":pending": "pending"}
         sets = ", ".join(f"#f{i} = :v{i}" for i in range(len(fields)))
-        return [{"update": (keys.official_proposals(code), proposal_id), "expression": f"SET {sets}",
+        return [{"update": (table_keys.official_proposals(code), proposal_id), "expression": f"SET {sets}",
                  "condition": "attribute_exists(pk) AND #s = :pending", "names": names, "values": values},
                 {"put": dict(audit), "condition": "attribute_not_exists(pk)"}]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.domain.errors import ConditionFailed
 
@@ -21,33 +21,33 @@ class OfficialRepository:
         self._table = table
 
     def get(self, municipality: str, email: str) -> dict[str, Any] | None:
-        return self._table.get(keys.officials(municipality), email.lower())
+        return self._table.get(table_keys.officials(municipality), email.lower())
 
     def by_sub(self, sub: str) -> dict[str, Any] | None:
         """The official whose Cognito account is `sub`, or None. The record must name the same
         `sub` (a pointer never vouches for a record on its own)."""
         try:
-            pointer_pk = keys.official_account(sub)
+            pointer_pk = table_keys.official_account(sub)
         except ValueError:
             return None
         pointer = self._table.get(pointer_pk, POINTER_SK)
         if pointer is None:
             return None
-        record = self._table.get(keys.officials(str(pointer["municipality"])), str(pointer["email"]))
+        record = self._table.get(table_keys.officials(str(pointer["municipality"])), str(pointer["email"]))
         if record is None or record.get("sub") != sub:
             return None
         return record
 
     def unlinked(self, municipality: str) -> list[dict[str, Any]]:
         """The municipality's officials whose record has no account `sub` yet."""
-        return [r for r in self._table.query_all(keys.officials(municipality)) if not r.get("sub")]
+        return [r for r in self._table.query_all(table_keys.officials(municipality)) if not r.get("sub")]
 
     def link_account(self, municipality: str, email: str, sub: str) -> None:
         """Store the account's `sub` on an existing record and its pointer, in one transaction
         (for records made before the `sub` was kept: the demo seed, `infra/link_accounts.py`).
         ConditionFailed when the record is missing or already names another account."""
         self._table.transact([
-            {"update": (keys.officials(municipality), email.lower()), "expression": "SET #sub = :sub",
+            {"update": (table_keys.officials(municipality), email.lower()), "expression": "SET #sub = :sub",
              "condition": "attribute_exists(pk) AND (attribute_not_exists(#sub) OR #sub = :sub)",
              "names": {"#sub": "sub"}, "values": {":sub": sub}},
             {"put": pointer_item(municipality, email, sub),
@@ -68,7 +68,7 @@ class OfficialRepository:
             expression += ", #t = :t"
             condition += " AND attribute_not_exists(#t)"
         try:
-            self._table.update(keys.officials(municipality), email.lower(), expression, condition=condition,
+            self._table.update(table_keys.officials(municipality), email.lower(), expression, condition=condition,
                                names=names, values=values, return_new=False)
         except ConditionFailed:
             return False
@@ -77,12 +77,12 @@ class OfficialRepository:
     def forget_totp(self, municipality: str, email: str) -> None:
         """The account has no TOTP app any more: a new enrolment will end the sessions again."""
         with contextlib.suppress(ConditionFailed):  # already forgotten by another request
-            self._table.update(keys.officials(municipality), email.lower(), "REMOVE #t",
+            self._table.update(table_keys.officials(municipality), email.lower(), "REMOVE #t",
                                condition="attribute_exists(pk) AND attribute_exists(#t)",
                                names={"#t": "totp_enrolled_at"}, return_new=False)
 
 
 def pointer_item(municipality: str, email: str, sub: str) -> dict[str, Any]:
     """The `sub` → official pointer (written in the same transaction as the record)."""
-    return {"pk": keys.official_account(sub), "sk": POINTER_SK, "municipality": municipality,
+    return {"pk": table_keys.official_account(sub), "sk": POINTER_SK, "municipality": municipality,
             "email": email.lower()}

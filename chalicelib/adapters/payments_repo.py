@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.adapters.dynamo import DynamoTable, set_remove_expression
 from chalicelib.domain.errors import ConditionFailed, Conflict
 from chalicelib.domain.payments import utc_key
@@ -37,7 +37,7 @@ _event_seq = itertools.count()
 
 def event_row(code: str, payment_id: str, at: str, kind: str, detail: Mapping[str, Any]) -> dict[str, Any]:
     """One entry of a payment's history."""
-    return {"pk": keys.payment(code, payment_id), "sk": f"EVENT#{utc_key(at)}#{next(_event_seq) % 1000:03d}",
+    return {"pk": table_keys.payment(code, payment_id), "sk": f"EVENT#{utc_key(at)}#{next(_event_seq) % 1000:03d}",
             "type": kind, "at": at, "detail": dict(detail)}
 
 
@@ -50,17 +50,17 @@ class PaymentRepository:
     # -- reads ---------------------------------------------------------------------------------
 
     def get(self, code: str, payment_id: str) -> dict[str, Any] | None:
-        return self._table.get(keys.payment(code, payment_id), "META", consistent=True)
+        return self._table.get(table_keys.payment(code, payment_id), "META", consistent=True)
 
     def items(self, code: str, payment_id: str) -> list[dict[str, Any]]:
-        return list(self._table.query_all(keys.payment(code, payment_id), sk_prefix="ITEM#", consistent=True))
+        return list(self._table.query_all(table_keys.payment(code, payment_id), sk_prefix="ITEM#", consistent=True))
 
     def events(self, code: str, payment_id: str) -> list[dict[str, Any]]:
-        return list(self._table.query_all(keys.payment(code, payment_id), sk_prefix="EVENT#", consistent=True))
+        return list(self._table.query_all(table_keys.payment(code, payment_id), sk_prefix="EVENT#", consistent=True))
 
     def created_on(self, code: str, day: str) -> Iterator[dict[str, Any]]:
         """The municipality's payments created on `day` (Chile's date), oldest first."""
-        for row in self._table.query_all(keys.payments_by_day(code, day), index="GSI1", limit=500):
+        for row in self._table.query_all(table_keys.payments_by_day(code, day), index="GSI1", limit=500):
             meta = self.listed(code, row)
             if meta is not None:
                 yield meta
@@ -70,7 +70,7 @@ class PaymentRepository:
         listing holds keys only, the record is read by key (None for a row of something else)."""
         if row.get("sk") == "META":  # a record written before the listing had its own row
             return dict(row)
-        if not str(row.get("pk", "")).startswith(f"{keys.tenant(code)}#PAY#"):
+        if not str(row.get("pk", "")).startswith(f"{table_keys.tenant(code)}#PAY#"):
             return None
         return self._table.get(str(row["pk"]), "META")
 
@@ -92,10 +92,10 @@ class PaymentRepository:
         from chalicelib.adapters.paged_search import Partition
 
         if rut or plate:
-            pk = keys.by_rut(code, rut) if rut else keys.by_plate(code, str(plate))
+            pk = table_keys.by_rut(code, rut) if rut else table_keys.by_plate(code, str(plate))
             return [Partition(pk, index="GSI2", sk_prefix=None if utc_span else "PAY#",
                               sk_between=(f"PAY#{utc_span[0]}", f"PAY#{utc_span[1]}") if utc_span else None)]
-        return [Partition(keys.payments_by_day(code, day), index="GSI1") for day in days]
+        return [Partition(table_keys.payments_by_day(code, day), index="GSI1") for day in days]
 
     @staticmethod
     def payment_id_of(row: Mapping[str, Any]) -> str:
@@ -105,28 +105,28 @@ class PaymentRepository:
     def email_attempts(self, code: str, payment_id: str) -> list[dict[str, Any]]:
         """The payment's e-mail delivery attempts, oldest first, without their keys."""
         return [_without_keys(r) for r in
-                self._table.query_all(keys.payment(code, payment_id), sk_prefix="EMAIL#", consistent=True)]
+                self._table.query_all(table_keys.payment(code, payment_id), sk_prefix="EMAIL#", consistent=True)]
 
     def email_events(self, code: str, payment_id: str) -> list[dict[str, Any]]:
         """SES's events of the payment's e-mails (docs/email-events.md), in key order."""
-        return list(self._table.query_all(keys.payment(code, payment_id), sk_prefix="EMAILEVT#", consistent=True))
+        return list(self._table.query_all(table_keys.payment(code, payment_id), sk_prefix="EMAILEVT#", consistent=True))
 
     def collection(self, code: str, payment_id: str) -> list[dict[str, Any]]:
         """Every row of the payment (record, items, events, e-mails, refunds), for an export."""
-        return list(self._table.query_all(keys.payment(code, payment_id), limit=500))
+        return list(self._table.query_all(table_keys.payment(code, payment_id), limit=500))
 
     def hold(self, ref: HoldRef) -> dict[str, Any] | None:
-        return self._table.get(keys.hold(*ref), "HOLD", consistent=True)
+        return self._table.get(table_keys.hold(*ref), "HOLD", consistent=True)
 
     def due_pending(self, code: str, now_iso: str, limit: int = 100) -> list[str]:
         """Ids of the municipality's pending payments whose expiry time has passed."""
-        page = self._table.query(keys.pending(code), index="GSI3", sk_between=("0", now_iso), limit=limit)
+        page = self._table.query(table_keys.pending(code), index="GSI3", sk_between=("0", now_iso), limit=limit)
         return [_payment_id_of(i) for i in page.items]
 
     def unqueued_receipts(self, code: str, before_iso: str, limit: int = 100) -> list[str]:
         """Ids of paid payments whose receipt job was not confirmed queued, or whose receipt is
         still unfinished at its recheck time, before `before_iso`."""
-        page = self._table.query(keys.outbox(code), index="GSI3", sk_between=("0", before_iso), limit=limit)
+        page = self._table.query(table_keys.outbox(code), index="GSI3", sk_between=("0", before_iso), limit=limit)
         return [_payment_id_of(i) for i in page.items]
 
     # -- writes --------------------------------------------------------------------------------
@@ -141,7 +141,7 @@ class PaymentRepository:
         operations: list[Mapping[str, Any]] = []
         for owner, item_key in holds:
             operations.append({
-                "put": {"pk": keys.hold(owner, item_key), "sk": "HOLD", "item": item_key, "status": "pending",
+                "put": {"pk": table_keys.hold(owner, item_key), "sk": "HOLD", "item": item_key, "status": "pending",
                         "payment_id": payment_id, "municipality": code, "expires_at": hold_expires_at,
                         "updated_at": now_iso},
                 "condition": "attribute_not_exists(pk) OR #s IN (:released, :annulled) "
@@ -169,19 +169,20 @@ class PaymentRepository:
         event, and take every hold, atomically (`create`). Listed by day and by the payer's RUT;
         each permit item by its plate; due for the expiry sweep at `expires_key`."""
         code, payment_id = payment["municipality"], payment["payment_id"]
-        meta = {"pk": keys.payment(code, payment_id), "sk": "META", **payment,
-                "gsi3pk": keys.pending(code), "gsi3sk": expires_key}
+        meta = {"pk": table_keys.payment(code, payment_id), "sk": "META", **payment,
+                "gsi3pk": table_keys.pending(code), "gsi3sk": expires_key}
         listing = listing_row(code, payment_id, created_day=str(payment["created_at"])[:10], created_key=now_key,
                               payer_rut=payer_rut)
         rows = []
         plates: list[dict[str, Any]] = []
         for i, item in enumerate(items):
-            row = {"pk": keys.payment(code, payment_id), "sk": f"ITEM#{i:02d}", "index": i, **item}
+            row = {"pk": table_keys.payment(code, payment_id), "sk": f"ITEM#{i:02d}", "index": i, **item}
             if item.get("plate"):
                 # The plate's listing entry is its own small row: the item row (its breakdown and
                 # checks, 3–4 KB) is not copied into the index.
-                plates.append({"put": {"pk": keys.payment(code, payment_id), "sk": f"{PLATE_LISTING}{i:02d}",
-                                       "payment_id": payment_id, "gsi2pk": keys.by_plate(code, str(item["plate"])),
+                plates.append({"put": {"pk": table_keys.payment(code, payment_id), "sk": f"{PLATE_LISTING}{i:02d}",
+                                       "payment_id": payment_id, "gsi2pk": table_keys.by_plate(code,
+                                                                                               str(item["plate"])),
                                        "gsi2sk": f"PAY#{now_key}#{payment_id}"},
                                "condition": "attribute_not_exists(pk)"})
             row.pop("plate", None)
@@ -238,7 +239,7 @@ class PaymentRepository:
         code, payment_id = payment["municipality"], payment["payment_id"]
         extra: list[dict[str, Any]] = []
         for debt_id in paid_debts:
-            extra.append({"update": (keys.debt(code, debt_id), "DEBT"),
+            extra.append({"update": (table_keys.debt(code, debt_id), "DEBT"),
                           "expression": "SET #s = :paid, paid_by = :pid", "condition": "#s = :open",
                           "names": {"#s": "status"}, "values": {":paid": "paid", ":open": "open", ":pid": payment_id}})
         for debt in new_debts:
@@ -248,27 +249,27 @@ class PaymentRepository:
             code, payment_id, from_status="pending", to_status="paid",
             set_fields={"paid_at": paid_at, "method": method, "authorization_code": authorization_code,
                         "order_id": order_id, "receipt_job": "pending",
-                        "gsi3pk": keys.outbox(code), "gsi3sk": outbox_due_key},
+                        "gsi3pk": table_keys.outbox(code), "gsi3sk": outbox_due_key},
             event=event, holds=holds, hold_status="paid", extra=extra)
 
     @staticmethod
     def receipt_job_is_due(payment: Mapping[str, Any], now_key: str) -> bool:
         """Whether a paid payment's receipt job is due to be sent (again): its outbox mark is
         there and its time has come (a refused send, a crash before the send, an unfinished job)."""
-        return payment.get("gsi3pk") == keys.outbox(str(payment["municipality"])) \
+        return payment.get("gsi3pk") == table_keys.outbox(str(payment["municipality"])) \
             and str(payment.get("gsi3sk", "~")) <= now_key
 
     def make_receipt_job_due(self, code: str, payment_id: str, *, due_key: str) -> None:
         """The receipt job could not be sent: its outbox mark is due at `due_key` (ConditionFailed
         when the e-mail was settled in between: the mark is gone)."""
         self.update_fields(code, payment_id, set_fields={"gsi3sk": due_key},
-                           condition="gsi3pk = :outbox", values={":outbox": keys.outbox(code)})
+                           condition="gsi3pk = :outbox", values={":outbox": table_keys.outbox(code)})
 
     def queue_receipt(self, code: str, payment_id: str, *, recheck_key: str) -> None:
         """The receipt job was sent: its outbox mark moves to the recheck time (ConditionFailed when
         the e-mail was settled in between: the mark is gone)."""
         self.update_fields(code, payment_id, set_fields={"receipt_job": "queued", "gsi3sk": recheck_key},
-                           condition="gsi3pk = :outbox", values={":outbox": keys.outbox(code)})
+                           condition="gsi3pk = :outbox", values={":outbox": table_keys.outbox(code)})
 
     def transition(self, code: str, payment_id: str, *, from_status: str, to_status: str,
                    set_fields: Mapping[str, Any], remove_fields: Sequence[str] = (),
@@ -280,13 +281,13 @@ class PaymentRepository:
         names["#s"] = "status"
         values.update({":from": from_status, ":to": to_status})
         operations: list[Mapping[str, Any]] = [{
-            "update": (keys.payment(code, payment_id), "META"), "expression": expression,
+            "update": (table_keys.payment(code, payment_id), "META"), "expression": expression,
             "condition": "#s = :from", "names": names, "values": values,
         }]
         if hold_status is not None:
             for owner, item_key in holds:
                 operations.append({
-                    "update": (keys.hold(owner, item_key), "HOLD"),
+                    "update": (table_keys.hold(owner, item_key), "HOLD"),
                     "expression": "SET #s = :hs, updated_at = :at",
                     "condition": "payment_id = :pid",
                     "names": {"#s": "status"},
@@ -312,7 +313,7 @@ class PaymentRepository:
             values[":address"] = new_email
         try:
             self._table.transact([
-                {"update": (keys.payment(code, payment_id), "META"), "expression": expression,
+                {"update": (table_keys.payment(code, payment_id), "META"), "expression": expression,
                  "condition": "#e.#st IN (:sent, :failed)", "names": names, "values": values},
                 {"put": event},
             ])
@@ -329,10 +330,10 @@ class PaymentRepository:
         if condition and "#s" in condition:
             names["#s"] = "status"
         if event is None:  # one item changes: one conditional write, not a transaction (half the units)
-            self._table.update(keys.payment(code, payment_id), "META", expression, condition=condition,
+            self._table.update(table_keys.payment(code, payment_id), "META", expression, condition=condition,
                                names=names, values=vals, return_new=False)
             return
-        operation: dict[str, Any] = {"update": (keys.payment(code, payment_id), "META"), "expression": expression,
+        operation: dict[str, Any] = {"update": (table_keys.payment(code, payment_id), "META"), "expression": expression,
                                      "names": names, "values": vals}
         if condition:
             operation["condition"] = condition
@@ -342,9 +343,9 @@ class PaymentRepository:
 def listing_row(code: str, payment_id: str, *, created_day: str, created_key: str, payer_rut: str) -> dict[str, Any]:
     """The payment's entry in the listings by day (GSI1) and by the payer's RUT (GSI2): written once
     with the payment, small, so that the record's own many writes never touch those indexes."""
-    return {"pk": keys.payment(code, payment_id), "sk": LISTING, "payment_id": payment_id,
-            "gsi1pk": keys.payments_by_day(code, created_day), "gsi1sk": f"{created_key}#{payment_id}",
-            "gsi2pk": keys.by_rut(code, payer_rut), "gsi2sk": f"PAY#{created_key}#{payment_id}"}
+    return {"pk": table_keys.payment(code, payment_id), "sk": LISTING, "payment_id": payment_id,
+            "gsi1pk": table_keys.payments_by_day(code, created_day), "gsi1sk": f"{created_key}#{payment_id}",
+            "gsi2pk": table_keys.by_rut(code, payer_rut), "gsi2sk": f"PAY#{created_key}#{payment_id}"}
 
 
 def counter_updates(code: str, day: str, payment_id: str, method: str,

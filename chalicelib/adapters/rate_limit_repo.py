@@ -3,7 +3,7 @@ window), removed by DynamoDB's TTL once the window is over."""
 
 from __future__ import annotations
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.domain.errors import ConditionFailed
 
@@ -19,7 +19,7 @@ class RateCounters:
         concurrent attempts can never take more than `limit` between them. False when used up."""
         try:
             self._table.update(
-                keys.rate_limit(code, scope, subject), f"WINDOW#{window_start}",
+                table_keys.rate_limit(code, scope, subject), f"WINDOW#{window_start}",
                 "ADD hits :one SET #ttl = if_not_exists(#ttl, :ttl)",
                 condition="attribute_not_exists(hits) OR hits < :limit",
                 names={"#ttl": "ttl"}, values={":one": 1, ":ttl": expires_at, ":limit": limit})
@@ -30,7 +30,7 @@ class RateCounters:
     def give_back(self, code: str, scope: str, subject: str, window_start: int) -> None:
         """Uncount one attempt taken in that window (it turned out not to be a failure)."""
         try:
-            self._table.update(keys.rate_limit(code, scope, subject), f"WINDOW#{window_start}",
+            self._table.update(table_keys.rate_limit(code, scope, subject), f"WINDOW#{window_start}",
                                "ADD hits :minus", condition="hits > :zero", values={":minus": -1, ":zero": 0})
         except ConditionFailed:
             return

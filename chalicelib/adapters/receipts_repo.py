@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.domain.errors import ConditionFailed, DependencyUnavailable
 
@@ -29,12 +29,12 @@ _ALLOCATION_ATTEMPTS = 12
 
 def folio_text(code: str, year: int, number: int) -> str:
     """`13101-2027-000123`: municipality, year, number (zero-padded to six digits, more if needed)."""
-    return f"{keys.tenant(code)}-{year:04d}-{number:0{FOLIO_DIGITS}d}"
+    return f"{table_keys.tenant(code)}-{year:04d}-{number:0{FOLIO_DIGITS}d}"
 
 
 def receipt_object_key(code: str, year: int, folio: str) -> str:
     """Where a receipt's signed PDF is stored in the receipts bucket."""
-    return f"{keys.tenant(code)}/receipts/{year:04d}/{folio}.pdf"
+    return f"{table_keys.tenant(code)}/receipts/{year:04d}/{folio}.pdf"
 
 
 @dataclass(frozen=True)
@@ -63,11 +63,11 @@ class ReceiptRepository:
 
     def get(self, code: str, folio: str) -> dict[str, Any] | None:
         """The receipt record of a folio (None when there is none)."""
-        return self._table.get(keys.receipt(code, folio), "RECEIPT")
+        return self._table.get(table_keys.receipt(code, folio), "RECEIPT")
 
     def counter(self, code: str, year: int) -> int:
         """The last folio number given in a municipality and year (0 before the first)."""
-        item = self._table.get(keys.folio_counter(code, year), "COUNTER", consistent=True)
+        item = self._table.get(table_keys.folio_counter(code, year), "COUNTER", consistent=True)
         return int(item["value"]) if item else 0
 
     # -- folio ---------------------------------------------------------------------------------
@@ -91,7 +91,7 @@ class ReceiptRepository:
                 "verification_code": request.verification_code, "issued_at": request.issued_at,
                 "key": receipt_object_key(code, request.year, folio),
             }
-            counter_pk = keys.folio_counter(code, request.year)
+            counter_pk = table_keys.folio_counter(code, request.year)
             if current == 0:
                 counter_op: dict[str, Any] = {
                     "put": {"pk": counter_pk, "sk": "COUNTER", "value": number, "municipality": code,
@@ -103,10 +103,10 @@ class ReceiptRepository:
                               "values": {":next": number, ":current": current, ":at": request.issued_at}}
             operations: list[dict[str, Any]] = [
                 counter_op,
-                {"update": (keys.payment(code, payment_id), "META"), "expression": "SET receipt_issue = :issue",
+                {"update": (table_keys.payment(code, payment_id), "META"), "expression": "SET receipt_issue = :issue",
                  "condition": "attribute_not_exists(receipt_issue) AND #s = :paid",
                  "names": {"#s": "status"}, "values": {":issue": allocation, ":paid": "paid"}},
-                {"put": {"pk": keys.receipt(code, folio), "sk": "RECEIPT", "folio": folio, "municipality": code,
+                {"put": {"pk": table_keys.receipt(code, folio), "sk": "RECEIPT", "folio": folio, "municipality": code,
                          "payment_id": payment_id, "amount": request.amount, "issued_at": request.issued_at,
                          "code_hash": hash_code(folio, request.verification_code), "status": "allocated"},
                  "condition": "attribute_not_exists(pk)"},
@@ -141,9 +141,9 @@ class ReceiptRepository:
         folio = str(receipt["folio"])
         try:
             self._table.transact([
-                {"update": (keys.payment(code, payment_id), "META"), "expression": "SET receipt = :r",
+                {"update": (table_keys.payment(code, payment_id), "META"), "expression": "SET receipt = :r",
                  "condition": "attribute_not_exists(receipt)", "values": {":r": dict(receipt)}},
-                {"update": (keys.receipt(code, folio), "RECEIPT"), "expression": expression,
+                {"update": (table_keys.receipt(code, folio), "RECEIPT"), "expression": expression,
                  "condition": "payment_id = :pid", "names": {"#s": "status"}, "values": values},
                 {"put": dict(event)},
             ])
@@ -163,7 +163,7 @@ class ReceiptRepository:
                  "attempts": attempts}
         try:
             self._table.update(
-                keys.payment(code, payment_id), "META", "SET #e = :state",
+                table_keys.payment(code, payment_id), "META", "SET #e = :state",
                 condition=("attribute_not_exists(#e) OR #e.#st = :retry OR #e.#st = :unknown"
                            " OR (#e.#st = :sending AND #e.lease_until < :now)"),
                 names={"#e": "email", "#st": "status"},
@@ -182,10 +182,10 @@ class ReceiptRepository:
         final = state.get("status") in ("sent", "failed")
         expression = "SET #e = :state" + (" REMOVE gsi3pk, gsi3sk" if final else "")
         operations: list[dict[str, Any]] = [
-            {"update": (keys.payment(code, payment_id), "META"), "expression": expression,
+            {"update": (table_keys.payment(code, payment_id), "META"), "expression": expression,
              "condition": "#e.attempt_id = :mine", "names": {"#e": "email"},
              "values": {":state": dict(state), ":mine": attempt_id}},
-            {"put": {"pk": keys.payment(code, payment_id), **attempt_row}},
+            {"put": {"pk": table_keys.payment(code, payment_id), **attempt_row}},
         ]
         if event is not None:
             operations.append({"put": dict(event)})
@@ -197,4 +197,4 @@ class ReceiptRepository:
 
     def email_attempts(self, code: str, payment_id: str) -> list[dict[str, Any]]:
         """The payment's e-mail delivery attempts, oldest first (for officials)."""
-        return list(self._table.query_all(keys.payment(code, payment_id), sk_prefix="EMAIL#", consistent=True))
+        return list(self._table.query_all(table_keys.payment(code, payment_id), sk_prefix="EMAIL#", consistent=True))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.domain.units import ReferenceTables
 from chalicelib.ttl_cache import TtlCache
@@ -28,17 +28,17 @@ class ReferenceRepository:
 
     def records(self, name: TableName) -> list[dict[str, Any]]:
         """The current record of each month, oldest first."""
-        return [self._public(i) for i in self._table.query_all(keys.reference_table(name))
+        return [self._public(i) for i in self._table.query_all(table_keys.reference_table(name))
                 if not str(i["sk"]).startswith("HIST#")]
 
     def history(self, name: TableName, month: str) -> list[dict[str, Any]]:
         """Earlier values of one month, oldest first."""
-        return [self._public(i) for i in self._table.query_all(keys.reference_table(name),
+        return [self._public(i) for i in self._table.query_all(table_keys.reference_table(name),
                                                                 sk_prefix=f"HIST#{month}#")]
 
     def put(self, name: TableName, record: dict[str, Any], *, actor: str) -> dict[str, Any]:
         """Set one month's value (the caller has validated `record`), keeping the previous one."""
-        pk = keys.reference_table(name)
+        pk = table_keys.reference_table(name)
         month = str(record["month"])
         now = datetime.now(UTC).isoformat(timespec="seconds")
         new_item = {"pk": pk, "sk": month, **record, "updated_at": now, "updated_by": actor}

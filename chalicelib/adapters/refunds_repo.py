@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.adapters.dynamo import DynamoTable, Page, set_remove_expression
 from chalicelib.adapters.payments_repo import HoldRef
 from chalicelib.adapters.stats_repo import StatsRepository
@@ -49,23 +49,23 @@ class RefundRepository:
     # -- reads ---------------------------------------------------------------------------------
 
     def get(self, code: str, payment_id: str, refund_id: str) -> dict[str, Any] | None:
-        return self._table.get(keys.payment(code, payment_id), f"REFUND#{refund_id}", consistent=True)
+        return self._table.get(table_keys.payment(code, payment_id), f"REFUND#{refund_id}", consistent=True)
 
     def of_payment(self, code: str, payment_id: str) -> list[dict[str, Any]]:
-        return list(self._table.query_all(keys.payment(code, payment_id), sk_prefix="REFUND#", consistent=True))
+        return list(self._table.query_all(table_keys.payment(code, payment_id), sk_prefix="REFUND#", consistent=True))
 
     def reversals_of(self, code: str, payment_id: str) -> list[dict[str, Any]]:
-        return list(self._table.query_all(keys.payment(code, payment_id), sk_prefix="REVERSAL#", consistent=True))
+        return list(self._table.query_all(table_keys.payment(code, payment_id), sk_prefix="REVERSAL#", consistent=True))
 
     def reversal(self, code: str, payment_id: str, reversal_id: str) -> dict[str, Any] | None:
-        return self._table.get(keys.payment(code, payment_id), f"REVERSAL#{reversal_id}", consistent=True)
+        return self._table.get(table_keys.payment(code, payment_id), f"REVERSAL#{reversal_id}", consistent=True)
 
     def open_alerts(self, code: str, *, limit: int) -> list[dict[str, Any]]:
         """The municipality's reversals not yet acknowledged, newest first (read in full: the
         index may carry only their keys)."""
-        page = self._table.query(keys.alerts(code), index="GSI2", newest_first=True, limit=limit)
+        page = self._table.query(table_keys.alerts(code), index="GSI2", newest_first=True, limit=limit)
         rows = (self._table.get(str(item["pk"]), str(item["sk"]), consistent=True) for item in page.items)
-        return [row for row in rows if row is not None and row.get("gsi2pk") == keys.alerts(code)]
+        return [row for row in rows if row is not None and row.get("gsi2pk") == table_keys.alerts(code)]
 
     def acknowledge(self, code: str, payment_id: str, reversal_id: str, *, fields: Mapping[str, Any],
                     event: dict[str, Any], audit: dict[str, Any]) -> None:
@@ -73,36 +73,36 @@ class RefundRepository:
         it was acknowledged already, or does not exist)."""
         expression, names, values = set_remove_expression(fields, ("gsi2pk", "gsi2sk"))
         names["#alert"] = "gsi2pk"
-        values[":alerts"] = keys.alerts(code)
+        values[":alerts"] = table_keys.alerts(code)
         self._table.transact([
-            {"update": (keys.payment(code, payment_id), f"REVERSAL#{reversal_id}"), "expression": expression,
+            {"update": (table_keys.payment(code, payment_id), f"REVERSAL#{reversal_id}"), "expression": expression,
              "condition": "#alert = :alerts", "names": names, "values": values},
             {"put": event}, {"put": audit, "condition": "attribute_not_exists(pk)"},
         ])
 
     def listing(self, code: str, *, limit: int, cursor: str | None) -> Page:
         """The municipality's refunds and reversals, newest first."""
-        return self._table.query(keys.refunds(code), index="GSI1", newest_first=True, limit=limit, cursor=cursor)
+        return self._table.query(table_keys.refunds(code), index="GSI1", newest_first=True, limit=limit, cursor=cursor)
 
     def created_between(self, code: str, low_utc: str, high_utc: str) -> list[dict[str, Any]]:
         """The municipality's refunds and reversals created between two UTC keys (reconciliation)."""
-        return list(self._table.query_all(keys.refunds(code), index="GSI1", sk_between=(low_utc, high_utc + "~")))
+        return list(self._table.query_all(table_keys.refunds(code), index="GSI1", sk_between=(low_utc, high_utc + "~")))
 
     # -- rows ----------------------------------------------------------------------------------
 
     @staticmethod
     def refund_row(code: str, payment_id: str, refund_id: str, created_utc: str, data: Mapping[str, Any]
                    ) -> dict[str, Any]:
-        return {"pk": keys.payment(code, payment_id), "sk": f"REFUND#{refund_id}", "kind": "refund",
-                "gsi1pk": keys.refunds(code), "gsi1sk": f"{created_utc}#{refund_id}", **data}
+        return {"pk": table_keys.payment(code, payment_id), "sk": f"REFUND#{refund_id}", "kind": "refund",
+                "gsi1pk": table_keys.refunds(code), "gsi1sk": f"{created_utc}#{refund_id}", **data}
 
     @staticmethod
     def reversal_row(code: str, payment_id: str, reversal_id: str, created_utc: str, data: Mapping[str, Any]
                      ) -> dict[str, Any]:
-        return {"pk": keys.payment(code, payment_id), "sk": f"REVERSAL#{reversal_id}", "kind": "reversal",
-                "gsi1pk": keys.refunds(code), "gsi1sk": f"{created_utc}#{reversal_id}",
+        return {"pk": table_keys.payment(code, payment_id), "sk": f"REVERSAL#{reversal_id}", "kind": "reversal",
+                "gsi1pk": table_keys.refunds(code), "gsi1sk": f"{created_utc}#{reversal_id}",
                 # An alert for the treasury until an official acknowledges it.
-                "gsi2pk": keys.alerts(code), "gsi2sk": f"{created_utc}#{reversal_id}", **data}
+                "gsi2pk": table_keys.alerts(code), "gsi2sk": f"{created_utc}#{reversal_id}", **data}
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -129,7 +129,7 @@ class RefundRepository:
         """A proposal withdrawn: the row `proposed` → `cancelled`, the payment's mark released."""
         self._table.transact([
             self._row_update(code, payment_id, refund_id, ("proposed",), "cancelled", set_fields),
-            {"update": (keys.payment(code, payment_id), "META"), "expression": "REMOVE refund_open",
+            {"update": (table_keys.payment(code, payment_id), "META"), "expression": "REMOVE refund_open",
              "condition": "refund_open = :rid", "values": {":rid": refund_id}},
             {"put": event}, {"put": audit, "condition": "attribute_not_exists(pk)"},
         ])
@@ -139,7 +139,7 @@ class RefundRepository:
         """The signed order recorded: the row `proposed` → `authorized`, the payment → `refund_pending`."""
         self._table.transact([
             self._row_update(code, payment_id, refund_id, ("proposed",), "authorized", row_fields),
-            {"update": (keys.payment(code, payment_id), "META"),
+            {"update": (table_keys.payment(code, payment_id), "META"),
              "expression": "SET #s = :to, refund_status_before = :from, updated_at = :at",
              "condition": "#s = :from AND refund_open = :rid", "names": {"#s": "status"},
              "values": {":to": "refund_pending", ":from": payment_from, ":rid": refund_id, ":at": event["at"]}},
@@ -170,7 +170,7 @@ class RefundRepository:
             values.update({":zero": 0, ":amount": refunded_amount, ":none": [], ":items": list(refunded_items)})
         operations: list[Mapping[str, Any]] = [
             self._row_update(code, payment_id, refund_id, row_from, row_to, row_fields),
-            {"update": (keys.payment(code, payment_id), "META"), "expression": expression + " REMOVE refund_open",
+            {"update": (table_keys.payment(code, payment_id), "META"), "expression": expression + " REMOVE refund_open",
              "condition": "#s = :from AND refund_open = :rid", "names": {"#s": "status"}, "values": values},
         ]
         operations += self._annulment_ops(code, payment_id, annulment)
@@ -184,7 +184,7 @@ class RefundRepository:
         moved or the reversal is already recorded."""
         operations: list[Mapping[str, Any]] = [
             {"put": {**row, **_outbox_fields(code, document_due)}, "condition": "attribute_not_exists(pk)"},
-            {"update": (keys.payment(code, payment_id), "META"),
+            {"update": (table_keys.payment(code, payment_id), "META"),
              "expression": "SET #s = :to, reversed_at = :at, reversal_id = :rid REMOVE refund_open",
              "condition": "#s = :from", "names": {"#s": "status"},
              "values": {":to": "reversed", ":from": payment_from, ":at": annulment.at,
@@ -205,7 +205,7 @@ class RefundRepository:
         for n, state in enumerate(row_from):
             values[f":rf{n}"] = state
             placeholders.append(f":rf{n}")
-        return {"update": (keys.payment(code, payment_id), f"REFUND#{refund_id}"), "expression": expression,
+        return {"update": (table_keys.payment(code, payment_id), f"REFUND#{refund_id}"), "expression": expression,
                 "condition": f"#rs IN ({', '.join(placeholders)})", "names": names, "values": values}
 
     @staticmethod
@@ -216,21 +216,21 @@ class RefundRepository:
         for owner, item_key in annulment.holds:
             # Annulled is free for the next payment (PaymentRepository.create), and what the plate
             # look-up reports for the year's permit until someone pays it again.
-            operations.append({"update": (keys.hold(owner, item_key), "HOLD"),
+            operations.append({"update": (table_keys.hold(owner, item_key), "HOLD"),
                                "expression": "SET #s = :annulled, updated_at = :at, annulled_at = :at",
                                "condition": "payment_id = :pid", "names": {"#s": "status"},
                                "values": {":annulled": "annulled", ":at": annulment.at, ":pid": payment_id}})
         for debt_id in annulment.debts:
-            operations.append({"update": (keys.debt(code, debt_id), "DEBT"),
+            operations.append({"update": (table_keys.debt(code, debt_id), "DEBT"),
                                "expression": "SET #s = :open REMOVE paid_by",
                                "condition": "#s = :paid AND paid_by = :pid", "names": {"#s": "status"},
                                "values": {":open": "open", ":paid": "paid", ":pid": payment_id}})
         for debt_id in annulment.second_installments:
-            operations.append({"delete": (keys.debt(code, debt_id), "DEBT"),
+            operations.append({"delete": (table_keys.debt(code, debt_id), "DEBT"),
                                "condition": "#s = :open AND created_by_payment = :pid", "names": {"#s": "status"},
                                "values": {":open": "open", ":pid": payment_id}})
         if annulment.receipt_folio:
-            operations.append({"update": (keys.receipt(code, annulment.receipt_folio), "RECEIPT"),
+            operations.append({"update": (table_keys.receipt(code, annulment.receipt_folio), "RECEIPT"),
                                "expression": "SET #s = :annulled, annulled_at = :at, annulment_reason = :why",
                                "condition": "#s = :issued AND payment_id = :pid", "names": {"#s": "status"},
                                "values": {":annulled": "annulled", ":issued": "issued", ":at": annulment.at,
@@ -241,4 +241,4 @@ class RefundRepository:
 
 
 def _outbox_fields(code: str, due: str) -> dict[str, str]:
-    return {"gsi3pk": keys.annulment_outbox(code), "gsi3sk": due}
+    return {"gsi3pk": table_keys.annulment_outbox(code), "gsi3sk": due}

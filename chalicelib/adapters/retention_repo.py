@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.domain.errors import ConditionFailed
 
@@ -27,7 +27,7 @@ class RetentionRepository:
 
     def marker(self, code: str) -> dict[str, Any]:
         """The job's progress in a municipality (`{}` before its first run)."""
-        return self._table.get(keys.retention_marker(code), _MARKER, consistent=True) or {}
+        return self._table.get(table_keys.retention_marker(code), _MARKER, consistent=True) or {}
 
     def advance(self, code: str, field: str, previous: str | None, day: str, at: str, *,
                 waiting: list[str]) -> bool:
@@ -39,7 +39,7 @@ class RetentionRepository:
         if previous is not None:
             values[":prev"] = previous
         try:
-            self._table.update(keys.retention_marker(code), _MARKER, "SET #f = :day, #w = :w, updated_at = :at",
+            self._table.update(table_keys.retention_marker(code), _MARKER, "SET #f = :day, #w = :w, updated_at = :at",
                                condition=condition, names={"#f": field, "#w": f"{field}_waiting"}, values=values,
                                return_new=False)
         except ConditionFailed:
@@ -53,7 +53,7 @@ class RetentionRepository:
         (whose entries hold keys only: the record is read by key)."""
         from chalicelib.adapters.payments_repo import LISTING
 
-        for row in self._table.query_all(keys.payments_by_day(code, day), index="GSI1", limit=100):
+        for row in self._table.query_all(table_keys.payments_by_day(code, day), index="GSI1", limit=100):
             if row.get("sk") == LISTING:
                 meta = self._table.get(str(row["pk"]), "META", consistent=True)
                 if meta is not None:
@@ -63,11 +63,11 @@ class RetentionRepository:
 
     def payment(self, code: str, payment_id: str) -> dict[str, Any] | None:
         """One payment's main record (None when there is none)."""
-        return self._table.get(keys.payment(code, payment_id), "META", consistent=True)
+        return self._table.get(table_keys.payment(code, payment_id), "META", consistent=True)
 
     def email_rows(self, code: str, payment_id: str) -> list[dict[str, Any]]:
         """A payment's e-mail delivery rows: the attempts (`EMAIL#…`) and SES's events (`EMAILEVT#…`)."""
-        return list(self._table.query_all(keys.payment(code, payment_id), sk_prefix="EMAIL", consistent=True))
+        return list(self._table.query_all(table_keys.payment(code, payment_id), sk_prefix="EMAIL", consistent=True))
 
     # -- anonymizing writes --------------------------------------------------------------------
 
@@ -84,7 +84,7 @@ class RetentionRepository:
         condition = ("attribute_exists(#p.#m) AND ((#s = :paid AND #e.#st IN (:sent, :failed))"
                      f" OR #s IN ({', '.join(unpaid_refs)}))")
         try:
-            self._table.update(keys.payment(code, payment_id), "META",
+            self._table.update(table_keys.payment(code, payment_id), "META",
                                "REMOVE #p.#m SET email_removed_at = :at",
                                condition=condition, names=names, values=values,
                                return_new=False)
@@ -97,7 +97,8 @@ class RetentionRepository:
         attempt, `recipient` on an SES event."""
         field = "recipient" if sk.startswith("EMAILEVT#") else "to"
         try:
-            self._table.update(keys.payment(code, payment_id), sk, "REMOVE #to", condition="attribute_exists(#to)",
+            self._table.update(table_keys.payment(code, payment_id), sk, "REMOVE #to",
+                               condition="attribute_exists(#to)",
                                names={"#to": field}, return_new=False)
         except ConditionFailed:
             return False
@@ -115,14 +116,14 @@ class RetentionRepository:
             refs.append(f":u{i}")
         from chalicelib.adapters.payments_repo import LISTING
 
-        record = {"update": (keys.payment(code, payment_id), "META"),
+        record = {"update": (table_keys.payment(code, payment_id), "META"),
                   "expression": "SET #p = :anon, #i = :items REMOVE gsi2pk, gsi2sk",
                   "condition": f"attribute_exists(#p.rut) AND #s IN ({', '.join(refs)})",
                   "names": {"#p": "payer", "#s": "status", "#i": "items"}, "values": values}
         operations: list[dict[str, Any]] = [record]
-        if self._table.get(keys.payment(code, payment_id), LISTING, consistent=True) is not None:
+        if self._table.get(table_keys.payment(code, payment_id), LISTING, consistent=True) is not None:
             # The RUT's listing entry goes in the same transaction: nothing finds the payment by RUT.
-            operations.append({"update": (keys.payment(code, payment_id), LISTING),
+            operations.append({"update": (table_keys.payment(code, payment_id), LISTING),
                                "expression": "REMOVE gsi2pk, gsi2sk", "condition": "attribute_exists(pk)"})
         try:
             self._table.transact(operations)

@@ -11,7 +11,7 @@ import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.adapters.dynamo import DynamoTable, Page, set_remove_expression
 from chalicelib.domain.errors import ConditionFailed
 
@@ -21,7 +21,7 @@ _seq = itertools.count()
 def event_row(code: str, request_id: str, at_key: str, kind: str, actor: str,
               detail: Mapping[str, Any]) -> dict[str, Any]:
     """One step of a request's history."""
-    return {"pk": keys.rights_requests(code), "sk": f"REQ#{request_id}#EV#{at_key}#{next(_seq) % 1000:03d}",
+    return {"pk": table_keys.rights_requests(code), "sk": f"REQ#{request_id}#EV#{at_key}#{next(_seq) % 1000:03d}",
             "type": kind, "at": at_key, "actor": actor, "detail": dict(detail)}
 
 
@@ -40,21 +40,21 @@ class RightsRepository:
 
     def create(self, request: Mapping[str, Any], event: Mapping[str, Any], audit: Mapping[str, Any]) -> None:
         """Write a new request with its first event and audit entry."""
-        item = {"pk": keys.rights_requests(str(request["municipality"])), "sk": f"REQ#{request['request_id']}",
+        item = {"pk": table_keys.rights_requests(str(request["municipality"])), "sk": f"REQ#{request['request_id']}",
                 **request}
         self._table.transact([{"put": item, "condition": "attribute_not_exists(pk)"}, {"put": dict(event)},
                               {"put": dict(audit), "condition": "attribute_not_exists(pk)"}])
 
     def get(self, code: str, request_id: str) -> dict[str, Any] | None:
-        return self._table.get(keys.rights_requests(code), f"REQ#{request_id}", consistent=True)
+        return self._table.get(table_keys.rights_requests(code), f"REQ#{request_id}", consistent=True)
 
     def events(self, code: str, request_id: str) -> list[dict[str, Any]]:
-        return list(self._table.query_all(keys.rights_requests(code), sk_prefix=f"REQ#{request_id}#EV#",
+        return list(self._table.query_all(table_keys.rights_requests(code), sk_prefix=f"REQ#{request_id}#EV#",
                                           consistent=True))
 
     def page(self, code: str, cursor: str | None, limit: int = 50) -> Page:
         """Requests newest first (their events are skipped)."""
-        page = self._table.query(keys.rights_requests(code), sk_prefix="REQ#", newest_first=True, limit=limit,
+        page = self._table.query(table_keys.rights_requests(code), sk_prefix="REQ#", newest_first=True, limit=limit,
                                  cursor=cursor)
         return Page([i for i in page.items if "#EV#" not in str(i["sk"])], page.cursor)
 
@@ -75,7 +75,7 @@ class RightsRepository:
             full += " AND attribute_not_exists(#once)"
         try:
             self._table.transact([
-                {"update": (keys.rights_requests(code), f"REQ#{request_id}"), "expression": expression,
+                {"update": (table_keys.rights_requests(code), f"REQ#{request_id}"), "expression": expression,
                  "condition": full, "names": names, "values": vals},
                 {"put": dict(event)}, {"put": dict(audit), "condition": "attribute_not_exists(pk)"}])
         except ConditionFailed:
@@ -89,7 +89,7 @@ class RightsRepository:
         payment's listing entry holds keys only: its record comes with the entry's index keys)."""
         from chalicelib.adapters.payments_repo import LISTING
 
-        for row in self._table.query_all(keys.by_rut(code, rut), index="GSI2", limit=100):
+        for row in self._table.query_all(table_keys.by_rut(code, rut), index="GSI2", limit=100):
             if row.get("sk") == LISTING:
                 meta = self._table.get(str(row["pk"]), "META", consistent=True)
                 if meta is not None:
@@ -99,7 +99,7 @@ class RightsRepository:
 
     def payment_rows(self, code: str, payment_id: str) -> list[dict[str, Any]]:
         """A payment's rows: the main record, items, events and e-mail deliveries."""
-        return list(self._table.query_all(keys.payment(code, payment_id), consistent=True))
+        return list(self._table.query_all(table_keys.payment(code, payment_id), consistent=True))
 
     def rectify_payer(self, code: str, payment_id: str, rut: str, fields: Mapping[str, str]) -> bool:
         """Set the payer's `name` and/or `email` on a payment of this RUN (False when the payment is
@@ -108,7 +108,7 @@ class RightsRepository:
         names = {"#p": "payer", "#r": "rut", **{f"#f{i}": name for i, name in enumerate(fields)}}
         values: dict[str, Any] = {":rut": rut, **{f":v{i}": value for i, value in enumerate(fields.values())}}
         try:
-            self._table.update(keys.payment(code, payment_id), "META", expression, condition="#p.#r = :rut",
+            self._table.update(table_keys.payment(code, payment_id), "META", expression, condition="#p.#r = :rut",
                                names=names, values=values, return_new=False)
         except ConditionFailed:
             return False

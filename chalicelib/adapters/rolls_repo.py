@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.adapters.dynamo import DynamoTable, Page
 
 MAX_TRANSACTION = 100
@@ -23,25 +23,25 @@ class RollRepository:
         self._table = table
 
     def create(self, code: str, record: Mapping[str, Any]) -> None:
-        self._table.put_new({"pk": keys.roll_uploads(code), "sk": f"UPLOAD#{record['upload_id']}", **record})
+        self._table.put_new({"pk": table_keys.roll_uploads(code), "sk": f"UPLOAD#{record['upload_id']}", **record})
 
     def get(self, code: str, upload_id: str) -> dict[str, Any] | None:
-        return self._table.get(keys.roll_uploads(code), f"UPLOAD#{upload_id}", consistent=True)
+        return self._table.get(table_keys.roll_uploads(code), f"UPLOAD#{upload_id}", consistent=True)
 
     def page(self, code: str, *, limit: int, cursor: str | None) -> Page:
-        return self._table.query(keys.roll_uploads(code), sk_prefix="UPLOAD#", newest_first=True, limit=limit,
+        return self._table.query(table_keys.roll_uploads(code), sk_prefix="UPLOAD#", newest_first=True, limit=limit,
                                  cursor=cursor)
 
     def error_lines(self, code: str, upload_id: str, *, limit: int, cursor: str | None) -> Page:
-        return self._table.query(keys.roll_upload_lines(code, upload_id), sk_prefix="ERROR#", limit=limit,
+        return self._table.query(table_keys.roll_upload_lines(code, upload_id), sk_prefix="ERROR#", limit=limit,
                                  cursor=cursor)
 
     def debt(self, code: str, debt_id: str) -> dict[str, Any] | None:
-        return self._table.get(keys.debt(code, debt_id), "DEBT", consistent=True)
+        return self._table.get(table_keys.debt(code, debt_id), "DEBT", consistent=True)
 
     @staticmethod
     def error_row(code: str, upload_id: str, line: int, field: str | None, message: str) -> dict[str, Any]:
-        return {"pk": keys.roll_upload_lines(code, upload_id), "sk": f"ERROR#{line:07d}", "line": line,
+        return {"pk": table_keys.roll_upload_lines(code, upload_id), "sk": f"ERROR#{line:07d}", "line": line,
                 "field": field, "message": message}
 
     def put_rows(self, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -62,7 +62,7 @@ class RollRepository:
             names["#nx"] = "next"
             values[":expect_next"] = expect_next
             conditions.append("#nx = :expect_next")
-        return self._table.update(keys.roll_uploads(code), f"UPLOAD#{upload_id}", expression,
+        return self._table.update(table_keys.roll_uploads(code), f"UPLOAD#{upload_id}", expression,
                                   condition=" AND ".join(conditions) or "attribute_exists(pk)",
                                   names=names, values=values)
 
@@ -78,7 +78,7 @@ class RollRepository:
         operations: list[dict[str, Any]] = [{"put": dict(r), "condition": "attribute_not_exists(pk)"}
                                             for r in debt_rows]
         operations += [{"put": dict(r)} for r in error_rows]
-        operations.append({"update": (keys.roll_uploads(code), f"UPLOAD#{upload_id}"), "expression": expression,
+        operations.append({"update": (table_keys.roll_uploads(code), f"UPLOAD#{upload_id}"), "expression": expression,
                            "condition": "#nx = :expect_next", "names": names, "values": values})
         self._table.transact(operations)
 

@@ -18,11 +18,11 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any, Final
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.domain.errors import ConditionFailed
 
-PLATFORM: Final = keys.PLATFORM
+PLATFORM: Final = table_keys.PLATFORM
 PLATFORM_SHARDS: Final = 4
 """Write shards of the platform's day counters: the peak model (bench/peak.py) needs 2 for the
 busiest hour at ten times the national peak; 4 also keeps the busiest minutes (twice the hour's
@@ -65,7 +65,8 @@ class StatsRepository:
         `cells` maps (service, method) to (amount, items); each cell also counts one payment, in
         the municipality's day and in the payment's shard of the platform's day."""
         operations: list[dict[str, Any]] = []
-        for pk, prefix in ((keys.stats(code, day), ""), (keys.stats_shard(day, shard_of(payment_id)), f"{code}#")):
+        for pk, prefix in ((table_keys.stats(code, day), ""), (table_keys.stats_shard(day, shard_of(payment_id)),
+                                                               f"{code}#")):
             for (service, method), (amount, items) in sorted(cells.items()):
                 operations.append({"update": (pk, f"{prefix}{service}#{method}"),
                                    "expression": "ADD #amount :a, #items :n, #payments :one",
@@ -80,7 +81,8 @@ class StatsRepository:
         back per service), for the transaction that closes it: cell `<service>#<line>` takes the
         negative amount and one more `refunds`, in the municipality's and the platform's day."""
         operations: list[dict[str, Any]] = []
-        for pk, prefix in ((keys.stats(code, day), ""), (keys.stats_shard(day, shard_of(payment_id)), f"{code}#")):
+        for pk, prefix in ((table_keys.stats(code, day), ""), (table_keys.stats_shard(day, shard_of(payment_id)),
+                                                               f"{code}#")):
             for service, amount in sorted(by_service.items()):
                 operations.append({"update": (pk, f"{prefix}{service}#{line}"),
                                    "expression": "ADD #amount :a, #refunds :one",
@@ -94,17 +96,17 @@ class StatsRepository:
         """Every counter of one day, one dict per cell (`sk` and its summed figures): sk
         `<service>#<method>`; the platform's `<cut>#<service>#<method>`, its shards summed."""
         if owner != PLATFORM:
-            return sum_cells(self._table.query_all(keys.stats(owner, day), limit=1000))
+            return sum_cells(self._table.query_all(table_keys.stats(owner, day), limit=1000))
         return sum_cells(item for shard in range(PLATFORM_SHARDS)
-                         for item in self._table.query_all(keys.stats_shard(day, shard), limit=1000))
+                         for item in self._table.query_all(table_keys.stats_shard(day, shard), limit=1000))
 
     def month_summaries(self, owner: str, year: int, first_month: str, last_month: str) -> list[dict[str, Any]]:
         """The stored summaries of the months `first_month`..`last_month` (`YYYY-MM`) of one year."""
-        return list(self._table.query_all(keys.stats_rollup(owner, year), sk_between=(first_month, last_month),
+        return list(self._table.query_all(table_keys.stats_rollup(owner, year), sk_between=(first_month, last_month),
                                           limit=12))
 
     def put_month_summary(self, owner: str, month: str, summary: Mapping[str, Any]) -> None:
         """Store a closed month's summary once (a concurrent writer's copy is the same: kept)."""
-        item = {"pk": keys.stats_rollup(owner, int(month[:4])), "sk": month, **summary}
+        item = {"pk": table_keys.stats_rollup(owner, int(month[:4])), "sk": month, **summary}
         with contextlib.suppress(ConditionFailed):
             self._table.put_new(item)

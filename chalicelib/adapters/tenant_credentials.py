@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.domain.errors import DependencyUnavailable
 
 TAG_KEY = "municipality"
@@ -45,8 +45,8 @@ class TenantCredentials:
     def for_municipality(self, code: str) -> ScopedCredentials:
         """Credentials fenced to municipality `code` (validated: 5 digits, never the platform's
         own `00000`, whose rows no tenant session may reach; the role refuses that tag too)."""
-        code = keys.tenant(code)
-        if code == keys.PLATFORM:
+        code = table_keys.tenant(code)
+        if code == table_keys.PLATFORM:
             raise ValueError("the platform partition 00000 is no municipality code for a tenant session")
         with self._lock:
             cached = self._cache.get(code)

@@ -113,7 +113,7 @@ def _recipient(recipients: Any) -> str:
 
 def record_event(event: Mapping[str, Any], repo: EventsRepo) -> str:
     """Record a normalized event against its receipt; returns what happened."""
-    from chalicelib.adapters.keys import tenant
+    from chalicelib.domain.municipality_codes import tenant
 
     try:
         code = tenant(str(event["municipality"]))

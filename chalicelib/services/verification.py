@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
-from chalicelib.adapters.keys import PLATFORM
 from chalicelib.adapters.payments_repo import PaymentRepository
 from chalicelib.adapters.receipts_repo import ReceiptRepository
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.labels import INSTALLMENT_TEXT, display_name
 from chalicelib.domain.money import format_clp, format_date
+from chalicelib.domain.municipality_codes import PLATFORM
 from chalicelib.domain.plates import parse_plate
 from chalicelib.domain.receipt_codes import code_hash, normalize_code, verify_url
 from chalicelib.domain.signature_kinds import describe

@@ -17,7 +17,7 @@ import boto3
 import pytest
 
 from chalicelib import wiring
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.adapters.debts_repo import DebtRepository
 from chalicelib.domain.errors import Forbidden
 from devstack import demo_totp
@@ -126,11 +126,12 @@ def _create_payments(world):
     wiring.receipts_repo().mark_issued(
         "13101", ids["paid_patente"], {"folio": ids["folio"], "verification_code": "ABCD-EFGH",
                                        "key": allocation["key"], "issued_at": "2027-03-18T10:06:00-03:00"},
-        signature={"status": "signed"}, event={"pk": keys.payment("13101", ids["paid_patente"]),
+        signature={"status": "signed"}, event={"pk": table_keys.payment("13101", ids["paid_patente"]),
                                                "sk": "EVENT#2027-03-18T13:06:00Z#000", "type": "receipt_issued"})
-    wiring.data_table().update(keys.payment("13101", ids["paid_patente"]), "META", "SET email = :e",
+    wiring.data_table().update(table_keys.payment("13101", ids["paid_patente"]), "META", "SET email = :e",
                                values={":e": {"status": "sent", "attempts": 1}})
-    wiring.data_table().put({"pk": keys.payment("13101", ids["paid_patente"]), "sk": "EMAIL#2027-03-18T13:07:00Z#a1",
+    wiring.data_table().put({"pk": table_keys.payment("13101", ids["paid_patente"]),
+                             "sk": "EMAIL#2027-03-18T13:07:00Z#a1",
                              "at": "2027-03-18T10:07:00-03:00", "attempt": 1, "to": "maria@ciudadano.demo",
                              "outcome": "sent", "message_id": "m-1", "kind": "receipt", "folio": ids["folio"]})
     world["ids"] = ids
@@ -358,7 +359,7 @@ def test_a_municipality_sends_only_from_a_sender_verified_for_it(world):
                                                                            "sender_email"), other
     status, body = admin(world, "patch", f"{BASE}/13101/settings", ADMIN, {"sender_identities": ["lascondes.demo"]})
     assert status == 400, body
-    assert wiring.data_table().get(keys.municipality("13101"), "CONFIG")["sender_identities"] == [
+    assert wiring.data_table().get(table_keys.municipality("13101"), "CONFIG")["sender_identities"] == [
         "no-responder@munistgo.demo"]
     status, body = admin(world, "patch", f"{BASE}/13101/settings", ADMIN,
                          {"sender_email": "No-Responder@munistgo.demo"})
@@ -606,7 +607,7 @@ def test_a_decision_made_meanwhile_stops_an_approval_that_read_the_proposal_as_p
         record = wiring.officials_admin().officials.get("13114", email)
         want = "director_finanzas" if first_decision == "approve" else "operador_transito"
         assert record["profile"] == want
-        decisions = [a for a in wiring.data_table().query_all(keys.audit("13114", month))
+        decisions = [a for a in wiring.data_table().query_all(table_keys.audit("13114", month))
                      if a["target"] == email and a["action"] in ("official.approve", "official.update",
                                                                  "official.reject")]
         assert [a["actor"] for a in decisions] == ["alcalde@lascondes.demo"] * len(decisions)
@@ -635,7 +636,7 @@ def test_the_run_is_registered_by_the_administrator_unique_and_never_changed(wor
     assert (status, body["error"]["code"]) == (409, "cannot_change_self")
     # An account from before RUNs were kept gets one, once.
     legacy = "sin.run@munistgo.demo"
-    wiring.data_table().put({"pk": keys.officials("13101"), "sk": legacy, "email": legacy, "name": "Sin RUN",
+    wiring.data_table().put({"pk": table_keys.officials("13101"), "sk": legacy, "email": legacy, "name": "Sin RUN",
                              "municipality": "13101", "profile": "operador_rentas", "status": "active"})
     status, body = admin(world, "patch", f"{BASE}/13101/officials/{legacy}", ADMIN, {"run": "5.126.663-3"})
     assert (status, body["run"]) == (200, "5126663-3")
@@ -671,7 +672,7 @@ def test_the_administrator_designates_the_receipt_signer_with_the_accounts_run(w
     assert {"email": TESORERO, "run": official_run(TESORERO), "profile": "tesorero",
             "designated_by": ADMIN}.items() <= body["designated"].items()
     assert admin(world, "get", path, TESORERO)[1]["designated"]["email"] == TESORERO
-    config = wiring.data_table().get(keys.municipality("13101"), "CONFIG", consistent=True)
+    config = wiring.data_table().get(table_keys.municipality("13101"), "CONFIG", consistent=True)
     assert config["receipt_signer"]["run"] == official_run(TESORERO)
     wiring.municipalities().forget("13101")
     _credentials, official, role = worker_signer.credentials("13101", wiring.municipalities().get("13101"))
@@ -814,7 +815,7 @@ def test_a_municipality_export_holds_its_data_and_nothing_of_another(world, tmp_
     from infra import export_municipality
 
     ids, recorder = world["ids"], world["recorder"]
-    receipt = wiring.data_table().get(keys.payment("13101", ids["paid_patente"]), "META")["receipt"]
+    receipt = wiring.data_table().get(table_keys.payment("13101", ids["paid_patente"]), "META")["receipt"]
     wiring.receipts_store().put(receipt["key"], b"%PDF-1.7 export test", content_type="application/pdf")
     before = len(recorder.calls)
     out = tmp_path / "13101.zip"
@@ -844,11 +845,11 @@ def test_a_municipality_export_holds_its_data_and_nothing_of_another(world, tmp_
     assert not [e for e in emails if e.endswith("lascondes.demo")]
     proposals = rows["official_proposals.jsonl"]  # the four-eyes tests above left some in 13101
     assert proposals
-    assert {p["pk"] for p in proposals} == {keys.official_proposals("13101")}
+    assert {p["pk"] for p in proposals} == {table_keys.official_proposals("13101")}
     everything = "".join(archive.read(name).decode() for name in archive.namelist() if name.endswith(".jsonl"))
     portal_key = next(r for r in rows["municipality.jsonl"] if r["sk"].startswith("PORTAL_KEY#"))
-    stored_key = wiring.data_table().get(keys.municipality("13101"), portal_key["sk"])
-    token_hash = wiring.data_table().get(keys.payment("13101", ids["paid_patente"]), "META")["access_token_hash"]
+    stored_key = wiring.data_table().get(table_keys.municipality("13101"), portal_key["sk"])
+    token_hash = wiring.data_table().get(table_keys.payment("13101", ids["paid_patente"]), "META")["access_token_hash"]
     for secret in (stored_key["hash"], token_hash, "not-checked-here", '"gsi1pk"', '"otp_secret"'):
         assert secret not in everything
 

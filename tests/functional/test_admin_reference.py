@@ -159,9 +159,9 @@ def test_token_attacks_are_401(env, attack):
 def test_a_valid_token_whose_official_changed_profile_is_refused(env):
     client, facts = env
     from chalicelib import wiring
-    from chalicelib.adapters import keys
+    from chalicelib.adapters import table_keys
 
-    wiring.data_table().update(keys.officials("13114"), "tesorero@lascondes.demo", "SET #s = :s",
+    wiring.data_table().update(table_keys.officials("13114"), "tesorero@lascondes.demo", "SET #s = :s",
                                names={"#s": "status"}, values={":s": "inactive"})
     token = sign_in(facts, "tesorero@lascondes.demo")
     status, body = call(client, "get", "/v1/admin/reference/utm", token)

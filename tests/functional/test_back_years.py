@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from chalicelib import wiring
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.adapters.payments_repo import event_row
 from chalicelib.adapters.tgr_client import GatewayOrder
 
@@ -52,7 +52,7 @@ def record_paid_permit(plate: str, year: int, code: str) -> None:
     repo = wiring.payments_repo()
     payment_id = f"{code}-record-{plate}-{year}"
     holds = [("00000", f"PERMIT#{plate}#{year}#1"), ("00000", f"PERMIT#{plate}#{year}#2")]
-    meta = {"pk": keys.payment(code, payment_id), "sk": "META", "payment_id": payment_id, "municipality": code,
+    meta = {"pk": table_keys.payment(code, payment_id), "sk": "META", "payment_id": payment_id, "municipality": code,
             "status": "pending", "amount": 1, "items": [], "version": 1}
     at = f"{year}-03-01T10:00:00+00:00"
     repo.create(meta, [], holds, event_row(code, payment_id, at, "created", {}), now_iso=at,

@@ -166,14 +166,15 @@ def test_the_one_click_unsubscribe_link_withdraws_consent(world):
 
 def test_an_address_that_complained_gets_no_reminder(world):
     """A complaint about SEM's mail suppresses the address in its municipality: reminders included."""
-    from chalicelib.adapters import keys
+    from chalicelib.adapters import table_keys
     from chalicelib.adapters.email_events_repo import address_hash
 
     juan = session_of(JUAN)
     status, _ = call(world, "put", "/v1/citizen/reminders", token=juan,
                      body={"email": "juan.soto@ciudadano.demo", "obligations": ["REM-JUAN-A"]})
     assert status == 200
-    wiring.data_table().put({"pk": keys.email_suppression("13101"), "sk": address_hash("juan.soto@ciudadano.demo"),
+    wiring.data_table().put({"pk": table_keys.email_suppression("13101"),
+                             "sk": address_hash("juan.soto@ciudadano.demo"),
                              "reason": "complaint", "at": "2027-04-20T10:00:00-04:00"})
     before = len(sent_messages())
     counts = worker_pass()

@@ -19,7 +19,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from chalicelib import wiring
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.adapters.officials_repo import OfficialRepository
 from chalicelib.services.permissions import permissions_of
 from devstack.demo_data import DEMO_PASSWORD
@@ -159,7 +159,7 @@ def test_the_account_pointer_never_vouches_for_a_record_of_another_account(world
     assert repo.by_sub("not-a-sub") is None
     assert repo.by_sub("00000000-0000-4000-8000-000000000000") is None
     # A pointer bent to the tesorero's record finds nothing: the record names its own account.
-    pointer = table.get(keys.official_account(attacker_sub), "OFFICIAL")
+    pointer = table.get(table_keys.official_account(attacker_sub), "OFFICIAL")
     table.put({**pointer, "email": VICTIM})
     try:
         assert repo.by_sub(attacker_sub) is None
@@ -273,7 +273,7 @@ def test_records_made_before_the_sub_was_kept_are_linked_by_the_operators_tool(w
 
     table, email = wiring.data_table(), "soporte@subdere.demo"
     sub = sub_of_record("00000", email)
-    table.update(keys.officials("00000"), email, "REMOVE #s", names={"#s": "sub"})
+    table.update(table_keys.officials("00000"), email, "REMOVE #s", names={"#s": "sub"})
     token = sign_in(world, email)["IdToken"]
     assert call(world, "get", "/v1/admin/me", token)[0] == 403  # unlinked: not let in
     result = link_accounts(OfficialRepository(table), wiring.municipalities(), wiring.cognito_users())

@@ -161,7 +161,7 @@ def test_an_approval_whose_hold_another_payment_took_goes_to_review(world):
     """The first payment's hold expired and a second payment took it before the sweep expired the
     first; TGR then approves the first. It cannot be paid (the item is the second's): review, and
     the second keeps its hold (issue 15.6; this recursed until RecursionError, a 500)."""
-    from chalicelib.adapters import keys
+    from chalicelib.adapters import table_keys
     from chalicelib.services.permit_items import PLATFORM
 
     _, first, _ = pay(world, [{"type": "permit", "plate": "CDFG23", "year": 2027}], key="k-lost-1")
@@ -174,7 +174,8 @@ def test_an_approval_whose_hold_another_payment_took_goes_to_review(world):
         assert "another payment" in body["reason"]
         stored = wiring.payments_repo().get("13101", first["payment_id"])
         assert (stored["status"], stored["review_reason"]) == ("review", body["reason"])
-        holds = [wiring.data_table().get(keys.hold(PLATFORM, f"PERMIT#CDFG23#2027#{half}"), "HOLD") for half in "12"]
+        holds = [wiring.data_table().get(table_keys.hold(PLATFORM, f"PERMIT#CDFG23#2027#{half}"),
+                                         "HOLD") for half in "12"]
         assert {(h["payment_id"], h["status"]) for h in holds} == {(second["payment_id"], "pending")}
         assert status_of(world, second)[1]["status"] == "pending"
         assert notify(world, second["payment_id"], status="rejected")[1]["status"] == "rejected"
@@ -219,9 +220,9 @@ def test_gateway_down_is_503_and_nothing_stays_held(world):
 
 def test_second_installment_only_after_the_first_in_the_same_municipality(world):
     table = wiring.data_table()
-    from chalicelib.adapters import keys
+    from chalicelib.adapters import table_keys
 
-    table.put({"pk": keys.vehicle("13101", "GHJK12"), "sk": "DATA", "plate": "GHJK12", "vehicle_class": "light",
+    table.put({"pk": table_keys.vehicle("13101", "GHJK12"), "sk": "DATA", "plate": "GHJK12", "vehicle_class": "light",
                "make": "Kia", "model": "Rio", "model_year": 2018, "propulsion": "combustion", "tasacion": 5_000_000,
                "owner_rut": "11111111-1", "owner_name": "Ana Díaz"})
     status, body, _ = pay(world, [{"type": "permit", "plate": "GHJK12", "year": 2027, "installment": "second"}],
@@ -245,9 +246,9 @@ def test_a_cart_pays_several_items_for_their_sum(world):
     debts = request(world, "get", f"/v1/municipalities/13101/debts?rut={DEMO_RUT}")[1]
     assert {d["debt_id"] for d in debts["debts"]} >= {"ASE-2027-1-004567"}
     table = wiring.data_table()
-    from chalicelib.adapters import keys
+    from chalicelib.adapters import table_keys
 
-    table.put({"pk": keys.vehicle("13101", "LPRS34"), "sk": "DATA", "plate": "LPRS34", "vehicle_class": "light",
+    table.put({"pk": table_keys.vehicle("13101", "LPRS34"), "sk": "DATA", "plate": "LPRS34", "vehicle_class": "light",
                "make": "Fiat", "model": "Uno", "model_year": 2015, "propulsion": "combustion", "tasacion": 3_000_000,
                "owner_rut": DEMO_RUT, "owner_name": "María Pérez"})
     quote = request(world, "get", "/v1/municipalities/13101/permits/quote?plate=LPRS34&year=2027")[1]
@@ -336,19 +337,19 @@ def test_another_municipalitys_key_is_refused(world):
 
 def test_agreement_and_services_are_enforced(world):
     table = wiring.data_table()
-    from chalicelib.adapters import keys
+    from chalicelib.adapters import table_keys
 
-    table.update(keys.municipality("05101"), "CONFIG", "SET services = :s", values={":s": ["aseo"]})
+    table.update(table_keys.municipality("05101"), "CONFIG", "SET services = :s", values={":s": ["aseo"]})
     wiring.municipalities().forget()
     status, body, _ = request(world, "get", "/v1/municipalities/05101/permits/quote?plate=VWXY89&year=2027",
                               code="05101")
     assert (status, body["error"]["code"]) == (403, "service_not_enabled")
-    table.update(keys.municipality("05101"), "CONFIG", "SET agreement = :a",
+    table.update(table_keys.municipality("05101"), "CONFIG", "SET agreement = :a",
                  values={":a": {"status": "expired", "valid_until": "2026-01-01"}})
     wiring.municipalities().forget()
     status, body, _ = request(world, "get", "/v1/municipalities/05101/debts?rut=12345678-5", code="05101")
     assert (status, body["error"]["code"]) == (403, "agreement_not_in_force")
-    table.update(keys.municipality("05101"), "CONFIG", "SET enabled = :f", values={":f": False})
+    table.update(table_keys.municipality("05101"), "CONFIG", "SET enabled = :f", values={":f": False})
     wiring.municipalities().forget()
     status, body, _ = request(world, "get", "/v1/municipalities/05101/debts?rut=12345678-5", code="05101")
     assert (status, body["error"]["code"]) == (403, "municipality_disabled")
@@ -394,9 +395,9 @@ def test_a_crash_after_the_payment_was_created_is_resumed_not_repeated(world, mo
     items = [{"type": "debt", "debt_id": "ASE-2027-1-000871"}]
     status, body, _ = pay(world, items, code="13114", key="k-crash")
     assert (status, body["error"]["code"]) == (503, "database_unavailable")
-    from chalicelib.adapters import keys
+    from chalicelib.adapters import table_keys
 
-    first_attempt = wiring.data_table().get(keys.idempotency("13114", "k-crash"), "IDEM")["payment_id"]
+    first_attempt = wiring.data_table().get(table_keys.idempotency("13114", "k-crash"), "IDEM")["payment_id"]
     status, body, _ = pay(world, items, code="13114", key="k-crash")
     assert (status, body["error"]["code"]) == (409, "idempotency_in_progress")  # the lease (60 s) still runs
     world["clock"].now += timedelta(seconds=61)

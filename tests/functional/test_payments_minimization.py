@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pytest
 
 from chalicelib import wiring
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from tests.support.officials import id_token
 
 CODE = "13101"
@@ -30,11 +30,11 @@ def env(shared_demo_stack_with_users):
 
     pid = f"{CODE}-01JQ000000000000000000ABCD"
     table = wiring.data_table()
-    table.put({"pk": keys.payment(CODE, pid), "sk": "META", "payment_id": pid, "municipality": CODE,
+    table.put({"pk": table_keys.payment(CODE, pid), "sk": "META", "payment_id": pid, "municipality": CODE,
                "status": "paid", "amount": 30000, "created_at": "2027-03-01T10:00:00-03:00",
                "payer": {"rut": RUT, "name": "Pedro Soto", "email": "pedro@example.cl"}, "items": [],
-               "gsi2pk": keys.by_rut(CODE, RUT), "gsi2sk": f"PAY#2027-03-01T13:00:00Z#{pid}"})
-    table.put({"pk": keys.payment(CODE, pid), "sk": "EMAIL#2027-03-01T13:05:00Z#000#a", "outcome": "sent",
+               "gsi2pk": table_keys.by_rut(CODE, RUT), "gsi2sk": f"PAY#2027-03-01T13:00:00Z#{pid}"})
+    table.put({"pk": table_keys.payment(CODE, pid), "sk": "EMAIL#2027-03-01T13:05:00Z#000#a", "outcome": "sent",
                "at": "2027-03-01T10:05:00-03:00", "attempt": 1, "kind": "receipt", "to": "pedro@example.cl"})
     tokens = {p: id_token(shared_demo_stack_with_users, e) for p, e in OFFICIALS.items()}
     with Client(app, stage_name="test") as client:
@@ -50,7 +50,7 @@ def get(env, profile, path):
 def reveals():
     entries = []
     for day in (date.today(), date.today() + timedelta(days=1)):
-        entries += list(wiring.data_table().query_all(keys.audit(CODE, day.strftime("%Y-%m"))))
+        entries += list(wiring.data_table().query_all(table_keys.audit(CODE, day.strftime("%Y-%m"))))
     return [(e["actor"], e["target"], e["after"]) for e in entries if e["action"] == "personal_data.reveal"]
 
 

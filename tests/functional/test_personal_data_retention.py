@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from chalicelib import wiring
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.domain.personal_data import RETENTION, retention_seconds
 from chalicelib.domain.receipt_codes import code_hash, normalize_code
 from chalicelib.services import retention
@@ -38,23 +38,24 @@ def add_payment(world, payment_id, *, days_ago, status, email_status=None, code=
     created = world["clock"].now - timedelta(days=days_ago)
     day, key = created.date().isoformat(), created.strftime("%Y-%m-%dT%H:%M:%SZ")
     pid = f"{code}-{payment_id}"
-    meta = {"pk": keys.payment(code, pid), "sk": "META", "payment_id": pid, "municipality": code,
+    meta = {"pk": table_keys.payment(code, pid), "sk": "META", "payment_id": pid, "municipality": code,
             "status": status, "amount": 45000, "created_at": created.isoformat(timespec="seconds"),
             "payer": {"rut": "12345678-5", "name": "María Pérez", "email": "maria@example.cl"},
             "items": [{"type": "permit", "plate": "BBBB10", "year": 2027, "installment": "full", "amount": 45000,
                        "owner_rut": "12345678-5",
                        "description": "Permiso de circulación 2027, BBBB10"}],
-            "gsi1pk": keys.payments_by_day(code, day), "gsi1sk": f"{key}#{pid}",
-            "gsi2pk": keys.by_rut(code, "12345678-5"), "gsi2sk": f"PAY#{key}#{pid}"}
+            "gsi1pk": table_keys.payments_by_day(code, day), "gsi1sk": f"{key}#{pid}",
+            "gsi2pk": table_keys.by_rut(code, "12345678-5"), "gsi2sk": f"PAY#{key}#{pid}"}
     if email_status:
         meta["email"] = {"status": email_status, "attempts": 1}
     if folio:
         meta["receipt"] = {"folio": folio}
     world["table"].put(meta)
-    world["table"].put({"pk": keys.payment(code, pid), "sk": f"EMAIL#{key}#000#a1", "outcome": "sent",
+    world["table"].put({"pk": table_keys.payment(code, pid), "sk": f"EMAIL#{key}#000#a1", "outcome": "sent",
                         "to": "maria@example.cl", "message_id": "m-1", "kind": "receipt"})
     if folio:
-        world["table"].put({"pk": keys.receipt(code, folio), "sk": "RECEIPT", "folio": folio, "municipality": code,
+        world["table"].put({"pk": table_keys.receipt(code, folio), "sk": "RECEIPT", "folio": folio,
+                            "municipality": code,
                             "payment_id": pid, "amount": 45000, "issued_at": created.isoformat(timespec="seconds"),
                             "code_hash": code_hash(folio, normalize_code(VERIFICATION)), "status": "issued",
                             "signature": {"status": "signed"}})
@@ -62,16 +63,16 @@ def add_payment(world, payment_id, *, days_ago, status, email_status=None, code=
 
 
 def meta(world, pid, code=CODE):
-    return world["table"].get(keys.payment(code, pid), "META", consistent=True)
+    return world["table"].get(table_keys.payment(code, pid), "META", consistent=True)
 
 
 def email_row(world, pid, code=CODE):
-    return next(iter(world["table"].query_all(keys.payment(code, pid), sk_prefix="EMAIL#")))
+    return next(iter(world["table"].query_all(table_keys.payment(code, pid), sk_prefix="EMAIL#")))
 
 
 def audit_entries(world, code=CODE):
     month = world["clock"].now.astimezone(ZoneInfo("UTC")).strftime("%Y-%m")
-    return [e for e in world["table"].query_all(keys.audit(code, month))
+    return [e for e in world["table"].query_all(table_keys.audit(code, month))
             if e["action"] == "personal_data.retention"]
 
 
@@ -141,10 +142,10 @@ def test_a_payment_that_cannot_be_touched_yet_waits_and_is_done_when_it_can(worl
     assert meta(world, pid)["payer"]["email"] == "maria@example.cl"
     assert meta(world, review)["payer"]["email"] == "maria@example.cl"
     assert "to" in email_row(world, pid)
-    marker = world["table"].get(keys.retention_marker(CODE), "MARKER", consistent=True)
+    marker = world["table"].get(table_keys.retention_marker(CODE), "MARKER", consistent=True)
     assert set(marker["email_through_waiting"]) == {pid, review}
 
-    world["table"].update(keys.payment(CODE, pid), "META", "SET #e.#s = :sent",
+    world["table"].update(table_keys.payment(CODE, pid), "META", "SET #e.#s = :sent",
                           names={"#e": "email", "#s": "status"}, values={":sent": "sent"})
     world["clock"].now += timedelta(hours=1)
     again = retention.run(CODE, world["ctx"])
@@ -153,18 +154,18 @@ def test_a_payment_that_cannot_be_touched_yet_waits_and_is_done_when_it_can(worl
     assert again["email_through"]["deferred"] == 1
     assert "email" not in meta(world, pid)["payer"]
     assert meta(world, review)["payer"]["email"] == "maria@example.cl"  # still under review
-    marker = world["table"].get(keys.retention_marker(CODE), "MARKER", consistent=True)
+    marker = world["table"].get(table_keys.retention_marker(CODE), "MARKER", consistent=True)
     assert marker["email_through_waiting"] == [review]
 
 
 def test_a_payment_without_an_address_never_waits(world):
     pid = add_payment(world, "H1", days_ago=100, status="paid")
-    world["table"].update(keys.payment(CODE, pid), "META", "REMOVE #p.#m", names={"#p": "payer", "#m": "email"})
+    world["table"].update(table_keys.payment(CODE, pid), "META", "REMOVE #p.#m", names={"#p": "payer", "#m": "email"})
 
     summary = retention.run(CODE, world["ctx"])
 
     assert summary["email_through"]["deferred"] == 0
-    marker = world["table"].get(keys.retention_marker(CODE), "MARKER", consistent=True)
+    marker = world["table"].get(table_keys.retention_marker(CODE), "MARKER", consistent=True)
     assert marker["email_through_waiting"] == []
 
 
@@ -207,7 +208,7 @@ def test_ttl_records_expire_as_the_register_says(world):
     from chalicelib.adapters.idempotency_repo import IdempotencyRepository
 
     IdempotencyRepository(world["table"]).claim(CODE, "k-1", "h", now_epoch=1_000)
-    record = world["table"].get(keys.idempotency(CODE, "k-1"), "IDEM", consistent=True)
+    record = world["table"].get(table_keys.idempotency(CODE, "k-1"), "IDEM", consistent=True)
     assert record["ttl"] == 1_000 + retention_seconds("idempotency") == 1_000 + 48 * 3600
 
 
@@ -219,19 +220,19 @@ def test_the_scheduled_function_runs_over_every_municipality_of_the_demo(demo_st
 
     assert totals["municipalities"] == len(wiring.municipalities().list_all()) >= 2
     for code in (m["code"] for m in wiring.municipalities().list_all()):
-        assert "email_through" in wiring.data_table().get(keys.retention_marker(code), "MARKER", consistent=True)
+        assert "email_through" in wiring.data_table().get(table_keys.retention_marker(code), "MARKER", consistent=True)
 
 
 def test_the_ses_events_of_an_expired_payment_lose_their_recipient_too(world):
     """SES's delivery events (docs/email-events.md) carry the address: it goes with the payer's."""
     pid = add_payment(world, "P9", days_ago=100, status="paid", email_status="sent")
-    world["table"].put({"pk": keys.payment(CODE, pid), "sk": "EMAILEVT#a1#delivery#2027-01-01T10:00:00Z#m-1",
+    world["table"].put({"pk": table_keys.payment(CODE, pid), "sk": "EMAILEVT#a1#delivery#2027-01-01T10:00:00Z#m-1",
                         "type": "delivery", "at": "2027-01-01T10:00:00Z", "message_id": "m-1",
                         "recipient": "maria@example.cl"})
 
     summary = retention.run(CODE, world["ctx"])
 
-    [event] = world["table"].query_all(keys.payment(CODE, pid), sk_prefix="EMAILEVT#")
+    [event] = world["table"].query_all(table_keys.payment(CODE, pid), sk_prefix="EMAILEVT#")
     assert "recipient" not in event
     assert (event["type"], event["message_id"]) == ("delivery", "m-1")  # what happened stays
     assert summary["email_through"]["delivery_rows"] == 2  # the attempt's `to` and the event's recipient

@@ -19,7 +19,7 @@ import boto3
 import pytest
 
 from chalicelib import wiring
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.adapters.receipt_signer import DEFAULT_SIGNER_NAME
 from chalicelib.domain import receipt_codes
 from chalicelib.domain.errors import DependencyUnavailable, InvalidInput
@@ -478,7 +478,7 @@ def test_a_sender_not_verified_for_the_municipality_is_refused_before_ses(rx):
     the municipality's identities: the worker refuses it itself, even though SES would accept
     the address (verified, but for another municipality). Issue 15.4."""
     table = wiring.data_table()
-    config = table.get(keys.municipality("13101"), "CONFIG")
+    config = table.get(table_keys.municipality("13101"), "CONFIG")
     created = paid(rx["world"], "foreign-sender")
     table.put({**config, "sender_email": "no-responder@lascondes.demo"})
     wiring.municipalities().forget("13101")
@@ -533,10 +533,10 @@ def test_verification_codes_are_unambiguous_and_forgiving():
 
 
 def test_keys_are_tenant_scoped():
-    assert keys.folio_counter("13101", 2027) == "13101#FOLIO#2027"
-    assert keys.receipt("13101", "13101-2027-000001") == "13101#RECEIPT#13101-2027-000001"
+    assert table_keys.folio_counter("13101", 2027) == "13101#FOLIO#2027"
+    assert table_keys.receipt("13101", "13101-2027-000001") == "13101#RECEIPT#13101-2027-000001"
     with pytest.raises(ValueError, match="5-digit"):
-        keys.receipt("1310#", "x")
+        table_keys.receipt("1310#", "x")
 
 
 # -- SES's events ---------------------------------------------------------------------------------
@@ -653,7 +653,7 @@ def test_a_hard_bounce_marks_the_payment_and_a_complaint_suppresses_the_address(
 def test_a_bounced_address_is_shown_corrected_audited_and_resent(rx, ses_events):
     from datetime import UTC, datetime
 
-    from chalicelib.adapters import keys as table_keys
+    from chalicelib.adapters import table_keys
     from chalicelib.services import admin_payments
     from chalicelib.services.auth import Official
 

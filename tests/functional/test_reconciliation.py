@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from chalicelib import wiring
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.payments import new_payment_id
 from chalicelib.domain.reconciliation import SettlementLine, format_settlement, parse_settlement
@@ -167,15 +167,16 @@ def test_comments_and_resolution_append_and_resolving_twice_is_refused(ctx):
     assert [e["type"] for e in events] == ["detected", "comment", "resolved"]
     # a later run leaves a resolved discrepancy resolved
     assert recon.reconcile_day(CODE, day, ctx, trigger="test")["open"] == 0
-    audit = list(wiring.data_table().query_all(keys.audit(CODE, datetime.now().strftime("%Y-%m"))))
+    audit = list(wiring.data_table().query_all(table_keys.audit(CODE, datetime.now().strftime("%Y-%m"))))
     assert {"reconciliation.comment", "reconciliation.resolve"} <= {a["action"] for a in audit}
 
 
 def test_the_consolidation_reads_the_counters_and_computes_the_fcm_share(ctx):
     day = "2027-03-28"
     table = wiring.data_table()
-    table.put({"pk": keys.stats(CODE, day), "sk": "permisos#credito", "amount": 100_000, "items": 2, "payments": 2})
-    table.put({"pk": keys.stats(CODE, day), "sk": "aseo#debito", "amount": 21_480, "items": 1, "payments": 1})
+    table.put({"pk": table_keys.stats(CODE, day), "sk": "permisos#credito", "amount": 100_000, "items": 2,
+               "payments": 2})
+    table.put({"pk": table_keys.stats(CODE, day), "sk": "aseo#debito", "amount": 21_480, "items": 1, "payments": 1})
     body = recon.consolidation(CODE, day, ctx)
     assert body["totals"]["amount"] == 121_480
     assert (body["distribution"]["fcm"], body["distribution"]["municipal_permits"]) == (62_500, 37_500)

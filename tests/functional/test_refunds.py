@@ -25,7 +25,7 @@ import pytest
 import requests
 
 from chalicelib import wiring
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.adapters.debts_repo import DebtRepository
 from chalicelib.adapters.refunds_repo import RefundRepository
 from chalicelib.adapters.stats_repo import StatsRepository
@@ -204,7 +204,7 @@ def approve(world, created):
 
 def paid_first_installment(world, plate):
     """The 2027 permit's first installment of a fresh vehicle, approved at the simulator."""
-    wiring.data_table().put({"pk": keys.vehicle("13101", plate), "sk": "DATA", "plate": plate,
+    wiring.data_table().put({"pk": table_keys.vehicle("13101", plate), "sk": "DATA", "plate": plate,
                              "vehicle_class": "light", "make": "Kia", "model": "Rio", "model_year": 2018,
                              "propulsion": "combustion", "tasacion": 5_000_000, "owner_rut": "11111111-1",
                              "owner_name": "Ana Díaz"})
@@ -261,7 +261,7 @@ def receipt_record(payment_id):
 
 def audit_actions(code="13101"):
     month = datetime.now(SANTIAGO).astimezone().strftime("%Y-%m")
-    rows = list(wiring.data_table().query_all(keys.audit(code, month)))
+    rows = list(wiring.data_table().query_all(table_keys.audit(code, month)))
     return [r["action"] for r in rows]
 
 
@@ -324,7 +324,7 @@ def test_an_operator_proposes_the_tesorero_signs_tgr_refunds_and_the_receipt_is_
     create_payment(world, [debt_id])  # payable again
 
     day = datetime.now(SANTIAGO).date().isoformat()
-    cell = wiring.data_table().get(keys.stats("13101", day), "patentes#refund")
+    cell = wiring.data_table().get(table_keys.stats("13101", day), "patentes#refund")
     assert cell["amount"] <= -25_000
     assert cell["refunds"] >= 1
     platform = {c["sk"]: c for c in StatsRepository(wiring.data_table()).day_cells("00000", day)}

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import pytest
 
 from chalicelib import wiring
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from devstack.demo_data import DEMO_RUT
 from tests.support.officials import id_token
 
@@ -54,21 +54,21 @@ def add_payment(payment_id, *, status, email_status=None, rut=RUT, code=OWN):
     """A payment of `rut` as the payment service writes it (META with its RUT index, an e-mail row)."""
     pid = f"{code}-{payment_id}"
     table = wiring.data_table()
-    meta = {"pk": keys.payment(code, pid), "sk": "META", "payment_id": pid, "municipality": code,
+    meta = {"pk": table_keys.payment(code, pid), "sk": "META", "payment_id": pid, "municipality": code,
             "status": status, "amount": 30000, "access_token_hash": "secret-hash",
             "payer": {"rut": rut, "name": "Pedro Soto", "email": "pedro@example.cl"},
             "items": [{"type": "debt", "amount": 30000, "description": "Aseo 2027"}],
-            "gsi2pk": keys.by_rut(code, rut), "gsi2sk": f"PAY#2027-03-01T10:00:00Z#{pid}"}
+            "gsi2pk": table_keys.by_rut(code, rut), "gsi2sk": f"PAY#2027-03-01T10:00:00Z#{pid}"}
     if email_status:
         meta["email"] = {"status": email_status}
     table.put(meta)
-    table.put({"pk": keys.payment(code, pid), "sk": "EMAIL#2027-03-01T10:05:00Z#000#a", "outcome": "sent",
+    table.put({"pk": table_keys.payment(code, pid), "sk": "EMAIL#2027-03-01T10:05:00Z#000#a", "outcome": "sent",
                "to": "pedro@example.cl"})
     return pid
 
 
 def payment(pid, code=OWN):
-    return wiring.data_table().get(keys.payment(code, pid), "META", consistent=True)
+    return wiring.data_table().get(table_keys.payment(code, pid), "META", consistent=True)
 
 
 def audit_actions(code):
@@ -76,7 +76,7 @@ def audit_actions(code):
     table = wiring.data_table()
     entries = []
     for m in {month, (date.today() + timedelta(days=1)).strftime("%Y-%m")}:
-        entries += list(table.query_all(keys.audit(code, m)))
+        entries += list(table.query_all(table_keys.audit(code, m)))
     return [(e["action"], e["target"], e["after"]) for e in entries]
 
 

@@ -255,11 +255,11 @@ def test_a_right_guess_gives_its_slot_back():
 
 
 def test_rate_limit_counters_are_keyed_by_municipality():
-    from chalicelib.adapters import keys
+    from chalicelib.adapters import table_keys
 
-    assert keys.rate_limit("13101", "payment-token", "x").startswith("13101#")
+    assert table_keys.rate_limit("13101", "payment-token", "x").startswith("13101#")
     with pytest.raises(ValueError, match="5-digit"):
-        keys.rate_limit("1310", "payment-token", "x")
+        table_keys.rate_limit("1310", "payment-token", "x")
 
 
 # -- gateway notifications -----------------------------------------------------------------------

@@ -21,7 +21,7 @@ import pyotp
 import pytest
 
 from chalicelib import wiring
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.domain.errors import Forbidden
 from devstack.demo_data import official_run
 from tests.support.clocks import SANTIAGO, Clock, StepClock
@@ -161,7 +161,7 @@ def test_enrollment_issues_a_certificate_with_a_kms_key_and_an_encrypted_totp_se
     assert json.loads(response.body)["status"] == "good"
     assert world["client"].http.get("/v1/trust/certificates/abc123").status_code == 404
 
-    audit = [a for a in wiring.data_table().query_all(keys.audit("13101", datetime.now(UTC).strftime("%Y-%m")))
+    audit = [a for a in wiring.data_table().query_all(table_keys.audit("13101", datetime.now(UTC).strftime("%Y-%m")))
              if a.get("target") == TESORERO]
     assert {"signature.enroll", "signature.confirm"} <= {a["action"] for a in audit}
     assert world["secrets"][TESORERO] not in json.dumps(audit, default=str)
@@ -183,7 +183,7 @@ def test_enrollment_takes_the_run_of_the_account_never_one_the_official_types(wo
     assert (status, body["error"]["field"]) == (400, "run")
     assert wiring.signatures_repo().enrollment("13101", DIRECTOR) is None
     table = wiring.data_table()
-    record = table.get(keys.officials("13101"), DIRECTOR, consistent=True)
+    record = table.get(table_keys.officials("13101"), DIRECTOR, consistent=True)
     table.put({**record, "run": None})  # as an account from before RUNs were kept
     try:
         status, body, _ = call(world, "post", "/v1/admin/me/signature", DIRECTOR, {})
@@ -350,7 +350,7 @@ def test_deactivation_revokes_the_certificate_and_earlier_signatures_stay_valid(
         port.sign(_document("batch"), signer, otp=code(world, FOREIGN_SUBROGANTE))
     assert refused.value.code == "certificate_revoked"
     actions = {a["action"] for a in wiring.data_table().query_all(
-        keys.audit("13114", datetime.now(UTC).strftime("%Y-%m")))}
+        table_keys.audit("13114", datetime.now(UTC).strftime("%Y-%m")))}
     assert {"signature.revoke", "batch.sign", "official.update"} <= actions
 
 
@@ -437,7 +437,7 @@ def test_an_agreement_is_signed_by_the_alcalde_then_countersigned_and_enters_int
     assert status == 200, done
     assert done["status"] == "in_force"
 
-    config = wiring.data_table().get(keys.municipality("13101"), "CONFIG", consistent=True)
+    config = wiring.data_table().get(table_keys.municipality("13101"), "CONFIG", consistent=True)
     assert config["agreement"]["agreement_id"] == agreement_id
     assert config["agreement"]["status"] == "in_force"
     status, listing, _ = call(world, "get", f"{BASE}/13101/agreements", ALCALDE)
@@ -466,7 +466,7 @@ def test_an_agreement_is_signed_by_the_alcalde_then_countersigned_and_enters_int
         (tmp_path / "ca.pem").write_bytes(wiring.receipts_store().get("00000/signing/ca.pem"))
         assert openssl_verify(pdf, tmp_path).returncode == 0  # the last signature's CMS
     actions = {a["action"] for a in wiring.data_table().query_all(
-        keys.audit("13101", datetime.now(UTC).strftime("%Y-%m")))}
+        table_keys.audit("13101", datetime.now(UTC).strftime("%Y-%m")))}
     assert {"agreement.issue", "agreement.sign", "agreement.countersign"} <= actions
 
 
@@ -474,7 +474,7 @@ def test_an_expired_agreement_closes_the_portal(world):
     from chalicelib.domain.errors import Forbidden as Refused
     from chalicelib.services.portal import open_portal
 
-    config = wiring.data_table().get(keys.municipality("13101"), "CONFIG", consistent=True)
+    config = wiring.data_table().get(table_keys.municipality("13101"), "CONFIG", consistent=True)
     after = date.fromisoformat(config["agreement"]["valid_until"]) + timedelta(days=1)
     wiring.municipalities().forget("13101")
     with pytest.raises(Refused) as refused:

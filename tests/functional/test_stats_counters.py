@@ -20,7 +20,7 @@ import pytest
 from moto.dynamodb.models import DynamoDBBackend
 
 from chalicelib import wiring
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.adapters.stats_repo import PLATFORM, PLATFORM_SHARDS, StatsRepository
 from chalicelib.services import reports
 
@@ -83,7 +83,7 @@ def test_concurrent_payments_add_up_exactly_across_the_shards(stack, atomic_moto
     assert platform == {f"{c}#{sk}": v for (c, sk), v in expected.items()}
 
     # The load really was spread: every shard took a share of the payments, none all of them.
-    per_shard = [sum(int(i.get("payments", 0)) for i in table.query_all(keys.stats_shard(DAY, n), limit=1000))
+    per_shard = [sum(int(i.get("payments", 0)) for i in table.query_all(table_keys.stats_shard(DAY, n), limit=1000))
                  for n in range(PLATFORM_SHARDS)]
     assert sum(per_shard) == PAYMENTS
     assert all(PAYMENTS / PLATFORM_SHARDS / 2 < n < PAYMENTS / PLATFORM_SHARDS * 2 for n in per_shard), per_shard

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from chalicelib import wiring
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.documents import receipt_pdf
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.services import verification
@@ -225,7 +225,7 @@ def test_an_annulled_receipt_shows_annulled_everywhere(world):
                             key="verify-annulled")
     receipt = created["receipt"]
     # What the annulment (a later change) will write; the contract shows it already.
-    wiring.data_table().update(keys.receipt("13101", receipt["folio"]), "RECEIPT",
+    wiring.data_table().update(table_keys.receipt("13101", receipt["folio"]), "RECEIPT",
                                "SET #s = :a, annulled_at = :at", names={"#s": "status"},
                                values={":a": "annulled", ":at": "2027-03-25T12:00:00-03:00"})
     url = f"/v1/receipts/verify?folio={receipt['folio']}&code={receipt['verification_code']}"

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.adapters.dynamo import Page
 from chalicelib.domain.email_message import OutgoingEmail
 from chalicelib.domain.errors import ConditionFailed, DependencyUnavailable
@@ -36,19 +36,19 @@ class FakeCitizenRepository:
         self._lock = threading.Lock()
 
     def consent(self, run_digest: str) -> dict[str, Any] | None:
-        keys.citizen(run_digest)  # the adapter's key refuses what is not a keyed RUN hash
+        table_keys.citizen(run_digest)  # the adapter's key refuses what is not a keyed RUN hash
         found = self.consents.get(run_digest)
         return copy.deepcopy(found) if found is not None else None
 
     def save_consent(self, run_digest: str, *, email: str, obligations: list[str], at: str) -> dict[str, Any]:
-        keys.citizen(run_digest)
+        table_keys.citizen(run_digest)
         record = self.consents.setdefault(run_digest, {"version": 0})
         record.pop("withdrawn", None)
         record.update(email=email, obligations=list(obligations), updated_at=at, version=record["version"] + 1)
         return copy.deepcopy(record)
 
     def withdraw_consent(self, run_digest: str, *, version: int | None = None) -> bool:
-        keys.citizen(run_digest)
+        table_keys.citizen(run_digest)
         record = self.consents.get(run_digest)
         if record is None or "email" not in record or (version is not None and record.get("version") != version):
             return False

@@ -17,7 +17,7 @@ NOT_YET_MOVED: frozenset[str] = frozenset()
 INDEX_ATTRIBUTE = re.compile(r"\bgsi\d(pk|sk)\b")
 EXPRESSION = re.compile(
     r"attribute_(not_)?exists\s*\(|begins_with\s*\(|^\s*(SET|ADD|REMOVE)\s+[#\w]|[#:]\w+\s*=\s*:\w+")
-KEY_IMPORTS = ("chalicelib.adapters.keys",)
+KEY_IMPORTS = ("chalicelib.adapters.table_keys",)
 
 
 def violations(path: Path) -> list[str]:
@@ -26,7 +26,7 @@ def violations(path: Path) -> list[str]:
     tree = ast.parse(path.read_text(), filename=str(path))
     for node in ast.walk(tree):
         from_keys = isinstance(node, ast.ImportFrom) and node.module == "chalicelib.adapters" \
-            and any(alias.name == "keys" for alias in node.names)
+            and any(alias.name == "table_keys" for alias in node.names)
         if from_keys or (isinstance(node, ast.Import) and any(a.name in KEY_IMPORTS for a in node.names)):
             found.append(f"{node.lineno}: imports the key builders")
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -51,6 +51,6 @@ def test_the_debt_list_only_names_modules_that_still_need_it() -> None:
 
 def test_the_scan_sees_what_it_looks_for(tmp_path: Path) -> None:
     module = tmp_path / "bad.py"
-    module.write_text('from chalicelib.adapters import keys\nX = {"gsi1pk": 1}\n'
+    module.write_text('from chalicelib.adapters import table_keys\nX = {"gsi1pk": 1}\n'
                       'Y = "SET #s = :paid"\nZ = "attribute_not_exists(pk)"\nW = "status"\n')
     assert sorted(v.split(":")[0] for v in violations(module)) == ["1", "2", "3", "4"]

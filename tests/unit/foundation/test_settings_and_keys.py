@@ -7,7 +7,7 @@ import re
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.adapters import keys
+from chalicelib.adapters import table_keys
 from chalicelib.settings import Settings, get_settings, reset_settings
 
 
@@ -41,27 +41,27 @@ def test_bad_settings_are_refused(monkeypatch):
 
 
 def test_every_tenant_key_starts_with_the_code():
-    assert keys.municipality("13101").startswith("13101#")
-    assert keys.by_rut("05101", "12345678-5") == "05101#RUT#12345678-5"
-    assert keys.payment("13101", "13101-X").startswith("13101#PAY#")
-    assert keys.reference_table("UTM").startswith("00000#")
+    assert table_keys.municipality("13101").startswith("13101#")
+    assert table_keys.by_rut("05101", "12345678-5") == "05101#RUT#12345678-5"
+    assert table_keys.payment("13101", "13101-X").startswith("13101#PAY#")
+    assert table_keys.reference_table("UTM").startswith("00000#")
 
 
 @pytest.mark.parametrize("bad", ["1310", "131011", "13101#X", "abcde", ""])
 def test_a_bad_municipality_code_never_makes_a_key(bad):
     with pytest.raises(ValueError, match="municipality code"):
-        keys.municipality(bad)
+        table_keys.municipality(bad)
 
 
 @pytest.mark.parametrize("code", ["١٣١٠١", "１３１０１", "13１01"])
 def test_a_municipality_code_is_five_ascii_digits_in_every_key_and_id(code):
     """Python's \\d takes any script's digits: a code in them must never become a key prefix."""
-    from chalicelib.adapters import keys
+    from chalicelib.adapters import table_keys
     from chalicelib.domain.payments import PAYMENT_ID
     from chalicelib.domain.receipt_codes import FOLIO_PATTERN
 
     with pytest.raises(ValueError, match="5-digit"):
-        keys.tenant(code)
+        table_keys.tenant(code)
     assert not PAYMENT_ID.match(f"{code}-01JQ0000000000000000000000")
     assert not re.match(FOLIO_PATTERN, f"{code}-2027-000001")
 
