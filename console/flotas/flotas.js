@@ -5,49 +5,13 @@
  * session is the one of "Mis pagos" (same origin, sessionStorage); ClaveÚnica returns to
  * "Mis pagos", which sends the representative back here.
  */
+import { ApiError, SESSION, api, beginSignIn, el } from "../js/citizen-session.js";
 import { fechaHora, pesos } from "../js/format.js";
 
-const API = (window.SEM_CONFIG && window.SEM_CONFIG.apiUrl) || "";
 const app = document.getElementById("app");
 const who = document.getElementById("who");
-const STATE = "sem.citizen.state";
-const SESSION = "sem.citizen.session";
-const NEXT = "sem.citizen.next";
 const CHECKOUTS = "sem.fleet.checkouts";
 const QUOTE_PAGE = 10;
-
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (key === "class") node.className = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else if (key === "dataset") Object.assign(node.dataset, value);
-    else node.setAttribute(key, value);
-  }
-  for (const child of children.flat()) {
-    if (child !== null && child !== undefined) node.append(child instanceof Node ? child : String(child));
-  }
-  return node;
-}
-
-class ApiError extends Error {
-  constructor(status, body) {
-    super((body && body.error && body.error.message) || `Error ${status}`);
-    this.status = status;
-  }
-}
-
-async function api(method, path, { body, headers } = {}) {
-  const session = sessionStorage.getItem(SESSION);
-  const h = { ...(headers || {}) };
-  if (body !== undefined) h["Content-Type"] = "application/json";
-  if (session) h.Authorization = `Bearer ${session}`;
-  const response = await fetch(`${API}${path}`, { method, headers: h,
-    body: body === undefined ? undefined : JSON.stringify(body) });
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new ApiError(response.status, data);
-  return data;
-}
 
 function show(...nodes) { app.replaceChildren(...nodes); }
 
@@ -70,10 +34,7 @@ function signInScreen(message) {
 
 async function startSignIn() {
   try {
-    const started = await api("POST", "/v1/citizen/session/start");
-    sessionStorage.setItem(STATE, started.state);
-    sessionStorage.setItem(NEXT, "flotas");
-    window.location.assign(started.authorize_url);
+    await beginSignIn("flotas");
   } catch (error) {
     showError(error);
   }

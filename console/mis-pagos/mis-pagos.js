@@ -3,47 +3,11 @@
  * API (which holds the PKCE verifier and nonce); this page keeps only the `state` it was given,
  * to match ClaveÚnica's callback, and then our short session token, in sessionStorage.
  */
+import { ApiError, NEXT, SESSION, STATE, api, beginSignIn, el } from "../js/citizen-session.js";
 import { fecha, fechaHora, pesos } from "../js/format.js";
 
-const API = (window.SEM_CONFIG && window.SEM_CONFIG.apiUrl) || "";
 const app = document.getElementById("app");
 const who = document.getElementById("who");
-const STATE = "sem.citizen.state";
-const SESSION = "sem.citizen.session";
-
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (key === "class") node.className = value;
-    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else if (key === "dataset") Object.assign(node.dataset, value);
-    else node.setAttribute(key, value);
-  }
-  for (const child of children.flat()) {
-    if (child !== null && child !== undefined) node.append(child instanceof Node ? child : String(child));
-  }
-  return node;
-}
-
-class ApiError extends Error {
-  constructor(status, body) {
-    super((body && body.error && body.error.message) || `Error ${status}`);
-    this.status = status;
-    this.code = body && body.error && body.error.code;
-  }
-}
-
-async function api(method, path, { body, headers } = {}) {
-  const session = sessionStorage.getItem(SESSION);
-  const h = { ...(headers || {}) };
-  if (body !== undefined) h["Content-Type"] = "application/json";
-  if (session) h.Authorization = `Bearer ${session}`;
-  const response = await fetch(`${API}${path}`, { method, headers: h,
-    body: body === undefined ? undefined : JSON.stringify(body) });
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new ApiError(response.status, data);
-  return data;
-}
 
 function show(...nodes) {
   app.replaceChildren(...nodes);
@@ -68,9 +32,7 @@ function signInScreen(message) {
 
 async function startSignIn() {
   try {
-    const started = await api("POST", "/v1/citizen/session/start");
-    sessionStorage.setItem(STATE, started.state);
-    window.location.assign(started.authorize_url);
+    await beginSignIn();
   } catch (error) {
     showError(error);
   }
@@ -227,8 +189,8 @@ async function main() {
     return;
   }
   if (params.has("code") && params.has("state") && !(await finishSignIn(params))) return;
-  if (sessionStorage.getItem("sem.citizen.next") === "flotas") {  // the sign-in began on the fleet page
-    sessionStorage.removeItem("sem.citizen.next");
+  if (sessionStorage.getItem(NEXT) === "flotas") {  // the sign-in began on the fleet page
+    sessionStorage.removeItem(NEXT);
     if (sessionStorage.getItem(SESSION)) {
       window.location.assign("../flotas/");
       return;
