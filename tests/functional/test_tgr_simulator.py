@@ -457,7 +457,12 @@ def test_a_late_duplicate_arrives_after_the_answer(sim, receiver):
         time.sleep(0.05)
     first, late = receiver.received
     assert first.raw == late.raw  # the same notification, sent again later
-    state = requests.get(f"{sim.url}/simulator/orders/{order['order_id']}", timeout=5).json()
+    # The simulator records a delivery once its answer is back, a moment after the receiver got it.
+    while time.monotonic() < deadline:
+        state = requests.get(f"{sim.url}/simulator/orders/{order['order_id']}", timeout=5).json()
+        if len(state["notifications"]) >= 2:
+            break
+        time.sleep(0.05)
     assert [n["kind"] for n in state["notifications"]] == ["first", "late_duplicate"]
 
 
