@@ -100,7 +100,7 @@ Measured = list[dict[str, dict[str, list[float]]]]
 
 def _forget_process_caches() -> None:
     """Empty every process cache, as in a new Lambda instance or after their expiry."""
-    from chalicelib.adapters.ttl_cache import TtlCache
+    from chalicelib.ttl_cache import TtlCache
 
     for found in gc.get_objects():
         if isinstance(found, TtlCache):
