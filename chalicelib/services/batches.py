@@ -40,6 +40,7 @@ from chalicelib.domain.errors import ConditionFailed, Conflict, InvalidInput, Ru
 from chalicelib.domain.reconciliation import METHOD_TEXT, SERVICE_TEXT
 from chalicelib.services import signatures
 from chalicelib.services.auth import Official
+from chalicelib.services.reconciliation import day_returns as returned_on
 
 LINK_SECONDS = 300
 STATUS_TEXT = {"unsigned": "Sin firmar", "signed": "Firmada",
@@ -92,8 +93,6 @@ RETURN_TEXT = {"devolucion": "Devolución", "contracargo": "Contracargo"}
 
 def day_returns(code: str, day: str, refunds: RefundRepository) -> list[dict[str, Any]]:
     """The money that went back on `day` as batch lines: negative amounts, oldest first."""
-    from chalicelib.services.reconciliation import day_returns as returned_on
-
     lines = [{"payment_id": r.payment_id, "line": f"{RETURN_PREFIX.get(r.method, 'DEV')}#{r.order_id}",
               "reference": r.order_id, "kind": r.method, "kind_text": RETURN_TEXT.get(r.method, r.method),
               "amount": r.amount, "returned_at": r.paid_at}
