@@ -5,7 +5,7 @@
  * session is the one of "Mis pagos" (same origin, sessionStorage); ClaveÚnica returns to
  * "Mis pagos", which sends the representative back here.
  */
-import { ApiError, SESSION, api, beginSignIn, el } from "../js/citizen-session.js";
+import { SESSION, api, el, pageFrame } from "../js/citizen-session.js";
 import { fechaHora, pesos } from "../js/format.js";
 
 const app = document.getElementById("app");
@@ -13,32 +13,8 @@ const who = document.getElementById("who");
 const CHECKOUTS = "sem.fleet.checkouts";
 const QUOTE_PAGE = 10;
 
-function show(...nodes) { app.replaceChildren(...nodes); }
-
-function showError(error) {
-  if (error instanceof ApiError && error.status === 401) {
-    sessionStorage.removeItem(SESSION);
-    signInScreen(error.message);
-    return;
-  }
-  show(el("p", { class: "error", role: "alert" }, error.message || "Ocurrió un error; intente nuevamente."));
-}
-
-function signInScreen(message) {
-  who.textContent = "";
-  show(el("section", { class: "signin" },
-    message ? el("p", { class: "error", role: "alert" }, message) : null,
-    el("p", {}, "Pague los permisos de circulación de los vehículos de su empresa, todos de una vez."),
-    el("button", { type: "button", id: "signin", onclick: startSignIn }, "Ingresar con ClaveÚnica")));
-}
-
-async function startSignIn() {
-  try {
-    await beginSignIn("flotas");
-  } catch (error) {
-    showError(error);
-  }
-}
+const { show, showError, signInScreen } = pageFrame(app, who,
+  "Pague los permisos de circulación de los vehículos de su empresa, todos de una vez.", "flotas");
 
 function permitYear() {
   const now = new Date();

@@ -51,3 +51,35 @@ export async function beginSignIn(next) {
   if (next) sessionStorage.setItem(NEXT, next);
   window.location.assign(started.authorize_url);
 }
+
+/**
+ * The frame of a citizen page: `show` replaces its content; `showError` shows an error (a 401 ends
+ * the session and asks to sign in again); `signInScreen` offers ClaveÚnica under the page's `lead`;
+ * `next` names the page ClaveÚnica's return leads back to.
+ */
+export function pageFrame(app, who, lead, next) {
+  const show = (...nodes) => app.replaceChildren(...nodes);
+  function showError(error) {
+    if (error instanceof ApiError && error.status === 401) {
+      sessionStorage.removeItem(SESSION);
+      signInScreen(error.message);
+      return;
+    }
+    show(el("p", { class: "error", role: "alert" }, error.message || "Ocurrió un error; intente nuevamente."));
+  }
+  async function startSignIn() {
+    try {
+      await beginSignIn(next);
+    } catch (error) {
+      showError(error);
+    }
+  }
+  function signInScreen(message) {
+    who.textContent = "";
+    show(el("section", { class: "signin" },
+      message ? el("p", { class: "error", role: "alert" }, message) : null,
+      el("p", {}, lead),
+      el("button", { type: "button", id: "signin", onclick: startSignIn }, "Ingresar con ClaveÚnica")));
+  }
+  return { show, showError, signInScreen };
+}

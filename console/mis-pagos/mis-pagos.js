@@ -3,40 +3,14 @@
  * API (which holds the PKCE verifier and nonce); this page keeps only the `state` it was given,
  * to match ClaveÚnica's callback, and then our short session token, in sessionStorage.
  */
-import { ApiError, NEXT, SESSION, STATE, api, beginSignIn, el } from "../js/citizen-session.js";
+import { NEXT, SESSION, STATE, api, el, pageFrame } from "../js/citizen-session.js";
 import { fecha, fechaHora, pesos } from "../js/format.js";
 
 const app = document.getElementById("app");
 const who = document.getElementById("who");
 
-function show(...nodes) {
-  app.replaceChildren(...nodes);
-}
-
-function showError(error) {
-  if (error instanceof ApiError && error.status === 401) {
-    sessionStorage.removeItem(SESSION);
-    signInScreen(error.message);
-    return;
-  }
-  show(el("p", { class: "error", role: "alert" }, error.message || "Ocurrió un error; intente nuevamente."));
-}
-
-function signInScreen(message) {
-  who.textContent = "";
-  show(el("section", { class: "signin" },
-    message ? el("p", { class: "error", role: "alert" }, message) : null,
-    el("p", {}, "Vea todos sus pagos municipales, descargue sus comprobantes y pague sus deudas."),
-    el("button", { type: "button", id: "signin", onclick: startSignIn }, "Ingresar con ClaveÚnica")));
-}
-
-async function startSignIn() {
-  try {
-    await beginSignIn();
-  } catch (error) {
-    showError(error);
-  }
-}
+const { show, showError, signInScreen } = pageFrame(app, who,
+  "Vea todos sus pagos municipales, descargue sus comprobantes y pague sus deudas.", undefined);
 
 async function finishSignIn(params) {
   const expected = sessionStorage.getItem(STATE);
