@@ -16,6 +16,7 @@ from typing import Any
 from chalicelib.adapters import table_keys
 from chalicelib.adapters.dynamo import DynamoTable, set_remove_expression
 from chalicelib.domain.errors import ConditionFailed, Conflict
+from chalicelib.domain.payment_history import history
 from chalicelib.domain.payments import utc_key
 
 HoldRef = tuple[str, str]  # (owner code, item key)
@@ -56,7 +57,10 @@ class PaymentRepository:
         return list(self._table.query_all(table_keys.payment(code, payment_id), sk_prefix="ITEM#", consistent=True))
 
     def events(self, code: str, payment_id: str) -> list[dict[str, Any]]:
-        return list(self._table.query_all(table_keys.payment(code, payment_id), sk_prefix="EVENT#", consistent=True))
+        """The payment's history (`domain/payment_history.py`): its event rows and the steps its
+        record implies, in time order."""
+        rows = self._table.query_all(table_keys.payment(code, payment_id), sk_prefix="EVENT#", consistent=True)
+        return history(self.get(code, payment_id), rows)
 
     def created_on(self, code: str, day: str) -> Iterator[dict[str, Any]]:
         """The municipality's payments created on `day` (Chile's date), oldest first."""
