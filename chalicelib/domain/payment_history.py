@@ -27,7 +27,9 @@ def _created(record: Mapping[str, Any]) -> Event | None:
             "detail": {"amount": record.get("amount"), "items": len(record.get("items") or [])}}
 
 
-IMPLIED: list[Callable[[Mapping[str, Any]], Event | None]] = [_created]
+IMPLIED: list[Callable[[Mapping[str, Any]], Event | None]] = [
+    _created,
+]
 """One function per step folded into the record: the event it implies, or None before it happened."""
 
 
