@@ -15,6 +15,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from chalicelib.adapters.aws_errors import error_code, translated
 from chalicelib.domain.errors import Conflict, DependencyUnavailable
 
 
@@ -48,14 +49,10 @@ class CognitoUsers:
 
         try:
             user = self._client.admin_get_user(UserPoolId=self._pool, Username=account)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "UserNotFoundException":
+        except (ClientError, BotoCoreError) as exc:
+            if error_code(exc) == "UserNotFoundException":
                 return None
-            raise DependencyUnavailable("El servicio de identidad no está disponible.", code="identity_unavailable") \
-                from exc
-        except BotoCoreError as exc:  # a timeout or a refused connection: retryable, not a bug
-            raise DependencyUnavailable("El servicio de identidad no está disponible.", code="identity_unavailable") \
-                from exc
+            raise _identity_error(exc) from exc
         attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
         attributes["UserStatus"] = str(user.get("UserStatus", ""))
         attributes["Enabled"] = "true" if user.get("Enabled", True) else "false"
@@ -95,13 +92,17 @@ class CognitoUsers:
 
         try:
             return getattr(self._client, operation)(**kwargs)
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code in ("UsernameExistsException", "AliasExistsException"):
+        except (ClientError, BotoCoreError) as exc:
+            if error_code(exc) in ("UsernameExistsException", "AliasExistsException"):
                 raise Conflict("Ya existe una cuenta con ese correo en la plataforma.", code="official_exists",
                                field="email") from exc
-            raise DependencyUnavailable("El servicio de identidad no está disponible; intente nuevamente.",
-                                        code="identity_unavailable") from exc
-        except BotoCoreError as exc:
-            raise DependencyUnavailable("El servicio de identidad no está disponible; intente nuevamente.",
-                                        code="identity_unavailable") from exc
+            raise _identity_error(exc) from exc
+
+
+def _identity_error(exc: Exception) -> DependencyUnavailable:
+    """Cognito failed: retryable when it was throttled, unreachable or at fault
+    (`aws_errors.is_retryable`); otherwise a refusal (a parameter Cognito does not accept, a missing
+    permission), reported as such and not retried."""
+    return translated(exc, message="El servicio de identidad no está disponible; intente nuevamente.",
+                      code="identity_unavailable",
+                      refused=("El servicio de identidad rechazó la operación ({code}).", "identity_refused"))

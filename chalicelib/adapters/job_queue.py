@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from chalicelib.domain.errors import DependencyUnavailable
+from chalicelib.adapters.aws_errors import translated
 
 
 class JobQueue:
@@ -35,5 +35,5 @@ class JobQueue:
         try:
             return getattr(self._client, operation)(**kwargs)
         except (ClientError, BotoCoreError) as exc:
-            raise DependencyUnavailable("La cola de trabajos no está disponible.",
-                                        code="queue_unavailable") from exc
+            raise translated(exc, message="La cola de trabajos no está disponible.", code="queue_unavailable",
+                             refused=("La cola de trabajos rechazó el trabajo ({code}).", "queue_refused")) from exc

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.adapters.aws_errors import translated
 from chalicelib.adapters.object_store import ObjectStore
-from chalicelib.domain.errors import DependencyUnavailable
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,8 @@ class SettlementInbox:
                     return found
                 kwargs["ContinuationToken"] = page["NextContinuationToken"]
         except (ClientError, BotoCoreError) as exc:
-            raise DependencyUnavailable("El almacenamiento no está disponible.", code="storage_unavailable") from exc
+            raise translated(exc, message="El almacenamiento no está disponible.", code="storage_unavailable",
+                             refused=("El almacenamiento rechazó la consulta ({code}).", "storage_refused")) from exc
 
     def get(self, key: str) -> bytes:
         return self.store.get(key)

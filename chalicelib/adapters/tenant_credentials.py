@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.adapters import table_keys
-from chalicelib.domain.errors import DependencyUnavailable
+from chalicelib.adapters.aws_errors import translated
 
 TAG_KEY = "municipality"
 
@@ -65,8 +65,10 @@ class TenantCredentials:
                 RoleArn=self._role_arn, RoleSessionName=f"sem-tenant-{code}", DurationSeconds=self._duration_s,
                 Tags=[{"Key": TAG_KEY, "Value": code}])
         except (ClientError, BotoCoreError) as exc:
-            raise DependencyUnavailable("No fue posible obtener credenciales de la municipalidad.",
-                                        code="tenant_credentials_unavailable") from exc
+            raise translated(exc, message="No fue posible obtener credenciales de la municipalidad.",
+                             code="tenant_credentials_unavailable",
+                             refused=("No se concedieron credenciales de la municipalidad ({code}).",
+                                      "tenant_credentials_refused")) from exc
         creds = response["Credentials"]
         return ScopedCredentials(access_key_id=creds["AccessKeyId"], secret_access_key=creds["SecretAccessKey"],
                                  session_token=creds["SessionToken"], expires_at=started + self._duration_s)

@@ -310,8 +310,12 @@ class Queue:
     def break_it(self) -> None:
         if isinstance(self.queue, FakeJobQueue):
             self.queue.fail = True
-        else:
-            self.queue.queue_url = self.queue.queue_url + "-gone"
+        else:  # nothing answers there (a closed loopback port): unreachable, as the fake's `fail`
+            from botocore.config import Config
+
+            silent = boto3.client("sqs", endpoint_url="http://127.0.0.1:9",
+                                  config=Config(retries={"max_attempts": 1}, connect_timeout=1))
+            self.queue = JobQueue(silent, self.queue.queue_url)
 
 
 @pytest.fixture
@@ -331,6 +335,7 @@ def test_jobs_are_queued_counted_and_an_unreachable_queue_is_a_dependency_error(
     with pytest.raises(DependencyUnavailable) as caught:
         queue.queue.send({"payment_id": "13101-P3"})
     assert caught.value.code == "queue_unavailable"
+    assert caught.value.retryable
 
 
 # -- the mailer ---------------------------------------------------------------------------------------------
