@@ -120,7 +120,16 @@ class PaymentRepository:
         return list(self._table.query_all(table_keys.payment(code, payment_id), limit=500))
 
     def hold(self, ref: HoldRef) -> dict[str, Any] | None:
-        return self._table.get(table_keys.hold(*ref), "HOLD", consistent=True)
+        """One hold as stored now (strongly consistent): a debt's, or a single look-up."""
+        return self._table.get(*table_keys.hold(*ref), consistent=True)
+
+    def permit_holds(self, plate: str, *, consistent: bool = False) -> dict[str, dict[str, Any]]:
+        """Every permit hold of a plate, every year, by item key (`PERMIT#<plate>#<year>#<n>`): one
+        Query of the plate's partition. Eventually consistent by default, for what a transaction's
+        conditions guard anyway (the quote, the creation's pre-checks); `consistent=True` where
+        the answer itself is the decision (the plate look-up, a refund, a reminder)."""
+        rows = self._table.query_all(table_keys.permit_holds(PLATFORM, plate), consistent=consistent, limit=100)
+        return {str(row.get("item") or f"PERMIT#{plate}#{row['sk']}"): row for row in rows}
 
     def due_pending(self, code: str, now_iso: str, limit: int = 100) -> list[str]:
         """Ids of the municipality's pending payments whose expiry time has passed."""
@@ -145,7 +154,7 @@ class PaymentRepository:
         operations: list[Mapping[str, Any]] = []
         for owner, item_key in holds:
             operations.append({
-                "put": {"pk": table_keys.hold(owner, item_key), "sk": "HOLD", "item": item_key, "status": "pending",
+                "put": {**_hold_key(owner, item_key), "item": item_key, "status": "pending",
                         "payment_id": payment_id, "municipality": code, "expires_at": hold_expires_at,
                         "updated_at": now_iso},
                 "condition": "attribute_not_exists(pk) OR #s IN (:released, :annulled) "
@@ -291,7 +300,7 @@ class PaymentRepository:
         if hold_status is not None:
             for owner, item_key in holds:
                 operations.append({
-                    "update": (table_keys.hold(owner, item_key), "HOLD"),
+                    "update": table_keys.hold(owner, item_key),
                     "expression": "SET #s = :hs, updated_at = :at",
                     "condition": "payment_id = :pid",
                     "names": {"#s": "status"},
@@ -364,6 +373,11 @@ def counter_updates(code: str, day: str, payment_id: str, method: str,
         cells[(str(item["service"]), method)][1] += 1
     return StatsRepository.paid_operations(code, day, payment_id,
                                            {cell: (amount, count) for cell, (amount, count) in cells.items()})
+
+
+def _hold_key(owner: str, item_key: str) -> dict[str, str]:
+    pk, sk = table_keys.hold(owner, item_key)
+    return {"pk": pk, "sk": sk}
 
 
 def _without_keys(row: Mapping[str, Any]) -> dict[str, Any]:

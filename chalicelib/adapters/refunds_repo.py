@@ -216,7 +216,7 @@ class RefundRepository:
         for owner, item_key in annulment.holds:
             # Annulled is free for the next payment (PaymentRepository.create), and what the plate
             # look-up reports for the year's permit until someone pays it again.
-            operations.append({"update": (table_keys.hold(owner, item_key), "HOLD"),
+            operations.append({"update": table_keys.hold(owner, item_key),
                                "expression": "SET #s = :annulled, updated_at = :at, annulled_at = :at",
                                "condition": "payment_id = :pid", "names": {"#s": "status"},
                                "values": {":annulled": "annulled", ":at": annulment.at, ":pid": payment_id}})
