@@ -131,6 +131,29 @@ class PaymentRepository:
         rows = self._table.query_all(table_keys.permit_holds(PLATFORM, plate), consistent=consistent, limit=100)
         return {str(row.get("item") or f"PERMIT#{plate}#{row['sk']}"): row for row in rows}
 
+    def copy_legacy_permit_hold(self, item_key: str) -> str:
+        """Copy a permit hold kept under its pre-partition key (`table_keys.legacy_permit_hold`) to
+        its plate's partition (the one-off migration, `services/hold_migration.py`). The copy
+        remembers the `updated_at` it was taken from (`legacy_updated_at`, which every later write
+        of the hold drops); it is written when the new item is missing, or is such a copy,
+        untouched since, and the old item changed after it (the old release kept writing until the
+        deploy). A hold the new release wrote or changed is never replaced. Returns `copied`,
+        `already` or `absent` (no old item)."""
+        old = self._table.get(*table_keys.legacy_permit_hold(PLATFORM, item_key), consistent=True)
+        if old is None:
+            return "absent"
+        pk, sk = table_keys.hold(PLATFORM, item_key)
+        taken_from = str(old.get("updated_at", ""))
+        copy = {**{k: v for k, v in old.items() if k not in ("pk", "sk")}, "pk": pk, "sk": sk, "item": item_key,
+                "legacy_updated_at": taken_from}
+        try:
+            self._table.put(copy, condition="attribute_not_exists(pk) OR "
+                                            "(attribute_exists(legacy_updated_at) AND legacy_updated_at <> :from)",
+                            values={":from": taken_from})
+        except ConditionFailed:
+            return "already"
+        return "copied"
+
     def due_pending(self, code: str, now_iso: str, limit: int = 100) -> list[str]:
         """Ids of the municipality's pending payments whose expiry time has passed."""
         page = self._table.query(table_keys.pending(code), index="GSI3", sk_between=("0", now_iso), limit=limit)
@@ -301,7 +324,8 @@ class PaymentRepository:
             for owner, item_key in holds:
                 operations.append({
                     "update": table_keys.hold(owner, item_key),
-                    "expression": "SET #s = :hs, updated_at = :at",
+                    # a hold this release changes is no migration copy any more (hold_migration.py)
+                    "expression": "SET #s = :hs, updated_at = :at REMOVE legacy_updated_at",
                     "condition": "payment_id = :pid",
                     "names": {"#s": "status"},
                     "values": {":hs": hold_status, ":at": event["at"], ":pid": payment_id},
