@@ -301,7 +301,7 @@ def _resolve_permit(portal: Portal, field: str, raw_plate: str, year: int, insta
         raise RuleRefused("Solo propietarios sin deudas con la municipalidad pueden pagar en cuotas.",
                           code="split_not_allowed", field=f"{field}.installment")
     price = price_permit(portal.code, portal.config, result.vehicle, year, installment, refs=ctx.references,
-                         holds=ctx.plate_holds(plate), today=now.date(), now_iso=utc_key(now),
+                         holds=ctx.plate_holds(str(result.vehicle["plate"])), today=now.date(), now_iso=utc_key(now),
                          allow_estimated=ctx.allow_estimated)
     if price.held:
         raise Conflict(" ".join(price.held), code="item_unavailable", field=field)
