@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from chalicelib.adapters import table_keys
@@ -36,13 +37,23 @@ class MunicipalityRepository:
 
 
 class PortalKeyRepository:
-    """Municipal portals' API keys, stored as SHA-256 hashes (`<cut>#MUNI`, sk `PORTAL_KEY#<id>`)."""
+    """Municipal portals' API keys, stored as SHA-256 hashes (`<cut>#MUNI`, sk `PORTAL_KEY#<id>`).
+    Read on every request of a municipal site, so a key's record is kept `cache_ttl_s` in the
+    process (as the municipality's configuration is): a key revoked elsewhere stops working in
+    this process within that time; one revoked through this process's console at once (`forget`)."""
 
-    def __init__(self, table: DynamoTable) -> None:
+    def __init__(self, table: DynamoTable, *, cache_ttl_s: float = 60.0) -> None:
         self._table = table
+        self._cache: TtlCache[dict[str, Any] | None] = TtlCache(cache_ttl_s)
 
     def get(self, code: str, key_id: str) -> dict[str, Any] | None:
-        return self._table.get(table_keys.municipality(code), f"PORTAL_KEY#{key_id}")
+        return self._cache.get_or_load(f"{code}/{key_id}", lambda: self._table.get(table_keys.municipality(code),
+                                                                                   f"PORTAL_KEY#{key_id}"))
+
+    def forget(self, code: str, key_ids: Sequence[str]) -> None:
+        """Drop these keys' records from this process's cache (after revoking them)."""
+        for key_id in key_ids:
+            self._cache.forget(f"{code}/{key_id}")
 
     def put(self, code: str, key_id: str, secret_hash: str, *, created_at: str) -> None:
         self._table.put_new({"pk": table_keys.municipality(code), "sk": f"PORTAL_KEY#{key_id}", "key_id": key_id,

@@ -120,7 +120,39 @@ class PaymentRepository:
         return list(self._table.query_all(table_keys.payment(code, payment_id), limit=500))
 
     def hold(self, ref: HoldRef) -> dict[str, Any] | None:
-        return self._table.get(table_keys.hold(*ref), "HOLD", consistent=True)
+        """One hold as stored now (strongly consistent): a debt's, or a single look-up."""
+        return self._table.get(*table_keys.hold(*ref), consistent=True)
+
+    def permit_holds(self, plate: str, *, consistent: bool = False) -> dict[str, dict[str, Any]]:
+        """Every permit hold of a plate, every year, by item key (`PERMIT#<plate>#<year>#<n>`): one
+        Query of the plate's partition. Eventually consistent by default, for what a transaction's
+        conditions guard anyway (the quote, the creation's pre-checks); `consistent=True` where
+        the answer itself is the decision (the plate look-up, a refund, a reminder)."""
+        rows = self._table.query_all(table_keys.permit_holds(PLATFORM, plate), consistent=consistent, limit=100)
+        return {str(row.get("item") or f"PERMIT#{plate}#{row['sk']}"): row for row in rows}
+
+    def copy_legacy_permit_hold(self, item_key: str) -> str:
+        """Copy a permit hold kept under its pre-partition key (`table_keys.legacy_permit_hold`) to
+        its plate's partition (the one-off migration, `services/hold_migration.py`). The copy
+        remembers the `updated_at` it was taken from (`legacy_updated_at`, which every later write
+        of the hold drops); it is written when the new item is missing, or is such a copy,
+        untouched since, and the old item changed after it (the old release kept writing until the
+        deploy). A hold the new release wrote or changed is never replaced. Returns `copied`,
+        `already` or `absent` (no old item)."""
+        old = self._table.get(*table_keys.legacy_permit_hold(PLATFORM, item_key), consistent=True)
+        if old is None:
+            return "absent"
+        pk, sk = table_keys.hold(PLATFORM, item_key)
+        taken_from = str(old.get("updated_at", ""))
+        copy = {**{k: v for k, v in old.items() if k not in ("pk", "sk")}, "pk": pk, "sk": sk, "item": item_key,
+                "legacy_updated_at": taken_from}
+        try:
+            self._table.put(copy, condition="attribute_not_exists(pk) OR "
+                                            "(attribute_exists(legacy_updated_at) AND legacy_updated_at <> :from)",
+                            values={":from": taken_from})
+        except ConditionFailed:
+            return "already"
+        return "copied"
 
     def due_pending(self, code: str, now_iso: str, limit: int = 100) -> list[str]:
         """Ids of the municipality's pending payments whose expiry time has passed."""
@@ -145,7 +177,7 @@ class PaymentRepository:
         operations: list[Mapping[str, Any]] = []
         for owner, item_key in holds:
             operations.append({
-                "put": {"pk": table_keys.hold(owner, item_key), "sk": "HOLD", "item": item_key, "status": "pending",
+                "put": {**_hold_key(owner, item_key), "item": item_key, "status": "pending",
                         "payment_id": payment_id, "municipality": code, "expires_at": hold_expires_at,
                         "updated_at": now_iso},
                 "condition": "attribute_not_exists(pk) OR #s IN (:released, :annulled) "
@@ -291,8 +323,9 @@ class PaymentRepository:
         if hold_status is not None:
             for owner, item_key in holds:
                 operations.append({
-                    "update": (table_keys.hold(owner, item_key), "HOLD"),
-                    "expression": "SET #s = :hs, updated_at = :at",
+                    "update": table_keys.hold(owner, item_key),
+                    # a hold this release changes is no migration copy any more (hold_migration.py)
+                    "expression": "SET #s = :hs, updated_at = :at REMOVE legacy_updated_at",
                     "condition": "payment_id = :pid",
                     "names": {"#s": "status"},
                     "values": {":hs": hold_status, ":at": event["at"], ":pid": payment_id},
@@ -364,6 +397,11 @@ def counter_updates(code: str, day: str, payment_id: str, method: str,
         cells[(str(item["service"]), method)][1] += 1
     return StatsRepository.paid_operations(code, day, payment_id,
                                            {cell: (amount, count) for cell, (amount, count) in cells.items()})
+
+
+def _hold_key(owner: str, item_key: str) -> dict[str, str]:
+    pk, sk = table_keys.hold(owner, item_key)
+    return {"pk": pk, "sk": sk}
 
 
 def _without_keys(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -216,8 +216,9 @@ class RefundRepository:
         for owner, item_key in annulment.holds:
             # Annulled is free for the next payment (PaymentRepository.create), and what the plate
             # look-up reports for the year's permit until someone pays it again.
-            operations.append({"update": (table_keys.hold(owner, item_key), "HOLD"),
-                               "expression": "SET #s = :annulled, updated_at = :at, annulled_at = :at",
+            operations.append({"update": table_keys.hold(owner, item_key),
+                               "expression": "SET #s = :annulled, updated_at = :at, annulled_at = :at "
+                                             "REMOVE legacy_updated_at",
                                "condition": "payment_id = :pid", "names": {"#s": "status"},
                                "values": {":annulled": "annulled", ":at": annulment.at, ":pid": payment_id}})
         for debt_id in annulment.debts:

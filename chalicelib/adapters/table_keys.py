@@ -119,10 +119,29 @@ def annulment_outbox(code: str) -> str:
     return f"{tenant(code)}#ANNULOUTBOX"
 
 
-def hold(code: str, item_key: str) -> str:
-    """Partition of the hold on one payable item. Permits are held nationally (`00000`): a
-    vehicle's permit for a year is paid once, in whichever municipality."""
-    return f"{tenant(code)}#HOLD#{item_key}"
+def hold(code: str, item_key: str) -> tuple[str, str]:
+    """Key (pk, sk) of the hold on one payable item (`domain/payments.py`: `PERMIT#<plate>#<year>#<n>`
+    or `DEBT#<id>`). Permits are held nationally (`00000`): a vehicle's permit for a year is paid
+    once, in whichever municipality; every year and installment of a plate lives in the plate's
+    partition (`permit_holds`, sk `<year>#<n>`), so one Query answers all the plate's questions.
+    A debt's hold is its own item in its municipality (sk `HOLD`)."""
+    kind, _, rest = item_key.partition("#")
+    if kind == "PERMIT":
+        plate, year, half = rest.split("#")
+        return permit_holds(code, plate), f"{year}#{half}"
+    return f"{tenant(code)}#HOLD#{item_key}", "HOLD"
+
+
+def permit_holds(code: str, plate: str) -> str:
+    """Partition of a plate's permit holds, every year (sk `<year>#<installment 1|2>`; `code` is
+    the platform's `00000`)."""
+    return f"{tenant(code)}#HOLD#PERMIT#{plate}"
+
+
+def legacy_permit_hold(code: str, item_key: str) -> tuple[str, str]:
+    """Where a permit's hold was kept before the plate's partition (one partition per
+    installment, sk `HOLD`): read only by the one-off migration (`services/hold_migration.py`)."""
+    return f"{tenant(code)}#HOLD#{item_key}", "HOLD"
 
 
 def idempotency(code: str, key: str) -> str:

@@ -252,5 +252,7 @@ def rotate_portal_key(code: str, revoke_others: bool, official: Official, ctx: S
     except ConditionFailed as exc:
         raise Conflict("Otra persona cambió las claves a la vez; revise la lista e intente de nuevo.",
                        code="portal_keys_changed") from exc
+    finally:  # revoked here: refused at once by this process (others within the cache's 60 s)
+        ctx.portal_keys.forget(code, revoked)
     return {"key_id": key_id, "api_key": api_key, "revoked": revoked,
             "notice": "Guarde esta clave ahora: no se volverá a mostrar."}

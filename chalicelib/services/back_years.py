@@ -3,35 +3,31 @@ permits, and the rule that a new permit is paid only after (or together with) th
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from chalicelib.adapters.payments_repo import PaymentRepository
 from chalicelib.domain.back_years import owed_years, window, years_text
 from chalicelib.domain.errors import RuleRefused
 from chalicelib.domain.payments import permit_hold_keys
 
-PLATFORM = "00000"
 RULE = ("DL 3063 art. 12 (permiso anual): los permisos de años anteriores no pagados se pagan, reajustados y con "
         "intereses del art. 53 del Código Tributario, antes del permiso del año o en el mismo pago")
 SOURCE = ("registro nacional de permisos pagados en esta plataforma; un permiso pagado fuera de ella no figura: "
           "si lo pagó, presente el comprobante en la municipalidad")
 
 
-def paid_years(plate: str, year: int, payments: PaymentRepository) -> list[int]:
-    """Years of the window with an installment paid, per the national record (two reads a year)."""
-    found = []
-    for earlier in window(year):
-        holds = (payments.hold((PLATFORM, key)) for key in permit_hold_keys(plate, earlier, "full"))
-        if any((hold or {}).get("status") == "paid" for hold in holds):
-            found.append(earlier)
-    return found
+def paid_years(plate: str, year: int, holds: Mapping[str, Mapping[str, Any]]) -> list[int]:
+    """Years of the window with an installment paid, per the national record: `holds` are the
+    plate's permit holds by item key (`PaymentRepository.permit_holds`, one Query for every year)."""
+    return [earlier for earlier in window(year)
+            if any((holds.get(key) or {}).get("status") == "paid" for key in permit_hold_keys(plate, earlier, "full"))]
 
 
-def owed(plate: str, year: int, vehicle: dict[str, Any], payments: PaymentRepository) -> tuple[int, ...]:
-    """The earlier years ``plate`` owes before the permit of ``year``."""
-    return owed_years(year, paid_years(plate, year, payments),
+def owed(plate: str, year: int, vehicle: dict[str, Any], holds: Mapping[str, Mapping[str, Any]]) -> tuple[int, ...]:
+    """The earlier years ``plate`` owes before the permit of ``year`` (``holds``: the plate's
+    permit holds, as for `paid_years`)."""
+    return owed_years(year, paid_years(plate, year, holds),
                       first_registration_year=_first_registration_year(vehicle))
 
 

@@ -4,6 +4,7 @@ held by a conditional write while the payment is pending, handed to TGR for coll
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -79,6 +80,15 @@ class PaymentContext:
     """Where the receipt's verification page lives (`receipt.verification_url`)."""
     citizen_index_secret: str = ""
     """Keys the RUN's hash in the national index of a citizen's payments (docs/citizens.md)."""
+    _plate_holds: dict[str, dict[str, dict[str, Any]]] = dataclasses.field(default_factory=dict, init=False, repr=False)
+
+    def plate_holds(self, plate: str) -> dict[str, dict[str, Any]]:
+        """The plate's permit holds (`PaymentRepository.permit_holds`), read once per context — a
+        context serves one request. Eventually consistent: the quote shows them, and the creation
+        checks them before the transaction whose hold conditions are the real guard."""
+        if plate not in self._plate_holds:
+            self._plate_holds[plate] = self.payments.permit_holds(plate)
+        return self._plate_holds[plate]
 
 
 # -- access tokens ------------------------------------------------------------------------------
@@ -230,7 +240,7 @@ def _check_back_years(items: list[dict[str, Any]], ctx: PaymentContext) -> None:
     permits = [(i, parse_plate(item["plate"], field=f"items[{i}].plate").value, int(item["year"]))
                for i, item in enumerate(items) if item.get("type") == "permit" and item.get("installment") != "second"]
     for i, plate, year in permits:
-        owed = back_years.owed(plate, year, {}, ctx.payments)
+        owed = back_years.owed(plate, year, {}, ctx.plate_holds(plate))
         back_years.require_paid_or_in_cart(plate, year, owed, (y for _, p, y in permits if p == plate),
                                            field=f"items[{i}]")
 
@@ -291,7 +301,7 @@ def _resolve_permit(portal: Portal, field: str, raw_plate: str, year: int, insta
         raise RuleRefused("Solo propietarios sin deudas con la municipalidad pueden pagar en cuotas.",
                           code="split_not_allowed", field=f"{field}.installment")
     price = price_permit(portal.code, portal.config, result.vehicle, year, installment, refs=ctx.references,
-                         payments=ctx.payments, today=now.date(), now_iso=utc_key(now),
+                         holds=ctx.plate_holds(str(result.vehicle["plate"])), today=now.date(), now_iso=utc_key(now),
                          allow_estimated=ctx.allow_estimated)
     if price.held:
         raise Conflict(" ".join(price.held), code="item_unavailable", field=field)

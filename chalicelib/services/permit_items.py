@@ -3,11 +3,11 @@ paid now: shared by the quote and the payment."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from chalicelib.adapters.payments_repo import PaymentRepository
 from chalicelib.adapters.reference_repo import ReferenceRepository
 from chalicelib.domain.errors import SemError
 from chalicelib.domain.payments import permit_hold_keys
@@ -51,9 +51,11 @@ def permit_request(vehicle: dict[str, Any], year: int, installment: str, payment
 
 
 def price_permit(code: str, config: dict[str, Any], vehicle: dict[str, Any], year: int, installment: str, *,
-                 refs: ReferenceRepository, payments: PaymentRepository, today: date, now_iso: str,
+                 refs: ReferenceRepository, holds: Mapping[str, Mapping[str, Any]], today: date, now_iso: str,
                  allow_estimated: bool) -> PermitPrice:
-    """The amount of one installment today, with the reasons it cannot be paid (if any)."""
+    """The amount of one installment today, with the reasons it cannot be paid (if any). `holds`
+    are the plate's permit holds by item key (`PaymentRepository.permit_holds`, read once per
+    request: `PaymentContext.plate_holds`)."""
     blockers: list[str] = []
     held: list[str] = []
     try:
@@ -64,8 +66,8 @@ def price_permit(code: str, config: dict[str, Any], vehicle: dict[str, Any], yea
     amount = result.amount
     if result.estimated and not allow_estimated:
         blockers.append("El monto usa valores de UTM o IPC proyectados; se podrá pagar cuando se publiquen.")
-    holds = {key: payments.hold((PLATFORM, key)) for key in permit_hold_keys(vehicle["plate"], year, installment)}
-    for key, hold in holds.items():
+    for key in permit_hold_keys(vehicle["plate"], year, installment):
+        hold = holds.get(key)
         if hold is None or hold.get("status") == "released":
             continue
         if hold.get("status") == "paid":
@@ -76,7 +78,7 @@ def price_permit(code: str, config: dict[str, Any], vehicle: dict[str, Any], yea
         elif hold.get("status") == "review":
             held.append("Hay un pago de este permiso en revisión por la municipalidad.")
     if installment == "second":
-        first = payments.hold((PLATFORM, permit_hold_keys(vehicle["plate"], year, "first")[0]))
+        first = holds.get(permit_hold_keys(vehicle["plate"], year, "first")[0])
         if first is None or first.get("status") != "paid":
             blockers.append("La segunda cuota se paga después de la primera.")
         elif first.get("municipality") != code:

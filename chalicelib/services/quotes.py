@@ -29,15 +29,16 @@ def permit_quote(portal: Portal, raw_plate: str, year: int, ctx: PaymentContext)
         return {"plate": plate.value, "year": year, "vehicle": None, "checks": result.checks, "amounts": None,
                 "payable": False, "reasons": result.reasons}
     vehicle = result.vehicle
+    holds = ctx.plate_holds(str(vehicle["plate"]))  # every year of the plate: one eventually consistent Query
     prices = {inst: price_permit(portal.code, portal.config, vehicle, year, inst, refs=ctx.references,
-                                 payments=ctx.payments, today=now.date(), now_iso=utc_key(now),
+                                 holds=holds, today=now.date(), now_iso=utc_key(now),
                                  allow_estimated=ctx.allow_estimated)
               for inst in ("full", "first", "second")}
     full = prices["full"]
     reasons = [c.get("reason") or f"{name}: {c.get('status')}" for name, c in result.checks.items()
                if c.get("status") != "ok"]
     reasons += full.reasons
-    owed = back_years.owed(plate.value, year, vehicle, ctx.payments)
+    owed = back_years.owed(plate.value, year, vehicle, ctx.plate_holds(plate.value))  # read once a plate
     owed_block = _owed_block(portal, vehicle, owed, ctx, now) if owed else None
     if owed:
         reasons.append(f"Adeuda el permiso de {years_text(owed)}: se paga antes del permiso {year} o en el mismo "
@@ -72,7 +73,7 @@ def _owed_block(portal: Portal, vehicle: dict[str, Any], owed: tuple[int, ...], 
     years = []
     for back in owed:
         price = price_permit(portal.code, portal.config, vehicle, back, "full", refs=ctx.references,
-                             payments=ctx.payments, today=now.date(), now_iso=utc_key(now),
+                             holds=ctx.plate_holds(str(vehicle["plate"])), today=now.date(), now_iso=utc_key(now),
                              allow_estimated=ctx.allow_estimated)
         years.append({"year": back, "amount": price.amount, "estimated": price.estimated,
                       "breakdown": price.breakdown or None, "reasons": price.reasons})
@@ -107,7 +108,7 @@ def _second_installment_amount(portal: Portal, debt: dict[str, Any], ctx: Paymen
     if result.vehicle is None:
         return None
     price = price_permit(portal.code, portal.config, result.vehicle, int(debt["year"]), "second",
-                         refs=ctx.references, payments=ctx.payments, today=now.date(),
+                         refs=ctx.references, holds=ctx.plate_holds(str(result.vehicle["plate"])), today=now.date(),
                          now_iso=utc_key(now), allow_estimated=ctx.allow_estimated)
     return price.amount
 

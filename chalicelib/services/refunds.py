@@ -498,13 +498,20 @@ def _annulment(code: str, payment: dict[str, Any], item_indexes: list[int], amou
     holds: list[HoldRef] = []
     debts: list[str] = []
     by_service: dict[str, int] = defaultdict(int)
+    plates: dict[str, dict[str, dict[str, Any]]] = {}  # a plate's permit holds, read once, as stored now
     for index in item_indexes:
         if index >= len(lines):
             continue
         item = lines[index]
         owner = PLATFORM if item.get("type") == "permit" else code
         for key in item.get("holds", []):
-            hold = ctx.payments.hold((owner, key)) or {}
+            if item.get("type") == "permit" and item.get("plate"):
+                plate = str(item["plate"])
+                if plate not in plates:
+                    plates[plate] = ctx.payments.permit_holds(plate, consistent=True)
+                hold = plates[plate].get(key) or {}
+            else:
+                hold = ctx.payments.hold((owner, key)) or {}
             # A hold another payment took (a payment in review for a lost item) is not ours to annul.
             if hold.get("payment_id") == payment_id and hold.get("status") in ("paid", "review"):
                 holds.append((owner, key))

@@ -211,8 +211,10 @@ def plate_permit(raw_plate: object, raw_year: object, ctx: VerificationContext, 
     halves: dict[str, str] = {}
     installments: dict[str, dict[str, Any]] = {}
     municipality: str | None = None
+    # The answer is the decision (an inspector's, a buyer's): the plate's holds as stored now, one Query.
+    holds = ctx.payments.permit_holds(plate, consistent=True)
     for half in ("1", "2"):
-        hold = ctx.payments.hold((PLATFORM, f"PERMIT#{plate}#{year}#{half}")) or {}
+        hold = holds.get(f"PERMIT#{plate}#{year}#{half}") or {}
         if hold.get("status") not in ("paid", RECEIPT_ANNULLED):
             continue
         code, payment_id = str(hold.get("municipality", "")), str(hold.get("payment_id", ""))

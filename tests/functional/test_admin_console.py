@@ -425,12 +425,14 @@ def test_the_logo_is_checked_before_it_reaches_receipts(world):
 def test_portal_key_rotation_shows_the_key_once_and_revokes_the_old_ones(world):
     old = world["facts"]["portal_keys"]["13114"]
     email = "administrador.municipal@lascondes.demo"
+    path = "/v1/municipalities/13114/debts?rut=12678579-8"
+    headers = {"Origin": ORIGIN}
+    # the old key works, and its record is now in this process's cache
+    assert world["client"].http.get(path, headers={**headers, "X-Api-Key": old}).status_code == 200
     status, body = admin(world, "post", f"{BASE}/13114/portal-keys", email, {"revoke_others": True})
     assert status == 201, body
     new = body["api_key"]
     assert new.startswith("sem_13114_")
-    path = "/v1/municipalities/13114/debts?rut=12678579-8"
-    headers = {"Origin": ORIGIN}
     old_status = world["client"].http.get(path, headers={**headers, "X-Api-Key": old}).status_code
     new_status = world["client"].http.get(path, headers={**headers, "X-Api-Key": new}).status_code
     assert (old_status, new_status) == (401, 200)

@@ -174,8 +174,8 @@ def test_an_approval_whose_hold_another_payment_took_goes_to_review(world):
         assert "another payment" in body["reason"]
         stored = wiring.payments_repo().get("13101", first["payment_id"])
         assert (stored["status"], stored["review_reason"]) == ("review", body["reason"])
-        holds = [wiring.data_table().get(table_keys.hold(PLATFORM, f"PERMIT#CDFG23#2027#{half}"),
-                                         "HOLD") for half in "12"]
+        holds = [wiring.data_table().get(*table_keys.hold(PLATFORM, f"PERMIT#CDFG23#2027#{half}"))
+                 for half in "12"]
         assert {(h["payment_id"], h["status"]) for h in holds} == {(second["payment_id"], "pending")}
         assert status_of(world, second)[1]["status"] == "pending"
         assert notify(world, second["payment_id"], status="rejected")[1]["status"] == "rejected"

@@ -9,27 +9,21 @@ from chalicelib.domain.errors import RuleRefused
 from chalicelib.services import back_years
 
 
-class Record:
-    """The permit holds by key, as PaymentRepository.hold answers them."""
-
-    def __init__(self, holds: dict[str, str]) -> None:
-        self.holds = holds
-        self.reads: list[str] = []
-
-    def hold(self, ref: tuple[str, str]) -> dict[str, str] | None:
-        owner, key = ref
-        assert owner == "00000", "the national record, never a municipality's"
-        self.reads.append(key)
-        status = self.holds.get(key)
-        return {"status": status} if status else None
+def record(holds: dict[str, str]) -> dict[str, dict[str, str]]:
+    """The plate's permit holds by item key, as PaymentRepository.permit_holds answers them."""
+    return {key: {"status": status} for key, status in holds.items()}
 
 
 def test_a_paid_first_installment_takes_the_year_pending_review_or_released_do_not() -> None:
-    record = Record({"PERMIT#AB1234#2025#1": "paid", "PERMIT#AB1234#2026#1": "pending",
-                     "PERMIT#AB1234#2024#2": "review", "PERMIT#AB1234#2023#1": "released"})
-    assert back_years.paid_years("AB1234", 2027, record) == [2025]  # type: ignore[arg-type]
-    assert back_years.owed("AB1234", 2027, {"first_registration": "2019-05-02"}, record) == (2026,)  # type: ignore[arg-type]
-    assert len(record.reads) <= 2 * 2 * 5  # at most two reads a year over five years, per call
+    holds = record({"PERMIT#AB1234#2025#1": "paid", "PERMIT#AB1234#2026#1": "pending",
+                    "PERMIT#AB1234#2024#2": "review", "PERMIT#AB1234#2023#1": "released"})
+    assert back_years.paid_years("AB1234", 2027, holds) == [2025]
+    assert back_years.owed("AB1234", 2027, {"first_registration": "2019-05-02"}, holds) == (2026,)
+
+
+def test_a_paid_second_installment_alone_takes_the_year_and_other_plates_do_not_count() -> None:
+    holds = record({"PERMIT#AB1234#2026#2": "paid", "PERMIT#ZZ9999#2025#1": "paid"})
+    assert back_years.paid_years("AB1234", 2027, holds) == [2026]
 
 
 def test_the_refusal_names_every_owed_year_missing_from_the_cart() -> None:

@@ -18,8 +18,9 @@ class FakePayments:
         self.holds: dict[str, dict[str, Any]] = {}
         self.payments: dict[str, dict[str, Any]] = {}
 
-    def hold(self, ref: tuple[str, str]) -> dict[str, Any] | None:
-        return self.holds.get(ref[1])
+    def permit_holds(self, plate: str, *, consistent: bool = False) -> dict[str, dict[str, Any]]:
+        assert consistent, "the look-up's answer is the decision: the holds as stored now"
+        return {key: hold for key, hold in self.holds.items() if key.startswith(f"PERMIT#{plate}#")}
 
     def get(self, code: str, payment_id: str) -> dict[str, Any] | None:
         found = self.payments.get(payment_id)
