@@ -1,61 +1,49 @@
-"""The platform's counters' write shards (adapters/stats_repo.py) and the peak model's arithmetic
-(bench/peak.py): shard selection, summing on read, and the rates and shares the model reports."""
+"""The day counters' steps (adapters/stats_repo.py) and the peak model's arithmetic (bench/peak.py):
+summing cells on read, a payment's and a refund's counter steps (its municipality's day only: the
+platform's is derived), and the rates, shard folding and shares the model reports."""
 
 from __future__ import annotations
 
-from collections import Counter
+import re
 from decimal import Decimal
 
 import pytest
 
 from bench import peak
 from chalicelib.adapters import table_keys
-from chalicelib.adapters.stats_repo import PLATFORM_SHARDS, StatsRepository, shard_of, sum_cells
+from chalicelib.adapters.stats_repo import StatsRepository, sum_cells
 
 DAY = "2027-03-31"
 
 
-def test_a_payment_always_gets_the_same_shard_and_payments_spread_evenly():
-    ids = [f"13101-{n:08d}" for n in range(8_000)]
-    assert [shard_of(i) for i in ids] == [shard_of(i) for i in ids]
-    counts = Counter(shard_of(i) for i in ids)
-    assert set(counts) == set(range(PLATFORM_SHARDS))
-    expected = len(ids) / PLATFORM_SHARDS
-    assert all(abs(n - expected) < 0.1 * expected for n in counts.values()), counts
-    assert {shard_of(i, 7) for i in ids} == set(range(7))
-
-
-def test_the_shards_cells_are_summed_by_sort_key_and_only_their_numbers():
+def test_cells_are_summed_by_sort_key_and_only_their_numbers():
     items = [
-        {"pk": table_keys.stats_shard(DAY, 0), "sk": "13101#permisos#debito", "amount": Decimal(1000), "items": 1,
+        {"pk": table_keys.stats("13101", DAY), "sk": "permisos#debito", "amount": Decimal(1000), "items": 1,
          "payments": 1},
-        {"pk": table_keys.stats_shard(DAY, 3), "sk": "13101#permisos#debito", "amount": Decimal(250), "items": 2,
+        {"pk": table_keys.stats("13101", DAY), "sk": "permisos#debito", "amount": Decimal(250), "items": 2,
          "payments": 1},
-        {"pk": table_keys.stats_shard(DAY, 1), "sk": "12101#aseo#credito", "amount": 70, "payments": 1, "note": "x",
+        {"pk": table_keys.stats("13101", DAY), "sk": "aseo#credito", "amount": 70, "payments": 1, "note": "x",
          "flag": True},
-        {"pk": table_keys.stats_shard(DAY, 2), "sk": "13101#permisos#refund", "amount": -400, "refunds": 1},
+        {"pk": table_keys.stats("13101", DAY), "sk": "permisos#refund", "amount": -400, "refunds": 1},
     ]
     assert sum_cells(items) == [
-        {"sk": "12101#aseo#credito", "amount": 70, "payments": 1},
-        {"sk": "13101#permisos#debito", "amount": 1250, "items": 3, "payments": 2},
-        {"sk": "13101#permisos#refund", "amount": -400, "refunds": 1},
+        {"sk": "aseo#credito", "amount": 70, "payments": 1},
+        {"sk": "permisos#debito", "amount": 1250, "items": 3, "payments": 2},
+        {"sk": "permisos#refund", "amount": -400, "refunds": 1},
     ]
     assert sum_cells([]) == []
 
 
-def test_a_paid_payment_counts_in_its_municipality_and_in_its_own_platform_shard():
-    ops = StatsRepository.paid_operations("13101", DAY, "13101-P1", {("permisos", "debito"): (50_000, 2),
-                                                                      ("aseo", "debito"): (9_000, 1)})
-    shard = table_keys.stats_shard(DAY, shard_of("13101-P1"))
-    assert [op["update"] for op in ops] == [
-        (table_keys.stats("13101", DAY), "aseo#debito"), (table_keys.stats("13101", DAY), "permisos#debito"),
-        (shard, "13101#aseo#debito"), (shard, "13101#permisos#debito")]
+def test_a_paid_payment_and_a_refund_count_in_their_municipalitys_day_only():
+    ops = StatsRepository.paid_operations("13101", DAY, {("permisos", "debito"): (50_000, 2),
+                                                         ("aseo", "debito"): (9_000, 1)})
+    assert [op["update"] for op in ops] == [(table_keys.stats("13101", DAY), "aseo#debito"),
+                                            (table_keys.stats("13101", DAY), "permisos#debito")]
     assert ops[1]["values"] == {":a": 50_000, ":n": 2, ":one": 1}
-    assert ops == StatsRepository.paid_operations("13101", DAY, "13101-P1", {("aseo", "debito"): (9_000, 1),
-                                                                             ("permisos", "debito"): (50_000, 2)})
-    refund = StatsRepository.refund_operations("13101", DAY, "13101-P1", {"permisos": 50_000}, "refund")
-    assert [op["update"] for op in refund] == [(table_keys.stats("13101", DAY), "permisos#refund"),
-                                               (shard, "13101#permisos#refund")]
+    assert ops == StatsRepository.paid_operations("13101", DAY, {("aseo", "debito"): (9_000, 1),
+                                                                 ("permisos", "debito"): (50_000, 2)})
+    refund = StatsRepository.refund_operations("13101", DAY, {"permisos": 50_000}, "refund")
+    assert [op["update"] for op in refund] == [(table_keys.stats("13101", DAY), "permisos#refund")]
     assert refund[0]["values"] == {":a": -50_000, ":one": 1}
 
 
@@ -67,28 +55,32 @@ def test_the_peak_rates_follow_the_issue_figures():
     assert peak.folio_attempts(20.83) == pytest.approx(1.516, abs=0.01)
 
 
-def test_shards_are_folded_into_one_partition_class():
-    assert peak.shard_class(table_keys.stats_shard(DAY, 2)) == (f"00000#STATS#{DAY}#<shard>", PLATFORM_SHARDS)
+def test_shards_are_folded_into_one_partition_class(monkeypatch):
+    assert peak.SHARDED == {}  # nothing is written through shards today
     assert peak.shard_class(table_keys.stats("13101", DAY)) == (table_keys.stats("13101", DAY), 1)
+    monkeypatch.setattr(peak, "SHARDED", {re.compile(r"^(?P<base>00000#HOT#\d{4}-\d{2}-\d{2})#\d+$"): 4})
+    assert peak.shard_class(f"00000#HOT#{DAY}#2") == (f"00000#HOT#{DAY}#<shard>", 4)
     assert peak.shard_class("GSI1 13101#PAYDAY#2027-03-31") == ("GSI1 13101#PAYDAY#2027-03-31", 1)
 
 
-def test_the_model_takes_shared_partitions_at_their_scope_rate_and_divides_sharded_ones():
+def test_the_model_takes_shared_partitions_at_their_scope_rate_and_divides_sharded_ones(monkeypatch):
+    monkeypatch.setattr(peak, "SHARDED", {re.compile(r"^(?P<base>00000#HOT#\d{4}-\d{2}-\d{2})#\d+$"): 4})
+
     def payment(pid: str, shard: int) -> dict:
         return {"partitions": {
             f"13101#PAY#{pid}": [1.0, 6.0],  # the payment's own: not shared, not modelled
             table_keys.stats("13101", DAY): [0.0, 2.0],
-            table_keys.stats_shard(DAY, shard): [0.0, 2.0],
+            f"00000#HOT#{DAY}#{shard}": [0.0, 2.0],
             "13101#FOLIO#2027": [1.0, 2.0],
         }, "items": {}}
 
     figures = peak.model({"warm": [payment("A", 0), payment("B", 3)]})
     rows = {r["key"]: r for r in figures["partitions"]}
-    assert set(rows) == {table_keys.stats("13101", DAY), f"00000#STATS#{DAY}#<shard>", "13101#FOLIO#2027"}
+    assert set(rows) == {table_keys.stats("13101", DAY), f"00000#HOT#{DAY}#<shard>", "13101#FOLIO#2027"}
     national = peak.rates()["national"]
-    platform = rows[f"00000#STATS#{DAY}#<shard>"]
+    platform = rows[f"00000#HOT#{DAY}#<shard>"]
     assert platform["scope"] == "national"
-    assert platform["wcu_per_s"] == pytest.approx(2 * national / PLATFORM_SHARDS, abs=0.1)
+    assert platform["wcu_per_s"] == pytest.approx(2 * national / 4, abs=0.1)
     assert platform["share_unsharded"] == pytest.approx(2 * national / 1000, abs=1e-3)
     assert platform["shards_needed"] == 2  # 417 WCU/s is over a third of 1,000, under two thirds
     municipal = rows[table_keys.stats("13101", DAY)]
