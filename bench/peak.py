@@ -33,7 +33,6 @@ import re
 from typing import Any
 
 from bench.flow import MUNICIPALITY, Citizen, bench_world, plate
-from chalicelib.adapters.stats_repo import PLATFORM_SHARDS
 
 # The peak (issue 18): 31 March, ≈ 0.5 M permit payments in the country, its busiest hour ≈ 15 %
 # of them, the largest municipality ≈ 10 % of the country; modelled at ten times that load.
@@ -54,8 +53,10 @@ CACHE_TTL_S = 60.0
 """The shortest process cache (adapters/reference_repo.py, adapters/municipalities_repo.py)."""
 
 PAYERS = ("11.111.111-1", "22.222.222-2", "33.333.333-3", "44.444.444-4")
-SHARDED = {re.compile(r"^(?P<base>00000#STATS#\d{4}-\d{2}-\d{2})#\d+$"): PLATFORM_SHARDS}
-"""Partition keys written through write shards (the shard number dropped) → number of shards."""
+SHARDED: dict[re.Pattern[str], int] = {}
+"""Partition keys written through write shards (a pattern whose `base` group drops the shard
+number) → number of shards. None today: the platform's day counters, once the one sharded
+partition, are no longer written (the municipalities' days are summed when read: stats_repo)."""
 
 
 class PeakCitizen(Citizen):

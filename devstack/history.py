@@ -5,8 +5,8 @@ installments in April, June, September and November — plus one day of individu
 records per municipality (the last day), whose counters they match exactly.
 
 It writes the same counter items the gateway maintains when it marks a payment paid
-(`<cut>#STATS#<day>` sk `<service>#<method>`, `00000#STATS#<day>#<shard>` sk `<cut>#<service>#<method>`),
-as plain puts (a generated day replaces that day's counters) — by default only for the months
+(`<cut>#STATS#<day>` sk `<service>#<method>`; the platform's day is their sum, derived by the
+reports), as plain puts (a generated day replaces that day's counters) — by default only for the months
 the reports still read day by day, with the closed months' summaries (`…#STATSY#<year>`) that
 the reports would derive from them (`--raw all` writes every day's counters instead; see
 `write`). Its known
@@ -33,7 +33,6 @@ from typing import Any
 
 from chalicelib.adapters import table_keys
 from chalicelib.adapters.dynamo import DynamoTable
-from chalicelib.adapters.stats_repo import shard_of
 from chalicelib.domain.payments import new_payment_id, utc_key
 from devstack import demo_data
 
@@ -168,8 +167,8 @@ def generate(years: int = 2, seed: int = 1, end: date | None = None,
 
 
 def counter_items(history: History, since: date | None = None) -> list[dict[str, Any]]:
-    """The counter items of a history (of the days from `since`), municipal and platform, as the
-    gateway shapes them."""
+    """The counter items of a history (of the days from `since`), as the gateway shapes them (the
+    municipalities' days: the platform's is derived from them)."""
     items = []
     first = (since or history.first).isoformat()
     for (code, day, service, method), (amount, n_items, payments) in history.cells.items():
@@ -177,9 +176,6 @@ def counter_items(history: History, since: date | None = None) -> list[dict[str,
             continue
         figures = {"amount": amount, "items": n_items, "payments": payments}
         items.append({"pk": table_keys.stats(code, day), "sk": f"{service}#{method}", **figures})
-        # A day's cell is many payments, each on its own shard: put it on one of them (reads sum them).
-        items.append({"pk": table_keys.stats_shard(day, shard_of(f"{code}#{service}#{method}")),
-                      "sk": f"{code}#{service}#{method}", **figures})
     return items
 
 
@@ -236,7 +232,23 @@ def write(history: History, table: DynamoTable, client: Any, *, today: date | No
         items = counter_items(history, since=first_open) + month_summary_items(history, until)
     items += history.payments
     _batch(client, table, [{"PutRequest": {"Item": table.to_dynamo(item)}} for item in items])
+    _listed(table, sorted(codes - {PLATFORM}))
     return len(items)
+
+
+def _listed(table: DynamoTable, codes: Iterable[str]) -> None:
+    """Put the history's municipalities on the platform's list when a stack without demo data lacks
+    them (as `devstack/seed.py` does): the platform's figures are its listed municipalities' days."""
+    from contextlib import suppress
+
+    from chalicelib.domain.errors import ConditionFailed
+
+    known = {m["code"]: m for m in demo_data.MUNICIPALITIES}
+    for code in codes:
+        muni = known.get(code, {"code": code, "name": code, "region": ""})
+        with suppress(ConditionFailed):
+            table.put_new({"pk": table_keys.municipality_index(), "sk": code, "code": code, "name": muni["name"],
+                           "region": muni["region"], "services": list(demo_data.SERVICES), "enabled": True})
 
 
 def _batch(client: Any, table: DynamoTable, requests: list[dict[str, Any]]) -> None:

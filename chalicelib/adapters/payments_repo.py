@@ -31,7 +31,7 @@ PLATE_LISTING = "PLATE#"
 """Sort key prefix of a permit item's entry in the listing by plate (GSI2), `PLATE#<nn>`."""
 
 PLATFORM = "00000"
-"""The platform's pseudo-code: national holds and counters."""
+"""The platform's pseudo-code: national holds."""
 
 _event_seq = itertools.count()
 
@@ -50,8 +50,8 @@ class PaymentRepository:
 
     # -- reads ---------------------------------------------------------------------------------
 
-    def get(self, code: str, payment_id: str) -> dict[str, Any] | None:
-        return self._table.get(table_keys.payment(code, payment_id), "META", consistent=True)
+    def get(self, code: str, payment_id: str, *, consistent: bool = True) -> dict[str, Any] | None:
+        return self._table.get(table_keys.payment(code, payment_id), "META", consistent=consistent)
 
     def items(self, code: str, payment_id: str) -> list[dict[str, Any]]:
         return list(self._table.query_all(table_keys.payment(code, payment_id), sk_prefix="ITEM#", consistent=True))
@@ -263,13 +263,16 @@ class PaymentRepository:
                         hold_status="review" if from_pending else None)
 
     def mark_paid(self, payment: Mapping[str, Any], *, paid_at: str, method: str, authorization_code: str | None,
-                  order_id: str, outbox_due_key: str, event: dict[str, Any], holds: Sequence[HoldRef],
+                  order_id: str, outbox_due_key: str, holds: Sequence[HoldRef], at: str,
                   paid_debts: Sequence[str] = (), new_debts: Sequence[Mapping[str, Any]] = ()) -> None:
         """Move a pending payment to `paid`, in one transaction with: its holds (paid), the debts it
-        paid (open → paid), the debts it creates (a second installment), the day's counters of the
-        municipality and of the platform, and the outbox mark that makes its receipt job due at
-        `outbox_due_key` (a short grace: the job is sent right after this, without a write, and
-        is sent again only if its e-mail is not settled by then)."""
+        paid (open → paid), the debts it creates (a second installment), the municipality's day
+        counters, and the outbox mark that makes its receipt job due at `outbox_due_key` (a short
+        grace: the job is sent right after this, without a write, and is sent again only if its
+        e-mail is not settled by then). No event row: the record's fields (TGR's `paid_at`,
+        `method`, `authorization_code`, `order_id`) are the approval's event (`payment_history._paid`);
+        TGR's notification id is not kept (it identifies TGR's message, not the payment, and
+        would take `META` over 1 KB in the receipt's steps)."""
         from chalicelib.adapters.debts_repo import DebtRepository
 
         code, payment_id = payment["municipality"], payment["payment_id"]
@@ -280,13 +283,13 @@ class PaymentRepository:
                           "names": {"#s": "status"}, "values": {":paid": "paid", ":open": "open", ":pid": payment_id}})
         for debt in new_debts:
             extra.append({"put": DebtRepository.row(code, dict(debt)), "condition": "attribute_not_exists(pk)"})
-        extra += counter_updates(code, paid_at[:10], payment_id, method, payment.get("items", []))
+        extra += counter_updates(code, paid_at[:10], method, payment.get("items", []))
         self.transition(
             code, payment_id, from_status="pending", to_status="paid",
             set_fields={"paid_at": paid_at, "method": method, "authorization_code": authorization_code,
                         "order_id": order_id, "receipt_job": "pending",
                         "gsi3pk": table_keys.outbox(code), "gsi3sk": outbox_due_key},
-            event=event, holds=holds, hold_status="paid", extra=extra)
+            event=None, at=at, holds=holds, hold_status="paid", extra=extra)
 
     @staticmethod
     def receipt_job_is_due(payment: Mapping[str, Any], now_key: str) -> bool:
@@ -309,10 +312,12 @@ class PaymentRepository:
 
     def transition(self, code: str, payment_id: str, *, from_status: str, to_status: str,
                    set_fields: Mapping[str, Any], remove_fields: Sequence[str] = (),
-                   event: dict[str, Any], holds: Sequence[HoldRef] = (), hold_status: str | None = None,
-                   extra: Sequence[Mapping[str, Any]] = ()) -> None:
+                   event: dict[str, Any] | None, holds: Sequence[HoldRef] = (), hold_status: str | None = None,
+                   extra: Sequence[Mapping[str, Any]] = (), at: str | None = None) -> None:
         """Move a payment from `from_status` to `to_status` (ConditionFailed if it is not there any
-        more), with the event, the holds' new status, and any extra operations, in one transaction."""
+        more), with the event (None: a step the record's own fields tell, at `at`), the holds' new
+        status, and any extra operations, in one transaction."""
+        changed_at = at or (event or {})["at"]
         expression, names, values = set_remove_expression(set_fields, remove_fields, leading=["#s = :to"])
         names["#s"] = "status"
         values.update({":from": from_status, ":to": to_status})
@@ -328,9 +333,10 @@ class PaymentRepository:
                     "expression": "SET #s = :hs, updated_at = :at REMOVE legacy_updated_at",
                     "condition": "payment_id = :pid",
                     "names": {"#s": "status"},
-                    "values": {":hs": hold_status, ":at": event["at"], ":pid": payment_id},
+                    "values": {":hs": hold_status, ":at": changed_at, ":pid": payment_id},
                 })
-        operations.append({"put": event})
+        if event is not None:
+            operations.append({"put": event})
         operations.extend(extra)
         self._table.transact(operations)
 
@@ -385,18 +391,17 @@ def listing_row(code: str, payment_id: str, *, created_day: str, created_key: st
             "gsi2pk": table_keys.by_rut(code, payer_rut), "gsi2sk": f"PAY#{created_key}#{payment_id}"}
 
 
-def counter_updates(code: str, day: str, payment_id: str, method: str,
-                    items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The additions of a paid payment to the day's counters of its municipality and of the
-    platform (`StatsRepository.paid_operations`: cell `<service>#<method>`, amount and items)."""
+def counter_updates(code: str, day: str, method: str, items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The additions of a paid payment to its municipality's day counters
+    (`StatsRepository.paid_operations`: cell `<service>#<method>`, amount and items; the
+    platform's day is their sum, derived when read)."""
     from chalicelib.adapters.stats_repo import StatsRepository
 
     cells: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     for item in items:
         cells[(str(item["service"]), method)][0] += int(item["amount"])
         cells[(str(item["service"]), method)][1] += 1
-    return StatsRepository.paid_operations(code, day, payment_id,
-                                           {cell: (amount, count) for cell, (amount, count) in cells.items()})
+    return StatsRepository.paid_operations(code, day, {cell: (amount, n) for cell, (amount, n) in cells.items()})
 
 
 def _hold_key(owner: str, item_key: str) -> dict[str, str]:

@@ -236,8 +236,7 @@ class RefundRepository:
                                "condition": "#s = :issued AND payment_id = :pid", "names": {"#s": "status"},
                                "values": {":annulled": "annulled", ":issued": "issued", ":at": annulment.at,
                                           ":why": annulment.reason, ":pid": payment_id}})
-        operations += StatsRepository.refund_operations(code, annulment.day, payment_id, annulment.by_service,
-                                                        REFUND_LINE)
+        operations += StatsRepository.refund_operations(code, annulment.day, annulment.by_service, REFUND_LINE)
         return operations
 
 

@@ -1,19 +1,21 @@
-"""The daily counters updated with every paid payment and every refund, and the closed-month
-summaries the reports derive from them once (`<cut>#STATSY#<year>`, sk `YYYY-MM`).
+"""The daily counters updated with every paid payment and every refund, and the summaries the
+reports derive from them once (`<cut>#STATSY#<year>`: a closed month, sk `YYYY-MM`; the
+platform's closed days of a month not yet closed, sk `DAY#YYYY-MM-DD`).
 
-- A municipality's day: `<cut>#STATS#<day>`, sk `<service>#<method>` (refunds: `<service>#refund`).
-- The platform's day: the same cells with the municipality in front (`<cut>#<service>#<method>`),
-  spread over `PLATFORM_SHARDS` write shards (`00000#STATS#<day>#<n>`), the shard chosen from the
-  payment id. Every payment of the country updates them: at ten times the end-of-March peak one
-  partition would take ~40 % of DynamoDB's per-partition write limit (docs/capacity.md). A read
-  queries each shard and sums the cells by sort key, so callers see one item per cell as before.
+- A municipality's day: `<cut>#STATS#<day>`, sk `<service>#<method>` (refunds: `<service>#refund`),
+  written in the transaction that marks a payment paid (or closes a refund).
+- The platform's day is not written: it is the sum of the municipalities' days, derived when read
+  (`day_cells("00000", …)`: each municipality of the platform's list, its cells under
+  `<cut>#<service>#<method>`). Writing it too cost every payment of the country a transactional
+  write on one national partition — the hottest key at the peak (docs/capacity.md) — for a figure
+  the municipalities' counters already hold; the central report reads it a few times a day, and
+  its closed months and days from stored summaries.
 
-Reads are one Query per day (the platform: one per shard) or per year; nothing here scans."""
+Reads are one Query per day and municipality, or per year; nothing here scans."""
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any, Final
@@ -23,22 +25,14 @@ from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.domain.errors import ConditionFailed
 
 PLATFORM: Final = table_keys.PLATFORM
-PLATFORM_SHARDS: Final = 4
-"""Write shards of the platform's day counters: the peak model (bench/peak.py) needs 2 for the
-busiest hour at ten times the national peak; 4 also keeps the busiest minutes (twice the hour's
-rate) and two-service carts under a third of the partition limit."""
+DAY_SUMMARY: Final = "DAY#"
+"""Sort key prefix of a stored day summary in `<owner>#STATSY#<year>` (after every `YYYY-MM`)."""
 
 _KEY_NAMES: Final = frozenset({"pk", "sk"})
 
 
-def shard_of(seed: str, shards: int = PLATFORM_SHARDS) -> int:
-    """The write shard of `seed` (a payment id): stable, so every write of one payment — a retried
-    transaction, its refund — lands on the same shard; uniform, so the shards share the load."""
-    return int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8], "big") % shards
-
-
 def sum_cells(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The shards' items merged by sort key, every numeric attribute summed (sorted by sk)."""
+    """Items merged by sort key, every numeric attribute summed (sorted by sk)."""
     merged: dict[str, dict[str, Any]] = {}
     for item in items:
         sk = str(item["sk"])
@@ -59,54 +53,63 @@ class StatsRepository:
     # -- the writes, as steps of the caller's transaction ------------------------------------------
 
     @staticmethod
-    def paid_operations(code: str, day: str, payment_id: str,
-                        cells: Mapping[tuple[str, str], tuple[int, int]]) -> list[dict[str, Any]]:
+    def paid_operations(code: str, day: str, cells: Mapping[tuple[str, str], tuple[int, int]]) -> list[dict[str, Any]]:
         """The counter updates of one paid payment, for the transaction that marks it paid:
-        `cells` maps (service, method) to (amount, items); each cell also counts one payment, in
-        the municipality's day and in the payment's shard of the platform's day."""
-        operations: list[dict[str, Any]] = []
-        for pk, prefix in ((table_keys.stats(code, day), ""), (table_keys.stats_shard(day, shard_of(payment_id)),
-                                                               f"{code}#")):
-            for (service, method), (amount, items) in sorted(cells.items()):
-                operations.append({"update": (pk, f"{prefix}{service}#{method}"),
-                                   "expression": "ADD #amount :a, #items :n, #payments :one",
-                                   "names": {"#amount": "amount", "#items": "items", "#payments": "payments"},
-                                   "values": {":a": int(amount), ":n": int(items), ":one": 1}})
-        return operations
+        `cells` maps (service, method) to (amount, items); each cell also counts one payment in
+        the municipality's day."""
+        return [{"update": (table_keys.stats(code, day), f"{service}#{method}"),
+                 "expression": "ADD #amount :a, #items :n, #payments :one",
+                 "names": {"#amount": "amount", "#items": "items", "#payments": "payments"},
+                 "values": {":a": int(amount), ":n": int(items), ":one": 1}}
+                for (service, method), (amount, items) in sorted(cells.items())]
 
     @staticmethod
-    def refund_operations(code: str, day: str, payment_id: str, by_service: Mapping[str, int],
-                          line: str) -> list[dict[str, Any]]:
+    def refund_operations(code: str, day: str, by_service: Mapping[str, int], line: str) -> list[dict[str, Any]]:
         """The counter updates of one refund or reversal of a payment (`by_service`: pesos given
-        back per service), for the transaction that closes it: cell `<service>#<line>` takes the
-        negative amount and one more `refunds`, in the municipality's and the platform's day."""
-        operations: list[dict[str, Any]] = []
-        for pk, prefix in ((table_keys.stats(code, day), ""), (table_keys.stats_shard(day, shard_of(payment_id)),
-                                                               f"{code}#")):
-            for service, amount in sorted(by_service.items()):
-                operations.append({"update": (pk, f"{prefix}{service}#{line}"),
-                                   "expression": "ADD #amount :a, #refunds :one",
-                                   "names": {"#amount": "amount", "#refunds": "refunds"},
-                                   "values": {":a": -int(amount), ":one": 1}})
-        return operations
+        back per service), for the transaction that closes it: cell `<service>#<line>` of the
+        municipality's day takes the negative amount and one more `refunds`."""
+        return [{"update": (table_keys.stats(code, day), f"{service}#{line}"),
+                 "expression": "ADD #amount :a, #refunds :one",
+                 "names": {"#amount": "amount", "#refunds": "refunds"},
+                 "values": {":a": -int(amount), ":one": 1}}
+                for service, amount in sorted(by_service.items())]
 
     # -- reads -----------------------------------------------------------------------------------
 
     def day_cells(self, owner: str, day: str) -> list[dict[str, Any]]:
         """Every counter of one day, one dict per cell (`sk` and its summed figures): sk
-        `<service>#<method>`; the platform's `<cut>#<service>#<method>`, its shards summed."""
+        `<service>#<method>`; the platform's, derived from every municipality's day (one Query
+        each, in turn: the reports fan out in parallel themselves), `<cut>#<service>#<method>`."""
         if owner != PLATFORM:
             return sum_cells(self._table.query_all(table_keys.stats(owner, day), limit=1000))
-        return sum_cells(item for shard in range(PLATFORM_SHARDS)
-                         for item in self._table.query_all(table_keys.stats_shard(day, shard), limit=1000))
+        return [{**cell, "sk": f"{code}#{cell['sk']}"} for code in self.municipality_codes()
+                for cell in self.day_cells(code, day)]
+
+    def municipality_codes(self) -> list[str]:
+        """The codes of the platform's municipalities (its list, `GET /v1/municipalities`): whose
+        days make the platform's."""
+        return sorted(str(item["sk"]) for item in self._table.query_all(table_keys.municipality_index(), limit=1000))
 
     def month_summaries(self, owner: str, year: int, first_month: str, last_month: str) -> list[dict[str, Any]]:
-        """The stored summaries of the months `first_month`..`last_month` (`YYYY-MM`) of one year."""
+        """The stored summaries of the months `first_month`..`last_month` (`YYYY-MM`) of one year
+        (the day summaries of the same partition sort after every month: never among them)."""
         return list(self._table.query_all(table_keys.stats_rollup(owner, year), sk_between=(first_month, last_month),
                                           limit=12))
 
     def put_month_summary(self, owner: str, month: str, summary: Mapping[str, Any]) -> None:
         """Store a closed month's summary once (a concurrent writer's copy is the same: kept)."""
         item = {"pk": table_keys.stats_rollup(owner, int(month[:4])), "sk": month, **summary}
+        with contextlib.suppress(ConditionFailed):
+            self._table.put_new(item)
+
+    def day_summaries(self, owner: str, first_day: str, last_day: str) -> list[dict[str, Any]]:
+        """The stored summaries of the days `first_day`..`last_day` (`YYYY-MM-DD`, one year)."""
+        return list(self._table.query_all(table_keys.stats_rollup(owner, int(first_day[:4])),
+                                          sk_between=(f"{DAY_SUMMARY}{first_day}", f"{DAY_SUMMARY}{last_day}"),
+                                          limit=366))
+
+    def put_day_summary(self, owner: str, day: str, summary: Mapping[str, Any]) -> None:
+        """Store a closed day's summary once (a concurrent writer's copy is the same: kept)."""
+        item = {"pk": table_keys.stats_rollup(owner, int(day[:4])), "sk": f"{DAY_SUMMARY}{day}", **summary}
         with contextlib.suppress(ConditionFailed):
             self._table.put_new(item)

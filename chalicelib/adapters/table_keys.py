@@ -167,15 +167,9 @@ def refunds(code: str) -> str:
 
 
 def stats(code: str, day: str) -> str:
-    """Partition of a municipality's counters for a day (the platform's: `stats_shard`)."""
+    """Partition of a municipality's counters for a day (the platform's day is their sum, derived
+    when read: `stats_repo`)."""
     return f"{tenant(code)}#STATS#{day}"
-
-
-def stats_shard(day: str, shard: int) -> str:
-    """Partition of one write shard of the platform's counters for a day: every payment of the
-    country updates them, so they are spread over `stats_repo.PLATFORM_SHARDS` partitions and
-    summed on read (docs/capacity.md)."""
-    return f"{PLATFORM}#STATS#{day}#{shard}"
 
 
 def folio_counter(code: str, year: int) -> str:
@@ -207,7 +201,8 @@ def reconciliation(code: str, day: str) -> str:
 
 def stats_rollup(code: str, year: int) -> str:
     """Partition of a municipality's (or `00000`'s) closed-month summaries of one year (sk `YYYY-MM`,
-    the month's days inside), derived once from the daily counters (`stats`) by the reports."""
+    the month's days inside), derived once from the daily counters (`stats`) by the reports; and
+    of the platform's closed days of a month still open (sk `DAY#YYYY-MM-DD`)."""
     return f"{tenant(code)}#STATSY#{year:04d}"
 
 

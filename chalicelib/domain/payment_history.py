@@ -27,8 +27,20 @@ def _created(record: Mapping[str, Any]) -> Event | None:
             "detail": {"amount": record.get("amount"), "items": len(record.get("items") or [])}}
 
 
+def _paid(record: Mapping[str, Any]) -> Event | None:
+    # TGR's approval that made the payment paid: `receipt_job` is written only by that step
+    # (`PaymentRepository.mark_paid`), with what the notification said; an approval into review
+    # has none (it keeps its event row).
+    if not record.get("receipt_job") or not record.get("paid_at"):
+        return None
+    said = ("order_id", "amount", "method", "authorization_code", "paid_at")
+    return {"type": "gateway_approved", "at": record["paid_at"],
+            "detail": {**{name: record.get(name) for name in said}, "decision": "approved by the gateway"}}
+
+
 IMPLIED: list[Callable[[Mapping[str, Any]], Event | None]] = [
     _created,
+    _paid,
 ]
 """One function per step folded into the record: the event it implies, or None before it happened."""
 

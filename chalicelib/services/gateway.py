@@ -43,10 +43,20 @@ class _PaymentMoved(Exception):
 
 
 def handle_notification(notification: dict[str, Any], ctx: PaymentContext) -> dict[str, Any]:
-    """Apply one (verified) notification; says whether it changed the payment."""
-    for _ in range(NOTIFICATION_ATTEMPTS):
+    """Apply one (verified) notification; says whether it changed the payment.
+
+    The first round reads the payment eventually consistent (half the units): the transaction's
+    condition on the status it leaves is the guard, not the read. A stale read can only show an
+    earlier state of the payment: a write decided on it fails its condition and the next round
+    decides again on a strongly consistent read (so TGR's repeat of an applied approval still
+    answers 200 `paid`); an answer that writes nothing is one the state read really had, and no
+    state that answers without a write is ever followed by one where the same notification
+    writes (pending comes first; rejected, expired and cancelled are left only to review). What a
+    stale read could lack — the record itself just after its creation, its order — is read again
+    strongly before the answer depends on it."""
+    for attempt in range(NOTIFICATION_ATTEMPTS):
         try:
-            return _apply_notification(notification, ctx)
+            return _apply_notification(notification, ctx, consistent=attempt > 0)
         except _PaymentMoved:
             continue
     logger.warning("notification not applied: the payment kept changing", extra={"attempts": NOTIFICATION_ATTEMPTS})
@@ -54,11 +64,13 @@ def handle_notification(notification: dict[str, Any], ctx: PaymentContext) -> di
                                 code="payment_busy")
 
 
-def _apply_notification(notification: dict[str, Any], ctx: PaymentContext) -> dict[str, Any]:
+def _apply_notification(notification: dict[str, Any], ctx: PaymentContext, *, consistent: bool) -> dict[str, Any]:
     payment_id = notification["payment_id"]
     code = municipality_of(payment_id)
     logger.append_keys(municipality=code, payment_id=payment_id)
-    payment = ctx.payments.get(code, payment_id)
+    payment = ctx.payments.get(code, payment_id, consistent=consistent)
+    if not consistent and (payment is None or not payment.get("order_id")):
+        payment = ctx.payments.get(code, payment_id, consistent=True)
     if payment is None:
         raise NotFound("No existe el pago notificado.", code="payment_not_found", field="payment_id")
     if payment.get("order_id") and payment["order_id"] != notification["order_id"]:
@@ -102,14 +114,15 @@ def _write(decision: NotificationDecision, current: PaymentStatus, payment: dict
     """The one conditional transaction that moves the payment as `decision` says."""
     code, payment_id = payment["municipality"], payment["payment_id"]
     notified = NotifiedStatus(notification["status"])
+    if decision.new_status is PaymentStatus.PAID:  # its record says what the notification did
+        _mark_paid(payment, notification, holds, ctx, now_iso)
+        return
     event = event_row(code, payment_id, now_iso, f"gateway_{notified.value}", {
         "notification_id": notification.get("notification_id"), "order_id": notification["order_id"],
         "amount": notification["amount"], "method": notification.get("method"),
         "authorization_code": notification.get("authorization_code"), "paid_at": notification.get("paid_at"),
         "decision": decision.reason})
-    if decision.new_status is PaymentStatus.PAID:
-        _mark_paid(payment, notification, event, holds, ctx, now_iso)
-    elif decision.new_status is PaymentStatus.REJECTED:
+    if decision.new_status is PaymentStatus.REJECTED:
         ctx.payments.close(code, payment_id, from_status=current.value, to_status="rejected", at=now_iso,
                            event_kind=event["type"], detail=event["detail"], holds=holds, event=event)
     else:  # review
@@ -137,8 +150,8 @@ def _holds_of(payment: dict[str, Any]) -> list[HoldRef]:
     return refs
 
 
-def _mark_paid(payment: dict[str, Any], notification: dict[str, Any], event: dict[str, Any],
-               holds: list[HoldRef], ctx: PaymentContext, now_iso: str) -> None:
+def _mark_paid(payment: dict[str, Any], notification: dict[str, Any], holds: list[HoldRef], ctx: PaymentContext,
+               now_iso: str) -> None:
     payment_id = payment["payment_id"]
     paid_debts = [str(item["debt_id"]) for item in payment["items"] if item.get("debt_id")]
     new_debts = []
@@ -154,7 +167,8 @@ def _mark_paid(payment: dict[str, Any], notification: dict[str, Any], event: dic
         payment, paid_at=str(notification.get("paid_at") or now_iso), method=str(notification.get("method") or
                                                                                  "desconocido"),
         authorization_code=notification.get("authorization_code"), order_id=notification["order_id"],
-        outbox_due_key=utc_key(ctx.clock() + min(ctx.receipt_grace, ctx.receipt_recheck)), event=event,
+        at=now_iso,
+        outbox_due_key=utc_key(ctx.clock() + min(ctx.receipt_grace, ctx.receipt_recheck)),
         holds=holds, paid_debts=paid_debts, new_debts=new_debts)
 
 

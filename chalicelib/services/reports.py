@@ -1,15 +1,18 @@
 """Operation reports from the pre-aggregated counters only (never from payments, never a scan).
 
 Sources (docs/reports.md):
-- `<cut>#STATS#<day>` / the platform's day: the counters updated in the transaction that marks a
-  payment paid (amount, items, payments per service and method; the platform's per municipality
-  too), read through `StatsRepository.day_cells` (the platform's write shards summed there). A
-  municipality's day is one Query, the platform's one per shard.
+- `<cut>#STATS#<day>`: a municipality's counters, updated in the transaction that marks a payment
+  paid (amount, items, payments per service and method), read through `StatsRepository.day_cells`:
+  one Query. The platform's day is not written anywhere: it is the sum of its municipalities'
+  days, one Query each, in parallel (`_platform_days`).
 - `<cut>#STATSY#<year>` / `00000#STATSY#<year>`, sk `YYYY-MM`: a closed month's summary (its days
   inside), derived here once from its days' counters and stored (conditional put, never
   rewritten). A month is closed when its last day is `CLOSED_AFTER_DAYS` behind: a payment is paid
-  within its time to live (≤ 24 h) of its creation, so no counter of a closed day changes any
-  more. A year is then one Query of ≤ 12 items plus a Query for each day of the open month(s).
+  within its time to live (≤ 24 h) of its creation, and a refund counts on its own day, so no
+  counter of a closed day changes any more. A year is then one Query of ≤ 12 items plus a Query
+  for each day of the open month(s). The platform also stores each closed day of an open month
+  once (`00000#STATSY#<year>`, sk `DAY#YYYY-MM-DD`), so only its last `CLOSED_AFTER_DAYS` days
+  are read from every municipality's counters.
 
 "Transacciones" are the counters' `payments`: a cart that mixes services counts once in each
 service it paid (carts are almost always one service).
@@ -27,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Final, Literal
 
-from chalicelib.adapters.stats_repo import StatsRepository
+from chalicelib.adapters.stats_repo import DAY_SUMMARY, StatsRepository
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.labels import MONTHS, thousands
 from chalicelib.domain.money import format_clp, format_date
@@ -109,18 +112,49 @@ def days_between(first: date, last: date) -> list[date]:
 
 # -- reading the counters --------------------------------------------------------------------------
 
-def _from_counters(owner: str, day: str, stats: StatsRepository) -> DaySummary:
-    summary = DaySummary()
-    for item in stats.day_cells(owner, day):
+def _add_cells(summary: DaySummary, cells: Iterable[Mapping[str, Any]]) -> None:
+    """A municipality's day cells (sk `<service>#<method>`) into `summary`."""
+    for item in cells:
         parts = str(item["sk"]).split("#")
-        if owner == PLATFORM:
-            if len(parts) != 3:
-                continue
-            summary.municipalities.add(parts[0])
-            parts = parts[1:]
         key = f"{parts[0]}#{parts[1] if len(parts) > 1 else 'desconocido'}"
         summary.add(key, int(item.get("amount", 0)), int(item.get("items", 0)), int(item.get("payments", 0)))
+
+
+def _from_counters(owner: str, day: str, stats: StatsRepository) -> DaySummary:
+    summary = DaySummary()
+    _add_cells(summary, stats.day_cells(owner, day))
     return summary
+
+
+def _platform_days(days: list[date], ctx: ReportsContext) -> dict[date, DaySummary]:
+    """The platform's `days`: the sum of every municipality's day (one Query per municipality and
+    day, in parallel), except the closed days of an open month already stored (one Query per
+    year); a closed day derived here is stored for the next report."""
+    found: dict[date, DaySummary] = {}
+    in_open_months = [d for d in days if d <= ctx.closed_until < month_end(d.year, d.month)]
+    for year in sorted({d.year for d in in_open_months}):
+        in_year = [d for d in in_open_months if d.year == year]
+        for item in ctx.stats.day_summaries(PLATFORM, min(in_year).isoformat(), max(in_year).isoformat()):
+            day = date.fromisoformat(str(item["sk"]).removeprefix(DAY_SUMMARY))
+            if day in in_year:
+                found[day] = DaySummary.from_stored(json.loads(str(item.get("day") or "{}")))
+    missing = [d for d in days if d not in found]
+    codes = ctx.stats.municipality_codes() if missing else []
+    pairs = [(d, code) for d in missing for code in codes]
+    with ThreadPoolExecutor(max_workers=max(1, min(ctx.workers, len(pairs) or 1))) as pool:
+        cells = pool.map(lambda pair: ctx.stats.day_cells(pair[1], pair[0].isoformat()), pairs)
+        derived = {d: DaySummary() for d in missing}
+        for (day, code), day_cells in zip(pairs, cells, strict=True):
+            if day_cells:
+                derived[day].municipalities.add(code)
+                _add_cells(derived[day], day_cells)
+    if ctx.summarise:
+        for day in in_open_months:
+            if day in derived:
+                ctx.stats.put_day_summary(PLATFORM, day.isoformat(),
+                                          {"day": json.dumps(derived[day].stored(), separators=(",", ":"),
+                                                             sort_keys=True)})
+    return {**found, **derived}
 
 
 def collect(owner: str, first: date, last: date, ctx: ReportsContext) -> dict[date, DaySummary]:
@@ -145,9 +179,12 @@ def collect(owner: str, first: date, last: date, ctx: ReportsContext) -> dict[da
     wanted = [d for d in days_between(first, last) if (d.year, d.month) not in stored]
     for y, m in to_derive:  # a month is derived whole, to be stored whole
         wanted += [d for d in days_between(date(y, m, 1), month_end(y, m)) if d not in wanted]
-    with ThreadPoolExecutor(max_workers=max(1, min(ctx.workers, len(wanted) or 1))) as pool:
-        computed = dict(zip(wanted, pool.map(lambda d: _from_counters(owner, d.isoformat(), ctx.stats), wanted),
-                            strict=True))
+    if owner == PLATFORM:
+        computed = _platform_days(wanted, ctx)
+    else:
+        with ThreadPoolExecutor(max_workers=max(1, min(ctx.workers, len(wanted) or 1))) as pool:
+            computed = dict(zip(wanted, pool.map(lambda d: _from_counters(owner, d.isoformat(), ctx.stats), wanted),
+                                strict=True))
     if ctx.summarise:
         for y, m in to_derive:
             days = {d: s for d, s in computed.items() if (d.year, d.month) == (y, m)}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -104,6 +104,7 @@ def _create_payments(world):
     notify_at(world, ids["paid_patente"], "approved")
     ids["paid_permit"] = pay_at(world, datetime(2027, 3, 19, 10, 0, tzinfo=SANTIAGO),
                               [{"type": "permit", "plate": "BBBB10", "year": 2027, "installment": "full"}])
+    world["clock"].now += timedelta(minutes=3)  # the citizen at TGR's checkout: approved after the order
     notify_at(world, ids["paid_permit"], "approved")
     ids["pending_aseo"] = pay_at(world, datetime(2027, 3, 19, 11, 0, tzinfo=SANTIAGO),
                                [{"type": "debt", "debt_id": "ASE-2027-1-004567"}])

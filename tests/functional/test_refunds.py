@@ -328,7 +328,7 @@ def test_an_operator_proposes_the_tesorero_signs_tgr_refunds_and_the_receipt_is_
     assert cell["amount"] <= -25_000
     assert cell["refunds"] >= 1
     platform = {c["sk"]: c for c in StatsRepository(wiring.data_table()).day_cells("00000", day)}
-    assert platform["13101#patentes#refund"]["amount"] <= -25_000  # in the payment's platform shard
+    assert platform["13101#patentes#refund"]["amount"] <= -25_000  # the platform's day: its municipalities' summed
     assert {"refund.propose", "refund.authorize", "refund.completed"} <= set(audit_actions())
     status, report = call(world, "get", f"{BASE}/13101/reports?from={day}&to={day}&group=method", TESORERO)
     assert status == 200, report

@@ -16,6 +16,7 @@ import boto3
 import pytest
 
 from chalicelib import wiring
+from chalicelib.adapters import table_keys
 from chalicelib.adapters.stats_repo import StatsRepository
 from chalicelib.documents.report_pdf import central_pdf
 from chalicelib.services import reports
@@ -106,6 +107,24 @@ def test_the_central_report_compares_with_the_same_date_of_the_previous_year(wor
     assert report["sentence"] == (f"2 municipios, {reports.thousands(cur['payments'])} transacciones, "
                                   f"${reports.thousands(cur['amount'])}, +{change}% sobre la misma fecha de {YEAR - 1}")
     assert "transacciones_" in reports.central_csv(report).splitlines()[0]
+
+
+def test_the_platforms_closed_days_of_an_open_month_are_derived_once_and_stored(world):
+    h = world["history"]
+    listed = StatsRepository(wiring.data_table()).municipality_codes()
+    assert set(CODES) <= set(listed)
+    june = date(YEAR, 6, 1)  # closed on END + 1 (two days behind), its month still open
+    table = wiring.data_table()
+    table.transact([{"delete": (table_keys.stats_rollup(reports.PLATFORM, YEAR), f"DAY#{june.isoformat()}")}])
+    first = context()
+    report = reports.central_report(YEAR, first, as_of=END)
+    assert first.stats.calls["day"] == len(listed) * 2  # June 1 and 2, every listed municipality
+    stored = first.stats.day_summaries(reports.PLATFORM, june.isoformat(), END.isoformat())
+    assert [item["sk"] for item in stored] == [f"DAY#{june.isoformat()}"]
+    again = context()
+    assert reports.central_report(YEAR, again, as_of=END) == report
+    assert again.stats.calls["day"] == len(listed)  # only the open day, June 2, from the counters
+    assert report["current"]["amount"] == h.total(None, date(YEAR, 1, 1), END)["amount"]
 
 
 def test_the_pdf_report_renders_with_its_figures(world):
