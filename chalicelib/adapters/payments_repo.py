@@ -53,8 +53,9 @@ class PaymentRepository:
     def get(self, code: str, payment_id: str) -> dict[str, Any] | None:
         return self._table.get(table_keys.payment(code, payment_id), "META", consistent=True)
 
-    def items(self, code: str, payment_id: str) -> list[dict[str, Any]]:
-        return list(self._table.query_all(table_keys.payment(code, payment_id), sk_prefix="ITEM#", consistent=True))
+    def items(self, code: str, payment_id: str, *, consistent: bool = True) -> list[dict[str, Any]]:
+        return list(self._table.query_all(table_keys.payment(code, payment_id), sk_prefix="ITEM#",
+                                          consistent=consistent))
 
     def events(self, code: str, payment_id: str) -> list[dict[str, Any]]:
         """The payment's history (`domain/payment_history.py`): its event rows and the steps its
