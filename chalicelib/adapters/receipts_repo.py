@@ -173,17 +173,17 @@ class ReceiptRepository:
         state = {"status": "sending", "attempt_id": attempt_id, "lease_until": lease_until, "at": now_key,
                  "attempts": attempts}
         expression = "SET #e = :state"
+        condition = ("(attribute_not_exists(#e) OR #e.#st = :retry OR #e.#st = :unknown"
+                     " OR (#e.#st = :sending AND #e.lease_until < :now))")
         values: dict[str, Any] = {":state": state, ":retry": "retry", ":unknown": "unknown", ":sending": "sending",
                                   ":now": now_key}
         if signed_at:
             expression += ", receipt_issue.signed_at = if_not_exists(receipt_issue.signed_at, :signed)"
+            condition = f"attribute_exists(receipt_issue) AND {condition}"
             values[":signed"] = signed_at
         try:
-            self._table.update(
-                table_keys.payment(code, payment_id), "META", expression,
-                condition=("attribute_exists(receipt_issue) AND (attribute_not_exists(#e) OR #e.#st = :retry"
-                           " OR #e.#st = :unknown OR (#e.#st = :sending AND #e.lease_until < :now))"),
-                names={"#e": "email", "#st": "status"}, values=values, return_new=False)
+            self._table.update(table_keys.payment(code, payment_id), "META", expression, condition=condition,
+                               names={"#e": "email", "#st": "status"}, values=values, return_new=False)
         except ConditionFailed:
             return False
         return True

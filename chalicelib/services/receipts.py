@@ -272,7 +272,10 @@ def _deliver(code: str, payment: Mapping[str, Any], allocation: Mapping[str, Any
     if not ctx.receipts.claim_email(code, payment_id, attempt_id=attempt_id, now_key=now_key,
                                     lease_until=utc_key(now + ctx.email_lease), attempts=attempts,
                                     signed_at=signed_at):
-        current = (ctx.payments.get(code, payment_id) or {}).get("email") or {}
+        again = ctx.payments.get(code, payment_id) or {}
+        if signed_at and issued_receipt(again) is None:  # whoever holds the claim did not show it
+            ctx.receipts.show_issued(code, payment_id, signed_at=signed_at)
+        current = again.get("email") or {}
         if current.get("status") in ("sent", "failed"):
             return "issued"
         raise DependencyUnavailable("Otro proceso está enviando este comprobante; se reintentará.",

@@ -20,6 +20,7 @@ from chalicelib import wiring
 from chalicelib.adapters import table_keys
 from chalicelib.adapters.debts_repo import DebtRepository
 from chalicelib.domain.errors import Forbidden
+from chalicelib.domain.receipt_state import issued_receipt
 from devstack import demo_totp
 from devstack.demo_data import DEMO_PASSWORD, DEMO_RUT
 from tests.support.clocks import SANTIAGO, Clock
@@ -120,14 +121,13 @@ def _create_payments(world):
 
     allocation = wiring.receipts_repo().allocate_folio(
         "13101", ids["paid_patente"], FolioRequest(year=2027, verification_code="ABCD-EFGH",
-                                                   issued_at="2027-03-18T10:06:00-03:00", amount=186_250),
-        hash_code=lambda folio, code: "not-checked-here")
+                                                   issued_at="2027-03-18T10:06:00-03:00", amount=186_250))
+    assert allocation is not None
     ids["folio"] = allocation["folio"]
-    wiring.receipts_repo().mark_issued(
-        "13101", ids["paid_patente"], {"folio": ids["folio"], "verification_code": "ABCD-EFGH",
-                                       "key": allocation["key"], "issued_at": "2027-03-18T10:06:00-03:00"},
-        signature={"status": "signed"}, event={"pk": table_keys.payment("13101", ids["paid_patente"]),
-                                               "sk": "EVENT#2027-03-18T13:06:00Z#000", "type": "receipt_issued"})
+    wiring.receipts_repo().mark_issued("13101", ids["paid_patente"], allocation, amount=186_250,
+                                       code_hash="not-checked-here", signature={"status": "signed"},
+                                       document_sha256="0" * 64)
+    wiring.receipts_repo().show_issued("13101", ids["paid_patente"], signed_at="2027-03-18T10:06:30-03:00")
     wiring.data_table().update(table_keys.payment("13101", ids["paid_patente"]), "META", "SET email = :e",
                                values={":e": {"status": "sent", "attempts": 1}})
     wiring.data_table().put({"pk": table_keys.payment("13101", ids["paid_patente"]),
@@ -815,7 +815,7 @@ def test_a_municipality_export_holds_its_data_and_nothing_of_another(world, tmp_
     from infra import export_municipality
 
     ids, recorder = world["ids"], world["recorder"]
-    receipt = wiring.data_table().get(table_keys.payment("13101", ids["paid_patente"]), "META")["receipt"]
+    receipt = issued_receipt(wiring.data_table().get(table_keys.payment("13101", ids["paid_patente"]), "META"))
     wiring.receipts_store().put(receipt["key"], b"%PDF-1.7 export test", content_type="application/pdf")
     before = len(recorder.calls)
     out = tmp_path / "13101.zip"

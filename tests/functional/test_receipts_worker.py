@@ -33,7 +33,7 @@ from devstack import worker_runner
 from devstack.worker_runner import WorkerRunner
 from tests.support.payments_world import notify, pay, payments_world, status_of
 from tests.support.pdfs import page_text
-from tests.support.receipt_jobs import deliver, meta, paid, take_job
+from tests.support.receipt_jobs import deliver, meta, paid, receipt_of, take_job
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +199,7 @@ def get(world, path: str, headers: dict[str, str] | None = None) -> tuple[int, A
 def assert_complete_once(created: dict[str, Any], *, counter_before: int) -> dict[str, Any]:
     """One folio (the next one), one stored object, one e-mail carrying it; returns the receipt."""
     payment = meta(created["payment_id"])
-    receipt = payment["receipt"]
+    receipt = receipt_of(created["payment_id"])
     assert receipt["folio"] == f"13101-2027-{counter_before + 1:06d}"
     assert counter() == counter_before + 1
     assert versions(receipt["key"]) == 1
@@ -294,7 +294,7 @@ def test_verification_gives_nothing_away(rx):
     world = rx["world"]
     created = paid(world, "verify")
     deliver(created["job"])
-    folio = meta(created["payment_id"])["receipt"]["folio"]
+    folio = receipt_of(created["payment_id"])["folio"]
     wrong = get(world, f"/v1/receipts/verify?folio={folio}&code=ABCDE-FGHJK")
     unknown = get(world, "/v1/receipts/verify?folio=13101-2027-999999&code=ABCDE-FGHJK")
     other_muni = get(world, "/v1/receipts/verify?folio=13114-2027-000001&code=ABCDE-FGHJK")
@@ -340,7 +340,7 @@ def test_an_official_resend_sends_the_same_receipt_once_more(rx):
     mails = mails_to(created["email"])
     assert len(mails) == 2
     assert attachment_of(mails[0]) == attachment_of(mails[1])
-    assert meta(created["payment_id"])["receipt"] == first  # the same receipt, not a new one
+    assert receipt_of(created["payment_id"]) == first  # the same receipt, not a new one
     assert counter() == before + 1  # no second folio
 
 
@@ -387,7 +387,7 @@ def test_a_twin_delivery_waits_for_the_lease_and_a_dead_senders_lease_is_taken_o
         deliver(created["job"])
     assert caught.value.code == "email_in_progress"
     assert mails_to(created["email"]) == []
-    assert "receipt" in meta(pid)  # the receipt is issued even while the e-mail waits
+    assert receipt_of(pid)  # the receipt is issued even while the e-mail waits
     # The lease ran out, but SES's events for that attempt may still come: wait for them.
     with shifted(world, timedelta(minutes=3)), pytest.raises(DependencyUnavailable) as caught:
         deliver(created["job"])
@@ -438,15 +438,19 @@ def test_two_payments_get_consecutive_folios_even_when_they_race(rx, monkeypatch
     repo = wiring.receipts_repo()
     real_counter = repo.counter
     stale = [before]  # the second allocation reads a counter value the first already used
+    reads: list[bool] = []
 
-    def racing_counter(code: str, year: int) -> int:
-        return stale.pop() if stale else real_counter(code, year)
+    def racing_counter(code: str, year: int, *, consistent: bool = True) -> int:
+        reads.append(consistent)
+        return stale.pop() if stale else real_counter(code, year, consistent=consistent)
 
     deliver(first["job"])
     monkeypatch.setattr(repo, "counter", racing_counter)
     deliver(second["job"])
-    folios = [meta(p["payment_id"])["receipt"]["folio"] for p in (first, second)]
+    folios = [receipt_of(p["payment_id"])["folio"] for p in (first, second)]
     assert folios == [f"13101-2027-{before + 1:06d}", f"13101-2027-{before + 2:06d}"]
+    # The first read is only a guess (eventually consistent); after the conflict, a consistent one.
+    assert reads == [False, True]
     assert counter() == before + 2
 
 
@@ -462,7 +466,7 @@ def test_a_refused_email_is_recorded_for_officials_and_not_retried(rx):
     finally:
         ses.verify_email_identity(EmailAddress="no-responder@munistgo.demo")
     payment = meta(created["payment_id"])
-    assert payment["receipt"]["folio"]  # issued and downloadable all the same
+    assert receipt_of(created["payment_id"])["folio"]  # issued and downloadable all the same
     assert payment["email"]["status"] == "failed"
     assert payment["email"]["reason_code"] == "email_rejected"
     assert "MessageRejected" in payment["email"]["reason"]
@@ -554,8 +558,8 @@ def notification(event: dict[str, Any], *, topic: str | None = None, kind: str =
 
 def ses_event(kind: str, created: dict[str, Any], **tags: str) -> dict[str, Any]:
     payment = meta(created["payment_id"])
-    given = {"municipality": "13101", "payment": created["payment_id"], "folio": payment["receipt"]["folio"],
-             "attempt": payment["email"].get("attempt_id", "a1"), **tags}
+    given = {"municipality": "13101", "payment": created["payment_id"],
+             "folio": receipt_of(created["payment_id"])["folio"], "attempt": payment["email"].get("attempt_id", "a1"), **tags}
     detail = {"Delivery": ("delivery", {"timestamp": "2027-03-20T13:00:05.000Z", "recipients": [created["email"]]}),
               "Send": ("send", {})}[kind]
     return {"eventType": kind, "mail": {"timestamp": "2027-03-20T13:00:00.000Z", "messageId": "ses-forged-1",
@@ -573,7 +577,7 @@ def test_every_receipt_email_goes_out_under_the_configuration_set_with_its_tags(
     tags = dict(pair.strip().split("=") for pair in message["X-SES-MESSAGE-TAGS"].split(","))
     assert tags["municipality"] == "13101"
     assert tags["payment"] == created["payment_id"]
-    assert tags["folio"] == payment["receipt"]["folio"]
+    assert tags["folio"] == receipt_of(created["payment_id"])["folio"]
     assert ses_events() == 2
     rows = ses_rows(created["payment_id"])
     assert {r["type"] for r in rows} == {"send", "delivery"}
@@ -733,8 +737,8 @@ class Designating:
     def get(self, code: str) -> dict[str, Any] | None:
         return self._designated(code, self._real.get(code))
 
-    def current(self, code: str) -> dict[str, Any] | None:
-        return self._designated(code, self._real.current(code))
+    def current(self, code: str, *, max_age_s: float = 0.0) -> dict[str, Any] | None:
+        return self._designated(code, self._real.current(code, max_age_s=max_age_s))
 
     @staticmethod
     def _designated(code: str, found: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -793,7 +797,7 @@ def test_the_platform_ca_makes_a_simple_signature_and_every_text_says_so(rx):
     world = rx["world"]
     created = paid(world, "simple")
     deliver(created["job"])
-    receipt = meta(created["payment_id"])["receipt"]
+    receipt = receipt_of(created["payment_id"])
     pdf = stored_pdf(receipt)
     legend = " ".join(page_text(pdf).split())
     assert "firma electrónica simple (Ley N° 19.799, art. 2 letra f)" in legend
@@ -883,7 +887,7 @@ def test_firmagob_outages_are_retried_and_its_refusals_end_the_job_until_the_swe
     assert stand_in.requests == []
     stand_in.config.unattended_runs.add("11111111")
     deliver(created["job"])
-    assert meta(created["payment_id"])["receipt"]["folio"].startswith("13101-2027-")
+    assert receipt_of(created["payment_id"])["folio"].startswith("13101-2027-")
     assert len(stand_in.requests) == 1
 
 
@@ -911,7 +915,7 @@ def test_a_receipt_in_flight_when_the_backend_is_switched_keeps_and_states_its_s
         wiring.reset()
         deliver(created["job"])
     assert len(stand_in.requests) == 1  # the stored PDF is reused: not signed again
-    receipt = meta(created["payment_id"])["receipt"]
+    receipt = receipt_of(created["payment_id"])
     record = wiring.receipts_repo().get("13101", receipt["folio"])
     assert record is not None
     assert (record["signature"]["backend"], record["signature"]["level"]) == ("firmagob", "avanzada")
