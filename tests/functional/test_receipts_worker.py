@@ -559,7 +559,8 @@ def notification(event: dict[str, Any], *, topic: str | None = None, kind: str =
 def ses_event(kind: str, created: dict[str, Any], **tags: str) -> dict[str, Any]:
     payment = meta(created["payment_id"])
     given = {"municipality": "13101", "payment": created["payment_id"],
-             "folio": receipt_of(created["payment_id"])["folio"], "attempt": payment["email"].get("attempt_id", "a1"), **tags}
+             "folio": receipt_of(created["payment_id"])["folio"],
+             "attempt": payment["email"].get("attempt_id", "a1"), **tags}
     detail = {"Delivery": ("delivery", {"timestamp": "2027-03-20T13:00:05.000Z", "recipients": [created["email"]]}),
               "Send": ("send", {})}[kind]
     return {"eventType": kind, "mail": {"timestamp": "2027-03-20T13:00:00.000Z", "messageId": "ses-forged-1",
