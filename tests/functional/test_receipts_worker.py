@@ -20,7 +20,9 @@ import pytest
 
 from chalicelib import wiring
 from chalicelib.adapters import table_keys
+from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.adapters.receipt_signer import DEFAULT_SIGNER_NAME
+from chalicelib.adapters.receipts_repo import FolioRequest
 from chalicelib.domain import receipt_codes
 from chalicelib.domain.errors import DependencyUnavailable, InvalidInput
 from chalicelib.domain.payments import utc_key
@@ -430,6 +432,79 @@ def test_an_attempt_of_unknown_outcome_without_events_is_sent_again_after_the_gr
         deliver(created["job"])
     assert len(mails_to(created["email"])) == 1
     assert meta(created["payment_id"])["email"]["status"] == "sent"
+
+
+def test_a_worker_dead_between_the_attempt_row_and_the_sent_state_leaves_one_true_row(rx, ses_events,
+                                                                                       monkeypatch):
+    world = rx["world"]
+    created = paid(world, "row-first")
+    pid = created["payment_id"]
+    real_update = DynamoTable.update
+
+    def settle_fails(self, pk, sk, update, **kwargs):  # the database is gone for the settling write
+        if sk == "META" and update.startswith("SET #e = :state") and "attempt_id = :mine" in str(
+                kwargs.get("condition")):
+            raise DependencyUnavailable("down", code="database_unavailable")
+        return real_update(self, pk, sk, update, **kwargs)
+
+    monkeypatch.setattr(DynamoTable, "update", settle_fails)
+    with pytest.raises(DependencyUnavailable):
+        deliver(created["job"])  # SES accepted; the attempt row is written, the state is not
+    monkeypatch.setattr(DynamoTable, "update", real_update)
+    rows = wiring.receipts_repo().email_attempts("13101", pid)
+    assert [(r["outcome"], r["to"]) for r in rows] == [("sent", created["email"])]  # true: SES has it
+    assert meta(pid)["email"]["status"] == "sending"  # its claim is still open: not settled
+    assert wiring.data_table().get(table_keys.payment("13101", pid), "META")["gsi3pk"]  # the outbox mark stays
+    assert ses_events() >= 2
+    with shifted(world, timedelta(minutes=3)):  # the lease ran out: SES's events settle that attempt
+        deliver(created["job"])
+    assert len(mails_to(created["email"])) == 1
+    state = meta(pid)["email"]
+    assert (state["status"], state["confirmed_by"]) == ("sent", "ses_events")
+    rows = wiring.receipts_repo().email_attempts("13101", pid)
+    assert [(r["outcome"], r.get("confirmed_by")) for r in rows] == [("sent", "ses_events")]  # the same row
+    assert "gsi3pk" not in wiring.data_table().get(table_keys.payment("13101", pid), "META")
+
+
+def test_the_receipt_steps_leave_no_event_rows_and_the_history_shows_them(rx):
+    created = paid(rx["world"], "no-rows")
+    deliver(created["job"])
+    pid = created["payment_id"]
+    rows = list(wiring.data_table().query_all(table_keys.payment("13101", pid), sk_prefix="EVENT#"))
+    assert not {"receipt_issued", "receipt_emailed", "receipt_email_failed"} & {r["type"] for r in rows}
+    record = meta(pid)
+    assert "receipt" not in record  # no copy of receipt_issue's fields
+    assert set(record["receipt_issue"]) == {"folio", "verification_code", "issued_at", "signed_at"}
+    events = {e["type"]: e for e in wiring.payments_repo().events("13101", pid)}
+    assert events["receipt_issued"]["detail"] == {"folio": receipt_of(pid)["folio"], "key": receipt_of(pid)["key"]}
+    assert events["receipt_emailed"]["detail"] == {"message_id": mails_to_ids(created["email"])[0]}
+    record_row = wiring.receipts_repo().get("13101", receipt_of(pid)["folio"])
+    assert record_row is not None
+    assert (record_row["status"], record_row["payment_id"]) == ("issued", pid)
+    assert record_row["document_sha256"]
+
+
+def test_a_payment_allocated_by_the_previous_code_is_issued_by_this_one(rx):
+    """In flight at a deploy: the folio given the old way (the whole allocation on the payment, the
+    record written `allocated`); this code issues it, and every reader sees it as any other."""
+    created = paid(rx["world"], "old-shape")
+    pid = created["payment_id"]
+    code = receipt_codes.new_verification_code()
+    folio = wiring.receipts_repo().allocate_folio("13101", pid, FolioRequest(
+        year=2027, verification_code=code, issued_at="2027-03-20T10:00:00-03:00", amount=12_345))["folio"]
+    old_issue = {"folio": folio, "number": int(folio[-6:]), "year": 2027, "verification_code": code,
+                 "issued_at": "2027-03-20T10:00:00-03:00", "key": f"13101/receipts/2027/{folio}.pdf"}
+    table = wiring.data_table()
+    table.update(table_keys.payment("13101", pid), "META", "SET receipt_issue = :i", values={":i": old_issue})
+    table.put({"pk": table_keys.receipt("13101", folio), "sk": "RECEIPT", "folio": folio, "municipality": "13101",
+               "payment_id": pid, "amount": 12_345, "issued_at": "2027-03-20T10:00:00-03:00",
+               "code_hash": receipt_codes.code_hash(folio, code), "status": "allocated"})
+    deliver(created["job"])
+    assert receipt_of(pid)["folio"] == folio
+    assert meta(pid)["email"]["status"] == "sent"
+    assert wiring.receipts_repo().get("13101", folio)["status"] == "issued"
+    status, body, _ = get(rx["world"], f"/v1/receipts/verify?folio={folio}&code={code}")
+    assert (status, body["folio"], body["valid"]) == (200, folio, True)
 
 
 def test_two_payments_get_consecutive_folios_even_when_they_race(rx, monkeypatch):
