@@ -10,7 +10,8 @@ same payment, one after the other or at the same time — can repeat any step sa
 - `mark_issued`: writes the receipt record (`<cut>#RECEIPT#<folio>`), complete and issued, once the
   signed PDF is stored: one conditional write (the verify route finds nothing before it).
 - `claim_email` / `record_email`: a lease on the payment's `email` attribute, so that at most one
-  worker sends at a time and a sent e-mail is never sent again (see docs/receipts.md); the claim
+  worker sends at a time and a sent e-mail is never sent again (see docs/receipts.md); an attempt
+  not sent is kept as an `EMAIL#…` row, a sent one is its settled state; the claim
   also shows the receipt on the payment (`receipt_issue.signed_at`), so issuing it costs the
   payment record no write of its own.
 
@@ -26,7 +27,7 @@ from typing import Any
 from chalicelib.adapters import table_keys
 from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.domain.errors import ConditionFailed, DependencyUnavailable
-from chalicelib.domain.receipt_state import receipt_allocation, receipt_pdf_key
+from chalicelib.domain.receipt_state import email_attempts, receipt_allocation, receipt_pdf_key
 
 FOLIO_DIGITS = 6
 _ALLOCATION_ATTEMPTS = 12
@@ -189,17 +190,21 @@ class ReceiptRepository:
         return True
 
     def record_email(self, code: str, payment_id: str, *, attempt_id: str, state: Mapping[str, Any],
-                     attempt_row: Mapping[str, Any]) -> bool:
-        """Settle (or release) the claim `attempt_id` with `state`, after keeping the delivery attempt
-        as an `EMAIL#…` row beside the payment. False when the claim is no longer ours. A final state
-        (`sent`, `failed`) also removes the payment's outbox mark: its receipt job is finished.
+                     attempt_row: Mapping[str, Any] | None = None) -> bool:
+        """Settle (or release) the claim `attempt_id` with `state`: one conditional write. False when
+        the claim is no longer ours. A final state (`sent`, `failed`) also removes the payment's
+        outbox mark: its receipt job is finished.
 
-        Two single writes, not a transaction (half the units): the row first, so that a crash in
-        between leaves an attempt row whose claim is still open — true (the attempt was made), and
-        the claim is settled later under the same row key (its lease runs out, its outcome is then
-        settled from SES's events) — and never a settled e-mail without its attempt row."""
+        An attempt that was not sent leaves an `EMAIL#…` row (`attempt_row`), written just before:
+        the state it settles is replaced by the next attempt's. A sent attempt needs none — its
+        settled state is its record, and officials see it through `domain.receipt_state.email_attempts`
+        (a resend keeps it as a row before reopening the e-mail, `PaymentRepository.reopen_email`).
+        The row is a write of its own, not a transaction with the state (half the units), and comes
+        first: a crash in between leaves a true row (the attempt was made) whose claim is still open
+        and is settled later, never a state without its row."""
         final = state.get("status") in ("sent", "failed")
-        self._table.put({"pk": table_keys.payment(code, payment_id), **attempt_row})
+        if attempt_row is not None:
+            self._table.put({"pk": table_keys.payment(code, payment_id), **attempt_row})
         try:
             self._table.update(
                 table_keys.payment(code, payment_id), "META",
@@ -211,5 +216,8 @@ class ReceiptRepository:
         return True
 
     def email_attempts(self, code: str, payment_id: str) -> list[dict[str, Any]]:
-        """The payment's e-mail delivery attempts, oldest first (for officials)."""
-        return list(self._table.query_all(table_keys.payment(code, payment_id), sk_prefix="EMAIL#", consistent=True))
+        """The payment's e-mail delivery attempts, oldest first (for officials): its `EMAIL#` rows and
+        the sent attempt its record implies (`domain.receipt_state.email_attempts`)."""
+        pk = table_keys.payment(code, payment_id)
+        return email_attempts(self._table.query_all(pk, sk_prefix="EMAIL#", consistent=True),
+                              self._table.get(pk, "META", consistent=True))

@@ -16,7 +16,7 @@ view of both.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 
@@ -59,3 +59,45 @@ def issued_receipt(record: Mapping[str, Any]) -> dict[str, Any] | None:
 def is_issued(record: Mapping[str, Any]) -> bool:
     """Whether the payment's receipt is issued (see `issued_receipt`)."""
     return issued_receipt(record) is not None
+
+
+def implied_email_attempt(record: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The e-mail attempt the record's settled `sent` state is (a sent attempt has no `EMAIL#` row of
+    its own: the state written when it was settled is its record); None otherwise. The recipient is
+    the payer's address, which changes only through an official's resend to a corrected address —
+    which first keeps this attempt as a row — or the retention job, which strips rows alike."""
+    email = record.get("email")
+    if not isinstance(email, Mapping) or email.get("status") != "sent" or not email.get("attempts") \
+            or not email.get("at"):
+        return None
+    payer = record.get("payer")
+    allocation = receipt_allocation(record)
+    attempt = {"at": str(email.get("at") or ""), "attempt": int(email["attempts"]),
+               "to": payer.get("email") if isinstance(payer, Mapping) else None, "kind": "receipt",
+               "folio": allocation["folio"] if allocation else None, "outcome": "sent",
+               "message_id": email.get("message_id")}
+    if email.get("confirmed_by"):
+        attempt["confirmed_by"] = email["confirmed_by"]
+    return {k: v for k, v in attempt.items() if v is not None}
+
+
+def email_attempts(rows: Iterable[Mapping[str, Any]], record: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """The payment's receipt e-mail attempts for officials and for the payer's access request: the
+    `EMAIL#` rows (without their keys) and the sent attempt its record implies, one entry per
+    attempt number — a row of that attempt written before it was settled (its outcome then unknown)
+    gives way to the settled state, a row that already says `sent` (written by earlier code, or kept
+    by a resend) stands — in attempt order."""
+    kept = [{k: v for k, v in row.items() if k not in ("pk", "sk")} for row in rows]
+    implied = implied_email_attempt(record or {})
+    if implied is not None:
+        same = [r for r in kept if r.get("attempt") == implied["attempt"]]
+        if not any(r.get("outcome") == "sent" for r in same):
+            kept = [r for r in kept if r.get("attempt") != implied["attempt"]] + [implied]
+    seen: set[tuple[Any, Any]] = set()
+    unique = []
+    for row in kept:  # a sent attempt kept twice (by earlier code and again by a resend) shows once
+        mark = (row.get("attempt"), row.get("outcome")) if row.get("outcome") == "sent" else (id(row), None)
+        if mark not in seen:
+            seen.add(mark)
+            unique.append(row)
+    return sorted(unique, key=lambda r: (int(r.get("attempt") or 0), str(r.get("at") or "")))

@@ -29,7 +29,12 @@ from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, RuleRefus
 from chalicelib.domain.payments import PAYMENT_ID, STATUS_TEXT, PaymentStatus, utc_key
 from chalicelib.domain.personal_data import mask_email, mask_rut
 from chalicelib.domain.plates import parse_plate
-from chalicelib.domain.receipt_state import issued_receipt, receipt_allocation
+from chalicelib.domain.receipt_state import (
+    email_attempts,
+    implied_email_attempt,
+    issued_receipt,
+    receipt_allocation,
+)
 from chalicelib.domain.rut import parse_rut
 from chalicelib.domain.spreadsheet import safe_row
 from chalicelib.services.auth import Official
@@ -205,7 +210,7 @@ def payment_detail(code: str, payment_id: str, ctx: PaymentsAdminContext, *, mas
     events = [{"at": e.get("at"), "type": e.get("type"), "detail": e.get("detail") or {}}
               for e in ctx.payments.events(code, payment_id)]
     emails = [{k: (mask_email(v) if masked and k == "to" else v) for k, v in row.items()}
-              for row in ctx.payments.email_attempts(code, payment_id)]
+              for row in email_attempts(ctx.payments.email_attempts(code, payment_id), meta)]
     receipt = None
     stored = issued_receipt(meta)
     if stored is not None:
@@ -314,7 +319,8 @@ def resend_receipt(code: str, payment_id: str, official: Official, ctx: Payments
     now = datetime.now(UTC).isoformat(timespec="seconds")
     detail = {"by": official.email, **({"address_corrected": True} if new_email else {})}
     reopened = ctx.payments.reopen_email(code, payment_id, requested_by=official.email, at=now, event=event_row(
-        code, payment_id, now, "receipt_resend_requested", detail), new_email=new_email)
+        code, payment_id, now, "receipt_resend_requested", detail), new_email=new_email,
+        sent_attempt=implied_email_attempt(meta))
     if not reopened:
         raise Conflict("Ya hay un envío del comprobante en curso.", code="email_in_progress")
     # The ordinary receipt job: its e-mail step sees `retry` and sends again, exactly once.

@@ -13,8 +13,9 @@ only what is missing, with a conditional write that makes a concurrent twin give
    (`receipt_issue.signed_at`, what `GET /v1/payments/{id}` reads through
    `domain/receipt_state.issued_receipt`) from the e-mail's claim, which writes it;
 4. e-mail — claimed with a lease on the payment's `email` attribute, sent once through SES, settled
-   as `sent` or `failed` (permanent refusals are recorded, not retried); every attempt is kept as
-   an `EMAIL#…` row for officials. An earlier attempt whose outcome is unknown (its worker died
+   as `sent` or `failed` (permanent refusals are recorded, not retried); every attempt not sent is
+   kept as an `EMAIL#…` row, a sent one is its settled state (officials see both,
+   `domain/receipt_state.email_attempts`). An earlier attempt whose outcome is unknown (its worker died
    after SES's answer, or the answer was lost) is settled from SES's own events for it, and sent
    again only when none arrived within the grace period (docs/email-events.md).
 
@@ -308,7 +309,7 @@ def _deliver(code: str, payment: Mapping[str, Any], allocation: Mapping[str, Any
         logger.warning("receipt e-mail refused; recorded for officials", extra={"reason_code": exc.code})
         return "email_failed"
     state = {"status": "sent", "message_id": message_id, "at": now_key, "attempts": attempts}
-    _record_sent(code, payment_id, attempt_id, state, {**row, "outcome": "sent", "message_id": message_id}, ctx)
+    _record_sent(code, payment_id, attempt_id, state, ctx)  # the settled state is the attempt's record
     logger.info("receipt e-mailed", extra={"folio": allocation["folio"]})
     return "sent"
 
@@ -343,20 +344,19 @@ def _settle_from_events(code: str, payment: Mapping[str, Any], allocation: Mappi
         return None
     attempts = int(previous.get("attempts", 1))
     recipient = str((payment.get("payer") or {}).get("email") or "")
-    row = {"sk": f"EMAIL#{previous.get('at')}#{attempts:03d}#{attempt_id}", "at": now.isoformat(timespec="seconds"),
-           "attempt": attempts, "to": recipient, "kind": "receipt", "folio": allocation["folio"],
-           "confirmed_by": "ses_events"}
+    row: dict[str, Any] | None = None  # a sent attempt's settled state is its record
     if accepted:
         message_id = str(accepted[0].get("message_id"))
         state = {"status": "sent", "message_id": message_id, "at": str(previous.get("at")), "attempts": attempts,
                  "confirmed_by": "ses_events"}
-        row = {**row, "outcome": "sent", "message_id": message_id}
         outcome = "sent_confirmed_by_events"
     else:
         reason = f"SES rechazó el mensaje ({rejected[0].get('reason') or 'Reject'})."[:300]
         state = {"status": "failed", "reason": reason, "reason_code": "email_rejected", "at": str(previous.get("at")),
                  "attempts": attempts, "confirmed_by": "ses_events"}
-        row = {**row, "outcome": "failed", "reason": reason, "reason_code": "email_rejected"}
+        row = {"sk": f"EMAIL#{previous.get('at')}#{attempts:03d}#{attempt_id}", "at": now.isoformat(timespec="seconds"),
+               "attempt": attempts, "to": recipient, "kind": "receipt", "folio": allocation["folio"],
+               "confirmed_by": "ses_events", "outcome": "failed", "reason": reason, "reason_code": "email_rejected"}
         outcome = "email_failed"
     if not ctx.receipts.record_email(code, payment_id, attempt_id=attempt_id, state=state, attempt_row=row):
         raise DependencyUnavailable("El envío cambió mientras se consultaban sus eventos; se reintentará.",
@@ -365,13 +365,12 @@ def _settle_from_events(code: str, payment: Mapping[str, Any], allocation: Mappi
     return outcome
 
 
-def _record_sent(code: str, payment_id: str, attempt_id: str, state: dict[str, Any], row: dict[str, Any],
-                 ctx: ReceiptContext) -> None:
+def _record_sent(code: str, payment_id: str, attempt_id: str, state: dict[str, Any], ctx: ReceiptContext) -> None:
     """SES has accepted the e-mail: record it, retrying here (not by redelivery, which would send
     it again) through a short database hiccup."""
     for pause in (*_RECORD_RETRIES_S, None):
         try:
-            ctx.receipts.record_email(code, payment_id, attempt_id=attempt_id, state=state, attempt_row=row)
+            ctx.receipts.record_email(code, payment_id, attempt_id=attempt_id, state=state)
             return
         except DependencyUnavailable:
             if pause is None:

@@ -343,6 +343,9 @@ def test_an_official_resend_sends_the_same_receipt_once_more(rx):
     assert len(mails) == 2
     assert attachment_of(mails[0]) == attachment_of(mails[1])
     assert receipt_of(created["payment_id"]) == first  # the same receipt, not a new one
+    attempts = wiring.receipts_repo().email_attempts("13101", created["payment_id"])
+    assert [(a["attempt"], a["outcome"], a["to"]) for a in attempts] == [(1, "sent", created["email"]),
+                                                                         (2, "sent", created["email"])]
     assert counter() == before + 1  # no second folio
 
 
@@ -434,25 +437,29 @@ def test_an_attempt_of_unknown_outcome_without_events_is_sent_again_after_the_gr
     assert meta(created["payment_id"])["email"]["status"] == "sent"
 
 
-def test_a_worker_dead_between_the_attempt_row_and_the_sent_state_leaves_one_true_row(rx, ses_events,
-                                                                                       monkeypatch):
-    world = rx["world"]
-    created = paid(world, "row-first")
-    pid = created["payment_id"]
+def _settling_write_fails(monkeypatch) -> Callable[[], None]:
+    """The database refuses the write that settles an e-mail claim (the rest works); returns the undo."""
     real_update = DynamoTable.update
 
-    def settle_fails(self, pk, sk, update, **kwargs):  # the database is gone for the settling write
+    def settle_fails(self, pk, sk, update, **kwargs):
         if sk == "META" and update.startswith("SET #e = :state") and "attempt_id = :mine" in str(
                 kwargs.get("condition")):
             raise DependencyUnavailable("down", code="database_unavailable")
         return real_update(self, pk, sk, update, **kwargs)
 
     monkeypatch.setattr(DynamoTable, "update", settle_fails)
+    return lambda: monkeypatch.setattr(DynamoTable, "update", real_update)
+
+
+def test_a_sent_e_mail_whose_state_was_never_written_is_settled_from_ses_events_as_one_attempt(rx, ses_events,
+                                                                                             monkeypatch):
+    world = rx["world"]
+    created = paid(world, "sent-unrecorded")
+    pid = created["payment_id"]
+    undo = _settling_write_fails(monkeypatch)
     with pytest.raises(DependencyUnavailable):
-        deliver(created["job"])  # SES accepted; the attempt row is written, the state is not
-    monkeypatch.setattr(DynamoTable, "update", real_update)
-    rows = wiring.receipts_repo().email_attempts("13101", pid)
-    assert [(r["outcome"], r["to"]) for r in rows] == [("sent", created["email"])]  # true: SES has it
+        deliver(created["job"])  # SES accepted; recording it failed through the in-process retries
+    undo()
     assert meta(pid)["email"]["status"] == "sending"  # its claim is still open: not settled
     assert wiring.data_table().get(table_keys.payment("13101", pid), "META")["gsi3pk"]  # the outbox mark stays
     assert ses_events() >= 2
@@ -462,8 +469,29 @@ def test_a_worker_dead_between_the_attempt_row_and_the_sent_state_leaves_one_tru
     state = meta(pid)["email"]
     assert (state["status"], state["confirmed_by"]) == ("sent", "ses_events")
     rows = wiring.receipts_repo().email_attempts("13101", pid)
-    assert [(r["outcome"], r.get("confirmed_by")) for r in rows] == [("sent", "ses_events")]  # the same row
+    assert [(r["attempt"], r["outcome"], r.get("confirmed_by"), r["to"]) for r in rows] == [
+        (1, "sent", "ses_events", created["email"])]
     assert "gsi3pk" not in wiring.data_table().get(table_keys.payment("13101", pid), "META")
+
+
+def test_an_attempt_row_is_written_before_the_state_it_settles(rx, ses_events, monkeypatch):
+    world = rx["world"]
+    created = paid(world, "row-first")
+    pid = created["payment_id"]
+    rx["faults"].arm("after_send", DependencyUnavailable("no answer", code="email_outcome_unknown"))
+    undo = _settling_write_fails(monkeypatch)
+    with pytest.raises(DependencyUnavailable):
+        deliver(created["job"])  # SES's answer lost, and the state could not be written either
+    undo()
+    rows = wiring.receipts_repo().email_attempts("13101", pid)
+    assert [(r["outcome"], r["to"]) for r in rows] == [("unknown", created["email"])]  # true, and kept
+    assert meta(pid)["email"]["status"] == "sending"  # the claim is still open
+    assert ses_events() >= 2
+    with shifted(world, timedelta(minutes=3)):
+        deliver(created["job"])
+    assert len(mails_to(created["email"])) == 1
+    rows = wiring.receipts_repo().email_attempts("13101", pid)  # the attempt, settled: shown once
+    assert [(r["attempt"], r["outcome"], r.get("confirmed_by")) for r in rows] == [(1, "sent", "ses_events")]
 
 
 def test_the_receipt_steps_leave_no_event_rows_and_the_history_shows_them(rx):
@@ -764,6 +792,10 @@ def test_a_bounced_address_is_shown_corrected_audited_and_resent(rx, ses_events)
     detail = admin_payments.payment_detail("13101", pid, wiring.payments_admin())
     assert [a["status"] for a in detail["delivery"]] == ["bounced", "delivered"]
     assert detail["delivery_status"] == "delivered"
+    # Each attempt with the address it went to: the first kept as a row by the resend, before the
+    # payer's address was corrected.
+    assert [(e["attempt"], e["outcome"], e["to"]) for e in detail["emails"]] == [
+        (1, "sent", "maria.bounce-fix@rebota.sem.demo"), (2, "sent", "maria.corregida@ciudadano.demo")]
     month = datetime.now(UTC).strftime("%Y-%m")
     audit = [row for row in wiring.data_table().query_all(table_keys.audit("13101", month))
              if row.get("target") == pid and row.get("action") == "payment.receipt.resend"]

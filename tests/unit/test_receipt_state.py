@@ -3,7 +3,14 @@ the record implies (domain/receipt_state.py, domain/payment_history.py)."""
 
 from chalicelib.adapters.receipts_repo import folio_text, receipt_object_key
 from chalicelib.domain.payment_history import history, implied_events
-from chalicelib.domain.receipt_state import is_issued, issued_receipt, receipt_allocation, receipt_pdf_key
+from chalicelib.domain.receipt_state import (
+    email_attempts,
+    implied_email_attempt,
+    is_issued,
+    issued_receipt,
+    receipt_allocation,
+    receipt_pdf_key,
+)
 
 FOLIO = "13101-2027-000042"
 KEY = "13101/receipts/2027/13101-2027-000042.pdf"
@@ -73,3 +80,28 @@ def test_an_old_record_keeps_its_event_rows_and_gets_no_double() -> None:
             {"type": "receipt_emailed", "at": "2027-03-20T10:00:03-03:00", "detail": {"message_id": "m-0"}}]
     old = {**OLD_ISSUED, "email": {"status": "sent", "message_id": "m-0", "at": "2027-03-20T13:00:03Z"}}
     assert [e["type"] for e in history(old, rows)] == ["receipt_issued", "receipt_emailed"]
+
+
+SENT = {**ISSUED, "payer": {"email": "ana@ciudadano.demo"},
+        "email": {"status": "sent", "message_id": "m-2", "at": "2027-03-20T13:05:00Z", "attempts": 2}}
+
+
+def test_a_sent_attempt_is_its_settled_state_beside_the_rows_of_the_others() -> None:
+    rows = [{"pk": "p", "sk": "EMAIL#2027-03-20T13:00:00Z#001#a", "at": "2027-03-20T10:00:00-03:00", "attempt": 1,
+             "to": "ana@ciudadano.demo", "kind": "receipt", "outcome": "retry", "reason_code": "ses_throttled"}]
+    assert email_attempts(rows, SENT) == [
+        {"at": "2027-03-20T10:00:00-03:00", "attempt": 1, "to": "ana@ciudadano.demo", "kind": "receipt",
+         "outcome": "retry", "reason_code": "ses_throttled"},
+        {"at": "2027-03-20T13:05:00Z", "attempt": 2, "to": "ana@ciudadano.demo", "kind": "receipt", "folio": FOLIO,
+         "outcome": "sent", "message_id": "m-2"}]
+    assert implied_email_attempt({**SENT, "email": {**SENT["email"], "status": "retry"}}) is None
+
+
+def test_a_row_of_the_attempt_before_it_was_settled_gives_way_and_a_sent_row_stands() -> None:
+    unknown = {"sk": "EMAIL#x#002#a", "attempt": 2, "outcome": "unknown", "at": "2027-03-20T10:05:00-03:00"}
+    assert [(a["attempt"], a["outcome"]) for a in email_attempts([unknown], SENT)] == [(2, "sent")]
+    old_sent = {"sk": "EMAIL#x#002#a", "attempt": 2, "outcome": "sent", "at": "2027-03-20T10:05:01-03:00",
+                "message_id": "m-2"}
+    kept_again = {"sk": "EMAIL#2027-03-20T13:05:00Z#002#sent", "attempt": 2, "outcome": "sent",
+                  "at": "2027-03-20T13:05:00Z", "message_id": "m-2"}
+    assert email_attempts([old_sent, kept_again], SENT) == [{k: v for k, v in old_sent.items() if k != "sk"}]
