@@ -46,7 +46,8 @@ def receipt_object_key(code: str, year: int, folio: str) -> str:
 
 @dataclass(frozen=True)
 class FolioRequest:
-    """What the allocation writes beside the folio (the service decides the values)."""
+    """What the allocation writes beside the folio, and the amount the receipt record will say (the
+    service decides the values)."""
 
     year: int
     verification_code: str
