@@ -50,6 +50,7 @@ from typing import Any, Final
 
 import requests
 
+from chalicelib.domain.receipt_state import issued_receipt, receipt_allocation
 from devstack import demo_data
 from devstack.ports import DEFAULTS, Ports, free_port
 from devstack.worker_runner import KILL_STEPS, KILLED_EXIT_CODE
@@ -365,7 +366,7 @@ def _receipt_done(payment: dict[str, Any]) -> bool:
     """Receipt issued, e-mail settled, and (for a sent one) SES's send and delivery events recorded."""
     status = (payment.get("email") or {}).get("status")
     events_in = status != "sent" or int(payment.get("email_event_count") or 0) >= 2
-    return bool(payment.get("receipt")) and status in ("sent", "failed") and events_in
+    return issued_receipt(payment) is not None and status in ("sent", "failed") and events_in
 
 
 # -- money back ---------------------------------------------------------------------------------
@@ -639,10 +640,10 @@ def check(chaos: ChaosStack, plans: list[Plan]) -> Result:
             if debt_status != ("paid" if status == "paid" else "open"):
                 bad(f"debt {plan.item['debt_id']} is {debt_status} while its payment is {status}")
         if status != "paid" and not plan.returned:
-            if payment.get("receipt_issue") or payment.get("receipt") or mails:
+            if receipt_allocation(payment) or issued_receipt(payment) or mails:
                 bad(f"payment {plan.payment_id} is {status} but has a folio, receipt or e-mail")
             continue
-        receipt, issue = payment.get("receipt") or {}, payment.get("receipt_issue") or {}
+        receipt, issue = issued_receipt(payment) or {}, receipt_allocation(payment) or {}
         if not receipt or not issue or receipt.get("folio") != issue.get("folio"):
             bad(f"paid payment {plan.payment_id} has no issued receipt (folio {issue.get('folio')})")
             continue

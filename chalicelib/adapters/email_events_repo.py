@@ -91,6 +91,7 @@ class EmailEventsRepository:
         """A municipality's events of a day `YYYY-MM-DD`, oldest first."""
         return self._table.query_all(table_keys.email_events(code, day))
 
-    def is_suppressed(self, code: str, address: str) -> bool:
+    def is_suppressed(self, code: str, address: str, *, consistent: bool = True) -> bool:
         """Whether mail to `address` is stopped in the municipality (a complaint)."""
-        return self._table.get(table_keys.email_suppression(code), address_hash(address), consistent=True) is not None
+        return self._table.get(table_keys.email_suppression(code), address_hash(address),
+                               consistent=consistent) is not None

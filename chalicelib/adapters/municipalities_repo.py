@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,17 +17,25 @@ class MunicipalityRepository:
     def __init__(self, table: DynamoTable, *, cache_ttl_s: float = 60.0) -> None:
         self._table = table
         self._cache: TtlCache[dict[str, Any] | None] = TtlCache(cache_ttl_s)
+        self._read_now: dict[str, tuple[float, dict[str, Any] | None]] = {}
 
     def get(self, code: str) -> dict[str, Any] | None:
         """A municipality's configuration, or None if the platform does not know it."""
         return self._cache.get_or_load(code, lambda: self._table.get(table_keys.municipality(code), "CONFIG"))
 
-    def current(self, code: str) -> dict[str, Any] | None:
+    def current(self, code: str, *, max_age_s: float = 0.0) -> dict[str, Any] | None:
         """The configuration as stored now (a strongly consistent read, which also refreshes the
-        cache): for what must follow a change at once, such as the receipt a payment gets."""
+        cache): for what must follow a change at once, such as the receipt a payment gets. With
+        `max_age_s`, such a read made at most that many seconds ago in this process is enough."""
+        started = time.monotonic()
+        kept = self._read_now.get(code)
+        if kept is not None and started - kept[0] < max_age_s:
+            return kept[1]
         self._cache.forget(code)
-        return self._cache.get_or_load(code, lambda: self._table.get(table_keys.municipality(code), "CONFIG",
-                                                                      consistent=True))
+        value = self._cache.get_or_load(code, lambda: self._table.get(table_keys.municipality(code), "CONFIG",
+                                                                       consistent=True))
+        self._read_now[code] = (started, value)
+        return value
 
     def list_all(self) -> list[dict[str, Any]]:
         """Every municipality's index entry (code, name, region, services, enabled), by code."""
@@ -34,6 +43,10 @@ class MunicipalityRepository:
 
     def forget(self, code: str | None = None) -> None:
         self._cache.forget(code)
+        if code is None:
+            self._read_now.clear()
+        else:
+            self._read_now.pop(code, None)
 
 
 class PortalKeyRepository:

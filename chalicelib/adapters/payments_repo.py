@@ -53,8 +53,9 @@ class PaymentRepository:
     def get(self, code: str, payment_id: str, *, consistent: bool = True) -> dict[str, Any] | None:
         return self._table.get(table_keys.payment(code, payment_id), "META", consistent=consistent)
 
-    def items(self, code: str, payment_id: str) -> list[dict[str, Any]]:
-        return list(self._table.query_all(table_keys.payment(code, payment_id), sk_prefix="ITEM#", consistent=True))
+    def items(self, code: str, payment_id: str, *, consistent: bool = True) -> list[dict[str, Any]]:
+        return list(self._table.query_all(table_keys.payment(code, payment_id), sk_prefix="ITEM#",
+                                          consistent=consistent))
 
     def events(self, code: str, payment_id: str) -> list[dict[str, Any]]:
         """The payment's history (`domain/payment_history.py`): its event rows and the steps its
@@ -341,11 +342,14 @@ class PaymentRepository:
         self._table.transact(operations)
 
     def reopen_email(self, code: str, payment_id: str, *, requested_by: str, at: str,
-                     event: dict[str, Any], new_email: str | None = None) -> bool:
+                     event: dict[str, Any], new_email: str | None = None,
+                     sent_attempt: Mapping[str, Any] | None = None) -> bool:
         """Ask the receipts worker to send the receipt's e-mail again: the settled e-mail step
         (sent or failed) goes back to `retry`; with `new_email`, to that corrected address (the
         hard-bounce mark of the old one is removed). False when it is not settled (a send is under
-        way or was never tried): then there is nothing to reopen."""
+        way or was never tried): then there is nothing to reopen. `sent_attempt`, the sent attempt
+        the settled state stands for (`domain.receipt_state.implied_email_attempt`), is kept as its
+        `EMAIL#…` row in the same transaction, before the state that recorded it is replaced."""
         expression = "SET #e.#st = :retry, #e.resend_requested_by = :who, #e.resend_requested_at = :at"
         values: dict[str, Any] = {":retry": "retry", ":who": requested_by, ":at": at, ":sent": "sent",
                                   ":failed": "failed"}
@@ -354,12 +358,16 @@ class PaymentRepository:
             expression += ", #p.#m = :address REMOVE email_bounce"
             names.update({"#p": "payer", "#m": "email"})
             values[":address"] = new_email
+        operations: list[Mapping[str, Any]] = [
+            {"update": (table_keys.payment(code, payment_id), "META"), "expression": expression,
+             "condition": "#e.#st IN (:sent, :failed)", "names": names, "values": values},
+            {"put": event},
+        ]
+        if sent_attempt is not None:
+            sk = f"EMAIL#{sent_attempt['at']}#{int(sent_attempt['attempt']):03d}#sent"  # `at`: a UTC key
+            operations.append({"put": {**sent_attempt, "pk": table_keys.payment(code, payment_id), "sk": sk}})
         try:
-            self._table.transact([
-                {"update": (table_keys.payment(code, payment_id), "META"), "expression": expression,
-                 "condition": "#e.#st IN (:sent, :failed)", "names": names, "values": values},
-                {"put": event},
-            ])
+            self._table.transact(operations)
         except ConditionFailed:
             return False
         return True

@@ -4,24 +4,30 @@ Every write here is conditional, so that the receipts worker — which SQS may r
 same payment, one after the other or at the same time — can repeat any step safely:
 
 - `allocate_folio`: one transaction moves the municipality's yearly counter (`<cut>#FOLIO#<year>`,
-  sk `COUNTER`) from n to n+1 *only if it is still n*, writes the receipt record
-  (`<cut>#RECEIPT#<folio>`) *only if new*, and sets the folio on the payment *only if it has none*.
-  Either all three happen or none: a folio is never burnt (gapless) nor given twice (unique), and
-  a payment never gets a second one.
-- `mark_issued`: sets `receipt` on the payment once, marks the record issued, writes the event.
+  sk `COUNTER`) from n to n+1 *only if it is still n* and sets the folio on the payment
+  (`receipt_issue`) *only if it has none*. Both or neither: a folio is never burnt (gapless) nor
+  given twice (unique), and a payment never gets a second one.
+- `mark_issued`: writes the receipt record (`<cut>#RECEIPT#<folio>`), complete and issued, once the
+  signed PDF is stored: one conditional write (the verify route finds nothing before it).
 - `claim_email` / `record_email`: a lease on the payment's `email` attribute, so that at most one
-  worker sends at a time and a sent e-mail is never sent again (see docs/receipts.md).
+  worker sends at a time and a sent e-mail is never sent again (see docs/receipts.md); an attempt
+  not sent is kept as an `EMAIL#…` row, a sent one is its settled state; the claim
+  also shows the receipt on the payment (`receipt_issue.signed_at`), so issuing it costs the
+  payment record no write of its own.
+
+The shapes of `receipt_issue` (old and new) are read through `domain/receipt_state.py`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.adapters import table_keys
 from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.domain.errors import ConditionFailed, DependencyUnavailable
+from chalicelib.domain.receipt_state import email_attempts, receipt_allocation, receipt_pdf_key
 
 FOLIO_DIGITS = 6
 _ALLOCATION_ATTEMPTS = 12
@@ -34,12 +40,14 @@ def folio_text(code: str, year: int, number: int) -> str:
 
 def receipt_object_key(code: str, year: int, folio: str) -> str:
     """Where a receipt's signed PDF is stored in the receipts bucket."""
-    return f"{table_keys.tenant(code)}/receipts/{year:04d}/{folio}.pdf"
+    table_keys.tenant(code)
+    return receipt_pdf_key(folio)
 
 
 @dataclass(frozen=True)
 class FolioRequest:
-    """What the allocation writes beside the folio (the service decides the values)."""
+    """What the allocation writes beside the folio, and the amount the receipt record will say (the
+    service decides the values)."""
 
     year: int
     verification_code: str
@@ -65,32 +73,30 @@ class ReceiptRepository:
         """The receipt record of a folio (None when there is none)."""
         return self._table.get(table_keys.receipt(code, folio), "RECEIPT")
 
-    def counter(self, code: str, year: int) -> int:
+    def counter(self, code: str, year: int, *, consistent: bool = True) -> int:
         """The last folio number given in a municipality and year (0 before the first)."""
-        item = self._table.get(table_keys.folio_counter(code, year), "COUNTER", consistent=True)
+        item = self._table.get(table_keys.folio_counter(code, year), "COUNTER", consistent=consistent)
         return int(item["value"]) if item else 0
 
     # -- folio ---------------------------------------------------------------------------------
 
-    def allocate_folio(self, code: str, payment_id: str, request: FolioRequest, *,
-                       hash_code: Callable[[str, str], str]) -> dict[str, Any] | None:
-        """Give the payment the next folio of its municipality and year, atomically with the
-        counter and the receipt record (which keeps `hash_code(folio, code)`, not the code).
-        Returns the allocation written on the payment (`receipt_issue`), or None when the payment
+    def allocate_folio(self, code: str, payment_id: str, request: FolioRequest) -> dict[str, Any] | None:
+        """Give the payment the next folio of its municipality and year, atomically with the counter.
+        Returns the allocation (`domain.receipt_state.receipt_allocation`), or None when the payment
         already had one (the caller re-reads it).
 
-        Optimistic: the counter's value is read, then the transaction is conditional on it; when
-        another worker took that number first, read again and retry (bounded; then retryable).
+        Optimistic: the counter's value is read, then the transaction is conditional on it. The
+        first read is eventually consistent (half the units): it is only a guess, and a stale one
+        fails the condition; after a conflict the counter is read strongly consistent and the
+        transaction tried again (bounded; then retryable).
         """
+        consistent = False
         for _ in range(_ALLOCATION_ATTEMPTS):
-            current = self.counter(code, request.year)
+            current = self.counter(code, request.year, consistent=consistent)
+            consistent = True
             number = current + 1
             folio = folio_text(code, request.year, number)
-            allocation = {
-                "folio": folio, "number": number, "year": request.year,
-                "verification_code": request.verification_code, "issued_at": request.issued_at,
-                "key": receipt_object_key(code, request.year, folio),
-            }
+            issue = {"folio": folio, "verification_code": request.verification_code, "issued_at": request.issued_at}
             counter_pk = table_keys.folio_counter(code, request.year)
             if current == 0:
                 counter_op: dict[str, Any] = {
@@ -105,11 +111,7 @@ class ReceiptRepository:
                 counter_op,
                 {"update": (table_keys.payment(code, payment_id), "META"), "expression": "SET receipt_issue = :issue",
                  "condition": "attribute_not_exists(receipt_issue) AND #s = :paid",
-                 "names": {"#s": "status"}, "values": {":issue": allocation, ":paid": "paid"}},
-                {"put": {"pk": table_keys.receipt(code, folio), "sk": "RECEIPT", "folio": folio, "municipality": code,
-                         "payment_id": payment_id, "amount": request.amount, "issued_at": request.issued_at,
-                         "code_hash": hash_code(folio, request.verification_code), "status": "allocated"},
-                 "condition": "attribute_not_exists(pk)"},
+                 "names": {"#s": "status"}, "values": {":issue": issue, ":paid": "paid"}},
             ]
             try:
                 self._table.transact(operations)
@@ -121,80 +123,102 @@ class ReceiptRepository:
                 if exc.code != "database_busy":  # a transaction conflict on the counter: retry here
                     raise
                 continue
-            return allocation
+            return receipt_allocation({"receipt_issue": issue})
         raise DependencyUnavailable("El contador de folios está muy ocupado; se reintentará.",
                                     code="folio_contention")
 
     # -- issue ---------------------------------------------------------------------------------
 
-    def mark_issued(self, code: str, payment_id: str, receipt: Mapping[str, Any], *,
-                    signature: Mapping[str, Any], event: Mapping[str, Any],
-                    document_sha256: str | None = None) -> bool:
-        """Set the payment's `receipt` (what citizens see) and mark the record issued (with the
-        stored PDF's SHA-256, what verifiers compare an uploaded PDF with), with the event; False
-        when it was already marked (nothing written)."""
-        values: dict[str, Any] = {":issued": "issued", ":sig": dict(signature), ":pid": payment_id}
-        expression = "SET #s = :issued, signature = :sig"
-        if document_sha256:
-            expression += ", document_sha256 = :sha"
-            values[":sha"] = document_sha256
-        folio = str(receipt["folio"])
-        try:
-            self._table.transact([
-                {"update": (table_keys.payment(code, payment_id), "META"), "expression": "SET receipt = :r",
-                 "condition": "attribute_not_exists(receipt)", "values": {":r": dict(receipt)}},
-                {"update": (table_keys.receipt(code, folio), "RECEIPT"), "expression": expression,
-                 "condition": "payment_id = :pid", "names": {"#s": "status"}, "values": values},
-                {"put": dict(event)},
-            ])
-        except ConditionFailed:
-            return False
-        return True
-
-    # -- e-mail --------------------------------------------------------------------------------
-
-    def claim_email(self, code: str, payment_id: str, *, attempt_id: str, now_key: str, lease_until: str,
-                    attempts: int) -> bool:
-        """Take the right to send the payment's e-mail: when none was tried, the last try failed in
-        a retryable way, the last try's outcome is unknown or the previous sender's lease has run
-        out (the caller first settles those two from SES's events when it can). False when someone
-        holds a live lease or the e-mail is already settled (sent or failed)."""
-        state = {"status": "sending", "attempt_id": attempt_id, "lease_until": lease_until, "at": now_key,
-                 "attempts": attempts}
+    def mark_issued(self, code: str, payment_id: str, allocation: Mapping[str, Any], *, amount: int,
+                    code_hash: str, signature: Mapping[str, Any], document_sha256: str) -> bool:
+        """Write the receipt record of `allocation`'s folio, issued: the payment, amount, date, the
+        verification code's hash (`code_hash`, never the code), the signature and the stored PDF's
+        SHA-256 (what the verify route answers and compares an uploaded PDF with). Repeat-safe: a
+        record of the same payment is written again (an older one, `allocated` by earlier code,
+        becomes issued); an annulled one is left alone (False)."""
+        folio = str(allocation["folio"])
         try:
             self._table.update(
-                table_keys.payment(code, payment_id), "META", "SET #e = :state",
-                condition=("attribute_not_exists(#e) OR #e.#st = :retry OR #e.#st = :unknown"
-                           " OR (#e.#st = :sending AND #e.lease_until < :now)"),
-                names={"#e": "email", "#st": "status"},
-                values={":state": state, ":retry": "retry", ":unknown": "unknown", ":sending": "sending",
-                        ":now": now_key},
+                table_keys.receipt(code, folio), "RECEIPT",
+                "SET folio = :folio, municipality = :code, payment_id = :pid, amount = :amount, issued_at = :at,"
+                " code_hash = :hash, #s = :issued, signature = :sig, document_sha256 = :sha",
+                condition="attribute_not_exists(pk) OR (payment_id = :pid AND #s <> :annulled)",
+                names={"#s": "status"},
+                values={":folio": folio, ":code": code, ":pid": payment_id, ":amount": amount,
+                        ":at": str(allocation["issued_at"]), ":hash": code_hash, ":issued": "issued",
+                        ":sig": dict(signature), ":sha": document_sha256, ":annulled": "annulled"},
                 return_new=False)
         except ConditionFailed:
             return False
         return True
 
-    def record_email(self, code: str, payment_id: str, *, attempt_id: str, state: Mapping[str, Any],
-                     attempt_row: Mapping[str, Any], event: Mapping[str, Any] | None = None) -> bool:
-        """Settle (or release) the claim `attempt_id` with `state`, and keep the delivery attempt as
-        an `EMAIL#…` row beside the payment. False when the claim is no longer ours. A final state
-        (`sent`, `failed`) also removes the payment's outbox mark: its receipt job is finished."""
-        final = state.get("status") in ("sent", "failed")
-        expression = "SET #e = :state" + (" REMOVE gsi3pk, gsi3sk" if final else "")
-        operations: list[dict[str, Any]] = [
-            {"update": (table_keys.payment(code, payment_id), "META"), "expression": expression,
-             "condition": "#e.attempt_id = :mine", "names": {"#e": "email"},
-             "values": {":state": dict(state), ":mine": attempt_id}},
-            {"put": {"pk": table_keys.payment(code, payment_id), **attempt_row}},
-        ]
-        if event is not None:
-            operations.append({"put": dict(event)})
+    def show_issued(self, code: str, payment_id: str, *, signed_at: str) -> None:
+        """Show the issued receipt on the payment (`receipt_issue.signed_at`), alone: only for a payment
+        whose e-mail step was settled without the claim that normally does it (`claim_email`)."""
+        self._table.update(table_keys.payment(code, payment_id), "META",
+                           "SET receipt_issue.signed_at = if_not_exists(receipt_issue.signed_at, :at)",
+                           condition="attribute_exists(receipt_issue)", values={":at": signed_at},
+                           return_new=False)
+
+    # -- e-mail --------------------------------------------------------------------------------
+
+    def claim_email(self, code: str, payment_id: str, *, attempt_id: str, now_key: str, lease_until: str,
+                    attempts: int, signed_at: str | None = None) -> bool:
+        """Take the right to send the payment's e-mail: when none was tried, the last try failed in
+        a retryable way, the last try's outcome is unknown or the previous sender's lease has run
+        out (the caller first settles those two from SES's events when it can). False when someone
+        holds a live lease or the e-mail is already settled (sent or failed).
+
+        With `signed_at` (the receipt was just issued), the same write shows the receipt on the
+        payment (`receipt_issue.signed_at`, kept if already there): the e-mail is never claimed
+        before the receipt is visible, and issuing costs the record no write of its own."""
+        state = {"status": "sending", "attempt_id": attempt_id, "lease_until": lease_until, "at": now_key,
+                 "attempts": attempts}
+        expression = "SET #e = :state"
+        condition = ("(attribute_not_exists(#e) OR #e.#st = :retry OR #e.#st = :unknown"
+                     " OR (#e.#st = :sending AND #e.lease_until < :now))")
+        values: dict[str, Any] = {":state": state, ":retry": "retry", ":unknown": "unknown", ":sending": "sending",
+                                  ":now": now_key}
+        if signed_at:
+            expression += ", receipt_issue.signed_at = if_not_exists(receipt_issue.signed_at, :signed)"
+            condition = f"attribute_exists(receipt_issue) AND {condition}"
+            values[":signed"] = signed_at
         try:
-            self._table.transact(operations)
+            self._table.update(table_keys.payment(code, payment_id), "META", expression, condition=condition,
+                               names={"#e": "email", "#st": "status"}, values=values, return_new=False)
+        except ConditionFailed:
+            return False
+        return True
+
+    def record_email(self, code: str, payment_id: str, *, attempt_id: str, state: Mapping[str, Any],
+                     attempt_row: Mapping[str, Any] | None = None) -> bool:
+        """Settle (or release) the claim `attempt_id` with `state`: one conditional write. False when
+        the claim is no longer ours. A final state (`sent`, `failed`) also removes the payment's
+        outbox mark: its receipt job is finished.
+
+        An attempt that was not sent leaves an `EMAIL#…` row (`attempt_row`), written just before:
+        the state it settles is replaced by the next attempt's. A sent attempt needs none — its
+        settled state is its record, and officials see it through `domain.receipt_state.email_attempts`
+        (a resend keeps it as a row before reopening the e-mail, `PaymentRepository.reopen_email`).
+        The row is a write of its own, not a transaction with the state (half the units), and comes
+        first: a crash in between leaves a true row (the attempt was made) whose claim is still open
+        and is settled later, never a state without its row."""
+        final = state.get("status") in ("sent", "failed")
+        if attempt_row is not None:
+            self._table.put({"pk": table_keys.payment(code, payment_id), **attempt_row})
+        try:
+            self._table.update(
+                table_keys.payment(code, payment_id), "META",
+                "SET #e = :state" + (" REMOVE gsi3pk, gsi3sk" if final else ""),
+                condition="#e.attempt_id = :mine", names={"#e": "email"},
+                values={":state": dict(state), ":mine": attempt_id}, return_new=False)
         except ConditionFailed:
             return False
         return True
 
     def email_attempts(self, code: str, payment_id: str) -> list[dict[str, Any]]:
-        """The payment's e-mail delivery attempts, oldest first (for officials)."""
-        return list(self._table.query_all(table_keys.payment(code, payment_id), sk_prefix="EMAIL#", consistent=True))
+        """The payment's e-mail delivery attempts, oldest first (for officials): its `EMAIL#` rows and
+        the sent attempt its record implies (`domain.receipt_state.email_attempts`)."""
+        pk = table_keys.payment(code, payment_id)
+        return email_attempts(self._table.query_all(pk, sk_prefix="EMAIL#", consistent=True),
+                              self._table.get(pk, "META", consistent=True))

@@ -17,6 +17,7 @@ from chalicelib.domain.errors import DependencyUnavailable, InvalidInput
 from chalicelib.domain.labels import PAYMENT_METHOD_TEXT, display_name
 from chalicelib.domain.money import format_clp, format_date
 from chalicelib.domain.receipt_codes import privacy_url, verify_url
+from chalicelib.domain.receipt_state import issued_receipt
 from chalicelib.domain.reminders import KIND_TEXT
 from chalicelib.domain.senders import sender_allowed
 from chalicelib.domain.signature_kinds import SignatureKind
@@ -90,7 +91,7 @@ def annulment_email(payment: Mapping[str, Any], config: Mapping[str, Any], pdf: 
     """The e-mail carrying a comprobante de anulación or a nota de crédito (`title`), its PDF attached."""
     sender, recipient = mail_addresses(payment, config)
     payer = payment.get("payer") or {}
-    receipt = (payment.get("receipt") or {}).get("folio") or "—"
+    receipt = (issued_receipt(payment) or {}).get("folio") or "—"
     name = display_name(config)
     text = (f"Estimado(a) {payer.get('name', '')}:\n\n{name} le envía el {title.lower()} {folio}, firmado "
             f"electrónicamente, por la devolución o reversa de su pago {payment['payment_id']} (comprobante de pago "

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from chalicelib.domain.receipt_state import receipt_pdf_key
+
 Event = dict[str, Any]
 """`{"type", "at" (ISO time with offset), "detail"}`: what officials see of a step."""
 
@@ -38,9 +40,31 @@ def _paid(record: Mapping[str, Any]) -> Event | None:
             "detail": {**{name: record.get(name) for name in said}, "decision": "approved by the gateway"}}
 
 
+def _receipt_issued(record: Mapping[str, Any]) -> Event | None:
+    issue = record.get("receipt_issue")
+    if not isinstance(issue, Mapping) or not issue.get("signed_at") or not issue.get("folio"):
+        return None
+    return {"type": "receipt_issued", "at": issue["signed_at"],
+            "detail": {"folio": issue["folio"], "key": issue.get("key") or receipt_pdf_key(str(issue["folio"]))}}
+
+
+def _receipt_email_settled(record: Mapping[str, Any]) -> Event | None:
+    email = record.get("email")
+    if not isinstance(email, Mapping) or not email.get("at"):
+        return None
+    by = {"confirmed_by": email["confirmed_by"]} if email.get("confirmed_by") else {}
+    if email.get("status") == "sent":
+        return {"type": "receipt_emailed", "at": email["at"], "detail": {"message_id": email.get("message_id"), **by}}
+    if email.get("status") == "failed":
+        return {"type": "receipt_email_failed", "at": email["at"], "detail": {"reason": email.get("reason_code"), **by}}
+    return None
+
+
 IMPLIED: list[Callable[[Mapping[str, Any]], Event | None]] = [
     _created,
     _paid,
+    _receipt_issued,
+    _receipt_email_settled,
 ]
 """One function per step folded into the record: the event it implies, or None before it happened."""
 

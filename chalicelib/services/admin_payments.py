@@ -29,6 +29,12 @@ from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, RuleRefus
 from chalicelib.domain.payments import PAYMENT_ID, STATUS_TEXT, PaymentStatus, utc_key
 from chalicelib.domain.personal_data import mask_email, mask_rut
 from chalicelib.domain.plates import parse_plate
+from chalicelib.domain.receipt_state import (
+    email_attempts,
+    implied_email_attempt,
+    issued_receipt,
+    receipt_allocation,
+)
 from chalicelib.domain.rut import parse_rut
 from chalicelib.domain.spreadsheet import safe_row
 from chalicelib.services.auth import Official
@@ -162,11 +168,8 @@ def _matches(meta: Item, f: PaymentFilters) -> bool:
 
 
 def _folio_of(meta: Item) -> str | None:
-    for name in ("receipt", "receipt_issue"):
-        value = meta.get(name)
-        if isinstance(value, dict) and value.get("folio"):
-            return str(value["folio"])
-    return None
+    allocation = receipt_allocation(meta)
+    return str(allocation["folio"]) if allocation else None
 
 
 def summary(meta: Item, *, masked: bool = False) -> dict[str, Any]:
@@ -207,10 +210,10 @@ def payment_detail(code: str, payment_id: str, ctx: PaymentsAdminContext, *, mas
     events = [{"at": e.get("at"), "type": e.get("type"), "detail": e.get("detail") or {}}
               for e in ctx.payments.events(code, payment_id)]
     emails = [{k: (mask_email(v) if masked and k == "to" else v) for k, v in row.items()}
-              for row in ctx.payments.email_attempts(code, payment_id)]
+              for row in email_attempts(ctx.payments.email_attempts(code, payment_id), meta)]
     receipt = None
-    stored = meta.get("receipt")
-    if isinstance(stored, dict) and stored.get("key"):
+    stored = issued_receipt(meta)
+    if stored is not None:
         receipt = {"folio": stored.get("folio"), "verification_code": stored.get("verification_code"),
                    "issued_at": stored.get("issued_at"),
                    "download_url": ctx.receipts_store.presign_get(
@@ -311,12 +314,13 @@ def resend_receipt(code: str, payment_id: str, official: Official, ctx: Payments
     old_email = (meta.get("payer") or {}).get("email")
     if meta.get("status") != PaymentStatus.PAID.value:
         raise Conflict("Solo un pago pagado tiene comprobante para reenviar.", code="payment_not_paid")
-    if not meta.get("receipt"):
+    if not issued_receipt(meta):
         raise Conflict("El comprobante aún se está emitiendo; se enviará al terminar.", code="receipt_not_issued")
     now = datetime.now(UTC).isoformat(timespec="seconds")
     detail = {"by": official.email, **({"address_corrected": True} if new_email else {})}
     reopened = ctx.payments.reopen_email(code, payment_id, requested_by=official.email, at=now, event=event_row(
-        code, payment_id, now, "receipt_resend_requested", detail), new_email=new_email)
+        code, payment_id, now, "receipt_resend_requested", detail), new_email=new_email,
+        sent_attempt=implied_email_attempt(meta))
     if not reopened:
         raise Conflict("Ya hay un envío del comprobante en curso.", code="email_in_progress")
     # The ordinary receipt job: its e-mail step sees `retry` and sends again, exactly once.

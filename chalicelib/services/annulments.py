@@ -21,6 +21,7 @@ from chalicelib.domain.errors import ConditionFailed, DependencyUnavailable
 from chalicelib.domain.labels import display_name
 from chalicelib.domain.payments import utc_key
 from chalicelib.domain.personal_data import mask_rut
+from chalicelib.domain.receipt_state import issued_receipt
 from chalicelib.domain.refunds import REASONS
 from chalicelib.observability import logger
 from chalicelib.services.receipt_jobs import annulment_job
@@ -118,7 +119,7 @@ def _stored_or_new_pdf(code: str, payment: dict[str, Any], row: dict[str, Any], 
         [i for i in range(len(lines)) if i not in {int(n) for n in payment.get("refunded_items", [])}]
     reason = row.get("reason_text") if row.get("kind") == "reversal" else REASONS.get(str(row.get("reason")), "")
     payer = payment.get("payer") or {}
-    receipt = payment.get("receipt") or {}
+    receipt = issued_receipt(payment) or {}
     document = {"folio": allocation["folio"], "whole": whole, "receipt_folio": receipt.get("folio"),
                 "payment_id": payment["payment_id"], "payer": f"{payer.get('name', '')} ({mask_rut(payer.get('rut'))})",
                 "reason": reason, "at": str(row.get("completed_at") or row.get("created_at") or "")[:19],

@@ -20,6 +20,7 @@ from chalicelib.adapters.object_store import ObjectStore
 from chalicelib.adapters.payments_repo import PaymentRepository
 from chalicelib.domain.errors import Forbidden, NotFound, Unauthenticated
 from chalicelib.domain.payments import STATUS_TEXT, PaymentStatus, municipality_of, permit_hold_keys
+from chalicelib.domain.receipt_state import issued_receipt
 from chalicelib.domain.rut import Rut, parse_rut
 from chalicelib.services.citizen_index import run_digest
 from chalicelib.services.municipalities import require_municipality
@@ -148,7 +149,7 @@ def my_payments(ctx: CitizenContext, citizen: Citizen) -> dict[str, Any]:
         }
         if payment.get("annulled_at") or payment.get("annulment"):
             entry["annulled"] = True
-        receipt = payment.get("receipt")
+        receipt = issued_receipt(payment)
         if receipt and receipt.get("folio"):
             entry["receipt"] = {"folio": receipt["folio"], "verify_url": _verify_url(ctx, receipt)}
         out.append(entry)
@@ -169,7 +170,7 @@ def receipt_download(ctx: CitizenContext, citizen: Citizen, payment_id: str) -> 
     payment = _own_payment(ctx, citizen, code, payment_id)
     if payment is None:
         raise NotFound("No tiene un pago con ese identificador.", code="payment_not_found")
-    receipt = payment.get("receipt")
+    receipt = issued_receipt(payment)
     if not receipt or not receipt.get("key") or ctx.receipts_store is None:
         raise NotFound("El comprobante de este pago aún no está disponible.", code="receipt_not_ready")
     url = ctx.receipts_store.presign_get(receipt["key"], expires_in=300,

@@ -27,6 +27,7 @@ from typing import IO, Any, Protocol
 
 from chalicelib.adapters.municipality_rows import INDEX_FIELDS, MunicipalityRows, Rows
 from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.receipt_state import issued_receipt
 
 MAX_DAYS = 400
 """The longest range one export covers (a year and a bit); longer periods are several exports."""
@@ -142,7 +143,7 @@ def export_municipality(code: str, start: date, end: date, sources: ExportContex
         for payment_id in rows.payments_created_on(iso):
             payment_rows = writer.add("payments", rows.payment(payment_id))
             meta = next((r for r in payment_rows if r.get("sk") == "META"), {})
-            receipt = meta.get("receipt") if isinstance(meta.get("receipt"), dict) else None
+            receipt = issued_receipt(meta)
             if receipt and receipt.get("folio"):
                 record = rows.receipt(str(receipt["folio"]))
                 writer.add("receipts", [record] if record else [])

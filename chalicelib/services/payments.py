@@ -43,6 +43,7 @@ from chalicelib.domain.payments import (
 )
 from chalicelib.domain.plates import parse_plate
 from chalicelib.domain.receipt_codes import verify_url
+from chalicelib.domain.receipt_state import issued_receipt
 from chalicelib.domain.rut import parse_rut
 from chalicelib.services import back_years
 from chalicelib.services.citizen_index import run_digest
@@ -353,7 +354,7 @@ def payment_status(payment_id: str, authorization: str | None, ctx: PaymentConte
     for name in ("paid_at", "method"):
         if payment.get(name):
             body[name] = payment[name]
-    receipt = payment.get("receipt")
+    receipt = issued_receipt(payment)
     if receipt and ctx.receipts_store is not None:
         body["receipt"] = {"folio": receipt["folio"], "verification_code": receipt["verification_code"],
                            "download_url": ctx.receipts_store.presign_get(

@@ -5,17 +5,22 @@ step can fail half-way, so every step first looks at what the payment already re
 only what is missing, with a conditional write that makes a concurrent twin give way:
 
 1. folio — `receipt_issue` on the payment, allocated in one transaction with the municipality's
-   yearly counter and the receipt record (`ReceiptRepository.allocate_folio`);
+   yearly counter (`ReceiptRepository.allocate_folio`);
 2. PDF — built, signed (one KMS call) and stored at `<cut>/receipts/<year>/<folio>.pdf` unless that
    object exists already (then the stored bytes are reused, so the e-mail carries the same file);
-3. issued — `receipt` on the payment (what `GET /v1/payments/{id}` shows) and the receipt record
-   marked issued with the stored PDF's SHA-256 (what `GET /v1/receipts/verify` answers,
-   `services/verification.py`), with a `receipt_issued` event;
+3. issued — the receipt record written, issued, with the stored PDF's SHA-256 (what
+   `GET /v1/receipts/verify` answers, `services/verification.py`); the payment shows the receipt
+   (`receipt_issue.signed_at`, what `GET /v1/payments/{id}` reads through
+   `domain/receipt_state.issued_receipt`) from the e-mail's claim, which writes it;
 4. e-mail — claimed with a lease on the payment's `email` attribute, sent once through SES, settled
-   as `sent` or `failed` (permanent refusals are recorded, not retried); every attempt is kept as
-   an `EMAIL#…` row for officials. An earlier attempt whose outcome is unknown (its worker died
+   as `sent` or `failed` (permanent refusals are recorded, not retried); every attempt not sent is
+   kept as an `EMAIL#…` row, a sent one is its settled state (officials see both,
+   `domain/receipt_state.email_attempts`). An earlier attempt whose outcome is unknown (its worker died
    after SES's answer, or the answer was lost) is settled from SES's own events for it, and sent
    again only when none arrived within the grace period (docs/email-events.md).
+
+The steps' events (`receipt_issued`, `receipt_emailed`, `receipt_email_failed`) are what the
+record's fields imply (`domain/payment_history.py`), not rows of their own.
 
 The receipt is issued (step 3) before the e-mail is tried: a citizen whose address bounces can
 still download and verify it. The residual duplicate-e-mail window is described in
@@ -38,7 +43,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from chalicelib.adapters.payments_repo import PaymentRepository, event_row
+from chalicelib.adapters.payments_repo import PaymentRepository
 from chalicelib.adapters.receipt_signer import SigningRefused, designated_official
 from chalicelib.adapters.receipts_repo import FolioRequest, ReceiptRepository
 from chalicelib.documents.emails import receipt_email
@@ -47,6 +52,7 @@ from chalicelib.domain.email_message import OutgoingEmail
 from chalicelib.domain.errors import DependencyUnavailable
 from chalicelib.domain.payments import utc_key
 from chalicelib.domain.receipt_codes import code_hash, new_verification_code
+from chalicelib.domain.receipt_state import issued_receipt, receipt_allocation
 from chalicelib.domain.signature_kinds import SignatureKind
 from chalicelib.observability import logger
 
@@ -59,7 +65,7 @@ TOKEN_FRAGMENT = "t"  # noqa: S105 - the name of a URL fragment parameter, not a
 class Municipalities(Protocol):
     def get(self, code: str) -> dict[str, Any] | None: ...
 
-    def current(self, code: str) -> dict[str, Any] | None: ...
+    def current(self, code: str, *, max_age_s: float = 0.0) -> dict[str, Any] | None: ...
 
 
 class ObjectStorePort(Protocol):
@@ -90,7 +96,7 @@ class LogoPort(Protocol):
 class EmailEventsPort(Protocol):
     def of_payment(self, code: str, payment_id: str, attempt_id: str | None = None) -> list[dict[str, Any]]: ...
 
-    def is_suppressed(self, code: str, address: str) -> bool: ...
+    def is_suppressed(self, code: str, address: str, *, consistent: bool = True) -> bool: ...
 
 
 class TokenSignerPort(Protocol):
@@ -123,6 +129,10 @@ class ReceiptContext:
     """Signs the offline-verifiable token the QR carries (`signing/receipt_tokens.py`); None: URL only."""
 
 
+CONFIG_MAX_AGE_S = 5.0
+"""How old the municipality's configuration a receipt is issued with may be (see `issue_receipt`)."""
+
+
 # -- the pipeline ---------------------------------------------------------------------------------
 
 def issue_receipt(code: str, payment_id: str, ctx: ReceiptContext) -> str:
@@ -143,30 +153,36 @@ def issue_receipt(code: str, payment_id: str, ctx: ReceiptContext) -> str:
                        extra={"outcome": "not_paid", "status": payment["status"]})
         return "not_paid"
     email_done = (payment.get("email") or {}).get("status") in ("sent", "failed")
-    if payment.get("receipt") and email_done:
+    if issued_receipt(payment) and email_done:
         return "already_complete"
 
-    # Read as stored now, not from the per-process cache: the receipt carries the look, sender and
-    # signer the municipality has at the moment it is issued (a change shows on the next receipt).
-    config = ctx.municipalities.current(code)
+    # Not the API's 60-second cache: the receipt carries the look, sender and signer the municipality
+    # has when it is issued, give or take CONFIG_MAX_AGE_S — a change shows on the receipts issued a
+    # few seconds later. At the peak a worker issues many receipts of a municipality within those
+    # seconds, so they share one read; a consistent read for each would gain no real precision (a
+    # change can land while the receipt is being signed anyway).
+    config = ctx.municipalities.current(code, max_age_s=CONFIG_MAX_AGE_S)
     if config is None:
         raise DependencyUnavailable("La municipalidad del pago no está configurada.", code="municipality_missing",
                                     retryable=False)
-    allocation = payment.get("receipt_issue") or _allocate(code, payment_id, payment, ctx)
+    allocation = receipt_allocation(payment) or _allocate(code, payment_id, payment, ctx)
     pdf: bytes | None = None
-    if not payment.get("receipt"):
+    signed_at: str | None = None
+    if issued_receipt(payment) is None:
         try:
             pdf = _stored_or_new_pdf(code, payment, allocation, config, ctx)
         except SigningRefused as exc:  # sent again it would be refused again: the sweep re-queues it
             logger.error("receipt signature refused", extra={"outcome": "signing_refused", "reason_code": exc.code})
             return "signing_refused"
-        _mark_issued(code, payment_id, allocation, config, ctx, document_sha256=hashlib.sha256(pdf).hexdigest(),
-                     kind=ctx.signer.kind_of(pdf))
+        signed_at = _mark_issued(code, payment, allocation, config, ctx,
+                                 document_sha256=hashlib.sha256(pdf).hexdigest(), kind=ctx.signer.kind_of(pdf))
     if email_done:
+        if signed_at:  # a settled e-mail always followed a claim that showed the receipt; just in case
+            ctx.receipts.show_issued(code, payment_id, signed_at=signed_at)
         return "issued"
     if pdf is None:
         pdf = ctx.store.get(str(allocation["key"]))
-    return _deliver(code, payment, allocation, config, pdf, ctx)
+    return _deliver(code, payment, allocation, config, pdf, ctx, signed_at=signed_at)
 
 
 def _allocate(code: str, payment_id: str, payment: Mapping[str, Any], ctx: ReceiptContext) -> dict[str, Any]:
@@ -174,12 +190,12 @@ def _allocate(code: str, payment_id: str, payment: Mapping[str, Any], ctx: Recei
     verification = new_verification_code()
     request = FolioRequest(year=issued_at.year, verification_code=verification,
                            issued_at=issued_at.isoformat(timespec="seconds"), amount=int(payment["amount"]))
-    allocation = ctx.receipts.allocate_folio(code, payment_id, request, hash_code=code_hash)
+    allocation = ctx.receipts.allocate_folio(code, payment_id, request)
     if allocation is None:  # a twin delivery allocated first: use its folio
-        again = ctx.payments.get(code, payment_id) or {}
-        if not again.get("receipt_issue"):
+        allocation = receipt_allocation(ctx.payments.get(code, payment_id) or {})
+        if allocation is None:
             raise DependencyUnavailable("El pago cambió durante la emisión; se reintentará.", code="payment_changed")
-        return dict(again["receipt_issue"])
+        return allocation
     logger.info("receipt folio allocated", extra={"folio": allocation["folio"]})
     return allocation
 
@@ -191,7 +207,9 @@ def _stored_or_new_pdf(code: str, payment: Mapping[str, Any], allocation: Mappin
         return ctx.store.get(key)  # stored by an earlier attempt: the e-mail attaches that very file
     from chalicelib.documents.receipt_pdf import build_receipt_pdf
 
-    items = ctx.payments.items(code, str(payment["payment_id"]))
+    # Eventually consistent (half the units): the item rows were written once, with the payment,
+    # long before it was paid.
+    items = ctx.payments.items(code, str(payment["payment_id"]), consistent=False)
     document = receipt_document(payment, items, config, allocation, ctx.logos.logo(code), ctx.public_api_url)
     if ctx.tokens is not None:
         token = ctx.tokens.sign(code, receipt_token_claims(payment, allocation))
@@ -220,18 +238,19 @@ def receipt_token_claims(payment: Mapping[str, Any], allocation: Mapping[str, An
                           issued_on=str(allocation["issued_at"])[:10], amount=int(payment["amount"]), permits=permits)
 
 
-def _mark_issued(code: str, payment_id: str, allocation: Mapping[str, Any], config: Mapping[str, Any],
-                 ctx: ReceiptContext, *, document_sha256: str, kind: SignatureKind) -> None:
+def _mark_issued(code: str, payment: Mapping[str, Any], allocation: Mapping[str, Any], config: Mapping[str, Any],
+                 ctx: ReceiptContext, *, document_sha256: str, kind: SignatureKind) -> str:
+    """Write the issued receipt record; returns the time to show the receipt on the payment with."""
     official, role = designated_official(config, ctx.default_signer_run)
-    receipt = {"folio": allocation["folio"], "verification_code": allocation["verification_code"],
-               "key": allocation["key"], "issued_at": allocation["issued_at"]}
     now_iso = ctx.clock().isoformat(timespec="seconds")
-    event = event_row(code, payment_id, now_iso, "receipt_issued", {"folio": allocation["folio"],
-                                                                     "key": allocation["key"]})
     signature = {"status": "signed", "format": "PAdES B-B", "signer": official.name, "role": role,
                  "signed_at": now_iso, **kind.record()}
-    ctx.receipts.mark_issued(code, payment_id, receipt, signature=signature, event=event,
-                             document_sha256=document_sha256)
+    folio = str(allocation["folio"])
+    if not ctx.receipts.mark_issued(code, str(payment["payment_id"]), allocation, amount=int(payment["amount"]),
+                                    code_hash=code_hash(folio, str(allocation["verification_code"])),
+                                    signature=signature, document_sha256=document_sha256):
+        logger.warning("receipt record annulled meanwhile; left as it is", extra={"folio": folio})
+    return now_iso
 
 
 # -- the e-mail ---------------------------------------------------------------------------------------
@@ -240,7 +259,7 @@ _RECORD_RETRIES_S = (0.2, 0.5, 1.0)
 
 
 def _deliver(code: str, payment: Mapping[str, Any], allocation: Mapping[str, Any], config: Mapping[str, Any],
-             pdf: bytes, ctx: ReceiptContext) -> str:
+             pdf: bytes, ctx: ReceiptContext, *, signed_at: str | None = None) -> str:
     payment_id = str(payment["payment_id"])
     previous = payment.get("email") or {}
     now = ctx.clock()
@@ -252,8 +271,12 @@ def _deliver(code: str, payment: Mapping[str, Any], allocation: Mapping[str, Any
     attempts = int(previous.get("attempts", 0)) + 1
     attempt_id = secrets.token_hex(8)
     if not ctx.receipts.claim_email(code, payment_id, attempt_id=attempt_id, now_key=now_key,
-                                    lease_until=utc_key(now + ctx.email_lease), attempts=attempts):
-        current = (ctx.payments.get(code, payment_id) or {}).get("email") or {}
+                                    lease_until=utc_key(now + ctx.email_lease), attempts=attempts,
+                                    signed_at=signed_at):
+        again = ctx.payments.get(code, payment_id) or {}
+        if signed_at and issued_receipt(again) is None:  # whoever holds the claim did not show it
+            ctx.receipts.show_issued(code, payment_id, signed_at=signed_at)
+        current = again.get("email") or {}
         if current.get("status") in ("sent", "failed"):
             return "issued"
         raise DependencyUnavailable("Otro proceso está enviando este comprobante; se reintentará.",
@@ -262,7 +285,10 @@ def _deliver(code: str, payment: Mapping[str, Any], allocation: Mapping[str, Any
     row = {"sk": f"EMAIL#{now_key}#{attempts:03d}#{attempt_id}", "at": now.isoformat(timespec="seconds"),
            "attempt": attempts, "to": recipient, "kind": "receipt", "folio": allocation["folio"]}
     try:
-        if ctx.email_events is not None and recipient and ctx.email_events.is_suppressed(code, recipient):
+        # Eventually consistent (half the units): a complaint recorded in the last second may be
+        # missed; the list stops mail over days, and SES's own account-level list backs it.
+        if ctx.email_events is not None and recipient and ctx.email_events.is_suppressed(code, recipient,
+                                                                                          consistent=False):
             raise DependencyUnavailable("El destinatario marcó como spam un correo anterior; no se le envían más.",
                                         code="email_suppressed", retryable=False)
         message = receipt_email(payment, allocation, config, pdf, ctx.public_api_url, kind=ctx.signer.kind_of(pdf))
@@ -275,20 +301,15 @@ def _deliver(code: str, payment: Mapping[str, Any], allocation: Mapping[str, Any
                  "reason_code": exc.code, "at": now_key, "attempts": attempts,
                  **({"attempt_id": attempt_id} if unknown else {})}
         outcome = "unknown" if unknown else "retry" if exc.retryable else "failed"
-        event = None if exc.retryable else event_row(code, payment_id, now.isoformat(timespec="seconds"),
-                                                     "receipt_email_failed", {"reason": exc.code})
         ctx.receipts.record_email(code, payment_id, attempt_id=attempt_id, state=state,
                                   attempt_row={**row, "outcome": outcome, "reason": exc.message,
-                                               "reason_code": exc.code}, event=event)
+                                               "reason_code": exc.code})
         if exc.retryable:
             raise
         logger.warning("receipt e-mail refused; recorded for officials", extra={"reason_code": exc.code})
         return "email_failed"
     state = {"status": "sent", "message_id": message_id, "at": now_key, "attempts": attempts}
-    event = event_row(code, payment_id, now.isoformat(timespec="seconds"), "receipt_emailed",
-                      {"message_id": message_id})
-    _record_sent(code, payment_id, attempt_id, state, {**row, "outcome": "sent", "message_id": message_id},
-                 event, ctx)
+    _record_sent(code, payment_id, attempt_id, state, ctx)  # the settled state is the attempt's record
     logger.info("receipt e-mailed", extra={"folio": allocation["folio"]})
     return "sent"
 
@@ -323,41 +344,33 @@ def _settle_from_events(code: str, payment: Mapping[str, Any], allocation: Mappi
         return None
     attempts = int(previous.get("attempts", 1))
     recipient = str((payment.get("payer") or {}).get("email") or "")
-    row = {"sk": f"EMAIL#{previous.get('at')}#{attempts:03d}#{attempt_id}", "at": now.isoformat(timespec="seconds"),
-           "attempt": attempts, "to": recipient, "kind": "receipt", "folio": allocation["folio"],
-           "confirmed_by": "ses_events"}
+    row: dict[str, Any] | None = None  # a sent attempt's settled state is its record
     if accepted:
         message_id = str(accepted[0].get("message_id"))
         state = {"status": "sent", "message_id": message_id, "at": str(previous.get("at")), "attempts": attempts,
                  "confirmed_by": "ses_events"}
-        event = event_row(code, payment_id, now.isoformat(timespec="seconds"), "receipt_emailed",
-                          {"message_id": message_id, "confirmed_by": "ses_events"})
-        row = {**row, "outcome": "sent", "message_id": message_id}
         outcome = "sent_confirmed_by_events"
     else:
         reason = f"SES rechazó el mensaje ({rejected[0].get('reason') or 'Reject'})."[:300]
         state = {"status": "failed", "reason": reason, "reason_code": "email_rejected", "at": str(previous.get("at")),
                  "attempts": attempts, "confirmed_by": "ses_events"}
-        event = event_row(code, payment_id, now.isoformat(timespec="seconds"), "receipt_email_failed",
-                          {"reason": "email_rejected"})
-        row = {**row, "outcome": "failed", "reason": reason, "reason_code": "email_rejected"}
+        row = {"sk": f"EMAIL#{previous.get('at')}#{attempts:03d}#{attempt_id}", "at": now.isoformat(timespec="seconds"),
+               "attempt": attempts, "to": recipient, "kind": "receipt", "folio": allocation["folio"],
+               "confirmed_by": "ses_events", "outcome": "failed", "reason": reason, "reason_code": "email_rejected"}
         outcome = "email_failed"
-    if not ctx.receipts.record_email(code, payment_id, attempt_id=attempt_id, state=state, attempt_row=row,
-                                     event=event):
+    if not ctx.receipts.record_email(code, payment_id, attempt_id=attempt_id, state=state, attempt_row=row):
         raise DependencyUnavailable("El envío cambió mientras se consultaban sus eventos; se reintentará.",
                                     code="email_in_progress")
     logger.info("e-mail attempt of unknown outcome settled from SES events", extra={"outcome": outcome})
     return outcome
 
 
-def _record_sent(code: str, payment_id: str, attempt_id: str, state: dict[str, Any], row: dict[str, Any],
-                 event: dict[str, Any], ctx: ReceiptContext) -> None:
+def _record_sent(code: str, payment_id: str, attempt_id: str, state: dict[str, Any], ctx: ReceiptContext) -> None:
     """SES has accepted the e-mail: record it, retrying here (not by redelivery, which would send
     it again) through a short database hiccup."""
     for pause in (*_RECORD_RETRIES_S, None):
         try:
-            ctx.receipts.record_email(code, payment_id, attempt_id=attempt_id, state=state, attempt_row=row,
-                                      event=event)
+            ctx.receipts.record_email(code, payment_id, attempt_id=attempt_id, state=state)
             return
         except DependencyUnavailable:
             if pause is None:

@@ -41,6 +41,7 @@ from chalicelib.domain.payments import (
     went_through_paid,
 )
 from chalicelib.domain.personal_data import mask_rut
+from chalicelib.domain.receipt_state import receipt_allocation
 from chalicelib.domain.refunds import REASONS, RefundStatus
 from chalicelib.observability import logger
 from chalicelib.services import signatures
@@ -529,7 +530,7 @@ def _annulment(code: str, payment: dict[str, Any], item_indexes: list[int], amou
     if counted and sum(by_service.values()) != amount:
         by_service = _prorate(by_service, amount)
     folio = None
-    receipt = payment.get("receipt") or payment.get("receipt_issue") or {}
+    receipt = receipt_allocation(payment) or {}
     if annul_receipt and receipt.get("folio"):
         record = ctx.receipts.get(code, str(receipt["folio"])) or {}
         folio = str(receipt["folio"]) if record.get("status") == "issued" else None

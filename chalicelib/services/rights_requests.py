@@ -26,6 +26,7 @@ from chalicelib.adapters.rights_repo import RightsRepository, event_row, is_paym
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, RuleRefused
 from chalicelib.domain.payments import PaymentStatus, utc_key
 from chalicelib.domain.personal_data import CATEGORIES, EXTENSION_DAYS, RESPONSE_DAYS
+from chalicelib.domain.receipt_state import email_attempts
 from chalicelib.domain.rut import parse_rut
 from chalicelib.services.auth import Official
 from chalicelib.services.retention import UNPAID
@@ -147,7 +148,8 @@ def export(code: str, request_id: str, official: Official, ctx: RightsContext) -
             payments.append({**_clean(meta),
                              "items_detail": [_clean(r) for r in rows if str(r["sk"]).startswith("ITEM#")],
                              "events": [_clean(r) for r in rows if str(r["sk"]).startswith("EVENT#")],
-                             "email_deliveries": [_clean(r) for r in rows if str(r["sk"]).startswith("EMAIL#")]})
+                             "email_deliveries": [_clean(r) for r in email_attempts(
+                                 [r for r in rows if str(r["sk"]).startswith("EMAIL#")], meta)]})
         else:
             debts.append(_clean(item))
     document = {

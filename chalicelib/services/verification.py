@@ -25,6 +25,7 @@ from chalicelib.domain.money import format_clp, format_date
 from chalicelib.domain.municipality_codes import PLATFORM
 from chalicelib.domain.plates import parse_plate
 from chalicelib.domain.receipt_codes import code_hash, normalize_code, verify_url
+from chalicelib.domain.receipt_state import issued_receipt
 from chalicelib.domain.signature_kinds import describe
 from chalicelib.domain.verification import (
     INSTALLMENT_HALVES,
@@ -153,7 +154,7 @@ def _document_sha256(record: Mapping[str, Any], payment: Mapping[str, Any], ctx:
     stored = record.get("document_sha256")
     if stored:
         return str(stored)
-    key = (payment.get("receipt") or {}).get("key")
+    key = (issued_receipt(payment) or {}).get("key")
     if not key:
         return None
     try:  # a receipt issued before the hash was recorded: hash the stored object
@@ -219,7 +220,7 @@ def plate_permit(raw_plate: object, raw_year: object, ctx: VerificationContext, 
             continue
         code, payment_id = str(hold.get("municipality", "")), str(hold.get("payment_id", ""))
         payment = ctx.payments.get(code, payment_id) or {}
-        receipt = payment.get("receipt") or {}
+        receipt = issued_receipt(payment) or {}
         record = ctx.receipts.get(code, str(receipt["folio"])) if receipt.get("folio") else None
         annulled = hold.get("status") == RECEIPT_ANNULLED or (record or {}).get("status") == RECEIPT_ANNULLED
         halves[half] = RECEIPT_ANNULLED if annulled else "paid"

@@ -20,7 +20,9 @@ import pytest
 
 from chalicelib import wiring
 from chalicelib.adapters import table_keys
+from chalicelib.adapters.dynamo import DynamoTable
 from chalicelib.adapters.receipt_signer import DEFAULT_SIGNER_NAME
+from chalicelib.adapters.receipts_repo import FolioRequest
 from chalicelib.domain import receipt_codes
 from chalicelib.domain.errors import DependencyUnavailable, InvalidInput
 from chalicelib.domain.payments import utc_key
@@ -33,7 +35,7 @@ from devstack import worker_runner
 from devstack.worker_runner import WorkerRunner
 from tests.support.payments_world import notify, pay, payments_world, status_of
 from tests.support.pdfs import page_text
-from tests.support.receipt_jobs import deliver, meta, paid, take_job
+from tests.support.receipt_jobs import deliver, meta, paid, receipt_of, take_job
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +201,7 @@ def get(world, path: str, headers: dict[str, str] | None = None) -> tuple[int, A
 def assert_complete_once(created: dict[str, Any], *, counter_before: int) -> dict[str, Any]:
     """One folio (the next one), one stored object, one e-mail carrying it; returns the receipt."""
     payment = meta(created["payment_id"])
-    receipt = payment["receipt"]
+    receipt = receipt_of(created["payment_id"])
     assert receipt["folio"] == f"13101-2027-{counter_before + 1:06d}"
     assert counter() == counter_before + 1
     assert versions(receipt["key"]) == 1
@@ -294,7 +296,7 @@ def test_verification_gives_nothing_away(rx):
     world = rx["world"]
     created = paid(world, "verify")
     deliver(created["job"])
-    folio = meta(created["payment_id"])["receipt"]["folio"]
+    folio = receipt_of(created["payment_id"])["folio"]
     wrong = get(world, f"/v1/receipts/verify?folio={folio}&code=ABCDE-FGHJK")
     unknown = get(world, "/v1/receipts/verify?folio=13101-2027-999999&code=ABCDE-FGHJK")
     other_muni = get(world, "/v1/receipts/verify?folio=13114-2027-000001&code=ABCDE-FGHJK")
@@ -340,7 +342,10 @@ def test_an_official_resend_sends_the_same_receipt_once_more(rx):
     mails = mails_to(created["email"])
     assert len(mails) == 2
     assert attachment_of(mails[0]) == attachment_of(mails[1])
-    assert meta(created["payment_id"])["receipt"] == first  # the same receipt, not a new one
+    assert receipt_of(created["payment_id"]) == first  # the same receipt, not a new one
+    attempts = wiring.receipts_repo().email_attempts("13101", created["payment_id"])
+    assert [(a["attempt"], a["outcome"], a["to"]) for a in attempts] == [(1, "sent", created["email"]),
+                                                                         (2, "sent", created["email"])]
     assert counter() == before + 1  # no second folio
 
 
@@ -387,7 +392,7 @@ def test_a_twin_delivery_waits_for_the_lease_and_a_dead_senders_lease_is_taken_o
         deliver(created["job"])
     assert caught.value.code == "email_in_progress"
     assert mails_to(created["email"]) == []
-    assert "receipt" in meta(pid)  # the receipt is issued even while the e-mail waits
+    assert receipt_of(pid)  # the receipt is issued even while the e-mail waits
     # The lease ran out, but SES's events for that attempt may still come: wait for them.
     with shifted(world, timedelta(minutes=3)), pytest.raises(DependencyUnavailable) as caught:
         deliver(created["job"])
@@ -432,21 +437,123 @@ def test_an_attempt_of_unknown_outcome_without_events_is_sent_again_after_the_gr
     assert meta(created["payment_id"])["email"]["status"] == "sent"
 
 
+def _settling_write_fails(monkeypatch) -> Callable[[], None]:
+    """The database refuses the write that settles an e-mail claim (the rest works); returns the undo."""
+    real_update = DynamoTable.update
+
+    def settle_fails(self, pk, sk, update, **kwargs):
+        if sk == "META" and update.startswith("SET #e = :state") and "attempt_id = :mine" in str(
+                kwargs.get("condition")):
+            raise DependencyUnavailable("down", code="database_unavailable")
+        return real_update(self, pk, sk, update, **kwargs)
+
+    monkeypatch.setattr(DynamoTable, "update", settle_fails)
+    return lambda: monkeypatch.setattr(DynamoTable, "update", real_update)
+
+
+def test_a_sent_e_mail_whose_state_was_never_written_is_settled_from_ses_events_as_one_attempt(rx, ses_events,
+                                                                                             monkeypatch):
+    world = rx["world"]
+    created = paid(world, "sent-unrecorded")
+    pid = created["payment_id"]
+    undo = _settling_write_fails(monkeypatch)
+    with pytest.raises(DependencyUnavailable):
+        deliver(created["job"])  # SES accepted; recording it failed through the in-process retries
+    undo()
+    assert meta(pid)["email"]["status"] == "sending"  # its claim is still open: not settled
+    assert wiring.data_table().get(table_keys.payment("13101", pid), "META")["gsi3pk"]  # the outbox mark stays
+    assert ses_events() >= 2
+    with shifted(world, timedelta(minutes=3)):  # the lease ran out: SES's events settle that attempt
+        deliver(created["job"])
+    assert len(mails_to(created["email"])) == 1
+    state = meta(pid)["email"]
+    assert (state["status"], state["confirmed_by"]) == ("sent", "ses_events")
+    rows = wiring.receipts_repo().email_attempts("13101", pid)
+    assert [(r["attempt"], r["outcome"], r.get("confirmed_by"), r["to"]) for r in rows] == [
+        (1, "sent", "ses_events", created["email"])]
+    assert "gsi3pk" not in wiring.data_table().get(table_keys.payment("13101", pid), "META")
+
+
+def test_an_attempt_row_is_written_before_the_state_it_settles(rx, ses_events, monkeypatch):
+    world = rx["world"]
+    created = paid(world, "row-first")
+    pid = created["payment_id"]
+    rx["faults"].arm("after_send", DependencyUnavailable("no answer", code="email_outcome_unknown"))
+    undo = _settling_write_fails(monkeypatch)
+    with pytest.raises(DependencyUnavailable):
+        deliver(created["job"])  # SES's answer lost, and the state could not be written either
+    undo()
+    rows = wiring.receipts_repo().email_attempts("13101", pid)
+    assert [(r["outcome"], r["to"]) for r in rows] == [("unknown", created["email"])]  # true, and kept
+    assert meta(pid)["email"]["status"] == "sending"  # the claim is still open
+    assert ses_events() >= 2
+    with shifted(world, timedelta(minutes=3)):
+        deliver(created["job"])
+    assert len(mails_to(created["email"])) == 1
+    rows = wiring.receipts_repo().email_attempts("13101", pid)  # the attempt, settled: shown once
+    assert [(r["attempt"], r["outcome"], r.get("confirmed_by")) for r in rows] == [(1, "sent", "ses_events")]
+
+
+def test_the_receipt_steps_leave_no_event_rows_and_the_history_shows_them(rx):
+    created = paid(rx["world"], "no-rows")
+    deliver(created["job"])
+    pid = created["payment_id"]
+    rows = list(wiring.data_table().query_all(table_keys.payment("13101", pid), sk_prefix="EVENT#"))
+    assert not {"receipt_issued", "receipt_emailed", "receipt_email_failed"} & {r["type"] for r in rows}
+    record = meta(pid)
+    assert "receipt" not in record  # no copy of receipt_issue's fields
+    assert set(record["receipt_issue"]) == {"folio", "verification_code", "issued_at", "signed_at"}
+    events = {e["type"]: e for e in wiring.payments_repo().events("13101", pid)}
+    assert events["receipt_issued"]["detail"] == {"folio": receipt_of(pid)["folio"], "key": receipt_of(pid)["key"]}
+    assert events["receipt_emailed"]["detail"] == {"message_id": mails_to_ids(created["email"])[0]}
+    record_row = wiring.receipts_repo().get("13101", receipt_of(pid)["folio"])
+    assert record_row is not None
+    assert (record_row["status"], record_row["payment_id"]) == ("issued", pid)
+    assert record_row["document_sha256"]
+
+
+def test_a_payment_allocated_by_the_previous_code_is_issued_by_this_one(rx):
+    """In flight at a deploy: the folio given the old way (the whole allocation on the payment, the
+    record written `allocated`); this code issues it, and every reader sees it as any other."""
+    created = paid(rx["world"], "old-shape")
+    pid = created["payment_id"]
+    code = receipt_codes.new_verification_code()
+    folio = wiring.receipts_repo().allocate_folio("13101", pid, FolioRequest(
+        year=2027, verification_code=code, issued_at="2027-03-20T10:00:00-03:00", amount=12_345))["folio"]
+    old_issue = {"folio": folio, "number": int(folio[-6:]), "year": 2027, "verification_code": code,
+                 "issued_at": "2027-03-20T10:00:00-03:00", "key": f"13101/receipts/2027/{folio}.pdf"}
+    table = wiring.data_table()
+    table.update(table_keys.payment("13101", pid), "META", "SET receipt_issue = :i", values={":i": old_issue})
+    table.put({"pk": table_keys.receipt("13101", folio), "sk": "RECEIPT", "folio": folio, "municipality": "13101",
+               "payment_id": pid, "amount": 12_345, "issued_at": "2027-03-20T10:00:00-03:00",
+               "code_hash": receipt_codes.code_hash(folio, code), "status": "allocated"})
+    deliver(created["job"])
+    assert receipt_of(pid)["folio"] == folio
+    assert meta(pid)["email"]["status"] == "sent"
+    assert wiring.receipts_repo().get("13101", folio)["status"] == "issued"
+    status, body, _ = get(rx["world"], f"/v1/receipts/verify?folio={folio}&code={code}")
+    assert (status, body["folio"], body["valid"]) == (200, folio, True)
+
+
 def test_two_payments_get_consecutive_folios_even_when_they_race(rx, monkeypatch):
     before = counter()
     first, second = paid(rx["world"], "seq-1"), paid(rx["world"], "seq-2")
     repo = wiring.receipts_repo()
     real_counter = repo.counter
     stale = [before]  # the second allocation reads a counter value the first already used
+    reads: list[bool] = []
 
-    def racing_counter(code: str, year: int) -> int:
-        return stale.pop() if stale else real_counter(code, year)
+    def racing_counter(code: str, year: int, *, consistent: bool = True) -> int:
+        reads.append(consistent)
+        return stale.pop() if stale else real_counter(code, year, consistent=consistent)
 
     deliver(first["job"])
     monkeypatch.setattr(repo, "counter", racing_counter)
     deliver(second["job"])
-    folios = [meta(p["payment_id"])["receipt"]["folio"] for p in (first, second)]
+    folios = [receipt_of(p["payment_id"])["folio"] for p in (first, second)]
     assert folios == [f"13101-2027-{before + 1:06d}", f"13101-2027-{before + 2:06d}"]
+    # The first read is only a guess (eventually consistent); after the conflict, a consistent one.
+    assert reads == [False, True]
     assert counter() == before + 2
 
 
@@ -462,7 +569,7 @@ def test_a_refused_email_is_recorded_for_officials_and_not_retried(rx):
     finally:
         ses.verify_email_identity(EmailAddress="no-responder@munistgo.demo")
     payment = meta(created["payment_id"])
-    assert payment["receipt"]["folio"]  # issued and downloadable all the same
+    assert receipt_of(created["payment_id"])["folio"]  # issued and downloadable all the same
     assert payment["email"]["status"] == "failed"
     assert payment["email"]["reason_code"] == "email_rejected"
     assert "MessageRejected" in payment["email"]["reason"]
@@ -554,7 +661,8 @@ def notification(event: dict[str, Any], *, topic: str | None = None, kind: str =
 
 def ses_event(kind: str, created: dict[str, Any], **tags: str) -> dict[str, Any]:
     payment = meta(created["payment_id"])
-    given = {"municipality": "13101", "payment": created["payment_id"], "folio": payment["receipt"]["folio"],
+    given = {"municipality": "13101", "payment": created["payment_id"],
+             "folio": receipt_of(created["payment_id"])["folio"],
              "attempt": payment["email"].get("attempt_id", "a1"), **tags}
     detail = {"Delivery": ("delivery", {"timestamp": "2027-03-20T13:00:05.000Z", "recipients": [created["email"]]}),
               "Send": ("send", {})}[kind]
@@ -573,7 +681,7 @@ def test_every_receipt_email_goes_out_under_the_configuration_set_with_its_tags(
     tags = dict(pair.strip().split("=") for pair in message["X-SES-MESSAGE-TAGS"].split(","))
     assert tags["municipality"] == "13101"
     assert tags["payment"] == created["payment_id"]
-    assert tags["folio"] == payment["receipt"]["folio"]
+    assert tags["folio"] == receipt_of(created["payment_id"])["folio"]
     assert ses_events() == 2
     rows = ses_rows(created["payment_id"])
     assert {r["type"] for r in rows} == {"send", "delivery"}
@@ -684,6 +792,10 @@ def test_a_bounced_address_is_shown_corrected_audited_and_resent(rx, ses_events)
     detail = admin_payments.payment_detail("13101", pid, wiring.payments_admin())
     assert [a["status"] for a in detail["delivery"]] == ["bounced", "delivered"]
     assert detail["delivery_status"] == "delivered"
+    # Each attempt with the address it went to: the first kept as a row by the resend, before the
+    # payer's address was corrected.
+    assert [(e["attempt"], e["outcome"], e["to"]) for e in detail["emails"]] == [
+        (1, "sent", "maria.bounce-fix@rebota.sem.demo"), (2, "sent", "maria.corregida@ciudadano.demo")]
     month = datetime.now(UTC).strftime("%Y-%m")
     audit = [row for row in wiring.data_table().query_all(table_keys.audit("13101", month))
              if row.get("target") == pid and row.get("action") == "payment.receipt.resend"]
@@ -733,8 +845,8 @@ class Designating:
     def get(self, code: str) -> dict[str, Any] | None:
         return self._designated(code, self._real.get(code))
 
-    def current(self, code: str) -> dict[str, Any] | None:
-        return self._designated(code, self._real.current(code))
+    def current(self, code: str, *, max_age_s: float = 0.0) -> dict[str, Any] | None:
+        return self._designated(code, self._real.current(code, max_age_s=max_age_s))
 
     @staticmethod
     def _designated(code: str, found: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -793,7 +905,7 @@ def test_the_platform_ca_makes_a_simple_signature_and_every_text_says_so(rx):
     world = rx["world"]
     created = paid(world, "simple")
     deliver(created["job"])
-    receipt = meta(created["payment_id"])["receipt"]
+    receipt = receipt_of(created["payment_id"])
     pdf = stored_pdf(receipt)
     legend = " ".join(page_text(pdf).split())
     assert "firma electrónica simple (Ley N° 19.799, art. 2 letra f)" in legend
@@ -883,7 +995,7 @@ def test_firmagob_outages_are_retried_and_its_refusals_end_the_job_until_the_swe
     assert stand_in.requests == []
     stand_in.config.unattended_runs.add("11111111")
     deliver(created["job"])
-    assert meta(created["payment_id"])["receipt"]["folio"].startswith("13101-2027-")
+    assert receipt_of(created["payment_id"])["folio"].startswith("13101-2027-")
     assert len(stand_in.requests) == 1
 
 
@@ -911,7 +1023,7 @@ def test_a_receipt_in_flight_when_the_backend_is_switched_keeps_and_states_its_s
         wiring.reset()
         deliver(created["job"])
     assert len(stand_in.requests) == 1  # the stored PDF is reused: not signed again
-    receipt = meta(created["payment_id"])["receipt"]
+    receipt = receipt_of(created["payment_id"])
     record = wiring.receipts_repo().get("13101", receipt["folio"])
     assert record is not None
     assert (record["signature"]["backend"], record["signature"]["level"]) == ("firmagob", "avanzada")

@@ -32,6 +32,7 @@ from chalicelib.adapters.stats_repo import StatsRepository
 from chalicelib.adapters.tgr_client import TgrClient
 from chalicelib.domain import webhook_signature
 from chalicelib.domain.errors import Conflict
+from chalicelib.domain.receipt_state import issued_receipt
 from chalicelib.services import refunds
 from chalicelib.services.auth import Official
 from devstack.demo_data import DEMO_RUT
@@ -255,7 +256,7 @@ def verify_pdf(world, pdf):
 
 
 def receipt_record(payment_id):
-    folio = payment(payment_id)["receipt"]["folio"]
+    folio = issued_receipt(payment(payment_id))["folio"]
     return wiring.receipts_repo().get(payment_id[:5], folio)
 
 

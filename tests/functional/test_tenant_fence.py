@@ -18,7 +18,7 @@ from chalicelib import wiring
 from chalicelib.adapters.aws_clients import aws_client
 from chalicelib.adapters.tenant_credentials import TenantCredentials
 from tests.support.payments_world import payments_world
-from tests.support.receipt_jobs import deliver, meta, paid
+from tests.support.receipt_jobs import deliver, paid, receipt_of
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +82,7 @@ def test_a_receipt_job_reads_and_writes_only_its_municipalitys_keys_with_the_tag
     deliver(created["job"])
     own = [name for name, _ in fenced["own"]]
 
-    assert meta(created["payment_id"])["receipt"]["folio"].startswith("13101-")
+    assert receipt_of(created["payment_id"])["folio"].startswith("13101-")
     (assume,) = [params for _, params in fenced["assume"]]
     assert assume["RoleArn"] == ROLE
     assert assume["Tags"] == [{"Key": "municipality", "Value": "13101"}]

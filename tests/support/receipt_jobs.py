@@ -12,6 +12,7 @@ import boto3
 
 from chalicelib import wiring
 from chalicelib.adapters.debts_repo import DebtRepository
+from chalicelib.domain.receipt_state import issued_receipt
 from chalicelib.worker import receipts as worker
 from devstack.demo_data import DEMO_RUT
 from devstack.worker_runner import LambdaContext, sqs_event
@@ -64,3 +65,11 @@ def meta(payment_id: str, code: str = "13101") -> dict[str, Any]:
     found = wiring.payments_repo().get(code, payment_id)
     assert found is not None
     return dict(found)
+
+
+def receipt_of(payment_id: str, code: str = "13101") -> dict[str, Any]:
+    """The payment's issued receipt as every reader sees it (`domain.receipt_state.issued_receipt`);
+    it must have one."""
+    receipt = issued_receipt(meta(payment_id, code))
+    assert receipt is not None, meta(payment_id, code)
+    return receipt

@@ -13,6 +13,7 @@ import boto3
 
 from chalicelib import wiring
 from chalicelib.domain import webhook_signature
+from chalicelib.domain.receipt_state import issued_receipt
 from tests.support.clocks import PAYMENT_DAY
 from tests.support.gateways import FakeGateway
 from tests.support.receipt_jobs import deliver, take_job
@@ -88,8 +89,9 @@ def pay_and_issue(world: dict[str, Any], items: list[dict[str, Any]], *, key: st
     deliver(take_job(payment_id))
     issued = wiring.payments_repo().get("13101", payment_id)
     assert issued is not None
-    assert issued.get("receipt"), issued
-    return {**created, "receipt": issued["receipt"], "amount": issued["amount"]}
+    receipt = issued_receipt(issued)
+    assert receipt, issued
+    return {**created, "receipt": receipt, "amount": issued["amount"]}
 
 
 def stored_pdf(key: str) -> bytes:
