@@ -27,8 +27,15 @@ def _created(record: Mapping[str, Any]) -> Event | None:
             "detail": {"amount": record.get("amount"), "items": len(record.get("items") or [])}}
 
 
+def _order_created(record: Mapping[str, Any]) -> Event | None:
+    if not record.get("order_at"):  # `order_id` alone may come with `paid`, not from the order's step
+        return None
+    return {"type": "gateway_order_created", "at": record["order_at"], "detail": {"order_id": record.get("order_id")}}
+
+
 IMPLIED: list[Callable[[Mapping[str, Any]], Event | None]] = [
     _created,
+    _order_created,
 ]
 """One function per step folded into the record: the event it implies, or None before it happened."""
 
