@@ -136,7 +136,8 @@ def create_payment(portal: Portal, idem_key: str, body: dict[str, Any], ctx: Pay
 
 
 def _created_body(payment: Mapping[str, Any], ctx: PaymentContext) -> dict[str, Any]:
-    """The 201 of a payment's creation, from its record (the access token derived again)."""
+    """The 201 of a payment's creation, rebuilt from its record as it was first answered (status
+    `pending`, whatever the payment became since; the access token derived again)."""
     payment_id = str(payment["payment_id"])
     return {"payment_id": payment_id, "status": PaymentStatus.PENDING.value, "amount": payment["amount"],
             "checkout_url": payment["checkout_url"], "access_token": access_token(ctx.token_secret, payment_id),
