@@ -181,12 +181,12 @@ def _resume(portal: Portal, payment: dict[str, Any], ctx: PaymentContext) -> dic
 def _attach_order(portal: Portal, payment: Mapping[str, Any], ctx: PaymentContext) -> GatewayOrder:
     """TGR's order for the payment (TGR returns the same one for the same payment), recorded."""
     code, payment_id = portal.code, payment["payment_id"]
-    now_iso = ctx.clock().isoformat(timespec="seconds")
     order = ctx.gateway.create_order(
         payment_id=payment_id, municipality=code, amount=payment["amount"],
         description=f"{portal.config.get('name', code)}: " + "; ".join(i["description"] for i in payment["items"]),
         return_url=payment["return_url"], notify_url=ctx.notify_url)
-    ctx.payments.attach_order(code, payment_id, order_id=order.order_id, checkout_url=order.checkout_url, at=now_iso)
+    ctx.payments.attach_order(code, payment_id, order_id=order.order_id, checkout_url=order.checkout_url,
+                              at=utc_key(ctx.clock()))
     return order
 
 
@@ -210,16 +210,19 @@ def _create(portal: Portal, body: dict[str, Any], ctx: PaymentContext, now: date
     token = access_token(ctx.token_secret, payment_id)
     expires_at = (now + ctx.payment_ttl).isoformat(timespec="seconds")
     expires_key = utc_key(now + ctx.payment_ttl)
-    summary = [{k: v for k, v in item.items() if k not in ("breakdown", "hold_owner")} for item in resolved]
+    # The record is written at every step of the payment: what only its detail needs (the legal
+    # breakdown, when the checks were made) goes to the item rows, written once.
+    summary = [{k: v for k, v in item.items() if k not in ("breakdown", "hold_owner", "checked_at")}
+               for item in resolved]
     meta = {
         "payment_id": payment_id, "municipality": code,
         "status": PaymentStatus.PENDING.value, "amount": amount, "items": summary,
         "payer": {"rut": payer_rut.compact, "name": payer["name"].strip(), "email": payer["email"].strip().lower()},
         "return_url": body["return_url"], "access_token_hash": token_hash(token), "created_at": now_iso,
-        "expires_at": expires_at, "version": 1,
+        "expires_at": expires_at,
     }
     item_rows = [{"breakdown": item["breakdown"], "description": item["description"], "amount": item["amount"],
-                  **({"plate": item["plate"]} if item.get("plate") else {})} for item in resolved]
+                  **{k: item[k] for k in ("plate", "checked_at") if item.get(k)}} for item in resolved]
     holds: list[HoldRef] = [(item["hold_owner"], key) for item in resolved for key in item["holds"]]
     before = []
     if ctx.citizen_index_secret:  # the payer's national index entry, written before the payment
