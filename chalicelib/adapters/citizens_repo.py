@@ -38,8 +38,9 @@ class CitizenRepository:
 
     @staticmethod
     def payment_pointer(run_digest: str, *, code: str, payment_id: str, created_key: str) -> dict[str, Any]:
-        """The put operation (for the payment's creation transaction) of the pointer from a
-        citizen's keyed RUN hash to one payment."""
+        """The conditional put of the pointer from a citizen's keyed RUN hash to one payment: written
+        by the payment's creation just before its transaction, so a pointer may name a payment that
+        never came to exist (its cart refused); readers skip it (`services/citizens.my_payments`)."""
         return {"put": {"pk": table_keys.citizen(run_digest), "sk": f"PAY#{created_key}#{payment_id}",
                         "municipality": table_keys.tenant(code), "payment_id": payment_id},
                 "condition": "attribute_not_exists(pk)"}

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any, Protocol
 
 from chalicelib.adapters import table_keys
-from chalicelib.adapters.payments_repo import INDEX_FIELDS
+from chalicelib.adapters.payments_repo import INDEX_FIELDS, item_row
 
 __all__ = ["INDEX_FIELDS", "MunicipalityRows", "Rows"]
 
@@ -65,9 +65,12 @@ class MunicipalityRows:
         listed = self._all(table_keys.payments_by_day(self.code, day), index="GSI1")
         return sorted({str(row["payment_id"]) for row in listed if row.get("payment_id")})
 
-    def payment(self, payment_id: str) -> Iterator[dict[str, Any]]:
-        """Every row of one payment (record, items, events, e-mails, refunds)."""
-        return self._all(table_keys.payment(self.code, payment_id))
+    def payment(self, payment_id: str) -> list[dict[str, Any]]:
+        """Every row of one payment (record, items with their breakdown unpacked, events, e-mails,
+        refunds); none when it has no record (the rows a creation writes before its transaction,
+        left by a cart the transaction refused: no payment)."""
+        rows = [item_row(r) for r in self._all(table_keys.payment(self.code, payment_id))]
+        return rows if any(r.get("sk") == "META" for r in rows) else []
 
     def receipt(self, folio: str) -> dict[str, Any] | None:
         return self._table.get(table_keys.receipt(self.code, folio), "RECEIPT", consistent=True)

@@ -3,8 +3,9 @@
 Services call what happens to a payment (`create_pending`, `attach_order`, `mark_paid`,
 `close`, `queue_receipt`, `expire`, `paid_on(day)`, …); the keys, index keys and expressions
 of the record are built here and nowhere else. Every status change is one transaction,
-conditional on the state it leaves, that writes the event which caused it beside it; a change of
-one item alone (the order, the receipt job's outbox mark) is one conditional write."""
+conditional on the state it leaves, that writes the event which caused it beside it (or folds the
+step into the record: domain/payment_history.py); a change of one item alone (the order, the
+receipt job's outbox mark) is one conditional write."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 
 from chalicelib.adapters import table_keys
 from chalicelib.adapters.dynamo import DynamoTable, set_remove_expression
+from chalicelib.adapters.packed_json import pack, unpack
 from chalicelib.domain.errors import ConditionFailed, Conflict
 from chalicelib.domain.payment_history import history
 from chalicelib.domain.payments import utc_key
@@ -28,7 +30,14 @@ LISTING = "LIST"
 """Sort key of a payment's listing entry (`listing_row`)."""
 
 PLATE_LISTING = "PLATE#"
-"""Sort key prefix of a permit item's entry in the listing by plate (GSI2), `PLATE#<nn>`."""
+"""Sort key prefix of a permit item's entry in the listing by plate (GSI2), `PLATE#<nn>`, in
+payments created before the item row itself carried the plate's index keys (still read)."""
+
+ITEM = "ITEM#"
+"""Sort key prefix of a payment's item rows, `ITEM#<nn>`."""
+
+PACKED_BREAKDOWN = "breakdown_z"
+"""An item row's breakdown (with its checks), packed (`adapters/packed_json.py`): under 1 KB."""
 
 PLATFORM = "00000"
 """The platform's pseudo-code: national holds."""
@@ -54,8 +63,9 @@ class PaymentRepository:
         return self._table.get(table_keys.payment(code, payment_id), "META", consistent=consistent)
 
     def items(self, code: str, payment_id: str, *, consistent: bool = True) -> list[dict[str, Any]]:
-        return list(self._table.query_all(table_keys.payment(code, payment_id), sk_prefix="ITEM#",
-                                          consistent=consistent))
+        """The payment's item rows, with their breakdown (and its checks) as written."""
+        return [item_row(r) for r in
+                self._table.query_all(table_keys.payment(code, payment_id), sk_prefix=ITEM, consistent=consistent)]
 
     def events(self, code: str, payment_id: str) -> list[dict[str, Any]]:
         """The payment's history (`domain/payment_history.py`): its event rows and the steps its
@@ -118,7 +128,7 @@ class PaymentRepository:
 
     def collection(self, code: str, payment_id: str) -> list[dict[str, Any]]:
         """Every row of the payment (record, items, events, e-mails, refunds), for an export."""
-        return list(self._table.query_all(table_keys.payment(code, payment_id), limit=500))
+        return [item_row(r) for r in self._table.query_all(table_keys.payment(code, payment_id), limit=500)]
 
     def hold(self, ref: HoldRef) -> dict[str, Any] | None:
         """One hold as stored now (strongly consistent): a debt's, or a single look-up."""
@@ -169,7 +179,7 @@ class PaymentRepository:
     # -- writes --------------------------------------------------------------------------------
 
     def create(self, meta: dict[str, Any], item_rows: Sequence[dict[str, Any]], holds: Sequence[HoldRef],
-               event: dict[str, Any], *, now_iso: str, hold_expires_at: str,
+               event: dict[str, Any] | None = None, *, now_iso: str, hold_expires_at: str,
                extra: Sequence[Mapping[str, Any]] = ()) -> None:
         """Create a pending payment and take every hold, atomically. A hold is free when it does
         not exist, was released, or belongs to a pending payment past its expiry.
@@ -189,7 +199,8 @@ class PaymentRepository:
             })
         operations.append({"put": meta, "condition": "attribute_not_exists(pk)"})
         operations += [{"put": row, "condition": "attribute_not_exists(pk)"} for row in item_rows]
-        operations.append({"put": event})
+        if event is not None:
+            operations.append({"put": event})
         operations.extend(extra)
         try:
             self._table.transact(operations)
@@ -201,44 +212,41 @@ class PaymentRepository:
 
     def create_pending(self, payment: Mapping[str, Any], items: Sequence[Mapping[str, Any]],
                        holds: Sequence[HoldRef], *, payer_rut: str, now_key: str, expires_key: str,
-                       extra: Sequence[Mapping[str, Any]] = ()) -> None:
-        """Create a pending payment (`payment` without keys) with its item rows and the `created`
-        event, and take every hold, atomically (`create`). Listed by day and by the payer's RUT;
-        each permit item by its plate; due for the expiry sweep at `expires_key`."""
+                       before: Sequence[Mapping[str, Any]] = (), again: bool = False) -> None:
+        """Create a pending payment (`payment` without keys) and take every hold, atomically: the
+        transaction holds only what must change together, the holds and the record (`create`;
+        its `created` event is implied by the record). Written first, each by a conditional put
+        (half the units of a transactional write): the item rows (each permit item listed by its
+        plate, GSI2), the listing entry by day and by the payer's RUT (`listing_row`) and the
+        `before` puts (the citizen's pointer). Every reader reaches those through the record, so
+        a cart refused by the transaction leaves them harmless under an id never given out.
+        `again`: an earlier attempt of the same request, now dead, may have written them under
+        this id (the idempotency claim kept it): they are replaced."""
         code, payment_id = payment["municipality"], payment["payment_id"]
         meta = {"pk": table_keys.payment(code, payment_id), "sk": "META", **payment,
                 "gsi3pk": table_keys.pending(code), "gsi3sk": expires_key}
         listing = listing_row(code, payment_id, created_day=str(payment["created_at"])[:10], created_key=now_key,
                               payer_rut=payer_rut)
-        rows = []
-        plates: list[dict[str, Any]] = []
-        for i, item in enumerate(items):
-            row = {"pk": table_keys.payment(code, payment_id), "sk": f"ITEM#{i:02d}", "index": i, **item}
-            if item.get("plate"):
-                # The plate's listing entry is its own small row: the item row (its breakdown and
-                # checks, 3–4 KB) is not copied into the index.
-                plates.append({"put": {"pk": table_keys.payment(code, payment_id), "sk": f"{PLATE_LISTING}{i:02d}",
-                                       "payment_id": payment_id, "gsi2pk": table_keys.by_plate(code,
-                                                                                               str(item["plate"])),
-                                       "gsi2sk": f"PAY#{now_key}#{payment_id}"},
-                               "condition": "attribute_not_exists(pk)"})
-            row.pop("plate", None)
-            rows.append(row)
-        event = event_row(code, payment_id, str(payment["created_at"]), "created",
-                          {"amount": payment["amount"], "items": len(items)})
-        # The item rows (a permit's legal breakdown and checks, 3–4 KB) are written once, before
-        # the transaction, as conditional puts: half the units of a transactional write. Nothing
-        # reads them without the record, which only the transaction creates; a cart refused there
-        # leaves them under an id that was never given out.
-        for row in rows:
-            self._table.put_new(row)
-        self.create(meta, (), holds, event, now_iso=now_key, hold_expires_at=expires_key,
-                    extra=[{"put": listing, "condition": "attribute_not_exists(pk)"}, *plates, *extra])
+        rows = [{"put": new_item_row(code, payment_id, i, item, created_key=now_key),
+                 "condition": "attribute_not_exists(pk)"} for i, item in enumerate(items)]
+        for operation in [*rows, {"put": listing, "condition": "attribute_not_exists(pk)"}, *before]:
+            try:
+                self._table.put(operation["put"], condition=operation["condition"])
+            except ConditionFailed:
+                if not again:
+                    raise
+                self._table.put(operation["put"], condition="attribute_exists(pk)")
+        self.create(meta, (), holds, None, now_iso=now_key, hold_expires_at=expires_key)
 
     def attach_order(self, code: str, payment_id: str, *, order_id: str, checkout_url: str, at: str) -> None:
-        """Record TGR's order of a payment (TGR gives the same one for the same payment), with its event."""
-        self.update_fields(code, payment_id, set_fields={"order_id": order_id, "checkout_url": checkout_url},
-                           event=event_row(code, payment_id, at, "gateway_order_created", {"order_id": order_id}))
+        """Record TGR's order of a payment (TGR gives the same one for the same payment) in one
+        conditional write of the record; `order_at` (`at`, a UTC key: the record is written at every
+        step, so it stays short) implies its `gateway_order_created` event. ConditionFailed when
+        the record is missing or holds another order."""
+        self.update_fields(code, payment_id, set_fields={"order_id": order_id, "checkout_url": checkout_url,
+                                                         "order_at": at},
+                           condition="attribute_exists(pk) AND (attribute_not_exists(order_id) OR order_id = :oid)",
+                           values={":oid": order_id})
 
     def close(self, code: str, payment_id: str, *, from_status: str, to_status: str, at: str, event_kind: str,
               detail: Mapping[str, Any], holds: Sequence[HoldRef], event: dict[str, Any] | None = None) -> None:
@@ -389,6 +397,31 @@ class PaymentRepository:
         if condition:
             operation["condition"] = condition
         self._table.transact([operation, {"put": event}])
+
+
+def new_item_row(code: str, payment_id: str, index: int, item: Mapping[str, Any], *,
+                 created_key: str) -> dict[str, Any]:
+    """Item `index` of a new payment: its description and amount, its breakdown (with the checks,
+    4 KB of JSON for a permit) packed to a few hundred bytes, and for a permit item the plate's
+    entry in the listing by plate (GSI2, `PAY#<utc>#<id>` like the listing by RUT): the row is
+    small, so the index holding it all costs one unit."""
+    row = {"pk": table_keys.payment(code, payment_id), "sk": f"{ITEM}{index:02d}", "index": index,
+           **{k: v for k, v in item.items() if k not in ("breakdown", "plate")}}
+    if "breakdown" in item:
+        row[PACKED_BREAKDOWN] = pack(item["breakdown"])
+    if item.get("plate"):
+        row.update(gsi2pk=table_keys.by_plate(code, str(item["plate"])), gsi2sk=f"PAY#{created_key}#{payment_id}")
+    return row
+
+
+def item_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A payment row as readers know it: an item row's packed breakdown unpacked (rows written
+    before it was packed carry it as it is); any other row unchanged."""
+    if PACKED_BREAKDOWN not in row:
+        return dict(row)
+    unpacked = {k: v for k, v in row.items() if k != PACKED_BREAKDOWN}
+    unpacked["breakdown"] = unpack(row[PACKED_BREAKDOWN])
+    return unpacked
 
 
 def listing_row(code: str, payment_id: str, *, created_day: str, created_key: str, payer_rut: str) -> dict[str, Any]:

@@ -98,8 +98,10 @@ class RightsRepository:
             yield row
 
     def payment_rows(self, code: str, payment_id: str) -> list[dict[str, Any]]:
-        """A payment's rows: the main record, items, events and e-mail deliveries."""
-        return list(self._table.query_all(table_keys.payment(code, payment_id), consistent=True))
+        """A payment's rows: the main record, items (their breakdown unpacked), events and e-mail deliveries."""
+        from chalicelib.adapters.payments_repo import item_row
+
+        return [item_row(r) for r in self._table.query_all(table_keys.payment(code, payment_id), consistent=True)]
 
     def rectify_payer(self, code: str, payment_id: str, rut: str, fields: Mapping[str, str]) -> bool:
         """Set the payer's `name` and/or `email` on a payment of this RUN (False when the payment is

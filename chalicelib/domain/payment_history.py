@@ -29,6 +29,12 @@ def _created(record: Mapping[str, Any]) -> Event | None:
             "detail": {"amount": record.get("amount"), "items": len(record.get("items") or [])}}
 
 
+def _order_created(record: Mapping[str, Any]) -> Event | None:
+    if not record.get("order_at"):  # `order_id` alone may come with `paid`, not from the order's step
+        return None
+    return {"type": "gateway_order_created", "at": record["order_at"], "detail": {"order_id": record.get("order_id")}}
+
+
 def _paid(record: Mapping[str, Any]) -> Event | None:
     # TGR's approval that made the payment paid: `receipt_job` is written only by that step
     # (`PaymentRepository.mark_paid`), with what the notification said; an approval into review
@@ -62,6 +68,7 @@ def _receipt_email_settled(record: Mapping[str, Any]) -> Event | None:
 
 IMPLIED: list[Callable[[Mapping[str, Any]], Event | None]] = [
     _created,
+    _order_created,
     _paid,
     _receipt_issued,
     _receipt_email_settled,

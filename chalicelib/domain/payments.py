@@ -91,6 +91,14 @@ def new_payment_id(municipality: str, millis: int, random80: bytes) -> str:
     return f"{municipality}-{''.join(reversed(chars))}"
 
 
+def payment_id_millis(payment_id: str) -> int:
+    """When a payment id was made (`new_payment_id`'s milliseconds since the epoch)."""
+    value = 0
+    for char in payment_id.rsplit("-", 1)[-1]:
+        value = (value << 5) | _CROCKFORD.index(char)
+    return value >> 80
+
+
 def municipality_of(payment_id: str) -> str:
     """The municipality a payment id belongs to, or 404-worthy `InvalidInput` for a malformed id."""
     match = PAYMENT_ID.match(payment_id or "")

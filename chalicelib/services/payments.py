@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,6 +38,7 @@ from chalicelib.domain.payments import (
     debt_hold_key,
     municipality_of,
     new_payment_id,
+    payment_id_millis,
     permit_hold_keys,
     utc_key,
 )
@@ -112,76 +113,96 @@ def request_hash(body: dict[str, Any]) -> str:
 
 
 def create_payment(portal: Portal, idem_key: str, body: dict[str, Any], ctx: PaymentContext) -> dict[str, Any]:
-    """The 201 body of `POST …/payments` (the same one again for a repeat of the same request)."""
+    """The 201 body of `POST …/payments` (the same one again for a repeat of the same request).
+
+    The key's claim names the payment id from the start (docs/reliability.md): a repeat reads the
+    claim and the payment, and rebuilds the 201 from the record; an attempt that stopped is
+    resumed under the id it named (finished when its payment exists, made again when it does not:
+    the record's conditional put lets only one attempt ever create it)."""
     code = portal.code
     fingerprint = request_hash(body)
     now = ctx.clock()
-    claimed, record = ctx.idempotency.claim(code, idem_key, fingerprint, now_epoch=int(now.timestamp()))
+    chosen = new_payment_id(code, int(now.timestamp() * 1000), os.urandom(10))
+    claimed, record = ctx.idempotency.claim(code, idem_key, fingerprint, payment_id=chosen,
+                                            now_epoch=int(now.timestamp()))
     if not claimed:
-        return _replay(record or {}, fingerprint, ctx)
-    if record and record.get("payment_id"):
-        # An earlier attempt created the payment and then stopped (crash, timeout): finish it.
-        response = _resume(portal, str(record["payment_id"]), body, ctx)
-    else:
-        link = ctx.idempotency.link_operation(code, idem_key, fingerprint, "")
-        try:
-            response = _create(portal, body, ctx, now, link=link)
-        except PaymentCreated as stopped:
-            # The payment exists (tied to the key): a retry with the same key resumes it.
-            raise stopped.cause from None
-        except SemError:
-            ctx.idempotency.release(code, idem_key, fingerprint)
-            raise
-    stored = {k: v for k, v in response.items() if k != "access_token"}
-    ctx.idempotency.complete(code, idem_key, fingerprint, stored)
-    return response
+        return _replay(portal, record or {}, fingerprint, ctx)
+    payment_id = str((record or {}).get("payment_id") or chosen)
+    again = payment_id != chosen  # an earlier attempt of this request held the key, and died
+    if again:
+        payment = ctx.payments.get(code, payment_id)
+        if payment is not None:  # it created the payment and then stopped (crash, timeout): finish it
+            return _resume(portal, payment, ctx)
+        # It stopped before its payment existed: make it now, under its id and its time, so
+        # whatever it wrote first (item rows, listing entries) is rewritten the same.
+        now = datetime.fromtimestamp(payment_id_millis(payment_id) / 1000, tz=now.tzinfo)
+    try:
+        return _create(portal, body, ctx, now, payment_id=payment_id, again=again)
+    except PaymentCreated as stopped:
+        # The payment exists (its id named by the key): a retry with the same key resumes it.
+        raise stopped.cause from None
+    except SemError:
+        ctx.idempotency.release(code, idem_key, fingerprint)
+        raise
 
 
-def _replay(existing: dict[str, Any], fingerprint: str, ctx: PaymentContext) -> dict[str, Any]:
+def _created_body(payment: Mapping[str, Any], ctx: PaymentContext) -> dict[str, Any]:
+    """The 201 of a payment's creation, rebuilt from its record as it was first answered (status
+    `pending`, whatever the payment became since; the access token derived again)."""
+    payment_id = str(payment["payment_id"])
+    return {"payment_id": payment_id, "status": PaymentStatus.PENDING.value, "amount": payment["amount"],
+            "checkout_url": payment["checkout_url"], "access_token": access_token(ctx.token_secret, payment_id),
+            "expires_at": payment["expires_at"]}
+
+
+def _replay(portal: Portal, existing: dict[str, Any], fingerprint: str, ctx: PaymentContext) -> dict[str, Any]:
     if existing.get("request_hash") != fingerprint:
         raise Conflict("Esta Idempotency-Key ya se usó con otra solicitud.", code="idempotency_key_reused",
                        field="Idempotency-Key")
-    if existing.get("state") != "done":
+    if existing.get("state") == "done" and isinstance(existing.get("response"), dict):
+        # A record completed with its stored response (before the claim named the payment).
+        response = dict(existing["response"])
+        response["access_token"] = access_token(ctx.token_secret, response["payment_id"])
+        return response
+    payment = ctx.payments.get(portal.code, str(existing["payment_id"])) if existing.get("payment_id") else None
+    if payment is None or not payment.get("checkout_url"):
         raise Conflict("Esta solicitud ya se está procesando; reintente en unos segundos.",
                        code="idempotency_in_progress", field="Idempotency-Key")
-    response = dict(existing["response"])
-    response["access_token"] = access_token(ctx.token_secret, response["payment_id"])
-    return response
+    return _created_body(payment, ctx)
 
 
 class PaymentCreated(Exception):
-    """A failure after the payment was created (and tied to its idempotency key)."""
+    """A failure after the payment was created (its id named by its idempotency key)."""
 
     def __init__(self, cause: SemError) -> None:
         super().__init__(cause.message)
         self.cause = cause
 
 
-def _resume(portal: Portal, payment_id: str, body: dict[str, Any], ctx: PaymentContext) -> dict[str, Any]:
-    payment = ctx.payments.get(portal.code, payment_id)
-    if payment is None or payment["status"] != PaymentStatus.PENDING.value:
+def _resume(portal: Portal, payment: dict[str, Any], ctx: PaymentContext) -> dict[str, Any]:
+    if payment.get("checkout_url"):
+        return _created_body(payment, ctx)
+    if payment["status"] != PaymentStatus.PENDING.value:
         raise Conflict("El pago de esta solicitud ya no está pendiente; inicie uno nuevo con otra Idempotency-Key.",
                        code="payment_not_pending", field="Idempotency-Key")
-    checkout_url = payment.get("checkout_url") or _attach_order(portal, payment, ctx).checkout_url
-    return {"payment_id": payment_id, "status": "pending", "amount": payment["amount"],
-            "checkout_url": checkout_url, "access_token": access_token(ctx.token_secret, payment_id),
-            "expires_at": payment["expires_at"]}
+    order = _attach_order(portal, payment, ctx)
+    return _created_body({**payment, "checkout_url": order.checkout_url}, ctx)
 
 
-def _attach_order(portal: Portal, payment: dict[str, Any], ctx: PaymentContext) -> GatewayOrder:
+def _attach_order(portal: Portal, payment: Mapping[str, Any], ctx: PaymentContext) -> GatewayOrder:
     """TGR's order for the payment (TGR returns the same one for the same payment), recorded."""
     code, payment_id = portal.code, payment["payment_id"]
-    now_iso = ctx.clock().isoformat(timespec="seconds")
     order = ctx.gateway.create_order(
         payment_id=payment_id, municipality=code, amount=payment["amount"],
         description=f"{portal.config.get('name', code)}: " + "; ".join(i["description"] for i in payment["items"]),
         return_url=payment["return_url"], notify_url=ctx.notify_url)
-    ctx.payments.attach_order(code, payment_id, order_id=order.order_id, checkout_url=order.checkout_url, at=now_iso)
+    ctx.payments.attach_order(code, payment_id, order_id=order.order_id, checkout_url=order.checkout_url,
+                              at=utc_key(ctx.clock()))
     return order
 
 
-def _create(portal: Portal, body: dict[str, Any], ctx: PaymentContext, now: datetime, *,
-            link: dict[str, Any]) -> dict[str, Any]:
+def _create(portal: Portal, body: dict[str, Any], ctx: PaymentContext, now: datetime, *, payment_id: str,
+            again: bool) -> dict[str, Any]:
     code = portal.code
     now_iso = now.isoformat(timespec="seconds")
     now_key = utc_key(now)
@@ -197,28 +218,29 @@ def _create(portal: Portal, body: dict[str, Any], ctx: PaymentContext, now: date
                 raise InvalidInput("El carro repite un ítem.", code="duplicate_item", field=f"items[{i}]")
             seen.add(hold)
     amount = sum(int(item["amount"]) for item in resolved)
-    payment_id = new_payment_id(code, int(now.timestamp() * 1000), os.urandom(10))
     token = access_token(ctx.token_secret, payment_id)
     expires_at = (now + ctx.payment_ttl).isoformat(timespec="seconds")
     expires_key = utc_key(now + ctx.payment_ttl)
-    summary = [{k: v for k, v in item.items() if k not in ("breakdown", "hold_owner")} for item in resolved]
+    # The record is written at every step of the payment: what only its detail needs (the legal
+    # breakdown, when the checks were made) goes to the item rows, written once.
+    summary = [{k: v for k, v in item.items() if k not in ("breakdown", "hold_owner", "checked_at")}
+               for item in resolved]
     meta = {
         "payment_id": payment_id, "municipality": code,
         "status": PaymentStatus.PENDING.value, "amount": amount, "items": summary,
         "payer": {"rut": payer_rut.compact, "name": payer["name"].strip(), "email": payer["email"].strip().lower()},
         "return_url": body["return_url"], "access_token_hash": token_hash(token), "created_at": now_iso,
-        "expires_at": expires_at, "version": 1,
+        "expires_at": expires_at,
     }
     item_rows = [{"breakdown": item["breakdown"], "description": item["description"], "amount": item["amount"],
-                  **({"plate": item["plate"]} if item.get("plate") else {})} for item in resolved]
+                  **{k: item[k] for k in ("plate", "checked_at") if item.get(k)}} for item in resolved]
     holds: list[HoldRef] = [(item["hold_owner"], key) for item in resolved for key in item["holds"]]
-    link = {**link, "values": {**link["values"], ":pid": payment_id}}
-    extra = [link]
-    if ctx.citizen_index_secret:  # the payer's national index entry, written with the payment
-        extra.append(CitizenRepository.payment_pointer(run_digest(ctx.citizen_index_secret, payer_rut.compact),
-                                                       code=code, payment_id=payment_id, created_key=now_key))
+    before = []
+    if ctx.citizen_index_secret:  # the payer's national index entry, written before the payment
+        before.append(CitizenRepository.payment_pointer(run_digest(ctx.citizen_index_secret, payer_rut.compact),
+                                                        code=code, payment_id=payment_id, created_key=now_key))
     ctx.payments.create_pending(meta, item_rows, holds, payer_rut=payer_rut.compact, now_key=now_key,
-                                expires_key=expires_key, extra=extra)
+                                expires_key=expires_key, before=before, again=again)
     try:
         order = _attach_order(portal, meta, ctx)
     except DependencyUnavailable as exc:

@@ -280,7 +280,8 @@ def test_concurrent_duplicates_create_one_payment(world, monkeypatch):
     claims: list[str] = []
 
     def atomic_request(operation, params):
-        is_claim = operation == "PutItem" and params.get("Item", {}).get("sk") == {"S": "IDEM"}
+        is_claim = operation == "UpdateItem" and params.get("Key", {}).get("sk") == {"S": "IDEM"} \
+            and "lease_until" in params.get("UpdateExpression", "")
         if is_claim:
             all_claiming.wait()
         with one_request_at_a_time:

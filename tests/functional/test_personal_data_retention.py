@@ -207,7 +207,7 @@ def test_a_run_walks_a_bounded_number_of_days_and_resumes(world):
 def test_ttl_records_expire_as_the_register_says(world):
     from chalicelib.adapters.idempotency_repo import IdempotencyRepository
 
-    IdempotencyRepository(world["table"]).claim(CODE, "k-1", "h", now_epoch=1_000)
+    IdempotencyRepository(world["table"]).claim(CODE, "k-1", "h", payment_id=f"{CODE}-P1", now_epoch=1_000)
     record = world["table"].get(table_keys.idempotency(CODE, "k-1"), "IDEM", consistent=True)
     assert record["ttl"] == 1_000 + retention_seconds("idempotency") == 1_000 + 48 * 3600
 

@@ -11,6 +11,13 @@ def test_a_new_record_implies_its_created_event() -> None:
     assert implied_events({}) == []
 
 
+def test_the_order_recorded_on_the_record_implies_its_event_and_an_order_id_alone_does_not() -> None:
+    ordered = {**RECORD, "order_id": "TGR-7", "order_at": "2027-03-20T10:00:02-03:00"}
+    assert implied_events(ordered)[1:] == [{"type": "gateway_order_created", "at": "2027-03-20T10:00:02-03:00",
+                                            "detail": {"order_id": "TGR-7"}}]
+    assert [e["type"] for e in implied_events({**RECORD, "order_id": "TGR-7"})] == ["created"]
+
+
 def test_rows_and_implied_events_share_one_time_line_across_offsets() -> None:
     rows = [{"type": "review", "at": "2027-03-20T13:30:00Z", "detail": {"reason": "x"}},  # 10:30 in Chile
             {"type": "cancelled", "at": "2027-03-20T10:15:00-03:00", "detail": {}}]
