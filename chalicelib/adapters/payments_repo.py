@@ -241,10 +241,14 @@ class PaymentRepository:
     def attach_order(self, code: str, payment_id: str, *, order_id: str, checkout_url: str, at: str) -> None:
         """Record TGR's order of a payment (TGR gives the same one for the same payment) in one
         conditional write of the record; `order_at` (`at`, a UTC key: the record is written at every
-        step, so it stays short) implies its `gateway_order_created` event. ConditionFailed when
+        step, so it stays short) implies its `gateway_order_created` event; the return address, needed
+        for nothing else, is removed. ConditionFailed when
         the record is missing or holds another order."""
+        # The return address was only for TGR's order: once the order exists it goes, so the record
+        # every later step rewrites does not carry it (the portal may send up to 2,000 characters).
         self.update_fields(code, payment_id, set_fields={"order_id": order_id, "checkout_url": checkout_url,
                                                          "order_at": at},
+                           remove_fields=["return_url"],
                            condition="attribute_exists(pk) AND (attribute_not_exists(order_id) OR order_id = :oid)",
                            values={":oid": order_id})
 

@@ -102,8 +102,23 @@ def access_token(secret: str, payment_id: str) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
+TOKEN_HASH_CHARS = 32
+"""What the record keeps of a token: the first 128 bits of its SHA-256, in hex (the token itself
+carries 256 bits from a keyed HMAC; 128 bits of its digest is as hard to match, and 32 bytes less
+on a record rewritten at every step). Records written before keep the whole digest."""
+
+
 def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    """What the payment record keeps of its access token."""
+    return hashlib.sha256(token.encode()).hexdigest()[:TOKEN_HASH_CHARS]
+
+
+def token_matches(token: str, stored: str) -> bool:
+    """Whether `token` is the one whose hash the record keeps (a short hash, or a whole digest kept
+    by older records; anything else matches nothing)."""
+    if len(stored) not in (TOKEN_HASH_CHARS, 64):
+        return False
+    return hmac.compare_digest(hashlib.sha256(token.encode()).hexdigest()[:len(stored)], stored)
 
 
 # -- creation -----------------------------------------------------------------------------------
@@ -360,7 +375,7 @@ def payment_status(payment_id: str, authorization: str | None, ctx: PaymentConte
     attempt = limiter.attempt(code, limiter.payment_token_limits(payment_id, source)) \
         if limiter and not derived_right else None
     payment = ctx.payments.get(code, payment_id)
-    if payment is None or not hmac.compare_digest(token_hash(token), str(payment.get("access_token_hash", ""))):
+    if payment is None or not token_matches(token, str(payment.get("access_token_hash", ""))):
         # Counted already (taken before the read). The same answer for "no such payment" and
         # "wrong token": ids are not to be probed.
         raise NotFound("No existe un pago con ese identificador y token.", code="payment_not_found")
