@@ -368,17 +368,12 @@ class PaymentRepository:
         item with several installments is read again to tell which of them another payment has."""
         if len(reasons) < 1 + len(groups):
             return list(reasons)
-        refused: set[HoldRef] = set()
+        per_ref: dict[HoldRef, str] = {}
         for group, reason in zip(groups, reasons[1:1 + len(groups)], strict=True):
-            if reason != "ConditionalCheckFailed":
-                continue
-            lost = [ref for ref in group if len(group) > 1
-                    and (self.hold(ref) or {}).get("payment_id") != payment_id]
-            refused.update(lost or group)
-        per_group = {ref: reason for group, reason in zip(groups, reasons[1:1 + len(groups)], strict=True)
-                     for ref in group}
-        per_ref = ["ConditionalCheckFailed" if ref in refused else per_group[ref] for ref in holds]
-        return [reasons[0], *per_ref, *reasons[1 + len(groups):]]
+            lost = [ref for ref in group if reason == "ConditionalCheckFailed" and len(group) > 1
+                    and (self.hold(ref) or {}).get("payment_id") != payment_id] or group
+            per_ref.update({ref: reason if ref in lost else "None" for ref in group})
+        return [reasons[0], *(per_ref[ref] for ref in holds), *reasons[1 + len(groups):]]
 
     def reopen_email(self, code: str, payment_id: str, *, requested_by: str, at: str,
                      event: dict[str, Any], new_email: str | None = None,
