@@ -146,3 +146,20 @@ def test_rows_of_the_release_before_are_still_read(repo):
         key("HOLD18", 1): "p-old", key("HOLD18", 2): "p-old", key("HOLD18", 1, 2028): "p-next"}
     assert repo.hold((PLATFORM, key("HOLD18", 2)))["status"] == "paid"
     assert repo.hold((PLATFORM, key("HOLD18", 2, 2028))) is None
+
+
+def test_a_full_years_annulment_is_one_write_each_installment_conditional(repo):
+    from chalicelib.adapters.refunds_repo import Annulment, RefundRepository
+
+    create("p-full", [[key("HOLD19", 1), key("HOLD19", 2)]])
+    move("p-full", [key("HOLD19", 1), key("HOLD19", 2)], "paid")
+    refs = [(PLATFORM, key("HOLD19", 1)), (PLATFORM, key("HOLD19", 2))]
+    operations = RefundRepository._annulment_ops("13101", "p-full", Annulment(at=LATER, reason="r", holds=refs))
+    assert len(operations) == 1
+    with pytest.raises(ConditionFailed):  # another payment's annulment cannot touch them
+        wiring.data_table().transact(
+            RefundRepository._annulment_ops("13101", "p-other", Annulment(at=LATER, reason="r", holds=refs)))
+    wiring.data_table().transact(operations)
+    holds = repo.permit_holds("HOLD19", consistent=True)
+    assert {(h["status"], h["annulled_at"]) for h in holds.values()} == {("annulled", LATER)}
+    create("p-again", [[key("HOLD19", 1), key("HOLD19", 2)]], now=LATER)  # annulled: free again
