@@ -14,14 +14,14 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from chalicelib.adapters import table_keys
+from chalicelib.adapters import hold_items, table_keys
 from chalicelib.adapters.dynamo import DynamoTable, set_remove_expression
 from chalicelib.adapters.packed_json import pack, unpack
 from chalicelib.domain.errors import ConditionFailed, Conflict
 from chalicelib.domain.payment_history import history
 from chalicelib.domain.payments import utc_key
 
-HoldRef = tuple[str, str]  # (owner code, item key)
+HoldRef = hold_items.HoldRef  # (owner code, item key)
 
 INDEX_FIELDS = frozenset({"gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk"})
 """The table's index keys: storage detail, never part of what a payment is (exports drop them)."""
@@ -131,8 +131,12 @@ class PaymentRepository:
         return [item_row(r) for r in self._table.query_all(table_keys.payment(code, payment_id), limit=500)]
 
     def hold(self, ref: HoldRef) -> dict[str, Any] | None:
-        """One hold as stored now (strongly consistent): a debt's, or a single look-up."""
-        return self._table.get(*table_keys.hold(*ref), consistent=True)
+        """One hold as stored now (strongly consistent): a debt's, or a single look-up (a permit
+        installment's from its year item, else from the release before's installment row)."""
+        found = hold_items.of_item(self._table.get(*table_keys.hold(*ref), consistent=True), ref[1])
+        if found is None and table_keys.hold_slot(ref[1]) is not None:
+            return self._table.get(*table_keys.installment_permit_hold(*ref), consistent=True)
+        return found
 
     def permit_holds(self, plate: str, *, consistent: bool = False) -> dict[str, dict[str, Any]]:
         """Every permit hold of a plate, every year, by item key (`PERMIT#<plate>#<year>#<n>`): one
@@ -140,7 +144,7 @@ class PaymentRepository:
         conditions guard anyway (the quote, the creation's pre-checks); `consistent=True` where
         the answer itself is the decision (the plate look-up, a refund, a reminder)."""
         rows = self._table.query_all(table_keys.permit_holds(PLATFORM, plate), consistent=consistent, limit=100)
-        return {str(row.get("item") or f"PERMIT#{plate}#{row['sk']}"): row for row in rows}
+        return hold_items.of_plate(rows, plate)
 
     def copy_legacy_permit_hold(self, item_key: str) -> str:
         """Copy a permit hold kept under its pre-partition key (`table_keys.legacy_permit_hold`) to
@@ -155,12 +159,14 @@ class PaymentRepository:
             return "absent"
         pk, sk = table_keys.hold(PLATFORM, item_key)
         taken_from = str(old.get("updated_at", ""))
-        copy = {**{k: v for k, v in old.items() if k not in ("pk", "sk")}, "pk": pk, "sk": sk, "item": item_key,
+        copy = {**{k: v for k, v in old.items() if k not in ("pk", "sk")}, "item": item_key,
                 "legacy_updated_at": taken_from}
-        try:
-            self._table.put(copy, condition="attribute_not_exists(pk) OR "
-                                            "(attribute_exists(legacy_updated_at) AND legacy_updated_at <> :from)",
-                            values={":from": taken_from})
+        try:  # the installment's map in the year item (hold_items.py); the year's other installment stays
+            self._table.update(pk, sk, "SET #h = :copy",
+                               condition="attribute_not_exists(#h) OR "
+                                         "(attribute_exists(#h.legacy_updated_at) AND #h.legacy_updated_at <> :from)",
+                               names={"#h": str(table_keys.hold_slot(item_key))},
+                               values={":copy": copy, ":from": taken_from}, return_new=False)
         except ConditionFailed:
             return "already"
         return "copied"
@@ -185,18 +191,10 @@ class PaymentRepository:
         not exist, was released, or belongs to a pending payment past its expiry.
         `Conflict(field="items[i]")` names the first item that is already paid or held."""
         code, payment_id = meta["municipality"], meta["payment_id"]
-        operations: list[Mapping[str, Any]] = []
-        for owner, item_key in holds:
-            operations.append({
-                "put": {**_hold_key(owner, item_key), "item": item_key, "status": "pending",
-                        "payment_id": payment_id, "municipality": code, "expires_at": hold_expires_at,
-                        "updated_at": now_iso},
-                "condition": "attribute_not_exists(pk) OR #s IN (:released, :annulled) "
-                             "OR (#s = :pending AND expires_at < :now)",
-                "names": {"#s": "status"},
-                "values": {":released": "released", ":annulled": "annulled", ":pending": "pending",
-                           ":now": now_iso},
-            })
+        groups = hold_items.grouped(holds)  # one write a hold item: a full year's installments are one
+        operations: list[Mapping[str, Any]] = [
+            hold_items.take(group, payment_id=payment_id, code=code, expires_at=hold_expires_at, now_iso=now_iso)
+            for group in groups]
         operations.append({"put": meta, "condition": "attribute_not_exists(pk)"})
         operations += [{"put": row, "condition": "attribute_not_exists(pk)"} for row in item_rows]
         if event is not None:
@@ -206,9 +204,20 @@ class PaymentRepository:
             self._table.transact(operations)
         except ConditionFailed as exc:
             index = next((i for i, r in enumerate(exc.reasons) if r == "ConditionalCheckFailed"), None)
-            item_index = meta_item_index(meta, holds, index)
+            item_index = meta_item_index(meta, self._refused(groups, index, now_iso))
             raise Conflict("Uno de los ítems ya está pagado o tiene un pago en curso.", code="item_unavailable",
                            field=f"items[{item_index}]" if item_index is not None else "items") from exc
+
+    def _refused(self, groups: Sequence[Sequence[HoldRef]], failed: int | None, now_iso: str) -> list[str]:
+        """The item keys of the hold write the transaction refused (by position): when that one
+        item holds installments of several cart items, those of them not free now (read again)."""
+        if failed is None or failed >= len(groups):
+            return []
+        group = groups[failed]
+        if len(group) > 1:
+            taken = [key for owner, key in group if not hold_items.is_free(self.hold((owner, key)), now_iso)]
+            return taken or [key for _, key in group]
+        return [key for _, key in group]
 
     def create_pending(self, payment: Mapping[str, Any], items: Sequence[Mapping[str, Any]],
                        holds: Sequence[HoldRef], *, payer_rut: str, now_key: str, expires_key: str,
@@ -338,20 +347,33 @@ class PaymentRepository:
             "update": (table_keys.payment(code, payment_id), "META"), "expression": expression,
             "condition": "#s = :from", "names": names, "values": values,
         }]
-        if hold_status is not None:
-            for owner, item_key in holds:
-                operations.append({
-                    "update": table_keys.hold(owner, item_key),
-                    # a hold this release changes is no migration copy any more (hold_migration.py)
-                    "expression": "SET #s = :hs, updated_at = :at REMOVE legacy_updated_at",
-                    "condition": "payment_id = :pid",
-                    "names": {"#s": "status"},
-                    "values": {":hs": hold_status, ":at": changed_at, ":pid": payment_id},
-                })
+        groups = hold_items.grouped(holds) if hold_status is not None else []
+        operations += [hold_items.change(group, payment_id=payment_id,
+                                         fields={"status": hold_status, "updated_at": changed_at})
+                       for group in groups]
         if event is not None:
             operations.append({"put": event})
         operations.extend(extra)
-        self._table.transact(operations)
+        try:
+            self._table.transact(operations)
+        except ConditionFailed as exc:
+            if not groups:
+                raise
+            raise ConditionFailed(reasons=self._per_hold(exc.reasons, holds, groups, payment_id)) from exc
+
+    def _per_hold(self, reasons: Sequence[str], holds: Sequence[HoldRef], groups: Sequence[Sequence[HoldRef]],
+                  payment_id: str) -> list[str]:
+        """A cancelled transition's reasons as if each of `holds` were its own operation, in order
+        after the record's (what callers read: services/gateway.py). One refused write of a year
+        item with several installments is read again to tell which of them another payment has."""
+        if len(reasons) < 1 + len(groups):
+            return list(reasons)
+        per_ref: dict[HoldRef, str] = {}
+        for group, reason in zip(groups, reasons[1:1 + len(groups)], strict=True):
+            lost = [ref for ref in group if reason == "ConditionalCheckFailed" and len(group) > 1
+                    and (self.hold(ref) or {}).get("payment_id") != payment_id] or group
+            per_ref.update({ref: reason if ref in lost else "None" for ref in group})
+        return [reasons[0], *(per_ref[ref] for ref in holds), *reasons[1 + len(groups):]]
 
     def reopen_email(self, code: str, payment_id: str, *, requested_by: str, at: str,
                      event: dict[str, Any], new_email: str | None = None,
@@ -449,11 +471,6 @@ def counter_updates(code: str, day: str, method: str, items: Sequence[Mapping[st
     return StatsRepository.paid_operations(code, day, {cell: (amount, n) for cell, (amount, n) in cells.items()})
 
 
-def _hold_key(owner: str, item_key: str) -> dict[str, str]:
-    pk, sk = table_keys.hold(owner, item_key)
-    return {"pk": pk, "sk": sk}
-
-
 def _without_keys(row: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k not in ("pk", "sk") and k not in INDEX_FIELDS}
 
@@ -463,12 +480,9 @@ def _payment_id_of(index_item: Mapping[str, Any]) -> str:
     return str(index_item["pk"]).rsplit("#", 1)[-1]
 
 
-def meta_item_index(meta: Mapping[str, Any], holds: Sequence[HoldRef], failed: int | None) -> int | None:
-    """Which cart item a failed hold (by transaction position) belongs to."""
-    if failed is None or failed >= len(holds):
-        return None
-    item_key = holds[failed][1]
+def meta_item_index(meta: Mapping[str, Any], item_keys: Sequence[str]) -> int | None:
+    """Which cart item (the first) names one of the refused holds `item_keys`."""
     for i, item in enumerate(meta.get("items", [])):
-        if item_key in item.get("holds", []):
+        if set(item_keys) & set(item.get("holds", [])):
             return i
     return None

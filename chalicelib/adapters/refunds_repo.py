@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.adapters import table_keys
+from chalicelib.adapters import hold_items, table_keys
 from chalicelib.adapters.dynamo import DynamoTable, Page, set_remove_expression
 from chalicelib.adapters.payments_repo import HoldRef
 from chalicelib.adapters.stats_repo import StatsRepository
@@ -213,14 +213,11 @@ class RefundRepository:
         if annulment is None:
             return []
         operations: list[Mapping[str, Any]] = []
-        for owner, item_key in annulment.holds:
+        for group in hold_items.grouped(annulment.holds):
             # Annulled is free for the next payment (PaymentRepository.create), and what the plate
             # look-up reports for the year's permit until someone pays it again.
-            operations.append({"update": table_keys.hold(owner, item_key),
-                               "expression": "SET #s = :annulled, updated_at = :at, annulled_at = :at "
-                                             "REMOVE legacy_updated_at",
-                               "condition": "payment_id = :pid", "names": {"#s": "status"},
-                               "values": {":annulled": "annulled", ":at": annulment.at, ":pid": payment_id}})
+            operations.append(hold_items.change(group, payment_id=payment_id, fields={
+                "status": "annulled", "updated_at": annulment.at, "annulled_at": annulment.at}))
         for debt_id in annulment.debts:
             operations.append({"update": (table_keys.debt(code, debt_id), "DEBT"),
                                "expression": "SET #s = :open REMOVE paid_by",

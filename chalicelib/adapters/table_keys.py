@@ -120,22 +120,41 @@ def annulment_outbox(code: str) -> str:
 
 
 def hold(code: str, item_key: str) -> tuple[str, str]:
-    """Key (pk, sk) of the hold on one payable item (`domain/payments.py`: `PERMIT#<plate>#<year>#<n>`
-    or `DEBT#<id>`). Permits are held nationally (`00000`): a vehicle's permit for a year is paid
-    once, in whichever municipality; every year and installment of a plate lives in the plate's
-    partition (`permit_holds`, sk `<year>#<n>`), so one Query answers all the plate's questions.
-    A debt's hold is its own item in its municipality (sk `HOLD`)."""
+    """Key (pk, sk) of the item holding one payable item's hold (`domain/payments.py`:
+    `PERMIT#<plate>#<year>#<n>` or `DEBT#<id>`). Permits are held nationally (`00000`): a vehicle's
+    permit for a year is paid once, in whichever municipality; every year of a plate lives in the
+    plate's partition (`permit_holds`, sk `<year>`), one item a year whose installments' holds are
+    its map attributes (`hold_slot`), so one Query answers all the plate's questions and a full
+    year's two installments are one write. A debt's hold is its own item in its municipality
+    (sk `HOLD`)."""
     kind, _, rest = item_key.partition("#")
     if kind == "PERMIT":
-        plate, year, half = rest.split("#")
-        return permit_holds(code, plate), f"{year}#{half}"
+        plate, year, _half = rest.split("#")
+        return permit_holds(code, plate), year
     return f"{tenant(code)}#HOLD#{item_key}", "HOLD"
 
 
+def hold_slot(item_key: str) -> str | None:
+    """The map attribute of a permit's year item that holds installment n's hold (`i<n>`); None
+    for a debt's hold (the item is the hold)."""
+    kind, _, rest = item_key.partition("#")
+    if kind != "PERMIT":
+        return None
+    return f"i{rest.rsplit('#', 1)[-1]}"
+
+
 def permit_holds(code: str, plate: str) -> str:
-    """Partition of a plate's permit holds, every year (sk `<year>#<installment 1|2>`; `code` is
-    the platform's `00000`)."""
+    """Partition of a plate's permit holds, every year (sk `<year>`, the installments as maps
+    `i1`, `i2`; rows `<year>#<n>` of the release before are still read; `code` is the platform's
+    `00000`)."""
     return f"{tenant(code)}#HOLD#PERMIT#{plate}"
+
+
+def installment_permit_hold(code: str, item_key: str) -> tuple[str, str]:
+    """Where the release before kept one installment's hold in the plate's partition (sk
+    `<year>#<n>`): still read, never written."""
+    plate, year, half = item_key.split("#")[1:]
+    return permit_holds(code, plate), f"{year}#{half}"
 
 
 def legacy_permit_hold(code: str, item_key: str) -> tuple[str, str]:

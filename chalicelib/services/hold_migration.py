@@ -1,7 +1,7 @@
 """The one-off migration of permit holds to their plate's partition (docs/data-model.md, holds):
-a hold kept under its old key, `00000#HOLD#PERMIT#<plate>#<year>#<n>` / `HOLD`, is copied to
-`00000#HOLD#PERMIT#<plate>` / `<year>#<n>`, where the release that reads a plate with one Query
-looks for it. Every permit hold was taken by a payment, and every payment names its holds, so
+a hold kept under its old key, `00000#HOLD#PERMIT#<plate>#<year>#<n>` / `HOLD`, is copied to its
+installment's map (`i<n>`) of `00000#HOLD#PERMIT#<plate>` / `<year>`, where the release that reads a
+plate with one Query looks for it. Every permit hold was taken by a payment, and every payment names its holds, so
 the migration walks each municipality's payments day by day (the by-day index, no Scan) and
 copies the holds they name (`PaymentRepository.copy_legacy_permit_hold`: conditional, so running
 it again changes nothing, and a hold the new release wrote is never replaced). The old items

@@ -1,8 +1,8 @@
 """The one-off migration of permit holds to their plate's partition, against moto: holds the
 earlier release kept under one key per installment (`00000#HOLD#PERMIT#<plate>#<year>#<n>` /
-`HOLD`) are copied to `00000#HOLD#PERMIT#<plate>` / `<year>#<n>`, so a plate paid before the
-deploy is still paid after it; running it again changes nothing; an old hold that changed after
-its copy (the old release ran until the deploy) is copied again, but a hold the new release
+`HOLD`) are copied to their installment's map (`i<n>`) of `00000#HOLD#PERMIT#<plate>` / `<year>`,
+so a plate paid before the deploy is still paid after it; running it again changes nothing; an
+old hold that changed after its copy (the old release ran until the deploy) is copied again, but a hold the new release
 wrote or changed is never replaced."""
 
 from __future__ import annotations
@@ -54,12 +54,12 @@ def _refs(plate):
 def as_the_old_release_kept_it(plate):
     """Move the plate's holds back to the keys the earlier release used."""
     table = wiring.data_table()
-    for _, item_key in _refs(plate):
-        pk, sk = table_keys.hold(PLATFORM, item_key)
-        hold = table.get(pk, sk, consistent=True)
-        old_pk, old_sk = table_keys.legacy_permit_hold(PLATFORM, item_key)
+    for ref in _refs(plate):
+        hold = wiring.payments_repo().hold(ref)
+        old_pk, old_sk = table_keys.legacy_permit_hold(PLATFORM, ref[1])
         table.put({**hold, "pk": old_pk, "sk": old_sk})
-        table._client.delete_item(TableName=table.name, Key={"pk": {"S": pk}, "sk": {"S": sk}})
+    pk, sk = table_keys.hold(PLATFORM, _refs(plate)[0][1])
+    table._client.delete_item(TableName=table.name, Key={"pk": {"S": pk}, "sk": {"S": sk}})
 
 
 def statuses(plate):
@@ -96,7 +96,10 @@ def test_the_migration_copies_the_old_holds_once(world):
     assert statuses("BBBB10") == ["paid", "paid"]
     assert statuses("CDFG23") == ["pending", "pending"]
     copied = wiring.payments_repo().permit_holds("BBBB10", consistent=True)["PERMIT#BBBB10#2027#1"]
-    assert (copied["payment_id"], copied["municipality"], copied["sk"]) == (world["paid"], "13101", "2027#1")
+    assert (copied["payment_id"], copied["municipality"], copied["item"]) == (world["paid"], "13101",
+                                                                              "PERMIT#BBBB10#2027#1")
+    year = wiring.data_table().get(table_keys.permit_holds(PLATFORM, "BBBB10"), "2027", consistent=True)
+    assert [(year[slot]["payment_id"], year[slot]["status"]) for slot in ("i1", "i2")] == [(world["paid"], "paid")] * 2
     answer = quote("BBBB10")
     assert answer["payable"] is False
     assert "La primera cuota del permiso 2027 ya está pagada." in answer["reasons"]

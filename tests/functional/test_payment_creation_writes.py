@@ -176,8 +176,9 @@ def test_the_rows_of_a_cart_the_transaction_refused_are_harmless_and_the_key_is_
     def taken_meanwhile(self, meta, *args, **kwargs):
         for owner, item_key in args[1]:
             pk, sk = table_keys.hold(owner, item_key)
-            wiring.data_table().put({"pk": pk, "sk": sk, "item": item_key, "status": "paid",
-                                     "payment_id": "13101-SOMEONE-ELSE", "municipality": CODE})
+            wiring.data_table().update(pk, sk, "SET #h = :hold", names={"#h": str(table_keys.hold_slot(item_key))},
+                                       values={":hold": {"item": item_key, "status": "paid",
+                                                         "payment_id": "13101-SOMEONE-ELSE", "municipality": CODE}})
         taken.append(meta["payment_id"])
         return real_create(self, meta, *args, **kwargs)
 

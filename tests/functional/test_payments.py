@@ -161,7 +161,6 @@ def test_an_approval_whose_hold_another_payment_took_goes_to_review(world):
     """The first payment's hold expired and a second payment took it before the sweep expired the
     first; TGR then approves the first. It cannot be paid (the item is the second's): review, and
     the second keeps its hold (issue 15.6; this recursed until RecursionError, a 500)."""
-    from chalicelib.adapters import table_keys
     from chalicelib.services.permit_items import PLATFORM
 
     _, first, _ = pay(world, [{"type": "permit", "plate": "CDFG23", "year": 2027}], key="k-lost-1")
@@ -174,8 +173,7 @@ def test_an_approval_whose_hold_another_payment_took_goes_to_review(world):
         assert "another payment" in body["reason"]
         stored = wiring.payments_repo().get("13101", first["payment_id"])
         assert (stored["status"], stored["review_reason"]) == ("review", body["reason"])
-        holds = [wiring.data_table().get(*table_keys.hold(PLATFORM, f"PERMIT#CDFG23#2027#{half}"))
-                 for half in "12"]
+        holds = [wiring.payments_repo().hold((PLATFORM, f"PERMIT#CDFG23#2027#{half}")) for half in "12"]
         assert {(h["payment_id"], h["status"]) for h in holds} == {(second["payment_id"], "pending")}
         assert status_of(world, second)[1]["status"] == "pending"
         assert notify(world, second["payment_id"], status="rejected")[1]["status"] == "rejected"
