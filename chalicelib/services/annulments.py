@@ -3,7 +3,8 @@ for a whole refund or a reversal a comprobante de anulación (the receipt no lon
 for a partial refund a nota de crédito. Its own folio series, signed by the municipality's
 designated receipt signer (unattended, as receipts are), stored beside the receipts and e-mailed to
 the payer. A job of the receipts queue (`{"kind": "annulment", …}`) runs it; every step repeats
-safely (folio once per refund, stored PDF reused, e-mail under a lease and never sent twice)."""
+safely (folio once per refund, stored PDF reused, e-mail under a lease: never sent again while a
+claimed send is in flight or of unknown outcome, docs/refunds.md)."""
 
 from __future__ import annotations
 
