@@ -70,15 +70,19 @@ class AnnulmentRepository:
 
     def claim_email(self, code: str, payment_id: str, row_sk: str, *, attempt_id: str, now_key: str,
                     lease_until: str) -> bool:
-        """Take the right to send the document's e-mail (none sent yet, no live lease)."""
+        """Take the right to send the document's e-mail: none tried yet, the last try failed before
+        SES took it (`retry`), or the last claim's lease has run out while it was still `sending`
+        (its worker died) or its outcome `unknown` (SES's answer was lost). False otherwise: a live
+        claim, or an e-mail settled (`sent`, `failed`)."""
         try:
             self._table.update(
                 table_keys.payment(code, payment_id), row_sk, "SET #e = :state",
                 condition=("attribute_not_exists(#e) OR #e.#st = :retry"
-                           " OR (#e.#st = :sending AND #e.lease_until < :now)"),
+                           " OR (#e.#st IN (:sending, :unknown) AND #e.lease_until < :now)"),
                 names={"#e": "document_email", "#st": "status"},
                 values={":state": {"status": "sending", "attempt_id": attempt_id, "lease_until": lease_until},
-                        ":retry": "retry", ":sending": "sending", ":now": now_key}, return_new=False)
+                        ":retry": "retry", ":sending": "sending", ":unknown": "unknown", ":now": now_key},
+                return_new=False)
         except ConditionFailed:
             return False
         return True

@@ -3,12 +3,14 @@ for a whole refund or a reversal a comprobante de anulación (the receipt no lon
 for a partial refund a nota de crédito. Its own folio series, signed by the municipality's
 designated receipt signer (unattended, as receipts are), stored beside the receipts and e-mailed to
 the payer. A job of the receipts queue (`{"kind": "annulment", …}`) runs it; every step repeats
-safely (folio once per refund, stored PDF reused, e-mail under a lease and never sent twice)."""
+safely (folio once per refund, stored PDF reused, e-mail under a lease: never sent again while a
+claimed send is in flight or of unknown outcome, docs/refunds.md)."""
 
 from __future__ import annotations
 
 import contextlib
 import secrets
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -148,16 +150,39 @@ def _deliver(code: str, payment: dict[str, Any], row_sk: str, allocation: dict[s
         message = annulment_email(payment, config, pdf, folio, title)
         message_id = ctx.mailer.send(message)
     except DependencyUnavailable as exc:
-        status = "retry" if exc.retryable else "failed"
-        ctx.annulments.record_email(code, payment_id, row_sk, attempt_id=attempt_id,
-                                    state={"status": status, "reason_code": exc.code, "attempt_id": attempt_id})
+        if exc.code == "email_outcome_unknown":
+            # SES may have accepted it: the claim stays held until its lease ends (never "retry",
+            # which another job would claim at once and send a second e-mail).
+            state = {"status": "unknown", "reason_code": exc.code, "attempt_id": attempt_id,
+                     "lease_until": utc_key(now + EMAIL_LEASE), "at": utc_key(now)}
+        else:
+            state = {"status": "retry" if exc.retryable else "failed", "reason_code": exc.code,
+                     "attempt_id": attempt_id}
+        ctx.annulments.record_email(code, payment_id, row_sk, attempt_id=attempt_id, state=state)
         if exc.retryable:
             raise
         return "email_failed"
-    ctx.annulments.record_email(
-        code, payment_id, row_sk, attempt_id=attempt_id,
-        state={"status": "sent", "message_id": message_id, "attempt_id": attempt_id, "at": utc_key(now)},
-        event=event_row(code, payment_id, now.isoformat(timespec="seconds"), "annulment_emailed",
-                        {"folio": folio, "message_id": message_id}))
+    _record_sent(code, payment_id, row_sk, attempt_id, ctx,
+                 state={"status": "sent", "message_id": message_id, "attempt_id": attempt_id, "at": utc_key(now)},
+                 event=event_row(code, payment_id, now.isoformat(timespec="seconds"), "annulment_emailed",
+                                 {"folio": folio, "message_id": message_id}))
     logger.info("annulment document e-mailed", extra={"folio": folio})
     return "sent"
+
+
+_RECORD_RETRIES_S = (0.2, 0.5, 1.0)
+
+
+def _record_sent(code: str, payment_id: str, row_sk: str, attempt_id: str, ctx: AnnulmentsContext, *,
+                 state: dict[str, Any], event: dict[str, Any]) -> None:
+    """SES has accepted the e-mail: record it, retrying here (not by redelivery, which would wait
+    out the lease and send it again) through a short database hiccup."""
+    for pause in (*_RECORD_RETRIES_S, None):
+        try:
+            ctx.annulments.record_email(code, payment_id, row_sk, attempt_id=attempt_id, state=state, event=event)
+            return
+        except DependencyUnavailable:
+            if pause is None:
+                logger.error("annulment e-mail sent but not recorded; after the lease it may be sent again")
+                raise
+            time.sleep(pause)

@@ -699,6 +699,65 @@ def test_tgr_rejecting_the_order_leaves_refund_failed_and_a_new_refund_possible(
     assert status == 201, again
 
 
+def test_an_annulment_email_of_unknown_outcome_is_not_sent_again_while_its_lease_holds(world):
+    """SES took the annulment e-mail but its answer was lost (a read timeout on a loaded machine)
+    while TGR repeated its notification: the repeat queues the job again, and neither it nor any
+    redelivery sends a second e-mail until the attempt's lease has run out."""
+    from chalicelib.domain.errors import DependencyUnavailable
+    from chalicelib.services import annulments
+
+    payment_id, _ = paid(world, 6_500, receipt=False)
+    _, proposal = propose(world, payment_id, {"reason": "double_payment"})
+    refund_id = proposal["refund_id"]
+    assert authorize(world, payment_id, refund_id)[0] == 201
+    answer = complete_at_tgr(world, payment_id)
+    assert answer["sem_body"]["result"] == "applied", answer
+    row_sk = f"REFUND#{refund_id}"
+    ctx = wiring.annulments_context()
+    ses = ctx.mailer
+    accepted: list[str] = []
+    repeats: list[dict[str, Any]] = []
+
+    class AnswerLost:
+        """SES accepts the message; its answer never reaches the worker. TGR repeats its
+        notification meanwhile."""
+
+        def send(self, message):
+            accepted.append(ses.send(message))
+            repeats.append(signed_post(world, "/v1/gateways/tgr/refund-notifications", answer["notification"])[1])
+            raise DependencyUnavailable("El servicio de correo no respondió.", code="email_outcome_unknown")
+
+    class Ses:
+        def send(self, message):
+            accepted.append(ses.send(message))
+            return accepted[-1]
+
+    ctx.mailer = AnswerLost()
+    with pytest.raises(DependencyUnavailable):
+        annulments.issue_annulment("13101", payment_id, row_sk, ctx)
+    assert [r["result"] for r in repeats] == ["duplicate"]
+
+    # The repeat's job, and the redelivered one, within the lease: no second e-mail.
+    ctx.mailer = Ses()
+    for _ in range(2):
+        with pytest.raises(DependencyUnavailable) as refused:
+            annulments.issue_annulment("13101", payment_id, row_sk, ctx)
+        assert refused.value.code == "email_in_progress"
+    assert len(accepted) == 1
+    state = wiring.refunds_context().refunds.get("13101", payment_id, refund_id)["document_email"]
+    assert state["status"] == "unknown"
+
+    # Only once the lease has run out with the outcome still unknown is it sent again, once.
+    later = datetime.now(SANTIAGO) + annulments.EMAIL_LEASE + timedelta(minutes=1)
+    ctx.clock = lambda: later
+    assert annulments.issue_annulment("13101", payment_id, row_sk, ctx) == "sent"
+    assert annulments.issue_annulment("13101", payment_id, row_sk, ctx) == "already_complete"
+    assert len(accepted) == 2
+    row = wiring.refunds_context().refunds.get("13101", payment_id, refund_id)
+    assert row["document_email"]["status"] == "sent"
+    assert row["document_email"]["message_id"] == accepted[-1]
+
+
 def test_duplicated_and_late_refund_notifications_change_nothing(world):
     payment_id, _ = paid(world, 8_000, receipt=False)
     _, proposal = propose(world, payment_id, {"reason": "double_payment"})
