@@ -10,24 +10,18 @@ name (the index secret included). Prints counts only: no RUN, no payment id.
 
 from __future__ import annotations
 
-import argparse
 import json
-from datetime import date
 
 from chalicelib import wiring
 from chalicelib.services.index_backfill import backfill
 from chalicelib.settings import get_settings
+from infra.day_range import days_asked, municipality_codes
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--since", type=date.fromisoformat, required=True, help="first day (YYYY-MM-DD)")
-    parser.add_argument("--until", type=date.fromisoformat, default=None, help="last day (default: today)")
-    args = parser.parse_args(argv)
-    until = args.until or wiring.today_in_chile()
+    since, until = days_asked(argv, __doc__)
     secret = get_settings().citizen_index_secret.get_secret_value()
-    codes = [str(m["code"]) for m in wiring.municipalities().list_all()]
-    print(json.dumps(backfill(wiring.citizen_repo(), codes, secret, since=args.since, until=until)))
+    print(json.dumps(backfill(wiring.citizen_repo(), municipality_codes(), secret, since=since, until=until)))
 
 
 if __name__ == "__main__":

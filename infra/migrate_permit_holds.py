@@ -10,22 +10,16 @@ name. Prints counts only: no plate, no payment id.
 
 from __future__ import annotations
 
-import argparse
 import json
-from datetime import date
 
 from chalicelib import wiring
 from chalicelib.services.hold_migration import migrate
+from infra.day_range import days_asked, municipality_codes
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--since", type=date.fromisoformat, required=True, help="first day (YYYY-MM-DD)")
-    parser.add_argument("--until", type=date.fromisoformat, default=None, help="last day (default: today)")
-    args = parser.parse_args(argv)
-    until = args.until or wiring.today_in_chile()
-    codes = [str(m["code"]) for m in wiring.municipalities().list_all()]
-    print(json.dumps(migrate(wiring.payments_repo(), codes, since=args.since, until=until)))
+    since, until = days_asked(argv, __doc__)
+    print(json.dumps(migrate(wiring.payments_repo(), municipality_codes(), since=since, until=until)))
 
 
 if __name__ == "__main__":

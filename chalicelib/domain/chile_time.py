@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone, tzinfo
+from collections.abc import Iterator
+from datetime import date, timedelta, timezone, tzinfo
 from typing import Final
 
 ZONE_NAME: Final = "America/Santiago"
@@ -19,3 +20,11 @@ def _zone() -> tzinfo:
 
 SANTIAGO: Final[tzinfo] = _zone()
 """Chile's zone (a runtime without a tz database: standard time, UTC−4)."""
+
+
+def days_from(since: date, until: date) -> Iterator[date]:
+    """Every day from `since` to `until`, both included (none when `until` is before `since`)."""
+    day = since
+    while day <= until:
+        yield day
+        day += timedelta(days=1)

@@ -10,10 +10,11 @@ stay where they are: nothing reads them any more."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from chalicelib.adapters.payments_repo import PaymentRepository
+from chalicelib.domain.chile_time import days_from
 
 
 def migrate(payments: PaymentRepository, codes: Iterable[str], *, since: date, until: date) -> dict[str, int]:
@@ -26,8 +27,7 @@ def migrate(payments: PaymentRepository, codes: Iterable[str], *, since: date, u
     seen: set[str] = set()
     for code in codes:
         counts["municipalities"] += 1
-        day = since
-        while day <= until:
+        for day in days_from(since, until):
             for payment in payments.created_on(code, day.isoformat()):
                 counts["payments"] += 1
                 for key in _permit_hold_keys(payment):
@@ -36,7 +36,6 @@ def migrate(payments: PaymentRepository, codes: Iterable[str], *, since: date, u
                     seen.add(key)
                     counts["holds"] += 1
                     counts[payments.copy_legacy_permit_hold(key)] += 1
-            day += timedelta(days=1)
     return counts
 
 

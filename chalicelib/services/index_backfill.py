@@ -6,10 +6,11 @@ it is and running the backfill again changes nothing (each write is conditional)
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from chalicelib.adapters.citizens_repo import CitizenRepository
+from chalicelib.domain.chile_time import days_from
 from chalicelib.domain.payments import PaymentStatus, utc_key
 from chalicelib.domain.rut import parse_rut
 from chalicelib.services.citizen_index import run_digest
@@ -32,12 +33,10 @@ def backfill(citizens: CitizenRepository, codes: Iterable[str], index_secret: st
               "not_paid": 0, "no_payer": 0}
     for code in codes:
         counts["municipalities"] += 1
-        day = since
-        while day <= until:
+        for day in days_from(since, until):
             for payment in citizens.payments_of_day(code, day.isoformat()):
                 counts["seen"] += 1
                 _one(citizens, code, payment, index_secret, counts)
-            day += timedelta(days=1)
     return counts
 
 
